@@ -1,0 +1,196 @@
+"""Weight initialisers, following ``torch.nn.init``.
+
+An initialiser is a callable ``init(shape, rng, dtype) -> ndarray``. Layers accept one by name
+(``"he_normal"``) or as a callable, so ``Dense(784, 128, init="xavier_uniform")`` and
+``Dense(784, 128, init=normal(std=0.01))`` both work.
+
+Fans (as PyTorch computes them) for a weight of shape ``(n_out, n_in, *kernel)``:
+``fan_in = n_in · ∏kernel``, ``fan_out = n_out · ∏kernel``.
+
+=====================  ==============================================  ======================
+name                   distribution                                    reference
+=====================  ==============================================  ======================
+zeros / ones           constant 0 / 1
+constant(c)            constant c
+normal(std)            N(0, std²)  (deeplearning.ai's ×0.01 is std=0.01)
+uniform(a, b)          U(a, b)
+xavier_uniform         U(±gain·√(6/(fan_in+fan_out)))                  Glorot & Bengio 2010
+xavier_normal          N(0, gain²·2/(fan_in+fan_out))                  Glorot & Bengio 2010
+he_uniform             U(±gain·√(3/fan))                               He et al. 2015
+he_normal              N(0, gain²/fan), gain=√2 for ReLU               He et al. 2015
+lecun_uniform          U(±√(3/fan_in))                                 LeCun et al. 1998
+lecun_normal           N(0, 1/fan_in)                                  LeCun et al. 1998
+orthogonal             gain · Q from the QR of a Gaussian matrix       Saxe et al. 2014
+=====================  ==============================================  ======================
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import numpy as np
+
+from .. import dtypes
+from ..errors import ConfigError, check_positive, unknown_name
+
+Initializer = Callable[[tuple, np.random.Generator, np.dtype], np.ndarray]
+
+
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
+    """The recommended gain for a non-linearity, with PyTorch's table.
+
+    linear, conv*, sigmoid → 1; tanh → 5/3; relu → √2; leaky_relu → √(2/(1+slope²)) with
+    slope 0.01 by default; selu → 3/4 (as PyTorch, chosen for self-normalisation).
+    Other activations of whynet map to the closest entry: elu/gelu/silu/… use relu's gain.
+    """
+    linear_like = {"linear", "identity", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
+                   "conv_transpose2d", "conv_transpose3d", "sigmoid", "softsign", "hardtanh"}
+    relu_like = {"relu", "elu", "celu", "gelu", "gelu_tanh", "silu", "swish", "mish",
+                 "softplus", "relu6", "prelu"}
+    name = nonlinearity.lower()
+    if name in linear_like:
+        return 1.0
+    if name == "tanh":
+        return 5.0 / 3
+    if name in relu_like:
+        return math.sqrt(2.0)
+    if name == "leaky_relu":
+        slope = 0.01 if param is None else float(param)
+        return math.sqrt(2.0 / (1 + slope ** 2))
+    if name == "selu":
+        return 3.0 / 4
+    raise unknown_name("nonlinearity", nonlinearity, linear_like | relu_like
+                       | {"tanh", "leaky_relu", "selu"})
+
+
+def compute_fans(shape: tuple) -> tuple[int, int]:
+    """``(fan_in, fan_out)`` for a weight of shape ``(n_out, n_in, *kernel)``."""
+    if len(shape) < 2:
+        raise ConfigError(f"fans need a weight of rank ≥ 2, got shape {tuple(shape)}")
+    receptive = int(np.prod(shape[2:])) if len(shape) > 2 else 1
+    return shape[1] * receptive, shape[0] * receptive
+
+
+def _cast(a: np.ndarray, dtype) -> np.ndarray:
+    return a.astype(dtypes.resolve(dtype), copy=False)
+
+
+def zeros() -> Initializer:
+    return lambda shape, rng, dtype: np.zeros(shape, dtypes.resolve(dtype))
+
+
+def ones() -> Initializer:
+    return constant(1.0)
+
+
+def constant(value: float) -> Initializer:
+    return lambda shape, rng, dtype: np.full(shape, value, dtypes.resolve(dtype))
+
+
+def normal(std: float = 1.0, mean: float = 0.0) -> Initializer:
+    """N(mean, std²). ``normal(0.01)`` is deeplearning.ai's ``np.random.randn(...) * 0.01``."""
+    check_positive("normal", "std", std, allow_zero=True)
+    return lambda shape, rng, dtype: _cast(rng.normal(mean, std, size=shape), dtype)
+
+
+def uniform(a: float = 0.0, b: float = 1.0) -> Initializer:
+    if not a <= b:
+        raise ConfigError(f"uniform: need a ≤ b, got a={a}, b={b}")
+    return lambda shape, rng, dtype: _cast(rng.uniform(a, b, size=shape), dtype)
+
+
+def xavier_uniform(gain: float = 1.0) -> Initializer:
+    def init(shape, rng, dtype):
+        fan_in, fan_out = compute_fans(shape)
+        bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
+        return _cast(rng.uniform(-bound, bound, size=shape), dtype)
+    return init
+
+
+def xavier_normal(gain: float = 1.0) -> Initializer:
+    def init(shape, rng, dtype):
+        fan_in, fan_out = compute_fans(shape)
+        std = gain * math.sqrt(2.0 / (fan_in + fan_out))
+        return _cast(rng.normal(0.0, std, size=shape), dtype)
+    return init
+
+
+def _fan(shape, mode: str) -> int:
+    fan_in, fan_out = compute_fans(shape)
+    if mode not in ("fan_in", "fan_out"):
+        raise ConfigError(f"he init: mode must be 'fan_in' or 'fan_out', got {mode!r}")
+    return fan_in if mode == "fan_in" else fan_out
+
+
+def he_uniform(nonlinearity: str = "relu", mode: str = "fan_in", a: float = 0.0) -> Initializer:
+    """Kaiming uniform: U(±gain·√(3/fan)). ``a`` is the leaky-ReLU slope when it applies."""
+    gain = calculate_gain(nonlinearity, a if nonlinearity == "leaky_relu" else None)
+
+    def init(shape, rng, dtype):
+        bound = gain * math.sqrt(3.0 / _fan(shape, mode))
+        return _cast(rng.uniform(-bound, bound, size=shape), dtype)
+    return init
+
+
+def he_normal(nonlinearity: str = "relu", mode: str = "fan_in", a: float = 0.0) -> Initializer:
+    """Kaiming normal: N(0, gain²/fan), so ReLU layers keep E[x²] constant with depth."""
+    gain = calculate_gain(nonlinearity, a if nonlinearity == "leaky_relu" else None)
+
+    def init(shape, rng, dtype):
+        std = gain / math.sqrt(_fan(shape, mode))
+        return _cast(rng.normal(0.0, std, size=shape), dtype)
+    return init
+
+
+def lecun_uniform() -> Initializer:
+    def init(shape, rng, dtype):
+        bound = math.sqrt(3.0 / compute_fans(shape)[0])
+        return _cast(rng.uniform(-bound, bound, size=shape), dtype)
+    return init
+
+
+def lecun_normal() -> Initializer:
+    def init(shape, rng, dtype):
+        std = 1.0 / math.sqrt(compute_fans(shape)[0])
+        return _cast(rng.normal(0.0, std, size=shape), dtype)
+    return init
+
+
+def orthogonal(gain: float = 1.0) -> Initializer:
+    """A (semi-)orthogonal matrix times ``gain``; sign-corrected QR as ``torch.nn.init.orthogonal_``."""
+    def init(shape, rng, dtype):
+        rows = shape[0]
+        cols = int(np.prod(shape[1:]))
+        flat = rng.normal(size=(rows, cols))
+        if rows < cols:
+            flat = flat.T
+        q, r = np.linalg.qr(flat)
+        q *= np.sign(np.diag(r))
+        if rows < cols:
+            q = q.T
+        return _cast(gain * q.reshape(shape), dtype)
+    return init
+
+
+INITIALIZERS: dict[str, Callable[..., Initializer]] = {
+    "zeros": zeros, "ones": ones, "constant": constant, "normal": normal, "uniform": uniform,
+    "xavier_uniform": xavier_uniform, "xavier_normal": xavier_normal,
+    "glorot_uniform": xavier_uniform, "glorot_normal": xavier_normal,
+    "he_uniform": he_uniform, "he_normal": he_normal,
+    "kaiming_uniform": he_uniform, "kaiming_normal": he_normal,
+    "lecun_uniform": lecun_uniform, "lecun_normal": lecun_normal,
+    "orthogonal": orthogonal,
+}
+
+
+def get_initializer(init: str | Initializer, **kwargs) -> Initializer:
+    """An initialiser from a name (with keyword arguments) or a callable (returned as is)."""
+    if callable(init):
+        return init
+    if not isinstance(init, str) or init.lower() not in INITIALIZERS:
+        raise unknown_name("initialiser", str(init), INITIALIZERS)
+    try:
+        return INITIALIZERS[init.lower()](**kwargs)
+    except TypeError as e:
+        raise ConfigError(f"initialiser {init!r}: bad arguments {kwargs}: {e}") from None

@@ -1,0 +1,269 @@
+"""The module contract: ``Parameter``, ``Module`` and ``Sequential``.
+
+Every layer and activation is a :class:`Module`:
+
+* ``forward(x)`` returns the output and keeps in ``self`` exactly what ``backward`` needs;
+* ``backward(dout)`` returns ``dx`` (same shape as the last ``x``) and *accumulates* into each
+  ``Parameter.grad`` (always the same shape and dtype as ``Parameter.value``);
+* ``train()`` / ``eval()`` switch the behaviour of Dropout and BatchNorm.
+
+A :class:`Sequential` chains modules and calls registered hooks after each module's forward and
+backward. Hooks are how the probes look inside a network without changing layer code.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Iterator
+
+import numpy as np
+
+from .. import dtypes
+from ..errors import ShapeError, WhynetError
+
+
+class Parameter:
+    """A learnable array and its gradient.
+
+    Attributes:
+        value: the array, shape ``S``.
+        grad: ∂L/∂value, shape ``S`` (same dtype); zeroed by ``zero_grad``, accumulated by backward.
+        name: the name inside its module (``"W"``, ``"b"``, ``"alpha"``, ``"gamma"``…).
+        regularize: whether weight penalties (L1/L2) apply; True for weights, False for biases
+            and normalisation parameters, as is conventional.
+    """
+
+    __slots__ = ("value", "grad", "name", "regularize")
+
+    def __init__(self, value: np.ndarray, name: str = "", regularize: bool = True):
+        self.value = value
+        self.grad = np.zeros_like(value)
+        self.name = name
+        self.regularize = regularize
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.value.shape
+
+    @property
+    def size(self) -> int:
+        return self.value.size
+
+    def zero_grad(self) -> None:
+        self.grad.fill(0)
+
+    def __repr__(self) -> str:
+        return f"Parameter({self.name}, shape={self.value.shape}, dtype={self.value.dtype})"
+
+
+class Module:
+    """Base class of layers, activations and containers.
+
+    Subclasses set ``self._params`` (a dict name → Parameter) and, for containers,
+    ``self._children`` (a list of Modules). ``training`` is True after construction.
+    """
+
+    def __init__(self) -> None:
+        self._params: dict[str, Parameter] = {}
+        self._children: list[Module] = []
+        self.training = True
+
+    # -- the contract -------------------------------------------------------------------------
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return self.forward(x)
+
+    # -- parameters -----------------------------------------------------------------------------
+    def add_parameter(self, name: str, value: np.ndarray, regularize: bool = True) -> Parameter:
+        p = Parameter(value, name=name, regularize=regularize)
+        self._params[name] = p
+        return p
+
+    def parameters(self) -> list[Parameter]:
+        """All parameters of this module and its children, in a fixed order."""
+        return [p for _, p in self.named_parameters()]
+
+    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
+        """``(qualified_name, Parameter)`` pairs, e.g. ``("0.W", …)`` inside a Sequential."""
+        for name, p in self._params.items():
+            yield prefix + name, p
+        for i, child in enumerate(self._children):
+            yield from child.named_parameters(f"{prefix}{i}.")
+
+    def zero_grad(self) -> None:
+        for p in self.parameters():
+            p.zero_grad()
+
+    def num_parameters(self) -> int:
+        return sum(p.size for p in self.parameters())
+
+    def modules(self) -> Iterator["Module"]:
+        """This module and all its descendants, depth first."""
+        yield self
+        for child in self._children:
+            yield from child.modules()
+
+    # -- modes and dtype ------------------------------------------------------------------------
+    def train(self, mode: bool = True) -> "Module":
+        for m in self.modules():
+            m.training = mode
+        return self
+
+    def eval(self) -> "Module":
+        return self.train(False)
+
+    @property
+    def dtype(self) -> np.dtype:
+        params = self.parameters()
+        if params:
+            return params[0].value.dtype
+        return getattr(self, "_dtype", dtypes.DEFAULT)
+
+    def astype(self, dtype) -> "Module":
+        """Convert every parameter (and buffer listed in ``_buffers``) to ``dtype``, in place."""
+        dt = dtypes.resolve(dtype)
+        for m in self.modules():
+            m._dtype = dt
+            for p in m._params.values():
+                p.value = p.value.astype(dt)
+                p.grad = np.zeros_like(p.value)
+            for name in getattr(m, "_buffers", ()):
+                setattr(m, name, getattr(m, name).astype(dt))
+        return self
+
+    # -- description ----------------------------------------------------------------------------
+    def extra_repr(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.extra_repr()})"
+
+    # -- helpers for subclasses -----------------------------------------------------------------
+    def _check_input(self, x, ndim: int | tuple[int, ...], features: int | None = None,
+                     axis: int = -1) -> np.ndarray:
+        """Validate rank (and size along ``axis``) of an input; raise ShapeError naming ``self``."""
+        if not isinstance(x, np.ndarray):
+            raise ShapeError(f"{self!r}: expected a NumPy array, got {type(x).__name__}")
+        ndims = (ndim,) if isinstance(ndim, int) else ndim
+        if x.ndim not in ndims:
+            raise ShapeError(
+                f"{self!r}: expected input of rank {' or '.join(map(str, ndims))}, "
+                f"got shape {x.shape}"
+            )
+        if features is not None and x.shape[axis] != features:
+            want = list(x.shape)
+            want[axis] = features
+            want[0] = "m"
+            raise ShapeError(
+                f"{self!r}: expected input of shape ({', '.join(map(str, want))}), got {x.shape}"
+            )
+        return x
+
+
+ForwardHook = Callable[[Module, int, np.ndarray, np.ndarray], None]
+BackwardHook = Callable[[Module, int, np.ndarray, np.ndarray], None]
+
+
+class HookHandle:
+    """Returned by ``register_*_hook``; call ``remove()`` to detach the hook."""
+
+    def __init__(self, hooks: list, hook):
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+class Sequential(Module):
+    """A chain of modules: ``y = f_L(… f_2(f_1(x)))``, back-propagated in reverse.
+
+    Hooks:
+        ``register_forward_hook(fn)``: ``fn(module, index, x, out)`` after each module's forward.
+        ``register_backward_hook(fn)``: ``fn(module, index, dout, dx)`` after each backward, where
+        ``dout`` = ∂L/∂out and ``dx`` = ∂L/∂x of that module; parameter grads are already
+        accumulated when it is called.
+
+    Example::
+
+        model = Sequential(Dense(2, 16), Tanh(), Dense(16, 1))
+        logits = model.forward(X)          # (m, 1)
+        dX = model.backward(dlogits)       # (m, 2); fills every Parameter.grad
+    """
+
+    def __init__(self, *modules: Module):
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], (list, tuple)):
+            modules = tuple(modules[0])
+        for i, m in enumerate(modules):
+            if not isinstance(m, Module):
+                raise WhynetError(f"Sequential: item {i} is {type(m).__name__}, not a Module")
+        self._children = list(modules)
+        self._forward_hooks: list[ForwardHook] = []
+        self._backward_hooks: list[BackwardHook] = []
+
+    @property
+    def layers(self) -> list[Module]:
+        return self._children
+
+    def __len__(self) -> int:
+        return len(self._children)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return Sequential(*self._children[i])
+        return self._children[i]
+
+    def __iter__(self):
+        return iter(self._children)
+
+    def append(self, module: Module) -> "Sequential":
+        self._children.append(module)
+        return self
+
+    def register_forward_hook(self, fn: ForwardHook) -> HookHandle:
+        self._forward_hooks.append(fn)
+        return HookHandle(self._forward_hooks, fn)
+
+    def register_backward_hook(self, fn: BackwardHook) -> HookHandle:
+        self._backward_hooks.append(fn)
+        return HookHandle(self._backward_hooks, fn)
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        for i, m in enumerate(self._children):
+            out = m.forward(x)
+            for hook in self._forward_hooks:
+                hook(m, i, x, out)
+            x = out
+        return x
+
+    def backward(self, dout: np.ndarray) -> np.ndarray:
+        for i in range(len(self._children) - 1, -1, -1):
+            m = self._children[i]
+            dx = m.backward(dout)
+            for hook in self._backward_hooks:
+                hook(m, i, dout, dx)
+            dout = dx
+        return dout
+
+    def predict(self, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+        """Forward in evaluation mode (restoring the previous mode), in chunks of ``batch_size``."""
+        was_training = self.training
+        self.eval()
+        try:
+            outs = [self.forward(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]
+        finally:
+            self.train(was_training)
+        return np.concatenate(outs) if outs else self.forward(x)
+
+    def __repr__(self) -> str:
+        lines = [f"Sequential({len(self)} modules, {self.num_parameters():,} parameters)"]
+        for i, m in enumerate(self._children):
+            n = m.num_parameters()
+            suffix = f"  # {n:,} params" if n else ""
+            lines.append(f"  ({i}) {m!r}{suffix}")
+        return "\n".join(lines)
