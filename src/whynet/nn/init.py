@@ -116,15 +116,19 @@ def xavier_normal(gain: float = 1.0) -> Initializer:
     return init
 
 
-def _fan(shape, mode: str) -> int:
-    fan_in, fan_out = compute_fans(shape)
+def _check_mode(mode: str) -> None:
     if mode not in ("fan_in", "fan_out"):
         raise ConfigError(f"he init: mode must be 'fan_in' or 'fan_out', got {mode!r}")
+
+
+def _fan(shape, mode: str) -> int:
+    fan_in, fan_out = compute_fans(shape)
     return fan_in if mode == "fan_in" else fan_out
 
 
 def he_uniform(nonlinearity: str = "relu", mode: str = "fan_in", a: float = 0.0) -> Initializer:
     """Kaiming uniform: U(±gain·√(3/fan)). ``a`` is the leaky-ReLU slope when it applies."""
+    _check_mode(mode)  # fail when the layer is configured, not when it draws
     gain = calculate_gain(nonlinearity, a if nonlinearity == "leaky_relu" else None)
 
     def init(shape, rng, dtype):
@@ -135,6 +139,7 @@ def he_uniform(nonlinearity: str = "relu", mode: str = "fan_in", a: float = 0.0)
 
 def he_normal(nonlinearity: str = "relu", mode: str = "fan_in", a: float = 0.0) -> Initializer:
     """Kaiming normal: N(0, gain²/fan), so ReLU layers keep E[x²] constant with depth."""
+    _check_mode(mode)  # fail when the layer is configured, not when it draws
     gain = calculate_gain(nonlinearity, a if nonlinearity == "leaky_relu" else None)
 
     def init(shape, rng, dtype):
@@ -160,6 +165,9 @@ def lecun_normal() -> Initializer:
 def orthogonal(gain: float = 1.0) -> Initializer:
     """A (semi-)orthogonal matrix times ``gain``; sign-corrected QR as ``torch.nn.init.orthogonal_``."""
     def init(shape, rng, dtype):
+        if len(shape) < 2:
+            raise ConfigError(f"orthogonal init needs a weight of rank ≥ 2, "
+                              f"got shape {tuple(shape)}")
         rows = shape[0]
         cols = int(np.prod(shape[1:]))
         flat = rng.normal(size=(rows, cols))

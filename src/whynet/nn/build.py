@@ -1,0 +1,134 @@
+"""The MLP builder: a whole fully connected network from a list of layer sizes.
+
+``mlp([2, 16, 16, 1], activation="tanh")`` is::
+
+    Sequential(Dense(2 → 16), Tanh(), Dense(16 → 16), Tanh(), Dense(16 → 1))
+
+and returns logits (no output activation), which is what the losses in :mod:`whynet.nn.losses`
+expect.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+
+from .. import dtypes
+from ..errors import ConfigError
+from ..random import make_rng, spawn
+from .init import INITIALIZERS, calculate_gain
+from .layers import Dense, Dropout
+from .module import Sequential
+
+
+def _check_sizes(sizes) -> list[int]:
+    ok = isinstance(sizes, (list, tuple)) and len(sizes) >= 2 and all(
+        not isinstance(s, bool) and isinstance(s, (int, np.integer)) and s >= 1 for s in sizes)
+    if not ok:
+        raise ConfigError(f"mlp: sizes must be a list of at least 2 integers ≥ 1 "
+                          f"(e.g. [2, 16, 16, 1]), got {sizes!r}")
+    return [int(s) for s in sizes]
+
+
+def suggested_init(act) -> tuple[str, dict]:
+    """``(initialiser name, kwargs)`` that suit an activation: its ``suggested_init`` with its gain.
+
+    He initialisers get ``nonlinearity=act.gain_name`` (and, for Leaky ReLU and PReLU, the
+    negative slope as ``a``); Xavier and orthogonal get ``gain=act.gain()``; the rest (LeCun, for
+    SELU) take no gain. E.g. ReLU → ``he_normal(nonlinearity="relu")``, std √(2/fan_in);
+    tanh → ``xavier_uniform(gain=5/3)``; sigmoid → ``xavier_uniform(gain=1)``.
+    """
+    name = act.suggested_init
+    accepted = inspect.signature(INITIALIZERS[name]).parameters
+    kwargs: dict = {}
+    if "nonlinearity" in accepted:
+        kwargs["nonlinearity"] = act.gain_name
+        if act.gain_name == "leaky_relu":
+            if hasattr(act, "negative_slope"):
+                kwargs["a"] = float(act.negative_slope)
+            elif hasattr(act, "alpha"):  # PReLU: the slope it starts with
+                kwargs["a"] = float(np.mean(act.alpha.value))
+    elif "gain" in accepted:
+        gain = act.gain() if hasattr(act, "gain") else calculate_gain(act.gain_name)
+        kwargs["gain"] = float(gain)
+    return name, kwargs
+
+
+def _batchnorm_class():
+    try:
+        from .norm import BatchNorm1d
+    except ImportError as e:
+        raise ConfigError(f"mlp: batchnorm=True needs whynet.nn.norm.BatchNorm1d, which could "
+                          f"not be imported ({e})") from None
+    return BatchNorm1d
+
+
+def mlp(sizes, activation="relu", init=None, output_activation=None, dropout: float = 0.0,
+        batchnorm: bool = False, seed=0, dtype=None, **act_kwargs) -> Sequential:
+    """A multilayer perceptron: ``Dense → [BatchNorm1d] → activation → [Dropout]`` per hidden
+    layer, then a final ``Dense`` (and ``output_activation`` if given).
+
+    Args:
+        sizes: units per layer, input first and output last, e.g. ``[2, 16, 16, 1]``.
+        activation: hidden activation name (``get_activation``), or a list with one name per
+            hidden layer.
+        init: weight initialiser (name or callable) for every Dense layer; None gives each layer
+            the suggested initialiser of the activation that follows it, with that activation's
+            gain (:func:`suggested_init`: He for ReLU, Xavier with gain 5/3 for tanh…). The output
+            layer follows ``output_activation``, or is treated as linear (Xavier, gain 1).
+        output_activation: None (logits, for the losses) or an activation name.
+        dropout: drop probability p after each hidden activation; 0 adds no Dropout layers.
+        batchnorm: put a ``BatchNorm1d`` between each hidden Dense and its activation (Ioffe &
+            Szegedy 2015). Those Dense layers then have no bias: BN's β takes its place.
+        seed: int or Generator. One child Generator per Dense layer, and one per Dropout layer,
+            via :func:`whynet.random.spawn`; the weights do not depend on ``dropout``.
+        dtype: float32 (default) or float64.
+        **act_kwargs: passed to every hidden activation (e.g. ``negative_slope=0.2``).
+
+    Returns:
+        A :class:`Sequential`.
+    """
+    from .activations import get_activation  # late: the activations module grows separately
+
+    sizes = _check_sizes(sizes)
+    n_hidden = len(sizes) - 2
+    if isinstance(activation, (list, tuple)):
+        if len(activation) != n_hidden:
+            raise ConfigError(f"mlp: activation list needs one entry per hidden layer "
+                              f"({n_hidden} for sizes {sizes}), got {len(activation)}")
+        names = list(activation)
+    else:
+        names = [activation] * n_hidden
+    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) \
+            or not 0 <= dropout < 1:
+        raise ConfigError(f"mlp: dropout must be a drop probability in [0, 1), got {dropout!r}")
+    dt = dtypes.resolve(dtype)
+    root = make_rng(seed)
+    dense_rngs = spawn(root, len(sizes) - 1)
+    dropout_rngs = spawn(root, n_hidden)
+    BatchNorm1d = _batchnorm_class() if batchnorm else None
+
+    def dense(i: int, act) -> Dense:
+        if init is None:
+            name, kwargs = suggested_init(act) if act is not None else ("xavier_uniform", {})
+        else:
+            name, kwargs = init, {}
+        bias = not (batchnorm and i < n_hidden)
+        return Dense(sizes[i], sizes[i + 1], init=name, bias=bias, rng=dense_rngs[i], dtype=dt,
+                     **kwargs)
+
+    layers = []
+    for i, name in enumerate(names):
+        act = get_activation(name, **act_kwargs).astype(dt)
+        layers.append(dense(i, act))
+        if batchnorm:
+            layers.append(BatchNorm1d(sizes[i + 1], dtype=dt))
+        layers.append(act)
+        if dropout > 0:
+            layers.append(Dropout(dropout, rng=dropout_rngs[i]))
+    out_act = None if output_activation is None else get_activation(output_activation).astype(dt)
+    layers.append(dense(n_hidden, out_act))
+    if out_act is not None:
+        layers.append(out_act)
+    return Sequential(*layers)
