@@ -14,3 +14,13 @@ def _strict_numpy():
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _one_blas_thread():
+    """One BLAS thread per test process: with two pytest workers on two cores, threaded BLAS
+    oversubscribes the CPU and small matrix products run tens of times slower."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(1):
+        yield

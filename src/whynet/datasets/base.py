@@ -1,0 +1,187 @@
+"""The containers every data set comes in: :class:`Dataset` and :class:`Splits`, and :func:`split`.
+
+A :class:`Dataset` holds ``X`` (float32, one example per row) and ``y`` (int64 class indices
+``0 … n_classes−1``; float32 targets for a regression set, where ``n_classes`` is 0). It unpacks
+like a pair, so both styles work::
+
+    ds = moons(n=200, seed=0)          # ds.X, ds.y, ds.name, ds.n_classes, ds.feature_names
+    X, y = moons(n=200, seed=0)
+
+:class:`Splits` is the named triple ``(train, val, test)`` of Datasets that :func:`split` and
+:func:`~whynet.datasets.mnist1d` return; ``val`` is None when there is no validation set.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import NamedTuple
+
+import numpy as np
+
+from ..errors import ConfigError, ShapeError
+from ..random import make_rng
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class Dataset:
+    """A data set: inputs, targets and what they mean.
+
+    Attributes:
+        X: inputs, float32, shape (m, n_features) — or (m, C, H, W) for images.
+        y: targets, shape (m,): int64 class indices in ``[0, n_classes)``, or float32 values for a
+            regression set.
+        name: where it came from (``"moons"``, ``"digits"``, a file name…).
+        n_classes: number of classes; 0 for a regression set.
+        feature_names: one name per column of a 2-D ``X`` (``("x1", "x2")``…), or ``()``.
+        class_names: the original label of each class index when labels were re-encoded (strings
+            or negative numbers in a file), else ``()``.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    name: str = "data"
+    n_classes: int = 0
+    feature_names: tuple[str, ...] = ()
+    class_names: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        X, y = self.X, self.y
+        if not isinstance(X, np.ndarray) or X.dtype != np.float32 or X.ndim < 2:
+            raise ShapeError(f"Dataset {self.name!r}: X must be a float32 array with ≥ 2 "
+                             f"dimensions, got {_describe(X)}")
+        if not isinstance(y, np.ndarray) or y.ndim != 1 or len(y) != len(X):
+            raise ShapeError(f"Dataset {self.name!r}: y must have shape ({len(X)},) to match X, "
+                             f"got {_describe(y)}")
+        if self.n_classes and y.dtype != np.int64:
+            raise ShapeError(f"Dataset {self.name!r}: class labels must be int64, got {y.dtype}")
+        if self.feature_names and (X.ndim != 2 or len(self.feature_names) != X.shape[1]):
+            raise ShapeError(f"Dataset {self.name!r}: {len(self.feature_names)} feature names "
+                             f"for X of shape {X.shape}")
+        object.__setattr__(self, "feature_names", tuple(self.feature_names))
+        object.__setattr__(self, "class_names", tuple(self.class_names))
+
+    def __iter__(self):
+        """``X, y = dataset``."""
+        yield self.X
+        yield self.y
+
+    def __len__(self) -> int:
+        return len(self.X)
+
+    @property
+    def n_features(self) -> int:
+        """Number of input features (columns of X; C·H·W for images)."""
+        return int(np.prod(self.X.shape[1:]))
+
+    def subset(self, index, name: str | None = None) -> Dataset:
+        """The examples at ``index`` (an index array or a boolean mask), as a new Dataset."""
+        return dataclasses.replace(self, X=self.X[index], y=self.y[index],
+                                   name=self.name if name is None else name)
+
+    def with_X(self, X: np.ndarray, feature_names=(), name: str | None = None) -> Dataset:
+        """The same targets with new inputs (after preprocessing or feature expansion)."""
+        return dataclasses.replace(self, X=X, feature_names=tuple(feature_names),
+                                   name=self.name if name is None else name)
+
+    def class_counts(self) -> np.ndarray:
+        """Number of examples of each class, shape (n_classes,)."""
+        return np.bincount(self.y, minlength=self.n_classes)
+
+    def __repr__(self) -> str:
+        kind = f"{self.n_classes} classes" if self.n_classes else "regression"
+        return (f"Dataset({self.name!r}, X={self.X.shape} {self.X.dtype}, "
+                f"y={self.y.shape} {self.y.dtype}, {kind})")
+
+
+class Splits(NamedTuple):
+    """Train, validation and test sets. ``val`` is None when none was asked for."""
+
+    train: Dataset
+    val: Dataset | None
+    test: Dataset
+
+
+def _describe(a) -> str:
+    if isinstance(a, np.ndarray):
+        return f"an array of shape {a.shape} and dtype {a.dtype}"
+    return f"a {type(a).__name__}"
+
+
+def sklearn_seed(seed) -> int:
+    """An int ``random_state`` for scikit-learn from an int seed or a Generator.
+
+    scikit-learn wants an int or a legacy RandomState; an int seed is passed through unchanged
+    (so ``moons(seed=3)`` is ``make_moons(random_state=3)``) and a Generator gives one draw.
+    """
+    if isinstance(seed, np.random.Generator):
+        return int(seed.integers(0, 2**31 - 1))
+    make_rng(seed)  # validates: an int ≥ 0 or None
+    return 0 if seed is None else int(seed)
+
+
+def check_fraction(owner: str, arg: str, value, *, allow_zero: bool = True) -> float:
+    """``value`` as a float in [0, 1) (or (0, 1)), else a ConfigError naming ``owner.arg``."""
+    ok = isinstance(value, (int, float, np.floating)) and not isinstance(value, bool)
+    ok = ok and (0 <= value < 1 if allow_zero else 0 < value < 1)
+    if not ok:
+        bound = "in [0, 1)" if allow_zero else "in (0, 1)"
+        raise ConfigError(f"{owner}: {arg} must be a number {bound}, got {value!r}")
+    return float(value)
+
+
+def split(X, y=None, *, val: float = 0.2, test: float = 0.2, seed=0,
+          stratify: bool = True) -> Splits:
+    """Split a data set into train, validation and test sets, shuffled by ``seed``.
+
+    Args:
+        X: a :class:`Dataset` (then ``y`` is None), or an array of inputs (m, …).
+        y: targets (m,) when ``X`` is an array; they go through :func:`load_arrays`'s checks.
+        val, test: fractions of all examples for the validation and test sets (``val=0`` gives
+            ``Splits.val = None``); ``val + test`` must be < 1.
+        seed: an int or a Generator; the same seed gives the same split.
+        stratify: keep each class's share the same in every part (ignored for regression).
+
+    Returns:
+        :class:`Splits` ``(train, val, test)``; each part unpacks as ``X, y``.
+
+    Uses scikit-learn's ``train_test_split`` twice: test off all examples, then val off the rest.
+    """
+    from sklearn.model_selection import train_test_split
+
+    from .files import load_arrays
+
+    if isinstance(X, Dataset):
+        if y is not None:
+            raise ConfigError("split: give either a Dataset or X and y, not a Dataset and y")
+        ds = X
+    elif y is None:
+        raise ConfigError("split: y is required when X is an array (or pass a Dataset)")
+    else:
+        ds = load_arrays(X, y)
+    val = check_fraction("split", "val", val)
+    test = check_fraction("split", "test", test, allow_zero=False)
+    if val + test >= 1:
+        raise ConfigError(f"split: val + test must be < 1 to leave a training set, "
+                          f"got {val} + {test} = {val + test}")
+    rng = make_rng(seed)
+    index = np.arange(len(ds))
+    strat = ds.y if (stratify and ds.n_classes) else None
+
+    def cut(idx, size, what):
+        try:
+            return train_test_split(idx, test_size=size, random_state=sklearn_seed(rng),
+                                    shuffle=True,
+                                    stratify=None if strat is None else strat[idx])
+        except ValueError as e:  # too few examples for the fraction, or a class with one member
+            raise ConfigError(f"split: cannot cut a {what} set of {size:.3g} from {len(idx)} "
+                              f"examples of {ds.name!r}: {e}") from None
+
+    rest, test_idx = cut(index, test, "test")
+    val_set = None
+    if val > 0:
+        train_idx, val_idx = cut(rest, val / (1 - test), "validation")
+        val_set = ds.subset(val_idx, f"{ds.name}/val")
+    else:
+        train_idx = rest
+    return Splits(ds.subset(train_idx, f"{ds.name}/train"), val_set,
+                  ds.subset(test_idx, f"{ds.name}/test"))

@@ -1,0 +1,234 @@
+"""Your own data: arrays in memory (:func:`load_arrays`) and CSV files (:func:`load_csv`).
+
+Both check what they are given and say exactly what is wrong and where: a ragged row, a cell
+that is not a number, a missing value, NaN or infinity. Nothing is ever unpickled.
+
+Targets become class indices 0…k−1 when they look like labels (integers, booleans or strings) and
+stay float32 values (a regression set, ``n_classes = 0``) when they are non-integral numbers;
+``task=`` overrides the guess. Non-negative integer labels are kept as they are (label 3 stays 3,
+so a train file and a test file agree even when one lacks a class); other labels (strings,
+negative numbers such as Playground's ±1) are numbered in sorted order and their original values
+kept in ``Dataset.class_names``.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+
+import numpy as np
+
+from ..errors import ConfigError, NonFiniteError, ShapeError, check_finite, unknown_name
+from .base import Dataset
+
+TASKS = ("classification", "regression")
+
+
+def _encode_targets(owner: str, y: np.ndarray, task: str | None):
+    """(targets, n_classes, class_names) from raw targets of shape (m,)."""
+    if task is not None and task not in TASKS:
+        raise unknown_name("task", task, TASKS)
+    numeric = y.dtype.kind in "biuf"
+    if numeric and y.dtype.kind == "f":
+        check_finite(owner, "y", y)
+    integral = numeric and (y.dtype.kind in "biu" or bool(np.all(y == np.round(y))))
+    if task is None:
+        task = "classification" if (integral or not numeric) else "regression"
+    if task == "regression":
+        if not numeric:
+            raise ConfigError(f"{owner}: regression targets must be numbers, got {y.dtype} values "
+                              f"such as {y[0]!r}")
+        return y.astype(np.float32), 0, ()
+    if integral and (len(y) == 0 or y.min() >= 0):
+        labels = y.astype(np.int64)
+        return labels, int(labels.max()) + 1 if len(labels) else 0, ()
+    classes, labels = np.unique(y, return_inverse=True)
+    names = tuple(_label_str(c) for c in classes)
+    return labels.astype(np.int64).ravel(), len(classes), names
+
+
+def _label_str(value) -> str:
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def load_arrays(X, y, *, name: str = "arrays", feature_names=None,
+                task: str | None = None) -> Dataset:
+    """A :class:`Dataset` from arrays, after checking them.
+
+    Args:
+        X: inputs, array-like of numbers, shape (m, n_features) or (m, C, H, W); cast to float32.
+        y: targets, shape (m,) or (m, 1): labels (ints, bools, strings) or real values.
+        name: the data set's name in messages and reports.
+        feature_names: one per column of a 2-D X (default ``"x1"``, ``"x2"``, …).
+        task: ``"classification"``, ``"regression"`` or None (guess from y, see the module doc).
+
+    Raises:
+        ShapeError: X is not at least 2-D, or y's length differs from X's.
+        ConfigError: X holds something that is not a number.
+        NonFiniteError: X or y holds NaN or ±inf (the message gives the first index).
+    """
+    owner = f"load_arrays({name!r})"
+    raw = np.asarray(X)
+    if raw.dtype.kind not in "biuf":
+        raise ConfigError(f"{owner}: X must hold numbers, got dtype {raw.dtype}"
+                          + (f" (first element {raw.flat[0]!r})" if raw.size else ""))
+    if raw.ndim < 2:
+        raise ShapeError(f"{owner}: X must have shape (m, n_features), got {raw.shape}; "
+                         f"use X.reshape(-1, 1) for a single feature")
+    check_finite(owner, "X", raw)
+    Xf = np.ascontiguousarray(raw, dtype=np.float32)
+    # float64 values beyond float32's range (~3.4e38) become inf in the cast.
+    check_finite(owner, "X (as float32)", Xf)
+    yr = np.asarray(y)
+    if yr.ndim == 2 and yr.shape[1] == 1:
+        yr = yr[:, 0]
+    if yr.ndim != 1 or len(yr) != len(Xf):
+        raise ShapeError(f"{owner}: y must have shape ({len(Xf)},) to match X of shape "
+                         f"{Xf.shape}, got {yr.shape}")
+    if len(Xf) == 0:
+        raise ShapeError(f"{owner}: X has no rows")
+    targets, n_classes, class_names = _encode_targets(owner, yr, task)
+    if feature_names is None:
+        feature_names = tuple(f"x{i + 1}" for i in range(Xf.shape[1])) if Xf.ndim == 2 else ()
+    elif Xf.ndim != 2 or len(feature_names) != Xf.shape[1]:
+        raise ShapeError(f"{owner}: {len(feature_names)} feature names for X of shape {Xf.shape}")
+    return Dataset(Xf, targets, name, n_classes, tuple(str(f) for f in feature_names), class_names)
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def load_csv(path, target=-1, *, delimiter: str = ",", header="auto", task: str | None = None,
+             name: str | None = None) -> Dataset:
+    """A :class:`Dataset` from a CSV file: one example per row, one column is the target.
+
+    Args:
+        path: the file (UTF-8; a byte-order mark is ignored). Blank lines are skipped; quoted
+            cells are handled by Python's ``csv`` module.
+        target: the target column, an index (negative counts from the end; default the last) or
+            a column name from the header.
+        delimiter: the cell separator.
+        header: True (the first row names the columns), False, or ``"auto"``: the first row is a
+            header if any of its feature cells is not a number (feature cells of data rows must
+            be numbers, so such a row cannot be data).
+        task: as in :func:`load_arrays`.
+        name: the data set's name (default: the file name).
+
+    Every feature cell must be a finite number; the target may be numbers or class names.
+
+    Raises (each message names the file, the row as a line number in the file, and the column):
+        ConfigError: missing or empty file, unknown target column, a cell that is not a number.
+        ShapeError: a row with a different number of cells than the first.
+        NonFiniteError: a missing (empty) cell, NaN or ±inf.
+    """
+    path = os.fspath(path)
+    where = f"load_csv({path!r})"
+    if header not in (True, False, "auto"):
+        raise ConfigError(f"{where}: header must be True, False or 'auto', got {header!r}")
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            reader = csv.reader(f, delimiter=delimiter, skipinitialspace=True)
+            rows = []
+            for row in reader:
+                if row and any(c.strip() for c in row):
+                    rows.append((reader.line_num, [c.strip() for c in row]))
+    except FileNotFoundError:
+        raise ConfigError(f"{where}: no such file") from None
+    except (UnicodeDecodeError, csv.Error) as e:
+        raise ConfigError(f"{where}: cannot be read as CSV text: {e}") from None
+    if not rows:
+        raise ConfigError(f"{where}: the file is empty")
+
+    first_line, first = rows[0]
+    width = len(first)
+    if width < 2:
+        raise ShapeError(f"{where}: row {first_line} has {width} column; need at least one "
+                         f"feature and the target (is the delimiter {delimiter!r} right?)")
+    for line, row in rows:
+        if len(row) != width:
+            raise ShapeError(f"{where}: row {line} has {len(row)} cells, expected {width} "
+                             f"(as in row {first_line})")
+
+    if isinstance(target, str):
+        if header is False:
+            raise ConfigError(f"{where}: target {target!r} is a column name but header=False")
+        if target not in first:
+            raise unknown_name(f"target column in {path!r}", target, first)
+        t = first.index(target)
+        has_header = True
+    elif isinstance(target, (int, np.integer)) and not isinstance(target, bool):
+        if not -width <= target < width:
+            raise ConfigError(f"{where}: target column index must be in [{-width}, {width - 1}] "
+                              f"for {width} columns, got {target}")
+        t = int(target) % width
+        if header == "auto":
+            has_header = any(not _is_number(c) for i, c in enumerate(first) if i != t)
+        else:
+            has_header = bool(header)
+    else:
+        raise ConfigError(f"{where}: target must be a column index or name, got {target!r}")
+
+    columns = first if has_header else [f"column {i + 1}" for i in range(width)]
+    data = rows[1:] if has_header else rows
+    if not data:
+        raise ConfigError(f"{where}: the file has a header but no data rows")
+    feature_cols = [i for i in range(width) if i != t]
+
+    def label(i):
+        return repr(columns[i]) if has_header else str(i + 1)
+
+    def bad_cell(kind, line, i, cell):
+        err = NonFiniteError if kind != "number" else ConfigError
+        what = {"number": f"{cell!r} is not a number",
+                "missing": "the cell is empty (a missing value)",
+                "finite": f"{cell!r} is not finite (NaN or infinity)"}[kind]
+        return err(f"{where}: row {line}, column {label(i)}: {what}")
+
+    lines = [line for line, _ in data]
+    cells = [row for _, row in data]
+    X = _parse_numbers(cells, feature_cols, lines, bad_cell)
+    t_cells = [row[t] for row in cells]
+    for line, cell in zip(lines, t_cells):
+        if cell == "":
+            raise bad_cell("missing", line, t, cell)
+    if all(_is_number(c) for c in t_cells):
+        y = _parse_numbers(cells, [t], lines, bad_cell)[:, 0]
+    else:
+        y = np.asarray(t_cells)
+    if has_header:
+        names = [columns[i] for i in feature_cols]
+    else:
+        names = [f"x{j + 1}" for j in range(len(feature_cols))]
+    return load_arrays(X, y, name=name or os.path.basename(path), feature_names=names, task=task)
+
+
+def _parse_numbers(cells, cols, lines, bad_cell) -> np.ndarray:
+    """float64 array (rows, len(cols)); on a bad cell, the error for the first one in file order."""
+    block = [[row[i] for i in cols] for row in cells]
+    try:
+        values = np.array(block, dtype=np.float64)
+    except ValueError:
+        values = None
+    if values is not None and np.isfinite(values).all():
+        return values
+    out = np.empty((len(block), len(cols)))
+    for r, (line, row) in enumerate(zip(lines, block)):  # slow path: name the first bad cell
+        for j, (i, cell) in enumerate(zip(cols, row)):
+            if cell == "":
+                raise bad_cell("missing", line, i, cell)
+            try:
+                v = float(cell)
+            except ValueError:
+                raise bad_cell("number", line, i, cell) from None
+            if not math.isfinite(v):
+                raise bad_cell("finite", line, i, cell)
+            out[r, j] = v
+    return out

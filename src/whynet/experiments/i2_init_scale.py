@@ -1,0 +1,150 @@
+"""I2 — small random weights vanish with depth, large ones saturate tanh, Xavier keeps the spread.
+
+Notes 001 and 004 (cs231n lecture 6, p43–48): ``W = 0.01·randn`` works for a shallow net, but in a
+deep tanh net the activations shrink towards zero layer after layer; ``W = randn`` saturates every
+unit at ±1; Xavier (``randn / √fan_in``) keeps them spread. We repeat the lecture's demonstration:
+a 10-layer tanh net fed unit Gaussian inputs, one forward pass, the statistics of every layer.
+The same forward statistics for a ReLU net are in I3.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from ..nn import Sequential
+from ..nn.activations import get_activation
+from ..nn.layers import Dense
+from ..nn.init import normal
+from ..random import make_rng, spawn
+from .base import Experiment, Verdict, decide, group, mean_spread
+
+INITS = {
+    "×0.01": lambda fan_in: normal(std=0.01),
+    "×1": lambda fan_in: normal(std=1.0),
+    "Xavier": lambda fan_in: normal(std=1.0 / np.sqrt(fan_in)),  # cs231n's randn/√fan_in
+    "He": lambda fan_in: normal(std=np.sqrt(2.0 / fan_in)),
+}
+BINS = 30
+
+
+def deep_net(activation: str, init: str, depth: int, width: int, seed: int) -> Sequential:
+    """``depth`` Dense(width → width) layers each followed by ``activation``, biases zero."""
+    rngs = spawn(make_rng(seed), depth)
+    layers = []
+    for rng in rngs:
+        layers += [Dense(width, width, init=INITS[init](width), rng=rng), get_activation(activation)]
+    return Sequential(*layers)
+
+
+def layer_statistics(activation: str, init: str, depth: int, width: int, batch: int,
+                     seed: int, saturation: float = 0.99) -> dict:
+    """One forward pass of unit Gaussian inputs; per layer: mean, std, fraction with
+    ``|a| > saturation`` (tanh) and a histogram of the activations."""
+    model = deep_net(activation, init, depth, width, seed)
+    x = make_rng(seed + 10_000).standard_normal((batch, width)).astype(np.float32)
+    means, stds, saturated, hists = [], [], [], []
+    lo, hi = (-1.0, 1.0) if activation == "tanh" else (0.0, 3.0)
+    for layer in model.layers:
+        x = layer.forward(x)
+        if isinstance(layer, Dense):
+            continue
+        means.append(float(x.mean()))
+        stds.append(float(x.std()))
+        saturated.append(float(np.mean(np.abs(x) > saturation)))
+        hists.append(np.histogram(np.clip(x, lo, hi), bins=BINS, range=(lo, hi))[0].tolist())
+    return {"mean": means, "std": stds, "saturated": saturated, "hist": hists, "range": [lo, hi]}
+
+
+def histogram_figure(by: dict, title: str) -> Figure:
+    """Rows: initialisations; columns: layers — the cs231n / Glorot & Bengio figure."""
+    rows = list(by)
+    depth = len(by[rows[0]][0].result["hist"])
+    fig = Figure(figsize=(7.5, 1.25 * len(rows) + 0.6))
+    axes = fig.subplots(len(rows), depth, sharex=True, squeeze=False)
+    for i, key in enumerate(rows):
+        r = by[key][0].result
+        lo, hi = r["range"]
+        edges = np.linspace(lo, hi, BINS + 1)
+        for j in range(depth):
+            ax = axes[i, j]
+            counts = np.asarray(r["hist"][j], dtype=float)
+            ax.bar(edges[:-1], counts / max(counts.sum(), 1), width=edges[1] - edges[0],
+                   align="edge", color="tab:blue")
+            ax.set_yticks([])
+            ax.tick_params(labelsize=6)
+            if i == 0:
+                ax.set_title(f"layer {j + 1}", fontsize=7)
+            if j == 0:
+                ax.set_ylabel(key if isinstance(key, str) else key[-1], fontsize=8)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+class InitScale(Experiment):
+    id = "i2"
+    questions = ("I2",)
+    title = "Weight scale in a deep tanh net"
+    question = ("Do small random weights (×0.01) make activations vanish with depth, and ×1 "
+                "saturate tanh, while Xavier keeps them spread?")
+    what = ("A 10-layer tanh network (all layers width×width, zero biases) is fed a batch of unit "
+            "Gaussian inputs with weights drawn as 0.01·N(0,1), N(0,1), or Xavier N(0, 1/fan_in) "
+            "(cs231n's randn/√fan_in). One forward pass; per layer we record the activations' "
+            "mean, standard deviation, the fraction saturated (|a| > 0.99) and a histogram.")
+    seeds_quick = 3
+    seeds_full = 5
+
+    def grid(self, quick: bool) -> list[dict]:
+        width, batch = (256, 500) if quick else (500, 1000)
+        return [{"activation": "tanh", "init": init, "depth": 10, "width": width, "batch": batch}
+                for init in ("×0.01", "×1", "Xavier")]
+
+    def run(self, spec: dict, seed: int) -> dict:
+        return layer_statistics(spec["activation"], spec["init"], spec["depth"], spec["width"],
+                                spec["batch"], seed)
+
+    def verdicts(self, results):
+        by = group(results, "init")
+        small, large, xavier = by["×0.01"], by["×1"], by["Xavier"]
+        flags = []
+        for s, l, x in zip(small, large, xavier):
+            vanishes = s.result["std"][-1] < 1e-3 * s.result["std"][0]
+            saturates = min(l.result["saturated"][1:]) > 0.5
+            spread = (x.result["std"][-1] > 0.1 * x.result["std"][0]
+                      and max(x.result["saturated"]) < 0.2)
+            flags.append(vanishes and saturates and spread)
+        small_last = mean_spread([r.result["std"][-1] for r in small])
+        small_first = mean_spread([r.result["std"][0] for r in small])
+        large_sat = mean_spread([np.mean(r.result["saturated"][1:]) for r in large])
+        x_first = mean_spread([r.result["std"][0] for r in xavier])
+        x_last = mean_spread([r.result["std"][-1] for r in xavier])
+        sentence = (f"×0.01: activation std falls from {small_first} in layer 1 to {small_last} "
+                    f"in layer 10; ×1: {large_sat.fmt('.0%')} of units in layers 2–10 are "
+                    f"saturated (|a| > 0.99); Xavier: std {x_first} → {x_last}, still spread. "
+                    f"Holds when, in every seed, ×0.01's last-layer std is below 1/1000 of its "
+                    f"first, ×1 saturates over half the units of every layer after the first, and "
+                    f"Xavier keeps the last std above 1/10 of the first with < 20% saturated.")
+        return [Verdict("I2", decide(flags), sentence, {
+            "×0.01 std, layer 1": small_first, "×0.01 std, layer 10": small_last,
+            "×1 saturated fraction, layers 2–10": large_sat,
+            "Xavier std, layer 1": x_first, "Xavier std, layer 10": x_last})]
+
+    def figures(self, results):
+        by = group(results, "init")
+        hist = histogram_figure(by, "10-layer tanh net: activations per layer")
+        fig = Figure(figsize=(6.0, 3.2))
+        ax = fig.subplots()
+        for key, runs in by.items():
+            stds = np.array([r.result["std"] for r in runs])
+            ax.plot(np.arange(1, stds.shape[1] + 1), stds.mean(0), marker="o", label=key)
+        ax.set(yscale="log", xlabel="layer", ylabel="activation std (log)",
+               title="Activation spread with depth (tanh)")
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        return [("Histograms of each layer's activations: ×0.01 collapses to a spike at 0, ×1 "
+                 "piles up at ±1 (saturated), Xavier stays spread.", hist),
+                ("Standard deviation of the activations per layer (mean over seeds).", fig)]
+
+
+EXPERIMENT = InitScale()
