@@ -1,0 +1,514 @@
+"""The training loop: minibatches, epochs, callbacks, history, early stopping, a progress bar.
+
+Two levels, as in cs231n's ``Solver``:
+
+* :class:`Trainer` does one step: ``train_step(xb, yb)`` = zero_grad → forward → loss (+ penalty)
+  → backward → regulariser gradient → callbacks' ``on_before_update`` → clip → optimiser step →
+  regulariser ``after_step``. The web lab and experiments that need their own loop use it alone.
+* :func:`fit` runs epochs of seeded, shuffled minibatches through a Trainer, evaluates on
+  validation data, records a :class:`History`, and stops early or on divergence.
+
+Numbering: steps and epochs count from 1. Step k is the k-th minibatch update (``History.steps``
+holds the loss of step k at index k − 1); epoch e is the e-th pass over the data.
+
+Divergence: a non-finite loss (or a NumPy floating-point error raised under ``np.errstate``) at
+step k stops the fit *before* the update, keeps the history so far and sets ``history.diverged``
+and ``history.stopped`` ("diverged at step k …") — a finding, not a traceback. Pass
+``raise_on_divergence=True`` to get a :class:`~whynet.errors.DivergenceError` carrying the history.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from contextlib import contextmanager
+from numbers import Integral
+
+import numpy as np
+
+from .errors import ConfigError, DivergenceError, NonFiniteError, ShapeError, check_finite
+from .nn.losses import get_loss
+from .nn.module import Module
+from .optim import Optimizer, clip_grad_norm, get_optimizer
+from .random import make_rng
+
+CALLBACK_METHODS = ("on_train_begin", "on_before_update", "on_step_end", "on_epoch_end",
+                    "on_train_end")
+
+
+class Callback:
+    """Base class of training callbacks; every method is optional (these defaults do nothing).
+
+    ``ctx`` is the :class:`TrainContext` of the run: ``ctx.model``, ``ctx.optimizer``,
+    ``ctx.loss_fn``, ``ctx.history``, ``ctx.step``, ``ctx.epoch``; set ``ctx.stop = True`` to end
+    training after the current step. Any object with some of these methods works as a callback
+    (the LR schedules of :mod:`whynet.optim` do: they step in ``on_epoch_end``).
+    """
+
+    def on_train_begin(self, ctx: "TrainContext") -> None:
+        """Before the first step."""
+
+    def on_before_update(self, step: int, ctx: "TrainContext") -> None:
+        """Gradients are ready (regulariser included), weights not yet changed."""
+
+    def on_step_end(self, step: int, loss: float, ctx: "TrainContext") -> None:
+        """After the optimiser's update; ``loss`` is the step's loss (before the update)."""
+
+    def on_epoch_end(self, epoch: int, logs: dict, ctx: "TrainContext") -> None:
+        """After validation; ``logs`` holds ``loss``, ``acc``, ``lr`` and ``val_*`` if any."""
+
+    def on_train_end(self, ctx: "TrainContext") -> None:
+        """After the last step, also after early stopping or divergence."""
+
+
+class TrainContext:
+    """What callbacks see: the objects of the run and where it stands.
+
+    ``metrics`` lists the keys that ``on_epoch_end`` logs will carry.
+    """
+
+    def __init__(self, model, optimizer, loss_fn, regularizer=None, history=None):
+        self.model = model
+        self.optimizer = optimizer
+        self.loss_fn = loss_fn
+        self.regularizer = regularizer
+        self.history = history if history is not None else History()
+        self.step = 0
+        self.epoch = 0
+        self.stop = False
+        self.metrics: tuple[str, ...] = ("loss", "acc", "lr")
+
+
+class History:
+    """What a fit recorded, ready for plots and JSON.
+
+    Attributes:
+        epochs: dict of per-epoch lists: ``loss`` and ``acc`` (means over the epoch's minibatches,
+            weighted by their sizes, in training mode while the weights move, as Keras reports
+            them; ``acc`` is None for regression losses), ``val_loss`` and ``val_acc`` (after the
+            epoch, in evaluation mode; empty without validation data), ``lr`` (the lr used).
+            Losses include the regulariser's penalty.
+        steps: the loss of every step, when ``record_steps=True`` (else empty).
+        stopped: why training ended before its last epoch (early stopping, divergence, a
+            callback), or None.
+        diverged: True when a non-finite loss stopped training.
+        best_epoch: the epoch whose weights early stopping restored, or None.
+    """
+
+    def __init__(self):
+        self.epochs: dict[str, list] = {"loss": [], "acc": [], "val_loss": [], "val_acc": [],
+                                        "lr": []}
+        self.steps: list[float] = []
+        self.stopped: str | None = None
+        self.diverged = False
+        self.best_epoch: int | None = None
+
+    def __len__(self) -> int:
+        return len(self.epochs["loss"])
+
+    def to_dict(self) -> dict:
+        """Plain lists, floats, None and strings only: ``json.dumps(history.to_dict())`` works."""
+        def clean(v):
+            return None if v is None else float(v)
+        return {"epochs": {k: [clean(v) for v in vals] for k, vals in self.epochs.items()},
+                "steps": [float(v) for v in self.steps],
+                "stopped": self.stopped, "diverged": self.diverged, "best_epoch": self.best_epoch}
+
+    def __repr__(self) -> str:
+        last = f", last loss {self.epochs['loss'][-1]:.4g}" if len(self) else ""
+        end = f", stopped: {self.stopped}" if self.stopped else ""
+        return f"History({len(self)} epochs{last}{end})"
+
+
+@contextmanager
+def _divergence_guard(step: int):
+    """Turn NumPy floating-point errors (under ``np.errstate(…='raise')``) and non-finite values
+    caught by a loss into a DivergenceError naming the step."""
+    try:
+        yield
+    except DivergenceError:
+        raise
+    except (FloatingPointError, NonFiniteError) as e:
+        raise DivergenceError(f"training diverged at step {step}: {e}", step) from e
+
+
+class Trainer:
+    """One training step at a time, in the contract's order.
+
+    Args:
+        model: a :class:`~whynet.nn.module.Module` (usually a Sequential).
+        loss: a loss object or a name for :func:`whynet.nn.losses.get_loss`.
+        optimizer: an :class:`~whynet.optim.Optimizer`, or a name (default hyperparameters).
+        regularizer: an L1/L2/ElasticNet object or None; its penalty is added to the loss.
+        clip_norm: if set, gradients are clipped to this joint norm before each update.
+        callbacks: objects with any of the :class:`Callback` methods.
+
+    Attributes: ``step`` (updates done), ``logits`` (output of the last step), ``last_grad_norm``
+    (norm before clipping, when clipping), ``ctx`` (the :class:`TrainContext`).
+    """
+
+    def __init__(self, model: Module, loss, optimizer, regularizer=None, clip_norm=None,
+                 callbacks=()):
+        if not isinstance(model, Module):
+            raise ConfigError(f"Trainer: model must be a whynet Module, got {type(model).__name__}")
+        self.model = model
+        self.loss_fn = get_loss(loss) if isinstance(loss, str) else loss
+        self.params = model.parameters()
+        self.optimizer = get_optimizer(optimizer, self.params) if isinstance(optimizer, str) \
+            else optimizer
+        if not isinstance(self.optimizer, Optimizer):
+            raise ConfigError(f"Trainer: optimizer must be a name or an Optimizer, "
+                              f"got {type(optimizer).__name__}")
+        self.regularizer = regularizer
+        if clip_norm is not None and (isinstance(clip_norm, bool)
+                                      or not isinstance(clip_norm, (int, float))
+                                      or not 0 < clip_norm < math.inf):
+            raise ConfigError(f"Trainer: clip_norm must be a finite number > 0 or None, "
+                              f"got {clip_norm!r}")
+        self.clip_norm = clip_norm
+        self.callbacks = list(callbacks)
+        self._hooks = {name: [getattr(cb, name) for cb in self.callbacks if hasattr(cb, name)]
+                       for name in CALLBACK_METHODS}
+        self.ctx = TrainContext(model, self.optimizer, self.loss_fn, regularizer)
+        self.step = 0
+        self.logits: np.ndarray | None = None
+        self.last_grad_norm: float | None = None
+
+    def _call(self, hook: str, *args) -> None:
+        for fn in self._hooks[hook]:
+            fn(*args, self.ctx)
+
+    def train_step(self, xb: np.ndarray, yb: np.ndarray) -> float:
+        """One update on the minibatch ``(xb, yb)``; returns its loss (penalty included).
+
+        Raises :class:`~whynet.errors.DivergenceError` (weights not updated) if the loss is not
+        finite or NumPy raised a floating-point error during the step.
+        """
+        step = self.step + 1
+        ctx = self.ctx
+        ctx.step = step
+        params = self.params
+        with _divergence_guard(step):
+            for p in params:
+                p.grad.fill(0)
+            logits = self.model.forward(xb)
+            loss = float(self.loss_fn.forward(logits, yb))
+            if self.regularizer is not None:
+                loss += float(self.regularizer.penalty(params))
+        if not math.isfinite(loss):
+            raise DivergenceError(f"training diverged at step {step}: the loss is {loss}", step)
+        with _divergence_guard(step):
+            self.model.backward(self.loss_fn.backward())
+            if self.regularizer is not None:
+                self.regularizer.add_grad(params)
+        self._call("on_before_update", step)
+        with _divergence_guard(step):
+            if self.clip_norm is not None:
+                self.last_grad_norm = clip_grad_norm(params, self.clip_norm)
+            self.optimizer.step()
+            if self.regularizer is not None:
+                self.regularizer.after_step(params, self.optimizer.lr)
+        self.step = step
+        self.logits = logits
+        self._call("on_step_end", step, loss)
+        return loss
+
+    def evaluate(self, X: np.ndarray, y: np.ndarray, batch_size: int = 4096
+                 ) -> tuple[float, float | None]:
+        """``(loss, accuracy)`` on ``(X, y)`` in evaluation mode (the mode is restored after).
+
+        The loss includes the regulariser's penalty, so it compares with the training loss;
+        accuracy is None for regression losses.
+        """
+        model = self.model
+        was_training = model.training
+        model.eval()
+        try:
+            logits = np.concatenate([model.forward(X[i:i + batch_size])
+                                     for i in range(0, len(X), batch_size)])
+        finally:
+            model.train(was_training)
+        loss = float(self.loss_fn.forward(logits, y))
+        if self.regularizer is not None:
+            loss += float(self.regularizer.penalty(self.params))
+        acc = self.loss_fn.accuracy(logits, y)
+        return loss, None if acc is None else float(acc)
+
+
+class EarlyStopping(Callback):
+    """Stop when ``monitor`` has not improved by more than ``min_delta`` for ``patience`` epochs.
+
+    Lower is better for losses, higher for accuracies (``*acc``). With ``restore_best`` the
+    weights (and buffers such as BatchNorm's running statistics) of the best epoch are put back
+    at the end of training, whether it stopped early or ran out of epochs — Keras's behaviour
+    with ``restore_best_weights=True``, except that Keras restores only after an early stop.
+
+    Args:
+        monitor: a key of the epoch logs: ``"val_loss"`` (default), ``"val_acc"``, ``"loss"``,
+            ``"acc"``.
+        patience: epochs without improvement before stopping, ≥ 1.
+        min_delta: the smallest change that counts as an improvement, ≥ 0.
+        restore_best: put back the best epoch's weights at the end.
+    """
+
+    def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0,
+                 restore_best: bool = True):
+        if isinstance(patience, bool) or not isinstance(patience, Integral) or patience < 1:
+            raise ConfigError(f"EarlyStopping: patience must be an integer ≥ 1, got {patience!r}")
+        if isinstance(min_delta, bool) or not isinstance(min_delta, (int, float)) \
+                or not 0 <= min_delta < math.inf:
+            raise ConfigError(f"EarlyStopping: min_delta must be a finite number ≥ 0, "
+                              f"got {min_delta!r}")
+        self.monitor = monitor
+        self.patience = int(patience)
+        self.min_delta = float(min_delta)
+        self.restore_best = bool(restore_best)
+        self.mode = "max" if monitor.endswith("acc") else "min"
+
+    def on_train_begin(self, ctx) -> None:
+        if self.monitor not in ctx.metrics:
+            hint = " (pass validation_data)" if self.monitor.startswith("val_") else ""
+            raise ConfigError(f"EarlyStopping: monitor {self.monitor!r} is not logged{hint}; "
+                              f"logged: {', '.join(ctx.metrics)}")
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.best_epoch = None
+        self.wait = 0
+        self._snapshot = None
+
+    def _improved(self, value: float) -> bool:
+        if self.mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+    def on_epoch_end(self, epoch, logs, ctx) -> None:
+        value = logs.get(self.monitor)
+        if value is None:
+            raise ConfigError(f"EarlyStopping: monitor {self.monitor!r} has no value at epoch "
+                              f"{epoch} (accuracy is not defined for this loss)")
+        if self._improved(value):
+            self.best, self.best_epoch, self.wait = value, epoch, 0
+            if self.restore_best:
+                self._snapshot = _snapshot(ctx.model)
+            return
+        self.wait += 1
+        if self.wait >= self.patience:
+            ctx.stop = True
+            ctx.history.stopped = (
+                f"early stopping at epoch {epoch}: {self.monitor} did not improve by more than "
+                f"{self.min_delta:g} for {self.patience} epoch(s); best {self.best:.6g} at epoch "
+                f"{self.best_epoch}")
+
+    def on_train_end(self, ctx) -> None:
+        if self.restore_best and self._snapshot is not None:
+            _restore(ctx.model, self._snapshot)
+            ctx.history.best_epoch = self.best_epoch
+
+
+def _snapshot(model: Module) -> list:
+    """Copies of every parameter value and buffer, to restore later in place."""
+    state = [p.value.copy() for p in model.parameters()]
+    for m in model.modules():
+        for name in getattr(m, "_buffers", ()):
+            state.append(np.copy(getattr(m, name)))
+    return state
+
+
+def _restore(model: Module, state: list) -> None:
+    it = iter(state)
+    for p in model.parameters():
+        np.copyto(p.value, next(it))  # in place: optimiser state keeps pointing at the same arrays
+    for m in model.modules():
+        for name in getattr(m, "_buffers", ()):
+            saved = next(it)
+            setattr(m, name, saved.copy() if isinstance(getattr(m, name), np.ndarray)
+                    else saved.item())
+
+
+def _check_int(arg: str, value, low: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < low:
+        raise ConfigError(f"fit: {arg} must be an integer ≥ {low}, got {value!r}")
+    return int(value)
+
+
+def _check_data(what: str, X, y, dtype) -> tuple[np.ndarray, np.ndarray]:
+    """Validate ``(X, y)`` at fit's boundary: arrays, ranks, lengths, finiteness."""
+    x_name, y_name = ("X", "y") if what == "training" else ("validation X", "validation y")
+    if not isinstance(X, np.ndarray) or not isinstance(y, np.ndarray):
+        bad = x_name if not isinstance(X, np.ndarray) else y_name
+        got = type(X if bad == x_name else y).__name__
+        raise ShapeError(f"fit: {bad} must be a NumPy array, got {got}")
+    if X.ndim < 2:
+        raise ShapeError(f"fit: {x_name} must have shape (m, features…), got {X.shape}")
+    if X.shape[0] == 0:
+        raise ShapeError(f"fit: {x_name} has no examples, shape {X.shape}")
+    if y.ndim < 1 or y.shape[0] != X.shape[0]:
+        raise ShapeError(f"fit: {y_name} must have one entry per row of {x_name} "
+                         f"(length {X.shape[0]}), got shape {y.shape}")
+    if X.dtype.kind not in "fiub" or y.dtype.kind not in "fiub":
+        bad, arr = (x_name, X) if X.dtype.kind not in "fiub" else (y_name, y)
+        raise ConfigError(f"fit: {bad} must be numeric, got dtype {arr.dtype}")
+    check_finite("fit", x_name, X)
+    check_finite("fit", y_name, y)
+    if X.dtype != dtype:
+        X = X.astype(dtype)  # once here, not in every minibatch
+    return X, y
+
+
+def _make_progress(enabled: bool | None, total: int):
+    """A rich progress bar on stdout, or None. ``None`` = on only when stdout is a terminal.
+
+    The bar shows the steps of the current epoch's run and the last step's loss; one line per
+    finished epoch with its metrics stays on screen above it (the bar itself disappears at the end).
+    """
+    if enabled is None:
+        enabled = sys.stdout.isatty()
+    if not enabled:
+        return None
+    from rich.console import Console
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                               TimeElapsedColumn, TimeRemainingColumn)
+    return Progress(TextColumn("{task.description}"), BarColumn(bar_width=24),
+                    MofNCompleteColumn(), TextColumn("{task.fields[metrics]}"),
+                    TimeElapsedColumn(), TimeRemainingColumn(), console=Console(file=sys.stdout),
+                    transient=True)
+
+
+def fit(model: Module, X: np.ndarray, y: np.ndarray, *, loss, optimizer="sgd", lr=None,
+        epochs: int = 10, batch_size: int = 32, seed=0, validation_data=None, regularizer=None,
+        callbacks=(), early_stopping=None, clip_norm=None, record_steps: bool = False,
+        progress: bool | None = None, shuffle: bool = True,
+        raise_on_divergence: bool = False) -> History:
+    """Train ``model`` on ``(X, y)`` with minibatch gradient descent; return the :class:`History`.
+
+    Each epoch draws a permutation of the rows from a Generator made from ``seed`` (same seed,
+    same batches, same weights), and cuts it into minibatches of ``batch_size`` (the last,
+    partial batch is kept, so every example is used once per epoch).
+
+    Args:
+        model: the network (trained in place; put in training mode during fit, evaluation mode
+            for validation, and left in the mode it had before).
+        X: inputs, shape (m, …), finite. Cast once to the model's dtype.
+        y: targets, length m (class indices, 0/1 labels or regression targets, per the loss).
+        loss: a loss object or a name (``"softmax_ce"``, ``"bce"``, ``"mse"``, ``"hinge"``).
+        optimizer: a name (``"sgd"``, ``"adam"``…) or an :class:`~whynet.optim.Optimizer`.
+        lr: learning rate; overrides the optimiser's (default: the optimiser's default).
+        epochs, batch_size: integers ≥ 1.
+        seed: an int or a Generator for the shuffling.
+        validation_data: ``(X_val, y_val)``, evaluated after every epoch.
+        regularizer: an L1/L2/ElasticNet object (penalty added to the reported loss).
+        callbacks: :class:`Callback` objects (and LR schedules).
+        early_stopping: an :class:`EarlyStopping`, or an int = patience on ``val_loss`` (on
+            ``loss`` without validation data).
+        clip_norm: clip the joint gradient norm to this value before every update.
+        record_steps: keep every step's loss in ``history.steps``.
+        progress: show a progress bar; None = only when stdout is a terminal.
+        shuffle: reshuffle every epoch (False: the rows in order).
+        raise_on_divergence: raise :class:`~whynet.errors.DivergenceError` (with ``.history``)
+            instead of returning the history with ``diverged = True``.
+    """
+    if not isinstance(model, Module):
+        raise ConfigError(f"fit: model must be a whynet Module, got {type(model).__name__}")
+    epochs = _check_int("epochs", epochs)
+    batch_size = _check_int("batch_size", batch_size)
+    X, y = _check_data("training", X, y, model.dtype)
+    if validation_data is not None:
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+            raise ConfigError("fit: validation_data must be a pair (X_val, y_val)")
+        X_val, y_val = _check_data("validation", *validation_data, model.dtype)
+    if isinstance(optimizer, str):
+        optimizer = get_optimizer(optimizer, model.parameters(),
+                                  **({} if lr is None else {"lr": lr}))
+    elif lr is not None:
+        if not isinstance(optimizer, Optimizer):
+            raise ConfigError(f"fit: optimizer must be a name or an Optimizer, "
+                              f"got {type(optimizer).__name__}")
+        optimizer.lr = lr
+    callbacks = list(callbacks)
+    if early_stopping is not None and early_stopping is not False:
+        if not isinstance(early_stopping, EarlyStopping):
+            monitor = "val_loss" if validation_data is not None else "loss"
+            early_stopping = EarlyStopping(monitor=monitor,
+                                           patience=_check_int("early_stopping", early_stopping))
+        callbacks.append(early_stopping)
+    rng = make_rng(seed)
+
+    trainer = Trainer(model, loss, optimizer, regularizer=regularizer, clip_norm=clip_norm,
+                      callbacks=callbacks)
+    ctx = trainer.ctx
+    history = ctx.history
+    ctx.metrics = ("loss", "acc", "lr") + (("val_loss", "val_acc")
+                                           if validation_data is not None else ())
+    val = (X_val, y_val) if validation_data is not None else None
+    bar = _make_progress(progress, epochs * math.ceil(X.shape[0] / batch_size))
+    was_training = model.training
+    try:
+        if bar:
+            bar.start()
+        trainer._call("on_train_begin")
+        diverged = _run_epochs(trainer, X, y, val, epochs, batch_size, rng, shuffle,
+                               record_steps, bar)
+        trainer._call("on_train_end")
+    finally:
+        model.train(was_training)
+        if bar:
+            bar.stop()
+    if diverged is not None and raise_on_divergence:
+        raise DivergenceError(history.stopped, diverged.step, history) from diverged
+    return history
+
+
+def _run_epochs(trainer: Trainer, X, y, val, epochs, batch_size, rng, shuffle, record_steps,
+                bar) -> DivergenceError | None:
+    """fit's loop; returns the DivergenceError that stopped it, if any."""
+    model, ctx, loss_fn = trainer.model, trainer.ctx, trainer.loss_fn
+    history = ctx.history
+    m = X.shape[0]
+    task = bar.add_task(f"epoch 1/{epochs}", total=epochs * math.ceil(m / batch_size),
+                        metrics="") if bar else None
+    for epoch in range(1, epochs + 1):
+        ctx.epoch = epoch
+        model.train()
+        lr_used = trainer.optimizer.lr
+        order = rng.permutation(m) if shuffle else np.arange(m)
+        seen, loss_sum, acc_sum, acc_defined = 0, 0.0, 0.0, True
+        for start in range(0, m, batch_size):
+            idx = order[start:start + batch_size]
+            xb, yb = X[idx], y[idx]
+            try:
+                step_loss = trainer.train_step(xb, yb)
+            except DivergenceError as e:
+                history.diverged = True
+                history.stopped = f"{e} (epoch {epoch}); history kept up to step {e.step - 1}"
+                if bar:
+                    bar.console.print(f"[red]{history.stopped}[/red]")
+                return e
+            if record_steps:
+                history.steps.append(step_loss)
+            seen += len(idx)
+            loss_sum += step_loss * len(idx)
+            if acc_defined:
+                acc = loss_fn.accuracy(trainer.logits, yb)
+                acc_defined = acc is not None
+                acc_sum += float(acc) * len(idx) if acc_defined else 0.0
+            if bar:
+                bar.update(task, advance=1, metrics=f"loss {step_loss:.4f}")
+            if ctx.stop:
+                break
+        logs = {"loss": loss_sum / seen, "acc": acc_sum / seen if acc_defined else None,
+                "lr": lr_used}
+        if val is not None:
+            logs["val_loss"], logs["val_acc"] = trainer.evaluate(*val)
+        for key in history.epochs:
+            if key in logs:
+                history.epochs[key].append(logs[key])
+        if bar:
+            shown = "  ".join(f"{k} {v:.4g}" for k, v in logs.items() if v is not None)
+            bar.console.print(f"epoch {epoch}/{epochs}  {shown}")
+            if epoch < epochs:
+                bar.update(task, description=f"epoch {epoch + 1}/{epochs}")
+        trainer._call("on_epoch_end", epoch, logs)
+        if ctx.stop:
+            if history.stopped is None:
+                history.stopped = f"stopped by a callback at epoch {epoch}, step {ctx.step}"
+            break
+    return None
