@@ -1,0 +1,111 @@
+"""Finds the experiments: every module of ``whynet.experiments`` that defines ``EXPERIMENT``.
+
+Discovery is plain ``pkgutil`` over the package directory, done once on first use. Tests and
+plug-ins add experiments with :func:`register`, which returns a handle to take them out again.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+from ..errors import ConfigError, unknown_name
+from .base import Experiment
+from .questions import QUESTIONS
+
+# Modules of the package that are machinery, not experiments.
+_NOT_EXPERIMENTS = {"base", "registry", "questions"}
+
+_discovered: dict[str, Experiment] | None = None
+_registered: dict[str, Experiment] = {}
+
+
+def _discover() -> dict[str, Experiment]:
+    global _discovered
+    if _discovered is None:
+        from . import __path__ as package_path
+
+        found: dict[str, Experiment] = {}
+        for info in pkgutil.iter_modules(package_path):
+            if info.name in _NOT_EXPERIMENTS or info.name.startswith("_"):
+                continue
+            try:
+                module = importlib.import_module(f"{__package__}.{info.name}")
+            except Exception as e:  # one line naming the module, not a traceback from the CLI
+                raise ConfigError(f"experiment module {__package__}.{info.name} failed to "
+                                  f"import: {type(e).__name__}: {e}") from e
+            experiment = getattr(module, "EXPERIMENT", None)
+            if experiment is not None:
+                _check(experiment, where=f"module {module.__name__}")
+                if experiment.id in found:
+                    raise ConfigError(f"experiment id {experiment.id!r} defined twice "
+                                      f"(second time in {module.__name__})")
+                found[experiment.id] = experiment
+        _discovered = found
+    return _discovered
+
+
+def _check(experiment, where: str) -> None:
+    if not isinstance(experiment, Experiment):
+        raise ConfigError(f"{where}: EXPERIMENT must be an Experiment instance, "
+                          f"got {type(experiment).__name__}")
+    if not experiment.id or experiment.id != experiment.id.lower():
+        raise ConfigError(f"{where}: experiment id must be a non-empty lower-case string, "
+                          f"got {experiment.id!r}")
+    if not experiment.questions:
+        raise ConfigError(f"{where}: experiment {experiment.id!r} answers no question")
+    for qid in experiment.questions:
+        if qid not in QUESTIONS:
+            raise ConfigError(f"{where}: experiment {experiment.id!r} names question {qid!r}; "
+                              f"known: {', '.join(QUESTIONS)}")
+    if experiment.seeds_quick < 2:
+        raise ConfigError(f"{where}: experiment {experiment.id!r}: seeds_quick must be ≥ 2 so "
+                          f"seeds can disagree, got {experiment.seeds_quick}")
+
+
+def _table() -> dict[str, Experiment]:
+    return {**_discover(), **_registered}
+
+
+def all_experiments() -> list[Experiment]:
+    """Every known experiment, sorted by id (a2 before a10)."""
+    return sorted(_table().values(), key=lambda e: _natural(e.id))
+
+
+def ids() -> list[str]:
+    return [e.id for e in all_experiments()]
+
+
+def get(experiment_id: str) -> Experiment:
+    """The experiment with this id; an unknown id raises UnknownNameError listing the known ones."""
+    table = _table()
+    if experiment_id not in table:
+        raise unknown_name("experiment", experiment_id, table)
+    return table[experiment_id]
+
+
+def by_question(qid: str) -> list[Experiment]:
+    """The experiments that answer question ``qid`` (e.g. ``"A4"``)."""
+    return [e for e in all_experiments() if qid in e.questions]
+
+
+class _Registration:
+    def __init__(self, experiment_id: str):
+        self.id = experiment_id
+
+    def remove(self) -> None:
+        _registered.pop(self.id, None)
+
+
+def register(experiment: Experiment) -> _Registration:
+    """Add an experiment that does not live in the package (tests, plug-ins)."""
+    _check(experiment, where=f"register({experiment!r})")
+    _registered[experiment.id] = experiment
+    return _Registration(experiment.id)
+
+
+def _natural(text: str):
+    """Sort key that puts a2 before a10."""
+    import re
+
+    return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", text)]

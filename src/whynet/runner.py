@@ -1,0 +1,392 @@
+"""Runs experiments: independent ``(experiment, spec, seed)`` tasks, in parallel, into the store.
+
+::
+
+    tasks = plan([registry.get("a4")], quick=True)          # grid × seeds
+    summary = run_tasks(tasks, Store(), jobs=2)             # skips what the store already has
+    results = collect(experiment, store, quick=True)       # RunResults for verdicts and figures
+
+Tasks run on local worker processes (one per core by default, BLAS limited to one thread each so
+workers do not fight over cores), in this process when ``jobs=1``, or on a Dask cluster when given
+a scheduler address. All three call the same :func:`execute`. Each finished task is written to the
+store at once, so an interrupted run loses at most the tasks in flight, and a rerun does only the
+rest. A task that raises is stored as failed with its traceback; the others go on.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import multiprocessing
+import os
+import sys
+import time
+import traceback
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+
+from .errors import ConfigError
+from .experiments.base import Experiment, RunResult, Verdict
+from .store import Store, canonical_json, run_key, to_jsonable
+
+
+@dataclass(frozen=True)
+class Task:
+    """One run: an experiment, one spec of its grid, one seed."""
+
+    experiment: Experiment
+    spec: dict
+    seed: int
+
+    @property
+    def key(self) -> str:
+        return run_key(self.experiment.id, self.spec, self.seed, self.experiment.version)
+
+    def label(self) -> str:
+        spec = ", ".join(f"{k}={v}" for k, v in self.spec.items())
+        return f"{self.experiment.id} [{spec}] seed {self.seed}"
+
+
+@dataclass
+class Outcome:
+    """What :func:`execute` returns: status ``"ok"`` with a result, or ``"failed"`` with an error."""
+
+    task: Task
+    status: str
+    result: dict | None = None
+    error: str | None = None
+    seconds: float = 0.0
+    started: str | None = None
+
+
+@dataclass
+class Summary:
+    """What a call to :func:`run_tasks` did."""
+
+    ran: list[Outcome] = field(default_factory=list)
+    cached: list[Task] = field(default_factory=list)
+    failed: list[Outcome] = field(default_factory=list)
+    interrupted: bool = False
+
+    @property
+    def total(self) -> int:
+        return len(self.ran) + len(self.cached) + len(self.failed)
+
+
+def plan(experiments, quick: bool, seeds: int | None = None) -> list[Task]:
+    """Every (spec, seed) task of these experiments' quick or full grid.
+
+    ``seeds`` overrides the experiments' own seed counts (``--seeds N``).
+    """
+    tasks = []
+    for e in experiments:
+        specs = e.grid(quick)
+        if not isinstance(specs, list) or not all(isinstance(s, dict) for s in specs):
+            raise ConfigError(f"experiment {e.id}: grid({quick}) must return a list of dicts, "
+                              f"got {type(specs).__name__}")
+        tasks.extend(Task(e, spec, seed) for spec in specs for seed in e.seeds(quick, seeds))
+    return tasks
+
+
+def execute(experiment: Experiment, spec: dict, seed: int) -> dict:
+    """Run one task and never raise (except on interrupt): the worker function of every backend.
+
+    Returns ``{"status", "result", "error", "seconds", "started"}``. The result is converted to
+    plain JSON types here, so a result that cannot be stored fails this task, not the store.
+    """
+    started = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    t0 = time.perf_counter()
+    try:
+        result = experiment.run(dict(spec), seed)
+        if not isinstance(result, dict):
+            raise TypeError(f"experiment {experiment.id}: run() must return a dict, "
+                            f"got {type(result).__name__}")
+        result = to_jsonable(result)
+    except Exception:  # noqa: BLE001 — any failure of one run is recorded, the others go on
+        return {"status": "failed", "result": None, "error": traceback.format_exc(),
+                "seconds": time.perf_counter() - t0, "started": started}
+    return {"status": "ok", "result": result, "error": None,
+            "seconds": time.perf_counter() - t0, "started": started}
+
+
+_limits = None  # keeps the worker's threadpool limit alive
+
+
+def _init_worker() -> None:
+    global _limits
+    from threadpoolctl import threadpool_limits
+
+    # One BLAS thread per worker: with one worker per core, more threads only contend.
+    _limits = threadpool_limits(limits=1)
+
+
+def default_jobs() -> int:
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+               else os.cpu_count() or 1)
+
+
+def run_tasks(tasks, store: Store, jobs: int | None = None, scheduler=None,
+              progress: bool | None = None) -> Summary:
+    """Run the tasks the store does not have yet; write each one to the store as it finishes.
+
+    Args:
+        tasks: from :func:`plan`.
+        store: an open :class:`~whynet.store.Store`.
+        jobs: local worker processes (default: one per core; 1 = in this process).
+        scheduler: a Dask scheduler address (``"tcp://host:8786"``) or a ``distributed.Client``;
+            when given, ``jobs`` is ignored.
+        progress: show a progress bar (default: only when stderr is a terminal).
+
+    On KeyboardInterrupt the finished tasks are already stored; the pool is shut down and the
+    interrupt re-raised.
+    """
+    tasks = list(tasks)
+    if jobs is not None and (not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1):
+        raise ConfigError(f"run_tasks: jobs must be an int ≥ 1, got {jobs!r}")
+    summary = Summary()
+    done = store.done_keys(t.key for t in tasks)
+    todo, seen = [], set()
+    for t in tasks:
+        if t.key in done:
+            summary.cached.append(t)
+        elif t.key not in seen:  # the same pair twice in one plan runs once
+            seen.add(t.key)
+            todo.append(t)
+    if not todo:
+        return summary
+
+    def record(task: Task, out: dict) -> None:
+        outcome = Outcome(task, out["status"], out["result"], out["error"], out["seconds"],
+                          out["started"])
+        store.put(task.experiment, task.spec, task.seed, status=outcome.status,
+                  result=outcome.result, error=outcome.error, seconds=outcome.seconds,
+                  started=outcome.started)
+        (summary.ran if outcome.status == "ok" else summary.failed).append(outcome)
+
+    show = sys.stderr.isatty() if progress is None else progress
+    jobs = min(jobs or default_jobs(), len(todo))
+    # The backend starts its workers now, before the progress bar's thread exists: forking a
+    # process that runs threads can deadlock the child.
+    if scheduler is not None:
+        backend = _Dask(todo, scheduler)
+    elif jobs == 1:
+        backend = _Inline(todo)
+    else:
+        backend = _Pool(todo, jobs)
+    try:
+        with _Progress(len(todo), len(summary.cached), show) as bar:
+            for task, out in backend:
+                record(task, out)
+                bar.advance(task, out["status"] == "ok")
+    except BaseException as e:
+        summary.interrupted = isinstance(e, KeyboardInterrupt)
+        backend.abort()
+        raise
+    backend.close()
+    return summary
+
+
+class _Inline:
+    """Runs the tasks one after the other in this process."""
+
+    def __init__(self, todo):
+        self.todo = todo
+
+    def __iter__(self):
+        for t in self.todo:
+            yield t, execute(t.experiment, t.spec, t.seed)
+
+    def abort(self):
+        pass
+
+    def close(self):
+        pass
+
+
+class _Pool:
+    """Local worker processes; results in the order they finish."""
+
+    def __init__(self, todo, jobs):
+        # fork is cheap and, with fork, every worker starts at the first submit (here);
+        # elsewhere the platform's default method is used.
+        methods = multiprocessing.get_all_start_methods()
+        ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
+        self.pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx,
+                                        initializer=_init_worker)
+        self.pending = {self.pool.submit(execute, t.experiment, t.spec, t.seed): t for t in todo}
+
+    def __iter__(self):
+        while self.pending:
+            finished, _ = wait(self.pending, return_when=FIRST_COMPLETED)
+            for fut in finished:
+                task = self.pending.pop(fut)
+                try:
+                    out = fut.result()
+                except BrokenProcessPool as e:
+                    # A worker died (killed, out of memory, segfault): this task and the ones
+                    # still queued fail without a traceback of their own; a rerun retries them.
+                    out = {"status": "failed", "result": None, "seconds": 0.0, "started": None,
+                           "error": f"worker process died before finishing: {e}"}
+                yield task, out
+
+    def abort(self):
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        for p in list((self.pool._processes or {}).values()):  # no busy workers left behind
+            if p.is_alive():
+                p.terminate()
+
+    def close(self):
+        self.pool.shutdown(wait=True)
+
+
+class _Dask:
+    """The same :func:`execute` on a Dask cluster."""
+
+    def __init__(self, todo, scheduler):
+        try:
+            from distributed import Client
+        except ImportError as e:  # pragma: no cover — depends on the installation
+            raise ConfigError("a Dask scheduler was given but the 'distributed' package is not "
+                              "installed (pip install 'whynet[dask]')") from e
+        self.own = not isinstance(scheduler, Client)
+        try:
+            self.client = Client(scheduler, timeout=10) if self.own else scheduler
+        except (OSError, TimeoutError) as e:
+            raise ConfigError(f"cannot reach the Dask scheduler at {scheduler!r} ({e})") from e
+        self.futures = {self.client.submit(execute, t.experiment, t.spec, t.seed, pure=False): t
+                        for t in todo}
+
+    def __iter__(self):
+        from distributed import as_completed
+
+        for fut in as_completed(list(self.futures)):
+            yield self.futures[fut], fut.result()
+
+    def abort(self):
+        self.client.cancel(list(self.futures))
+        self.close()
+
+    def close(self):
+        if self.own:
+            self.client.close()
+
+
+class _Progress:
+    """A rich progress bar over the tasks, or nothing when it is not wanted."""
+
+    def __init__(self, total: int, cached: int, show: bool):
+        self.show, self.total, self.cached = show, total, cached
+        self.failed = 0
+
+    def __enter__(self):
+        if self.show:
+            from rich.console import Console
+            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                                       TimeElapsedColumn, TimeRemainingColumn)
+
+            self._bar = Progress(TextColumn("[bold]{task.description}"), BarColumn(),
+                                 MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
+                                 TextColumn("{task.fields[note]}"),
+                                 console=Console(stderr=True), transient=False)
+            self._bar.__enter__()
+            note = f"({self.cached} already stored)" if self.cached else ""
+            self._id = self._bar.add_task("runs", total=self.total, note=note)
+        return self
+
+    def advance(self, task: Task, ok: bool) -> None:
+        if not ok:
+            self.failed += 1
+        if self.show:
+            note = f"last: {task.label()}" + (f"  [red]{self.failed} failed" if self.failed else "")
+            self._bar.update(self._id, advance=1, note=note[:90])
+
+    def __exit__(self, *exc):
+        if self.show:
+            self._bar.__exit__(*exc)
+
+
+# -- from the store back to answers --------------------------------------------------------------
+
+def choose_quick(experiment: Experiment, store: Store) -> bool:
+    """Report the full grid when the store has all of it (every spec with at least
+    ``seeds_full`` seeds), else the quick grid."""
+    full = experiment.grid(False)
+    seeds: dict[str, int] = {}
+    for r in store.results(experiment, full):
+        key = canonical_json(r.spec)
+        seeds[key] = seeds.get(key, 0) + 1
+    return not all(seeds.get(canonical_json(s), 0) >= experiment.seeds_full for s in full)
+
+
+def collect(experiment: Experiment, store: Store, quick: bool | None = None) -> list[RunResult]:
+    """The stored successful runs of the experiment's quick or full grid (None: see
+    :func:`choose_quick`), in grid order, every seed that is stored."""
+    if quick is None:
+        quick = choose_quick(experiment, store)
+    return store.results(experiment, experiment.grid(quick))
+
+
+@dataclass
+class Evaluation:
+    """Verdicts of one experiment, or the error that prevented them."""
+
+    experiment: Experiment
+    results: list[RunResult]
+    verdicts: list[Verdict]
+    error: str | None = None
+
+    def verdict_for(self, qid: str) -> Verdict | None:
+        return next((v for v in self.verdicts if v.question == qid), None)
+
+
+def evaluate(experiment: Experiment, results: list[RunResult]) -> Evaluation:
+    """Call the experiment's ``verdicts`` on its results; never raise for a broken experiment.
+
+    No results → no verdicts (not run yet). A verdict for a question the experiment does not
+    declare, or a non-Verdict, is an error of the experiment and is reported as such.
+    """
+    if not results:
+        return Evaluation(experiment, results, [])
+    try:
+        verdicts = list(experiment.verdicts(results))
+        for v in verdicts:
+            if not isinstance(v, Verdict):
+                raise TypeError(f"verdicts() must return Verdict objects, got {type(v).__name__}")
+            if v.question not in experiment.questions:
+                raise ConfigError(f"verdict for question {v.question!r}, but the experiment "
+                                  f"declares {experiment.questions}")
+    except Exception as e:  # noqa: BLE001 — one broken experiment must not hide the others
+        return Evaluation(experiment, results, [], error=f"{type(e).__name__}: {e}")
+    return Evaluation(experiment, results, verdicts)
+
+
+def claims(evaluations) -> list[dict]:
+    """Every question ID of the catalogue with its current verdict.
+
+    ``evaluations`` are :class:`Evaluation` objects (one per experiment). A question answered by
+    several experiments gets :func:`~whynet.experiments.base.combine` of their statuses. Status
+    is a verdict status, ``"not run"`` (an experiment exists, the store has no results),
+    ``"not answered"`` (no experiment yet) or ``"error"`` (the experiment's verdicts raised).
+    """
+    from .experiments.base import combine
+    from .experiments.questions import QUESTIONS
+
+    rows = []
+    for qid, q in QUESTIONS.items():
+        evs = [ev for ev in evaluations if qid in ev.experiment.questions]
+        row = {"question": qid, "group": q.group, "claim": q.claim,
+               "experiments": [ev.experiment.id for ev in evs], "status": "not answered",
+               "sentence": "", "numbers": {}}
+        verdicts = [v for ev in evs for v in ev.verdicts if v.question == qid]
+        errors = [f"{ev.experiment.id}: {ev.error}" for ev in evs if ev.error]
+        if verdicts:
+            row["status"] = combine(v.status for v in verdicts)
+            row["sentence"] = " ".join(v.sentence for v in verdicts)
+            for v in verdicts:
+                row["numbers"].update(v.as_dict()["numbers"])
+        elif errors:
+            row["status"], row["sentence"] = "error", "; ".join(errors)
+        elif evs:
+            row["status"] = "not run"
+        rows.append(row)
+    return rows

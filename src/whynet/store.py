@@ -1,0 +1,254 @@
+"""The results store: one SQLite file, one row per finished ``(experiment, spec, seed)`` run.
+
+A row is keyed by :func:`run_key`, the sha256 of the canonical JSON of the experiment id, its
+``version``, the spec, the seed and whynet's version, so a finished pair is found again by any later
+``whynet run`` and never recomputed, and a new whynet or experiment version computes afresh.
+
+Each finished run is written in its own transaction, in WAL mode: a process killed mid-run leaves
+every earlier row intact and no half-written one. A file that is not a whynet store raises
+:class:`StoreError` rather than being replaced: it may be someone's data.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+import socket
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .errors import ModelFileError
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS whynet_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    key TEXT PRIMARY KEY,
+    experiment TEXT NOT NULL,
+    experiment_version INTEGER NOT NULL,
+    spec TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    whynet_version TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('ok', 'failed')),
+    result TEXT,
+    error TEXT,
+    seconds REAL,
+    started TEXT,
+    finished TEXT NOT NULL,
+    host TEXT
+);
+CREATE INDEX IF NOT EXISTS runs_by_experiment ON runs (experiment, experiment_version, status);
+"""
+
+_COLUMNS = {"key", "experiment", "experiment_version", "spec", "seed", "whynet_version", "status",
+            "result", "error", "seconds", "started", "finished", "host"}
+
+
+class StoreError(ModelFileError):
+    """The results store file is unreadable, corrupt, or not a whynet store."""
+
+
+def default_path() -> Path:
+    """``$WHYNET_STORE`` if set, else ``~/.cache/whynet/runs.sqlite``."""
+    env = os.environ.get("WHYNET_STORE")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "whynet" / "runs.sqlite"
+
+
+def to_jsonable(value):
+    """Plain JSON types from numpy arrays/scalars, tuples and nested containers."""
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return to_jsonable(value.tolist())
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    raise TypeError(f"cannot store a {type(value).__name__} in a run result: "
+                    f"expected numbers, strings, lists, dicts or numpy arrays")
+
+
+def canonical_json(value) -> str:
+    """Stable JSON: sorted keys, no spaces, numpy converted. Equal specs give equal text."""
+    return json.dumps(to_jsonable(value), sort_keys=True, separators=(",", ":"))
+
+
+def run_key(experiment_id: str, spec: dict, seed: int, experiment_version: int = 1,
+            whynet_version: str = __version__) -> str:
+    """sha256 of the canonical JSON of (experiment id, its version, spec, seed, whynet version)."""
+    payload = canonical_json({"experiment": experiment_id, "experiment_version": experiment_version,
+                              "spec": spec, "seed": int(seed), "whynet": whynet_version})
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+class Store:
+    """An open results store. Use as a context manager or call :meth:`close`.
+
+    Args:
+        path: the SQLite file; created (with its folder) if missing. Default :func:`default_path`.
+    """
+
+    def __init__(self, path: str | os.PathLike | None = None):
+        self.path = Path(path).expanduser() if path is not None else default_path()
+        if self.path.is_dir():
+            raise StoreError(f"results store {self.path}: expected a file, got a directory")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._conn = sqlite3.connect(self.path, timeout=30.0)
+        except sqlite3.Error as e:
+            raise StoreError(f"results store {self.path}: cannot open it ({e})") from e
+        try:
+            self._open()
+        except sqlite3.DatabaseError as e:
+            self._conn.close()
+            raise StoreError(f"results store {self.path} is not a valid SQLite database ({e}); "
+                             f"move it away or pass another file with --store") from e
+        except StoreError:
+            self._conn.close()
+            raise
+
+    def _open(self) -> None:
+        c = self._conn
+        tables = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if tables and "whynet_meta" not in tables:
+            raise StoreError(f"results store {self.path} is an SQLite file but not a whynet store "
+                             f"(tables: {', '.join(sorted(tables))}); refusing to change it")
+        c.execute("PRAGMA journal_mode=WAL")
+        c.execute("PRAGMA synchronous=NORMAL")
+        if not tables:
+            with c:
+                c.executescript(_SCHEMA)
+                c.execute("INSERT INTO whynet_meta VALUES ('schema_version', ?)",
+                          (str(SCHEMA_VERSION),))
+            return
+        row = c.execute("SELECT value FROM whynet_meta WHERE key='schema_version'").fetchone()
+        found = row[0] if row else None
+        if found != str(SCHEMA_VERSION):
+            raise StoreError(f"results store {self.path}: expected schema version "
+                             f"{SCHEMA_VERSION}, got {found}; use another --store file")
+        columns = {r[1] for r in c.execute("PRAGMA table_info(runs)")}
+        if columns != _COLUMNS:
+            raise StoreError(f"results store {self.path}: table 'runs' has columns "
+                             f"{sorted(columns)}, expected {sorted(_COLUMNS)}")
+
+    def _execute(self, sql: str, params=()):
+        try:
+            return self._conn.execute(sql, params)
+        except sqlite3.DatabaseError as e:
+            raise StoreError(f"results store {self.path}: {e} (the file may be damaged; "
+                             f"move it away or pass another file with --store)") from e
+
+    # -- writing ---------------------------------------------------------------------------------
+
+    def put(self, experiment, spec: dict, seed: int, *, status: str, result=None, error=None,
+            seconds: float | None = None, started: str | None = None) -> str:
+        """Record one finished run (ok or failed) in its own transaction; returns its key.
+
+        ``experiment`` is an Experiment (its id and version are used). A new ok row replaces an
+        earlier failed one for the same key.
+        """
+        key = run_key(experiment.id, spec, seed, experiment.version)
+        result_text = None if result is None else json.dumps(to_jsonable(result))
+        with self._conn:
+            self._execute(
+                "INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (key, experiment.id, experiment.version, canonical_json(spec), int(seed),
+                 __version__, status, result_text, error, seconds, started, _now(),
+                 socket.gethostname()))
+        return key
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def done_keys(self, keys) -> set[str]:
+        """The keys among ``keys`` that have a successful row (these are never run again)."""
+        keys = list(keys)
+        done: set[str] = set()
+        for i in range(0, len(keys), 500):  # SQLite limits the number of bound parameters
+            chunk = keys[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            done.update(r[0] for r in self._execute(
+                f"SELECT key FROM runs WHERE status='ok' AND key IN ({marks})", chunk))
+        return done
+
+    def get(self, key: str) -> dict | None:
+        """One row as a dict (spec and result parsed), or None."""
+        cur = self._execute("SELECT * FROM runs WHERE key=?", (key,))
+        row = cur.fetchone()
+        if row is None:
+            return None
+        out = dict(zip([d[0] for d in cur.description], row))
+        out["spec"] = json.loads(out["spec"])
+        out["result"] = None if out["result"] is None else json.loads(out["result"])
+        return out
+
+    def results(self, experiment, specs=None, seeds=None) -> list:
+        """Successful runs of this experiment (and version) as ``RunResult``s.
+
+        With ``specs``, only those specs, in that order (then by seed); with ``seeds``, only those
+        seeds. Without, every stored run in the order they finished.
+        """
+        from .experiments.base import RunResult
+
+        rows = self._execute(
+            "SELECT spec, seed, result, seconds FROM runs WHERE experiment=? AND "
+            "experiment_version=? AND whynet_version=? AND status='ok' ORDER BY finished, rowid",
+            (experiment.id, experiment.version, __version__)).fetchall()
+        by_spec: dict[str, list] = {}
+        for spec_text, seed, result_text, seconds in rows:
+            if seeds is not None and seed not in seeds:
+                continue
+            by_spec.setdefault(spec_text, []).append(
+                RunResult(json.loads(spec_text), seed, json.loads(result_text), seconds or 0.0))
+        if specs is None:
+            return [r for runs in by_spec.values() for r in runs]
+        out = []
+        for spec in specs:
+            out.extend(sorted(by_spec.get(canonical_json(spec), []), key=lambda r: r.seed))
+        return out
+
+    def failures(self, experiment) -> list[dict]:
+        """Failed runs of this experiment (spec, seed, error), most recent first."""
+        rows = self._execute(
+            "SELECT spec, seed, error, finished FROM runs WHERE experiment=? AND "
+            "experiment_version=? AND whynet_version=? AND status='failed' ORDER BY finished DESC",
+            (experiment.id, experiment.version, __version__)).fetchall()
+        return [{"spec": json.loads(s), "seed": seed, "error": err, "finished": fin}
+                for s, seed, err, fin in rows]
+
+    def seconds(self, experiment, specs=None) -> float:
+        """Total run time of the stored successful runs (of ``specs``, if given)."""
+        return float(sum(r.seconds for r in self.results(experiment, specs)))
+
+    def count(self) -> int:
+        return int(self._execute("SELECT COUNT(*) FROM runs").fetchone()[0])
+
+    # -- lifetime ------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.path)!r})"
+

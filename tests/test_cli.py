@@ -1,0 +1,278 @@
+"""The `whynet` command, end to end through click's CliRunner, on fake experiments."""
+
+import json
+import sys
+import types
+
+import pytest
+from click.testing import CliRunner
+
+from whynet.cli import main
+from whynet.experiments import registry
+from whynet.experiments.base import Experiment, Verdict, decide, mean_spread, values
+from whynet.experiments.questions import QUESTIONS
+
+
+class Sign(Experiment):
+    id = "zz_sign"
+    questions = ("A1",)
+    title = "Sign"
+    question = "Is x² positive?"
+    what = "Squares."
+    seeds_quick = 2
+    calls = 0
+
+    def grid(self, quick):
+        return [{"x": x} for x in ((1, -2) if quick else (1, -2, 3))]
+
+    def run(self, spec, seed):
+        type(self).calls += 1
+        return {"y": spec["x"] ** 2 + seed, "nan": float("nan")}
+
+    def verdicts(self, results):
+        y = values(results, "y")
+        return [Verdict("A1", decide(v > 0 for v in y), "every square is positive",
+                        {"y": mean_spread(y)})]
+
+
+class Boom(Experiment):
+    id = "zz_boom"
+    questions = ("T2",)
+    title = "Boom"
+    question = "?"
+    what = "One spec raises; with interrupt=True the second call is a Ctrl-C."
+    interrupt = False
+    calls = 0
+
+    def grid(self, quick):
+        return [{"x": 1}, {"x": 2}]
+
+    def run(self, spec, seed):
+        type(self).calls += 1
+        if self.interrupt and type(self).calls == 2:
+            raise KeyboardInterrupt
+        if spec["x"] == 2:
+            raise ZeroDivisionError("division by zero in spec 2")
+        return {"y": 1}
+
+    def verdicts(self, results):
+        return [Verdict("T2", "holds", "x=1 ran", {})]
+
+
+@pytest.fixture
+def cli(monkeypatch, tmp_path):
+    monkeypatch.setattr(registry, "_discovered", {})
+    monkeypatch.setenv("WHYNET_STORE", str(tmp_path / "runs.sqlite"))
+    Sign.calls = Boom.calls = 0
+    Boom.interrupt = False
+    handles = [registry.register(Sign()), registry.register(Boom())]
+    runner = CliRunner()
+
+    def invoke(*args):
+        return runner.invoke(main, list(args), catch_exceptions=False)
+
+    yield invoke
+    for h in handles:
+        h.remove()
+
+
+def test_list_json(cli):
+    r = cli("list", "--json")
+    assert r.exit_code == 0
+    rows = json.loads(r.stdout)
+    assert [(x["id"], x["questions"], x["quick_runs"], x["full_runs"]) for x in rows] == [
+        ("zz_boom", ["T2"], 6, 10), ("zz_sign", ["A1"], 4, 15)]
+    assert rows[1]["quick_seconds"] is None  # no store yet: nothing measured
+
+
+def test_list_table_names_experiments(cli):
+    r = cli("list")
+    assert r.exit_code == 0 and "zz_sign" in r.stdout and "not run" in r.stdout
+
+
+def test_run_json_then_rerun_performs_no_training(cli):
+    r = cli("run", "zz_sign", "--quick", "--json", "--jobs", "1")
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert out["runs"] == {"total": 4, "ran": 4, "cached": 0, "failed": 0}
+    (exp,) = out["experiments"]
+    assert exp["id"] == "zz_sign" and exp["runs"] == 4 and exp["error"] is None
+    # y = x² + seed over x = 1, −2 and seeds 0, 1 → 1, 2, 4, 5
+    assert exp["verdicts"] == [{"question": "A1", "status": "holds",
+                                "sentence": "every square is positive",
+                                "numbers": {"y": "3.0 ± 1.6 (n=4)"}}]
+    assert Sign.calls == 4
+    again = json.loads(cli("run", "zz_sign", "--quick", "--json", "--jobs", "1").stdout)
+    assert again["runs"] == {"total": 4, "ran": 0, "cached": 4, "failed": 0}
+    assert Sign.calls == 4  # the store answered
+    more = json.loads(cli("run", "ZZ_SIGN", "--quick", "--json", "--seeds", "3",
+                          "--jobs", "1").stdout)
+    assert more["runs"]["ran"] == 2 and Sign.calls == 6  # only the new seed
+
+
+def test_run_with_worker_processes_and_text_output(cli):
+    r = cli("run", "zz_sign", "--quick", "--jobs", "2")
+    assert r.exit_code == 0, r.output
+    assert "4 runs: 4 ran, 0 from the store, 0 failed" in r.stdout
+    assert "holds" in r.stdout and "every square is positive" in r.stdout
+
+
+def test_run_all_reports_failures_keeps_the_rest_and_exits_1(cli):
+    r = cli("run", "all", "--quick", "--json", "--jobs", "1")
+    assert r.exit_code == 1
+    out = json.loads(r.stdout)
+    assert out["runs"] == {"total": 10, "ran": 7, "cached": 0, "failed": 3}
+    assert {f["experiment"] for f in out["failed"]} == {"zz_boom"}
+    assert all("ZeroDivisionError: division by zero in spec 2" in f["error"]
+               for f in out["failed"])
+    boom = next(e for e in out["experiments"] if e["id"] == "zz_boom")
+    assert boom["runs"] == 3 and boom["verdicts"][0]["status"] == "holds"
+
+
+def test_interrupted_run_says_how_to_resume(cli):
+    Boom.interrupt = True
+    r = cli("run", "zz_boom", "--quick", "--jobs", "1")
+    assert r.exit_code == 130
+    assert "interrupted: 1 of 6 runs are stored" in r.stderr
+    assert "run the same command again" in r.stderr
+
+
+def test_whynet_errors_are_one_red_line_and_exit_2(cli, tmp_path):
+    r = cli("run", "nope", "--quick")
+    assert r.exit_code == 2
+    assert r.stderr == "error: unknown experiment 'nope'; known: zz_boom, zz_sign\n"
+    assert "Traceback" not in r.output
+    r = cli("run")
+    assert r.exit_code == 2 and "name experiments" in r.stderr
+    bad = tmp_path / "bad.sqlite"
+    bad.write_bytes(b"garbage" * 100)
+    r = cli("claims", "--store", str(bad))
+    assert r.exit_code == 2 and "bad.sqlite is not a valid SQLite database" in r.stderr
+    assert bad.read_bytes() == b"garbage" * 100
+
+
+def test_claims_json_lists_every_question(cli):
+    cli("run", "zz_sign", "--quick", "--jobs", "1")
+    r = cli("claims", "--json")
+    assert r.exit_code == 0
+    rows = json.loads(r.stdout)
+    assert [x["question"] for x in rows] == list(QUESTIONS)
+    by = {x["question"]: x for x in rows}
+    assert by["A1"]["status"] == "holds" and by["A1"]["experiments"] == ["zz_sign"]
+    assert by["T2"]["status"] == "not run"       # experiment exists, nothing stored
+    assert by["R1"]["status"] == "not answered"  # no experiment
+    assert by["A1"]["numbers"] == {"y": "3.0 ± 1.6 (n=4)"}
+
+
+def test_claims_table(cli):
+    r = cli("claims")
+    assert r.exit_code == 0 and "A10" in r.stdout and "not answered" in r.stdout
+
+
+def test_report_writes_the_file(cli, tmp_path):
+    cli("run", "zz_sign", "--quick", "--jobs", "1")
+    out = tmp_path / "r" / "report.html"
+    r = cli("report", "-o", str(out))
+    assert r.exit_code == 0 and r.stdout.strip() == f"wrote {out.resolve()}"
+    html = out.read_text(encoding="utf-8")
+    assert all(f'id="q-{q}"' in html for q in QUESTIONS)
+    assert "every square is positive" in html
+
+
+# -- train -----------------------------------------------------------------------------------
+
+def test_train_prints_the_history(cli):
+    r = cli("train", "--data", "moons", "--n", "200", "--hidden", "8", "--epochs", "3",
+            "--lr", "0.05", "--seed", "1")
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.strip().splitlines()
+    assert lines[0] == "moons: MLP 2 → 8 → 2, relu, adam lr=0.05, 42 parameters, seed 1"
+    assert lines[1].split() == ["epoch", "loss", "acc", "val_loss", "val_acc"]
+    assert [ln.split()[0] for ln in lines[2:]] == ["1", "2", "3"]
+
+
+def test_train_json_is_deterministic_and_learns(cli):
+    args = ("train", "--data", "moons", "--n", "300", "--hidden", "16,16", "--epochs", "15",
+            "--lr", "0.02", "--json")
+    a, b = json.loads(cli(*args).stdout), json.loads(cli(*args).stdout)
+    assert a == b  # same seed, same numbers
+    assert len(a["epochs"]["loss"]) == 15
+    # moons (noise 0.2) is learnable: a [2, 16, 16, 2] ReLU net gets well past chance
+    assert a["epochs"]["loss"][-1] < a["epochs"]["loss"][0]
+    assert a["epochs"]["val_acc"][-1] > 0.8
+    assert a["parameters"] == (2 * 16 + 16) + (16 * 16 + 16) + (16 * 2 + 2)
+
+
+def test_train_from_toml_with_cli_override(cli, tmp_path):
+    cfg = tmp_path / "run.toml"
+    cfg.write_text('[train]\ndata = "circles"\nn = 200\nhidden = [4]\nepochs = 5\n'
+                   'activation = "tanh"\n')
+    out = json.loads(cli("train", "--config", str(cfg), "--epochs", "2", "--json").stdout)
+    assert out["options"]["data"] == "circles" and out["options"]["hidden"] == [4]
+    assert out["options"]["activation"] == "tanh"
+    assert len(out["epochs"]["loss"]) == 2  # the command line wins over the file
+
+
+def test_train_unknown_toml_key_names_it_and_the_allowed_ones(cli, tmp_path):
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text('data = "moons"\nlearning_rate = 0.1\n')
+    r = cli("train", "--config", str(cfg))
+    assert r.exit_code == 2
+    assert "unknown key(s) learning_rate; allowed: data, n, noise" in r.stderr
+
+
+def test_train_bad_options_are_whynet_errors(cli, tmp_path):
+    r = cli("train", "--data", "mnist2d")
+    assert r.exit_code == 2 and "unknown data set 'mnist2d'; known:" in r.stderr
+    r = cli("train", "--data", "digits", "--noise", "0.1")
+    assert r.exit_code == 2 and "data set 'digits' takes no noise" in r.stderr
+    r = cli("train", "--hidden", "8,x")
+    assert r.exit_code == 2 and "hidden must be layer sizes" in r.stderr
+    cfg = tmp_path / "broken.toml"
+    cfg.write_text("data = \n")
+    r = cli("train", "--config", str(cfg))
+    assert r.exit_code == 2 and "not valid TOML" in r.stderr
+
+
+# -- delegates -------------------------------------------------------------------------------
+
+def test_search_not_available_is_a_clear_error(cli, monkeypatch):
+    monkeypatch.setitem(sys.modules, "whynet.search", None)  # as if it were not written yet
+    r = cli("search", "--trials", "3")
+    assert r.exit_code == 2 and r.stderr.startswith("error: whynet search is not available yet")
+
+
+def test_search_passes_its_arguments_on(cli, monkeypatch):
+    seen = []
+    fake = types.ModuleType("whynet.search")
+    fake.main = lambda argv: seen.append(argv) or 0
+    monkeypatch.setitem(sys.modules, "whynet.search", fake)
+    r = cli("search", "--trials", "3", "--help")
+    assert r.exit_code == 0 and seen == [["--trials", "3", "--help"]]
+
+
+def test_serve_delegates_to_the_web_server(cli, monkeypatch):
+    seen = []
+    fake = types.ModuleType("whynet.web.server")
+    fake.serve = lambda host, port, open_browser: seen.append((host, port, open_browser))
+    monkeypatch.setitem(sys.modules, "whynet.web.server", fake)
+    r = cli("serve", "--port", "8123", "--no-open")
+    assert r.exit_code == 0 and seen == [("127.0.0.1", 8123, False)]
+
+
+def test_version(cli):
+    import whynet
+
+    r = cli("--version")
+    assert r.exit_code == 0 and whynet.__version__ in r.stdout
+
+
+def test_list_shows_measured_time_of_complete_grids_only(cli):
+    cli("run", "zz_sign", "--quick", "--jobs", "1")
+    rows = {x["id"]: x for x in json.loads(cli("list", "--json").stdout)}
+    assert rows["zz_sign"]["quick_seconds"] > 0
+    # the full grid shares specs 1 and −2 with the quick one but is not complete: no full time
+    assert rows["zz_sign"]["full_seconds"] is None
+    cli("run", "zz_sign", "--jobs", "1")
+    rows = {x["id"]: x for x in json.loads(cli("list", "--json").stdout)}
+    assert rows["zz_sign"]["full_seconds"] >= rows["zz_sign"]["quick_seconds"]
