@@ -20,8 +20,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -e ".[$(EXTRAS)]"
 	touch $(STAMP)
 
+# The quick experiment suite (results cached in the store: a rerun trains nothing), then the report.
 demo: venv
-	$(PY) -m whynet.demo
+	$(VENV)/bin/whynet run all --quick
+	$(VENV)/bin/whynet report --quick -o report.html
 
 # Browser tests need Debian's chromium; without it they skip and everything else still runs.
 # One BLAS thread per worker: two workers on two cores with threaded BLAS oversubscribe the CPU,
