@@ -254,10 +254,13 @@ def test_search_passes_its_arguments_on(cli, monkeypatch):
 def test_serve_delegates_to_the_web_server(cli, monkeypatch):
     seen = []
     fake = types.ModuleType("whynet.web.server")
-    fake.serve = lambda host, port, open_browser: seen.append((host, port, open_browser))
+    fake.serve = lambda host, port, open_browser, report=None: seen.append(
+        (host, port, open_browser, report))
     monkeypatch.setitem(sys.modules, "whynet.web.server", fake)
-    r = cli("serve", "--port", "8123", "--no-open")
-    assert r.exit_code == 0 and seen == [("127.0.0.1", 8123, False)]
+    r = cli("serve", "--port", "8123")
+    assert r.exit_code == 0 and seen == [("127.0.0.1", 8123, False, None)]  # no browser by default
+    r = cli("serve", "--open")
+    assert r.exit_code == 0 and seen[-1] == ("127.0.0.1", 8000, True, None)
 
 
 def test_version(cli):

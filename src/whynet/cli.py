@@ -418,9 +418,13 @@ def search(args):
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, type=int, show_default=True)
-@click.option("--open/--no-open", "open_browser", default=True, show_default=True,
+@click.option("--open/--no-open", "open_browser", default=False, show_default=True,
               help="Open the page in a browser.")
-def serve(host, port, open_browser):
+@click.option("--report", "report", default=None,
+              type=click.Path(exists=True, dir_okay=False),
+              help="An HTML report (from `whynet report`) to serve at /report, where the lab's "
+                   "question and preset links point.")
+def serve(host, port, open_browser, report):
     """Serve the browser lab on localhost."""
     try:
         from .web.server import serve as serve_lab
@@ -428,7 +432,7 @@ def serve(host, port, open_browser):
         if getattr(e, "name", "") in ("whynet.web.server", "whynet.web", "fastapi", "uvicorn"):
             raise ConfigError(f"whynet serve is not available yet ({e})") from e
         raise
-    serve_lab(host, port, open_browser)
+    serve_lab(host, port, open_browser, report=report)
 
 
 if __name__ == "__main__":  # pragma: no cover

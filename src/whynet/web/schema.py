@@ -1,0 +1,151 @@
+"""What a browser tab may ask the lab for, and the limits that keep one tab from exhausting the
+machine.
+
+Every request body is one of the pydantic models below; FastAPI validates it before any handler
+runs, so a 1,000-layer net, a negative learning rate, an unknown activation or malformed JSON is
+answered with a 422 and a message that names the field, the allowed range and the given value.
+Names are closed sets (``Literal``), so nothing a client sends is ever looked up as code or as a
+file path. The same bounds appear in the OpenAPI schema (``/openapi.json``), which the fuzz test
+reads.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+# -- the closed sets a client chooses from ---------------------------------------------------------
+
+DATASETS = ("circles", "xor", "gaussian", "spiral", "moons", "flower", "blobs")
+Dataset = Literal["circles", "xor", "gaussian", "spiral", "moons", "flower", "blobs"]
+
+# TensorFlow Playground's inputs, in URL-safe spellings of x₁, x₂, x₁², x₂², x₁x₂, sin x₁, sin x₂.
+FEATURES = ("x1", "x2", "x1sq", "x2sq", "x1x2", "sinx1", "sinx2")
+Feature = Literal["x1", "x2", "x1sq", "x2sq", "x1x2", "sinx1", "sinx2"]
+FEATURE_LABELS = {"x1": "x₁", "x2": "x₂", "x1sq": "x₁²", "x2sq": "x₂²", "x1x2": "x₁x₂",
+                  "sinx1": "sin x₁", "sinx2": "sin x₂"}
+
+# Names in whynet.nn.activations.ACTIVATIONS; the lab offers the ones that make sense element-wise
+# on a 2-D toy problem (Maxout changes the layer shape, so it is not an activation here).
+ACTIVATIONS = ("relu", "leaky_relu", "prelu", "elu", "selu", "gelu", "silu", "softplus", "tanh",
+               "sigmoid", "identity")
+Activation = Literal["relu", "leaky_relu", "prelu", "elu", "selu", "gelu", "silu", "softplus",
+                     "tanh", "sigmoid", "identity"]
+
+# "default" is each activation's suggested initialiser (He for ReLU, Xavier for tanh…), as mlp();
+# "small" is N(0, 0.01²), the course's ×0.01 (question I2); "zeros" shows symmetry (I1).
+INITS = ("default", "xavier_uniform", "xavier_normal", "he_uniform", "he_normal", "lecun_normal",
+         "orthogonal", "small", "zeros")
+Init = Literal["default", "xavier_uniform", "xavier_normal", "he_uniform", "he_normal",
+               "lecun_normal", "orthogonal", "small", "zeros"]
+
+REGULARIZERS = ("none", "l1", "l2")
+Regularizer = Literal["none", "l1", "l2"]
+
+# "momentum" and "nesterov" are SGD with momentum 0.9 (PyTorch's SGD with those flags).
+OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
+Optimizer = Literal["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"]
+
+# -- size limits ----------------------------------------------------------------------------------
+
+MAX_LAYERS = 6
+MAX_UNITS = 16
+MAX_POINTS = 2000
+MAX_BATCH = 256
+MAX_STEPS_PER_REQUEST = 1000
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    """Server-wide limits (the per-request size limits are the Field bounds below).
+
+    Attributes:
+        max_sessions: open sessions at once, over all tabs; one more is refused with 429.
+        max_steps: training steps one session may run before it pauses itself; a reset (or a new
+            configuration) starts the count again.
+        idle_timeout_s: a session with no open stream and no request for this long is ended
+            (a tab that never connected, or a client that vanished without closing).
+        max_body_bytes: largest request body accepted (413 above it).
+    """
+
+    max_sessions: int = 8
+    max_steps: int = 200_000
+    idle_timeout_s: float = 60.0
+    max_body_bytes: int = 16_384
+
+
+Float = Annotated[float, Field(allow_inf_nan=False)]
+
+
+class LayerSpec(BaseModel):
+    """One hidden layer: its width and its activation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    units: int = Field(4, ge=1, le=MAX_UNITS, description="number of hidden units")
+    activation: Activation = Field("tanh", description="activation after the layer")
+
+
+class LabConfig(BaseModel):
+    """Everything that defines a run in the lab: the page's controls, and its URL.
+
+    ``noise`` is TensorFlow Playground's slider (0 to 0.5): it is passed to the data set's
+    generator as its ``noise`` (xor, gaussian and spiral use Playground's formulas; moons, circles
+    and flower use it as the standard deviation of Gaussian noise), except for blobs whose clusters
+    get standard deviation 1 + 4·noise (two clusters). ``train_ratio`` is the fraction of the
+    ``n_points`` that train; the rest are the test set. Output: one logit, binary cross-entropy.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    dataset: Dataset = "circles"
+    noise: Float = Field(0.1, ge=0.0, le=0.5)
+    n_points: int = Field(400, ge=40, le=MAX_POINTS)
+    train_ratio: Float = Field(0.5, ge=0.1, le=0.9)
+    features: list[Feature] = Field(default_factory=lambda: ["x1", "x2"], min_length=1,
+                                    max_length=len(FEATURES))
+    layers: list[LayerSpec] = Field(
+        default_factory=lambda: [LayerSpec(units=4), LayerSpec(units=2)],
+        max_length=MAX_LAYERS, description="hidden layers, input side first (0 to 6)")
+    init: Init = "default"
+    regularizer: Regularizer = "none"
+    reg_rate: Float = Field(0.0, ge=0.0, le=1.0, description="λ of the L1/L2 penalty")
+    dropout: Float = Field(0.0, ge=0.0, le=0.8, description="probability of dropping a unit")
+    batchnorm: bool = False
+    optimizer: Optimizer = "sgd"
+    lr: Float = Field(0.03, gt=0.0, le=10.0, description="learning rate")
+    batch_size: int = Field(10, ge=1, le=MAX_BATCH)
+    seed: int = Field(0, ge=0, le=2**31 - 1, description="seed of the data, weights and batches")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> LabConfig:
+        if len(set(self.features)) != len(self.features):
+            raise ValueError(f"features must not repeat, got {self.features}")
+        n_train = self.n_train
+        if self.batch_size > n_train:
+            raise ValueError(f"batch_size must be ≤ the number of training points ({n_train} of "
+                             f"{self.n_points} at train_ratio {self.train_ratio}), "
+                             f"got {self.batch_size}")
+        if self.batchnorm and self.batch_size < 2:
+            raise ValueError("batch_size must be ≥ 2 with batchnorm (the variance of one example "
+                             "is 0), got 1")
+        return self
+
+    @property
+    def n_train(self) -> int:
+        """Training points: scikit-learn's split rounds the test set up."""
+        return self.n_points - math.ceil((1.0 - self.train_ratio) * self.n_points)
+
+
+class StepRequest(BaseModel):
+    """Run this many training steps now (the page's "step" button sends 1)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    steps: int = Field(1, ge=1, le=MAX_STEPS_PER_REQUEST)
+
+
+SESSION_ID = r"^[A-Za-z0-9_-]{16,64}$"

@@ -1,0 +1,500 @@
+"""The lab's web server: one page, a small JSON API, and a stream of updates per browser tab.
+
+``whynet serve`` calls :func:`serve`. Each tab gets its own session (a
+:class:`~whynet.web.session.LabSession`: data, network, trainer, probe), created by
+``POST /api/sessions`` and controlled by small POST requests (play, pause, step, reset, a new
+configuration). Updates go to the tab as server-sent events on ``GET /api/sessions/{id}/stream``,
+about ten a second while training; when the tab closes, the stream drops and the session ends.
+
+Everything runs on the server's one event loop: a playing session trains in frames of about a
+tenth of a second and yields between frames, so requests, streams and other tabs' sessions are
+served in between, and no session state is touched by two threads.
+
+Safe by default: it binds to 127.0.0.1 and accepts only loopback Host headers (which stops DNS
+rebinding); every request body is validated by :mod:`whynet.web.schema` (a 4xx with a message
+otherwise); bodies over 16 KiB are refused; sessions, steps and sizes are limited
+(:class:`~whynet.web.schema.Limits`); static files come from a table built at start-up, so no path
+from a client is ever opened, and no client input is executed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import json
+import secrets
+import sys
+import time
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import Body, Depends, FastAPI, HTTPException, Path as PathParam, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+from .. import __version__
+from ..errors import WhynetError
+from . import schema
+from .presets import PRESETS
+from .schema import LabConfig, Limits, StepRequest
+from .session import LabSession
+
+FRAME_S = 0.1      # one update to the page per frame: ≈ 10 a second
+YIELD_S = 0.002    # the loop's time for requests and streams between two frames
+PING_S = 2.0       # an idle stream sends a comment this often, so a closed tab is noticed
+SWEEP_S = 5.0      # how often idle sessions are looked for
+LOOPBACK_HOSTS = ["127.0.0.1", "localhost", "::1", "[::1]"]
+
+NO_REPORT = b"""<!doctype html><meta charset="utf-8"><title>whynet lab: no report</title>
+<body style="font-family:system-ui,sans-serif;max-width:640px;margin:40px auto;line-height:1.5">
+<h1>No report is served</h1><p>The lab links each question and preset to its experiment in
+whynet's HTML report. Write the report and start the lab with it:</p>
+<pre>whynet run all --quick
+whynet report -o report.html
+whynet serve --report report.html</pre><p><a href="/">Back to the lab</a></p></body>"""
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+       "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+       "frame-ancestors 'none'; form-action 'none'")
+
+
+# -- sessions --------------------------------------------------------------------------------------
+
+class LiveSession:
+    """A :class:`LabSession` as the server runs it: playing or not, its speed, its stream."""
+
+    def __init__(self, sid: str, lab: LabSession):
+        self.id = sid
+        self.lab = lab
+        self.playing = False
+        self.speed = 0           # steps a second; 0 = as fast as the machine goes
+        self.streaming = False
+        self.changed = asyncio.Event()
+        self.touched = time.monotonic()
+        self.task: asyncio.Task | None = None
+        self._credit = 0.0
+
+    def info(self) -> dict:
+        lab = self.lab
+        return {"id": self.id, "run": lab.run, "step": lab.step, "playing": self.playing,
+                "speed": self.speed, "stopped": lab.stopped, "config": lab.config.model_dump()}
+
+    def state(self, cursor: dict | None = None) -> dict:
+        return {"session": self.id, "playing": self.playing, "speed": self.speed,
+                **self.lab.state(cursor)}
+
+    def publish(self) -> None:
+        self.changed.set()
+
+    def steps_this_frame(self) -> int | None:
+        """Steps allowed in one frame at the chosen speed (None: no cap)."""
+        if not self.speed:
+            return None
+        self._credit += self.speed * FRAME_S
+        n = int(self._credit)
+        self._credit -= n
+        return n
+
+
+class SessionManager:
+    """All open sessions, their limits, and the loops that train the playing ones."""
+
+    def __init__(self, limits: Limits):
+        self.limits = limits
+        self.sessions: dict[str, LiveSession] = {}
+
+    def create(self, config: LabConfig) -> LiveSession:
+        if len(self.sessions) >= self.limits.max_sessions:
+            raise HTTPException(429, f"too many lab sessions: {len(self.sessions)} are open, the "
+                                     f"limit is {self.limits.max_sessions}; close a lab tab")
+        sid = secrets.token_urlsafe(18)
+        live = LiveSession(sid, LabSession(config, max_steps=self.limits.max_steps))
+        self.sessions[sid] = live
+        return live
+
+    def get(self, sid: str) -> LiveSession:
+        live = self.sessions.get(sid)
+        if live is None:
+            raise HTTPException(404, f"no lab session {sid!r} (it ends when its tab closes or "
+                                     f"after {self.limits.idle_timeout_s:g} s without a request)")
+        live.touched = time.monotonic()
+        return live
+
+    def close(self, sid: str) -> None:
+        live = self.sessions.pop(sid, None)
+        if live is not None:
+            live.playing = False
+            if live.task is not None and live.task is not asyncio.current_task():
+                live.task.cancel()
+
+    def close_all(self) -> None:
+        for sid in list(self.sessions):
+            self.close(sid)
+
+    def sweep(self) -> None:
+        """End sessions without a stream that have not been touched for the idle timeout."""
+        now = time.monotonic()
+        for sid, live in list(self.sessions.items()):
+            if not live.streaming and now - live.touched > self.limits.idle_timeout_s:
+                self.close(sid)
+
+    def play(self, live: LiveSession) -> None:
+        live.playing = True
+        if live.task is None or live.task.done():
+            live.task = asyncio.get_running_loop().create_task(self._train(live))
+
+    async def _train(self, live: LiveSession) -> None:
+        """Frames until paused, stopped or closed; each frame ends with an update to the page."""
+        loop = asyncio.get_running_loop()
+        while live.playing and live.id in self.sessions:
+            t0 = loop.time()
+            n_playing = max(1, sum(s.playing for s in self.sessions.values()))
+            cap = live.steps_this_frame()
+            if cap != 0:
+                # Several tabs training share the loop: shorter frames keep each at ≈ 10 updates/s.
+                try:
+                    live.lab.frame(0.85 * FRAME_S / n_playing, cap)
+                except Exception as e:  # an engine bug must stop this session, not the server
+                    live.lab.stopped = f"training stopped by an error: {type(e).__name__}: {e}"
+                if live.lab.stopped:
+                    live.playing = False
+                live.publish()
+            # A short real sleep, not sleep(0): the update passes through several tasks on its
+            # way to the socket, each needing a turn of the loop before the next frame blocks it.
+            rest = FRAME_S - (loop.time() - t0) if live.speed else 0.0
+            await asyncio.sleep(max(YIELD_S, rest))
+
+
+# -- request and response bodies -------------------------------------------------------------------
+
+class PlayRequest(BaseModel):
+    """Start (or keep) training; ``speed`` in steps a second, 0 for as fast as possible."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    speed: int = Field(0, ge=0, le=100_000)
+
+
+class SessionInfo(BaseModel):
+    id: str
+    run: int
+    step: int
+    playing: bool
+    speed: int
+    stopped: str | None
+    config: LabConfig
+
+
+class Message(BaseModel):
+    message: str
+
+
+# -- dependencies: the session a request names -----------------------------------------------------
+
+SessionId = Annotated[str, PathParam(pattern=schema.SESSION_ID,
+                                     description="the id POST /api/sessions returned")]
+
+
+def _session(request: Request, sid: SessionId) -> LiveSession:
+    return request.app.state.manager.get(sid)
+
+
+Live = Annotated[LiveSession, Depends(_session)]
+
+
+async def _streamable(request: Request, live: Live):
+    """The session of a stream request; when the stream ends (the tab closed), so does the
+    session. A dependency's teardown runs when the response is over, however it ended."""
+    if live.streaming:
+        raise HTTPException(409, f"lab session {live.id!r} already has a stream (one per tab)")
+    live.streaming = True
+    try:
+        yield live
+    finally:
+        request.app.state.manager.close(live.id)
+
+
+Streamable = Annotated[LiveSession, Depends(_streamable)]
+
+
+# -- the page's files ------------------------------------------------------------------------------
+
+MEDIA_TYPES = {".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+               ".css": "text/css; charset=utf-8", ".png": "image/png", ".svg": "image/svg+xml",
+               ".md": "text/plain; charset=utf-8", ".LICENSE": "text/plain; charset=utf-8"}
+
+
+def _static_table() -> dict[str, tuple[bytes, str]]:
+    """Every file of ``static/`` read once at start-up: URL path → (bytes, media type)."""
+    table = {}
+    root = resources.files("whynet.web") / "static"
+
+    def walk(node, prefix: str) -> None:
+        for child in node.iterdir():
+            if child.is_dir():
+                walk(child, f"{prefix}{child.name}/")
+            elif child.is_file():
+                suffix = "." + child.name.rsplit(".", 1)[-1] if "." in child.name else ""
+                table[prefix + child.name] = (child.read_bytes(),
+                                              MEDIA_TYPES.get(suffix, "application/octet-stream"))
+
+    walk(root, "")
+    return table
+
+
+# -- the application -------------------------------------------------------------------------------
+
+def _first_line(errors) -> str:
+    """One readable line from pydantic's errors: where, what is allowed, what was given."""
+    parts = []
+    for e in errors:
+        msg = str(e.get("msg", "invalid")).removeprefix("Value error, ")
+        if e.get("type") == "json_invalid":
+            at = e.get("loc", ("body", "?"))[-1]
+            parts.append(f"body: malformed JSON at character {at} "
+                         f"({e.get('ctx', {}).get('error', 'cannot parse')})")
+            continue
+        loc = ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "body"
+        given = e.get("input")
+        if isinstance(given, (int, float, str, bool)) and len(repr(given)) <= 40 \
+                and e.get("type") != "missing":
+            msg += f", got {given!r}"
+        parts.append(f"{loc}: {msg}")
+    return "; ".join(parts) or "invalid request"
+
+
+def create_app(limits: Limits | None = None, allowed_hosts=None, report: str | Path | None = None
+               ) -> FastAPI:
+    """The lab as an ASGI application.
+
+    Args:
+        limits: server-wide limits (default :class:`~whynet.web.schema.Limits()`).
+        allowed_hosts: Host header values accepted (default: loopback names only); ``["*"]``
+            accepts any, for a server deliberately bound to another interface.
+        report: an HTML report written by ``whynet report``, served at ``/report`` so the page's
+            question links land on it. Chosen by whoever starts the server, never by a client.
+    """
+    limits = limits or Limits()
+    manager = SessionManager(limits)
+    static = _static_table()
+    report_html = Path(report).read_bytes() if report is not None else None
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        async def sweeper():
+            while True:
+                await asyncio.sleep(SWEEP_S)
+                manager.sweep()
+
+        task = asyncio.get_running_loop().create_task(sweeper())
+        try:
+            yield
+        finally:
+            task.cancel()
+            manager.close_all()
+
+    app = FastAPI(title="whynet lab", version=__version__, lifespan=lifespan,
+                  max_body_size=limits.max_body_bytes,
+                  description="Train a small network on a 2-D toy set and watch its insides.")
+    app.state.manager = manager
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts or LOOPBACK_HOSTS)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError):
+        errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
+        return JSONResponse({"message": _first_line(exc.errors()),
+                             "detail": jsonable_encoder(errors)}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        return JSONResponse({"message": str(exc.detail), "detail": exc.detail},
+                            status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(WhynetError)
+    async def whynet_error(request: Request, exc: WhynetError):
+        return JSONResponse({"message": str(exc), "detail": str(exc)}, status_code=422)
+
+    errors = {404: {"model": Message}, 422: {"model": Message}}
+
+    # -- the page --------------------------------------------------------------------------------
+    @app.get("/", include_in_schema=False)
+    async def index():
+        body, media = static["index.html"]
+        return Response(body, media_type=media, headers={
+            "Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer", "Cache-Control": "no-cache"})
+
+    @app.get("/static/{name:path}", include_in_schema=False)
+    async def static_file(name: str):
+        if name not in static:
+            raise HTTPException(404, f"no static file {name!r}")
+        body, media = static[name]
+        return Response(body, media_type=media, headers={"X-Content-Type-Options": "nosniff",
+                                                         "Cache-Control": "no-cache"})
+
+    @app.get("/report", include_in_schema=False)
+    async def report_page():
+        if report_html is None:
+            return Response(NO_REPORT, status_code=404, media_type="text/html; charset=utf-8",
+                            headers={"Content-Security-Policy": CSP})
+        return Response(report_html, media_type="text/html; charset=utf-8")
+
+    # -- what the page needs to draw its controls ------------------------------------------------
+    @app.get("/api/health")
+    async def health() -> dict:
+        return {"status": "ok", "sessions": len(manager.sessions),
+                "max_sessions": limits.max_sessions}
+
+    @app.get("/api/options")
+    async def options() -> dict:
+        return {"datasets": list(schema.DATASETS), "features": list(schema.FEATURES),
+                "feature_labels": schema.FEATURE_LABELS,
+                "activations": list(schema.ACTIVATIONS), "inits": list(schema.INITS),
+                "regularizers": list(schema.REGULARIZERS),
+                "optimizers": list(schema.OPTIMIZERS),
+                "limits": {"max_layers": schema.MAX_LAYERS, "max_units": schema.MAX_UNITS,
+                           "max_points": schema.MAX_POINTS, "max_batch": schema.MAX_BATCH,
+                           "max_steps": limits.max_steps, "max_sessions": limits.max_sessions},
+                "defaults": LabConfig().model_dump(), "questions": _questions(),
+                "report": report_html is not None}
+
+    @app.get("/api/presets")
+    async def presets() -> list[dict]:
+        return [p.to_dict() for p in PRESETS]
+
+    # -- sessions ----------------------------------------------------------------------------------
+    @app.post("/api/sessions", status_code=201, responses={429: {"model": Message}, **errors})
+    async def create_session(config: LabConfig) -> SessionInfo:
+        return manager.create(config).info()
+
+    @app.get("/api/sessions/{sid}", responses=errors)
+    async def get_state(live: Live) -> dict:
+        return live.state()
+
+    @app.put("/api/sessions/{sid}/config", responses=errors)
+    async def set_config(live: Live, config: LabConfig) -> SessionInfo:
+        live.lab.configure(config)
+        live.publish()
+        return live.info()
+
+    @app.post("/api/sessions/{sid}/play", responses=errors)
+    async def play(live: Live, request: Annotated[PlayRequest | None, Body()] = None
+                   ) -> SessionInfo:
+        live.speed = (request or PlayRequest()).speed
+        if live.lab.stopped is None:
+            manager.play(live)
+        live.publish()
+        return live.info()
+
+    @app.post("/api/sessions/{sid}/pause", responses=errors)
+    async def pause(live: Live) -> SessionInfo:
+        live.playing = False
+        live.publish()
+        return live.info()
+
+    @app.post("/api/sessions/{sid}/step", responses=errors)
+    async def step(live: Live, request: Annotated[StepRequest | None, Body()] = None
+                   ) -> SessionInfo:
+        live.playing = False
+        live.lab.train((request or StepRequest()).steps)
+        live.publish()
+        return live.info()
+
+    @app.post("/api/sessions/{sid}/reset", responses=errors)
+    async def reset(live: Live) -> SessionInfo:
+        live.lab.reset()
+        live.publish()
+        return live.info()
+
+    @app.delete("/api/sessions/{sid}", status_code=204, responses=errors)
+    async def delete_session(live: Live) -> Response:
+        manager.close(live.id)
+        return Response(status_code=204)
+
+    @app.get("/api/sessions/{sid}/stream", response_class=EventSourceResponse,
+             responses={409: {"model": Message}, **errors})
+    async def stream(live: Streamable):
+        """Server-sent events: ``state`` after every change (≈ 10 a second while training),
+        a comment every 2 s when idle. Closing the stream ends the session."""
+        cursor: dict = {}
+        try:
+            yield ServerSentEvent(raw_data=_dumps(live.state(cursor)), event="state")
+            while live.id in manager.sessions:
+                try:
+                    await asyncio.wait_for(live.changed.wait(), PING_S)
+                except TimeoutError:
+                    yield ServerSentEvent(comment="ping")
+                    continue
+                live.changed.clear()
+                live.touched = time.monotonic()
+                yield ServerSentEvent(raw_data=_dumps(live.state(cursor)), event="state")
+        finally:
+            manager.close(live.id)
+
+    return app
+
+
+def _dumps(obj) -> str:
+    return json.dumps(obj, separators=(",", ":"), allow_nan=False)
+
+
+def _questions() -> dict[str, str]:
+    """Question ID → short claim, from the experiments' catalogue (empty if it is missing)."""
+    try:
+        from ..experiments.questions import QUESTIONS
+    except ImportError:
+        return {}
+    return {qid: q.claim for qid, q in QUESTIONS.items()}
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False,
+          report: str | Path | None = None) -> None:
+    """Run the lab until Ctrl+C (``whynet serve``).
+
+    Binds to ``host`` (loopback by default); any other address serves the lab to the network,
+    so it is announced on stderr and the Host check is relaxed. With ``open_browser`` the page
+    opens in the default browser once the server is up.
+    """
+    import uvicorn
+
+    hosts = LOOPBACK_HOSTS
+    if not _is_loopback(host):
+        print(f"whynet serve: binding to {host}, so the lab is reachable from other machines; "
+              f"it has no authentication", file=sys.stderr)
+        hosts = ["*"]
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    url = f"http://{'[' + shown + ']' if ':' in shown else shown}:{port}/"
+    config = uvicorn.Config(create_app(allowed_hosts=hosts, report=report), host=host, port=port,
+                            log_level="warning")
+    server = uvicorn.Server(config)
+    if open_browser:
+        import threading
+        import webbrowser
+
+        def opener():
+            deadline = time.monotonic() + 30
+            while not server.started:
+                if time.monotonic() > deadline:
+                    return  # the server did not come up; uvicorn says why
+                time.sleep(0.05)
+            webbrowser.open(url)
+
+        threading.Thread(target=opener, daemon=True).start()
+    print(f"whynet lab: {url}  (Ctrl+C to stop)")
+    server.run()

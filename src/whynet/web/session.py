@@ -1,0 +1,433 @@
+"""One lab session: a data set, a network and its trainer, the probe that watches it, and the
+views the page draws. Plain synchronous Python; the server decides when it runs.
+
+A frame (``frame(budget_s)``) trains for about ``budget_s`` seconds, then measures once:
+
+* train and test loss and accuracy (evaluation mode, data loss without the penalty, as
+  TensorFlow Playground shows it), appended to the history;
+* the probe (:class:`whynet.probes.Probe`) on a fixed probe batch (up to 256 training points):
+  gradient norm, update ratio ‖ΔW‖/‖W‖, dead and saturated fractions and weight sparsity per layer,
+  the activation histograms, and the findings;
+* the network's output on a grid over the data (the decision boundary) and every hidden unit's
+  output on the same grid (the small heat maps).
+
+The probe measures on the first step of the next frame, inside the trainer (``on_before_update``
+/ ``on_step_end``), so the update ratio is that of a real training step.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import time
+
+import numpy as np
+
+from ..datasets import (blobs, circles, flower, gaussian, moons, polynomial_features, spiral,
+                        split, xor)
+from ..errors import DivergenceError
+from ..nn import mlp
+from ..nn.activations import Activation
+from ..nn.init import normal
+from ..nn.layers import Dense
+from ..nn.losses import BCEWithLogits
+from ..nn.regularizers import get_regularizer
+from ..optim import get_optimizer
+from ..probes import Probe, stats
+from ..random import make_rng, spawn
+from ..train import Trainer
+from .schema import LabConfig
+
+GRID = 72          # the boundary image is GRID × GRID
+UNIT_GRID = 24     # each hidden unit's heat map is UNIT_GRID × UNIT_GRID (every third grid point)
+PROBE_POINTS = 256
+HIST_BINS = 30
+MAX_HISTORY = 2000  # rows; above it every other row is dropped (curves keep their shape)
+
+GENERATORS = {"circles": circles, "xor": xor, "gaussian": gaussian, "spiral": spiral,
+              "moons": moons, "flower": flower, "blobs": blobs}
+FEATURE_NAMES = {"x1": "x1", "x2": "x2", "x1sq": "x1^2", "x2sq": "x2^2", "x1x2": "x1*x2",
+                 "sinx1": "sin(x1)", "sinx2": "sin(x2)"}
+
+# The question of ../shared/QUESTIONS.md that explains each finding rule of whynet.probes.
+FINDING_QUESTIONS = {
+    "nonfinite": "T2", "vanishing_gradient": "A4", "exploding_gradient": "A4",
+    "dead_units": "A6", "saturation": "I2", "update_ratio_high": "T2", "update_ratio_low": "T2",
+    "symmetry": "I1", "flat_loss": "T1",
+}
+
+
+def make_data(config: LabConfig):
+    """``(train, test)`` Datasets of the 2-D points (before feature expansion)."""
+    data_seed, split_seed = spawn(make_rng(config.seed), 2)
+    gen = GENERATORS[config.dataset]
+    if config.dataset == "blobs":
+        ds = gen(n=config.n_points, noise=1.0 + 4.0 * config.noise, seed=data_seed, centers=2)
+    else:
+        ds = gen(n=config.n_points, noise=config.noise, seed=data_seed)
+    train, _, test = split(ds, val=0.0, test=1.0 - config.train_ratio, seed=split_seed)
+    return train, test
+
+
+def make_model(config: LabConfig, n_inputs: int):
+    """The network of ``config``: Dense → [BatchNorm] → activation → [Dropout] per hidden layer,
+    then one output logit (:func:`whynet.nn.mlp`)."""
+    sizes = [n_inputs, *(layer.units for layer in config.layers), 1]
+    acts = [layer.activation for layer in config.layers]
+    init = {"default": None, "small": normal(std=0.01)}.get(config.init, config.init)
+    return mlp(sizes, activation=acts, init=init, dropout=config.dropout,
+               batchnorm=config.batchnorm, seed=spawn(make_rng(config.seed), 3)[2])
+
+
+def make_optimizer(config: LabConfig, params):
+    name, kwargs = config.optimizer, {}
+    if name in ("momentum", "nesterov"):
+        name, kwargs = "sgd", {"momentum": 0.9, "nesterov": config.optimizer == "nesterov"}
+    return get_optimizer(name, params, lr=config.lr, **kwargs)
+
+
+def _b64(a: np.ndarray) -> str:
+    return base64.b64encode(np.ascontiguousarray(a, dtype=np.uint8).tobytes()).decode("ascii")
+
+
+def _num(v) -> float | None:
+    """A JSON-safe float: NaN and ±inf become None (JSON has no spelling for them)."""
+    v = float(v)
+    return v if math.isfinite(v) else None
+
+
+class _FrameCadence:
+    """The probe's cadence: measure at the one step the session asks for (the first of a frame)."""
+
+    every = "frame"
+
+    def __init__(self):
+        self.step: int | None = None
+
+    def due(self, step: int) -> bool:
+        return step == self.step
+
+
+class LabSession:
+    """A network training on a toy data set, measured for the page.
+
+    Attributes: ``config``, ``step`` (updates done), ``epoch`` (passes over the training set, a
+    float), ``run`` (bumped on every reset, so a stream knows to start its curves again),
+    ``stopped`` (why training stopped by itself: divergence or the step limit; None otherwise).
+    """
+
+    def __init__(self, config: LabConfig, max_steps: int = 200_000):
+        self.max_steps = max_steps
+        self.run = 0
+        self.configure(config)
+
+    # -- building ----------------------------------------------------------------------------------
+    def configure(self, config: LabConfig) -> None:
+        """Build everything from ``config`` (a new data set, network and history). If the engine
+        refuses the configuration, the session is left as it was and the error raised."""
+        before = dict(self.__dict__)
+        try:
+            self._build(config)
+        except Exception:
+            self.__dict__.clear()
+            self.__dict__.update(before)
+            raise
+
+    def _build(self, config: LabConfig) -> None:
+        self.config = config
+        self.train_set, self.test_set = make_data(config)
+        names = [FEATURE_NAMES[f] for f in config.features]
+        self.X_train = polynomial_features(self.train_set.X, names)
+        self.X_test = polynomial_features(self.test_set.X, names)
+        self.y_train = self.train_set.y.astype(np.float32).reshape(-1, 1)
+        self.y_test = self.test_set.y.astype(np.float32).reshape(-1, 1)
+        self._make_grid(names)
+        self.reset()
+
+    def reset(self) -> None:
+        """New weights from the config's seed, a fresh optimiser and history; same data."""
+        config = self.config
+        self.model = make_model(config, self.X_train.shape[1])
+        self.loss_fn = BCEWithLogits()
+        self._cadence = _FrameCadence()
+        n_probe = min(PROBE_POINTS, len(self.X_train))
+        # The lab draws its own histograms, on one value axis shared by all layers, so that a
+        # layer narrower than the one before (questions I2, I3) looks narrower.
+        self.probe = Probe(self.model, self.X_train[:n_probe], self.y_train[:n_probe],
+                           BCEWithLogits(), histograms=False)
+        self.probe.cadence = self._cadence
+        reg = None if config.regularizer == "none" else get_regularizer(config.regularizer,
+                                                                        config.reg_rate)
+        self.trainer = Trainer(self.model, self.loss_fn,
+                               make_optimizer(config, self.model.parameters()), reg,
+                               callbacks=[self.probe])
+        self._batch_rng = spawn(make_rng(config.seed), 4)[3]
+        self._order = np.empty(0, dtype=np.int64)
+        self._pos = 0
+        self.step = 0
+        self.epoch_count = 0
+        self.stopped: str | None = None
+        self.run += 1
+        self.history: dict[str, list] = {}
+        self.history_version = 0
+        self.findings: list[dict] = []
+        self.layers = self._layer_table()
+        self._last: dict[str, float] = {}
+        self.view: dict = {}
+        self.measure()
+
+    def _layer_table(self) -> list[dict]:
+        """One row per weight layer: its probe labels and how the page names it."""
+        table, current = [], None
+        labels = self.probe.layer_labels()
+        for label, module in zip(labels, self.model.layers):
+            if isinstance(module, Dense):
+                current = {"dense": label, "activation": None, "units": module.W.shape[0]}
+                table.append(current)
+            elif isinstance(module, Activation) and current is not None:
+                current["activation"] = label
+                current["saturating"] = bool(module.saturating)
+        for k, row in enumerate(table):
+            last = k == len(table) - 1
+            row["name"] = "output" if last else f"hidden {k + 1}"
+            row["act_name"] = None if last else self.config.layers[k].activation
+        return table
+
+    def _make_grid(self, names) -> None:
+        pts = np.concatenate([self.train_set.X, self.test_set.X])
+        lo, hi = pts.min(axis=0), pts.max(axis=0)
+        centre, half = (lo + hi) / 2, float((hi - lo).max()) / 2 * 1.1 + 1e-6
+        self.extent = [float(centre[0] - half), float(centre[0] + half),
+                       float(centre[1] - half), float(centre[1] + half)]
+        # Row 0 is the top of the picture (largest x2), as the page's canvas draws it.
+        xs = np.linspace(self.extent[0], self.extent[1], GRID, dtype=np.float32)
+        ys = np.linspace(self.extent[3], self.extent[2], GRID, dtype=np.float32)
+        gx, gy = np.meshgrid(xs, ys)
+        self.grid = polynomial_features(np.column_stack([gx.ravel(), gy.ravel()]), names)
+
+    # -- training ----------------------------------------------------------------------------------
+    def _next_batch(self) -> np.ndarray:
+        bs = self.config.batch_size
+        if self._pos + bs > len(self._order):
+            # A new epoch: reshuffle, dropping the short tail as Playground does.
+            self._order = self._batch_rng.permutation(len(self.X_train))
+            self._pos = 0
+            self.epoch_count += 1
+        idx = self._order[self._pos:self._pos + bs]
+        self._pos += bs
+        return idx
+
+    def _train_step(self) -> bool:
+        """One update; False (and ``stopped`` set) when training cannot go on."""
+        if self.step >= self.max_steps:
+            self.stopped = f"stopped at the lab's limit of {self.max_steps:,} steps; reset to go on"
+            return False
+        idx = self._next_batch()
+        try:
+            # Overflow in a diverging network is an outcome to show, not a warning to print.
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+                self.trainer.train_step(self.X_train[idx], self.y_train[idx])
+        except DivergenceError as e:
+            self.stopped = str(e)
+            self.findings.append({"step": self.step + 1, "layer": "model", "rule": "nonfinite",
+                                  "question": "T2",
+                                  "text": f"{e}. The learning rate is too large for this network; "
+                                          "lower it and reset."})
+            return False
+        self.step = self.trainer.step
+        return True
+
+    def train(self, steps: int) -> int:
+        """Up to ``steps`` updates (fewer if training stops), the last one measured by the probe.
+        Returns the number of steps done."""
+        done = 0
+        self._cadence.step = self.step + steps
+        while done < steps and self._train_step():
+            done += 1
+        self.measure()
+        return done
+
+    def frame(self, budget_s: float, max_steps: int | None = None) -> int:
+        """Train for about ``budget_s`` seconds (and at most ``max_steps`` steps), the last step
+        measured by the probe. Returns the number of steps done."""
+        t_end = time.perf_counter() + budget_s
+        done = 0
+        while max_steps is None or done < max_steps:
+            last = time.perf_counter() >= t_end or (max_steps is not None
+                                                    and done == max_steps - 1)
+            if last:
+                self._cadence.step = self.step + 1
+            if not self._train_step():
+                break
+            done += 1
+            if last:
+                break
+        self.measure()
+        return done
+
+    # -- measuring ---------------------------------------------------------------------------------
+    def _forward_eval(self, X: np.ndarray, keep: bool = False):
+        """Logits in evaluation mode, layer by layer (no hooks), and ``(activation, output)`` of
+        each hidden activation when ``keep``."""
+        model = self.model
+        was = model.training
+        model.eval()
+        hidden = []
+        try:
+            h = X
+            for module in model.layers:
+                h = module.forward(h)
+                if keep and isinstance(module, Activation):
+                    hidden.append((module, h))
+        finally:
+            model.train(was)
+        return h, hidden
+
+    def _loss_acc(self, X, y) -> tuple[float | None, float | None]:
+        logits, _ = self._forward_eval(X)
+        if not np.isfinite(logits).all():
+            return None, None
+        return _num(self.loss_fn.forward(logits, y)), _num(self.loss_fn.accuracy(logits, y))
+
+    def measure(self) -> None:
+        """Record one history row and rebuild the view (boundary, heat maps, histograms…)."""
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            if not len(self.probe.records):
+                # No training step was measured (a reset, or training had stopped): measure now.
+                self.probe.measure(self.step)
+            rows = list(self.probe.records)
+            # The probe's table grows without bound; the lab keeps only what it shows.
+            self.probe.records = type(self.probe.records)()
+            latest = {(layer, q): v for _, layer, q, v in rows}
+            train = self._loss_acc(self.X_train, self.y_train)
+            test = self._loss_acc(self.X_test, self.y_test)
+            self._record(train, test, latest)
+            self._take_findings()
+            self.view = self._build_view(latest)
+
+    def _record(self, train, test, latest) -> None:
+        row = {"step": self.step, "train_loss": train[0], "test_loss": test[0],
+               "train_acc": train[1], "test_acc": test[1]}
+        for k, layer in enumerate(self.layers, start=1):
+            d, a = layer["dense"], layer["activation"]
+            row[f"grad_norm:{k}"] = latest.get((d, "weight_grad_norm"))
+            row[f"update_ratio:{k}"] = latest.get((d, "update_ratio"))
+            if a is not None:
+                row[f"dead:{k}"] = latest.get((a, "dead"))
+                row[f"saturated:{k}"] = latest.get((a, "saturated"))
+        for key, value in row.items():
+            self.history.setdefault(key, []).append(None if value is None else _num(value))
+        if len(self.history["step"]) > MAX_HISTORY:
+            for key in self.history:
+                self.history[key] = self.history[key][::2]
+            self.history_version += 1
+        self._last = row
+
+    def _take_findings(self) -> None:
+        for f in self.probe.findings:
+            if f.rule == "nonfinite" and any(g["rule"] == "nonfinite" for g in self.findings):
+                continue  # the trainer's divergence already said it, naming the step
+            self.findings.append({"step": f.step, "layer": self._layer_name(f.layer),
+                                  "rule": f.rule, "question": FINDING_QUESTIONS.get(f.rule),
+                                  "text": f.message})
+        self.probe.findings.clear()
+        del self.findings[:-50]
+
+    def _layer_name(self, label: str) -> str:
+        for row in self.layers:
+            if label in (row["dense"], row["activation"]):
+                return row["name"]
+        return "network" if label == "model" else label
+
+    def _histograms(self) -> list[dict | None]:
+        """Each hidden layer's activations on the probe batch, binned over one shared range."""
+        _, hidden = self._forward_eval(self.probe.X, keep=True)
+        acts = [a[np.isfinite(a)] for _, a in hidden]
+        present = [a for a in acts if a.size]
+        if not present:
+            return [None] * len(acts)
+        lo = min(float(a.min()) for a in present)
+        hi = max(float(a.max()) for a in present)
+        if not hi - lo > 1e-6:
+            lo, hi = lo - 1e-3, hi + 1e-3
+        edges = [_num(e) for e in np.linspace(lo, hi, HIST_BINS + 1)]
+        return [{"edges": edges, "counts": stats.histogram(a, HIST_BINS, (lo, hi)).tolist()}
+                if a.size else None for a in acts]
+
+    def _build_view(self, latest) -> dict:
+        logits, hidden = self._forward_eval(self.grid, keep=True)
+        p = 1.0 / (1.0 + np.exp(-np.clip(np.nan_to_num(logits[:, 0]), -30, 30)))
+        boundary = _b64(np.round(p * 255))
+        units = []
+        for act, out in hidden:
+            maps = out.reshape(GRID, GRID, -1)[::GRID // UNIT_GRID, ::GRID // UNIT_GRID]
+            maps = np.nan_to_num(maps, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float64)
+            # Colour on the activation's own range where it is bounded (sigmoid's 0.5 is white,
+            # as tanh's 0), else on the layer's largest |value|, so units of a layer compare.
+            lo, hi = (float(v) for v in act.output_range)
+            if math.isfinite(lo) and math.isfinite(hi):
+                t = (maps - (lo + hi) / 2) / ((hi - lo) / 2)
+            else:
+                reach = float(np.abs(maps).max())
+                t = maps / reach if reach > 0 else maps
+            q = np.round((np.clip(t, -1, 1) + 1) * 127.5)
+            units.append([{"map": _b64(q[..., j]), "min": _num(maps[..., j].min()),
+                           "max": _num(maps[..., j].max())} for j in range(maps.shape[-1])])
+        hists = self._histograms()
+        layers = []
+        for k, row in enumerate(self.layers, start=1):
+            d, a = row["dense"], row["activation"]
+            entry = {"name": row["name"], "activation": row["act_name"], "units": row["units"],
+                     "saturating": row.get("saturating", False),
+                     "grad_norm": _opt(latest.get((d, "weight_grad_norm"))),
+                     "update_ratio": _opt(latest.get((d, "update_ratio"))),
+                     "weight_norm": _opt(latest.get((d, "weight_norm"))),
+                     "weight_small": _opt(latest.get((d, "weight_small"))),
+                     "distinct_units": _opt(latest.get((d, "distinct_units"))),
+                     "dead": None, "saturated": None, "act_std": None, "histogram": None}
+            if a is not None:
+                entry["dead"] = _opt(latest.get((a, "dead")))
+                entry["saturated"] = _opt(latest.get((a, "saturated")))
+                entry["act_std"] = _opt(latest.get((a, "act_std")))
+                entry["histogram"] = hists[k - 1]
+            layers.append(entry)
+        return {"boundary": {"size": GRID, "extent": self.extent, "p": boundary},
+                "units": units, "unit_grid": UNIT_GRID, "layers": layers}
+
+    # -- what the page receives --------------------------------------------------------------------
+    def points(self) -> dict:
+        def pts(ds):
+            return {"x": np.round(ds.X, 4).tolist(), "y": ds.y.tolist()}
+        return {"train": pts(self.train_set), "test": pts(self.test_set)}
+
+    def state(self, cursor: dict | None = None) -> dict:
+        """Everything the page draws.
+
+        ``cursor`` (a dict the caller keeps between calls, one per stream) makes the history
+        incremental: only rows the caller has not seen are sent. After a reset, or when the
+        history was thinned, ``history.full`` is true, all rows are sent, and the data points too
+        (they change only then).
+        """
+        full = cursor is None or cursor.get("run") != self.run \
+            or cursor.get("history_version") != self.history_version
+        start = 0 if full else cursor["rows"]
+        n = len(self.history["step"])
+        if cursor is not None:
+            cursor.update(run=self.run, history_version=self.history_version, rows=n)
+        columns = list(self.history)
+        last = self._last
+        return {
+            "run": self.run, "step": self.step, "epoch": self.epoch_count,
+            "stopped": self.stopped, "config": self.config.model_dump(),
+            "metrics": {k: last.get(k) for k in ("train_loss", "test_loss", "train_acc",
+                                                 "test_acc")},
+            "history": {"full": full, "columns": columns,
+                        "rows": [[self.history[c][i] for c in columns] for i in range(start, n)]},
+            "points": self.points() if full else None,
+            "findings": self.findings,
+            **self.view,
+        }
+
+
+def _opt(v):
+    return None if v is None else _num(v)

@@ -1,0 +1,320 @@
+"""The lab's JSON API, in process (FastAPI's TestClient): sessions, training, validation, limits.
+
+The streaming and the browser are tested in test_web_stream.py and test_web_browser.py.
+"""
+
+import base64
+import json
+import warnings
+
+import numpy as np
+import pytest
+
+pytest.importorskip("fastapi")
+with warnings.catch_warnings():  # Starlette suggests httpx2 for its TestClient; httpx works
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient  # noqa: E402
+
+from whynet.web import schema  # noqa: E402
+from whynet.web.presets import PRESETS  # noqa: E402
+from whynet.web.schema import LabConfig, Limits  # noqa: E402
+from whynet.web.server import create_app  # noqa: E402
+from whynet.web.session import GRID, UNIT_GRID, LabSession  # noqa: E402
+
+FAST = {"optimizer": "adam", "lr": 0.03}  # learns circles in a few hundred steps
+
+
+def client(**limits) -> TestClient:
+    return TestClient(create_app(Limits(**limits), allowed_hosts=["testserver"]))
+
+
+@pytest.fixture
+def api():
+    with client() as c:
+        yield c
+
+
+def new_session(api, **config) -> str:
+    r = api.post("/api/sessions", json=config)
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+def test_a_new_session_has_the_default_network_and_every_view(api):
+    sid = new_session(api)
+    st = api.get(f"/api/sessions/{sid}").json()
+    assert st["config"] == LabConfig().model_dump()
+    assert st["step"] == 0 and st["playing"] is False
+    # Default: hidden layers of 4 and 2 units, then the output: one row per weight layer.
+    assert [layer["units"] for layer in st["layers"]] == [4, 2, 1]
+    assert len(base64.b64decode(st["boundary"]["p"])) == GRID * GRID
+    assert [len(layer) for layer in st["units"]] == [4, 2]
+    assert all(len(base64.b64decode(u["map"])) == UNIT_GRID ** 2 for u in st["units"][0])
+    # 400 points, half of them for training: the points come with the first state.
+    assert len(st["points"]["train"]["y"]) == 200 and len(st["points"]["test"]["y"]) == 200
+    h = st["history"]
+    assert h["full"] and len(h["rows"]) == 1 and h["columns"][:5] == [
+        "step", "train_loss", "test_loss", "train_acc", "test_acc"]
+    # A fresh BCE network predicts about 1/2 everywhere: loss near ln 2.
+    assert st["metrics"]["test_loss"] == pytest.approx(np.log(2), abs=0.25)
+    # The state is plain JSON (no NaN), as the stream sends it.
+    json.dumps(st, allow_nan=False)
+
+
+def test_training_steps_lower_the_loss_and_move_the_boundary(api):
+    sid = new_session(api, **FAST)
+    before = api.get(f"/api/sessions/{sid}").json()
+    r = api.post(f"/api/sessions/{sid}/step", json={"steps": 300})
+    assert r.status_code == 200 and r.json()["step"] == 300
+    after = api.get(f"/api/sessions/{sid}").json()
+    # Adam at 0.03 separates circles in 300 steps: from ~0.8 to under 0.2 (measured 0.07).
+    assert after["metrics"]["test_loss"] < 0.25 * before["metrics"]["test_loss"]
+    assert after["metrics"]["test_acc"] > 0.9
+    assert after["boundary"]["p"] != before["boundary"]["p"]
+    # The probe measured the last step: every weight layer has a gradient norm and update ratio.
+    for layer in after["layers"]:
+        assert layer["grad_norm"] > 0 and layer["update_ratio"] > 0
+    assert after["history"]["rows"][-1][0] == 300
+
+
+def test_reset_restores_the_initial_weights_and_a_new_config_rebuilds(api):
+    sid = new_session(api, **FAST)
+    first = api.get(f"/api/sessions/{sid}").json()
+    api.post(f"/api/sessions/{sid}/step", json={"steps": 50})
+    assert api.post(f"/api/sessions/{sid}/reset").json()["step"] == 0
+    again = api.get(f"/api/sessions/{sid}").json()
+    # Same seed → the same weights: the same picture and loss as before training.
+    assert again["boundary"]["p"] == first["boundary"]["p"]
+    assert again["metrics"] == first["metrics"]
+    assert again["run"] == first["run"] + 1
+    r = api.put(f"/api/sessions/{sid}/config",
+                json={"dataset": "spiral", "layers": [{"units": 8, "activation": "relu"}] * 3})
+    assert r.status_code == 200
+    st = api.get(f"/api/sessions/{sid}").json()
+    assert st["config"]["dataset"] == "spiral"
+    assert [layer["units"] for layer in st["layers"]] == [8, 8, 8, 1]
+    assert [layer["activation"] for layer in st["layers"]] == ["relu", "relu", "relu", None]
+
+
+def test_the_same_config_gives_the_same_run_and_sessions_do_not_interfere(api):
+    """What a link reproduces, and what two tabs must not break: a session's numbers depend on
+    its config only, not on another session training in between."""
+    a_cfg = {"dataset": "spiral", **FAST, "layers": [{"units": 8, "activation": "tanh"}] * 2}
+    b_cfg = {"dataset": "xor", "optimizer": "sgd", "lr": 0.1, "seed": 7}
+    alone = new_session(api, **a_cfg)
+    api.post(f"/api/sessions/{alone}/step", json={"steps": 200})
+    ref = api.get(f"/api/sessions/{alone}").json()
+
+    a, b = new_session(api, **a_cfg), new_session(api, **b_cfg)
+    for _ in range(4):  # interleaved, as two tabs would be
+        api.post(f"/api/sessions/{a}/step", json={"steps": 50})
+        api.post(f"/api/sessions/{b}/step", json={"steps": 37})
+    got_a = api.get(f"/api/sessions/{a}").json()
+    got_b = api.get(f"/api/sessions/{b}").json()
+    assert got_a["metrics"] == ref["metrics"]
+    assert got_a["boundary"]["p"] == ref["boundary"]["p"]
+    assert got_b["step"] == 148 and got_b["config"]["dataset"] == "xor"
+    assert got_b["boundary"]["p"] != got_a["boundary"]["p"]
+
+
+BAD = [
+    ({"layers": [{"units": 4}] * 1000}, "layers: List should have at most 6 items"),
+    ({"lr": -0.1}, "lr: Input should be greater than 0, got -0.1"),
+    ({"layers": [{"units": 4, "activation": "swishy"}]}, "layers.0.activation"),
+    ({"layers": [{"units": 17}]}, "layers.0.units: Input should be less than or equal to 16"),
+    ({"dataset": "../../etc/passwd"}, "dataset: Input should be 'circles'"),
+    ({"optimizer": "__import__('os')"}, "optimizer: Input should be"),
+    ({"n_points": 10**9}, "n_points: Input should be less than or equal to 2000"),
+    ({"batch_size": 256, "n_points": 100}, "batch_size must be ≤ the number of training points"),
+    ({"batchnorm": True, "batch_size": 1}, "batch_size must be ≥ 2 with batchnorm"),
+    ({"features": []}, "features: List should have at least 1 item"),
+    ({"features": ["x1", "x1"]}, "features must not repeat"),
+    ({"learning_rate": 0.1}, "learning_rate: Extra inputs are not permitted"),
+    ({"noise": "lots"}, "noise: Input should be a valid number"),
+]
+
+
+@pytest.mark.parametrize("body, message", BAD, ids=[m.split(":")[0] for _, m in BAD])
+def test_bad_configs_get_a_422_that_says_what_is_wrong_and_the_server_stays_healthy(
+        api, body, message):
+    sid = new_session(api)
+    for method, path in (("POST", "/api/sessions"), ("PUT", f"/api/sessions/{sid}/config")):
+        r = api.request(method, path, json=body)
+        assert r.status_code == 422
+        assert message in r.json()["message"]
+    # Nothing was created or changed, and the existing session still trains.
+    assert api.get("/api/health").json()["sessions"] == 1
+    assert api.post(f"/api/sessions/{sid}/step", json={"steps": 3}).json()["step"] == 3
+    assert api.get(f"/api/sessions/{sid}").json()["config"] == LabConfig().model_dump()
+
+
+def test_malformed_json_nan_and_oversized_bodies_are_refused(api):
+    sid = new_session(api)
+    r = api.post("/api/sessions", content=b'{"lr": 0.1,',
+                 headers={"content-type": "application/json"})
+    assert r.status_code == 422 and "malformed JSON" in r.json()["message"]
+    # Python's json writes NaN, which is not JSON; the lab refuses it like any non-finite number.
+    r = api.put(f"/api/sessions/{sid}/config", content=b'{"lr": NaN}',
+                headers={"content-type": "application/json"})
+    assert r.status_code == 422 and r.json()["message"].startswith("lr")
+    r = api.post("/api/sessions", content=b"[" + b"1," * 20_000 + b"1]",
+                 headers={"content-type": "application/json"})
+    assert r.status_code == 413
+    r = api.post(f"/api/sessions/{sid}/step", json={"steps": 10_001})
+    assert r.status_code == 422 and "steps: Input should be less than or equal to 1000" in r.text
+    assert api.get("/api/health").json() == {"status": "ok", "sessions": 1, "max_sessions": 8}
+
+
+def test_unknown_and_malformed_session_ids(api):
+    r = api.get("/api/sessions/" + "A" * 24)
+    assert r.status_code == 404
+    assert "no lab session 'AAAAAAAAAAAAAAAAAAAAAAAA'" in r.json()["message"]
+    r = api.post("/api/sessions/..%2F..%2Fetc/play")
+    assert r.status_code in (404, 422)
+    r = api.get("/api/sessions/short")
+    assert r.status_code == 422 and "sid" in r.json()["message"]
+
+
+def test_session_limit_and_idle_sessions_end():
+    with client(max_sessions=2, idle_timeout_s=0.0) as api:
+        a, _ = new_session(api), new_session(api)
+        r = api.post("/api/sessions", json={})
+        assert r.status_code == 429 and "limit is 2" in r.json()["message"]
+        assert api.delete(f"/api/sessions/{a}").status_code == 204
+        assert api.get(f"/api/sessions/{a}").status_code == 404
+        new_session(api)
+        # Sessions without a stream and idle past the timeout are swept away.
+        api.app.state.manager.sweep()
+        assert api.get("/api/health").json()["sessions"] == 0
+
+
+def test_step_limit_stops_training_and_play_does_not_restart_it():
+    with client(max_steps=40) as api:
+        sid = new_session(api)
+        r = api.post(f"/api/sessions/{sid}/step", json={"steps": 100}).json()
+        assert r["step"] == 40 and "limit of 40 steps" in r["stopped"]
+        r = api.post(f"/api/sessions/{sid}/play", json={"speed": 0}).json()
+        assert r["playing"] is False and r["step"] == 40
+        r = api.post(f"/api/sessions/{sid}/reset").json()
+        assert r["stopped"] is None and r["step"] == 0
+
+
+def test_divergence_stops_training_with_a_finding(api):
+    # Three identity layers at lr 10 on xor's ±5 inputs overflow float32 within a few steps.
+    sid = new_session(api, dataset="xor", optimizer="sgd", lr=10.0,
+                      layers=[{"units": 16, "activation": "identity"}] * 3)
+    r = api.post(f"/api/sessions/{sid}/step", json={"steps": 200}).json()
+    assert r["step"] < 20 and r["stopped"].startswith("training diverged at step")
+    st = api.get(f"/api/sessions/{sid}").json()
+    assert st["metrics"]["test_loss"] is None  # no NaN in the JSON
+    finding = [f for f in st["findings"] if f["rule"] == "nonfinite"]
+    assert len(finding) == 1 and finding[0]["question"] == "T2"
+    assert "lower it" in finding[0]["text"]
+
+
+def test_findings_name_a_question_the_catalogue_knows(api):
+    # Zero weights: the hidden units stay identical, which is question I1 (symmetry).
+    sid = new_session(api, init="zeros", layers=[{"units": 6, "activation": "sigmoid"}] * 2,
+                      lr=1.0)
+    api.post(f"/api/sessions/{sid}/step", json={"steps": 20})
+    st = api.get(f"/api/sessions/{sid}").json()
+    assert [layer["distinct_units"] for layer in st["layers"][:2]] == [1, 1]
+    rules = {f["rule"]: f["question"] for f in st["findings"]}
+    assert rules["symmetry"] == "I1"
+    questions = api.get("/api/options").json()["questions"]
+    if questions:  # the experiments' catalogue is there
+        assert all(f["question"] in questions for f in st["findings"])
+
+
+def test_only_loopback_host_names_are_served():
+    with TestClient(create_app(), base_url="http://127.0.0.1:8000") as api:
+        assert api.get("/api/health").status_code == 200
+    with TestClient(create_app(), base_url="http://evil.example:8000") as api:
+        assert api.get("/api/health").status_code == 400
+
+
+def test_the_page_and_its_files_are_served_from_a_fixed_table(api):
+    r = api.get("/")
+    assert r.status_code == 200 and "<title>whynet lab</title>" in r.text
+    assert "default-src 'self'" in r.headers["content-security-policy"]
+    for name in ("lab.js", "lab.css", "vendor/uPlot.iife.min.js", "vendor/uPlot.min.css",
+                 "vendor/uPlot.LICENSE"):
+        assert api.get(f"/static/{name}").status_code == 200, name
+    assert api.get("/static/vendor/uPlot.iife.min.js").headers["content-type"].startswith(
+        "text/javascript")
+    # No path from the client is opened: anything outside the table is a 404.
+    for name in ("../server.py", "..%2Fserver.py", "/etc/passwd", "vendor/../../schema.py"):
+        assert api.get(f"/static/{name}").status_code == 404, name
+    # The page loads nothing from another origin (works offline, no CDN).
+    assert "http" not in r.text.replace("http-equiv", "")
+    r = api.get("/report")  # no report given to this server: a page that says how to make one
+    assert r.status_code == 404 and "whynet serve --report report.html" in r.text
+
+
+def test_options_list_what_the_schema_accepts(api):
+    opts = api.get("/api/options").json()
+    assert opts["activations"] == list(schema.ACTIVATIONS)
+    assert opts["limits"]["max_layers"] == 6 and opts["limits"]["max_units"] == 16
+    assert opts["defaults"] == LabConfig().model_dump()
+    from whynet.nn.activations import ACTIVATIONS
+    assert set(schema.ACTIVATIONS) <= set(ACTIVATIONS)
+
+
+def test_every_preset_is_valid_and_names_known_questions(api):
+    presets = api.get("/api/presets").json()
+    assert [p["id"] for p in presets] == [p.id for p in PRESETS]
+    questions = api.get("/api/options").json()["questions"]
+    for p in presets:
+        LabConfig(**p["config"])
+        assert len(p["explanation"]) > 150, p["id"]
+        assert p["experiment"] == p["experiment"].lower()
+        if questions:
+            assert set(p["questions"]) <= set(questions), p["id"]
+
+
+def test_session_measures_its_last_step_and_caps_history():
+    lab = LabSession(LabConfig(**FAST))
+    lab.train(25)
+    assert lab.history["step"] == [0, 25]
+    # The probe measured step 25 inside the trainer, so the update ratio is of a real step.
+    assert lab.history["update_ratio:1"][-1] > 0
+    lab.history = {k: v * 1200 for k, v in lab.history.items()}
+    lab.train(1)
+    assert len(lab.history["step"]) == 1201 and lab.history_version == 1
+
+
+def test_a_report_given_by_the_operator_is_served_for_the_links(tmp_path):
+    report = tmp_path / "report.html"
+    report.write_text("<html><body><h2 id='q-A6'>A6</h2></body></html>")
+    with TestClient(create_app(report=report, allowed_hosts=["testserver"])) as api:
+        assert api.get("/api/options").json()["report"] is True
+        r = api.get("/report")
+        assert r.status_code == 200 and "id='q-A6'" in r.text
+
+
+def test_presets_point_at_experiments_that_answer_their_question():
+    from whynet.experiments import registry
+
+    known = {e.id: e for e in registry.all_experiments()}
+    linked = [p for p in PRESETS if p.experiment in known]
+    # a4, i1, i2, i3, r1 were registered when the lab was written (a5, a6, a10, r2, b2 later).
+    assert len(linked) >= 5
+    for p in linked:
+        assert p.questions[0] in known[p.experiment].questions, p.id
+
+
+def test_a_config_the_engine_refuses_leaves_the_session_as_it_was(api, monkeypatch):
+    from whynet.errors import ConfigError
+    from whynet.web import session as session_module
+
+    sid = new_session(api)
+    api.post(f"/api/sessions/{sid}/step", json={"steps": 5})
+
+    def refuse(config, n_inputs):
+        raise ConfigError("mlp: refused for the test")
+
+    monkeypatch.setattr(session_module, "make_model", refuse)
+    r = api.put(f"/api/sessions/{sid}/config", json={"dataset": "xor"})
+    assert r.status_code == 422 and r.json()["message"] == "mlp: refused for the test"
+    st = api.get(f"/api/sessions/{sid}").json()
+    assert st["config"]["dataset"] == "circles" and st["step"] == 5

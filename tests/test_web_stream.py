@@ -1,0 +1,216 @@
+"""The lab over a real socket: uvicorn in a thread, server-sent events read with httpx.
+
+A stream is what a tab holds open; these tests check that it delivers updates while training,
+that two sessions train at once without mixing, and that closing a stream ends its session.
+"""
+
+import contextlib
+import json
+import queue
+import threading
+import time
+
+import pytest
+
+pytest.importorskip("fastapi")
+httpx = pytest.importorskip("httpx")
+uvicorn = pytest.importorskip("uvicorn")
+
+from whynet.web.schema import Limits  # noqa: E402
+from whynet.web.server import create_app  # noqa: E402
+
+
+@contextlib.contextmanager
+def running_server(**limits):
+    """The lab on 127.0.0.1 at a free port, in a background thread; yields its base URL."""
+    server = uvicorn.Server(uvicorn.Config(create_app(Limits(**limits)), host="127.0.0.1",
+                                           port=0, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the lab server did not start")
+        time.sleep(0.02)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def base_url():
+    with running_server() as url:
+        yield url
+
+
+class Stream:
+    """Reads a session's event stream in a thread; ``states`` receives each decoded state."""
+
+    def __init__(self, base_url: str, sid: str):
+        self.states: queue.Queue = queue.Queue()
+        self.status: int | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._read, args=(base_url, sid), daemon=True)
+        self._thread.start()
+
+    def _read(self, base_url, sid):
+        with httpx.stream("GET", f"{base_url}/api/sessions/{sid}/stream", timeout=30) as r:
+            self.status = r.status_code
+            if r.status_code != 200:
+                self.states.put(None)
+                return
+            for line in r.iter_lines():
+                if self._stop.is_set():
+                    return  # leaving the with-block closes the connection, as a closed tab does
+                if line.startswith("data:"):
+                    self.states.put(json.loads(line[5:]))
+
+    def next(self, timeout=10.0) -> dict:
+        return self.states.get(timeout=timeout)
+
+    def until(self, predicate, timeout=20.0) -> dict:
+        end = time.monotonic() + timeout
+        while True:
+            st = self.next(max(0.1, end - time.monotonic()))
+            if predicate(st):
+                return st
+            if time.monotonic() > end:
+                raise AssertionError("the stream never reached the expected state")
+
+    def close(self):
+        self._stop.set()
+        self._thread.join(10)
+
+
+def create(base_url, **config) -> str:
+    r = httpx.post(f"{base_url}/api/sessions", json=config)
+    assert r.status_code == 201, r.text
+    return r.json()["id"]
+
+
+def post(base_url, sid, action, body=None):
+    r = httpx.post(f"{base_url}/api/sessions/{sid}/{action}", json=body)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_the_stream_sends_updates_while_training_and_rows_only_once(base_url):
+    sid = create(base_url, optimizer="adam", lr=0.03)
+    stream = Stream(base_url, sid)
+    try:
+        first = stream.next()
+        assert first["step"] == 0 and first["history"]["full"] and first["points"] is not None
+        post(base_url, sid, "play", {"speed": 0})
+        t0 = time.monotonic()
+        states = [stream.until(lambda s: s["step"] > 0)]
+        while time.monotonic() - t0 < 2.0:
+            states.append(stream.next())
+        # A frame is 0.1 s: about ten updates a second; at least a few in two seconds even on
+        # a busy machine.
+        assert len(states) >= 5
+        steps = [s["step"] for s in states]
+        assert steps == sorted(steps) and steps[-1] > steps[0]
+        # After the first state, only new history rows and no points are sent.
+        for s in states:
+            assert not s["history"]["full"] and s["points"] is None
+            assert s["history"]["rows"] and s["history"]["rows"][-1][0] == s["step"]
+        assert states[-1]["metrics"]["test_loss"] < first["metrics"]["test_loss"]
+        paused = post(base_url, sid, "pause")
+        assert paused["playing"] is False
+        time.sleep(0.3)
+        # Pause takes effect between two frames: no step after it.
+        assert httpx.get(f"{base_url}/api/sessions/{sid}").json()["step"] == paused["step"]
+    finally:
+        stream.close()
+
+
+def test_a_capped_speed_is_not_exceeded(base_url):
+    sid = create(base_url)
+    stream = Stream(base_url, sid)
+    try:
+        stream.next()
+        t0 = time.monotonic()
+        post(base_url, sid, "play", {"speed": 50})
+        time.sleep(1.0)
+        step = post(base_url, sid, "pause")["step"]
+        # 50 steps a second, given in frames of 0.1 s: never more than the credit so far.
+        assert 0 < step <= 50 * (time.monotonic() - t0) + 5
+    finally:
+        stream.close()
+
+
+def test_two_sessions_train_different_networks_at_once_and_closing_a_stream_ends_one(base_url):
+    a = create(base_url, dataset="spiral", layers=[{"units": 8, "activation": "relu"}] * 3)
+    b = create(base_url, dataset="xor", layers=[{"units": 5, "activation": "tanh"}])
+    sa, sb = Stream(base_url, a), Stream(base_url, b)
+    try:
+        sa.next(), sb.next()
+        post(base_url, a, "play", {"speed": 0})
+        post(base_url, b, "play", {"speed": 0})
+        st_a = sa.until(lambda s: s["step"] > 100)
+        st_b = sb.until(lambda s: s["step"] > 100)
+        assert st_a["session"] == a and st_b["session"] == b
+        assert st_a["config"]["dataset"] == "spiral" and st_b["config"]["dataset"] == "xor"
+        assert [len(u) for u in st_a["units"]] == [8, 8, 8]
+        assert [len(u) for u in st_b["units"]] == [5]
+        # Closing A's stream (its tab) ends session A; B keeps training.
+        sa.close()
+        end = time.monotonic() + 5
+        while httpx.get(f"{base_url}/api/sessions/{a}").status_code != 404:
+            assert time.monotonic() < end, "the session outlived its stream"
+            time.sleep(0.1)
+        before = sb.next()["step"]
+        assert sb.until(lambda s: s["step"] > before)["playing"] is True
+    finally:
+        sa.close()
+        sb.close()
+    assert httpx.get(f"{base_url}/api/sessions/{b}").status_code == 404
+
+
+def test_a_second_stream_for_one_session_is_refused(base_url):
+    sid = create(base_url)
+    first = Stream(base_url, sid)
+    try:
+        first.next()
+        second = Stream(base_url, sid)
+        assert second.next() is None and second.status == 409
+        r = httpx.get(f"{base_url}/api/sessions/{sid}/stream")
+        assert r.status_code == 409 and "already has a stream" in r.json()["message"]
+    finally:
+        first.close()
+
+
+def test_a_stream_for_an_unknown_session_is_a_404(base_url):
+    r = httpx.get(f"{base_url}/api/sessions/{'x' * 24}/stream")
+    assert r.status_code == 404 and "no lab session" in r.json()["message"]
+
+
+def test_whynet_serve_starts_the_lab_on_loopback(tmp_path):
+    """The command line's entry point: `whynet serve --no-open --port P` serves the page."""
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "whynet.cli", "serve", "--no-open",
+                             "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/")
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None, proc.stderr.read().decode()
+                assert time.monotonic() < deadline, "whynet serve did not start"
+                time.sleep(0.1)
+        assert r.status_code == 200 and "whynet lab" in r.text
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=10)
+    assert f"http://127.0.0.1:{port}/" in out.decode()
