@@ -1,0 +1,89 @@
+"""Export probe records to TensorBoard event files (scalars and histograms), with tensorboardX.
+
+Tags are ``"<quantity>/<layer>"`` (``"dead/1_relu"``, ``"weight_grad_norm/0_dense"``,
+``"loss/model"``), so TensorBoard groups one quantity of every layer in one section; histograms
+are ``"activation/<layer>"`` and ``"gradient/<layer>"``. Layer labels are made tag-safe
+(``"1:relu"`` → ``"1_relu"``). Steps are the probe's steps.
+
+Example::
+
+    export_tensorboard(probe, "runs/relu-lr0.5")       # then: tensorboard --logdir runs
+
+or live, writing only what is new at each call::
+
+    with TensorBoardWriter("runs/live") as tb:
+        for step in …:
+            …; probe.measure(step); tb.write(probe)
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from ..errors import ConfigError
+from .records import Histograms, Records
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.\-/]")
+
+
+def tag(quantity: str, layer: str) -> str:
+    """The TensorBoard tag of one series: ``tag("dead", "1:relu") == "dead/1_relu"``."""
+    return f"{_UNSAFE.sub('_', quantity)}/{_UNSAFE.sub('_', layer)}"
+
+
+class TensorBoardWriter:
+    """Writes a probe's records and histograms to ``logdir``; each :meth:`write` adds only the
+    rows and histograms recorded since the previous call."""
+
+    def __init__(self, logdir, flush_secs: int = 10):
+        try:
+            from tensorboardX import SummaryWriter
+        except ImportError as e:
+            raise ConfigError("TensorBoard export needs tensorboardX: "
+                              "pip install 'whynet[tensorboard]'") from e
+        self.logdir = Path(logdir)
+        self._writer = SummaryWriter(logdir=str(self.logdir), flush_secs=flush_secs)
+        self._rows_done = 0
+        self._hist_done = 0
+
+    def write(self, source, histograms: Histograms | None = None) -> None:
+        """Write new rows of ``source`` (a probe or Records) and new histograms (the probe's, or
+        ``histograms``)."""
+        records = getattr(source, "records", source)
+        if not isinstance(records, Records):
+            raise ConfigError(f"TensorBoardWriter.write: expected a probe or Records, "
+                              f"got {type(source).__name__}")
+        hist = histograms if histograms is not None else getattr(source, "histograms", None)
+        rows = list(records)
+        for step, layer, quantity, value in rows[self._rows_done:]:
+            self._writer.add_scalar(tag(quantity, layer), value, global_step=step)
+        self._rows_done = len(rows)
+        if hist is not None:
+            entries = list(hist)
+            for e in entries[self._hist_done:]:
+                self._writer.add_histogram_raw(
+                    tag(e.kind, e.layer), min=e.min, max=e.max, num=e.num, sum=e.sum,
+                    sum_squares=e.sum_squares, bucket_limits=e.edges[1:].tolist(),
+                    bucket_counts=e.counts.tolist(), global_step=e.step)
+            self._hist_done = len(entries)
+
+    def flush(self) -> None:
+        self._writer.flush()
+
+    def close(self) -> None:
+        self._writer.close()
+
+    def __enter__(self) -> "TensorBoardWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def export_tensorboard(source, logdir, histograms: Histograms | None = None) -> Path:
+    """Write all records (and histograms) of ``source`` to a new event file in ``logdir``;
+    returns ``logdir``. This is what ``--tensorboard DIR`` calls."""
+    with TensorBoardWriter(logdir) as writer:
+        writer.write(source, histograms)
+    return Path(logdir)
