@@ -188,7 +188,8 @@ def test_train_prints_the_history(cli):
     lines = r.stdout.strip().splitlines()
     assert lines[0] == "moons: MLP 2 → 8 → 2, relu, adam lr=0.05, 42 parameters, seed 1"
     assert lines[1].split() == ["epoch", "loss", "acc", "val_loss", "val_acc"]
-    assert [ln.split()[0] for ln in lines[2:]] == ["1", "2", "3"]
+    assert [ln.split()[0] for ln in lines[2:5]] == ["1", "2", "3"]
+    assert lines[5].startswith("findings:")  # then the probes' findings, one per line
 
 
 def test_train_json_is_deterministic_and_learns(cli):
@@ -279,3 +280,20 @@ def test_list_shows_measured_time_of_complete_grids_only(cli):
     cli("run", "zz_sign", "--jobs", "1")
     rows = {x["id"]: x for x in json.loads(cli("list", "--json").stdout)}
     assert rows["zz_sign"]["full_seconds"] >= rows["zz_sign"]["quick_seconds"]
+
+
+def test_train_reports_probe_findings_and_exports_tensorboard(cli, tmp_path):
+    """A learning rate far too large: the probes name the update ratio; the event files load."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    logdir = tmp_path / "tb"
+    r = cli("train", "--data", "moons", "--epochs", "2", "--optimizer", "sgd", "--lr", "3",
+            "--json", "--tensorboard", str(logdir))
+    out = json.loads(r.stdout)
+    assert any("learning rate is too high" in f for f in out["findings"])
+    acc = EventAccumulator(str(logdir))
+    acc.Reload()
+    assert any(tag.endswith("update_ratio") for tag in acc.Tags()["scalars"])
+
+    r = cli("train", "--data", "moons", "--epochs", "2", "--json")
+    assert json.loads(r.stdout)["findings"] == []  # Adam at its default lr: healthy

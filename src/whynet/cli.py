@@ -308,8 +308,10 @@ def load_train_config(path) -> dict:
     return data
 
 
-def train_model(options: dict):
-    """Build the data set and the MLP from ``options`` and fit it: ``(history, model, data)``."""
+def train_model(options: dict, probe: bool = False):
+    """Build the data set and the MLP from ``options`` and fit it: ``(history, model, options)``,
+    plus the :class:`~whynet.probes.Probe` that watched it (on up to 256 training examples)
+    when ``probe`` is true."""
     from .datasets import DATASETS, Splits, get_dataset, split
     from .nn import mlp
     from .nn.regularizers import get_regularizer
@@ -340,9 +342,16 @@ def train_model(options: dict):
                 init=o["init"], dropout=o["dropout"], batchnorm=o["batchnorm"], seed=o["seed"])
     reg = None if o["regularizer"] in (None, "none") else get_regularizer(o["regularizer"],
                                                                           o["lam"])
+    watcher = None
+    if probe:
+        from .probes import Probe
+        watcher = Probe(model, X[:256], train.y[:256], o["loss"])
     history = fit(model, X, train.y, loss=o["loss"], optimizer=o["optimizer"], lr=o["lr"],
                   epochs=o["epochs"], batch_size=o["batch_size"], seed=o["seed"],
-                  validation_data=(Xt, test.y), regularizer=reg, progress=False)
+                  validation_data=(Xt, test.y), regularizer=reg, progress=False,
+                  callbacks=[watcher] if watcher else ())
+    if probe:
+        return history, model, o, watcher
     return history, model, o
 
 
@@ -368,16 +377,23 @@ def train_model(options: dict):
 @click.option("--regularizer", help="none, l1, l2 or elastic.")
 @click.option("--lam", type=float, help="Regularisation strength λ.")
 @click.option("--json", "as_json", is_flag=True, help="Print the history as JSON.")
-def train(config_path, as_json, **cli_options):
-    """Fit an MLP on a named data set and print the history."""
+@click.option("--tensorboard", "tensorboard_dir", type=click.Path(file_okay=False),
+              help="Also write the probes' records as TensorBoard event files to this folder.")
+def train(config_path, as_json, tensorboard_dir, **cli_options):
+    """Fit an MLP on a named data set, print the history and what the probes found."""
     options = load_train_config(config_path) if config_path else {}
     options.update({k: v for k, v in cli_options.items() if v is not None})
-    history, model, o = train_model(options)
+    history, model, o, probe = train_model(options, probe=True)
+    if tensorboard_dir:
+        from .probes.tensorboard import export_tensorboard
+        export_tensorboard(probe, tensorboard_dir)
     e = history.epochs
+    findings = [str(f) for f in probe.findings]
     if as_json:
         _echo_json({"options": o, "parameters": model.num_parameters(),
                     "epochs": {k: list(v) for k, v in e.items()},
-                    "diverged": history.diverged, "stopped": history.stopped})
+                    "diverged": history.diverged, "stopped": history.stopped,
+                    "findings": findings})
         return
     dense = [m for m in model.layers if hasattr(m, "n_in")]
     sizes = " → ".join(str(d) for d in [dense[0].n_in, *(d.n_out for d in dense)])
@@ -389,6 +405,11 @@ def train(config_path, as_json, **cli_options):
         vacc = e.get("val_acc", [None] * (i + 1))[i]
         click.echo(f"{i + 1:>5}  {e['loss'][i]:>8.4f}  {_pct(acc):>6}  "
                    f"{e['val_loss'][i]:>8.4f}  {_pct(vacc):>7}")
+    click.echo("findings: " + ("none — the probes saw nothing wrong" if not findings else ""))
+    for line in findings:
+        click.echo(f"  • {line}")
+    if tensorboard_dir:
+        click.echo(f"TensorBoard event files in {tensorboard_dir}")
     if history.diverged:
         click.secho(f"diverged: {history.stopped}", fg="red", err=True)
         sys.exit(1)
