@@ -1,0 +1,192 @@
+"""A5 — "tanh is almost always better than sigmoid in hidden layers" (note 001).
+
+Note 001 (deeplearning.ai course 1, week 3) says tanh "always gives better results" than sigmoid
+as a hidden activation, because its outputs are centred on 0 rather than 0.5. We train the same
+net with each, with the same budget, on four data sets and several seeds, and compare test
+accuracy. Each activation gets its best learning rate from the same small set, chosen on a
+validation split, so neither is judged at a rate that suits only the other.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from .. import datasets
+from ..nn import mlp
+from ..optim import SGD
+from ..random import make_rng
+from ..train import fit
+from .base import Correction, Experiment, Verdict, combine, group, mean_spread
+
+DATASETS = ("moons", "circles", "spiral", "digits")
+TIE = 0.01  # test accuracies within one point count as equal
+
+
+def load(name: str, seed: int):
+    """(X_train, y_train, X_val, y_val, X_test, y_test, classes), inputs standardised on train."""
+    if name == "digits":
+        data = datasets.digits()
+        order = make_rng(seed).permutation(len(data.X))
+        parts = np.split(order[:1200], [600, 800])
+        X, y = data.X, data.y
+        classes = 10
+    else:
+        make = {"moons": lambda: datasets.moons(n=1000, noise=0.2, seed=seed),
+                "circles": lambda: datasets.circles(n=1000, noise=0.1, seed=seed),
+                "spiral": lambda: datasets.spiral(n=1000, noise=0.1, seed=seed)}[name]
+        data = make()
+        X, y = data.X, data.y
+        parts = np.split(np.arange(1000), [400, 600])
+        classes = 2
+    (train, val, test) = parts
+    Xtr, Xva, Xte, _ = datasets.standardize(X[train], X[val], X[test])
+    return Xtr, y[train], Xva, y[val], Xte, y[test], classes
+
+
+def accuracy(model, X, y, classes: int) -> float:
+    out = model.predict(X)
+    pred = (out.ravel() > 0).astype(np.int64) if classes == 2 else out.argmax(axis=1)
+    return float(np.mean(pred == y))
+
+
+class TanhVsSigmoid(Experiment):
+    id = "a5"
+    questions = ("A5",)
+    title = "tanh vs sigmoid in hidden layers"
+    question = "Is tanh better than sigmoid as a hidden activation, on every data set?"
+    what = ("The same [n, 16, 16, k] net with tanh or sigmoid hidden units (Xavier init, gain 5/3 "
+            "for tanh, 1 for sigmoid) on moons (noise 0.2), circles (noise 0.1), a 2-arm spiral "
+            "(noise 0.1) — 400 training, 200 validation, 400 test points each — and 600/200/400 "
+            "digits; SGD with momentum 0.9, batch 32, the same number of epochs. Each activation "
+            "is run at every learning rate of a small set and judged at the one with the best "
+            f"mean validation accuracy; we compare test accuracy (ties within {TIE:.0%}).")
+    seeds_quick = 3
+    seeds_full = 8
+
+    def grid(self, quick: bool) -> list[dict]:
+        lrs = (0.1, 0.3) if quick else (0.03, 0.1, 0.3, 1.0)
+        return [{"dataset": d, "activation": a, "lr": lr, "epochs": 30 if quick else 80}
+                for d in DATASETS for a in ("tanh", "sigmoid") for lr in lrs]
+
+    def run(self, spec: dict, seed: int) -> dict:
+        X, y, Xv, yv, Xt, yt, classes = load(spec["dataset"], seed)
+        model = mlp([X.shape[1], 16, 16, 1 if classes == 2 else classes],
+                    activation=spec["activation"], seed=seed)
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            h = fit(model, X, y, loss="bce" if classes == 2 else "softmax_ce",
+                    optimizer=SGD(model.parameters(), lr=spec["lr"], momentum=0.9),
+                    epochs=spec["epochs"], batch_size=32, seed=seed, progress=False)
+        return {"train_loss": h.epochs["loss"][-1] if h.epochs["loss"] else None,
+                "loss_curve": h.epochs["loss"], "diverged": h.diverged,
+                "val_acc": accuracy(model, Xv, yv, classes),
+                "test_acc": accuracy(model, Xt, yt, classes)}
+
+    # -- evaluation -----------------------------------------------------------------------------
+    @staticmethod
+    def _best(results) -> dict:
+        """(dataset, activation) → (lr, runs) at the lr with the best mean validation accuracy."""
+        best = {}
+        for key, runs in group(results, ("dataset", "activation")).items():
+            by_lr = group(runs, "lr")
+            lr = max(by_lr, key=lambda k: (np.mean([r.result["val_acc"] for r in by_lr[k]]), -k))
+            best[key] = (lr, by_lr[lr])
+        return best
+
+    def _compare(self, results):
+        """Per data set, the paired test-accuracy difference d = tanh − sigmoid (same seed: same
+        split, same initial weights) and what it says about "tanh ≥ sigmoid"."""
+        best = self._best(results)
+        out = {}
+        for d in DATASETS:
+            t = [r.result["test_acc"] for r in best[(d, "tanh")][1]]
+            s = [r.result["test_acc"] for r in best[(d, "sigmoid")][1]]
+            diff = np.array(t) - np.array(s)
+            se = float(diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else float("inf")
+            mean = float(diff.mean())
+            # a side is ahead when it is on average by more than TIE, and either never behind
+            # by more than TIE in any seed or ahead by more than twice the standard error
+            if abs(mean) <= TIE:
+                winner, status = "tie", "holds"
+            elif mean > 0:
+                sure = diff.min() >= -TIE or mean > 2 * se
+                winner, status = ("tanh", "holds") if sure else ("tanh?", "inconclusive")
+            else:
+                sure = diff.max() <= TIE or -mean > 2 * se
+                winner, status = ("sigmoid", "fails") if sure else ("sigmoid?", "inconclusive")
+            out[d] = {"status": status, "tanh": mean_spread(t), "sigmoid": mean_spread(s),
+                      "diff": mean_spread(diff), "se": se, "winner": winner,
+                      "lr_tanh": best[(d, "tanh")][0], "lr_sigmoid": best[(d, "sigmoid")][0]}
+        return out
+
+    def verdicts(self, results):
+        cmp = self._compare(results)
+        status = combine(c["status"] for c in cmp.values())
+        parts = [f"{d} {c['tanh'].fmt('.1%')} vs {c['sigmoid'].fmt('.1%')}" for d, c in cmp.items()]
+        names = {"tanh": "tanh ahead", "tie": "tied", "sigmoid": "sigmoid ahead",
+                 "tanh?": "tanh ahead but within the noise", "sigmoid?":
+                 "sigmoid ahead but within the noise"}
+        on = {w: [d for d, c in cmp.items() if c["winner"] == w] for w in names}
+        outcome = "; ".join(f"{names[w]} on {', '.join(on[w])}" for w in names if on[w])
+        sentence = (
+            "Test accuracy, tanh vs sigmoid, each at its best learning rate: " + "; ".join(parts) +
+            f". Per data set, from the paired difference d = tanh − sigmoid over seeds: "
+            f"{outcome}. (|mean d| ≤ {TIE:.0%} is a tie; a side is ahead when mean d is beyond "
+            f"{TIE:.0%} and it is never behind by more than {TIE:.0%} in a seed or ahead by more "
+            f"than twice the standard error; otherwise the seeds disagree.) The claim "
+            f"“tanh ≥ sigmoid” "
+            f"{'holds on every data set' if status == 'holds' else 'is ' + status}"
+            + (": it depends on the data set." if status == "depends" else "."))
+        numbers = {f"{d}: tanh": c["tanh"] for d, c in cmp.items()}
+        numbers.update({f"{d}: sigmoid": c["sigmoid"] for d, c in cmp.items()})
+        numbers.update({f"{d}: tanh − sigmoid": c["diff"] for d, c in cmp.items()})
+        return [Verdict("A5", status, sentence, numbers)]
+
+    def corrections(self, results):
+        cmp = self._compare(results)
+        ahead = [d for d, c in cmp.items() if c["winner"] == "tanh"]
+        not_ahead = [d for d, c in cmp.items() if c["winner"] != "tanh"]
+        labels = {"tie": "a tie", "sigmoid": "sigmoid ahead", "tanh?": "within the noise",
+                  "sigmoid?": "within the noise"}
+        others = ", ".join(f"{d} ({labels[cmp[d]['winner']]})" for d in not_ahead)
+        if not not_ahead:
+            measured = "tanh was ahead on every data set tried here"
+        else:
+            measured = (f"with the same net, budget and a learning rate chosen for each, tanh "
+                        f"is ahead on {', '.join(ahead) or 'no data set'} but not on "
+                        f"{others}: often better, not always")
+        number = "; ".join(f"{d}: tanh {c['tanh'].fmt('.1%')}, sigmoid {c['sigmoid'].fmt('.1%')}"
+                           for d, c in cmp.items())
+        return [Correction("A5", "001", "tanh “always” gives better results than sigmoid in "
+                           "hidden layers", measured, number)]
+
+    def figures(self, results):
+        cmp = self._compare(results)
+        best = self._best(results)
+        fig = Figure(figsize=(7.2, 3.4))
+        ax1, ax2 = fig.subplots(1, 2)
+        x = np.arange(len(DATASETS))
+        for j, (a, colour) in enumerate((("tanh", "tab:green"), ("sigmoid", "tab:orange"))):
+            means = [cmp[d][a].mean for d in DATASETS]
+            errs = [cmp[d][a].std for d in DATASETS]
+            ax1.bar(x + (j - 0.5) * 0.38, means, width=0.38, yerr=errs, color=colour, label=a,
+                    capsize=2)
+            for i, d in enumerate(DATASETS):
+                pts = [r.result["test_acc"] for r in best[(d, a)][1]]
+                ax1.plot([i + (j - 0.5) * 0.38] * len(pts), pts, "k.", ms=3)
+        ax1.set_xticks(x, DATASETS)
+        ax1.set(title="Test accuracy at each one's best lr", ylabel="accuracy", ylim=(0.4, 1.02))
+        ax1.legend(fontsize=7, loc="lower left")
+        for d, style in zip(DATASETS, ("-", "--", "-.", ":")):
+            for a, colour in (("tanh", "tab:green"), ("sigmoid", "tab:orange")):
+                curve = best[(d, a)][1][0].result["loss_curve"]
+                ax2.plot(np.arange(1, len(curve) + 1), curve, ls=style, color=colour,
+                         label=f"{d}, {a}")
+        ax2.set(yscale="log", title="Training loss (seed 0)", xlabel="epoch", ylabel="loss")
+        ax2.legend(fontsize=6, ncol=2)
+        fig.tight_layout()
+        return [("Left: test accuracy per data set (bars: mean ± std over seeds, dots: seeds). "
+                 "Right: training loss of seed 0 at the chosen learning rates.", fig)]
+
+
+EXPERIMENT = TanhVsSigmoid()

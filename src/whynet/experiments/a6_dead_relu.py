@@ -1,0 +1,243 @@
+"""A6 — dead ReLUs: a unit negative on every input gets no gradient and never recovers.
+
+Notes 001, 002 and 004 (cs231n lecture 6, p27–28): if a ReLU unit's pre-activation z is negative
+for every example, its output and its gradient are 0 for every example, so nothing moves its
+incoming weights again; Leaky ReLU keeps a small slope so such a unit can come back. We push
+units into that state — with a negative bias at initialisation, or with a large learning rate —
+and follow, on a fixed probe batch (the whole training set), which units have z ≤ 0 for every
+example ("dead" for ReLU; "inactive" for the others, which still pass a gradient), and whether
+they come back.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from .. import datasets
+from ..nn import Dense, mlp
+from ..optim import SGD
+from ..probes import stats
+from ..random import make_rng
+from ..train import Callback, fit
+from .base import Experiment, Verdict, combine, decide, group, mean_spread
+
+ACTIVATIONS = ("relu", "leaky_relu", "prelu", "elu")
+CONDITIONS = {"negative bias": {"data": "moons", "bias": -1.0, "lr": 0.1, "clip_norm": None,
+                                "epochs": 40},
+              "large learning rate": {"data": "digits", "bias": 0.0, "lr": 1.0, "clip_norm": 5.0,
+                                      "epochs": 15}}
+MARGIN = 0.05  # a cure must leave at least 5 points fewer units dead than ReLU
+
+
+def load(name: str, seed: int):
+    """(X, y, layer sizes, loss): 300 moons or 500 digits, standardised."""
+    if name == "moons":
+        data = datasets.moons(n=300, noise=0.2, seed=seed)
+        X, = datasets.standardize(data.X)[:1]
+        return X, data.y, [2, 32, 32, 32, 1], "bce"
+    data = datasets.digits()
+    rows = make_rng(seed).permutation(len(data.X))[:500]
+    X, = datasets.standardize(data.X[rows])[:1]
+    return X, data.y[rows], [64, 64, 64, 64, 10], "softmax_ce"
+
+
+class DeadUnits(Callback):
+    """Every ``every`` steps: per hidden layer, which units have z ≤ 0 for every probe example
+    (the probes' ``dead_units`` applied to max(z, 0), so it means the same for every activation)."""
+
+    def __init__(self, X, every: int):
+        self.X, self.every = X, every
+        self.steps: list[int] = []
+        self.dead: list[list[np.ndarray]] = []
+
+        self.blew_up = False
+
+    def probe(self, step, model) -> bool:
+        """Record one probe; False (nothing recorded) if the weights no longer give finite z."""
+        z = []
+        handle = model.register_forward_hook(
+            lambda m, i, x, out: z.append(out) if isinstance(m, Dense) else None)
+        try:
+            with np.errstate(over="ignore", invalid="ignore"):
+                model.predict(self.X)
+        finally:
+            handle.remove()
+        if not all(np.isfinite(a).all() for a in z):
+            return False
+        self.steps.append(step)
+        self.dead.append([stats.dead_units(np.maximum(a, 0)) for a in z[:-1]])
+        return True
+
+    def on_train_begin(self, ctx):
+        self.probe(0, ctx.model)
+
+    def on_step_end(self, step, loss, ctx):
+        # the update of this step may have made the weights overflow: end the run there, as fit
+        # would at the next step, and call it diverged
+        if step % self.every == 0 and not self.probe(step, ctx.model):
+            self.blew_up = True
+            ctx.stop = True
+
+
+class DeadRelu(Experiment):
+    id = "a6"
+    questions = ("A6",)
+    title = "Dead ReLUs and their cures"
+    question = ("Do ReLU units that are negative on every input stay dead for good, and do "
+                "Leaky ReLU, PReLU and ELU bring them back?")
+    what = ("Two stresses, plain SGD with batch 32 and the same He (ReLU) init for every "
+            "activation: a [2, 32, 32, 32, 1] net on moons "
+            "(300 points, noise 0.2) with every hidden bias initialised to −1 (lr 0.1, 40 "
+            "epochs), and a [64, 64, 64, 64, 10] net on 500 digits at a large learning rate "
+            "(1.0, gradient norm clipped at 5 so that no run overflows; 15 epochs); inputs "
+            "standardised; the full grid trains three times longer. Hidden units are ReLU, "
+            "Leaky ReLU (slope 0.01), PReLU (α from 0.25) or ELU. Every 10 steps, on all "
+            "training points: the fraction of hidden units whose pre-activation is ≤ 0 for "
+            "every example, and per "
+            "unit whether it was ever in that state and whether it left it by the end.")
+    seeds_quick = 3
+    seeds_full = 8
+
+    def grid(self, quick: bool) -> list[dict]:
+        scale = 1 if quick else 3
+        return [{"condition": c, "activation": a, **CONDITIONS[c],
+                 "epochs": CONDITIONS[c]["epochs"] * scale}
+                for c in CONDITIONS for a in ACTIVATIONS]
+
+    def run(self, spec: dict, seed: int) -> dict:
+        X, y, sizes, loss = load(spec["data"], seed)
+        # the same He (ReLU) init for every activation: the same weights and z in layer 1 at start
+        model = mlp(sizes, activation=spec["activation"], init="he_normal", seed=seed)
+        for layer in [m for m in model.layers if isinstance(m, Dense)][:-1]:
+            layer.b.value[:] = spec["bias"]
+        probe = DeadUnits(X, every=10)
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            h = fit(model, X, y, loss=loss, optimizer=SGD(model.parameters(), lr=spec["lr"]),
+                    epochs=spec["epochs"], batch_size=32, seed=seed, callbacks=[probe],
+                    clip_norm=spec["clip_norm"],
+                    progress=False)
+        dead = np.array([np.concatenate(d) for d in probe.dead])        # (probes, units)
+        layer_of = np.concatenate([np.full(len(d), i) for i, d in enumerate(probe.dead[0])])
+        ever = dead.any(axis=0)
+        # a unit recovered if it is alive at the end after having been dead at some probe
+        recovered = ever & ~dead[-1]
+        per_layer = [dead[:, layer_of == i].mean(axis=1) for i in range(layer_of.max() + 1)]
+        stride = max(1, len(probe.steps) // 100)
+        return {"steps": probe.steps[::stride],
+                "dead_fraction": dead.mean(axis=1)[::stride].tolist(),
+                "dead_per_layer": [p[::stride].tolist() for p in per_layer],
+                "dead_start": float(dead[0].mean()), "dead_max": float(dead.mean(axis=1).max()),
+                "dead_end": float(dead[-1].mean()),
+                "ever_dead": int(ever.sum()), "recovered": int(recovered.sum()),
+                "ever_dead_layer1": int(ever[layer_of == 0].sum()),
+                "recovered_layer1": int(recovered[layer_of == 0].sum()),
+                "units": int(dead.shape[1]), "diverged": h.diverged or probe.blew_up,
+                "final_loss": h.epochs["loss"][-1] if h.epochs["loss"] else None}
+
+    # -- evaluation -----------------------------------------------------------------------------
+    def verdicts(self, results):
+        by = group(results, ("condition", "activation"))
+        ok = [r for r in results if not r.result["diverged"]]
+        nb, lr = "negative bias", "large learning rate"
+        # 1. a dead ReLU whose inputs never change (hidden layer 1: the data) never comes back
+        never = decide([r.result["recovered_layer1"] == 0 for r in ok
+                        if r.spec["activation"] == "relu" and r.result["ever_dead_layer1"] > 0])
+        # 2. the cures, judged where training is stable (negative bias): fewer dead units at the
+        #    end than ReLU from the same start, seed by seed
+        cures = {a: decide([o.result["dead_end"] < r.result["dead_end"] - MARGIN
+                            for r, o in zip(by[(nb, "relu")], by[(nb, a)])
+                            if not (r.result["diverged"] or o.result["diverged"])])
+                 for a in ACTIVATIONS[1:]}
+        status = combine([never, cures["leaky_relu"]])
+
+        def stat(key, c, a):
+            vals = [r.result[key] for r in by[(c, a)] if not r.result["diverged"]]
+            return mean_spread(vals) if vals else None
+
+        def pct(st):
+            return "n/a" if st is None else st.fmt(".0%")
+
+        def share(a):
+            runs = [r for r in ok if r.spec["activation"] == a]
+            ever = sum(r.result["ever_dead"] for r in runs)
+            return sum(r.result["recovered"] for r in runs) / ever if ever else float("nan")
+
+        back = {a: share(a) for a in ACTIVATIONS}
+        diverged = [f"{r.spec['activation']} ({r.spec['condition']}, seed {r.seed})"
+                    for r in results if r.result["diverged"]]
+        sentence = (
+            f"With every hidden bias at −1, {pct(stat('dead_start', nb, 'relu'))} of ReLU units "
+            f"start dead and {pct(stat('dead_end', nb, 'relu'))} are dead after "
+            f"{by[(nb, 'relu')][0].spec['epochs']} epochs; units with z ≤ 0 on every example end "
+            f"at {pct(stat('dead_end', nb, 'leaky_relu'))} with Leaky ReLU (slope 0.01), "
+            f"{pct(stat('dead_end', nb, 'prelu'))} with PReLU and "
+            f"{pct(stat('dead_end', nb, 'elu'))} with ELU. At lr "
+            f"{by[(lr, 'relu')][0].spec['lr']:g} on digits, ReLU peaks at "
+            f"{pct(stat('dead_max', lr, 'relu'))} dead and ends at "
+            f"{pct(stat('dead_end', lr, 'relu'))}"
+            f" (Leaky {pct(stat('dead_max', lr, 'leaky_relu'))} → "
+            f"{pct(stat('dead_end', lr, 'leaky_relu'))}, PReLU "
+            f"{pct(stat('dead_max', lr, 'prelu'))} → {pct(stat('dead_end', lr, 'prelu'))}, ELU "
+            f"{pct(stat('dead_max', lr, 'elu'))} → "
+            f"{pct(stat('dead_end', lr, 'elu'))}). A dead ReLU of the first hidden layer, whose "
+            f"inputs are the fixed data, never came back ({never}); deeper ones can, when the "
+            f"layers below them change (of all units ever in that state, "
+            + ", ".join(f"{a} {back[a]:.0%}" for a in ACTIVATIONS) + " had left it at the end). "
+            f"Fewer dead than ReLU by more than {MARGIN:.0%} in every seed (negative bias): "
+            + ", ".join(f"{a} {cures[a]}" for a in cures) +
+            ". " + _conclusion(never, cures)
+            + (f" Diverged: {', '.join(diverged)}." if diverged else ""))
+        numbers = {}
+        for c in CONDITIONS:
+            for a in ACTIVATIONS:
+                st = stat("dead_end", c, a)
+                if st is not None:
+                    numbers[f"dead at end, {c}, {a}"] = st
+        numbers.update({f"share of dead units that came back, {a}": back[a] for a in ACTIVATIONS})
+        return [Verdict("A6", status, sentence, numbers)]
+
+    def figures(self, results):
+        by = group(results, ("condition", "activation"))
+        colours = {"relu": "tab:blue", "leaky_relu": "tab:cyan", "prelu": "tab:purple",
+                   "elu": "tab:red"}
+        fig = Figure(figsize=(7.2, 3.4))
+        axes = fig.subplots(1, 2, sharey=True)
+        for ax, c in zip(axes, CONDITIONS):
+            for a in ACTIVATIONS:
+                runs = [r for r in by[(c, a)] if not r.result["diverged"]]
+                for r in runs:
+                    ax.plot(r.result["steps"], r.result["dead_fraction"], color=colours[a],
+                            alpha=0.25, lw=0.8)
+                if runs:
+                    n = min(len(r.result["steps"]) for r in runs)
+                    mean = np.mean([r.result["dead_fraction"][:n] for r in runs], axis=0)
+                    ax.plot(runs[0].result["steps"][:n], mean, color=colours[a], lw=2, label=a)
+            ax.set(title=c, xlabel="step")
+        top = max(max(r.result["dead_fraction"]) for r in results if not r.result["diverged"])
+        axes[0].set(ylabel="units with z ≤ 0 on every example", ylim=(0, min(1, 1.15 * top)))
+        axes[0].legend(fontsize=7)
+        fig.suptitle("Dead (ReLU) or inactive units over training (thin: seeds, thick: mean)",
+                     fontsize=10)
+        fig.tight_layout()
+        return [("Fraction of hidden units whose pre-activation is ≤ 0 for every training point. "
+                 "For ReLU these units are dead: they pass no gradient. Leaky ReLU's slope of "
+                 "0.01 lets them out only slowly; PReLU and ELU, with larger negative-side "
+                 "gradients, bring many back.", fig)]
+
+
+def _conclusion(never: str, cures: dict) -> str:
+    """The verdict's last sentence, from the statuses of its two parts."""
+    if never != "holds":
+        return "Dead ReLUs of the first layer did not reliably stay dead here, against the claim."
+    if cures["leaky_relu"] == "holds":
+        return "Dead ReLUs stay dead, and Leaky ReLU brings the same units back: the claim holds."
+    helped = [a for a in ("prelu", "elu") if cures[a] == "holds"]
+    return ("So it depends on the cure: Leaky ReLU's slope of 0.01 "
+            + ("did not" if cures["leaky_relu"] == "fails" else "did not clearly")
+            + " bring units back within this budget"
+            + (f", while {' and '.join(helped)}, with larger negative-side gradients, did."
+               if helped else "; nor did the others, clearly."))
+
+
+EXPERIMENT = DeadRelu()

@@ -1,0 +1,158 @@
+"""A7 — PReLU's slope α is learned by back-propagation.
+
+Note 002 (cs231n lecture 6): PReLU is f(z) = max(0, z) + α·min(0, z) with α a parameter "learned
+by backprop" (He et al. 2015). We train nets whose hidden units are PReLU (one α per layer, from
+0.25) and record every α as training goes; and we check ∂L/∂α against centred finite differences,
+for a PReLU layer alone and through a whole network, in float64.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from ..gradcheck import check_module, numerical_gradient, rel_error
+from ..nn import mlp
+from ..nn.activations import PReLU
+from ..nn.losses import SoftmaxCrossEntropy
+from ..optim import SGD
+from ..random import make_rng
+from ..train import Callback, fit
+from .a2_relu_speed import digits_split
+from .base import Experiment, Verdict, decide, mean_spread
+
+GRAD_TOL = 1e-6   # float64 centred differences agree with a correct gradient to ~1e-9
+MOVED = 0.02      # α must end at least this far from 0.25 in some layer
+
+
+class AlphaTrace(Callback):
+    """Every ``every`` steps, the α of every PReLU layer of the model."""
+
+    def __init__(self, prelus, every: int):
+        self.prelus, self.every = prelus, every
+        self.steps: list[int] = []
+        self.alphas: list[list[float]] = []
+
+    def record(self, step):
+        self.steps.append(step)
+        self.alphas.append([float(p.alpha.value.mean()) for p in self.prelus])
+
+    def on_train_begin(self, ctx):
+        self.record(0)
+
+    def on_step_end(self, step, loss, ctx):
+        if step % self.every == 0:
+            self.record(step)
+
+
+def network_alpha_check(seed: int) -> float:
+    """Relative error of ∂L/∂α for every α of a small float64 PReLU net (loss: softmax
+    cross-entropy on 16 random examples) against centred differences of the loss."""
+    rng = make_rng(seed)
+    model = mlp([6, 5, 5, 3], activation="prelu", seed=seed, dtype=np.float64)
+    # push α away from 0.25 so that the check does not rest on the initial value
+    for p in model.parameters():
+        if p.name == "alpha":
+            p.value[:] = rng.uniform(0.05, 0.6, size=p.value.shape)
+    X = rng.standard_normal((16, 6))
+    y = rng.integers(0, 3, size=16)
+    loss_fn = SoftmaxCrossEntropy()
+
+    def loss() -> float:
+        return loss_fn.forward(model.forward(X), y)
+
+    model.zero_grad()
+    loss()
+    model.backward(loss_fn.backward())
+    alphas = [p for p in model.parameters() if p.name == "alpha"]
+    analytic = np.concatenate([p.grad.copy() for p in alphas])
+    numeric = np.concatenate([numerical_gradient(loss, p.value) for p in alphas])
+    return rel_error(analytic, numeric)
+
+
+class PReLUAlpha(Experiment):
+    id = "a7"
+    questions = ("A7",)
+    title = "PReLU learns its slope"
+    question = "Is PReLU's negative slope α learned by back-propagation, and is its gradient right?"
+    what = ("A [64, 64, 64, 64, 10] net with PReLU hidden units (one α per layer, starting at "
+            "0.25, not weight-decayed), He init, on 600 standardised digits; SGD with momentum "
+            "0.9 (lr 0.05, batch 32). Every 5 steps we record each layer's α. Gradient checks "
+            "in float64: a PReLU layer alone (one shared α, and one α per unit) through "
+            "whynet.gradcheck.check_module, and every α of a small PReLU network against centred "
+            "differences of its loss.")
+    seeds_quick = 3
+    seeds_full = 8
+
+    def grid(self, quick: bool) -> list[dict]:
+        return [{"part": "train", "epochs": 10 if quick else 40, "lr": 0.05, "width": 64,
+                 "depth": 3},
+                {"part": "gradcheck"}]
+
+    def run(self, spec: dict, seed: int) -> dict:
+        if spec["part"] == "gradcheck":
+            rng = make_rng(seed)
+            x = rng.standard_normal((8, 5))
+            shared = PReLU(1, init=0.3, dtype=np.float64)
+            per_unit = PReLU(5, dtype=np.float64)
+            per_unit.alpha.value[:] = rng.uniform(0.05, 0.6, size=5)
+            e1 = check_module(shared, x, rng=make_rng(seed + 1))
+            e2 = check_module(per_unit, x, rng=make_rng(seed + 2))
+            return {"layer_shared_alpha": e1["alpha"], "layer_per_unit_alpha": e2["alpha"],
+                    "layer_x": max(e1["x"], e2["x"]), "network_alpha": network_alpha_check(seed)}
+        X, y, Xv, yv = digits_split(seed)
+        sizes = [X.shape[1]] + [spec["width"]] * spec["depth"] + [10]
+        model = mlp(sizes, activation="prelu", seed=seed)
+        prelus = [m for m in model.layers if isinstance(m, PReLU)]
+        trace = AlphaTrace(prelus, every=5)
+        h = fit(model, X, y, loss="softmax_ce", epochs=spec["epochs"], batch_size=32,
+                optimizer=SGD(model.parameters(), lr=spec["lr"], momentum=0.9), seed=seed,
+                validation_data=(Xv, yv), callbacks=[trace], progress=False)
+        stride = max(1, len(trace.steps) // 200)
+        return {"steps": trace.steps[::stride], "alpha": trace.alphas[::stride],
+                "alpha_end": trace.alphas[-1], "val_acc": h.epochs["val_acc"][-1]}
+
+    def verdicts(self, results):
+        train = [r for r in results if r.spec["part"] == "train"]
+        checks = [r for r in results if r.spec["part"] == "gradcheck"]
+        moved = [max(abs(a - 0.25) for a in r.result["alpha_end"]) for r in train]
+        worst = [max(r.result[k] for k in ("layer_shared_alpha", "layer_per_unit_alpha",
+                                           "network_alpha")) for r in checks]
+        flags = [m > MOVED for m in moved] + [w < GRAD_TOL for w in worst]
+        end = np.array([r.result["alpha_end"] for r in train])
+        per_layer = [mean_spread(end[:, j]) for j in range(end.shape[1])]
+        sentence = (
+            f"Starting from 0.25, the learned α of hidden layers 1–{end.shape[1]} end at " +
+            ", ".join(s.fmt(".2f") for s in per_layer) +
+            f" after {train[0].spec['epochs']} epochs (largest move per seed "
+            f"{mean_spread(moved).fmt('.2f')}); ∂L/∂α agrees with centred differences to a "
+            f"relative error of at most {max(worst):.1e} (layer alone and through a network, "
+            f"float64). Holds when, in every seed, some α moves by more than {MOVED} and every "
+            f"check is below {GRAD_TOL:g}.")
+        numbers = {f"α at end, layer {j + 1}": s for j, s in enumerate(per_layer)}
+        numbers["largest |α − 0.25|"] = mean_spread(moved)
+        numbers["worst gradient-check relative error"] = max(worst)
+        numbers["validation accuracy"] = mean_spread([r.result["val_acc"] for r in train])
+        return [Verdict("A7", decide(flags), sentence, numbers)]
+
+    def figures(self, results):
+        train = [r for r in results if r.spec["part"] == "train"]
+        fig = Figure(figsize=(6.0, 3.4))
+        ax = fig.subplots()
+        colours = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple")
+        for i, r in enumerate(train):
+            a = np.array(r.result["alpha"])
+            for j in range(a.shape[1]):
+                ax.plot(r.result["steps"], a[:, j], color=colours[j % len(colours)],
+                        alpha=0.9 if i == 0 else 0.35, lw=1.5 if i == 0 else 0.8,
+                        label=f"layer {j + 1}" if i == 0 else None)
+        ax.axhline(0.25, color="grey", ls=":", lw=1)
+        ax.set(title="PReLU slope α per hidden layer during training", xlabel="step",
+               ylabel="α")
+        ax.legend(fontsize=7)
+        fig.tight_layout()
+        return [("Each layer's α (seed 0 bold, other seeds faint) leaves its initial 0.25 "
+                 "(dotted): back-propagation moves it like any weight.", fig)]
+
+
+EXPERIMENT = PReLUAlpha()

@@ -1,0 +1,135 @@
+"""A8 — ELU's outputs are closer to zero mean than ReLU's, at the price of an exp.
+
+Notes 002 and 004 (cs231n lecture 6, p31): ELU(z) = z for z > 0 and α(e^z − 1) otherwise keeps
+ReLU's positive side but lets negative inputs give negative outputs, so the mean activation is
+"closer to zero"; it costs an exponential. For z ~ N(0, 1): E[ReLU(z)] = 1/√(2π) ≈ 0.399 and
+E[ELU(z)] = 1/√(2π) + e^{1/2}·Φ(−1) − 1/2 ≈ 0.160. We measure the mean activation of every layer
+of a 5-hidden-layer net with ReLU, ELU or tanh, before and after training, and time each function.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from matplotlib.figure import Figure
+from scipy.stats import norm as normal_dist
+
+from ..nn import mlp
+from ..nn.activations import Activation
+from ..optim import SGD
+from ..train import fit
+from .a2_relu_speed import digits_split, elementwise_cost
+from .base import Experiment, Verdict, decide, group, mean_spread
+
+ACTIVATIONS = ("relu", "elu", "tanh")
+RELU_MEAN = 1 / math.sqrt(2 * math.pi)                                    # E[ReLU(z)], z ~ N(0, 1)
+ELU_MEAN = RELU_MEAN + math.exp(0.5) * float(normal_dist.cdf(-1)) - 0.5   # E[ELU(z)], α = 1
+
+
+def layer_means(model, X) -> list[float]:
+    """Mean output of every activation layer of ``model`` on ``X`` (evaluation mode)."""
+    means = []
+    handle = model.register_forward_hook(
+        lambda m, i, x, out: means.append(float(out.mean())) if isinstance(m, Activation) else None)
+    try:
+        model.predict(X)
+    finally:
+        handle.remove()
+    return means
+
+
+class EluMean(Experiment):
+    id = "a8"
+    questions = ("A8",)
+    title = "ELU: closer to zero mean, but an exp"
+    question = "Are ELU's activations closer to zero mean than ReLU's, and what does its exp cost?"
+    what = ("A [64, 64×5, 10] net with ReLU, ELU (α = 1) or tanh hidden units, each at its "
+            "suggested init (He with the activation's gain; Xavier with gain 5/3 for tanh), on "
+            "600 standardised digits: the mean activation of every hidden layer on 500 held-out "
+            "digits at initialisation and after 5 epochs of SGD with momentum 0.9 (lr 0.03). "
+            "Separately, the forward + backward time of each function per million float32 "
+            f"elements. Reference values for z ~ N(0, 1): E[ReLU] = {RELU_MEAN:.3f}, "
+            f"E[ELU] = {ELU_MEAN:.3f}, E[tanh] = 0.")
+    seeds_quick = 3
+    seeds_full = 8
+
+    def grid(self, quick: bool) -> list[dict]:
+        specs = [{"part": "means", "activation": a, "epochs": 5, "lr": 0.03, "depth": 5,
+                  "width": 64} for a in ACTIVATIONS]
+        specs += [{"part": "cost", "activation": a, "elements": 2 ** 18 if quick else 2 ** 21,
+                   "repeats": 5 if quick else 20} for a in ("relu", "leaky_relu", "elu", "tanh")]
+        return specs
+
+    def run(self, spec: dict, seed: int) -> dict:
+        if spec["part"] == "cost":
+            return elementwise_cost(spec["activation"], spec["elements"], spec["repeats"], seed)
+        X, y, Xv, yv = digits_split(seed)
+        model = mlp([X.shape[1]] + [spec["width"]] * spec["depth"] + [10],
+                    activation=spec["activation"], seed=seed)
+        before = layer_means(model, Xv)
+        fit(model, X, y, loss="softmax_ce", epochs=spec["epochs"], batch_size=32, seed=seed,
+            optimizer=SGD(model.parameters(), lr=spec["lr"], momentum=0.9), progress=False)
+        after = layer_means(model, Xv)
+        return {"mean_init": before, "mean_trained": after,
+                "abs_mean_init": float(np.mean(np.abs(before))),
+                "abs_mean_trained": float(np.mean(np.abs(after)))}
+
+    def verdicts(self, results):
+        means = group([r for r in results if r.spec["part"] == "means"], "activation")
+        cost = {a: mean_spread([r.result["us_per_M"] for r in runs]) for a, runs in
+                group([r for r in results if r.spec["part"] == "cost"], "activation").items()}
+        flags = []
+        for relu, elu in zip(means["relu"], means["elu"]):
+            flags.append(elu.result["abs_mean_init"] < relu.result["abs_mean_init"]
+                         and elu.result["abs_mean_trained"] < relu.result["abs_mean_trained"])
+        pricier = cost["elu"].mean > cost["relu"].mean
+        status = decide([f and pricier for f in flags])
+        stat = {(a, k): mean_spread([r.result[k] for r in means[a]])
+                for a in ACTIVATIONS for k in ("abs_mean_init", "abs_mean_trained")}
+        ratio = stat[("elu", "abs_mean_trained")].mean / stat[("relu", "abs_mean_trained")].mean
+        elu_vs_tanh = (stat[("elu", "abs_mean_trained")].mean
+                       / max(stat[("tanh", "abs_mean_trained")].mean, 1e-12))
+        sentence = (
+            "Mean activation, averaged over the 5 hidden layers (|mean| per layer), at init → "
+            "after training: " +
+            ", ".join(f"{a} {stat[(a, 'abs_mean_init')].fmt('.3f')} → "
+                      f"{stat[(a, 'abs_mean_trained')].fmt('.3f')}" for a in ACTIVATIONS) +
+            f" (for z ~ N(0, 1): ReLU {RELU_MEAN:.3f}, ELU {ELU_MEAN:.3f}). After training ELU's "
+            f"is {ratio:.0%} of ReLU's and {elu_vs_tanh:.0f}× tanh's: closer to zero, not "
+            f"zero-centred. Per million elements, forward + backward: "
+            + ", ".join(f"{a} {cost[a].mean:.0f} µs" for a in cost) +
+            f" (ELU/ReLU = {cost['elu'].mean / cost['relu'].mean:.1f}×). Holds when, in every "
+            f"seed, ELU's mean |activation| is below ReLU's both at init and after training, and "
+            f"ELU costs more per element than ReLU.")
+        numbers = {f"|mean activation| {k.split('_')[-1]}, {a}": stat[(a, k)]
+                   for a in ACTIVATIONS for k in ("abs_mean_init", "abs_mean_trained")}
+        numbers.update({f"µs per million elements, {a}": c for a, c in cost.items()})
+        return [Verdict("A8", status, sentence, numbers)]
+
+    def figures(self, results):
+        means = group([r for r in results if r.spec["part"] == "means"], "activation")
+        colours = {"relu": "tab:blue", "elu": "tab:red", "tanh": "tab:green"}
+        fig = Figure(figsize=(7.0, 3.4))
+        axes = fig.subplots(1, 2, sharey=True)
+        for ax, key, title in zip(axes, ("mean_init", "mean_trained"),
+                                  ("at initialisation", "after 5 epochs")):
+            for a in ACTIVATIONS:
+                m = np.array([r.result[key] for r in means[a]])
+                layers = np.arange(1, m.shape[1] + 1)
+                ax.errorbar(layers, m.mean(0), yerr=m.std(0), marker="o", ms=3, capsize=2,
+                            color=colours[a], label=a)
+            ax.axhline(0, color="grey", lw=0.8)
+            ax.set(title=f"Mean activation per layer, {title}", xlabel="hidden layer")
+            ax.title.set_fontsize(9)
+        axes[0].axhline(RELU_MEAN, color="tab:blue", ls=":", lw=1)
+        axes[0].axhline(ELU_MEAN, color="tab:red", ls=":", lw=1)
+        axes[0].set_ylabel("mean activation")
+        axes[0].legend(fontsize=7)
+        fig.tight_layout()
+        return [("Mean output of each hidden layer (mean ± std over seeds). ELU sits between "
+                 "ReLU and tanh; the dotted lines are the means for N(0, 1) inputs "
+                 f"({RELU_MEAN:.3f} and {ELU_MEAN:.3f}).", fig)]
+
+
+EXPERIMENT = EluMean()

@@ -1,0 +1,219 @@
+"""B1 — batch normalisation normalises, then γ and β can undo it.
+
+Note 004 (cs231n lecture 6, p59) asks what "identity mapping" means there: BatchNorm computes
+``x̂ = (x − μ_B)/√(σ²_B + ε)`` and returns ``y = γ x̂ + β``, and with ``γ = √(σ²_B + ε)``,
+``β = μ_B`` the output is the input again (Ioffe & Szegedy 2015, §3). So normalising takes nothing
+away that the network cannot learn back: the identity is one point of the (γ, β) space, and
+training decides where to go. We check it on real activations — the pre-activations of a dense
+and of a convolutional layer of small nets on digits, untrained and trained — in float32 and
+float64, in training mode (batch statistics) and in evaluation mode (running statistics).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from .. import datasets
+from ..nn import (BatchNorm1d, BatchNorm2d, Conv2d, Dense, Flatten, MaxPool2d, ReLU, Sequential,
+                  mlp)
+from ..random import make_rng, spawn
+from ..train import fit
+from .base import Experiment, Published, Verdict, decide, group, mean_spread
+
+#: A restored output may differ from its input by a few roundings of the largest |value|: one
+#: subtraction, two multiplications and an addition, each off by ≤ ½ ulp. These bounds are
+#: ~80 and ~4500 ulps (float32 ulp 1.2e-7, float64 2.2e-16): generous, and still far below any
+#: difference a network could notice.
+TOLERANCE = {"float32": 1e-5, "float64": 1e-12}
+PROBE = 256  # examples in the batch whose statistics BatchNorm uses
+
+
+def digits_sets(seed: int, images: bool):
+    """Digits split 75/25 (stratified, shuffled by ``seed``), standardised with the training
+    set's statistics: per pixel for the flat vectors, one mean and std for the images (so an
+    image stays an image)."""
+    data = datasets.digits(images=images)
+    sp = datasets.split(data, val=0.0, test=0.25, seed=seed, stratify=True)
+    if images:
+        mean, std = sp.train.X.mean(), sp.train.X.std()
+        return ((sp.train.X - mean) / std, sp.train.y, (sp.test.X - mean) / std, sp.test.y)
+    Xtr, Xte, _ = datasets.standardize(sp.train.X, sp.test.X)
+    return Xtr, sp.train.y, Xte, sp.test.y
+
+
+def small_cnn(channels: int, seed, kernel: int = 3) -> Sequential:
+    """``Conv2d(1→C, k×k, same padding) → ReLU → MaxPool 2 → Conv2d(C→16, 3×3) → ReLU →
+    MaxPool 2 → Flatten → Dense(64 → 10)`` for 8×8 digits (He-uniform convolutions)."""
+    r1, r2, r3 = spawn(make_rng(seed), 3)
+    return Sequential(Conv2d(1, channels, kernel, padding=kernel // 2, rng=r1), ReLU(),
+                      MaxPool2d(2), Conv2d(channels, 16, 3, padding=1, rng=r2), ReLU(),
+                      MaxPool2d(2), Flatten(), Dense(16 * 2 * 2, 10, rng=r3))
+
+
+def preactivations(layer: str, trained: bool, epochs: int, seed: int) -> np.ndarray:
+    """The pre-activations (before ReLU) of a hidden layer on ``PROBE`` test examples.
+
+    ``"dense"``: the second hidden Dense layer of a [64, 64, 64, 10] ReLU MLP, shape (m, 64).
+    ``"conv"``: the first convolution of :func:`small_cnn` with 8 channels, shape (m, 8, 8, 8).
+    """
+    images = layer == "conv"
+    Xtr, ytr, Xte, _ = digits_sets(seed, images)
+    if images:
+        model, cut = small_cnn(8, seed), 1
+    else:
+        model, cut = mlp([64, 64, 64, 10], activation="relu", seed=seed), 3
+    if trained:
+        fit(model, Xtr, ytr, loss="softmax_ce", optimizer="adam", lr=1e-2, epochs=epochs,
+            batch_size=32, seed=seed, progress=False)
+    model.eval()
+    z = Xte[:PROBE]
+    for module in model.layers[:cut]:
+        z = module.forward(z)
+    return np.asarray(z, dtype=np.float64)
+
+
+def undo_batchnorm(z: np.ndarray, dtype) -> dict:
+    """Normalise ``z`` with a fresh BatchNorm (γ = 1, β = 0), then set γ = √(σ²_B + ε), β = μ_B
+    and normalise again; the same with the running statistics in evaluation mode."""
+    x = z.astype(dtype)
+    bn = (BatchNorm1d if x.ndim == 2 else BatchNorm2d)(x.shape[1], dtype=dtype)
+    axes = (0,) + tuple(range(2, x.ndim))
+    normalised = bn.forward(x)
+    mean_out, std_out = normalised.mean(axis=axes), normalised.std(axis=axes)
+    mu, var = x.mean(axis=axes), x.var(axis=axes)  # biased: what training-mode BN divides by
+    bn.gamma.value[...] = np.sqrt(var + dtype.type(bn.eps))
+    bn.beta.value[...] = mu
+    restored = bn.forward(x)
+    bn.eval()
+    bn.gamma.value[...] = np.sqrt(bn.running_var + dtype.type(bn.eps))
+    bn.beta.value[...] = bn.running_mean
+    restored_eval = bn.forward(x)
+    return {"out_dtype": str(restored.dtype),
+            "max_abs_mean": float(np.abs(mean_out).max()),
+            "max_std_error": float(np.abs(std_out - 1).max()),
+            "diff": float(np.abs(restored - x).max()),
+            "diff_eval": float(np.abs(restored_eval - x).max()),
+            "normalised": normalised, "restored": restored}
+
+
+class BatchNormIdentity(Experiment):
+    id = "b1"
+    questions = ("B1",)
+    title = "BatchNorm can undo itself"
+    question = ("Does BatchNorm with γ = √(σ² + ε) and β = μ give back exactly its input, so "
+                "normalising costs the network nothing it cannot undo?")
+    what = (f"Real activations: the pre-activations of the second hidden layer of a [64, 64, 64, "
+            f"10] ReLU MLP and of the first 3×3 convolution (8 channels) of a small CNN, on "
+            f"{PROBE} standardised test digits, before and after a few epochs of Adam. Each goes "
+            f"through a fresh BatchNorm1d / BatchNorm2d (γ = 1, β = 0: per channel mean 0 and "
+            f"std 1 expected), then again with γ = √(σ²_B + ε) and β = μ_B (the batch's own "
+            f"biased variance and mean), and in evaluation mode with γ = √(running_var + ε), "
+            f"β = running_mean. We report the largest |output − input| in float32 and float64.")
+    seeds_quick = 3
+    seeds_full = 5
+
+    def grid(self, quick: bool) -> list[dict]:
+        epochs = 3 if quick else 10
+        return [{"layer": layer, "trained": trained, "epochs": epochs if trained else 0}
+                for layer in ("dense", "conv") for trained in (False, True)]
+
+    def run(self, spec: dict, seed: int) -> dict:
+        z = preactivations(spec["layer"], spec["trained"], spec["epochs"], seed)
+        out: dict = {"shape": list(z.shape), "scale": float(np.abs(z).max())}
+        for name in ("float32", "float64"):
+            r = undo_batchnorm(z, np.dtype(name))
+            for key in ("out_dtype", "max_abs_mean", "max_std_error", "diff", "diff_eval"):
+                out[f"{key}_{name}"] = r[key]
+            if name == "float32":
+                # One unit's values for the figure (a conv unit: channel 0 at the centre).
+                channel = (slice(None), 0) + tuple(n // 2 for n in z.shape[2:])
+                out["channel_input"] = z[channel].astype(np.float32).tolist()
+                out["channel_normalised"] = r["normalised"][channel].tolist()
+                out["channel_restored"] = r["restored"][channel].tolist()
+        return out
+
+    @staticmethod
+    def _within(r: dict) -> bool:
+        """Normalised (mean 0, std 1 per channel) and restored to tolerance, in both dtypes."""
+        ok = True
+        for name, tol in TOLERANCE.items():
+            bound = tol * max(1.0, r["scale"])
+            ok &= r[f"diff_{name}"] <= bound and r[f"diff_eval_{name}"] <= bound
+            ok &= r[f"max_abs_mean_{name}"] <= 1e-4 and r[f"max_std_error_{name}"] <= 1e-2
+        return bool(ok)
+
+    def verdicts(self, results):
+        by_seed = group(results, lambda r: r.seed)
+        status = decide([all(self._within(r.result) for r in runs) for runs in by_seed.values()])
+        numbers = {f"max |restored − input|, {name}": mean_spread(
+            [max(r.result[f"diff_{name}"], r.result[f"diff_eval_{name}"]) for r in results])
+            for name in TOLERANCE}
+        numbers["largest |input|"] = mean_spread([r.result["scale"] for r in results])
+        numbers["max |channel mean| after BN (float32)"] = mean_spread(
+            [r.result["max_abs_mean_float32"] for r in results])
+        numbers["max |channel std − 1| after BN (float32)"] = mean_spread(
+            [r.result["max_std_error_float32"] for r in results])
+        d32 = numbers["max |restored − input|, float32"]
+        d64 = numbers["max |restored − input|, float64"]
+        sentence = (f"On real pre-activations (dense and convolutional, untrained and trained, "
+                    f"|x| up to {numbers['largest |input|'].max:.3g}), BatchNorm with γ = 1, "
+                    f"β = 0 gives every channel mean 0 (|mean| ≤ "
+                    f"{numbers['max |channel mean| after BN (float32)'].max:.1e}) and std 1 "
+                    f"(|std − 1| ≤ {numbers['max |channel std − 1| after BN (float32)'].max:.1e}, "
+                    f"from ε); with γ = √(σ² + ε), β = μ the output equals the input to "
+                    f"{d32.max:.1e} in float32 and {d64.max:.1e} in float64 (batch and running "
+                    f"statistics alike). Holds when, in every run, the largest difference is "
+                    f"below {TOLERANCE['float32']:g} (float32) and {TOLERANCE['float64']:g} "
+                    f"(float64) times max(1, |x|max), and the normalised channels have "
+                    f"|mean| ≤ 1e-4 and |std − 1| ≤ 0.01.")
+        return [Verdict("B1", status, sentence, numbers)]
+
+    def published(self, results):
+        d32 = max(max(r.result["diff_float32"], r.result["diff_eval_float32"]) for r in results)
+        d64 = max(max(r.result["diff_float64"], r.result["diff_eval_float64"]) for r in results)
+        return [Published(
+            "B1", "Ioffe & Szegedy 2015, §3",
+            "“by setting γ(k) = √Var[x(k)] and β(k) = E[x(k)], we could recover the original "
+            "activations, if that were the optimal thing to do” (stated, not measured)",
+            f"largest |restored − input| over all runs: {d32:.1e} (float32), {d64:.1e} (float64)",
+            "They add ε inside the square root of the normaliser; the exact inverse is "
+            "γ = √(Var[x] + ε), which is what we set.")]
+
+    def figures(self, results):
+        first = {key: runs[0].result for key, runs in group(results, ("layer", "trained")).items()}
+        r = first.get(("dense", True)) or next(iter(first.values()))
+        fig = Figure(figsize=(7.2, 3.2))
+        ax1, ax2 = fig.subplots(1, 2)
+        x = np.asarray(r["channel_input"])
+        bins = np.linspace(min(x.min(), -3), max(x.max(), 3), 40)
+        ax1.hist(x, bins=bins, color="0.7", label="input x (one unit)")
+        ax1.hist(r["channel_normalised"], bins=bins, histtype="step", color="tab:blue", lw=1.5,
+                 label="BN, γ=1, β=0")
+        ax1.hist(r["channel_restored"], bins=bins, histtype="step", color="tab:orange", lw=1.5,
+                 ls="--", label="BN, γ=√(σ²+ε), β=μ")
+        ax1.set(title="One unit's pre-activations", xlabel="value", ylabel="examples")
+        ax1.legend(fontsize=7)
+
+        labels = [f"{layer}\n{'trained' if trained else 'init'}" for layer, trained in first]
+        pos = np.arange(len(labels))
+        for k, (name, colour) in enumerate((("float32", "tab:blue"), ("float64", "tab:green"))):
+            rel = [max(max(q.result[f"diff_{name}"], q.result[f"diff_eval_{name}"])
+                       / max(1.0, q.result["scale"]) for q in runs)
+                   for runs in group(results, ("layer", "trained")).values()]
+            ax2.bar(pos + (k - 0.5) * 0.38, np.maximum(rel, 1e-18), width=0.38, color=colour,
+                    label=name)
+            ax2.axhline(TOLERANCE[name], color=colour, ls=":", lw=1)
+        ax2.set(yscale="log", title="Largest |restored − input| / |x|max",
+                ylabel="relative difference (all seeds)", xticks=pos)
+        ax2.set_xticklabels(labels, fontsize=7)
+        ax2.legend(fontsize=6, loc="center right")
+        fig.tight_layout()
+        return [("Left: batch normalisation with γ = 1, β = 0 centres and rescales a unit (blue); "
+                 "with γ = √(σ² + ε), β = μ its output (orange, dashed) lies exactly on the input "
+                 "(grey). Right: the largest difference between input and restored output is "
+                 "round-off: below 1e-7 of the largest value in float32 and 1e-15 in float64 "
+                 "(dotted: the tolerances of the verdict).", fig)]
+
+
+EXPERIMENT = BatchNormIdentity()
