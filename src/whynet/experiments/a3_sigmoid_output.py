@@ -105,15 +105,16 @@ class SigmoidOutput(Experiment):
 
     def verdicts(self, results):
         by = group(results, "head")
-        sig = by["sigmoid + BCE"]
         others = [h for h in HEADS if h != "sigmoid + BCE"]
+        seed = {h: {r.seed: r.result for r in by[h]} for h in HEADS}
         flags = []
-        for i, s in enumerate(sig):
-            ok = s.result["valid"] == 1.0
+        for i in sorted(set.intersection(*(set(v) for v in seed.values()))):  # paired by seed
+            s = seed["sigmoid + BCE"][i]
+            ok = s["valid"] == 1.0
             for h in others:
-                o = by[h][i].result
-                ok = ok and o["valid"] < 1.0 and s.result["ece"] <= o["ece"] + ECE_TOL \
-                    and s.result["accuracy"] >= o["accuracy"] - ACC_TOL
+                o = seed[h][i]
+                ok = ok and o["valid"] < 1.0 and s["ece"] <= o["ece"] + ECE_TOL \
+                    and s["accuracy"] >= o["accuracy"] - ACC_TOL
             flags.append(ok)
         stat = {h: {k: mean_spread([r.result[k] for r in by[h]])
                     for k in ("valid", "ece", "accuracy")} for h in HEADS}

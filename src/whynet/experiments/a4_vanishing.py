@@ -143,8 +143,9 @@ class Vanishing(Experiment):
             f"{where('vanishes at standard init', 'holds')} and fails for "
             f"{where('vanishes at standard init', 'fails')}; exploding with large weights (ratio > "
             f"{EXPLODED:g}) holds for {where('explodes with N(0, 1) weights', 'holds')} and fails "
-            f"for {where('explodes with N(0, 1) weights', 'fails')}: it depends on the activation "
-            f"and the weight scale, not on max f′ alone.")
+            f"for {where('explodes with N(0, 1) weights', 'fails')}"
+            + (": it depends on the activation and the weight scale, not on max f′ alone."
+               if status == "depends" else "."))
         numbers = {f"δ ratio layer 1/10, {a}, {s}": stat[(a, s)]
                    for s in SCALES for a in ACTIVATIONS}
         numbers.update({f"mean f′, {a}, standard init": fprime[a] for a in ACTIVATIONS})

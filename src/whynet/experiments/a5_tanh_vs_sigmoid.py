@@ -99,8 +99,10 @@ class TanhVsSigmoid(Experiment):
         best = self._best(results)
         out = {}
         for d in DATASETS:
-            t = [r.result["test_acc"] for r in best[(d, "tanh")][1]]
-            s = [r.result["test_acc"] for r in best[(d, "sigmoid")][1]]
+            tanh = {r.seed: r.result["test_acc"] for r in best[(d, "tanh")][1]}
+            sig = {r.seed: r.result["test_acc"] for r in best[(d, "sigmoid")][1]}
+            seeds = sorted(set(tanh) & set(sig))
+            t, s = [tanh[i] for i in seeds], [sig[i] for i in seeds]
             diff = np.array(t) - np.array(s)
             se = float(diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else float("inf")
             mean = float(diff.mean())

@@ -145,9 +145,10 @@ class DeadRelu(Experiment):
                         if r.spec["activation"] == "relu" and r.result["ever_dead_layer1"] > 0])
         # 2. the cures, judged where training is stable (negative bias): fewer dead units at the
         #    end than ReLU from the same start, seed by seed
-        cures = {a: decide([o.result["dead_end"] < r.result["dead_end"] - MARGIN
-                            for r, o in zip(by[(nb, "relu")], by[(nb, a)])
-                            if not (r.result["diverged"] or o.result["diverged"])])
+        end = {a: {r.seed: r.result["dead_end"] for r in by[(nb, a)] if not r.result["diverged"]}
+               for a in ACTIVATIONS}
+        cures = {a: decide([end[a][i] < end["relu"][i] - MARGIN
+                            for i in sorted(set(end[a]) & set(end["relu"]))])
                  for a in ACTIVATIONS[1:]}
         status = combine([never, cures["leaky_relu"]])
 

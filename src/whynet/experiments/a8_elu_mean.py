@@ -79,10 +79,11 @@ class EluMean(Experiment):
         means = group([r for r in results if r.spec["part"] == "means"], "activation")
         cost = {a: mean_spread([r.result["us_per_M"] for r in runs]) for a, runs in
                 group([r for r in results if r.spec["part"] == "cost"], "activation").items()}
-        flags = []
-        for relu, elu in zip(means["relu"], means["elu"]):
-            flags.append(elu.result["abs_mean_init"] < relu.result["abs_mean_init"]
-                         and elu.result["abs_mean_trained"] < relu.result["abs_mean_trained"])
+        relu = {r.seed: r.result for r in means["relu"]}
+        elu = {r.seed: r.result for r in means["elu"]}
+        flags = [elu[i]["abs_mean_init"] < relu[i]["abs_mean_init"]
+                 and elu[i]["abs_mean_trained"] < relu[i]["abs_mean_trained"]
+                 for i in sorted(set(relu) & set(elu))]
         pricier = cost["elu"].mean > cost["relu"].mean
         status = decide([f and pricier for f in flags])
         stat = {(a, k): mean_spread([r.result[k] for r in means[a]])
@@ -96,8 +97,9 @@ class EluMean(Experiment):
             ", ".join(f"{a} {stat[(a, 'abs_mean_init')].fmt('.3f')} → "
                       f"{stat[(a, 'abs_mean_trained')].fmt('.3f')}" for a in ACTIVATIONS) +
             f" (for z ~ N(0, 1): ReLU {RELU_MEAN:.3f}, ELU {ELU_MEAN:.3f}). After training ELU's "
-            f"is {ratio:.0%} of ReLU's and {elu_vs_tanh:.0f}× tanh's: closer to zero, not "
-            f"zero-centred. Per million elements, forward + backward: "
+            f"is {ratio:.0%} of ReLU's and {elu_vs_tanh:.0f}× tanh's"
+            + (": closer to zero, not zero-centred" if ratio < 1 and elu_vs_tanh > 5 else "")
+            + ". Per million elements, forward + backward: "
             + ", ".join(f"{a} {cost[a].mean:.0f} µs" for a in cost) +
             f" (ELU/ReLU = {cost['elu'].mean / cost['relu'].mean:.1f}×). Holds when, in every "
             f"seed, ELU's mean |activation| is below ReLU's both at init and after training, and "

@@ -120,13 +120,14 @@ class MaxoutCost(Experiment):
     def verdicts(self, results):
         best = self._best(results)
         runs = {n: best[n][1] for n in NETS}
+        seed = {n: {r.seed: r.result for r in runs[n]} for n in NETS}
         flags = []
-        for relu, leaky, mx in zip(runs["relu"], runs["leaky_relu"], runs["maxout"]):
-            r, m = relu.result, mx.result
+        for i in sorted(set.intersection(*(set(v) for v in seed.values()))):
+            r, lk, m = seed["relu"][i], seed["leaky_relu"][i], seed["maxout"][i]
             flags.append(m["params_hidden"] == K * r["params_hidden"]
                          and max(m["relu_error"], m["leaky_error"]) < 1e-6
                          and m["ms_per_step"] > 1.2 * r["ms_per_step"]
-                         and m["val_acc"] >= max(r["val_acc"], leaky.result["val_acc"]) - 0.02)
+                         and m["val_acc"] >= max(r["val_acc"], lk["val_acc"]) - 0.02)
         p = {n: runs[n][0].result for n in NETS}
         ms = {n: mean_spread([r.result["ms_per_step"] for r in runs[n]]) for n in NETS}
         acc = {n: mean_spread([r.result["val_acc"] for r in runs[n]]) for n in NETS}
