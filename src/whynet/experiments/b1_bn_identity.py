@@ -6,7 +6,9 @@ Note 004 (cs231n lecture 6, p59) asks what "identity mapping" means there: Batch
 away that the network cannot learn back: the identity is one point of the (γ, β) space, and
 training decides where to go. We check it on real activations — the pre-activations of a dense
 and of a convolutional layer of small nets on digits, untrained and trained — in float32 and
-float64, in training mode (batch statistics) and in evaluation mode (running statistics).
+float64, in training mode (batch statistics) and in evaluation mode (running statistics). Then we
+ask whether training goes there: in a net trained *with* BatchNorm, how close is each unit's
+learned (γ, β) to the identity values (√(σ² + ε), μ)?
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from ..nn import (BatchNorm1d, BatchNorm2d, Conv2d, Dense, Flatten, MaxPool2d, R
                   mlp)
 from ..random import make_rng, spawn
 from ..train import fit
-from .base import Experiment, Published, Verdict, decide, group, mean_spread
+from .base import Correction, Experiment, Published, Verdict, decide, group, mean_spread
 
 #: A restored output may differ from its input by a few roundings of the largest |value|: one
 #: subtraction, two multiplications and an addition, each off by ≤ ½ ulp. These bounds are
@@ -27,6 +29,7 @@ from .base import Experiment, Published, Verdict, decide, group, mean_spread
 #: difference a network could notice.
 TOLERANCE = {"float32": 1e-5, "float64": 1e-12}
 PROBE = 256  # examples in the batch whose statistics BatchNorm uses
+NEAR = 0.1   # a unit is "at the identity" when γ and β are within 10% of σ of the identity values
 
 
 def digits_sets(seed: int, images: bool):
@@ -97,6 +100,24 @@ def undo_batchnorm(z: np.ndarray, dtype) -> dict:
             "normalised": normalised, "restored": restored}
 
 
+def learned_vs_identity(epochs: int, seed: int) -> dict:
+    """Train a [64, 64, 64, 10] ReLU MLP with BatchNorm (Dense → BN → ReLU) on digits; per BN unit,
+    the learned γ against the identity value s = √(running_var + ε), and (β − running_mean)/s."""
+    Xtr, ytr, Xte, yte = digits_sets(seed, images=False)
+    model = mlp([64, 64, 64, 10], activation="relu", batchnorm=True, seed=seed)
+    fit(model, Xtr, ytr, loss="softmax_ce", optimizer="adam", lr=1e-2, epochs=epochs,
+        batch_size=32, seed=seed, progress=False)
+    bns = [m for m in model.layers if isinstance(m, BatchNorm1d)]
+    s = np.concatenate([np.sqrt(m.running_var.astype(np.float64) + m.eps) for m in bns])
+    gamma = np.concatenate([m.gamma.value for m in bns]).astype(np.float64)
+    offset = np.concatenate([m.beta.value - m.running_mean for m in bns]) / s
+    near = (np.abs(gamma / s - 1) < NEAR) & (np.abs(offset) < NEAR)
+    return {"gamma": gamma.tolist(), "identity_gamma": s.tolist(),
+            "gamma_median": float(np.median(gamma)), "identity_gamma_median": float(np.median(s)),
+            "ratio_median": float(np.median(gamma / s)), "near_identity": float(near.mean()),
+            "test_acc": float(np.mean(model.predict(Xte).argmax(axis=1) == yte))}
+
+
 class BatchNormIdentity(Experiment):
     id = "b1"
     questions = ("B1",)
@@ -109,16 +130,22 @@ class BatchNormIdentity(Experiment):
             f"through a fresh BatchNorm1d / BatchNorm2d (γ = 1, β = 0: per channel mean 0 and "
             f"std 1 expected), then again with γ = √(σ²_B + ε) and β = μ_B (the batch's own "
             f"biased variance and mean), and in evaluation mode with γ = √(running_var + ε), "
-            f"β = running_mean. We report the largest |output − input| in float32 and float64.")
+            f"β = running_mean. We report the largest |output − input| in float32 and float64. "
+            f"Then the same MLP is trained with a BatchNorm1d before each ReLU, and each unit's "
+            f"learned γ and β are compared with the identity values √(running_var + ε) and "
+            f"running_mean.")
     seeds_quick = 3
     seeds_full = 5
 
     def grid(self, quick: bool) -> list[dict]:
         epochs = 3 if quick else 10
-        return [{"layer": layer, "trained": trained, "epochs": epochs if trained else 0}
+        undo = [{"layer": layer, "trained": trained, "epochs": epochs if trained else 0}
                 for layer in ("dense", "conv") for trained in (False, True)]
+        return undo + [{"layer": "bn_net", "trained": True, "epochs": epochs}]
 
     def run(self, spec: dict, seed: int) -> dict:
+        if spec["layer"] == "bn_net":
+            return learned_vs_identity(spec["epochs"], seed)
         z = preactivations(spec["layer"], spec["trained"], spec["epochs"], seed)
         out: dict = {"shape": list(z.shape), "scale": float(np.abs(z).max())}
         for name in ("float32", "float64"):
@@ -134,6 +161,12 @@ class BatchNormIdentity(Experiment):
         return out
 
     @staticmethod
+    def _split(results):
+        """(runs that undo BatchNorm on given activations, runs of a net trained with BN)."""
+        return ([r for r in results if r.spec["layer"] != "bn_net"],
+                [r for r in results if r.spec["layer"] == "bn_net"])
+
+    @staticmethod
     def _within(r: dict) -> bool:
         """Normalised (mean 0, std 1 per channel) and restored to tolerance, in both dtypes."""
         ok = True
@@ -143,7 +176,17 @@ class BatchNormIdentity(Experiment):
             ok &= r[f"max_abs_mean_{name}"] <= 1e-4 and r[f"max_std_error_{name}"] <= 1e-2
         return bool(ok)
 
+    @staticmethod
+    def _learned_numbers(learned) -> dict:
+        return {"trained BN net: median learned γ": mean_spread(
+                    [r.result["gamma_median"] for r in learned]),
+                "trained BN net: median identity γ = √(σ² + ε)": mean_spread(
+                    [r.result["identity_gamma_median"] for r in learned]),
+                "trained BN net: units within 10% of the identity": mean_spread(
+                    [r.result["near_identity"] for r in learned])}
+
     def verdicts(self, results):
+        results, learned = self._split(results)
         by_seed = group(results, lambda r: r.seed)
         status = decide([all(self._within(r.result) for r in runs) for runs in by_seed.values()])
         numbers = {f"max |restored − input|, {name}": mean_spread(
@@ -167,9 +210,37 @@ class BatchNormIdentity(Experiment):
                     f"below {TOLERANCE['float32']:g} (float32) and {TOLERANCE['float64']:g} "
                     f"(float64) times max(1, |x|max), and the normalised channels have "
                     f"|mean| ≤ 1e-4 and |std − 1| ≤ 0.01.")
+        if learned:
+            more = self._learned_numbers(learned)
+            numbers.update(more)
+            sentence += (f" Training does not choose it, though: in a net trained with "
+                         f"BatchNorm the median learned γ is "
+                         f"{more['trained BN net: median learned γ']} where the identity would "
+                         f"need {more['trained BN net: median identity γ = √(σ² + ε)']}, and "
+                         f"{more['trained BN net: units within 10% of the identity'].fmt('.0%')} "
+                         f"of the units are within 10% of the identity.")
         return [Verdict("B1", status, sentence, numbers)]
 
+    def corrections(self, results):
+        _, learned = self._split(results)
+        if not learned:
+            return []
+        more = self._learned_numbers(learned)
+        return [Correction(
+            "B1", "004 p59",
+            "BatchNorm normalises and then restores (γ, β), so in the end it passes the input "
+            "through unchanged — an identity mapping",
+            f"γ and β make the identity reachable (it restores the input to round-off), but "
+            f"training does not go there: the median learned γ is "
+            f"{more['trained BN net: median learned γ'].mean:.2f} where the identity needs "
+            f"{more['trained BN net: median identity γ = √(σ² + ε)'].mean:.2f}, so trained "
+            f"BatchNorm layers keep normalising",
+            f"median γ {more['trained BN net: median learned γ']} vs identity "
+            f"{more['trained BN net: median identity γ = √(σ² + ε)']}; units within 10% of the "
+            f"identity {more['trained BN net: units within 10% of the identity'].fmt('.0%')}")]
+
     def published(self, results):
+        results, _ = self._split(results)
         d32 = max(max(r.result["diff_float32"], r.result["diff_eval_float32"]) for r in results)
         d64 = max(max(r.result["diff_float64"], r.result["diff_eval_float64"]) for r in results)
         return [Published(
@@ -181,7 +252,9 @@ class BatchNormIdentity(Experiment):
             "γ = √(Var[x] + ε), which is what we set.")]
 
     def figures(self, results):
-        first = {key: runs[0].result for key, runs in group(results, ("layer", "trained")).items()}
+        results, learned = self._split(results)
+        by = group(results, ("layer", "trained"))
+        first = {key: runs[0].result for key, runs in by.items()}
         r = first.get(("dense", True)) or next(iter(first.values()))
         fig = Figure(figsize=(7.2, 3.2))
         ax1, ax2 = fig.subplots(1, 2)
@@ -199,8 +272,7 @@ class BatchNormIdentity(Experiment):
         pos = np.arange(len(labels))
         for k, (name, colour) in enumerate((("float32", "tab:blue"), ("float64", "tab:green"))):
             rel = [max(max(q.result[f"diff_{name}"], q.result[f"diff_eval_{name}"])
-                       / max(1.0, q.result["scale"]) for q in runs)
-                   for runs in group(results, ("layer", "trained")).values()]
+                       / max(1.0, q.result["scale"]) for q in runs) for runs in by.values()]
             ax2.bar(pos + (k - 0.5) * 0.38, np.maximum(rel, 1e-18), width=0.38, color=colour,
                     label=name)
             ax2.axhline(TOLERANCE[name], color=colour, ls=":", lw=1)
@@ -209,11 +281,28 @@ class BatchNormIdentity(Experiment):
         ax2.set_xticklabels(labels, fontsize=7)
         ax2.legend(fontsize=6, loc="center right")
         fig.tight_layout()
-        return [("Left: batch normalisation with γ = 1, β = 0 centres and rescales a unit (blue); "
-                 "with γ = √(σ² + ε), β = μ its output (orange, dashed) lies exactly on the input "
-                 "(grey). Right: the largest difference between input and restored output is "
-                 "round-off: below 1e-7 of the largest value in float32 and 1e-15 in float64 "
-                 "(dotted: the tolerances of the verdict).", fig)]
+        out = [("Left: batch normalisation with γ = 1, β = 0 centres and rescales a unit (blue); "
+                "with γ = √(σ² + ε), β = μ its output (orange, dashed) lies exactly on the input "
+                "(grey). Right: the largest difference between input and restored output is "
+                "round-off: below 1e-7 of the largest value in float32 and 1e-15 in float64 "
+                "(dotted: the tolerances of the verdict).", fig)]
+        if learned:
+            fig2 = Figure(figsize=(3.8, 3.4))
+            ax = fig2.subplots()
+            for i, q in enumerate(learned):
+                ax.scatter(q.result["identity_gamma"], q.result["gamma"], s=5, alpha=0.5,
+                           color="tab:purple", label="BN units (all seeds)" if i == 0 else None)
+            top = max(max(q.result["identity_gamma"] + q.result["gamma"]) for q in learned)
+            ax.plot([0, top], [0, top], color="grey", ls=":", label="identity: γ = √(σ²+ε)")
+            ax.set(title="Learned γ vs the identity value", xlabel="√(running_var + ε)",
+                   ylabel="learned γ", xlim=(0, top * 1.05), ylim=(0, top * 1.05))
+            ax.legend(fontsize=7)
+            fig2.tight_layout()
+            out.append(("Each point is one BatchNorm unit of an MLP trained with BatchNorm: "
+                        "the identity would put it on the dotted line; the learned γ stay "
+                        "near 1 whatever the unit's spread, so the layer keeps normalising.",
+                        fig2))
+        return out
 
 
 EXPERIMENT = BatchNormIdentity()

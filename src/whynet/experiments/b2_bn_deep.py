@@ -105,7 +105,6 @@ class BatchNormDeep(Experiment):
         trained = layer_profile(model, Xtr[:PROBE], ytr[:PROBE])
         return {"std_init": init["std"], "hist": init["hist"], "range": init["range"],
                 "grad_W_init": init["grad_W"], "std_trained": trained["std"],
-                "hist_trained": trained["hist"],
                 "loss": history.epochs["loss"], "test_acc": history.epochs["val_acc"],
                 "final_test_acc": history.epochs["val_acc"][-1],
                 "final_loss": history.epochs["loss"][-1], "diverged": history.diverged}
@@ -144,8 +143,8 @@ class BatchNormDeep(Experiment):
             parts.append(f"{net}: test accuracy {acc_p.fmt('.0%')} without BN and "
                          f"{acc_b.fmt('.0%')} with it; at initialisation layer 10's activation "
                          f"std is {ratio_p} of layer 1's without BN and {ratio_b} with it, and the "
-                         f"first layer's weight gradient {grad_p} of the output layer's without BN "
-                         f"vs {grad_b} with it")
+                         f"first layer's weight-gradient norm is {grad_p} of the output layer's "
+                         f"without BN and {grad_b} with it")
         epochs = results[0].spec["epochs"] if results else 0
         sentence = ("; ".join(parts) + f" (same Adam, lr and {epochs} epochs). Holds for a net "
                     f"when, in every seed, BN keeps every hidden layer's activation std at "

@@ -57,16 +57,6 @@ def order_spectrum(filters: np.ndarray) -> np.ndarray:
     return np.stack([energy[:, order == o].sum(axis=1) for o in range(2 * k - 1)], axis=1)
 
 
-def edge_orientation(filters: np.ndarray) -> np.ndarray:
-    """Angle (degrees) of the best-matching edge kernel cos θ·P_x + sin θ·P_y, θ = 0 for a
-    vertical edge (brightness rising left to right)."""
-    q = polynomial_basis(3)
-    f = np.asarray(filters, dtype=np.float64)
-    gx = np.einsum("i,nij,j->n", q[:, 0], f, q[:, 1])  # along columns: p₀ ⊗ p₁
-    gy = np.einsum("i,nij,j->n", q[:, 1], f, q[:, 0])
-    return np.degrees(np.arctan2(gy, gx))
-
-
 def random_edge_shares(init: str, n: int, seed: int) -> np.ndarray:
     """Edge shares of ``n`` random 3×3 filters from the first layer's own initialiser."""
     w = get_initializer(init)((n, 1, 3, 3), make_rng(seed), np.float64)
@@ -112,7 +102,7 @@ class FirstLayerFilters(Experiment):
                 "noise_share": float(trained[:, 3:].sum(axis=1).mean()),
                 "clear_edges": float(np.mean(trained[:, 1] > 0.5)),
                 "moved": float(np.linalg.norm(w - w0) / np.linalg.norm(w0)),
-                "orientation": edge_orientation(w).tolist(), "init": conv.init_name}
+                "init": conv.init_name}
 
     def _random_baseline(self, results) -> tuple[float, float]:
         """Mean and std of one random filter's edge share (from the first run's initialiser)."""
@@ -171,8 +161,9 @@ class FirstLayerFilters(Experiment):
             f"16 filters of 3×3 on 8×8 digits: edge share {edge} against 2/9 = 0.222 for random "
             f"filters",
             "Orders of magnitude less data, resolution and training: a 3×3 filter on an 8×8 "
-            "digit, where a stroke is ~2 pixels wide, has little room to be anything but a blob "
-            "or a first derivative, and the deeper-layer half cannot be shown at this size.")]
+            "digit, where a stroke is ~2 pixels wide, can only be some mix of a blob, an edge "
+            "and a bar, and a mix is what we find; the deeper-layer half cannot be shown at "
+            "this size.")]
 
     def figures(self, results):
         by = group(results, "weight_decay")
