@@ -182,3 +182,11 @@ def test_discovered_experiments_follow_the_contract():
         assert grid and all(isinstance(s, dict) for s in grid), e.id
         assert len({canonical_json(s) for s in grid}) == len(grid), f"{e.id}: duplicate specs"
         assert e.title and e.question and e.what, e.id
+
+
+def test_identical_seeds_up_to_round_off_print_no_spread():
+    """Three accuracies of 0.1 that differ only in the last bit must not print 18 decimals."""
+    from whynet.experiments.base import mean_spread
+
+    stat = mean_spread([0.1, 0.1 + 1e-17, 0.30000000000000004 - 0.2])
+    assert str(stat) == "0.1 ± 0 (n=3)"

@@ -77,7 +77,7 @@ class Stat:
 def _mean_and_spread(mean: float, std: float) -> str:
     if not (math.isfinite(mean) and math.isfinite(std)):
         return f"{mean:.3g} ± {std:.3g}"
-    if std == 0:
+    if std <= 1e-9 * abs(mean):  # seeds equal up to float round-off: no spread to print
         return f"{mean:.3g} ± 0"
     big = max(abs(mean), std)
     if big < 1e-3 or big >= 1e5:  # fixed-point would be all zeros or all digits
