@@ -9,7 +9,8 @@ Cases (float32):
   on a (64, 1, 28, 28) batch.
 
 Both libraries get the same threads: ``torch.set_num_threads(n)`` and threadpoolctl limiting
-NumPy's BLAS to n (default 2). Each case prints one JSON line: name, whynet_ms, torch_ms, ratio
+NumPy's BLAS to n (default 2); whynet's convolutions share their batch chunks among as many
+Python threads as that limit allows. Each case prints one JSON line: name, whynet_ms, torch_ms, ratio
 (medians over 3 alternating blocks of ``--repeat`` timed runs each, after a warm-up run), and the
 same for the fastest run (``*_min_ms``, ``min_ratio``), which is steadier on a shared machine.
 
