@@ -8,7 +8,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.whynet-installed
-EXTRAS := test,search,web,tensorboard
+EXTRAS := test,search,web,tensorboard,dask
 
 .PHONY: venv demo test bench clean distclean
 
