@@ -220,19 +220,18 @@ class Trainer:
         The loss includes the regulariser's penalty, so it compares with the training loss;
         accuracy is None for regression losses.
         """
-        model = self.model
-        was_training = model.training
-        model.eval()
-        try:
-            logits = np.concatenate([model.forward(X[i:i + batch_size])
-                                     for i in range(0, len(X), batch_size)])
-        finally:
-            model.train(was_training)
+        logits = self.model.predict(X, batch_size)
         loss = float(self.loss_fn.forward(logits, y))
         if self.regularizer is not None:
             loss += float(self.regularizer.penalty(self.params))
         acc = self.loss_fn.accuracy(logits, y)
         return loss, None if acc is None else float(acc)
+
+
+def accuracy(model: Module, X: np.ndarray, y: np.ndarray, loss="softmax_ce") -> float | None:
+    """Accuracy of ``model`` on ``(X, y)`` in evaluation mode, with the loss's own rule for
+    turning outputs into labels (argmax for softmax/hinge, ``z > 0`` for BCE); None for MSE."""
+    return get_loss(loss).accuracy(model.predict(X), y)
 
 
 class EarlyStopping(Callback):

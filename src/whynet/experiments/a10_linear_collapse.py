@@ -17,7 +17,7 @@ from ..nn import Dense, Sequential, mlp
 from ..nn.activations import Identity
 from ..optim import SGD
 from ..random import make_rng
-from ..train import fit
+from ..train import accuracy, fit
 from .base import Experiment, Verdict, decide, group, mean_spread
 
 ACTIVATIONS = ("identity", "tanh", "relu")
@@ -77,10 +77,6 @@ def load(name: str, seed: int):
     return Xtr, data.y[:300], Xte, data.y[300:]
 
 
-def accuracy(model, X, y) -> float:
-    return float(np.mean((model.predict(X).ravel() > 0) == y))
-
-
 class LinearCollapse(Experiment):
     id = "a10"
     questions = ("A10",)
@@ -112,7 +108,8 @@ class LinearCollapse(Experiment):
         g = np.linspace(-2.5, 2.5, GRID, dtype=np.float32)
         grid = np.stack(np.meshgrid(g, g), axis=-1).reshape(-1, 2)
         boundary = (model.predict(grid).ravel() > 0).reshape(GRID, GRID).astype(int)
-        return {"train_acc": accuracy(model, X, y), "test_acc": accuracy(model, Xt, yt),
+        return {"train_acc": accuracy(model, X, y, "bce"),
+                "test_acc": accuracy(model, Xt, yt, "bce"),
                 "final_loss": h.epochs["loss"][-1], "boundary": boundary.tolist()}
 
     def verdicts(self, results):

@@ -16,7 +16,7 @@ from .. import datasets
 from ..nn import mlp
 from ..optim import SGD
 from ..random import make_rng
-from ..train import fit
+from ..train import accuracy, fit
 from .base import Correction, Experiment, Verdict, combine, group, mean_spread
 
 DATASETS = ("moons", "circles", "spiral", "digits")
@@ -42,12 +42,6 @@ def load(name: str, seed: int):
     (train, val, test) = parts
     Xtr, Xva, Xte, _ = datasets.standardize(X[train], X[val], X[test])
     return Xtr, y[train], Xva, y[val], Xte, y[test], classes
-
-
-def accuracy(model, X, y, classes: int) -> float:
-    out = model.predict(X)
-    pred = (out.ravel() > 0).astype(np.int64) if classes == 2 else out.argmax(axis=1)
-    return float(np.mean(pred == y))
 
 
 class TanhVsSigmoid(Experiment):
@@ -79,8 +73,8 @@ class TanhVsSigmoid(Experiment):
                     epochs=spec["epochs"], batch_size=32, seed=seed, progress=False)
         return {"train_loss": h.epochs["loss"][-1] if h.epochs["loss"] else None,
                 "loss_curve": h.epochs["loss"], "diverged": h.diverged,
-                "val_acc": accuracy(model, Xv, yv, classes),
-                "test_acc": accuracy(model, Xt, yt, classes)}
+                "val_acc": accuracy(model, Xv, yv, "bce" if classes == 2 else "softmax_ce"),
+                "test_acc": accuracy(model, Xt, yt, "bce" if classes == 2 else "softmax_ce")}
 
     # -- evaluation -----------------------------------------------------------------------------
     @staticmethod

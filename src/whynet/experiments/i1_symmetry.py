@@ -16,7 +16,7 @@ from ..nn import mlp
 from ..nn.layers import Dense
 from ..probes.stats import distinct_units
 from ..optim import SGD
-from ..train import Callback, fit
+from ..train import Callback, accuracy, fit
 from .base import (Experiment, Published, Verdict, decide, group, mean_spread, values)
 
 
@@ -24,11 +24,6 @@ def circles_split(seed: int, n_train: int = 300, n_test: int = 100):
     """The assignment's data: ``make_circles(noise=0.05)`` (factor 0.8), 300 train / 100 test."""
     data = datasets.circles(n=n_train + n_test, noise=0.05, factor=0.8, seed=seed)
     return data.X[:n_train], data.y[:n_train], data.X[n_train:], data.y[n_train:]
-
-
-def accuracy(model, X, y) -> float:
-    logits = model.predict(X).ravel()
-    return float(np.mean((logits > 0) == y))
 
 
 def hidden_dense(model) -> list[Dense]:
@@ -99,7 +94,7 @@ class Symmetry(Experiment):
                 "final_distinct": counts[-1].tolist(), "widths": [10, 5],
                 "loss": history.epochs["loss"][:: max(1, spec["steps"] // 100)],
                 "loss_first": history.epochs["loss"][0], "loss_last": history.epochs["loss"][-1],
-                "train_acc": accuracy(model, X, y), "test_acc": accuracy(model, Xt, yt)}
+                "train_acc": accuracy(model, X, y, "bce"), "test_acc": accuracy(model, Xt, yt, "bce")}
 
     def verdicts(self, results):
         by = group(results, ("activation", "init"))

@@ -17,9 +17,9 @@ from ..nn.init import normal
 from ..optim import SGD
 from ..probes.stats import distinct_units
 from ..random import make_rng
-from ..train import fit
+from ..train import accuracy, fit
 from .base import Experiment, Verdict, decide, group, mean_spread, values
-from .i1_symmetry import accuracy, circles_split
+from .i1_symmetry import circles_split
 
 STARTS = {  # name → (weights random?, biases random?)
     "random W, zero b": (True, False),
@@ -62,7 +62,7 @@ class ZeroBias(Experiment):
         h = fit(model, X, y, loss="bce", optimizer=SGD(model.parameters(), lr=0.1, momentum=0.9),
                 epochs=spec["steps"], batch_size=len(X), seed=seed, progress=False)
         first = model.layers[0]
-        return {"test_acc": accuracy(model, Xt, yt), "train_acc": accuracy(model, X, y),
+        return {"test_acc": accuracy(model, Xt, yt, "bce"), "train_acc": accuracy(model, X, y, "bce"),
                 "distinct_layer1": distinct_units(first.W.value, first.b.value),
                 "w1_norm": float(np.linalg.norm(first.W.value)),
                 "loss": h.epochs["loss"][:: max(1, spec["steps"] // 100)]}

@@ -27,7 +27,7 @@ from ..nn.layers import Dense
 from ..nn.regularizers import L1, L2
 from ..optim import SGD
 from ..probes.stats import SPARSITY_EPS, weight_sparsity
-from ..train import Callback, fit
+from ..train import Callback, accuracy, fit
 from .base import Correction, Experiment, Verdict, combine, decide, group, mean_spread, values
 
 REGULARIZERS = {
@@ -61,10 +61,6 @@ def flat_weights(model) -> np.ndarray:
     return np.concatenate([p.value.ravel() for p in weights(model)])
 
 
-def test_accuracy(model, X, y) -> float:
-    return float(np.mean(model.predict(X).argmax(axis=1) == y))
-
-
 def pruned_accuracy(model, X, y, threshold: float) -> float:
     """Test accuracy with every penalised weight of |w| < threshold set to 0 (then restored)."""
     params = weights(model)
@@ -72,7 +68,7 @@ def pruned_accuracy(model, X, y, threshold: float) -> float:
     for p in params:
         p.value[np.abs(p.value) < threshold] = 0
     try:
-        return test_accuracy(model, X, y)
+        return accuracy(model, X, y)
     finally:
         for p, v in zip(params, saved):
             p.value[...] = v
@@ -164,7 +160,7 @@ class L1Sparsity(Experiment):
             "dead_inputs_constant": int(np.sum(dead_inputs & constant_pixels)),
             "constant_pixels": int(np.sum(constant_pixels)),
             "n_weights": int(w.size),
-            "test_acc": test_accuracy(model, test.X, test.y),
+            "test_acc": accuracy(model, test.X, test.y),
             "pruned_acc": pruned_accuracy(model, test.X, test.y, SPARSITY_EPS),
             "magnitude_pruned_acc": magnitude,
             "log_abs_hist": hist.tolist(),

@@ -135,6 +135,16 @@ class Module:
                 setattr(m, name, getattr(m, name).astype(dt))
         return self
 
+    def predict(self, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+        """Forward in evaluation mode (restoring the previous mode), in chunks of ``batch_size``."""
+        was_training = self.training
+        self.eval()
+        try:
+            outs = [self.forward(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]
+        finally:
+            self.train(was_training)
+        return np.concatenate(outs) if outs else self.forward(x)
+
     # -- description ----------------------------------------------------------------------------
     def extra_repr(self) -> str:
         return ""
@@ -249,16 +259,6 @@ class Sequential(Module):
                 hook(m, i, dout, dx)
             dout = dx
         return dout
-
-    def predict(self, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
-        """Forward in evaluation mode (restoring the previous mode), in chunks of ``batch_size``."""
-        was_training = self.training
-        self.eval()
-        try:
-            outs = [self.forward(x[i:i + batch_size]) for i in range(0, len(x), batch_size)]
-        finally:
-            self.train(was_training)
-        return np.concatenate(outs) if outs else self.forward(x)
 
     def __repr__(self) -> str:
         lines = [f"Sequential({len(self)} modules, {self.num_parameters():,} parameters)"]
