@@ -604,7 +604,6 @@
   // -- start ------------------------------------------------------------------------------------
   async function start() {
     [options, presets] = await Promise.all([api("GET", "/api/options"), api("GET", "/api/presets")]);
-    buildControls();
     const q = new URLSearchParams(location.search);
     presetId = presets.some((p) => p.id === q.get("preset")) ? q.get("preset") : "";
     const preset = presets.find((p) => p.id === presetId);
@@ -621,6 +620,9 @@
       config = JSON.parse(JSON.stringify(options.defaults));
       await openSession();
     }
+    // The controls appear only once the session exists, so no change can be sent before it has
+    // an id (events from the stream are tasks of their own and cannot run before this line).
+    buildControls();
     showConfig();
     showPreset();
     writeURL();
