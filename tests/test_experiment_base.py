@@ -6,8 +6,8 @@ import pytest
 
 from whynet.errors import ConfigError, UnknownNameError
 from whynet.experiments import registry
-from whynet.experiments.base import (Experiment, RunResult, Stat, Verdict, combine, decide,
-                                     format_number, group, mean_spread, values)
+from whynet.experiments.base import (Experiment, Row, RunResult, Stat, Verdict, combine, decide,
+                                     format_number, group, mean_spread, tally, values)
 from whynet.experiments.questions import GROUPS, QUESTIONS
 
 
@@ -34,7 +34,8 @@ def test_mean_spread_numbers():
     s = mean_spread([0.9, 0.96, 0.93])
     assert s.n == 3 and s.min == 0.9 and s.max == 0.96
     assert s.mean == pytest.approx(0.93)
-    assert s.std == pytest.approx(math.sqrt(((0.03) ** 2 * 2) / 3))  # ddof=0 over seeds
+    assert s.std == pytest.approx(math.sqrt(((0.03) ** 2 * 2) / 2))  # sample std, ddof=1
+    assert mean_spread([0.5]).std == 0.0
 
 
 def test_stat_prints_spread_to_one_significant_digit_and_mean_to_match():
@@ -82,6 +83,9 @@ def test_decide_accepts_numpy_bools_and_generators():
     (["holds", "fails"], "depends"),
     (["holds", "inconclusive", "fails"], "inconclusive"),
     ([], "inconclusive"),
+    (["shown", "shown"], "shown"),
+    (["shown", "holds"], "holds"),
+    (["shown", "fails", "holds"], "depends"),
 ])
 def test_combine(statuses, expected):
     assert combine(statuses) == expected
@@ -98,7 +102,7 @@ def test_verdict_as_dict_formats_numbers():
     v = Verdict("A4", "holds", "s", {"ratio": mean_spread([1e-4, 3e-4]), "bound": 0.25 ** 10,
                                       "layers": 10, "note": "x"})
     d = v.as_dict()
-    assert d["numbers"] == {"ratio": "2.00e-04 ± 1.0e-04 (n=2)", "bound": "9.54e-07",
+    assert d["numbers"] == {"ratio": "2.00e-04 ± 1.4e-04 (n=2)", "bound": "9.54e-07",
                             "layers": "10", "note": "x"}
     assert format_number(float("nan")) == "nan"
 
@@ -190,3 +194,27 @@ def test_identical_seeds_up_to_round_off_print_no_spread():
 
     stat = mean_spread([0.1, 0.1 + 1e-17, 0.30000000000000004 - 0.2])
     assert str(stat) == "0.1 ± 0 (n=3)"
+
+
+def test_tally_counts_agreeing_seeds_and_sign_test():
+    t = tally([True, True, False])
+    assert (t.status, t.agree, t.n, str(t)) == ("inconclusive", 2, 3, "2 of 3 seeds")
+    assert tally([True] * 3).sign_p == pytest.approx(0.25)
+    assert tally([False] * 10).status == "fails" and tally([False] * 10).sign_p < 0.002
+    assert tally([]).status == "inconclusive"
+
+
+def test_verdict_problems_name_what_is_missing():
+    bare = Verdict("A2", "depends", "s")
+    assert any("depends_on" in p for p in bare.problems())
+    assert any("one-line answer" in p for p in bare.problems())
+    full = Verdict("A2", "depends", "s", answer="Faster than sigmoid, not than tanh.",
+                   evidence=[Row("tanh", {"epochs": mean_spread([3, 4])})], rule="paired",
+                   depends_on=["activation"], agree=tally([True, True]))
+    assert full.problems() == []
+    d = full.as_dict()
+    assert d["depends_on"] == ["activation"] and d["seeds_agree"]["n"] == 2
+    assert d["evidence"][0]["measures"]["epochs"].startswith("3.5")
+    assert d["kind"] == "test" and Verdict("R5", "shown", "s").as_dict()["kind"] == "demonstration"
+    long = Verdict("A2", "holds", answer=" ".join(["word"] * 31), evidence=[Row("x")], rule="r")
+    assert any("31 words" in p for p in long.problems())

@@ -376,14 +376,22 @@ def claims(evaluations) -> list[dict]:
         evs = [ev for ev in evaluations if qid in ev.experiment.questions]
         row = {"question": qid, "group": q.group, "claim": q.claim,
                "experiments": [ev.experiment.id for ev in evs], "status": "not answered",
-               "sentence": "", "numbers": {}}
+               "kind": None, "answer": "", "sentence": "", "evidence": [], "rule": "",
+               "depends_on": [], "seeds_agree": None, "numbers": {}}
         verdicts = [v for ev in evs for v in ev.verdicts if v.question == qid]
         errors = [f"{ev.experiment.id}: {ev.error}" for ev in evs if ev.error]
         if verdicts:
             row["status"] = combine(v.status for v in verdicts)
-            row["sentence"] = " ".join(v.sentence for v in verdicts)
-            for v in verdicts:
-                row["numbers"].update(v.as_dict()["numbers"])
+            row["kind"] = "demonstration" if row["status"] == "shown" else "test"
+            parts = [v.as_dict() for v in verdicts]
+            for key in ("answer", "sentence", "rule"):
+                row[key] = " ".join(p[key] for p in parts if p[key])
+            row["evidence"] = [e for p in parts for e in p["evidence"]]
+            row["depends_on"] = sorted({d for p in parts for d in p["depends_on"]})
+            agreeing = [p["seeds_agree"] for p in parts if p["seeds_agree"]]
+            row["seeds_agree"] = agreeing[0] if len(agreeing) == 1 else (agreeing or None)
+            for p in parts:
+                row["numbers"].update(p["numbers"])
         elif errors:
             row["status"], row["sentence"] = "error", "; ".join(errors)
         elif evs:

@@ -37,7 +37,13 @@ import numpy as np
 
 from ..errors import ConfigError
 
-STATUSES = ("holds", "fails", "depends", "inconclusive")
+#: ``holds`` / ``fails`` / ``depends`` / ``inconclusive`` are *tests*: the measurement could have
+#: gone either way. ``shown`` is a *demonstration*: an identity or a property that holds by
+#: construction unless the engine has a bug (A9/A10's identities, B1, R5…). The overview counts
+#: them apart and a demonstration never wears a test's badge.
+TESTS = ("holds", "fails", "depends", "inconclusive")
+STATUSES = (*TESTS, "shown")
+ANSWER_WORDS = 30  # a one-line answer is at most this many words
 
 
 @dataclass(frozen=True)
@@ -89,7 +95,7 @@ def _mean_and_spread(mean: float, std: float) -> str:
 
 
 def mean_spread(values) -> Stat:
-    """Mean, population std (ddof=0), count, min and max of per-seed values.
+    """Mean, sample std (ddof=1; 0 for a single value), count, min and max of per-seed values.
 
     NaN values are counted in ``n`` and make the mean NaN: a diverged seed must show, not vanish.
     """
@@ -97,7 +103,8 @@ def mean_spread(values) -> Stat:
     if a.size == 0:
         raise ConfigError("mean_spread: expected at least one value, got none")
     with np.errstate(invalid="ignore"):  # NaN/inf from a diverged run propagate on purpose
-        return Stat(float(a.mean()), float(a.std()), int(a.size), float(a.min()), float(a.max()))
+        std = float(a.std(ddof=1)) if a.size > 1 else 0.0
+        return Stat(float(a.mean()), std, int(a.size), float(a.min()), float(a.max()))
 
 
 def decide(flags) -> str:
@@ -105,23 +112,54 @@ def decide(flags) -> str:
 
     ``flags`` are per-seed booleans (numpy bools are fine). No seeds → inconclusive.
     """
+    return tally(flags).status
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Per-seed outcomes of one paired comparison: the status and "k of n seeds agree".
+
+    ``agree`` counts the seeds that side with the status (held for "holds", did not hold for
+    "fails"; for "inconclusive" the larger side). ``sign_p`` is the two-sided sign-test p-value of
+    a unanimous result, ``2·0.5ⁿ`` (3 of 3 → 0.25, 10 of 10 → 0.002): how much unanimity means.
+    """
+
+    status: str
+    agree: int
+    n: int
+
+    @property
+    def sign_p(self) -> float:
+        return min(1.0, 2 * 0.5 ** self.n) if self.agree == self.n else 1.0
+
+    def __str__(self) -> str:
+        return f"{self.agree} of {self.n} seeds"
+
+
+def tally(flags) -> Tally:
+    """:func:`decide` with the count: ``tally([True, True, False])`` → inconclusive, 2 of 3."""
     flags = [bool(f) for f in flags]
-    if flags and all(flags):
-        return "holds"
-    if flags and not any(flags):
-        return "fails"
-    return "inconclusive"
+    k, n = sum(flags), len(flags)
+    if n and k == n:
+        return Tally("holds", n, n)
+    if n and k == 0:
+        return Tally("fails", n, n)
+    return Tally("inconclusive", max(k, n - k), n)
 
 
 def combine(statuses) -> str:
     """One status from the statuses of several conditions (data sets, depths, activations…).
 
     All holds → holds; all fails → fails; any inconclusive → inconclusive; holds in some
-    conditions and fails in others → ``"depends"`` (say on what in the sentence).
+    conditions and fails in others → ``"depends"`` (name on what in ``depends_on``). ``shown``
+    (a demonstration) is left out when tests are present; only demonstrations → ``shown``.
     """
     statuses = list(statuses)
     for s in statuses:
         _check_status(s)
+    if statuses and all(s == "shown" for s in statuses):
+        return "shown"
+    statuses = [s for s in statuses if s != "shown"]
     if not statuses or "inconclusive" in statuses:
         return "inconclusive"
     if all(s == "holds" for s in statuses):
@@ -137,19 +175,91 @@ def _check_status(status: str) -> None:
 
 
 @dataclass(frozen=True)
+class Row:
+    """One row of a verdict's evidence table: a condition and its measures over seeds.
+
+    ``Row("tanh, lr 0.1", {"epochs to 90%": Stat(...), "final loss": Stat(...)})``
+    """
+
+    condition: str
+    measures: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {"condition": self.condition,
+                "measures": {k: format_number(v) for k, v in self.measures.items()},
+                "raw": {k: _raw(v) for k, v in self.measures.items()}}
+
+
+def _raw(value):
+    if isinstance(value, Stat):
+        return value.as_dict()
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value)
+    return str(value)
+
+
+@dataclass(frozen=True)
 class Verdict:
-    """The answer to one question: a computed status, one sentence, and the numbers behind it."""
+    """The answer to one question, as data; the CLI, the report and the lab only render it.
+
+    Fields:
+        question: the question ID, e.g. ``"A2"``.
+        status: one of :data:`STATUSES`, computed from the numbers (``shown`` for a
+            demonstration that holds by construction).
+        sentence: the long form: what was measured and how it came out (the report's paragraph).
+        numbers: named numbers behind the sentence (kept for the JSON and older readers).
+        answer: the one-line answer in plain words, at most :data:`ANSWER_WORDS` words, no ±.
+        evidence: :class:`Row` s, condition → measures over seeds.
+        rule: the rule that decided the status, with its thresholds, in one or two sentences.
+        depends_on: for ``depends``, the variable(s) it depends on, e.g. ``("optimizer",)``.
+        agree: the :class:`Tally` behind the status (k of n seeds agree), when there is one.
+    """
 
     question: str
     status: str
-    sentence: str
+    sentence: str = ""
     numbers: dict[str, Any] = field(default_factory=dict)
+    answer: str = ""
+    evidence: tuple[Row, ...] = ()
+    rule: str = ""
+    depends_on: tuple[str, ...] = ()
+    agree: Tally | None = None
 
     def __post_init__(self):
         _check_status(self.status)
+        object.__setattr__(self, "evidence", tuple(self.evidence))
+        object.__setattr__(self, "depends_on", tuple(self.depends_on))
+
+    def problems(self) -> list[str]:
+        """What keeps this verdict from being complete (empty when it is): used by the tests."""
+        out = []
+        if not self.answer:
+            out.append("no one-line answer")
+        elif len(self.answer.split()) > ANSWER_WORDS:
+            out.append(f"answer has {len(self.answer.split())} words (at most {ANSWER_WORDS})")
+        if "±" in self.answer:
+            out.append("answer uses ± notation")
+        if not self.evidence:
+            out.append("no evidence rows")
+        if not self.rule:
+            out.append("no rule")
+        if self.status == "depends" and not self.depends_on:
+            out.append("status depends but depends_on is empty")
+        return [f"{self.question}: {p}" for p in out]
 
     def as_dict(self) -> dict:
-        return {"question": self.question, "status": self.status, "sentence": self.sentence,
+        return {"question": self.question, "status": self.status,
+                "kind": "demonstration" if self.status == "shown" else "test",
+                "answer": self.answer, "sentence": self.sentence,
+                "evidence": [r.as_dict() for r in self.evidence], "rule": self.rule,
+                "depends_on": list(self.depends_on),
+                "seeds_agree": (None if self.agree is None else
+                                {"agree": self.agree.agree, "n": self.agree.n,
+                                 "sign_p": self.agree.sign_p}),
                 "numbers": {k: format_number(v) for k, v in self.numbers.items()}}
 
 
