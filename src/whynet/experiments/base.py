@@ -265,13 +265,15 @@ class Verdict:
 
 @dataclass(frozen=True)
 class Correction:
-    """Where a note was wrong or loose: which note, what it says, what we measured, the number."""
+    """Where a note was wrong or loose: which note (file and page), what it says (paraphrased),
+    what we measured, the number, and so what (what a learner should take away)."""
 
     question: str
     note: str
     says: str
     measured: str
     number: str
+    so_what: str = ""
 
 
 @dataclass(frozen=True)
