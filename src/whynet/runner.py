@@ -40,7 +40,7 @@ class Task:
 
     @property
     def key(self) -> str:
-        return run_key(self.experiment.id, self.spec, self.seed, self.experiment.version)
+        return run_key(self.experiment.id, self.spec, self.seed, self.experiment.code_version)
 
     def label(self) -> str:
         spec = ", ".join(f"{k}={v}" for k, v in self.spec.items())
