@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from .base import Experiment, Verdict, combine, decide, group, mean_spread
+from .base import Experiment, Row, Tally, Verdict, combine, group, mean_spread, tally
 from .recipes import SCALES, gradient_ratios
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
@@ -51,8 +51,10 @@ class Vanishing(Experiment):
     def verdicts(self, results):
         by = group(results, ("activation", "scale"))
         ratio = {k: [r.result["delta_ratio"] for r in runs] for k, runs in by.items()}
-        vanish = {a: decide([x < VANISHED for x in ratio[(a, "standard")]]) for a in ACTIVATIONS}
-        explode = {a: decide([x > EXPLODED for x in ratio[(a, "N(0,1)")]]) for a in ACTIVATIONS}
+        vanish_t = {a: tally([x < VANISHED for x in ratio[(a, "standard")]]) for a in ACTIVATIONS}
+        explode_t = {a: tally([x > EXPLODED for x in ratio[(a, "N(0,1)")]]) for a in ACTIVATIONS}
+        vanish = {a: t.status for a, t in vanish_t.items()}
+        explode = {a: t.status for a, t in explode_t.items()}
         stat = {k: mean_spread(v) for k, v in ratio.items()}
         fprime = {a: mean_spread([np.mean(r.result["fprime"]) for r in by[(a, "standard")]])
                   for a in ACTIVATIONS}
@@ -89,7 +91,34 @@ class Vanishing(Experiment):
                    for s in SCALES for a in ACTIVATIONS}
         numbers.update({f"mean f′, {a}, standard init": fprime[a] for a in ACTIVATIONS})
         numbers.update({f"mean f′, {a}, N(0,1)": fprime_large[a] for a in ACTIVATIONS})
-        return [Verdict("A4", status, sentence, numbers)]
+        rule = (f"Per activation, vanishing holds at standard init when the gradient reaching "
+                f"hidden layer 1 is below {VANISHED:g} of the one at layer 10 in every seed "
+                f"(tested for sigmoid and tanh, whose f′ ≤ ¼ and ≤ 1); exploding holds with "
+                f"N(0, 1) weights when it is above {EXPLODED:g}× (every activation). All hold → "
+                f"holds, some → depends on the activation and the weight scale.")
+        tallies = [vanish_t["sigmoid"], vanish_t["tanh"], *explode_t.values()]
+        agree = Tally(status, sum(t.agree for t in tallies), sum(t.n for t in tallies))
+        v_yes = where("vanishes at standard init", "holds")
+        e_yes = where("explodes with N(0, 1) weights", "holds")
+        if status == "holds":
+            answer = ("Yes: at standard init sigmoid's and tanh's gradients vanish over 10 "
+                      "layers, and with N(0, 1) weights every activation's explodes.")
+        else:
+            answer = (f"Vanishes for {v_yes} at standard init "
+                      f"(sigmoid: {stat[('sigmoid', 'standard')].mean:.0e} of layer 10), not "
+                      f"for {where('vanishes at standard init', 'fails')}; explodes with N(0, 1) "
+                      f"weights for {e_yes}, not for "
+                      f"{where('explodes with N(0, 1) weights', 'fails')} (saturated).")
+        evidence = [Row(f"{a}, {s} init", {
+            "gradient at layer 1 / layer 10": stat[(a, s)],
+            "mean f′": (fprime if s == "standard" else fprime_large)[a],
+            "seeds below 1e-2" if s == "standard" else "seeds above 1e2":
+                str((vanish_t if s == "standard" else explode_t)[a])})
+            for s in SCALES for a in ACTIVATIONS]
+        return [Verdict("A4", status, sentence + " " + rule, numbers, answer=answer,
+                        evidence=evidence, rule=rule,
+                        depends_on=("activation", "weight scale") if status == "depends" else (),
+                        agree=agree)]
 
     def figures(self, results):
         by = group(results, ("activation", "scale"))
