@@ -173,7 +173,7 @@ class LinearCollapse(Experiment):
 
     def figures(self, results):
         train = group([r for r in results if r.spec["part"] == "train"], ("dataset", "activation"))
-        fig = Figure(figsize=(7.2, 4.6))
+        fig = Figure(figsize=(7.5, 5.6))
         axes = fig.subplots(len(DATASETS), len(ACTIVATIONS), squeeze=False)
         for i, d in enumerate(DATASETS):
             X, y, Xt, yt = load(d, train[(d, ACTIVATIONS[0])][0].seed)
@@ -184,8 +184,8 @@ class LinearCollapse(Experiment):
                           alpha=0.35, extent=(-2.5, 2.5, -2.5, 2.5), vmin=0, vmax=1)
                 ax.scatter(Xt[:, 0], Xt[:, 1], c=yt, cmap="coolwarm", s=4, vmin=0, vmax=1)
                 ax.set(xlim=(-2.5, 2.5), ylim=(-2.5, 2.5), xticks=[], yticks=[])
-                ax.set_title(f"{d}, {a}: {r.result['test_acc']:.0%}", fontsize=8)
-        fig.suptitle("Decision regions of 4-hidden-layer nets (seed 0, test points)", fontsize=10)
+                ax.set_title(f"{d}, {a}: {r.result['test_acc']:.0%}")
+        fig.suptitle("Decision regions of 4-hidden-layer nets (seed 0, test points)")
         fig.tight_layout()
         return [("With identity activations the four hidden layers collapse into one linear map: "
                  "a single straight boundary, whatever the depth. tanh and ReLU bend it round "

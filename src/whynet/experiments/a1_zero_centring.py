@@ -35,6 +35,8 @@ CENTRED = ("sigmoid − ½", "tanh")
 TARGET_LOSS = 0.25  # moons (noise 0.2): a linear model stops near 0.30, the nets reach ~0.1
 MARGIN = 0.2        # batch 32: non-centred feeds must be one-signed this much more often
 ANGLE_BINS = 36
+COLOURS = {"sigmoid": "tab:orange", "sigmoid − ½": "tab:red", "tanh": "tab:green",
+           "tanh + 1": "tab:purple"}
 
 
 class Shift(Module):
@@ -276,7 +278,7 @@ class ZeroCentring(Experiment):
         agree = {f: mean_spread([r.result["agreement"] for r in by[("per-example", f)]])
                  for f in ("sigmoid", "tanh")}
         return [Correction(
-            "A1", "002 (cs231n lecture 6, tanh slide)", "tanh is the fix for sigmoid's second "
+            "A1", "002", "tanh (cs231n lecture 6) is the fix for sigmoid's second "
             "problem, which the note there calls the “non-linear function” problem",
             "a few lines earlier the same note names sigmoid's second problem correctly: its "
             "outputs are not zero-centred. That is what tanh fixes; tanh is no less non-linear "
@@ -288,57 +290,87 @@ class ZeroCentring(Experiment):
 
     def figures(self, results):
         by = self._parts(results)
-        colours = {"sigmoid": "tab:orange", "sigmoid − ½": "tab:red", "tanh": "tab:green",
-                   "tanh + 1": "tab:purple"}
-        fig1 = Figure(figsize=(7.0, 3.4))
-        ax1, ax2 = fig1.subplots(1, 2)
+        steps = {f: self._steps(by[("minibatch", f)]) for f in FEEDS}
+        feeds = list(FEEDS)
+
+        # 1 (key): steps to the target loss — the tested part
+        fig1 = Figure(figsize=(7.5, 6.4))
+        ax1, ax2 = fig1.subplots(2, 1)
+        seed0 = min(r.seed for r in by[("minibatch", feeds[0])])
+        for f in feeds:
+            r = next(r for r in by[("minibatch", f)] if r.seed == seed0).result
+            st, lo = np.array(r["loss_steps"]), np.array(r["loss"])
+            hit = r["steps_to_target"]
+            ax1.plot(st[st > 0], lo[st > 0], color=COLOURS[f], lw=1.2,
+                     label=f"{f}-fed: {'never' if hit is None else f'{hit} steps'}")
+            if hit is not None:
+                ax1.plot([hit], [TARGET_LOSS], "o", color=COLOURS[f], ms=9, mec="black",
+                         zorder=5)
+        ax1.axhline(TARGET_LOSS, color="black", ls=":", lw=1.2)
+        ax1.text(0.01, TARGET_LOSS, f"target {TARGET_LOSS}", va="bottom", ha="left",
+                 transform=ax1.get_yaxis_transform(), fontsize=10)
+        ax1.set(xscale="log", yscale="log", xlabel="step (log scale)",
+                ylabel="training loss (BCE)",
+                title=f"Loss with batch 32 (seed {seed0}); ● = step the target was reached")
+        ax1.legend(loc="lower left", title="steps to target")
+        x = np.arange(len(feeds))
+        for k, f in enumerate(feeds):
+            v = np.array(list(steps[f].values()), dtype=float)
+            ax2.plot(np.full(len(v), k) + np.linspace(-0.12, 0.12, len(v)), v, "o", ms=5,
+                     color=COLOURS[f], alpha=0.8)
+            ax2.plot([k - 0.25, k + 0.25], [np.median(v)] * 2, color="black", lw=2)
+        cap = max(r.result["total_steps"] for r in by[("minibatch", feeds[0])])
+        ax2.axhline(cap, color="grey", ls=":", lw=1)
+        ax2.set_xticks(x, [f"{f}-fed" for f in feeds])
+        ax2.set(yscale="log", ylabel=f"steps to loss {TARGET_LOSS}",
+                title=f"Every seed (bar: median; dotted: never, {cap} steps)")
+        fig1.tight_layout()
+
+        # 2: the demonstration — one-signed updates move two weights together
+        fig2 = Figure(figsize=(7.5, 3.7))
+        ax3, ax4 = fig2.subplots(1, 2)
         for f in ("sigmoid", "tanh"):
             path = np.array(by[("per-example", f)][0].result["path"])
-            ax1.plot(path[:, 0] - path[0, 0], path[:, 1] - path[0, 1], marker=".", ms=3, lw=0.8,
-                     color=colours[f], label=f"{f}-fed")
-        ax1.axhline(0, color="grey", lw=0.5)
-        ax1.axvline(0, color="grey", lw=0.5)
-        ax1.set(title="Two incoming weights, first 200 steps", xlabel="w₁ − w₁(0)",
-                ylabel="w₂ − w₂(0)")
-        ax1.legend(fontsize=7)
+            ax3.plot(path[:, 0] - path[0, 0], path[:, 1] - path[0, 1], marker=".", ms=3, lw=0.8,
+                     color=COLOURS[f], label=f"{f}-fed")
+        ax3.axhline(0, color="grey", lw=0.5)
+        ax3.axvline(0, color="grey", lw=0.5)
+        ax3.set(title="Two weights, first 200 steps", xlabel="w₁ − w₁(0)", ylabel="w₂ − w₂(0)")
+        ax3.legend()
         centres = np.linspace(-180, 180, ANGLE_BINS + 1)[:-1] + 180 / ANGLE_BINS
         for f in ("sigmoid", "tanh"):
             h = np.sum([r.result["angle_hist"] for r in by[("per-example", f)]], axis=0)
-            ax2.step(centres, h / h.sum(), where="mid", color=colours[f], label=f"{f}-fed")
+            ax4.step(centres, h / h.sum(), where="mid", color=COLOURS[f], label=f"{f}-fed")
         for lo in (0, -180):
-            ax2.axvspan(lo, lo + 90, color="grey", alpha=0.12)
-        ax2.set(title="Direction of each update (w₁, w₂)", xlabel="angle (degrees)",
+            ax4.axvspan(lo, lo + 90, color="grey", alpha=0.12)
+        ax4.set(title="Direction of each update", xlabel="angle of (Δw₁, Δw₂), degrees",
                 ylabel="fraction of updates", xticks=[-180, -90, 0, 90, 180])
-        ax2.legend(fontsize=7)
-        fig1.tight_layout()
+        ax4.legend()
+        fig2.tight_layout()
 
-        fig2 = Figure(figsize=(7.0, 3.4))
-        ax3, ax4 = fig2.subplots(1, 2)
-        feeds = list(FEEDS)
-        x = np.arange(len(feeds))
+        # 3: how often a unit's gradients share one sign, per example and per minibatch
+        fig3 = Figure(figsize=(7.5, 3.4))
+        ax5 = fig3.subplots()
         for j, part in enumerate(("per-example", "minibatch")):
             m = [np.mean([r.result["agreement"] for r in by[(part, f)]]) for f in feeds]
-            ax3.bar(x + (j - 0.5) * 0.38, m, width=0.38,
+            ax5.bar(x + (j - 0.5) * 0.38, m, width=0.38,
                     label="batch 1" if part == "per-example" else "batch 32")
-        ax3.set_xticks(x, feeds, fontsize=7)
-        ax3.set(title="Units with one-signed gradients", ylabel="fraction of steps",
-                ylim=(0, 1.05))
-        ax3.legend(fontsize=7)
-        for f in feeds:
-            r = by[("minibatch", f)][0].result
-            ax4.plot(r["loss_steps"], r["loss"], color=colours[f], label=f)
-        ax4.axhline(TARGET_LOSS, color="grey", ls=":", lw=1)
-        ax4.set(yscale="log", title="Training loss (batch 32, lr 2)", xlabel="step",
-                ylabel="BCE on the training set")
-        ax4.legend(fontsize=7)
-        fig2.tight_layout()
-        return [("Per-example SGD on a unit fed by sigmoid outputs: every update moves its two "
-                 "weights the same way (angles only in the shaded quadrants I and III), so the "
-                 "path is a staircase of up-right / down-left steps; fed by tanh the updates "
-                 "point anywhere.", fig1),
-                ("Left: how often all of a unit's incoming-weight gradients share a sign — "
-                 "always for non-centred feeds with one example per step, less with minibatches. "
-                 "Right: loss curves (seed 0); the dotted line is the target loss.", fig2)]
+        ax5.set_xticks(x, [f"{f}-fed" for f in feeds])
+        ax5.set(title="Units whose incoming gradients all share one sign",
+                ylabel="fraction of steps", ylim=(0, 1.05))
+        ax5.legend(loc="upper center")
+        fig3.tight_layout()
+        return [("Steps until the training loss falls below the target with minibatches of 32: "
+                 "top, the loss curves of one seed, each marked where it first reaches the "
+                 "target; bottom, every seed. The controls separate centring from the derivative: "
+                 "tanh + 1 is tanh shifted off zero, sigmoid − ½ is sigmoid centred.", fig1),
+                ("The demonstration, one example per step: a unit fed by sigmoid outputs moves "
+                 "its two weights the same way at every update (angles only in the shaded "
+                 "quadrants I and III), a staircase; fed by tanh the updates point anywhere.",
+                 fig2),
+                ("How often all of a unit's incoming-weight gradients share a sign: always for "
+                 "non-centred feeds with one example per step (by construction), less with "
+                 "minibatches of 32, whose examples mix the signs.", fig3)]
 
 
 EXPERIMENT = ZeroCentring()

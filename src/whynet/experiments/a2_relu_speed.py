@@ -225,7 +225,7 @@ class ReluSpeed(Experiment):
                     f"{a} {mean_spread(c['epochs'][a].values()).fmt('.1f')}"
                     for a in ACTIVATIONS) for d, c in cmp.items())
             out.append(Correction(
-                "A2", "000 Q2 and 001 (week 3, activation functions)",
+                "A2", "000 Q2, 001",
                 "with ReLU the network learns much faster than with sigmoid or tanh",
                 f"each activation at its own best learning rate, ReLU needed fewer epochs to "
                 f"{TARGET_ACC:.0%} validation accuracy than sigmoid in {won['sigmoid']} of {n} "
@@ -275,7 +275,7 @@ class ReluSpeed(Experiment):
         depth = min(r.spec["depth"] for r in train)
         best = self._best(results, depth)
         colours = {"relu": "tab:blue", "tanh": "tab:green", "sigmoid": "tab:orange"}
-        fig = Figure(figsize=(7.2, 3.4))
+        fig = Figure(figsize=(7.5, 3.8))
         ax1, ax2 = fig.subplots(1, 2)
         for a in ACTIVATIONS:
             lr, runs = best[a]
@@ -284,9 +284,9 @@ class ReluSpeed(Experiment):
                 ax1.plot(np.arange(1, len(acc) + 1), acc, color=colours[a], alpha=0.8,
                          label=f"{a} (lr {lr:g})" if i == 0 else None)
         ax1.axhline(TARGET_ACC, color="grey", ls=":", lw=1)
-        ax1.set(title=f"Validation accuracy, {depth} hidden layers", xlabel="epoch",
+        ax1.set(title=f"Validation accuracy ({depth} hidden layers)", xlabel="epoch",
                 ylabel="accuracy", ylim=(0, 1))
-        ax1.legend(fontsize=7)
+        ax1.legend(loc="lower right")
         for a, runs in group(train, "activation").items():
             runs = [r for r in runs if r.spec["depth"] == depth]
             by_lr = group(runs, "lr")
@@ -300,8 +300,8 @@ class ReluSpeed(Experiment):
         cap = train[0].spec["epochs"]
         ax2.axhline(cap + 1, color="grey", ls=":", lw=1)
         ax2.set(title="Epochs to target vs learning rate", xlabel="learning rate",
-                ylabel=f"epochs to {TARGET_ACC:.0%} (cap {cap + 1} = never)")
-        ax2.legend(fontsize=7)
+                ylabel=f"epochs to {TARGET_ACC:.0%} ({cap + 1} = never)")
+        ax2.legend()
         fig.tight_layout()
         return [(f"Left: validation accuracy per epoch at each activation's best learning rate "
                  f"(training stops at the {TARGET_ACC:.0%} target, dotted). Right: the learning "

@@ -159,8 +159,8 @@ class SigmoidOutput(Experiment):
         by = group(results, "head")
         colours = {"sigmoid + BCE": "tab:orange", "linear + MSE": "tab:blue",
                    "tanh + MSE": "tab:green"}
-        fig = Figure(figsize=(7.2, 3.4))
-        ax1, ax2 = fig.subplots(1, 2)
+        fig = Figure(figsize=(7.5, 7.0))
+        ax1, ax2 = fig.subplots(2, 1)
         edges = np.linspace(-0.5, 1.5, 41)
         for h in HEADS:
             counts = np.sum([r.result["p_hist"] for r in by[h]], axis=0)
@@ -169,7 +169,7 @@ class SigmoidOutput(Experiment):
         ax1.axvspan(1, 1.5, color="grey", alpha=0.15)
         ax1.set(title="Outputs read as P(y = 1), test set", xlabel="output (clipped to ±0.5 "
                 "beyond [0, 1])", ylabel="fraction of test points")
-        ax1.legend(fontsize=7)
+        ax1.legend(loc="upper center")
         for h in HEADS:  # pooled over seeds
             rel = [r.result["reliability"] for r in by[h]]
             count = np.sum([c["count"] for c in rel], axis=0)
@@ -180,10 +180,11 @@ class SigmoidOutput(Experiment):
         ax2.plot([0, 1], [0, 1], color="grey", ls=":", lw=1)
         ax2.set(title="Reliability (outputs clipped to [0, 1])", xlabel="mean predicted P(y = 1)",
                 ylabel="observed frequency of y = 1", xlim=(0, 1), ylim=(0, 1))
-        ax2.legend(fontsize=7)
+        ax2.set_aspect("equal")
+        ax2.legend(loc="upper left")
         fig.tight_layout()
-        return [("Left: the squared-error heads put outputs outside [0, 1] (shaded), where they "
-                 "cannot be probabilities; σ cannot. Right: reliability diagram — a calibrated "
+        return [("Top: the squared-error heads put outputs outside [0, 1] (shaded), where they "
+                 "cannot be probabilities; σ cannot. Bottom: reliability diagram — a calibrated "
                  "head follows the diagonal.", fig)]
 
 

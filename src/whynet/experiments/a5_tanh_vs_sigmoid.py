@@ -187,30 +187,33 @@ class TanhVsSigmoid(Experiment):
     def figures(self, results):
         cmp = self._compare(results)
         best = self._best(results)
-        fig = Figure(figsize=(7.2, 3.4))
-        ax1, ax2 = fig.subplots(1, 2)
+        colours = {"tanh": "tab:green", "sigmoid": "tab:orange"}
+        fig = Figure(figsize=(7.5, 7.4))
+        ax1, ax2 = fig.subplots(2, 1)
         x = np.arange(len(DATASETS))
-        for j, (a, colour) in enumerate((("tanh", "tab:green"), ("sigmoid", "tab:orange"))):
+        for j, a in enumerate(("tanh", "sigmoid")):
             means = [cmp[d][a].mean for d in DATASETS]
             errs = [cmp[d][a].std for d in DATASETS]
-            ax1.bar(x + (j - 0.5) * 0.38, means, width=0.38, yerr=errs, color=colour, label=a,
-                    capsize=2)
+            ax1.bar(x + (j - 0.5) * 0.38, means, width=0.38, yerr=errs, color=colours[a],
+                    label=a, capsize=3)
             for i, d in enumerate(DATASETS):
                 pts = [r.result["test_acc"] for r in best[(d, a)][1]]
-                ax1.plot([i + (j - 0.5) * 0.38] * len(pts), pts, "k.", ms=3)
-        ax1.set_xticks(x, DATASETS)
-        ax1.set(title="Test accuracy at each one's best lr", ylabel="accuracy", ylim=(0.4, 1.02))
-        ax1.legend(fontsize=7, loc="lower left")
+                ax1.plot([i + (j - 0.5) * 0.38] * len(pts), pts, "k.", ms=4)
+        ax1.set_xticks(x, [f"{d}\n({WINNERS[cmp[d]['winner']]})" for d in DATASETS])
+        ax1.set(title="Test accuracy, each at its best learning rate", ylabel="accuracy",
+                ylim=(0.4, 1.02))
+        ax1.legend(loc="lower left")
         for d, style in zip(DATASETS, ("-", "--", "-.", ":")):
-            for a, colour in (("tanh", "tab:green"), ("sigmoid", "tab:orange")):
+            for a in ("tanh", "sigmoid"):
                 curve = best[(d, a)][1][0].result["loss_curve"]
-                ax2.plot(np.arange(1, len(curve) + 1), curve, ls=style, color=colour,
+                ax2.plot(np.arange(1, len(curve) + 1), curve, ls=style, color=colours[a],
                          label=f"{d}, {a}")
         ax2.set(yscale="log", title="Training loss (seed 0)", xlabel="epoch", ylabel="loss")
-        ax2.legend(fontsize=6, ncol=2)
+        ax2.legend(ncol=2, fontsize=9)
         fig.tight_layout()
-        return [("Left: test accuracy per data set (bars: mean ± std over seeds, dots: seeds). "
-                 "Right: training loss of seed 0 at the chosen learning rates.", fig)]
+        return [("Top: test accuracy per data set (bars: mean ± std over seeds, dots: seeds), "
+                 "with the per-data-set outcome. Bottom: training loss of seed 0 at the chosen "
+                 "learning rates (colour: activation; line style: data set).", fig)]
 
 
 EXPERIMENT = TanhVsSigmoid()

@@ -198,8 +198,9 @@ class DeadRelu(Experiment):
         nb, lr = "negative bias", "large learning rate"
 
         def duo(c):
-            return (f"{pct(stat('dead_end', c, 'leaky_relu')).split(' ')[0]} vs "
-                    f"{pct(stat('dead_end', c, 'relu')).split(' ')[0]}")
+            """Leaky vs ReLU dead at the end, means only (the answer is one plain line)."""
+            leak, relu = stat("dead_end", c, "leaky_relu"), stat("dead_end", c, "relu")
+            return "n/a" if leak is None or relu is None else f"{leak.mean:.0%} vs {relu.mean:.0%}"
 
         if status == "holds":
             answer = (f"Yes under both stresses: Leaky ReLU ended with fewer units dead than ReLU "
@@ -259,7 +260,7 @@ class DeadRelu(Experiment):
         by = group(results, ("condition", "activation"))
         colours = {"relu": "tab:blue", "leaky_relu": "tab:cyan", "prelu": "tab:purple",
                    "elu": "tab:red"}
-        fig = Figure(figsize=(7.2, 3.4))
+        fig = Figure(figsize=(7.5, 4.4))
         axes = fig.subplots(1, 2, sharey=True)
         for ax, c in zip(axes, CONDITIONS):
             for a in ACTIVATIONS:
@@ -273,11 +274,11 @@ class DeadRelu(Experiment):
                     ax.plot(runs[0].result["steps"][:n], mean, color=colours[a], lw=2, label=a)
             ax.set(title=c, xlabel="step")
         top = max(max(r.result["dead_fraction"]) for r in results if not r.result["diverged"])
-        axes[0].set(ylabel="units with z ≤ 0 on every example", ylim=(0, min(1, 1.15 * top)))
-        axes[0].legend(fontsize=7)
-        fig.suptitle("Dead (ReLU) or inactive units over training (thin: seeds, thick: mean)",
-                     fontsize=10)
-        fig.tight_layout()
+        axes[0].set(ylabel="units with z ≤ 0 on all inputs", ylim=(0, min(1, 1.15 * top)))
+        handles, labels = axes[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="lower center", ncol=4, frameon=False)
+        fig.suptitle("Dead (ReLU) or inactive units (thin: seeds, thick: mean)")
+        fig.tight_layout(rect=(0, 0.08, 1, 1))
         return [("Fraction of hidden units whose pre-activation is ≤ 0 for every training point. "
                  "For ReLU these units are dead: they pass no gradient. Leaky ReLU's slope of "
                  "0.01 lets them out only slowly; PReLU and ELU, with larger negative-side "

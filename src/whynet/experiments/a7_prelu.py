@@ -141,7 +141,7 @@ class PReLUAlpha(Experiment):
 
     def figures(self, results):
         train = [r for r in results if r.spec["part"] == "train"]
-        fig = Figure(figsize=(6.0, 3.4))
+        fig = Figure(figsize=(7.5, 3.8))
         ax = fig.subplots()
         colours = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple")
         for i, r in enumerate(train):
@@ -153,7 +153,7 @@ class PReLUAlpha(Experiment):
         ax.axhline(0.25, color="grey", ls=":", lw=1)
         ax.set(title="PReLU slope α per hidden layer during training", xlabel="step",
                ylabel="α")
-        ax.legend(fontsize=7)
+        ax.legend()
         fig.tight_layout()
         return [("Each layer's α (seed 0 bold, other seeds faint) leaves its initial 0.25 "
                  "(dotted): back-propagation moves it like any weight.", fig)]

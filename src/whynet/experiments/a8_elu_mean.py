@@ -138,7 +138,7 @@ class EluMean(Experiment):
         if e.mean < 5 * max(t.mean, 1e-12):
             return []  # ELU came near tanh's centring: the note's "solves" would stand
         return [Correction(
-            "A8", "002 (cs231n lecture 6, ELU slide)",
+            "A8", "002",
             "ELU was made to solve ReLU's non-zero-mean output, and it solves sigmoid's second "
             "problem (outputs not zero-centred)",
             f"ELU's outputs are closer to zero mean than ReLU's, as 004 p31 says, but stay far "
@@ -154,7 +154,7 @@ class EluMean(Experiment):
     def figures(self, results):
         means = group([r for r in results if r.spec["part"] == "means"], "activation")
         colours = {"relu": "tab:blue", "elu": "tab:red", "tanh": "tab:green"}
-        fig = Figure(figsize=(7.0, 3.4))
+        fig = Figure(figsize=(7.5, 4.0))
         axes = fig.subplots(1, 2, sharey=True)
         for ax, key, title in zip(axes, ("mean_init", "mean_trained"),
                                   ("at initialisation", "after 5 epochs")):
@@ -164,12 +164,12 @@ class EluMean(Experiment):
                 ax.errorbar(layers, m.mean(0), yerr=m.std(0), marker="o", ms=3, capsize=2,
                             color=colours[a], label=a)
             ax.axhline(0, color="grey", lw=0.8)
-            ax.set(title=f"Mean activation per layer, {title}", xlabel="hidden layer")
-            ax.title.set_fontsize(9)
+            ax.set(title=title.capitalize(), xlabel="hidden layer")
         axes[0].axhline(RELU_MEAN, color="tab:blue", ls=":", lw=1)
         axes[0].axhline(ELU_MEAN, color="tab:red", ls=":", lw=1)
         axes[0].set_ylabel("mean activation")
-        axes[0].legend(fontsize=7)
+        axes[0].legend()
+        fig.suptitle("Mean activation per hidden layer")
         fig.tight_layout()
         return [("Mean output of each hidden layer (mean ± std over seeds). ELU sits between "
                  "ReLU and tanh; the dotted lines are the means for N(0, 1) inputs "

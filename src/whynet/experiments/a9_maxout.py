@@ -203,30 +203,31 @@ class MaxoutCost(Experiment):
     def figures(self, results):
         best = self._best(results)
         colours = {"relu": "tab:blue", "leaky_relu": "tab:cyan", "maxout": "tab:purple"}
-        fig = Figure(figsize=(7.2, 3.3))
-        ax1, ax2, ax3 = fig.subplots(1, 3)
+        fig = Figure(figsize=(7.5, 7.0))
+        grid = fig.add_gridspec(2, 2)
+        ax1, ax2 = fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[0, 1])
+        ax3 = fig.add_subplot(grid[1, :])
         x = np.arange(len(NETS))
         params = [best[n][1][0].result["params_hidden"] for n in NETS]
         ms = [np.mean([r.result["ms_per_step"] for r in best[n][1]]) for n in NETS]
         ax1.bar(x, params, color=[colours[n] for n in NETS])
-        ax1.set(title="Hidden-layer parameters", xticks=x)
-        ax1.set_xticklabels(NETS, fontsize=7)
+        ax1.set_xticks(x, NETS)
+        ax1.set(title="Hidden-layer parameters")
         ax2.bar(x, ms, color=[colours[n] for n in NETS])
-        ax2.set(title="CPU ms per training step", xticks=x)
-        ax2.set_xticklabels(NETS, fontsize=7)
+        ax2.set_xticks(x, NETS)
+        ax2.set(title="CPU ms per training step")
         for n in NETS:
             for i, r in enumerate(best[n][1]):
                 c = r.result["val_curve"]
                 ax3.plot(np.arange(1, len(c) + 1), c, color=colours[n], alpha=0.8,
                          label=n if i == 0 else None)
-        ax3.set(title="Validation accuracy", xlabel="epoch", ylim=(0.8, 1.0))
-        ax3.legend(fontsize=7)
-        for ax in (ax1, ax2, ax3):
-            ax.title.set_fontsize(9)
+        ax3.set(title="Validation accuracy at each net's best learning rate", xlabel="epoch",
+                ylabel="accuracy", ylim=(0.8, 1.0))
+        ax3.legend(loc="lower right")
         fig.tight_layout()
-        return [("Maxout (k = 2) doubles the hidden layers' parameters (left) and costs more per "
-                 "training step (middle); right, validation accuracy per epoch at each net's best "
-                 "learning rate.", fig)]
+        return [("Maxout (k = 2) doubles the hidden layers' parameters (top left) and costs more "
+                 "per training step (top right); bottom, validation accuracy per epoch (one "
+                 "line per seed).", fig)]
 
 
 EXPERIMENT = MaxoutCost()
