@@ -236,19 +236,7 @@ class ZeroCentring(Experiment):
                 f"more steps to loss {TARGET_LOSS} than tanh, and sigmoid more than sigmoid − ½). "
                 f"Every seed → holds, none → fails, mixed → inconclusive.")
         tr, sr = centring["tanh + 1 / tanh"].mean, centring["sigmoid / sigmoid − ½"].mean
-        if status == "holds":
-            answer = (f"Yes: positive inputs give one-signed updates, and shifting outputs off "
-                      f"zero alone made training {min(tr, sr):.1f}–{max(tr, sr):.1f}× slower in "
-                      f"every seed.")
-        elif status == "fails" and t["shown"].status == "fails":
-            answer = "No: even with one example per step the gradient signs were mixed."
-        elif status == "fails":
-            answer = ("One-signed updates yes, slower learning no: shifting outputs off zero "
-                      "did not slow training here.")
-        else:
-            answer = (f"One-signed updates, yes; slower learning only on average: shifting "
-                      f"outputs off zero cost {tr:.1f}× (tanh) and {sr:.1f}× (sigmoid) steps, "
-                      f"not in every seed ({t['both']}).")
+        answer = _answer(status, t, tr, sr)
         sentence = (
             f"Per example, a unit fed by sigmoid or tanh + 1 gets one-signed incoming-weight "
             f"gradients in {stat[('per-example', 'sigmoid')].fmt('.0%')} and "
@@ -290,10 +278,12 @@ class ZeroCentring(Experiment):
 
     def figures(self, results):
         by = self._parts(results)
+        return [self._speed_figure(by), self._zigzag_figure(by), self._sign_figure(by)]
+
+    def _speed_figure(self, by):
+        """The key figure: steps to the target loss, the tested part."""
         steps = {f: self._steps(by[("minibatch", f)]) for f in FEEDS}
         feeds = list(FEEDS)
-
-        # 1 (key): steps to the target loss — the tested part
         fig1 = Figure(figsize=(7.5, 6.4))
         ax1, ax2 = fig1.subplots(2, 1)
         seed0 = min(r.seed for r in by[("minibatch", feeds[0])])
@@ -325,8 +315,14 @@ class ZeroCentring(Experiment):
         ax2.set(yscale="log", ylabel=f"steps to loss {TARGET_LOSS}",
                 title=f"Every seed (bar: median; dotted: never, {cap} steps)")
         fig1.tight_layout()
+        return ("Steps until the training loss falls below the target with minibatches of 32: "
+                "top, the loss curves of one seed, each marked where it first reaches the "
+                "target; bottom, every seed. The controls separate centring from the derivative: "
+                "tanh + 1 is tanh shifted off zero, sigmoid − ½ is sigmoid centred.", fig1)
 
-        # 2: the demonstration — one-signed updates move two weights together
+    @staticmethod
+    def _zigzag_figure(by):
+        """The demonstration: one-signed updates move two weights together."""
         fig2 = Figure(figsize=(7.5, 3.7))
         ax3, ax4 = fig2.subplots(1, 2)
         for f in ("sigmoid", "tanh"):
@@ -347,8 +343,15 @@ class ZeroCentring(Experiment):
                 ylabel="fraction of updates", xticks=[-180, -90, 0, 90, 180])
         ax4.legend()
         fig2.tight_layout()
+        return ("The demonstration, one example per step: a unit fed by sigmoid outputs moves "
+                "its two weights the same way at every update (angles only in the shaded "
+                "quadrants I and III), a staircase; fed by tanh the updates point anywhere.", fig2)
 
-        # 3: how often a unit's gradients share one sign, per example and per minibatch
+    @staticmethod
+    def _sign_figure(by):
+        """How often a unit's gradients share one sign, per example and per minibatch."""
+        feeds = list(FEEDS)
+        x = np.arange(len(feeds))
         fig3 = Figure(figsize=(7.5, 3.4))
         ax5 = fig3.subplots()
         for j, part in enumerate(("per-example", "minibatch")):
@@ -360,17 +363,26 @@ class ZeroCentring(Experiment):
                 ylabel="fraction of steps", ylim=(0, 1.05))
         ax5.legend(loc="upper center")
         fig3.tight_layout()
-        return [("Steps until the training loss falls below the target with minibatches of 32: "
-                 "top, the loss curves of one seed, each marked where it first reaches the "
-                 "target; bottom, every seed. The controls separate centring from the derivative: "
-                 "tanh + 1 is tanh shifted off zero, sigmoid − ½ is sigmoid centred.", fig1),
-                ("The demonstration, one example per step: a unit fed by sigmoid outputs moves "
-                 "its two weights the same way at every update (angles only in the shaded "
-                 "quadrants I and III), a staircase; fed by tanh the updates point anywhere.",
-                 fig2),
-                ("How often all of a unit's incoming-weight gradients share a sign: always for "
-                 "non-centred feeds with one example per step (by construction), less with "
-                 "minibatches of 32, whose examples mix the signs.", fig3)]
+        return ("How often all of a unit's incoming-weight gradients share a sign: always for "
+                "non-centred feeds with one example per step (by construction), less with "
+                "minibatches of 32, whose examples mix the signs.", fig3)
+
+
+
+def _answer(status: str, t: dict, tr: float, sr: float) -> str:
+    """The one-line answer; ``tr``, ``sr``: mean step ratios tanh + 1 / tanh and sigmoid /
+    sigmoid − ½."""
+    if status == "holds":
+        return (f"Yes: positive inputs give one-signed updates, and shifting outputs off zero "
+                f"alone made training {min(tr, sr):.1f}–{max(tr, sr):.1f}× slower in every seed.")
+    if status == "fails" and t["shown"].status == "fails":
+        return "No: even with one example per step the gradient signs were mixed."
+    if status == "fails":
+        return ("One-signed updates yes, slower learning no: shifting outputs off zero did not "
+                "slow training here.")
+    return (f"One-signed updates, yes; slower learning only on average: shifting outputs off "
+            f"zero cost {tr:.1f}× (tanh) and {sr:.1f}× (sigmoid) steps, not in every seed "
+            f"({t['both']}).")
 
 
 EXPERIMENT = ZeroCentring()

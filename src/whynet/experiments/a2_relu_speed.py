@@ -161,12 +161,7 @@ class ReluSpeed(Experiment):
             f"µs per million, {a}": cost[a] for a in ACTIVATIONS if a in cost}))
         verdict_of = {(d, o): c["faster"][o].status for d, c in cmp.items() for o in c["faster"]}
         status = combine(verdict_of.values())
-        depends_on = []
-        if status == "depends":
-            if any(len({verdict_of[(d, o)] for o in ("sigmoid", "tanh")}) > 1 for d in depths):
-                depends_on.append("activation compared")
-            if any(len({verdict_of[(d, o)] for d in depths}) > 1 for o in ("sigmoid", "tanh")):
-                depends_on.append("depth")
+        depends_on = _depends_on(verdict_of, depths) if status == "depends" else []
         beaten = [o for o in ("sigmoid", "tanh") if all(verdict_of[(d, o)] == "holds"
                                                         for d in depths)]
         not_beaten = [o for o in ("sigmoid", "tanh") if o not in beaten]
@@ -178,35 +173,11 @@ class ReluSpeed(Experiment):
                 f"inconclusive.")
         first = cmp[depths[0]]
         mean_e = {a: np.mean(list(first["epochs"][a].values())) for a in ACTIVATIONS}
-        if status == "holds":
-            answer = (f"Yes: at each one's best learning rate ReLU reached {TARGET_ACC:.0%} in "
-                      f"fewer epochs than sigmoid and tanh in every seed.")
-        elif status == "fails":
-            answer = (f"No: at each one's best learning rate sigmoid and tanh reached "
-                      f"{TARGET_ACC:.0%} in as few epochs as ReLU or fewer.")
-        elif status == "depends" and beaten and not_beaten:
-            answer = (f"Faster than {', '.join(beaten)}, not than {', '.join(not_beaten)}: at "
-                      f"each one's best learning rate {' and '.join(not_beaten)} reached "
-                      f"{TARGET_ACC:.0%} in as few epochs or fewer ({mean_e['relu']:.1f} vs "
-                      + ", ".join(f"{mean_e[o]:.1f}" for o in not_beaten) + ").")
-        elif status == "depends":
-            answer = ("It depends on the depth: ReLU's lead over "
-                      + " and ".join(not_beaten) + " is not the same with "
-                      + " and ".join(str(d) for d in depths) + " hidden layers.")
-        else:
-            answer = "Unclear: in some comparison the seeds disagree on which is faster."
-        first_best = first["best"]
-        per_epoch = {a: mean_spread([1e3 * r.result["seconds_per_epoch"] for r in runs])
-                     for a, (lr, runs) in first_best.items()}
+        answer = _answer(status, beaten, not_beaten, mean_e, depths)
         sentence = (
             f"At each activation's best learning rate, epochs to {TARGET_ACC:.0%} validation "
-            f"accuracy on digits: " + "; ".join(parts) + ". " +
-            "Per element a forward + backward pass costs " +
-            ", ".join(f"{cost[a].mean:.0f} µs per million with {a}" for a in ACTIVATIONS
-                      if a in cost) +
-            ", but matrix products and Python overhead dominate a training step: ms per epoch "
-            f"({depths[0]} hidden layers) " +
-            ", ".join(f"{a} {per_epoch[a].mean:.1f}" for a in ACTIVATIONS) + ". " + rule)
+            f"accuracy on digits: " + "; ".join(parts) + ". " + _cost_sentence(cost, first)
+            + " " + rule)
         numbers.update({f"µs per million elements, {a}": cost[a] for a in cost})
         tallies = [t for c in cmp.values() for t in c["faster"].values()]
         agree = Tally(status, sum(t.agree for t in tallies), sum(t.n for t in tallies))
@@ -307,6 +278,49 @@ class ReluSpeed(Experiment):
                  f"(training stops at the {TARGET_ACC:.0%} target, dotted). Right: the learning "
                  "rate scan behind that choice (mean over seeds; the dotted line means never).",
                  fig)]
+
+
+def _cost_sentence(cost: dict, first: dict) -> str:
+    """Per-element cost of each activation against the whole step (shallowest net)."""
+    per_epoch = {a: mean_spread([1e3 * r.result["seconds_per_epoch"] for r in runs])
+                 for a, (lr, runs) in first["best"].items()}
+    depth = first["best"]["relu"][1][0].spec["depth"]
+    return ("Per element a forward + backward pass costs " +
+            ", ".join(f"{cost[a].mean:.0f} µs per million with {a}" for a in ACTIVATIONS
+                      if a in cost) +
+            ", but matrix products and Python overhead dominate a training step: ms per epoch "
+            f"({depth} hidden layers) " +
+            ", ".join(f"{a} {per_epoch[a].mean:.1f}" for a in ACTIVATIONS) + ".")
+
+
+def _depends_on(verdict_of: dict, depths) -> list[str]:
+    """What a "depends" varies with: the activation ReLU is compared with, the depth, or both."""
+    out = []
+    if any(len({verdict_of[(d, o)] for o in ("sigmoid", "tanh")}) > 1 for d in depths):
+        out.append("activation compared")
+    if any(len({verdict_of[(d, o)] for d in depths}) > 1 for o in ("sigmoid", "tanh")):
+        out.append("depth")
+    return out
+
+
+def _answer(status, beaten, not_beaten, mean_e, depths) -> str:
+    """The one-line answer; ``mean_e``: mean epochs to the target (shallowest net)."""
+    if status == "holds":
+        return (f"Yes: at each one's best learning rate ReLU reached {TARGET_ACC:.0%} in fewer "
+                f"epochs than sigmoid and tanh in every seed.")
+    if status == "fails":
+        return (f"No: at each one's best learning rate sigmoid and tanh reached {TARGET_ACC:.0%} "
+                f"in as few epochs as ReLU or fewer.")
+    if status == "depends" and beaten and not_beaten:
+        return (f"Faster than {', '.join(beaten)}, not than {', '.join(not_beaten)}: at each "
+                f"one's best learning rate {' and '.join(not_beaten)} reached {TARGET_ACC:.0%} "
+                f"in as few epochs or fewer (ReLU {mean_e['relu']:.1f}, "
+                + ", ".join(f"{o} {mean_e[o]:.1f}" for o in not_beaten) + ").")
+    if status == "depends":
+        return ("It depends on the depth: ReLU's lead over " + " and ".join(not_beaten)
+                + " is not the same with " + " and ".join(str(d) for d in depths)
+                + " hidden layers.")
+    return "Unclear: in some comparison the seeds disagree on which is faster."
 
 
 def _epochs(r) -> int:

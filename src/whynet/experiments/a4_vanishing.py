@@ -23,6 +23,11 @@ from .recipes import SCALES, gradient_ratios
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
 VANISHED = 1e-2   # δ at layer 1 below 1/100 of δ at layer 10: the first layer barely learns
 EXPLODED = 1e2    # δ at layer 1 above 100× δ at layer 10
+RULE = (f"Per activation, vanishing holds at standard init when the gradient reaching hidden "
+        f"layer 1 is below {VANISHED:g} of the one at layer 10 in every seed (tested for sigmoid "
+        f"and tanh, whose f′ ≤ ¼ and ≤ 1); exploding holds with N(0, 1) weights when it is above "
+        f"{EXPLODED:g}× (every activation). All hold → holds, some → depends on the activation "
+        f"and the weight scale.")
 
 
 class Vanishing(Experiment):
@@ -91,32 +96,20 @@ class Vanishing(Experiment):
                    for s in SCALES for a in ACTIVATIONS}
         numbers.update({f"mean f′, {a}, standard init": fprime[a] for a in ACTIVATIONS})
         numbers.update({f"mean f′, {a}, N(0,1)": fprime_large[a] for a in ACTIVATIONS})
-        rule = (f"Per activation, vanishing holds at standard init when the gradient reaching "
-                f"hidden layer 1 is below {VANISHED:g} of the one at layer 10 in every seed "
-                f"(tested for sigmoid and tanh, whose f′ ≤ ¼ and ≤ 1); exploding holds with "
-                f"N(0, 1) weights when it is above {EXPLODED:g}× (every activation). All hold → "
-                f"holds, some → depends on the activation and the weight scale.")
         tallies = [vanish_t["sigmoid"], vanish_t["tanh"], *explode_t.values()]
         agree = Tally(status, sum(t.agree for t in tallies), sum(t.n for t in tallies))
-        v_yes = where("vanishes at standard init", "holds")
-        e_yes = where("explodes with N(0, 1) weights", "holds")
         if status == "holds":
             answer = ("Yes: at standard init sigmoid's and tanh's gradients vanish over 10 "
                       "layers, and with N(0, 1) weights every activation's explodes.")
         else:
-            answer = (f"Vanishes for {v_yes} at standard init "
-                      f"(sigmoid: {stat[('sigmoid', 'standard')].mean:.0e} of layer 10), not "
-                      f"for {where('vanishes at standard init', 'fails')}; explodes with N(0, 1) "
-                      f"weights for {e_yes}, not for "
-                      f"{where('explodes with N(0, 1) weights', 'fails')} (saturated).")
-        evidence = [Row(f"{a}, {s} init", {
-            "gradient at layer 1 / layer 10": stat[(a, s)],
-            "mean f′": (fprime if s == "standard" else fprime_large)[a],
-            "seeds below 1e-2" if s == "standard" else "seeds above 1e2":
-                str((vanish_t if s == "standard" else explode_t)[a])})
-            for s in SCALES for a in ACTIVATIONS]
-        return [Verdict("A4", status, sentence + " " + rule, numbers, answer=answer,
-                        evidence=evidence, rule=rule,
+            answer = (f"Vanishes for {where('vanishes at standard init', 'holds')} at standard "
+                      f"init (sigmoid: {stat[('sigmoid', 'standard')].mean:.0e} of layer 10), "
+                      f"not for {where('vanishes at standard init', 'fails')}; explodes with "
+                      f"N(0, 1) weights for {where('explodes with N(0, 1) weights', 'holds')}, "
+                      f"not for {where('explodes with N(0, 1) weights', 'fails')}.")
+        evidence = _evidence(stat, fprime, fprime_large, vanish_t, explode_t)
+        return [Verdict("A4", status, sentence + " " + RULE, numbers, answer=answer,
+                        evidence=evidence, rule=RULE,
                         depends_on=("activation", "weight scale") if status == "depends" else (),
                         agree=agree)]
 
@@ -155,6 +148,17 @@ class Vanishing(Experiment):
                  "note's 0.25^L line and under the matrix bound; tanh and ReLU keep their size. "
                  "Right: with N(0, 1) weights ReLU's and tanh's grow towards the input (explode) "
                  "while sigmoid, saturated, still shrinks.", fig)]
+
+
+def _evidence(stat, fprime, fprime_large, vanish_t, explode_t) -> list:
+    """One row per (activation, weight scale): the layer-1 / layer-10 gradient ratio, the mean
+    f′ and how many seeds passed the threshold."""
+    return [Row(f"{a}, {s} init", {
+        "gradient at layer 1 / layer 10": stat[(a, s)],
+        "mean f′": (fprime if s == "standard" else fprime_large)[a],
+        f"seeds below {VANISHED:g}" if s == "standard" else f"seeds above {EXPLODED:g}":
+            str((vanish_t if s == "standard" else explode_t)[a])})
+        for s in SCALES for a in ACTIVATIONS]
 
 
 EXPERIMENT = Vanishing()

@@ -140,6 +140,27 @@ class DeadRelu(Experiment):
                 out[(c, a)] = tally([end[a][i] < end["relu"][i] - MARGIN for i in seeds])
         return out
 
+    @staticmethod
+    def _evidence(by, ok, cures, first, back) -> list:
+        evidence = []
+        for c in CONDITIONS:
+            for a in ACTIVATIONS:
+                m = {"at start": _stat(by, "dead_start", c, a),
+                     "at peak": _stat(by, "dead_max", c, a),
+                     "at end": _stat(by, "dead_end", c, a)}
+                m = {k: v for k, v in m.items() if v is not None}
+                if a != "relu":
+                    m[f"seeds with > {MARGIN:.0%} fewer than ReLU at end"] = str(cures[(c, a)])
+                evidence.append(Row(f"{c}, {a}", m))
+        relu = [r for r in ok if r.spec["activation"] == "relu"]
+        evidence.append(Row("first hidden layer, ReLU (shown)", {
+            "dead units that came back": sum(r.result["recovered_layer1"] for r in relu),
+            "of units ever dead": sum(r.result["ever_dead_layer1"] for r in relu),
+            "runs": str(first)}))
+        evidence.append(Row("deeper hidden layers", {
+            f"share of dead units back at end, {a}": back[a] for a in ACTIVATIONS}))
+        return evidence
+
     def verdicts(self, results):
         by = group(results, ("condition", "activation"))
         ok = [r for r in results if not r.result["diverged"]]
@@ -155,97 +176,22 @@ class DeadRelu(Experiment):
         if first.status == "fails":
             status = "fails"  # a first-layer dead ReLU came back: "never recovers" is false
 
-        def stat(key, c, a):
-            vals = [r.result[key] for r in by.get((c, a), []) if not r.result["diverged"]]
-            return mean_spread(vals) if vals else None
-
-        def pct(st):
-            return "n/a" if st is None else st.fmt(".0%")
-
-        def share(a):
-            runs = [r for r in ok if r.spec["activation"] == a]
-            ever = sum(r.result["ever_dead"] - r.result["ever_dead_layer1"] for r in runs)
-            back = sum(r.result["recovered"] - r.result["recovered_layer1"] for r in runs)
-            return back / ever if ever else float("nan")
-
-        back = {a: share(a) for a in ACTIVATIONS}
+        back = {a: _share_back(ok, a) for a in ACTIVATIONS}
         diverged = [f"{r.spec['activation']} ({r.spec['condition']}, seed {r.seed})"
                     for r in results if r.result["diverged"]]
-        evidence = []
-        for c in CONDITIONS:
-            for a in ACTIVATIONS:
-                m = {"at start": stat("dead_start", c, a), "at peak": stat("dead_max", c, a),
-                     "at end": stat("dead_end", c, a)}
-                m = {k: v for k, v in m.items() if v is not None}
-                if a != "relu":
-                    m[f"seeds with > {MARGIN:.0%} fewer than ReLU at end"] = str(cures[(c, a)])
-                evidence.append(Row(f"{c}, {a}", m))
-        evidence.append(Row("first hidden layer, ReLU (shown)", {
-            "dead units that came back": sum(r.result["recovered_layer1"] for r in ok
-                                             if r.spec["activation"] == "relu"),
-            "of units ever dead": sum(r.result["ever_dead_layer1"] for r in ok
-                                      if r.spec["activation"] == "relu"),
-            "runs": str(first)}))
-        evidence.append(Row("deeper hidden layers", {
-            f"share of dead units back at end, {a}": back[a] for a in ACTIVATIONS}))
+        evidence = self._evidence(by, ok, cures, first, back)
         rule = (f"Per stress, Leaky ReLU fixes dead units when it ends with more than "
                 f"{MARGIN:.0%} fewer units with z ≤ 0 on every example than ReLU, in every seed "
                 f"(paired: same data and initial weights); both stresses → holds, one → depends "
                 f"on the stress, none → fails, seeds that disagree → inconclusive. That a "
                 f"first-layer dead ReLU never comes back is shown (no gradient, fixed inputs), "
                 f"not tested.")
-        word = {"holds": "fewer dead", "fails": "not fewer dead", "inconclusive": "unclear"}
-        nb, lr = "negative bias", "large learning rate"
-
-        def duo(c):
-            """Leaky vs ReLU dead at the end, means only (the answer is one plain line)."""
-            leak, relu = stat("dead_end", c, "leaky_relu"), stat("dead_end", c, "relu")
-            return "n/a" if leak is None or relu is None else f"{leak.mean:.0%} vs {relu.mean:.0%}"
-
-        if status == "holds":
-            answer = (f"Yes under both stresses: Leaky ReLU ended with fewer units dead than ReLU "
-                      f"({duo(nb)} with biases at −1, {duo(lr)} at lr 1).")
-        elif status == "depends":
-            good = [c for c in CONDITIONS if leaky[c].status == "holds"]
-            bad = [c for c in CONDITIONS if leaky[c].status != "holds"]
-            answer = (f"Depends on the stress: Leaky ReLU left fewer units dead under "
-                      f"{good[0]} ({duo(good[0])}), not under {bad[0]} ({duo(bad[0])}). "
-                      f"First-layer dead ReLUs never returned.")
-        elif status == "fails" and first.status == "fails":
-            answer = "No: a dead ReLU of the first layer came back, which should be impossible."
-        elif status == "fails":
-            answer = (f"No: Leaky ReLU did not leave fewer units dead than ReLU ({duo(nb)} with "
-                      f"biases at −1, {duo(lr)} at lr 1).")
-        else:
-            answer = ("Unclear: " + "; ".join(f"{c}: {word[leaky[c].status]} ({leaky[c]})"
-                                             for c in CONDITIONS) +
-                      ". First-layer dead ReLUs never returned.")
-        sentence = (
-            f"With every hidden bias at −1, {pct(stat('dead_start', nb, 'relu'))} of ReLU units "
-            f"start dead and {pct(stat('dead_end', nb, 'relu'))} are dead after "
-            f"{by[(nb, 'relu')][0].spec['epochs']} epochs; units with z ≤ 0 on every example end "
-            f"at {pct(stat('dead_end', nb, 'leaky_relu'))} with Leaky ReLU (slope 0.01), "
-            f"{pct(stat('dead_end', nb, 'prelu'))} with PReLU and "
-            f"{pct(stat('dead_end', nb, 'elu'))} with ELU. At lr "
-            f"{by[(lr, 'relu')][0].spec['lr']:g} on digits, ReLU peaks at "
-            f"{pct(stat('dead_max', lr, 'relu'))} dead and ends at "
-            f"{pct(stat('dead_end', lr, 'relu'))}"
-            f" (Leaky {pct(stat('dead_max', lr, 'leaky_relu'))} → "
-            f"{pct(stat('dead_end', lr, 'leaky_relu'))}, PReLU "
-            f"{pct(stat('dead_max', lr, 'prelu'))} → {pct(stat('dead_end', lr, 'prelu'))}, ELU "
-            f"{pct(stat('dead_max', lr, 'elu'))} → "
-            f"{pct(stat('dead_end', lr, 'elu'))}). A dead ReLU of the first hidden layer, whose "
-            f"inputs are the fixed data, never came back ({first}); deeper ones can, when the "
-            f"layers below them change (of the deeper units ever in that state, "
-            + ", ".join(f"{a} {back[a]:.0%}" for a in ACTIVATIONS) + " had left it at the end). "
-            f"Fewer dead than ReLU by more than {MARGIN:.0%} in every seed: "
-            + "; ".join(f"{c}: " + ", ".join(f"{a} {cures[(c, a)].status} ({cures[(c, a)]})"
-                                            for a in ACTIVATIONS[1:]) for c in CONDITIONS)
-            + ". " + rule + (f" Diverged: {', '.join(diverged)}." if diverged else ""))
+        answer = _answer(status, first, leaky, lambda c: _duo(by, c))
+        sentence = _sentence(by, first, back, cures, diverged) + " " + rule
         numbers = {}
         for c in CONDITIONS:
             for a in ACTIVATIONS:
-                st = stat("dead_end", c, a)
+                st = _stat(by, "dead_end", c, a)
                 if st is not None:
                     numbers[f"dead at end, {c}, {a}"] = st
         numbers.update({f"share of deeper dead units that came back, {a}": back[a]
@@ -284,6 +230,84 @@ class DeadRelu(Experiment):
                  "0.01 lets them out only slowly; PReLU and ELU, with larger negative-side "
                  "gradients, bring many back.", fig)]
 
+
+def _stat(by, key, condition, activation):
+    """Mean and spread of ``key`` over the runs that did not diverge, or None."""
+    vals = [r.result[key] for r in by.get((condition, activation), [])
+            if not r.result["diverged"]]
+    return mean_spread(vals) if vals else None
+
+
+def _pct(st) -> str:
+    return "n/a" if st is None else st.fmt(".0%")
+
+
+def _share_back(ok, activation) -> float:
+    """Of the deeper units (not layer 1) ever in the all-negative state, the share that had left
+    it at the end."""
+    runs = [r for r in ok if r.spec["activation"] == activation]
+    ever = sum(r.result["ever_dead"] - r.result["ever_dead_layer1"] for r in runs)
+    back = sum(r.result["recovered"] - r.result["recovered_layer1"] for r in runs)
+    return back / ever if ever else float("nan")
+
+
+def _duo(by, condition) -> str:
+    """Leaky vs ReLU dead at the end, means only (the answer is one plain line)."""
+    leak, relu = (_stat(by, "dead_end", condition, a) for a in ("leaky_relu", "relu"))
+    return "n/a" if leak is None or relu is None else f"{leak.mean:.0%} vs {relu.mean:.0%}"
+
+
+def _answer(status, first, leaky, duo) -> str:
+    """The one-line answer from the statuses of the demonstration and of each stress."""
+    nb, lr = "negative bias", "large learning rate"
+    word = {"holds": "fewer dead", "fails": "not fewer dead", "inconclusive": "unclear"}
+    if status == "holds":
+        return (f"Yes under both stresses: Leaky ReLU ended with fewer units dead than ReLU "
+                f"({duo(nb)} with biases at −1, {duo(lr)} at lr 1).")
+    if status == "depends":
+        good = [c for c in CONDITIONS if leaky[c].status == "holds"]
+        bad = [c for c in CONDITIONS if leaky[c].status != "holds"]
+        return (f"Depends on the stress: Leaky ReLU left fewer units dead under {good[0]} "
+                f"({duo(good[0])}), not under {bad[0]} ({duo(bad[0])}). First-layer dead ReLUs "
+                f"never returned.")
+    if status == "fails" and first.status == "fails":
+        return "No: a dead ReLU of the first layer came back, which should be impossible."
+    if status == "fails":
+        return (f"No: Leaky ReLU did not leave fewer units dead than ReLU ({duo(nb)} with "
+                f"biases at −1, {duo(lr)} at lr 1).")
+    return ("Unclear: " + "; ".join(f"{c}: {word[leaky[c].status]} ({leaky[c]})"
+                                   for c in CONDITIONS) +
+            ". First-layer dead ReLUs never returned.")
+
+def _sentence(by, first, back, cures, diverged) -> str:
+    """The long form: every number behind the verdict, in words."""
+    nb, lr = "negative bias", "large learning rate"
+
+    def stat(key, c, a):
+        return _stat(by, key, c, a)
+
+    return (
+        f"With every hidden bias at −1, {_pct(stat('dead_start', nb, 'relu'))} of ReLU units "
+        f"start dead and {_pct(stat('dead_end', nb, 'relu'))} are dead after "
+        f"{by[(nb, 'relu')][0].spec['epochs']} epochs; units with z ≤ 0 on every example end "
+        f"at {_pct(stat('dead_end', nb, 'leaky_relu'))} with Leaky ReLU (slope 0.01), "
+        f"{_pct(stat('dead_end', nb, 'prelu'))} with PReLU and "
+        f"{_pct(stat('dead_end', nb, 'elu'))} with ELU. At lr "
+        f"{by[(lr, 'relu')][0].spec['lr']:g} on digits, ReLU peaks at "
+        f"{_pct(stat('dead_max', lr, 'relu'))} dead and ends at "
+        f"{_pct(stat('dead_end', lr, 'relu'))}"
+        f" (Leaky {_pct(stat('dead_max', lr, 'leaky_relu'))} → "
+        f"{_pct(stat('dead_end', lr, 'leaky_relu'))}, PReLU "
+        f"{_pct(stat('dead_max', lr, 'prelu'))} → {_pct(stat('dead_end', lr, 'prelu'))}, ELU "
+        f"{_pct(stat('dead_max', lr, 'elu'))} → "
+        f"{_pct(stat('dead_end', lr, 'elu'))}). A dead ReLU of the first hidden layer, whose "
+        f"inputs are the fixed data, never came back ({first}); deeper ones can, when the "
+        f"layers below them change (of the deeper units ever in that state, "
+        + ", ".join(f"{a} {back[a]:.0%}" for a in ACTIVATIONS) + " had left it at the end). "
+        f"Fewer dead than ReLU by more than {MARGIN:.0%} in every seed: "
+        + "; ".join(f"{c}: " + ", ".join(f"{a} {cures[(c, a)].status} ({cures[(c, a)]})"
+                                        for a in ACTIVATIONS[1:]) for c in CONDITIONS)
+        + "." + (f" Diverged: {', '.join(diverged)}." if diverged else ""))
 
 
 EXPERIMENT = DeadRelu()

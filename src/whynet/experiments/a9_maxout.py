@@ -157,17 +157,7 @@ class MaxoutCost(Experiment):
                 f"and maxout's validation accuracy is within {ACC_TOL * 100:.0f} points of the "
                 f"better of ReLU and Leaky ReLU (each at its best learning rate). Every seed → "
                 f"holds, none → fails, mixed → inconclusive.")
-        if status == "holds":
-            answer = (f"Yes: maxout contains ReLU and Leaky ReLU exactly, has {K}× their hidden "
-                      f"parameters and took {ratio:.1f}× ReLU's time per step.")
-        elif status == "fails" and shown.status == "fails":
-            answer = "No: maxout did not reproduce ReLU or Leaky ReLU, or its parameter count is off."
-        elif status == "fails":
-            answer = (f"Not the compute: maxout contains ReLU and has {K}× the parameters, but a "
-                      f"step took {ratio:.1f}× ReLU's time or it learned worse.")
-        else:
-            answer = (f"Contains ReLU and Leaky ReLU with {K}× the parameters; the extra compute "
-                      f"({ratio:.1f}× per step on average) was not clear in every seed ({agree}).")
+        answer = _answer(status, shown, agree, ratio)
         evidence = [Row(n, {"hidden-layer parameters": p[n]["params_hidden"],
                             "all parameters": p[n]["params_total"], "CPU ms per step": ms[n],
                             "validation accuracy": acc[n], "learning rate": best[n][0]})
@@ -228,6 +218,20 @@ class MaxoutCost(Experiment):
         return [("Maxout (k = 2) doubles the hidden layers' parameters (top left) and costs more "
                  "per training step (top right); bottom, validation accuracy per epoch (one "
                  "line per seed).", fig)]
+
+
+def _answer(status, shown, agree, ratio: float) -> str:
+    """The one-line answer; ``ratio``: maxout's step time over ReLU's, timed in turn."""
+    if status == "holds":
+        return (f"Yes: maxout contains ReLU and Leaky ReLU exactly, has {K}× their hidden "
+                f"parameters and took {ratio:.1f}× ReLU's time per step.")
+    if status == "fails" and shown.status == "fails":
+        return "No: maxout did not reproduce ReLU or Leaky ReLU, or its parameter count is off."
+    if status == "fails":
+        return (f"Not the compute: maxout contains ReLU and has {K}× the parameters, but a step "
+                f"took {ratio:.1f}× ReLU's time or it learned worse.")
+    return (f"Contains ReLU and Leaky ReLU with {K}× the parameters; the extra compute "
+            f"({ratio:.1f}× per step on average) was not clear in every seed ({agree}).")
 
 
 EXPERIMENT = MaxoutCost()
