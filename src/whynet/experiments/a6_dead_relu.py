@@ -129,19 +129,22 @@ class DeadRelu(Experiment):
     def _cures(results) -> dict:
         """Per (stress, cure): the paired per-seed test "fewer units with z ≤ 0 on every example
         at the end than ReLU, by more than MARGIN" (same seed: same data, same initial
-        weights), diverged runs left out."""
+        weights), diverged runs left out. Returns the tallies and, per (stress, cure), the text
+        "k of n seeds" where the cure had fewer."""
         by = group(results, ("condition", "activation"))
-        out = {}
+        out, fewer = {}, {}
         for c in CONDITIONS:
             end = {a: {r.seed: r.result["dead_end"] for r in by.get((c, a), [])
                        if not r.result["diverged"]} for a in ACTIVATIONS}
             for a in ACTIVATIONS[1:]:
                 seeds = sorted(set(end[a]) & set(end["relu"]))
-                out[(c, a)] = tally([end[a][i] < end["relu"][i] - MARGIN for i in seeds])
-        return out
+                flags = [end[a][i] < end["relu"][i] - MARGIN for i in seeds]
+                out[(c, a)] = tally(flags)
+                fewer[(c, a)] = f"{sum(flags)} of {len(flags)} seeds"
+        return out, fewer
 
     @staticmethod
-    def _evidence(by, ok, cures, first, back) -> list:
+    def _evidence(by, ok, fewer, first, back) -> list:
         evidence = []
         for c in CONDITIONS:
             for a in ACTIVATIONS:
@@ -150,7 +153,7 @@ class DeadRelu(Experiment):
                      "at end": _stat(by, "dead_end", c, a)}
                 m = {k: v for k, v in m.items() if v is not None}
                 if a != "relu":
-                    m[f"seeds with > {MARGIN:.0%} fewer than ReLU at end"] = str(cures[(c, a)])
+                    m[f"{MARGIN * 100:.0f}+ points fewer than ReLU at end"] = fewer[(c, a)]
                 evidence.append(Row(f"{c}, {a}", m))
         relu = [r for r in ok if r.spec["activation"] == "relu"]
         evidence.append(Row("first hidden layer, ReLU (shown)", {
@@ -170,7 +173,7 @@ class DeadRelu(Experiment):
                                if r.spec["activation"] == "relu"
                                and r.result["ever_dead_layer1"] > 0])
         # 2. tested: does Leaky ReLU leave fewer units dead than ReLU, under each stress?
-        cures = self._cures(results)
+        cures, fewer = self._cures(results)
         leaky = {c: cures[(c, "leaky_relu")] for c in CONDITIONS}
         status = combine(t.status for t in leaky.values())
         if first.status == "fails":
@@ -179,15 +182,16 @@ class DeadRelu(Experiment):
         back = {a: _share_back(ok, a) for a in ACTIVATIONS}
         diverged = [f"{r.spec['activation']} ({r.spec['condition']}, seed {r.seed})"
                     for r in results if r.result["diverged"]]
-        evidence = self._evidence(by, ok, cures, first, back)
+        evidence = self._evidence(by, ok, fewer, first, back)
         rule = (f"Per stress, Leaky ReLU fixes dead units when it ends with more than "
                 f"{MARGIN:.0%} fewer units with z ≤ 0 on every example than ReLU, in every seed "
                 f"(paired: same data and initial weights); both stresses → holds, one → depends "
                 f"on the stress, none → fails, seeds that disagree → inconclusive. That a "
                 f"first-layer dead ReLU never comes back is shown (no gradient, fixed inputs), "
                 f"not tested.")
-        answer = _answer(status, first, leaky, lambda c: _duo(by, c))
-        sentence = _sentence(by, first, back, cures, diverged) + " " + rule
+        answer = _answer(status, first, leaky, lambda c: _duo(by, c),
+                         {c: fewer[(c, "leaky_relu")] for c in CONDITIONS})
+        sentence = _sentence(by, first, back, cures, fewer, diverged) + " " + rule
         numbers = {}
         for c in CONDITIONS:
             for a in ACTIVATIONS:
@@ -257,10 +261,10 @@ def _duo(by, condition) -> str:
     return "n/a" if leak is None or relu is None else f"{leak.mean:.0%} vs {relu.mean:.0%}"
 
 
-def _answer(status, first, leaky, duo) -> str:
-    """The one-line answer from the statuses of the demonstration and of each stress."""
+def _answer(status, first, leaky, duo, fewer) -> str:
+    """The one-line answer from the statuses of the demonstration and of each stress; ``duo``
+    gives Leaky vs ReLU dead at the end, ``fewer`` the seeds where Leaky had fewer."""
     nb, lr = "negative bias", "large learning rate"
-    word = {"holds": "fewer dead", "fails": "not fewer dead", "inconclusive": "unclear"}
     if status == "holds":
         return (f"Yes under both stresses: Leaky ReLU ended with fewer units dead than ReLU "
                 f"({duo(nb)} with biases at −1, {duo(lr)} at lr 1).")
@@ -275,11 +279,12 @@ def _answer(status, first, leaky, duo) -> str:
     if status == "fails":
         return (f"No: Leaky ReLU did not leave fewer units dead than ReLU ({duo(nb)} with "
                 f"biases at −1, {duo(lr)} at lr 1).")
-    return ("Unclear: " + "; ".join(f"{c}: {word[leaky[c].status]} ({leaky[c]})"
-                                   for c in CONDITIONS) +
-            ". First-layer dead ReLUs never returned.")
+    short = {nb: "biases −1", lr: f"lr {CONDITIONS[lr]['lr']:g}"}
+    return (f"Unclear. Leaky vs ReLU dead at end, {short[nb]}: {duo(nb)} "
+            f"({MARGIN * 100:.0f}+ points fewer in {fewer[nb]}); {short[lr]}: {duo(lr)} "
+            f"({fewer[lr].removesuffix(' seeds')}).")
 
-def _sentence(by, first, back, cures, diverged) -> str:
+def _sentence(by, first, back, cures, fewer, diverged) -> str:
     """The long form: every number behind the verdict, in words."""
     nb, lr = "negative bias", "large learning rate"
 
@@ -305,7 +310,7 @@ def _sentence(by, first, back, cures, diverged) -> str:
         f"layers below them change (of the deeper units ever in that state, "
         + ", ".join(f"{a} {back[a]:.0%}" for a in ACTIVATIONS) + " had left it at the end). "
         f"Fewer dead than ReLU by more than {MARGIN:.0%} in every seed: "
-        + "; ".join(f"{c}: " + ", ".join(f"{a} {cures[(c, a)].status} ({cures[(c, a)]})"
+        + "; ".join(f"{c}: " + ", ".join(f"{a} {cures[(c, a)].status} (fewer in {fewer[(c, a)]})"
                                         for a in ACTIVATIONS[1:]) for c in CONDITIONS)
         + "." + (f" Diverged: {', '.join(diverged)}." if diverged else ""))
 
