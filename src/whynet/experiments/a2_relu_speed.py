@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from ..nn import mlp
 from ..optim import SGD
 from ..train import Callback, fit
+from .a1_zero_centring import held_in
 from .recipes import digits_split, elementwise_cost, gradient_ratios
 from .base import (Correction, Experiment, Published, Row, Tally, Verdict, combine, group,
                    mean_spread, tally)
@@ -123,9 +124,11 @@ class ReluSpeed(Experiment):
             best = self._best(results, depth)
             epochs = {a: {r.seed: _epochs(r) for r in runs} for a, (lr, runs) in best.items()}
             seeds = sorted(set.intersection(*(set(v) for v in epochs.values())))
-            faster = {o: tally([epochs["relu"][i] < epochs[o][i] for i in seeds])
-                      for o in ("sigmoid", "tanh")}
-            out[depth] = {"best": best, "epochs": epochs, "seeds": seeds, "faster": faster}
+            flags = {o: [epochs["relu"][i] < epochs[o][i] for i in seeds]
+                     for o in ("sigmoid", "tanh")}
+            out[depth] = {"best": best, "epochs": epochs, "seeds": seeds,
+                          "faster": {o: tally(f) for o, f in flags.items()},
+                          "won": {o: held_in(f) for o, f in flags.items()}}
         return out
 
     def verdicts(self, results):
@@ -136,7 +139,7 @@ class ReluSpeed(Experiment):
                                      "activation").items()}
         parts, numbers, evidence = [], {}, []
         for depth, c in cmp.items():
-            best, faster = c["best"], c["faster"]
+            best = c["best"]
             e = {a: mean_spread(v.values()) for a, v in c["epochs"].items()}
             ms = {a: mean_spread([1e3 * _seconds(r) for r in runs])
                   for a, (lr, runs) in best.items()}
@@ -145,14 +148,14 @@ class ReluSpeed(Experiment):
                 m = {f"epochs to {TARGET_ACC:.0%}": e[a], "CPU ms to target": ms[a],
                      "learning rate": best[a][0]}
                 if a != "relu":
-                    m["seeds where ReLU needed fewer epochs"] = str(faster[a])
+                    m["seeds where ReLU needed fewer epochs"] = c["won"][a]
                 evidence.append(Row(f"{depth} hidden layers, {a}", m))
             parts.append(
                 f"with {depth} hidden layers, " +
                 ", ".join(f"{a} {e[a].fmt('.1f')} epochs ({ms[a].mean:.0f} ms of CPU, lr "
                           f"{best[a][0]:g})" for a in ACTIVATIONS) +
-                f" — ReLU needs fewer epochs than sigmoid in {faster['sigmoid']} and than tanh "
-                f"in {faster['tanh']} (never reached = {cap + 1} epochs)")
+                f" — ReLU needs fewer epochs than sigmoid in {c['won']['sigmoid']} and than "
+                f"tanh in {c['won']['tanh']} (never reached = {cap + 1} epochs)")
             numbers.update({f"epochs to {TARGET_ACC:.0%}, {depth} layers, {a} (lr {best[a][0]:g})":
                             e[a] for a in ACTIVATIONS})
             numbers.update({f"CPU ms to {TARGET_ACC:.0%}, {depth} layers, {a}": ms[a]

@@ -18,6 +18,7 @@ from ..nn import mlp
 from ..nn.losses import get_loss
 from ..optim import SGD
 from ..train import Callback, fit
+from .a1_zero_centring import held_in
 from .base import Experiment, Row, Verdict, group, mean_spread, tally
 
 # head → (output activation, loss)
@@ -135,7 +136,8 @@ class SigmoidOutput(Experiment):
             answer = ("No: the squared-error heads did as well, with outputs inside [0, 1] or "
                       "better calibration or accuracy.")
         else:
-            answer = f"Mostly, but not in every seed ({agree}); see the evidence per head."
+            answer = (f"Mostly, but not in every seed (all conditions met in {held_in(flags)}); "
+                      f"see the evidence per head.")
         evidence = [Row(h, {"outputs in [0, 1]": stat[h]["valid"],
                             "calibration error (ECE)": stat[h]["ece"],
                             "test accuracy": stat[h]["accuracy"],

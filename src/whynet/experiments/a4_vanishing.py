@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
+from .a1_zero_centring import held_in
 from .base import Experiment, Row, Tally, Verdict, combine, group, mean_spread, tally
 from .recipes import SCALES, gradient_ratios
 
@@ -58,6 +59,8 @@ class Vanishing(Experiment):
         ratio = {k: [r.result["delta_ratio"] for r in runs] for k, runs in by.items()}
         vanish_t = {a: tally([x < VANISHED for x in ratio[(a, "standard")]]) for a in ACTIVATIONS}
         explode_t = {a: tally([x > EXPLODED for x in ratio[(a, "N(0,1)")]]) for a in ACTIVATIONS}
+        counts = {(a, s): held_in([x < VANISHED if s == "standard" else x > EXPLODED
+                                   for x in ratio[(a, s)]]) for a in ACTIVATIONS for s in SCALES}
         vanish = {a: t.status for a, t in vanish_t.items()}
         explode = {a: t.status for a, t in explode_t.items()}
         stat = {k: mean_spread(v) for k, v in ratio.items()}
@@ -107,7 +110,7 @@ class Vanishing(Experiment):
                       f"not for {where('vanishes at standard init', 'fails')}; explodes with "
                       f"N(0, 1) weights for {where('explodes with N(0, 1) weights', 'holds')}, "
                       f"not for {where('explodes with N(0, 1) weights', 'fails')}.")
-        evidence = _evidence(stat, fprime, fprime_large, vanish_t, explode_t)
+        evidence = _evidence(stat, fprime, fprime_large, counts)
         return [Verdict("A4", status, sentence + " " + RULE, numbers, answer=answer,
                         evidence=evidence, rule=RULE,
                         depends_on=("activation", "weight scale") if status == "depends" else (),
@@ -150,14 +153,14 @@ class Vanishing(Experiment):
                  "while sigmoid, saturated, still shrinks.", fig)]
 
 
-def _evidence(stat, fprime, fprime_large, vanish_t, explode_t) -> list:
+def _evidence(stat, fprime, fprime_large, counts) -> list:
     """One row per (activation, weight scale): the layer-1 / layer-10 gradient ratio, the mean
     f′ and how many seeds passed the threshold."""
     return [Row(f"{a}, {s} init", {
         "gradient at layer 1 / layer 10": stat[(a, s)],
         "mean f′": (fprime if s == "standard" else fprime_large)[a],
         f"seeds below {VANISHED:g}" if s == "standard" else f"seeds above {EXPLODED:g}":
-            str((vanish_t if s == "standard" else explode_t)[a])})
+            counts[(a, s)]})
         for s in SCALES for a in ACTIVATIONS]
 
 

@@ -20,6 +20,7 @@ from ..random import make_rng
 from ..probes import Probe
 from ..train import fit
 from .recipes import digits_split
+from .a1_zero_centring import held_in
 from .base import Experiment, Row, Verdict, mean_spread, tally
 
 GRAD_TOL = 1e-6   # float64 centred differences agree with a correct gradient to ~1e-9
@@ -117,7 +118,8 @@ class PReLUAlpha(Experiment):
             answer = (f"Yes: every seed's α moved (largest change {np.mean(moved):.2f} from 0.25) "
                       f"and its gradient matches finite differences to {max(worst):.0e}.")
         else:
-            answer = (f"Not in every seed ({agree}): some α stayed near 0.25 or its gradient "
+            answer = (f"Not in every run (held in {held_in(flags).removesuffix(' seeds')} runs): "
+                      f"some α stayed near 0.25 or its gradient "
                       f"missed finite differences.")
         evidence = [Row(f"hidden layer {j + 1}", {"α at end": s}) for j, s in enumerate(per_layer)]
         evidence.append(Row("all layers", {"largest |α − 0.25| per seed": mean_spread(moved),

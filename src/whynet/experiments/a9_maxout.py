@@ -20,7 +20,7 @@ from ..optim import SGD
 from ..random import make_rng, spawn
 from ..train import Trainer, fit
 from .recipes import digits_split
-from .a1_zero_centring import demonstration
+from .a1_zero_centring import demonstration, held_in
 from .base import Experiment, Row, Verdict, group, mean_spread, tally
 
 NETS = ("relu", "leaky_relu", "maxout")
@@ -140,10 +140,11 @@ class MaxoutCost(Experiment):
                                and seed["maxout"][i]["params_hidden"]
                                == K * seed["relu"][i]["params_hidden"] for i in seeds])
         # tested: the compute cost, and that the general unit learns as well as its cases
-        agree = tally([seed["maxout"][i]["cost_vs_relu"] > COST
-                       and seed["maxout"][i]["val_acc"] >= max(seed["relu"][i]["val_acc"],
-                                                               seed["leaky_relu"][i]["val_acc"])
-                       - ACC_TOL for i in seeds])
+        flags = [seed["maxout"][i]["cost_vs_relu"] > COST
+                 and seed["maxout"][i]["val_acc"] >= max(seed["relu"][i]["val_acc"],
+                                                         seed["leaky_relu"][i]["val_acc"])
+                 - ACC_TOL for i in seeds]
+        agree = tally(flags)
         status = agree.status if shown.status == "shown" else "fails"
         p = {n: runs[n][0].result for n in NETS}
         ms = {n: mean_spread([r.result["ms_per_step"] for r in runs[n]]) for n in NETS}
@@ -157,7 +158,7 @@ class MaxoutCost(Experiment):
                 f"and maxout's validation accuracy is within {ACC_TOL * 100:.0f} points of the "
                 f"better of ReLU and Leaky ReLU (each at its best learning rate). Every seed → "
                 f"holds, none → fails, mixed → inconclusive.")
-        answer = _answer(status, shown, agree, ratio)
+        answer = _answer(status, shown, held_in(flags), ratio)
         evidence = [Row(n, {"hidden-layer parameters": p[n]["params_hidden"],
                             "all parameters": p[n]["params_total"], "CPU ms per step": ms[n],
                             "validation accuracy": acc[n], "learning rate": best[n][0]})
@@ -220,7 +221,7 @@ class MaxoutCost(Experiment):
                  "line per seed).", fig)]
 
 
-def _answer(status, shown, agree, ratio: float) -> str:
+def _answer(status, shown, held: str, ratio: float) -> str:
     """The one-line answer; ``ratio``: maxout's step time over ReLU's, timed in turn."""
     if status == "holds":
         return (f"Yes: maxout contains ReLU and Leaky ReLU exactly, has {K}× their hidden "
@@ -231,7 +232,7 @@ def _answer(status, shown, agree, ratio: float) -> str:
         return (f"Not the compute: maxout contains ReLU and has {K}× the parameters, but a step "
                 f"took {ratio:.1f}× ReLU's time or it learned worse.")
     return (f"Contains ReLU and Leaky ReLU with {K}× the parameters; the extra compute "
-            f"({ratio:.1f}× per step on average) was not clear in every seed ({agree}).")
+            f"({ratio:.1f}× per step on average) held in {held} only.")
 
 
 EXPERIMENT = MaxoutCost()
