@@ -389,9 +389,9 @@ def _answer(status: str, t: dict, tr: float, sr: float) -> str:
     if status == "fails":
         return ("One-signed updates yes, slower learning no: shifting outputs off zero did not "
                 "slow training here.")
-    return (f"One-signed updates, yes; slower learning only on average: shifting outputs off "
-            f"zero cost {tr:.1f}× (tanh) and {sr:.1f}× (sigmoid) steps, not in every seed "
-            f"(both parts held in {t['held']['both']}).")
+    return (f"One-signed updates, yes; slower learning only on average: off-zero outputs cost "
+            f"{tr:.1f}× (tanh) and {sr:.1f}× (sigmoid) the steps; the test held in only "
+            f"{t['held']['both']}.")
 
 
 EXPERIMENT = ZeroCentring()
