@@ -32,6 +32,7 @@ from typing import Iterable
 import numpy as np
 
 from ..errors import ConfigError, ShapeError, check_finite
+from ..notebook import html_table
 from . import stats
 from .findings import Finding, FindingRules, Thresholds
 from .records import MODEL, Histograms, Records, make_entry
@@ -342,6 +343,12 @@ class BaseProbe:
         self._snapshot = None
 
     # -- presenting --------------------------------------------------------------------------------
+    def _repr_html_(self) -> str:
+        rows = [[f.step, f.layer, f.message] for f in self.findings]
+        caption = (f"{type(self).__name__}: {len(self.records.steps())} measurements, "
+                   f"{len(self.findings)} findings")
+        return html_table(["step", "layer", "finding"], rows, caption)
+
     def save_html(self, path, title: str | None = None):
         """Write this run as a self-contained HTML replay (see :mod:`whynet.probes.replay`)."""
         from .replay import save_html  # Jinja2 and the template only when asked for
