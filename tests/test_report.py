@@ -291,7 +291,8 @@ def test_corrections_are_collected_with_their_number(html):
     sec = html[html.index('id="corrections"'):html.index('id="glossary"')]
     text = re.sub(r'<a class="term"[^>]*>|</a>', "", sec)  # terms are linked in the text
     assert 'href="#g-relu"' in sec and "ReLU switches off small features" in text
-    assert "depth does not shrink an active ReLU path" in text  # so what and "ratio 1.00 ± 0.00 (n=2)" in sec
+    assert "depth does not shrink an active ReLU path" in text  # so what
+    assert "ratio 1.00 ± 0.00 (n=2)" in sec
     assert 'href="#note-000" title="000_b82c469d1e6eb1b9.txt">000 Q2<' in sec
     pending = sec[sec.index("awaiting a measurement"):]
     assert "000 Q2" not in pending and "004 p37" in pending  # measured notes leave the list

@@ -237,7 +237,8 @@ def _question_section(q, row, experiments, placed, terms) -> dict:
                      if v.question == q.id],
         "published": [p for x in mine for p in x["published"] if p.question == q.id],
         "key_figures": key_figures, "other_figures": other_figures, "shown_in": shown_in,
-        "anchors": anchors, "experiments": mine, "errors": [f"{x['id']}: {x['error']}" for x in mine if x["error"]],
+        "anchors": anchors, "experiments": mine,
+        "errors": [f"{x['id']}: {x['error']}" for x in mine if x["error"]],
     }
     view["why"] = link(q.why)
     return view
