@@ -489,8 +489,9 @@ def serve(host, port, open_browser, report):
     try:
         from .web.server import serve as serve_lab
     except ImportError as e:
-        if getattr(e, "name", "") in ("whynet.web.server", "whynet.web", "fastapi", "uvicorn"):
-            raise ConfigError(f"whynet serve is not available yet ({e})") from e
+        if getattr(e, "name", "") in ("fastapi", "uvicorn", "starlette"):
+            raise ConfigError(f"whynet serve needs FastAPI and uvicorn: "
+                              f"pip install 'whynet[web]' ({e})") from e
         raise
     serve_lab(host, port, open_browser, report=report)
 

@@ -61,6 +61,36 @@ class Callback:
         """After the last step, also after early stopping or divergence."""
 
 
+class Every(Callback):
+    """Call ``fn(step, ctx)`` every ``k`` optimiser steps (after the update), and once before
+    the first step when ``at_start``; whatever ``fn`` returns (if not None) is appended to
+    ``self.values``, with the step in ``self.steps``.
+
+    >>> norms = Every(10, lambda step, ctx: float(np.linalg.norm(ctx.model.layers[0].W.value)))
+    """
+
+    def __init__(self, k: int, fn, at_start: bool = True):
+        if not isinstance(k, int) or isinstance(k, bool) or k < 1:
+            raise ConfigError(f"Every: k must be an int ≥ 1, got {k!r}")
+        self.k, self.fn, self.at_start = k, fn, at_start
+        self.steps: list[int] = []
+        self.values: list = []
+
+    def _call(self, step: int, ctx: "TrainContext") -> None:
+        out = self.fn(step, ctx)
+        if out is not None:
+            self.steps.append(step)
+            self.values.append(out)
+
+    def on_train_begin(self, ctx: "TrainContext") -> None:
+        if self.at_start:
+            self._call(0, ctx)
+
+    def on_step_end(self, step: int, loss: float, ctx: "TrainContext") -> None:
+        if step % self.k == 0:
+            self._call(step, ctx)
+
+
 class TrainContext:
     """What callbacks see: the objects of the run and where it stands.
 

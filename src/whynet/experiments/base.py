@@ -30,12 +30,14 @@ See ``docs/contracts.md``, section "Experiments", for the full contract.
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
 
 from ..errors import ConfigError
+from . import recipes
 
 #: ``holds`` / ``fails`` / ``depends`` / ``inconclusive`` are *tests*: the measurement could have
 #: gone either way. ``shown`` is a *demonstration*: an identity or a property that holds by
@@ -359,6 +361,15 @@ class Experiment:
 
     def published(self, results: list[RunResult]) -> list[Published]:
         return []
+
+    @property
+    def code_version(self) -> int | str:
+        """What the store keys this experiment's runs by, besides id, spec and seed: ``version``,
+        plus ``+`` and the fingerprint of the shared recipes its module uses (see
+        :mod:`whynet.experiments.recipes`), so editing a recipe recomputes exactly the runs of
+        the experiments that use it."""
+        fp = recipes.fingerprint(sys.modules[type(self).__module__])
+        return f"{self.version}+{fp}" if fp else self.version
 
     def seeds(self, quick: bool, n: int | None = None) -> list[int]:
         """Seeds 0 … n−1 (n defaults to ``seeds_quick`` or ``seeds_full``)."""

@@ -342,6 +342,12 @@ class BaseProbe:
         self._snapshot = None
 
     # -- presenting --------------------------------------------------------------------------------
+    def save_html(self, path, title: str | None = None):
+        """Write this run as a self-contained HTML replay (see :mod:`whynet.probes.replay`)."""
+        from .replay import save_html  # Jinja2 and the template only when asked for
+
+        return save_html(self, path, title)
+
     def report(self) -> str:
         """The findings so far, one per line (or a line saying there are none)."""
         if not self.findings:
