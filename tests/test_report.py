@@ -397,3 +397,18 @@ def test_linker_matches_whole_words_acronyms_by_case_and_escapes():
     assert '<a class="term" href="#g-leaky" title="d">Leaky ReLU</a> beats ' in out
     assert 'href="#g-relu" title="max">ReLU</a>; ' in out
     assert out.count('href="#g-ece"') == 1 and link.used == ["leaky", "relu", "ece"]
+
+
+def test_labels_that_clash_once_raised_are_tilted_and_others_left_alone():
+    crowded = Figure(figsize=(3, 2.5))
+    ax = crowded.add_subplot()
+    names = ["sigmoid", "sigmoid − ½", "tanh", "tanh + 1"]
+    ax.bar(range(4), [1, 2, 3, 4])
+    ax.set_xticks(range(4), names, fontsize=6)  # side by side at 6 pt, overlapping at 9 pt
+    render_figure(crowded)
+    assert {t.get_rotation() for t in ax.get_xticklabels()} == {30.0}
+    roomy = Figure(figsize=(6, 2.5))
+    ax = roomy.add_subplot()
+    ax.set_xticks(range(4), names, fontsize=6)
+    render_figure(roomy)
+    assert {t.get_rotation() for t in ax.get_xticklabels()} == {0.0}

@@ -60,16 +60,37 @@ def enforce_min_font(fig, min_pt: float = MIN_PT) -> float:
     """
     floor = min_pt / _shown_scale(fig.get_size_inches()[0])
     fig.draw_without_rendering()  # creates the tick labels, legends' texts, …
+    raised = False
     for ax in fig.axes:
         for name, axis in (("x", ax.xaxis), ("y", ax.yaxis)):
             for which, ticks in (("major", axis.get_major_ticks()),
                                  ("minor", axis.get_minor_ticks())):
                 if ticks and ticks[0].label1.get_fontsize() < floor:
                     ax.tick_params(axis=name, which=which, labelsize=floor)
+                    raised = True
     for t in _texts(fig):
         if t.get_fontsize() < floor:
             t.set_fontsize(floor)
+            raised = True
+    if raised:
+        _unclash_xticklabels(fig)
     return floor
+
+
+def _unclash_xticklabels(fig) -> None:
+    """Tilt an axis' x tick labels by 30° where raising them made neighbours overlap."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw_without_rendering()
+    for ax in fig.axes:
+        labels = [t for t in ax.get_xticklabels() if t.get_visible() and t.get_text().strip()]
+        boxes = sorted((t.get_window_extent(renderer) for t in labels), key=lambda b: b.x0)
+        if any(a.x1 > b.x0 for a, b in zip(boxes, boxes[1:])):
+            for t in labels:
+                t.set_rotation(30)
+                t.set_horizontalalignment("right")
+                t.set_rotation_mode("anchor")
 
 
 def _png_width(png: bytes) -> int:
