@@ -411,8 +411,9 @@ def claims(evaluations) -> list[dict]:
     rows = []
     for qid, q in QUESTIONS.items():
         evs = [ev for ev in evaluations if qid in ev.experiment.questions]
-        row = {"question": qid, "group": q.group, "claim": q.claim,
-               "experiments": [ev.experiment.id for ev in evs], "status": "not answered",
+        row = {"question": qid, "group": q.group, "claim": q.claim, "source": q.source,
+               "why": q.why, "experiments": [ev.experiment.id for ev in evs],
+               "status": "not answered",
                "kind": None, "answer": "", "sentence": "", "evidence": [], "rule": "",
                "depends_on": [], "seeds_agree": None, "numbers": {}}
         verdicts = [v for ev in evs for v in ev.verdicts if v.question == qid]
