@@ -1,6 +1,7 @@
 """TensorBoard export read back by TensorBoard's own reader (issue 4, point 5), and the figures."""
 
 import io
+import time
 
 import numpy as np
 import pytest
@@ -159,10 +160,18 @@ def test_tensorboard_callback_writes_while_training_and_hparams_at_the_end(tmp_p
 
     class ReadBack(Callback):  # reads the event file from outside, mid-training
         def on_epoch_end(self, epoch, logs, ctx):
-            if epoch == 3:
-                ea = _reader(logdir)
-                seen_during["epochs"] = [e.step for e in ea.Scalars("epoch/loss")]
-                seen_during["probe"] = [t for t in ea.Tags()["scalars"] if t.startswith("dead/")]
+            if epoch == 3:  # training waits here; tensorboardX writes from its own thread
+                deadline = time.monotonic() + 10
+                while True:
+                    ea = _reader(logdir)
+                    tags = ea.Tags()["scalars"]
+                    steps = [e.step for e in ea.Scalars("epoch/loss")] if "epoch/loss" in tags \
+                        else []
+                    if steps == [1, 2, 3] or time.monotonic() > deadline:
+                        break
+                    time.sleep(0.1)
+                seen_during["epochs"] = steps
+                seen_during["probe"] = [t for t in tags if t.startswith("dead/")]
 
     h = fit(model, X, y, loss="softmax_ce", lr=0.1, epochs=6, batch_size=50,
             validation_data=(X[:50], y[:50]), callbacks=[probe, tb, ReadBack()], progress=False)
