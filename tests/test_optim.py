@@ -81,6 +81,29 @@ def test_matches_torch_after_many_steps(name, kwargs):
         assert err <= 1e-10, f"{name} {kwargs}: {p.name} differs from torch by {err:.2e}"
 
 
+@pytest.mark.parametrize("dtype,tol", [(np.float64, 1e-12), (np.float32, 2e-5)])
+@pytest.mark.parametrize("name, kwargs", CASES, ids=[f"{n}-{json.dumps(k)}" for n, k in CASES])
+def test_fused_update_equals_the_readable_formula(name, kwargs, dtype, tol):
+    """``_update`` (in place, out=, scratch buffers) and ``reference_update`` (the docstring's
+    equations, one per line, float64) agree step after step, in float64 and in float32: the
+    fused form is the formula, to round-off."""
+    rng = np.random.default_rng(0)
+    params = _make_params(rng, dtype)
+    opt = get_optimizer(name, params, **kwargs)
+    thetas = [p.value.astype(np.float64) for p in params]
+    states = [{} for _ in params]
+    noise = np.random.default_rng(1)
+    for _ in range(N_STEPS):
+        for i, p in enumerate(params):
+            g = np.sin(thetas[i]) + noise.normal(size=p.shape)
+            p.grad[...] = g
+            thetas[i] = opt.reference_update(thetas[i], p.grad.astype(np.float64), states[i])
+        opt.step()
+    for p, theta in zip(params, thetas):
+        assert p.value.dtype == dtype
+        assert rel_error(p.value, theta) <= tol, f"{name} {kwargs}: {p.name}"
+
+
 @pytest.mark.parametrize("name, kwargs", [("sgd", {"lr": 0.1, "momentum": 0.9}),
                                           ("adam", {"lr": 0.01}), ("rmsprop", {"lr": 0.01})])
 def test_changing_lr_mid_run_matches_torch(name, kwargs):

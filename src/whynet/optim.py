@@ -23,6 +23,9 @@ which is the gradient of the L2 penalty ``(λ/2)·Σθ²`` of :class:`whynet.nn.
 unlike that regulariser it applies to *every* parameter, biases included, as in PyTorch. AdamW
 decouples the decay from the adaptive step (Loshchilov & Hutter 2019).
 
+Each optimiser's ``reference_update`` writes its rule as the table does, one line per equation;
+``_update`` is the fused in-place form, tested against it.
+
 Speed: updates use ``out=`` and in-place operators on per-parameter scratch buffers (kept in the
 state under names starting with ``_``), so a step allocates nothing after the first one, and every
 hyperparameter is cast to the parameter's dtype first (a float64 scalar would silently turn a
@@ -97,6 +100,13 @@ class Optimizer:
             self._update(p, state)
 
     def _update(self, p: Parameter, state: dict) -> None:
+        raise NotImplementedError
+
+    def reference_update(self, theta: np.ndarray, g: np.ndarray, state: dict) -> np.ndarray:
+        """The update rule as written in the class docstring, one readable line per equation:
+        returns the new θ from θ and the raw gradient ``g``, updating ``state`` (fresh arrays,
+        nothing in place). ``_update`` is the fused, in-place form of the same rule, tested
+        against this one (``tests/test_optim.py``)."""
         raise NotImplementedError
 
     @staticmethod
@@ -182,6 +192,16 @@ class SGD(Optimizer):
         np.multiply(d, scalar(self.lr, dt), out=step)
         p.value -= step
 
+    def reference_update(self, theta, g, state):
+        g = g + self.weight_decay * theta
+        d = g
+        if self.momentum:
+            b = state.get("momentum_buffer")
+            b = g if b is None else self.momentum * b + (1 - self.dampening) * g
+            state["momentum_buffer"] = b
+            d = g + self.momentum * b if self.nesterov else b
+        return theta - self.lr * d
+
     def extra_repr(self) -> str:
         s = f"lr={self.lr:g}"
         if self.momentum:
@@ -224,6 +244,11 @@ class AdaGrad(Optimizer):
         np.divide(g, tmp, out=tmp)
         tmp *= scalar(self.lr, dt)
         p.value -= tmp
+
+    def reference_update(self, theta, g, state):
+        g = g + self.weight_decay * theta
+        state["sum"] = s = state.get("sum", 0) + g * g
+        return theta - self.lr * g / (np.sqrt(s) + self.eps)
 
     def extra_repr(self) -> str:
         wd = f", weight_decay={self.weight_decay:g}" if self.weight_decay else ""
@@ -286,6 +311,20 @@ class RMSProp(Optimizer):
         else:
             r *= scalar(self.lr, dt)
         p.value -= r
+
+    def reference_update(self, theta, g, state):
+        a = self.alpha
+        g = g + self.weight_decay * theta
+        state["square_avg"] = v = a * state.get("square_avg", 0) + (1 - a) * g * g
+        if self.centered:
+            state["grad_avg"] = gbar = a * state.get("grad_avg", 0) + (1 - a) * g
+            r = np.sqrt(v - gbar * gbar) + self.eps
+        else:
+            r = np.sqrt(v) + self.eps
+        if not self.momentum:
+            return theta - self.lr * g / r
+        state["momentum_buffer"] = b = self.momentum * state.get("momentum_buffer", 0) + g / r
+        return theta - self.lr * b
 
     def extra_repr(self) -> str:
         s = f"lr={self.lr:g}, alpha={self.alpha:g}, eps={self.eps:g}"
@@ -354,6 +393,18 @@ class Adam(Optimizer):
         np.divide(m, tmp, out=tmp)
         tmp *= scalar(step_size, dt)
         p.value -= tmp
+
+    def reference_update(self, theta, g, state):
+        (b1, b2), lr, wd = self.betas, self.lr, self.weight_decay
+        t = state["step"] = state.get("step", 0) + 1
+        if self._decoupled:
+            theta = theta * (1 - lr * wd)
+        else:
+            g = g + wd * theta
+        state["exp_avg"] = m = b1 * state.get("exp_avg", 0) + (1 - b1) * g
+        state["exp_avg_sq"] = v = b2 * state.get("exp_avg_sq", 0) + (1 - b2) * g * g
+        m_hat, v_hat = m / (1 - b1 ** t), v / (1 - b2 ** t)
+        return theta - lr * m_hat / (np.sqrt(v_hat) + self.eps)
 
     def extra_repr(self) -> str:
         wd = f", weight_decay={self.weight_decay:g}" if self.weight_decay else ""
