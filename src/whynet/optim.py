@@ -36,9 +36,12 @@ from __future__ import annotations
 
 import inspect
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 from numbers import Real
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from .dtypes import scalar
 from .errors import ConfigError, unknown_name
@@ -77,10 +80,20 @@ class Optimizer:
     steps (that is what the schedules below do).
     """
 
+    #: Below this many values in all, a step runs on the calling thread (a thread hand-off
+    #: costs more than the update of a small network).
+    PARALLEL_MIN_SIZE = 2**17
+
     def __init__(self, params, lr: float):
         self.params = _as_parameters(type(self).__name__, params)
         self.lr = lr
         self.state: list[dict] = [{} for _ in self.params]
+        self._pool: tuple[int, ThreadPoolExecutor] | None = None  # (pid, pool): fork loses threads
+        self._blas: ThreadpoolController | None = None
+
+    def __getstate__(self) -> dict:
+        # Threads are not state: a copy or an unpickled optimiser makes its own.
+        return {**self.__dict__, "_pool": None, "_blas": None}
 
     @property
     def lr(self) -> float:
@@ -95,9 +108,47 @@ class Optimizer:
             p.zero_grad()
 
     def step(self) -> None:
-        """One update of every parameter from its current ``grad``."""
-        for p, state in zip(self.params, self.state):
-            self._update(p, state)
+        """One update of every parameter from its current ``grad``.
+
+        Each parameter's update is independent of the others', so when NumPy's BLAS may use
+        several threads (a ``threadpool_limits`` around the caller applies here too) the
+        parameters are shared among as many threads, largest first to balance them (NumPy
+        releases the GIL in element-wise loops): the element-wise update of a large network
+        would otherwise run on one core while its matrix products use all. Results are bitwise
+        those of the sequential loop."""
+        groups = self._thread_groups()
+        if len(groups) == 1:
+            for i in groups[0]:
+                self._update(self.params[i], self.state[i])
+            return
+        if self._pool is None or self._pool[0] != os.getpid():
+            self._pool = os.getpid(), ThreadPoolExecutor(os.cpu_count(),
+                                                         thread_name_prefix="whynet-optim")
+
+        def run(group: list[int]) -> None:
+            for i in group:
+                self._update(self.params[i], self.state[i])
+        list(self._pool[1].map(run, groups))
+
+    def _thread_groups(self) -> list[list[int]]:
+        """Parameter indices per thread: one group unless the step is large and BLAS may use
+        several threads; then greedy bins (largest parameter to the lightest bin)."""
+        sizes = [p.value.size for p in self.params]
+        if sum(sizes) < self.PARALLEL_MIN_SIZE or len(sizes) == 1:
+            return [list(range(len(sizes)))]
+        if self._blas is None:
+            self._blas = ThreadpoolController().select(user_api="blas")
+        threads = max((lib.num_threads for lib in self._blas.lib_controllers), default=1)
+        threads = min(threads, os.cpu_count() or 1, len(sizes))
+        if threads <= 1:
+            return [list(range(len(sizes)))]
+        bins: list[list[int]] = [[] for _ in range(threads)]
+        load = [0] * threads
+        for i in sorted(range(len(sizes)), key=lambda i: -sizes[i]):
+            k = load.index(min(load))
+            bins[k].append(i)
+            load[k] += sizes[i]
+        return [b for b in bins if b]
 
     def _update(self, p: Parameter, state: dict) -> None:
         raise NotImplementedError
