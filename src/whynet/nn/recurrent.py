@@ -156,14 +156,16 @@ class RNN(Module):
         g = dout.swapaxes(0, 1)
         grad_h = np.empty_like(h)
         dz = np.empty_like(h)
+        # f′(z_t) for every step at once, from the outputs, into dz (δz overwrites it step by
+        # step): tanh′ = 1 − h², ReLU′ = [h > 0] (ReLU′(0) = 0).
+        if self.nonlinearity == "tanh":
+            np.multiply(h, h, out=dz)
+            np.subtract(1, dz, out=dz)
+        else:
+            np.greater(h, 0, out=dz)
         carry = np.zeros((m, n), dtype=h.dtype)  # δz_{t+1} W_hh: what h_t owes the future
         for t in range(steps - 1, -1, -1):
             np.add(g[t], carry, out=grad_h[t])
-            if self.nonlinearity == "tanh":  # f′ = 1 − h²
-                np.multiply(h[t], h[t], out=dz[t])
-                np.subtract(1, dz[t], out=dz[t])
-            else:  # f′ = [h > 0] (ReLU′(0) = 0)
-                np.greater(h[t], 0, out=dz[t])
             dz[t] *= grad_h[t]
             np.matmul(dz[t], w_hh, out=carry)
         self.grad_h = grad_h.swapaxes(0, 1)
