@@ -235,7 +235,8 @@ class Trainer:
         if not math.isfinite(loss):
             raise DivergenceError(f"training diverged at step {step}: the loss is {loss}", step)
         with _divergence_guard(step):
-            self.model.backward(self.loss_fn.backward())
+            # The data takes no gradient: skip the first layer's dx, as PyTorch does.
+            self.model.backward_params(self.loss_fn.backward())
             if self.regularizer is not None:
                 self.regularizer.add_grad(params)
         self._call("on_before_update", step)

@@ -74,6 +74,13 @@ class Module:
     def backward(self, dout: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
+    def backward_params(self, dout: np.ndarray) -> None:
+        """As :meth:`backward` when nobody needs ∂L/∂x (PyTorch: an input without
+        ``requires_grad``): parameter gradients are accumulated, the input gradient may be
+        skipped, and None is returned. Layers whose input gradient costs a matrix product
+        (Dense, convolutions) override it; the default runs ``backward`` and drops dx."""
+        self.backward(dout)
+
     def __call__(self, x: np.ndarray) -> np.ndarray:
         return self.forward(x)
 
@@ -259,6 +266,16 @@ class Sequential(Module):
                 hook(m, i, dout, dx)
             dout = dx
         return dout
+
+    def backward_params(self, dout: np.ndarray) -> None:
+        """:meth:`backward` without the input gradient of the first module (what a training step
+        needs: the data takes no gradient). Its backward hooks get ``dx=None``."""
+        for i in range(len(self._children) - 1, -1, -1):
+            m = self._children[i]
+            dx = m.backward(dout) if i else m.backward_params(dout)
+            for hook in self._backward_hooks:
+                hook(m, i, dout, dx)
+            dout = dx
 
     def __repr__(self) -> str:
         lines = [f"Sequential({len(self)} modules, {self.num_parameters():,} parameters)"]
