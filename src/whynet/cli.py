@@ -403,8 +403,9 @@ def train(config_path, as_json, tensorboard_dir, **cli_options):
     for i in range(len(history)):
         acc = e.get("acc", [None] * (i + 1))[i]
         vacc = e.get("val_acc", [None] * (i + 1))[i]
+        vloss = e["val_loss"][i] if i < len(e["val_loss"]) else None  # None: a partial epoch
         click.echo(f"{i + 1:>5}  {e['loss'][i]:>8.4f}  {_pct(acc):>6}  "
-                   f"{e['val_loss'][i]:>8.4f}  {_pct(vacc):>7}")
+                   f"{'—' if vloss is None else f'{vloss:.4f}':>8}  {_pct(vacc):>7}")
     click.echo("findings: " + ("none — the probes saw nothing wrong" if not findings else ""))
     for line in findings:
         click.echo(f"  • {line}")
