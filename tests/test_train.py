@@ -277,10 +277,14 @@ def test_divergence_keeps_history_and_names_the_step():
             callbacks=[ExponentialLR(opt, gamma=10.0)], divergence_factor=None)
     assert h.diverged
     step = len(h.steps) + 1
-    # at least one full epoch before diverging; the interrupted epoch is kept when it made steps
-    assert step > 8 and len(h) == -(-(step - 1) // 8)
+    assert step > 8 and len(h) == (step - 1) // 8  # at least one full epoch before diverging
     assert h.stopped.startswith(f"training diverged at step {step}: ")
-    assert f"); history kept up to step {step - 1}" in h.stopped
+    assert f"(epoch {len(h) + 1}); history kept up to step {step - 1}" in h.stopped
+    # the interrupted epoch's steps, when it made any, are kept beside the whole epochs
+    made = (step - 1) % 8
+    assert (h.partial_epoch is None) == (made == 0)
+    if made:
+        assert h.partial_epoch["steps"] == made and h.partial_epoch["epoch"] == len(h) + 1
     assert all(math.isfinite(v) for v in h.steps)
 
 

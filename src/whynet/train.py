@@ -108,8 +108,10 @@ class History:
         stopped: why training ended before its last epoch (early stopping, divergence, a
             callback), or None.
         diverged: True when divergence (a non-finite loss, or one above ``divergence_factor``
-            times the first step's) stopped training. The last epoch of a diverged history may
-            be partial: its ``loss``/``acc`` cover the steps it made, its ``val_*`` are None.
+            times the starting loss) stopped training.
+        partial_epoch: the epoch divergence interrupted, when it had made steps: a dict with
+            ``epoch``, ``steps`` (made in it), ``examples``, ``loss`` and ``acc`` (means over those
+            steps, as for a whole epoch) and ``lr``; else None. ``epochs`` holds whole epochs.
         best_epoch: the epoch whose weights early stopping restored, or None.
     """
 
@@ -120,6 +122,8 @@ class History:
         self.stopped: str | None = None
         self.diverged = False
         self.best_epoch: int | None = None
+        self.partial_epoch: dict | None = None
+        self._steps_per_epoch: list[int] = []
 
     def __len__(self) -> int:
         return len(self.epochs["loss"])
@@ -130,10 +134,20 @@ class History:
             return None if v is None else float(v)
         return {"epochs": {k: [clean(v) for v in vals] for k, vals in self.epochs.items()},
                 "steps": [float(v) for v in self.steps],
-                "stopped": self.stopped, "diverged": self.diverged, "best_epoch": self.best_epoch}
+                "stopped": self.stopped, "diverged": self.diverged, "best_epoch": self.best_epoch,
+                "partial_epoch": None if self.partial_epoch is None else
+                {k: clean(v) if k in ("loss", "acc", "lr") else v
+                 for k, v in self.partial_epoch.items()}}
+
+    def steps_before(self, epoch: int) -> int:
+        """Steps made in the whole epochs before ``epoch``."""
+        return sum(self._steps_per_epoch[:epoch - 1])
 
     def __repr__(self) -> str:
         last = f", last loss {self.epochs['loss'][-1]:.4g}" if len(self) else ""
+        if self.partial_epoch:
+            last += f", then {self.partial_epoch['steps']} step(s) of epoch " \
+                    f"{self.partial_epoch['epoch']}"
         end = f", stopped: {self.stopped}" if self.stopped else ""
         return f"History({len(self)} epochs{last}{end})"
 
@@ -350,7 +364,8 @@ def _check_data(what: str, X, y, dtype) -> tuple[np.ndarray, np.ndarray]:
     check_finite("fit", x_name, X)
     check_finite("fit", y_name, y)
     if X.dtype != dtype:
-        X = X.astype(dtype)  # once here, not in every minibatch
+        with np.errstate(over="ignore"):  # reported just below, naming the data
+            X = X.astype(dtype)  # once here, not in every minibatch
         # float64 values beyond float32's range (~3.4e38) become inf in the cast: bad data,
         # not divergence.
         check_finite("fit", f"{x_name} (as {np.dtype(dtype).name})", X)
@@ -552,6 +567,7 @@ def _run_epochs(trainer: Trainer, X, y, val, epochs, batch_size, rng, shuffle, r
         for key in history.epochs:
             if key in logs:
                 history.epochs[key].append(logs[key])
+        history._steps_per_epoch.append(trainer.step - history.steps_before(epoch))
         if bar:
             shown = "  ".join(f"{k} {v:.4g}" for k, v in logs.items() if v is not None)
             bar.console.print(f"epoch {epoch}/{epochs}  {shown}")
@@ -589,18 +605,16 @@ def _starting_loss(trainer: Trainer, X, y) -> float | None:
 def _diverged(history: History, e: DivergenceError, epoch: int, seen: int, loss_sum: float,
               acc_sum: float, acc_defined: bool, lr: float, has_val: bool, bar,
               steps_made: int) -> DivergenceError:
-    """Record divergence: the interrupted epoch's steps so far as a partial epoch, the reason."""
+    """Record divergence: the interrupted epoch's steps so far as ``history.partial_epoch``
+    (``epochs`` keeps whole epochs only, each with its validation), and the reason."""
     history.diverged = True
     if seen:
-        history.epochs["loss"].append(loss_sum / seen)
-        history.epochs["acc"].append(acc_sum / seen if acc_defined else None)
-        history.epochs["lr"].append(lr)
-        if has_val:
-            history.epochs["val_loss"].append(None)
-            history.epochs["val_acc"].append(None)
-    kept = f"epoch {epoch} kept as a partial epoch" if seen else f"epochs 1–{epoch - 1} kept"
-    history.stopped = f"{e} (epoch {epoch}); history kept up to step {steps_made} ({kept})" \
-        if seen or epoch > 1 else f"{e} (epoch {epoch}); no step was made"
+        history.partial_epoch = {"epoch": epoch, "steps": steps_made - history.steps_before(epoch),
+                                 "examples": seen, "loss": loss_sum / seen,
+                                 "acc": acc_sum / seen if acc_defined else None, "lr": lr}
+    where = (f"epochs 1–{epoch - 1} complete" if epoch > 1 else "no complete epoch") + \
+        (f", epoch {epoch} partial (history.partial_epoch)" if seen else "")
+    history.stopped = f"{e} (epoch {epoch}); history kept up to step {steps_made}: {where}"
     if bar:
         bar.console.print(f"[red]{history.stopped}[/red]")
     return e

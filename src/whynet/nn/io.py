@@ -124,10 +124,22 @@ def save(model: Module, path) -> tuple[Path, Path]:
     except (TypeError, ValueError) as e:
         raise ModelFileError(f"save: the architecture of {json_path} is not JSON-serialisable "
                              f"({e}); every get_config() must return plain values") from e
-    npz_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(npz_path, "wb") as f:  # a file object, so np.savez does not append another .npz
-        np.savez(f, **arrays)
-    json_path.write_text(text + "\n", encoding="utf-8")
+    # Both files are written beside their targets, then renamed: a failure leaves no half-saved
+    # model (and an earlier save at the same path intact).
+    tmp_npz, tmp_json = (p.with_name(p.name + ".tmp") for p in (npz_path, json_path))
+    try:
+        npz_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp_npz, "wb") as f:  # a file object, so np.savez does not append a suffix
+            np.savez(f, **arrays)
+        tmp_json.write_text(text + "\n", encoding="utf-8")
+        tmp_npz.replace(npz_path)
+        tmp_json.replace(json_path)
+    except OSError as e:
+        for p in (tmp_npz, tmp_json):
+            if p.is_file():
+                p.unlink()
+        raise ModelFileError(f"save: cannot write {npz_path} and {json_path} "
+                             f"({e.strerror or e})") from e
     return npz_path, json_path
 
 
