@@ -134,6 +134,34 @@ def test_store_path_is_a_directory(tmp_path):
     cli_error(["claims", "--store", tmp_path], match="is a directory")
 
 
+def test_report_to_a_path_that_cannot_be_written(tmp_path):
+    store = _store_with_runs(tmp_path / "s.sqlite")
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    cli_error(["report", "-o", blocker / "r.html", "--store", store], files=[store, blocker],
+              match="report: cannot write")
+
+
+def test_tensorboard_folder_that_cannot_be_made(tmp_path):
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    cli_error(["train", "--epochs", "1", "--n", "60", "--tensorboard", blocker / "tb"],
+              files=[blocker], match="cannot write TensorBoard files")
+
+
+@pytest.mark.parametrize("args,match", [
+    (["run", "a10", "--seeds", "0"], "--seeds"),
+    (["train", "--config", "/nonexistent/run.toml"], "does not exist"),
+    (["train", "--epochs", "0"], "epochs must be an integer ≥ 1"),
+    (["train", "--hidden", "0"], "hidden sizes must be ≥ 1"),
+    (["train", "--activation", "nope"], "unknown activation 'nope'"),
+    (["train", "--bogus"], "No such option"),
+    (["nosuchcommand"], "No such command"),
+])
+def test_usage_and_option_errors_are_one_line(args, match):
+    cli_error(args, match=match)
+
+
 def test_unknown_experiment():
     cli_error(["run", "zz_nope", "--quick"], match="zz_nope")
 

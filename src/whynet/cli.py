@@ -275,7 +275,10 @@ def report(output, quick, store_path):
     from .report import write_report
 
     with _open_store(store_path, read_only=True) as store:
-        path = write_report(output, store, quick=quick)
+        try:
+            path = write_report(output, store, quick=quick)
+        except OSError as e:
+            raise ConfigError(f"report: cannot write {output} ({e.strerror or e})") from e
     click.echo(f"wrote {path.resolve()}")
 
 
@@ -397,7 +400,11 @@ def train(config_path, as_json, tensorboard_dir, **cli_options):
     history, model, o, probe = train_model(options, probe=True)
     if tensorboard_dir:
         from .probes.tensorboard import export_tensorboard
-        export_tensorboard(probe, tensorboard_dir)
+        try:
+            export_tensorboard(probe, tensorboard_dir)
+        except OSError as e:
+            raise ConfigError(f"train: cannot write TensorBoard files to {tensorboard_dir} "
+                              f"({e.strerror or e})") from e
     e = history.epochs
     findings = [str(f) for f in probe.findings]
     if as_json:
