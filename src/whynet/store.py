@@ -123,8 +123,7 @@ class Store:
                              f"--store") from e
         except sqlite3.DatabaseError as e:
             self._conn.close()
-            raise StoreError(f"results store {self.path} is not a valid SQLite database ({e}); "
-                             f"move it away or pass another file with --store") from e
+            raise self._not_a_database(e) from e
         except StoreError:
             self._conn.close()
             raise
@@ -154,7 +153,14 @@ class Store:
             return conn
         except sqlite3.OperationalError:
             conn.close()
+        except sqlite3.DatabaseError as e:
+            conn.close()
+            raise self._not_a_database(e) from e
         return sqlite3.connect(f"{uri}?immutable=1", uri=True)
+
+    def _not_a_database(self, e: Exception) -> StoreError:
+        return StoreError(f"results store {self.path} is not a valid SQLite database ({e}); "
+                          f"move it away or pass another file with --store")
 
     def _open(self) -> None:
         c = self._conn

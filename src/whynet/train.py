@@ -17,7 +17,7 @@ overflowed / hit an invalid operation during the step — each step runs under
 :data:`DIVERGENCE_FACTOR` (100) times the *starting loss*: the loss of the initial weights on the
 first (up to) 1024 training examples, measured once before the first step in evaluation mode
 (no randomness drawn, hooks paused, so the run is unchanged). Either stops the fit, keeps the
-history so far (the interrupted epoch included, as a partial epoch) and sets
+history so far (the steps of the interrupted epoch in ``history.partial_epoch``) and sets
 ``history.diverged`` and ``history.stopped`` ("diverged at step k …") — a finding, not a
 traceback. A non-finite loss stops *before* the update; a loss above the bound is recorded (the
 update was made) and then training stops. Pass ``raise_on_divergence=True`` to get a
@@ -510,6 +510,36 @@ def fit(model: Module, X: np.ndarray, y: np.ndarray, *, loss, optimizer="sgd", l
     return history
 
 
+class _EpochTally:
+    """Size-weighted sums of an epoch's step losses and accuracies (or of its first steps)."""
+
+    def __init__(self):
+        self.seen, self.loss_sum, self.acc_sum, self.acc_defined = 0, 0.0, 0.0, True
+
+    def add(self, loss: float, n: int, acc) -> None:
+        self.seen += n
+        self.loss_sum += loss * n
+        self.acc_defined = self.acc_defined and acc is not None
+        self.acc_sum += float(acc) * n if self.acc_defined else 0.0
+
+    def means(self) -> tuple[float, float | None]:
+        return self.loss_sum / self.seen, self.acc_sum / self.seen if self.acc_defined else None
+
+
+def _step(trainer: Trainer, xb, yb, start_loss, factor) -> tuple[float | None, Exception | None]:
+    """One training step: ``(loss, None)``, or the divergence that stopped it — with the loss
+    when the step was made (above the bound), without when it was not (non-finite)."""
+    try:
+        loss = trainer.train_step(xb, yb)
+    except DivergenceError as e:
+        return None, e
+    if start_loss is not None and loss > factor * start_loss:
+        return loss, DivergenceError(
+            f"training diverged at step {trainer.step}: the loss {loss:.4g} is more than "
+            f"{factor:g}× the starting loss {start_loss:.4g}", trainer.step)
+    return loss, None
+
+
 def _run_epochs(trainer: Trainer, X, y, val, epochs, batch_size, rng, shuffle, record_steps,
                 bar, drop_last=False, divergence_factor=None) -> DivergenceError | None:
     """fit's loop; returns the DivergenceError that stopped it, if any."""
@@ -525,45 +555,30 @@ def _run_epochs(trainer: Trainer, X, y, val, epochs, batch_size, rng, shuffle, r
         model.train()
         lr_used = trainer.optimizer.lr
         order = rng.permutation(m) if shuffle else np.arange(m)
-        seen, loss_sum, acc_sum, acc_defined = 0, 0.0, 0.0, True
-        stop = None
+        tally = _EpochTally()
         for start in range(0, end, batch_size):
             idx = order[start:start + batch_size]
             xb, yb = X[idx], y[idx]
-            try:
-                step_loss = trainer.train_step(xb, yb)
-                if start_loss is not None and step_loss > divergence_factor * start_loss:
-                    stop = DivergenceError(
-                        f"training diverged at step {trainer.step}: the loss {step_loss:.4g} is "
-                        f"more than {divergence_factor:g}× the starting loss {start_loss:.4g}",
-                        trainer.step)
-            except DivergenceError as e:
-                stop = e
-            if stop is None or stop.step == trainer.step:  # the step was made: record it
+            step_loss, stop = _step(trainer, xb, yb, start_loss, divergence_factor)
+            if step_loss is not None:  # the step was made: record it
                 if record_steps:
                     history.steps.append(step_loss)
-                seen += len(idx)
-                loss_sum += step_loss * len(idx)
-                if acc_defined:
-                    acc = loss_fn.accuracy(trainer.logits, yb)
-                    acc_defined = acc is not None
-                    acc_sum += float(acc) * len(idx) if acc_defined else 0.0
+                tally.add(step_loss, len(idx), loss_fn.accuracy(trainer.logits, yb)
+                          if tally.acc_defined else None)
                 if bar:
                     bar.update(task, advance=1, metrics=f"loss {step_loss:.4f}")
             if stop is not None:
-                return _diverged(history, stop, epoch, seen, loss_sum, acc_sum, acc_defined,
-                                 lr_used, val is not None, bar, trainer.step)
+                return _diverged(history, stop, epoch, tally, lr_used, bar, trainer.step)
             if ctx.stop:
                 break
-        logs = {"loss": loss_sum / seen, "acc": acc_sum / seen if acc_defined else None,
-                "lr": lr_used}
+        loss, acc = tally.means()
+        logs = {"loss": loss, "acc": acc, "lr": lr_used}
         if val is not None:
             try:
                 with _divergence_guard(trainer.step):
                     logs["val_loss"], logs["val_acc"] = trainer.evaluate(*val)
             except DivergenceError as e:  # weights that overflow on the validation set
-                return _diverged(history, e, epoch, seen, loss_sum, acc_sum, acc_defined,
-                                 lr_used, True, bar, trainer.step)
+                return _diverged(history, e, epoch, tally, lr_used, bar, trainer.step)
         for key in history.epochs:
             if key in logs:
                 history.epochs[key].append(logs[key])
@@ -602,18 +617,17 @@ def _starting_loss(trainer: Trainer, X, y) -> float | None:
     return loss if math.isfinite(loss) and loss > 0 else None
 
 
-def _diverged(history: History, e: DivergenceError, epoch: int, seen: int, loss_sum: float,
-              acc_sum: float, acc_defined: bool, lr: float, has_val: bool, bar,
-              steps_made: int) -> DivergenceError:
+def _diverged(history: History, e: DivergenceError, epoch: int, tally: _EpochTally, lr: float,
+              bar, steps_made: int) -> DivergenceError:
     """Record divergence: the interrupted epoch's steps so far as ``history.partial_epoch``
     (``epochs`` keeps whole epochs only, each with its validation), and the reason."""
     history.diverged = True
-    if seen:
+    if tally.seen:
+        loss, acc = tally.means()
         history.partial_epoch = {"epoch": epoch, "steps": steps_made - history.steps_before(epoch),
-                                 "examples": seen, "loss": loss_sum / seen,
-                                 "acc": acc_sum / seen if acc_defined else None, "lr": lr}
+                                 "examples": tally.seen, "loss": loss, "acc": acc, "lr": lr}
     where = (f"epochs 1–{epoch - 1} complete" if epoch > 1 else "no complete epoch") + \
-        (f", epoch {epoch} partial (history.partial_epoch)" if seen else "")
+        (f", epoch {epoch} partial (history.partial_epoch)" if tally.seen else "")
     history.stopped = f"{e} (epoch {epoch}); history kept up to step {steps_made}: {where}"
     if bar:
         bar.console.print(f"[red]{history.stopped}[/red]")
