@@ -8,11 +8,16 @@ Nothing is pickled. ``save(model, "runs/net")`` writes
   "dtype": "float32", "layers": [{"class": "Dense", "config": {"n_in": 784, …}}, …]}``, each
   layer's ``get_config()`` being its constructor's keyword arguments.
 
-``load("runs/net")`` rebuilds the layers from the classes named in :data:`LAYERS` (an explicit
-list: a JSON file can only name classes listed here), then copies the arrays in after checking
-that every expected array is present with the expected shape, reading the ``.npz`` with
-``allow_pickle=False``. Every mismatch is a :class:`~whynet.errors.ModelFileError` naming the
-file, the layer and the shapes.
+The arrays are the model's :meth:`~whynet.nn.module.Module.state_dict`; both files are written
+under temporary names and renamed, so a failed save leaves no half-written model.
+
+``load("runs/net")`` checks before it builds anything: the JSON's structure and classes (only
+those named in :data:`LAYERS` can be built), every array of the ``.npz`` (read in full by
+:func:`read_npz`, without pickle, each member's declared size checked first), and that each layer's
+declared weights are present (:data:`MIN_ELEMENTS`), so a crafted file cannot make it allocate
+more than the file holds. Then it rebuilds the layers and loads the arrays through
+``load_state_dict`` after checking every name and shape. Every problem is a
+:class:`~whynet.errors.ModelFileError` naming the file, the layer and the shapes.
 """
 
 from __future__ import annotations
