@@ -176,11 +176,11 @@ def test_batchnorm_with_a_one_example_last_batch_is_refused_before_training(tmp_
 
 
 def test_overflow_prints_no_runtime_warning():
-    """``whynet train --lr 1e3``: divergence is reported in one line, without NumPy's
-    RuntimeWarnings (which print source paths) — through the real command in a subprocess,
-    where no test-suite errstate applies."""
-    proc = subprocess.run([sys.executable, "-m", "whynet.cli", "train", "--lr", "1e3",
-                           "--epochs", "3"], capture_output=True, text=True, timeout=300,
+    """``whynet train --optimizer sgd --lr 1e3`` printed ``layers.py:83: RuntimeWarning: overflow
+    encountered in matmul``: divergence is now reported in one line, without NumPy's warnings —
+    through the real command in a subprocess, where no test-suite errstate applies."""
+    proc = subprocess.run([sys.executable, "-m", "whynet.cli", "train", "--optimizer", "sgd",
+                           "--lr", "1e3"], capture_output=True, text=True, timeout=300,
                           env={**os.environ, "PYTHONPATH": SRC})
     assert proc.returncode == 1, proc.stderr
     assert "RuntimeWarning" not in proc.stderr and "Traceback" not in proc.stderr
