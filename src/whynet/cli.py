@@ -18,6 +18,7 @@ from __future__ import annotations
 import inspect
 import json
 import math
+import signal
 import sys
 import tomllib
 from pathlib import Path
@@ -41,6 +42,15 @@ class _Group(click.Group):
         except WhynetError as e:
             click.secho(f"error: {e}", fg="red", err=True)
             ctx.exit(2)
+        except click.UsageError as e:  # a bad option or argument: one line too, not click's three
+            where = e.ctx.command_path if e.ctx is not None else "whynet"
+            click.secho(f"error: {e.format_message()} (see '{where} --help')", fg="red",
+                        err=True)
+            ctx.exit(2)
+        except KeyboardInterrupt:  # Ctrl-C outside a run's own handling: one line, no traceback
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C while exiting too
+            click.secho("interrupted", fg="yellow", err=True)
+            ctx.exit(130)
 
 
 def _console():
@@ -49,10 +59,10 @@ def _console():
     return Console(highlight=False)
 
 
-def _open_store(path):
+def _open_store(path, read_only: bool = False):
     from .store import Store
 
-    return Store(path)
+    return Store(path, read_only=read_only)
 
 
 def _strict_json(value):
@@ -99,7 +109,7 @@ def list_cmd(as_json, store_path):
     from .store import default_path
 
     path = Path(store_path) if store_path else default_path()
-    store = _open_store(path) if path.exists() else None
+    store = _open_store(path, read_only=True) if path.exists() else None
     rows = []
     try:
         for e in registry.all_experiments():
@@ -172,6 +182,7 @@ def run(ids, quick, seeds, jobs, scheduler, as_json, progress, verbose, store_pa
         try:
             summary = run_tasks(tasks, store, jobs=jobs, scheduler=scheduler, progress=progress)
         except KeyboardInterrupt:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # stopping: a second Ctrl-C changes nothing
             done = len(store.done_keys(t.key for t in tasks))
             click.secho(f"interrupted: {done} of {len(tasks)} runs are stored in {store.path}; "
                         f"run the same command again to finish the rest", fg="yellow", err=True)
@@ -273,7 +284,7 @@ def claims_table(store, quick=None) -> list[dict]:
 @store_option
 def claims(as_json, verbose, quick, store_path):
     """Every question ID with its current verdict and one-line answer, from the store."""
-    with _open_store(store_path) as store:
+    with _open_store(store_path, read_only=True) as store:
         rows = claims_table(store, quick)
     if as_json:
         _echo_json(rows)
@@ -302,8 +313,11 @@ def report(output, quick, store_path):
     """Write the HTML report (one self-contained file) from the stored results."""
     from .report import write_report
 
-    with _open_store(store_path) as store:
-        path = write_report(output, store, quick=quick)
+    with _open_store(store_path, read_only=True) as store:
+        try:
+            path = write_report(output, store, quick=quick)
+        except OSError as e:
+            raise ConfigError(f"report: cannot write {output} ({e.strerror or e})") from e
     click.echo(f"wrote {path.resolve()}")
 
 
@@ -425,7 +439,11 @@ def train(config_path, as_json, tensorboard_dir, **cli_options):
     history, model, o, probe = train_model(options, probe=True)
     if tensorboard_dir:
         from .probes.tensorboard import export_tensorboard
-        export_tensorboard(probe, tensorboard_dir)
+        try:
+            export_tensorboard(probe, tensorboard_dir)
+        except OSError as e:
+            raise ConfigError(f"train: cannot write TensorBoard files to {tensorboard_dir} "
+                              f"({e.strerror or e})") from e
     e = history.epochs
     findings = [str(f) for f in probe.findings]
     if as_json:

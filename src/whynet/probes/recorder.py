@@ -381,7 +381,7 @@ def _kind(module) -> str:
 
 def _weights_of(module) -> dict:
     """Weight-like parameters (≥ 2-D) of a whynet layer, with the layer's bias for each."""
-    params = dict(module._params)
+    params = dict(module.named_parameters(recurse=False))
     bias = params.get("b")
     out = {}
     for name, p in params.items():
@@ -522,8 +522,9 @@ class Probe(BaseProbe):
                                    fprime=fprime, dout=dout, dx=dx, weights=_weights_of(m))
                 if isinstance(m, Activation):
                     cap.activation = _activation_info(m)
-                    if "alpha" in m._params:
-                        cap.slopes = m._params["alpha"].value
+                    own = dict(m.named_parameters(recurse=False))
+                    if "alpha" in own:
+                        cap.slopes = own["alpha"].value
                 cap.batchnorm = running.get(i)
                 captures.append(cap)
         finally:
@@ -538,20 +539,16 @@ class Probe(BaseProbe):
         return loss, (None if accuracy is None else float(accuracy)), captures
 
     def _save_state(self):
-        """BatchNorm buffers and random generators of every layer (for mode="train")."""
-        buffers, generators = [], []
-        for m in self.model.modules():
-            for name in getattr(m, "_buffers", ()):
-                buffers.append((m, name, getattr(m, name).copy()))
-            for name, value in vars(m).items():
-                if isinstance(value, np.random.Generator):
-                    generators.append((value, value.bit_generator.state))
+        """Buffers (BatchNorm's running statistics and batch count) and the random generators
+        of every layer (for mode="train", whose pass would move them)."""
+        buffers = {name: buf.copy() for name, buf in self.model.named_buffers()}
+        generators = [(value, value.bit_generator.state) for m in self.model.modules()
+                      for value in vars(m).values() if isinstance(value, np.random.Generator)]
         return buffers, generators
 
-    @staticmethod
-    def _restore_state(state) -> None:
+    def _restore_state(self, state) -> None:
         buffers, generators = state
-        for m, name, value in buffers:
-            setattr(m, name, value)
+        # Buffers only: the parameters were not changed by the probe's pass.
+        self.model.load_state_dict(buffers, strict=False)
         for gen, st in generators:
             gen.bit_generator.state = st
