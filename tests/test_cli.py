@@ -238,19 +238,11 @@ def test_train_bad_options_are_whynet_errors(cli, tmp_path):
 
 # -- delegates -------------------------------------------------------------------------------
 
-def test_search_not_available_is_a_clear_error(cli, monkeypatch):
-    monkeypatch.setitem(sys.modules, "whynet.search", None)  # as if it were not written yet
-    r = cli("search", "--trials", "3")
-    assert r.exit_code == 2 and r.stderr.startswith("error: whynet search is not available yet")
-
-
-def test_search_passes_its_arguments_on(cli, monkeypatch):
-    seen = []
-    fake = types.ModuleType("whynet.search")
-    fake.main = lambda argv: seen.append(argv) or 0
-    monkeypatch.setitem(sys.modules, "whynet.search", fake)
-    r = cli("search", "--trials", "3", "--help")
-    assert r.exit_code == 0 and seen == [["--trials", "3", "--help"]]
+def test_search_is_a_subcommand_of_the_group():
+    """Registered with add_command: its options are the group's (help, completion, errors)."""
+    assert main.get_command(None, "search").name == "search"
+    r = CliRunner().invoke(main, ["search", "--help"])
+    assert r.exit_code == 0 and "--n-trials" in r.stdout and "-p, --param" in r.stdout
 
 
 def test_serve_delegates_to_the_web_server(cli, monkeypatch):

@@ -239,11 +239,11 @@ def test_names_are_checked_before_any_trial_runs():
 
 
 def test_missing_optuna_is_a_clear_error(monkeypatch):
-    from whynet import search as search_module
+    from whynet.search.samplers import optuna_module
 
     monkeypatch.setitem(sys.modules, "optuna", None)
     with pytest.raises(ConfigError, match=r"pip install 'whynet\[search\]'"):
-        search_module._optuna()
+        optuna_module()
 
 
 # -- presenting -----------------------------------------------------------------------------------
