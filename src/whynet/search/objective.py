@@ -58,8 +58,9 @@ def load_data(name: str = "moons", *, examples: int | None = None, val: float = 
                           + (f", {', '.join(own)}" if own else " (it takes no arguments)"))
     if not val:
         raise ConfigError("search: val must be > 0: trials are scored on the validation set")
+    if "seed" in kwargs:
+        raise ConfigError("search: the data set takes the search's seed; give seed once")
     n, noise = kwargs.pop("n", None), kwargs.pop("noise", None)
-    kwargs.pop("seed", None)  # the search's seed seeds the data set too
     cfg = RunConfig(data=name, n=n, noise=noise, data_args=kwargs, examples=examples, val=val,
                     test=test, standardize=standardize, seed=seed)
     train, val_set, test_set = build_data(cfg)
@@ -111,13 +112,18 @@ class MLPObjective:
 
     def run_config(self, params: Mapping) -> RunConfig:
         """The :class:`~whynet.config.RunConfig` of a trial: the search's defaults, overridden by
-        ``params``, with ``hidden = [width] * depth``; checked."""
+        ``params``, with ``hidden = [width] * depth`` and ``l2`` as an L2 penalty; checked."""
         unknown = sorted(set(params) - set(HYPERPARAMETERS))
         if unknown:
             raise ConfigError(f"search: unknown hyperparameter(s) {', '.join(unknown)}; "
                               f"allowed: {', '.join(HYPERPARAMETERS)}")
         p = {name: h.default for name, h in HYPERPARAMETERS.items()} | dict(params)
         hidden = (p.pop("width"),) * p.pop("depth")
+        l2 = p.pop("l2")
+        if l2:
+            if p["regularizer"] != "none" or p["lam"]:
+                raise ConfigError("search: give l2, or regularizer and lam, not both")
+            p["regularizer"], p["lam"] = "l2", l2
         base = self.data.config or RunConfig(data=self.data.name)
         return RunConfig.from_dict({**p, "hidden": hidden, "seed": self.seed}, "search",
                                    base=base)

@@ -11,7 +11,8 @@ file (``[space]``) or on the command line (``-p``)::
     whynet search -p lr=1e-4:1:log -p width=8,16,32 -p epochs=20 --data moons
 
 The names are those of :class:`whynet.config.RunConfig` (``lr``, ``lam``, ``activation``…) plus
-``width`` and ``depth``, the search's spelling of ``hidden = [width] * depth``. Every value a
+three shorthands of the search: ``width`` and ``depth`` for ``hidden = [width] * depth``, and
+``l2`` for ``regularizer = "l2", lam = l2``. Every value a
 range or a list can take is checked against that setting's valid values before any trial runs
 (a range's two ends suffice: each numeric setting's valid values form an interval).
 """
@@ -25,7 +26,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from ..config import FIELDS, check_field
-from ..errors import ConfigError, UnknownNameError, check_int
+from ..errors import ConfigError, UnknownNameError, check_int, check_number
 
 RANGE_FIELDS = ("low", "high", "log", "step", "points")
 
@@ -58,9 +59,10 @@ HYPERPARAMETERS: dict[str, Hyperparameter] = {
     "init": _setting("init", str, None),
     "batch_size": _setting("batch_size", int, 32),
     "epochs": _setting("epochs", int, 20),
-    # l2 by default, so that a space needs only lam (λ of (λ/2)·Σw²) to search a penalty
-    "regularizer": _setting("regularizer", str, "l2"),
+    "regularizer": _setting("regularizer", str, "none"),
     "lam": _setting("lam", float, 0.0),
+    "l2": Hyperparameter(float, 0.0, "L2 penalty λ of (λ/2)·Σw²: regularizer l2 with lam λ",
+                         lambda owner, v: check_number(owner, "l2", v, low=0.0)),
     "dropout": _setting("dropout", float, 0.0),
     "batchnorm": _setting("batchnorm", bool, False),
     "loss": _setting("loss", str, "softmax_ce"),
