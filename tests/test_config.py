@@ -60,11 +60,11 @@ def test_train_search_and_estimator_build_the_same_weights_and_first_step_loss(t
     # whynet train: TOML file + command-line options (the translation the command runs)
     cfg = train_config(train_door, {"lr": 0.01, "batch_size": 16, "seed": 3})
     train_run = build(cfg)
-    # whynet search: data settings + a trial's hyperparameters (width × depth, lam)
+    # whynet search: data settings + a trial's hyperparameters (width × depth for hidden)
     data = load_data("moons", n=200, val=0.2, test=0.2, standardize=True, seed=3)
     objective = MLPObjective(data, seed=3)
     params = {"width": 8, "depth": 2, "activation": "tanh", "optimizer": "adam", "lr": 0.01,
-              "lam": 1e-3, "batch_size": 16, "epochs": 1}
+              "regularizer": "l2", "lam": 1e-3, "batch_size": 16, "epochs": 1}
     search_run = build(objective.run_config(params), Splits(data.train, data.val, data.test))
     # the estimator, on the same training set
     train = train_run.data.train

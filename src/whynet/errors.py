@@ -8,6 +8,7 @@ names *where* (the layer, argument or file), *what was expected* and *what was g
 
 from __future__ import annotations
 
+import inspect
 import math
 from numbers import Integral, Real
 
@@ -109,21 +110,27 @@ def _bounds(low, high, low_open: bool = False, high_open: bool = False) -> str:
     return ""
 
 
-def lookup(kind: str, table, name, kwargs: dict | None = None, *, owner: str | None = None):
+def lookup(kind: str, table, name, kwargs: dict | None = None):
     """``table[name](**kwargs)``: the one registry look-up behind the ``get_*`` functions.
 
     ``name`` is matched case-insensitively (and "-" read as "_"); an unknown name raises
-    :class:`UnknownNameError` listing the known ones; arguments the entry does not take (its
-    ``TypeError``) raise :class:`ConfigError` naming the entry and the arguments.
+    :class:`UnknownNameError` listing the known ones; an argument the entry does not take raises
+    :class:`ConfigError` listing the ones it does.
     """
     key = name.lower().replace("-", "_") if isinstance(name, str) else None
     if key not in table:
         raise unknown_name(kind, str(name), table)
-    kwargs = kwargs or {}
+    entry, kwargs = table[key], kwargs or {}
+    params = inspect.signature(entry).parameters
+    if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        unknown = sorted(set(kwargs) - set(params))
+        if unknown:
+            raise ConfigError(f"{kind} {name!r}: unknown argument(s) {', '.join(unknown)}; "
+                              f"allowed: {', '.join(params) or 'none'}")
     try:
-        return table[key](**kwargs)
-    except TypeError as e:
-        raise ConfigError(f"{owner or kind} {name!r}: bad arguments {kwargs}: {e}") from None
+        return entry(**kwargs)
+    except TypeError as e:  # a required argument missing
+        raise ConfigError(f"{kind} {name!r}: bad arguments {kwargs}: {e}") from None
 
 
 def check_positive(owner: str, arg: str, value, *, allow_zero: bool = False) -> None:

@@ -24,7 +24,7 @@ import numpy as np
 
 from .. import dtypes
 from ..errors import (ConfigError, ShapeError, WhynetError, check_finite, check_number,
-                      unknown_name)
+                      lookup)
 from .activations import sigmoid  # the one stable σ
 
 
@@ -318,9 +318,4 @@ def get_loss(name: str | Loss, **kwargs) -> Loss:
     ``"hinge"``), or a :class:`Loss` instance returned as is."""
     if isinstance(name, Loss):
         return name
-    if not isinstance(name, str) or name.lower() not in LOSSES:
-        raise unknown_name("loss", str(name), LOSSES)
-    try:
-        return LOSSES[name.lower()](**kwargs)
-    except TypeError as e:
-        raise ConfigError(f"loss {name!r}: bad arguments {kwargs}: {e}") from None
+    return lookup("loss", LOSSES, name, kwargs)

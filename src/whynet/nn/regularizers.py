@@ -39,7 +39,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes
-from ..errors import ConfigError, check_number, unknown_name
+from ..errors import ConfigError, check_number, lookup
 from .module import Parameter
 
 
@@ -161,19 +161,13 @@ def get_regularizer(name: str | Regularizer | None, lam: float = 0.0, **kwargs) 
     if isinstance(name, Regularizer):
         return name
     key = "none" if name is None else name
-    if not isinstance(key, str) or key.lower() not in REGULARIZERS:
-        raise unknown_name("regulariser", str(name), REGULARIZERS)
-    key = key.lower()
-    try:
-        if key == "none":
-            return Regularizer(**kwargs)
-        if key == "elastic":
-            pair = tuple(lam) if isinstance(lam, (tuple, list)) else (lam, lam)
-            if len(pair) != 2:
-                raise ConfigError(f"regulariser 'elastic': lam must be a number or a pair "
-                                  f"(l1, l2), got {lam!r}")
-            l1, l2 = pair
-            return ElasticNet(l1, l2, **kwargs)
-        return REGULARIZERS[key](lam, **kwargs)
-    except TypeError as e:
-        raise ConfigError(f"regulariser {name!r}: bad arguments {kwargs}: {e}") from None
+    kind = key.lower() if isinstance(key, str) else None
+    if kind == "elastic":
+        pair = tuple(lam) if isinstance(lam, (tuple, list)) else (lam, lam)
+        if len(pair) != 2:
+            raise ConfigError(f"regulariser 'elastic': lam must be a number or a pair "
+                              f"(l1, l2), got {lam!r}")
+        kwargs = {"l1": pair[0], "l2": pair[1], **kwargs}
+    elif kind != "none":
+        kwargs = {"lam": lam, **kwargs}
+    return lookup("regulariser", REGULARIZERS, key, kwargs)
