@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from ..errors import ConfigError
+from ..errors import check_int
 from .space import Choice, Range, Space
 
 
@@ -21,9 +21,7 @@ def expected_best(scores, k: int) -> float:
     """
     v = np.sort(np.asarray(scores, dtype=np.float64))
     n = len(v)
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= n:
-        raise ConfigError(f"expected_best: k must be an integer in [1, {n}] (the pool size), "
-                          f"got {k!r}")
+    k = check_int("expected_best", "k", k, low=1, high=n)  # n: the pool size
     weights = np.array([math.comb(i - 1, k - 1) for i in range(1, n + 1)], dtype=np.float64)
     return float(v @ weights / math.comb(n, k))
 
