@@ -290,3 +290,42 @@ def test_train_reports_probe_findings_and_exports_tensorboard(cli, tmp_path):
 
     r = cli("train", "--data", "moons", "--epochs", "2", "--json")
     assert json.loads(r.stdout)["findings"] == []  # Adam at its default lr: healthy
+
+
+# -- bad input through a real process: one error line, exit status 2, files untouched ----------
+
+def _whynet(*args, cwd):
+    import os
+    import subprocess
+
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+           "WHYNET_STORE": str(cwd / "runs.sqlite")}
+    return subprocess.run([sys.executable, "-m", "whynet.cli", *args], capture_output=True,
+                          text=True, env=env, cwd=cwd, timeout=120)
+
+
+@pytest.mark.parametrize("content, message", [
+    (b'batchnorm = "no"\n', "train config {path}, line 1: batchnorm must be true or false, got "
+                            "'no'"),
+    (b'hidden = [16, "x"]\n', "train config {path}, line 1: hidden[1] must be an integer ≥ 1, "
+                              "got 'x'"),
+    (b'[train]\nlr = 1e-3\nlearning_rate = 0.1\n', "train config {path}: unknown key(s) "
+                                                    "learning_rate; allowed: data, n, noise"),
+    (b'data = "caf\xe9"\n', "train config {path}: not UTF-8 text (byte 0xe9 on line 1)"),
+])
+def test_train_config_errors_in_a_real_process(tmp_path, content, message):
+    path = tmp_path / "run.toml"
+    path.write_bytes(content)
+    r = _whynet("train", "--config", str(path), cwd=tmp_path)
+    assert r.returncode == 2 and r.stdout == "" and "Traceback" not in r.stderr
+    lines = r.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: " + message.format(path=path))
+    assert path.read_bytes() == content
+
+
+def test_search_range_error_in_a_real_process(tmp_path):
+    r = _whynet("search", "-p", "width=0:4", "--data-arg", "n=200", cwd=tmp_path)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.splitlines() == ["error: search: -p width=0:4: width must be an integer ≥ 1, "
+                                     "got 0"]
+    assert list(tmp_path.iterdir()) == []  # no study file, no plot
