@@ -19,6 +19,7 @@ import inspect
 import json
 import math
 import sys
+import textwrap
 import tomllib
 from pathlib import Path
 
@@ -308,10 +309,17 @@ def load_train_config(path) -> dict:
     return data
 
 
-def train_model(options: dict, probe: bool = False):
+#: ``whynet train`` measures this many times over a run unless ``--probe-every`` says otherwise:
+#: enough points for the findings' trends (is the loss still falling?), at ~2.5 training steps
+#: of cost each.
+PROBE_MEASUREMENTS = 20
+
+
+def train_model(options: dict, probe: bool = False, probe_every: int | None = None):
     """Build the data set and the MLP from ``options`` and fit it: ``(history, model, options)``,
     plus the :class:`~whynet.probes.Probe` that watched it (on up to 256 training examples)
-    when ``probe`` is true."""
+    when ``probe`` is true, every ``probe_every`` steps (default: about
+    :data:`PROBE_MEASUREMENTS` times over the run)."""
     from .datasets import DATASETS, Splits, get_dataset, split
     from .nn import mlp
     from .nn.regularizers import get_regularizer
@@ -345,7 +353,10 @@ def train_model(options: dict, probe: bool = False):
     watcher = None
     if probe:
         from .probes import Probe
-        watcher = Probe(model, X[:256], train.y[:256], o["loss"])
+        if probe_every is None:
+            steps = o["epochs"] * -(-len(X) // o["batch_size"])
+            probe_every = max(1, steps // PROBE_MEASUREMENTS)
+        watcher = Probe(model, X[:256], train.y[:256], o["loss"], every=probe_every)
     history = fit(model, X, train.y, loss=o["loss"], optimizer=o["optimizer"], lr=o["lr"],
                   epochs=o["epochs"], batch_size=o["batch_size"], seed=o["seed"],
                   validation_data=(Xt, test.y), regularizer=reg, progress=False,
@@ -376,24 +387,29 @@ def train_model(options: dict, probe: bool = False):
 @click.option("--batchnorm/--no-batchnorm", default=None, help="BatchNorm before activations.")
 @click.option("--regularizer", help="none, l1, l2 or elastic.")
 @click.option("--lam", type=float, help="Regularisation strength λ.")
+@click.option("--probe-every", "probe_every", type=click.IntRange(min=1),
+              help="Measure the probes every N steps (default: about 20 times over the run).")
 @click.option("--json", "as_json", is_flag=True, help="Print the history as JSON.")
 @click.option("--tensorboard", "tensorboard_dir", type=click.Path(file_okay=False),
               help="Also write the probes' records as TensorBoard event files to this folder.")
-def train(config_path, as_json, tensorboard_dir, **cli_options):
+def train(config_path, as_json, tensorboard_dir, probe_every, **cli_options):
     """Fit an MLP on a named data set, print the history and what the probes found."""
     options = load_train_config(config_path) if config_path else {}
     options.update({k: v for k, v in cli_options.items() if v is not None})
-    history, model, o, probe = train_model(options, probe=True)
+    history, model, o, probe = train_model(options, probe=True, probe_every=probe_every)
     if tensorboard_dir:
         from .probes.tensorboard import export_tensorboard
         export_tensorboard(probe, tensorboard_dir)
     e = history.epochs
-    findings = [str(f) for f in probe.findings]
+    ranked = probe.ranked()
+    findings = [str(f) for f in ranked]
     if as_json:
         _echo_json({"options": o, "parameters": model.num_parameters(),
                     "epochs": {k: list(v) for k, v in e.items()},
                     "diverged": history.diverged, "stopped": history.stopped,
-                    "findings": findings})
+                    "findings": findings,
+                    "finding_rules": [{"rule": f.rule, "question": f.question, "step": f.step,
+                                       "layer": f.layer} for f in ranked]})
         return
     dense = [m for m in model.layers if hasattr(m, "n_in")]
     sizes = " → ".join(str(d) for d in [dense[0].n_in, *(d.n_out for d in dense)])
@@ -405,9 +421,15 @@ def train(config_path, as_json, tensorboard_dir, **cli_options):
         vacc = e.get("val_acc", [None] * (i + 1))[i]
         click.echo(f"{i + 1:>5}  {e['loss'][i]:>8.4f}  {_pct(acc):>6}  "
                    f"{e['val_loss'][i]:>8.4f}  {_pct(vacc):>7}")
-    click.echo("findings: " + ("none — the probes saw nothing wrong" if not findings else ""))
-    for line in findings:
-        click.echo(f"  • {line}")
+    measured = len(probe.records.steps())
+    if not findings:
+        click.echo(f"findings: none — the probes ({measured} measurements) saw nothing wrong")
+    else:
+        click.echo(f"findings ({measured} measurements), most important first:")
+    for f in ranked:
+        tag = f" [{f.question}]" if f.question else ""
+        click.echo(textwrap.fill(f"{f}{tag}", width=100, initial_indent="  • ",
+                                 subsequent_indent="    "))
     if tensorboard_dir:
         click.echo(f"TensorBoard event files in {tensorboard_dir}")
     if history.diverged:
