@@ -266,3 +266,14 @@ def test_the_lesson_comes_first():
     assert [f.rule for f in probe.ranked(lesson="update_ratio_high")][0] == "update_ratio_high"
     assert [f.rule for f in diagnose(probe.records, probe.context,
                                      lesson="update_ratio_high")][0] == "update_ratio_high"
+
+
+def test_the_issues_spiral_run_is_not_nothing_wrong():
+    """`whynet train --data spiral --epochs 30` ended at 62% test accuracy with "findings: none"
+    (50 steps between measurements): it underfits its training data, and says so."""
+    from whynet.cli import train_model
+
+    history, _, _, probe = train_model({"data": "spiral", "epochs": 30}, probe=True)
+    assert history.epochs["acc"][-1] < 0.75
+    assert len(probe.records.steps()) >= 20          # about 20 measurements by default
+    assert [f.rule for f in probe.findings] == ["underfitting"], probe.report()

@@ -91,11 +91,12 @@ class Thresholds:
         converged_accuracy: …a probe accuracy at or above this, is a model that has learnt its
             training data: small updates are then expected, not a learning rate too low.
         loss_rise: the probe loss above this multiple of the first one: the steps make it worse.
-        underfit_accuracy: at the end of the run, a probe (training) accuracy below this with the
-            loss on a plateau is underfitting: the model does not fit the examples it trains on.
-        still_falling: relative fall of the probe loss over the last third of the run at or
-            above this, with the probe accuracy below ``converged_accuracy``: the loss still
-            falls, the run is too short. Below it, the loss is on a plateau.
+        underfit_accuracy: at the end of the run, a probe (training) accuracy below this is a
+            model that does not fit the examples it trains on (a large enough model fits nearly
+            all of them, even on noisy data)…
+        still_falling: …with a relative fall of the probe loss over the last third of the run at
+            or above this, the run is too short; below it, the loss is on a plateau and the
+            model underfits.
     """
 
     vanishing: float = 1e-2
@@ -113,7 +114,7 @@ class Thresholds:
     converged: float = 0.2
     converged_accuracy: float = 0.97
     loss_rise: float = 1.5
-    underfit_accuracy: float = 0.8
+    underfit_accuracy: float = 0.9
     still_falling: float = 0.03
 
     def __post_init__(self):
@@ -502,9 +503,9 @@ class FindingRules:
                    RULE_QUESTIONS["flat_loss"])
 
     def _end_of_run(self):
-        """The end of the run: a model that has not learnt its training data. Loss still falling
-        over the last third of the run → the run is too short; loss on a plateau at a low
-        accuracy → underfitting, whose cure depends on the model's size (fewer weights than probe
+        """The end of the run: a model that has not learnt its training data (probe accuracy
+        below ``underfit_accuracy``). Loss still falling over the last third of the run → the run
+        is too short; loss on a plateau → underfitting, whose cure depends on the model's size (fewer weights than probe
         examples: more capacity; otherwise a higher learning rate or a much longer run)."""
         t = self.thresholds
         steps = sorted(s for s, (loss, _) in self._curve.items() if _finite(loss))
@@ -512,7 +513,7 @@ class FindingRules:
             return
         last = steps[-1]
         loss_end, acc_end = self._curve[last]
-        if not _finite(acc_end) or acc_end >= t.converged_accuracy:
+        if not _finite(acc_end) or acc_end >= t.underfit_accuracy:
             return
         cut = steps[0] + 2 * (last - steps[0]) / 3
         start = max([s for s in steps if s <= cut], default=steps[-2])
@@ -525,7 +526,7 @@ class FindingRules:
                    f"the run ended while the loss was still falling ({trend} over the last third "
                    f"of the run), with {right}: train longer (more epochs), or raise the "
                    "learning rate.")
-        elif acc_end < t.underfit_accuracy:
+        else:
             c = self.context
             if c.n_params is not None and c.n_examples is not None \
                     and c.n_params < c.n_examples:
