@@ -14,7 +14,7 @@ initialisation, "nothing wrong" at the end of a run that had not learnt its data
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pytest

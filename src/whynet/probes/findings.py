@@ -505,8 +505,9 @@ class FindingRules:
     def _end_of_run(self):
         """The end of the run: a model that has not learnt its training data (probe accuracy
         below ``underfit_accuracy``). Loss still falling over the last third of the run → the run
-        is too short; loss on a plateau → underfitting, whose cure depends on the model's size (fewer weights than probe
-        examples: more capacity; otherwise a higher learning rate or a much longer run)."""
+        is too short; loss on a plateau → underfitting, whose cure depends on the model's size
+        (fewer weights than probe examples: more capacity; otherwise a higher learning rate or a
+        much longer run)."""
         t = self.thresholds
         steps = sorted(s for s, (loss, _) in self._curve.items() if _finite(loss))
         if len(steps) < 3:

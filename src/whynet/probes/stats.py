@@ -210,7 +210,8 @@ def weight_scale(W: np.ndarray) -> float:
     """
     W = np.asarray(W)
     if W.ndim < 1 or W.shape[0] == 0:
-        raise ShapeError(f"weight_scale: expected a weight array of shape (n_out, …), got {W.shape}")
+        raise ShapeError(f"weight_scale: expected a weight array of shape (n_out, …), "
+                         f"got {W.shape}")
     return norm(W) / math.sqrt(W.shape[0])
 
 
