@@ -425,8 +425,8 @@ def train(config_path, as_json, tensorboard_dir, probe_every, **cli_options):
     if not findings:
         click.echo(f"findings: none — the probes ({measured} measurements) saw nothing wrong")
     else:
-        click.echo(f"findings: {len(findings)}, most important first (from {measured} "
-                   "measurements)")
+        order = ", most important first" if len(findings) > 1 else ""
+        click.echo(f"findings: {len(findings)}{order} (from {measured} measurements)")
     for f in ranked:
         tag = f" [{f.question}]" if f.question else ""
         click.echo(textwrap.fill(f"{f}{tag}", width=100, initial_indent="  • ",
