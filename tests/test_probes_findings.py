@@ -157,6 +157,21 @@ def test_vanishing_gradients_read_in_context():
     assert "saturating activation" in g.message and g.question == "A4"
 
 
+def test_vanishing_gradients_from_small_weights_and_batchnorm_at_initialisation():
+    small = [("model", "grad_ratio", 1e-6)] + [(la, "weight_scale", 0.04)
+                                               for la in ("0:dense", "2:dense", "4:dense")]
+    (f,) = FindingRules(context=TANH_NET).check(1, small)
+    assert "weights are too small" in f.message and "saturating" not in f.message
+    assert f.question == "I2"
+    # with BatchNorm the evaluation-mode pass before any update uses running statistics no
+    # update has set: no verdict at initialisation, one later (without "add batch normalisation")
+    bn = _with(TANH_NET, layers=("0:dense", "1:batchnorm1d", "2:tanh", "3:dense"))
+    rules = FindingRules(context=bn)
+    assert rules.check(0, [("model", "grad_ratio", 1e-4)]) == []
+    (g,) = rules.check(100, [("model", "grad_ratio", 1e-4)])
+    assert g.rule == "vanishing_gradient" and "batch normalisation" not in g.message
+
+
 def test_symmetry_needs_half_the_units_or_fewer_to_be_equal():
     rules = FindingRules()
     (f,) = rules.check(1, [("0:dense", "distinct_units", 1)], {"0:dense": 64})

@@ -87,6 +87,8 @@ class Thresholds:
             for a saturating activation: Xavier gives about 1 (5/3 with tanh's gain), He √2.
         tiny_weights: ``weight_scale`` below this: the weights are still near zero (zero
             initialisation), so ‖ΔW‖/‖W‖ measures nothing about the learning rate.
+        small_weights: median ``weight_scale`` below this (a quarter of Xavier's): vanishing
+            gradients come from weights too small (question I2), not from the activation.
         converged: a probe loss at or below this fraction of the first one, or…
         converged_accuracy: …a probe accuracy at or above this, is a model that has learnt its
             training data: small updates are then expected, not a learning rate too low.
@@ -111,6 +113,7 @@ class Thresholds:
     input_scale: float = 2.0
     weight_scale: float = 2.5
     tiny_weights: float = 0.05
+    small_weights: float = 0.25
     converged: float = 0.2
     converged_accuracy: float = 0.97
     loss_rise: float = 1.5
@@ -416,24 +419,36 @@ class FindingRules:
         ratio = self._now.get((MODEL, "grad_ratio"))
         if not _finite(ratio):
             return
+        batchnorm = any("batchnorm" in _kind(la) for la in self.context.layers)
+        if batchnorm and self._at_init(step):
+            # The probe's evaluation-mode pass normalises with BatchNorm's running statistics,
+            # which no update has set yet: not the network that trains.
+            return
+        bn_advice = "" if batchnorm else ", batch normalisation"
         if ratio < t.vanishing:
-            # Dead units and zero weights stop the gradient too; their own findings say why.
-            if dead or symmetric or "dead_units" in self.fired or "symmetry" in self.fired \
-                    or any(self._tiny(la) for (la, q) in self._now if q == "weight_scale"):
+            # Dead units and identical units stop the gradient too; their own findings say why.
+            if dead or symmetric or "dead_units" in self.fired or "symmetry" in self.fired:
                 return
-            saturating = bool(self.context.saturating)
-            if saturating or not self.context.activations:
+            scales = sorted(v for (la, q), v in self._now.items() if q == "weight_scale")
+            scale = scales[len(scales) // 2] if scales else None
+            if scale is not None and scale < t.small_weights:
+                why = (f"the weights are too small (a unit's incoming weights have norm {scale:.2g} "
+                       "in the median layer; Xavier gives about 1), so each layer shrinks the "
+                       "signal and its gradient: use Xavier initialisation (He for ReLU).")
+                question = "I2"
+            elif self.context.saturating or not self.context.activations:
                 why = ("each saturating activation (sigmoid, tanh) multiplies the gradient by "
-                       "f′ ≤ 1 (σ′ ≤ ¼), so it shrinks with depth: use ReLU with He "
-                       "initialisation, batch normalisation, or fewer layers.")
+                       f"f′ ≤ 1 (σ′ ≤ ¼), so it shrinks with depth: use ReLU with He "
+                       f"initialisation{bn_advice}, or fewer layers.")
                 question = "A4"
             else:
                 inits = set(self.context.init.values())
                 he = bool(inits) and all(i.startswith("he") for i in inits)
                 why = ("the activations do not saturate, so the weights are too small for the "
                        "depth: each layer shrinks the signal. "
-                       + ("Add batch normalisation or use fewer layers."
-                          if he else "Use He initialisation (std √(2/fan_in)) for ReLU."))
+                       + ("Use fewer layers." if he and batchnorm
+                          else "Add batch normalisation or use fewer layers." if he
+                          else "Use He initialisation (std √(2/fan_in)) for ReLU."))
                 question = "I3"
             yield ("vanishing_gradient", MODEL, ratio,
                    f"gradients vanish: ‖∂L/∂z‖ at the first layer is {ratio:.1e} of that at the "
@@ -442,8 +457,8 @@ class FindingRules:
             yield ("exploding_gradient", MODEL, ratio,
                    f"gradients explode: ‖∂L/∂z‖ at the first layer is {ratio:.1e} times that at "
                    "the last, so the early layers take huge steps. The weights are too large for "
-                   "the depth: use Xavier/He initialisation, a lower learning rate, gradient "
-                   "clipping, or batch normalisation.", RULE_QUESTIONS["exploding_gradient"])
+                   "the depth: use Xavier/He initialisation, a lower learning rate"
+                   f"{bn_advice}, or gradient clipping.", RULE_QUESTIONS["exploding_gradient"])
 
     def _update_ratio(self, step, dead: bool):
         """One verdict on the learning rate for the whole model (it is one number): too high when
