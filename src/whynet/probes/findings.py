@@ -432,9 +432,10 @@ class FindingRules:
             scales = sorted(v for (la, q), v in self._now.items() if q == "weight_scale")
             scale = scales[len(scales) // 2] if scales else None
             if scale is not None and scale < t.small_weights:
-                why = (f"the weights are too small (a unit's incoming weights have norm {scale:.2g} "
-                       "in the median layer; Xavier gives about 1), so each layer shrinks the "
-                       "signal and its gradient: use Xavier initialisation (He for ReLU).")
+                why = ("the weights are too small (a unit's incoming weights have norm "
+                       f"{scale:.2g} in the median layer; Xavier gives about 1), so each layer "
+                       "shrinks the signal and its gradient: use Xavier initialisation (He for "
+                       "ReLU).")
                 question = "I2"
             elif self.context.saturating or not self.context.activations:
                 why = ("each saturating activation (sigmoid, tanh) multiplies the gradient by "
