@@ -9,7 +9,8 @@ from click.testing import CliRunner
 
 from whynet.cli import main
 from whynet.experiments import registry
-from whynet.experiments.base import Experiment, Verdict, decide, mean_spread, values
+from whynet.experiments.base import (Experiment, Row, Verdict, decide, mean_spread, tally,
+                                     values)
 from whynet.experiments.questions import QUESTIONS
 
 
@@ -315,3 +316,89 @@ def test_train_probe_every_sets_the_number_of_measurements(cli):
     assert "3 measurements)" in every.stdout, every.stdout
     bad = cli(*args, "--probe-every", "0")
     assert bad.exit_code != 0 and "--probe-every" in bad.output
+
+
+# -- one-line answers, evidence and rule ----------------------------------------------------
+
+class Forms(Experiment):
+    """Every form a verdict takes: a test with full evidence, a demonstration, a "depends"."""
+
+    id = "zz_forms"
+    questions = ("A4", "A10", "R2")
+    title = "Forms"
+    question = "?"
+    what = "x = seed."
+    seeds_quick = 3
+
+    def grid(self, quick):
+        return [{"x": 1}]
+
+    def run(self, spec, seed):
+        return {"y": seed + 1.0}
+
+    def verdicts(self, results):
+        y = values(results, "y")
+        t = tally(v > 0 for v in y)
+        rows = (Row("sgd", {"y": mean_spread(y)}), Row("adam", {"y": 0.5}))
+        return [Verdict("A4", t.status, "y was 2.0 ± 1.0 and positive in every seed",
+                        {"y": mean_spread(y)}, answer="Yes: y was positive in every seed.",
+                        evidence=rows, rule="Holds if y > 0 in every seed.", agree=t),
+                Verdict("A10", "shown", "an identity", answer="One map, up to round-off.",
+                        evidence=[Row("float64", {"max diff": 1e-16})],
+                        rule="An identity: shown, not tested."),
+                Verdict("R2", "depends", "with SGD only", answer="Only with SGD.",
+                        evidence=rows, rule="Per optimiser.", depends_on=("optimizer",))]
+
+
+@pytest.fixture
+def forms(cli, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "400")  # rich wraps table cells to the terminal's width
+    handle = registry.register(Forms())
+    yield cli
+    handle.remove()
+
+
+def test_claims_prints_one_line_answers_and_labels_demonstrations(forms):
+    forms("run", "zz_forms", "--quick", "--jobs", "1")
+    out = forms("claims").stdout
+    assert "Yes: y was positive in every seed." in out
+    assert "y was 2.0 ± 1.0" not in out  # the long sentence only where there is no answer
+    a10 = next(line for line in out.splitlines() if "A10" in line)
+    assert "shown (demonstration)" in a10 and "holds" not in a10
+    assert "Holds if y > 0" not in out  # the rule only with -v
+
+
+def test_claims_verbose_adds_evidence_rows_rule_agreement_and_depends_on(forms):
+    forms("run", "zz_forms", "--quick", "--jobs", "1")
+    out = " ".join(forms("claims", "-v").stdout.split())  # undo the table's line wrapping
+    assert "• sgd: y 2.0 ± 1.0 (n=3)" in out and "• adam: y 0.5" in out
+    assert "rule: Holds if y > 0 in every seed. (3 of 3 seeds agree)" in out
+    assert "depends on: optimizer" in out
+
+
+def test_run_prints_answers_and_verbose_evidence(forms):
+    out = forms("run", "zz_forms", "--quick", "--jobs", "1").stdout
+    assert "Only with SGD." in out and "depends on" not in out
+    out = " ".join(forms("run", "zz_forms", "--quick", "--jobs", "1", "--verbose").stdout.split())
+    assert "depends on: optimizer" in out and "rule: Per optimiser." in out
+
+
+def test_claims_json_has_every_field_for_every_question(forms):
+    forms("run", "zz_forms", "--quick", "--jobs", "1")
+    rows = json.loads(forms("claims", "--json").stdout)
+    fields = {"question", "group", "claim", "source", "why", "experiments", "status", "kind",
+              "answer", "sentence", "evidence", "rule", "depends_on", "seeds_agree", "numbers"}
+    assert [r["question"] for r in rows] == list(QUESTIONS)
+    assert all(set(r) == fields for r in rows)
+    assert all(r["claim"] and r["source"] and r["why"] for r in rows)
+    by = {r["question"]: r for r in rows}
+    a4 = by["A4"]
+    assert (a4["status"], a4["kind"]) == ("holds", "test")
+    assert a4["answer"] == "Yes: y was positive in every seed."
+    assert a4["evidence"][0]["condition"] == "sgd"
+    assert a4["evidence"][0]["measures"] == {"y": "2.0 ± 1.0 (n=3)"}
+    assert a4["evidence"][0]["raw"]["y"]["n"] == 3
+    assert a4["seeds_agree"] == {"agree": 3, "n": 3, "sign_p": 0.25}
+    assert (by["A10"]["status"], by["A10"]["kind"]) == ("shown", "demonstration")
+    assert by["R2"]["depends_on"] == ["optimizer"] and by["R2"]["status"] == "depends"
+    assert by["R1"]["status"] == "not answered" and by["R1"]["kind"] is None

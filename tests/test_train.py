@@ -396,3 +396,18 @@ def test_float64_data_is_cast_once_to_the_model_dtype():
     fit(model, X, y, loss="softmax_ce", epochs=1, batch_size=10)
     assert dtypes_seen == [np.float32, np.float32]
     assert all(p.value.dtype == np.float32 for p in model.parameters())
+
+
+def test_every_k_steps_calls_at_start_and_every_kth_step():
+    from whynet.train import Every
+
+    X = np.random.default_rng(0).standard_normal((40, 2)).astype(np.float32)
+    y = (X[:, 0] > 0).astype(np.int64)
+    model = mlp([2, 4, 2], seed=0)
+    seen = Every(3, lambda step, ctx: (step, ctx.step))
+    fit(model, X, y, loss="softmax_ce", lr=0.1, epochs=2, batch_size=4, callbacks=[seen],
+        progress=False)  # 20 steps
+    assert seen.steps == [0, 3, 6, 9, 12, 15, 18]
+    assert all(a == b for a, b in seen.values[1:])
+    with pytest.raises(ConfigError, match="k must be an int"):
+        Every(0, print)

@@ -28,8 +28,9 @@ import click
 from . import __version__
 from .errors import ConfigError, WhynetError, unknown_name
 
+# "shown" (a demonstration) gets a neutral style of its own: it must never look like a test.
 STATUS_STYLE = {"holds": "green", "fails": "red", "depends": "yellow", "inconclusive": "magenta",
-                "not run": "dim", "not answered": "dim", "error": "red"}
+                "shown": "cyan", "not run": "dim", "not answered": "dim", "error": "red"}
 
 
 class _Group(click.Group):
@@ -159,8 +160,10 @@ def _select(ids) -> list:
 @click.option("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://host:8786.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a tty).")
+@click.option("--verbose", "-v", is_flag=True,
+              help="Also print each verdict's evidence rows and the rule that decided it.")
 @store_option
-def run(ids, quick, seeds, jobs, scheduler, as_json, progress, store_path):
+def run(ids, quick, seeds, jobs, scheduler, as_json, progress, verbose, store_path):
     """Run experiments by id (or `all`); finished runs come from the store, never recomputed."""
     from .runner import collect, evaluate, plan, run_tasks
 
@@ -192,7 +195,7 @@ def run(ids, quick, seeds, jobs, scheduler, as_json, progress, store_path):
             last = (f["error"] or "").strip().splitlines()[-1:] or ["?"]
             con.print(f"[red]failed[/] {f['experiment']} {json.dumps(f['spec'])} seed "
                       f"{f['seed']}: {last[0]}", markup=True)
-        _print_verdicts(con, evaluations)
+        _print_verdicts(con, evaluations, verbose)
     if summary.failed:
         sys.exit(1)
 
@@ -203,19 +206,53 @@ def _evaluation_json(ev) -> dict:
             "verdicts": [v.as_dict() for v in ev.verdicts]}
 
 
-def _print_verdicts(con, evaluations) -> None:
+def _status_cell(status: str) -> str:
+    from .report.status import label
+
+    return f"[{STATUS_STYLE.get(status, '')}]{label(status)}[/]"
+
+
+def _agree_text(agree) -> str:
+    """``seeds_agree`` of a verdict dict (one tally, a list of them, or None) as text."""
+    tallies = agree if isinstance(agree, list) else [agree] if agree else []
+    return "; ".join(f"{t['agree']} of {t['n']} seeds agree" for t in tallies)
+
+
+def _answer_cell(d: dict, verbose: bool, fallback: str = "") -> str:
+    """The one-line answer (or the sentence when there is none yet); with ``verbose`` also the
+    evidence rows, the rule with its k-of-n and what a "depends" depends on, from the dict form
+    of a verdict (``Verdict.as_dict()`` or a ``claims`` row)."""
+    from rich.markup import escape
+
+    text = escape(d.get("answer") or d.get("sentence") or "") or fallback
+    if not verbose:
+        return text
+    lines = [text]
+    for row in d.get("evidence") or []:
+        measures = ", ".join(f"{k} {v}" for k, v in row["measures"].items())
+        lines.append(f"[dim]• {escape(row['condition'])}: {escape(measures)}[/]")
+    agree = _agree_text(d.get("seeds_agree"))
+    if d.get("rule") or agree:
+        lines.append(f"[dim]rule: {escape(d.get('rule') or '')}"
+                     f"{' (' + agree + ')' if agree else ''}[/]")
+    if d.get("depends_on"):
+        lines.append(f"[dim]depends on: {escape(', '.join(d['depends_on']))}[/]")
+    return "\n".join(lines)
+
+
+def _print_verdicts(con, evaluations, verbose: bool = False) -> None:
     from rich.table import Table
 
     t = Table(show_header=True, header_style="bold")
     t.add_column("question")
     t.add_column("verdict")
-    t.add_column("because", overflow="fold")
+    t.add_column("answer", overflow="fold")
     for ev in evaluations:
         if ev.error:
             t.add_row(" ".join(ev.experiment.questions), "[red]error[/]",
                       f"{ev.experiment.id}: {ev.error}")
         for v in ev.verdicts:
-            t.add_row(v.question, f"[{STATUS_STYLE[v.status]}]{v.status}[/]", v.sentence)
+            t.add_row(v.question, _status_cell(v.status), _answer_cell(v.as_dict(), verbose))
     con.print(t)
 
 
@@ -230,26 +267,28 @@ def claims_table(store, quick=None) -> list[dict]:
 
 
 @main.command()
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (every field of every ID).")
+@click.option("--verbose", "-v", is_flag=True,
+              help="Also print each verdict's evidence rows and the rule that decided it.")
 @_grid_option
 @store_option
-def claims(as_json, quick, store_path):
-    """Every question ID with its current verdict, from the store."""
+def claims(as_json, verbose, quick, store_path):
+    """Every question ID with its current verdict and one-line answer, from the store."""
     with _open_store(store_path) as store:
         rows = claims_table(store, quick)
     if as_json:
         _echo_json(rows)
         return
+    from rich.markup import escape
     from rich.table import Table
 
     t = Table(show_header=True, header_style="bold")
     t.add_column("id")
     t.add_column("verdict")
-    t.add_column("claim / measured", overflow="fold")
+    t.add_column("answer (or the notes' claim)", overflow="fold")
     for r in rows:
-        style = STATUS_STYLE.get(r["status"], "")
-        t.add_row(r["question"], f"[{style}]{r['status']}[/]",
-                  r["sentence"] or f"[dim]{r['claim']}[/]")
+        t.add_row(r["question"], _status_cell(r["status"]),
+                  _answer_cell(r, verbose, fallback=f"[dim]{escape(r['claim'])}[/]"))
     _console().print(t)
 
 
@@ -473,8 +512,9 @@ def serve(host, port, open_browser, report):
     try:
         from .web.server import serve as serve_lab
     except ImportError as e:
-        if getattr(e, "name", "") in ("whynet.web.server", "whynet.web", "fastapi", "uvicorn"):
-            raise ConfigError(f"whynet serve is not available yet ({e})") from e
+        if getattr(e, "name", "") in ("fastapi", "uvicorn", "starlette"):
+            raise ConfigError(f"whynet serve needs FastAPI and uvicorn: "
+                              f"pip install 'whynet[web]' ({e})") from e
         raise
     serve_lab(host, port, open_browser, report=report)
 

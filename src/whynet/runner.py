@@ -25,6 +25,9 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
+from threadpoolctl import threadpool_limits
+
+from . import __version__
 from .errors import ConfigError
 from .experiments.base import Experiment, RunResult, Verdict
 from .store import Store, canonical_json, run_key, to_jsonable
@@ -40,7 +43,7 @@ class Task:
 
     @property
     def key(self) -> str:
-        return run_key(self.experiment.id, self.spec, self.seed, self.experiment.version)
+        return run_key(self.experiment.id, self.spec, self.seed, self.experiment.code_version)
 
     def label(self) -> str:
         spec = ", ".join(f"{k}={v}" for k, v in self.spec.items())
@@ -114,8 +117,6 @@ _limits = None  # keeps the worker's threadpool limit alive
 
 def _init_worker() -> None:
     global _limits
-    from threadpoolctl import threadpool_limits
-
     # One BLAS thread per worker: with one worker per core, more threads only contend.
     _limits = threadpool_limits(limits=1)
 
@@ -239,8 +240,24 @@ class _Pool:
         self.pool.shutdown(wait=True)
 
 
+def execute_one_thread(experiment: Experiment, spec: dict, seed: int) -> dict:
+    """:func:`execute` with BLAS limited to one thread for the task: a Dask worker runs several
+    tasks at once, one per thread, and threaded BLAS under each would oversubscribe its cores."""
+    with threadpool_limits(limits=1):
+        return execute(experiment, spec, seed)
+
+
+def _whynet_version() -> str:
+    return __version__
+
+
 class _Dask:
-    """The same :func:`execute` on a Dask cluster."""
+    """The same :func:`execute` on a Dask cluster.
+
+    Before submitting, the workers' package versions (Dask's own check) and whynet versions must
+    match the client's. Each future is released as soon as its result is handed over (and then
+    stored): a held future whose worker dies is recomputed by the scheduler, a released one is not.
+    """
 
     def __init__(self, todo, scheduler):
         try:
@@ -253,14 +270,34 @@ class _Dask:
             self.client = Client(scheduler, timeout=10) if self.own else scheduler
         except (OSError, TimeoutError) as e:
             raise ConfigError(f"cannot reach the Dask scheduler at {scheduler!r} ({e})") from e
-        self.futures = {self.client.submit(execute, t.experiment, t.spec, t.seed, pure=False): t
-                        for t in todo}
+        try:
+            self._check_versions()
+        except BaseException:
+            self.close()
+            raise
+        self.futures = {self.client.submit(execute_one_thread, t.experiment, t.spec, t.seed,
+                                           pure=False): t for t in todo}
+
+    def _check_versions(self) -> None:
+        try:
+            self.client.get_versions(check=True)
+        except ValueError as e:  # distributed reports mismatched packages this way
+            raise ConfigError(f"Dask workers and this client disagree on package versions: {e}") \
+                from e
+        wrong = {w: v for w, v in self.client.run(_whynet_version).items() if v != __version__}
+        if wrong:
+            listed = ", ".join(f"{w} has {v}" for w, v in sorted(wrong.items()))
+            raise ConfigError(f"Dask workers run another whynet than this client ({__version__}): "
+                              f"{listed}; install the same whynet[dask] on every worker")
 
     def __iter__(self):
         from distributed import as_completed
 
         for fut in as_completed(list(self.futures)):
-            yield self.futures[fut], fut.result()
+            out = fut.result()
+            task = self.futures.pop(fut)
+            fut.release()
+            yield task, out
 
     def abort(self):
         self.client.cancel(list(self.futures))
@@ -374,8 +411,9 @@ def claims(evaluations) -> list[dict]:
     rows = []
     for qid, q in QUESTIONS.items():
         evs = [ev for ev in evaluations if qid in ev.experiment.questions]
-        row = {"question": qid, "group": q.group, "claim": q.claim,
-               "experiments": [ev.experiment.id for ev in evs], "status": "not answered",
+        row = {"question": qid, "group": q.group, "claim": q.claim, "source": q.source,
+               "why": q.why, "experiments": [ev.experiment.id for ev in evs],
+               "status": "not answered",
                "kind": None, "answer": "", "sentence": "", "evidence": [], "rule": "",
                "depends_on": [], "seeds_agree": None, "numbers": {}}
         verdicts = [v for ev in evs for v in ev.verdicts if v.question == qid]

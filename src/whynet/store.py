@@ -1,7 +1,7 @@
 """The results store: one SQLite file, one row per finished ``(experiment, spec, seed)`` run.
 
 A row is keyed by :func:`run_key`, the sha256 of the canonical JSON of the experiment id, its
-``version``, the spec, the seed and whynet's version, so a finished pair is found again by any later
+code version (``version`` plus the fingerprint of the shared recipes it uses), the spec, the seed and whynet's version, so a finished pair is found again by any later
 ``whynet run`` and never recomputed, and a new whynet or experiment version computes afresh.
 
 Each finished run is written in its own transaction, in WAL mode: a process killed mid-run leaves
@@ -85,9 +85,11 @@ def canonical_json(value) -> str:
     return json.dumps(to_jsonable(value), sort_keys=True, separators=(",", ":"))
 
 
-def run_key(experiment_id: str, spec: dict, seed: int, experiment_version: int = 1,
+def run_key(experiment_id: str, spec: dict, seed: int, experiment_version: int | str = 1,
             whynet_version: str = __version__) -> str:
-    """sha256 of the canonical JSON of (experiment id, its version, spec, seed, whynet version)."""
+    """sha256 of the canonical JSON of (experiment id, its code version, spec, seed, whynet
+    version). The code version is the experiment's ``version``, with the fingerprint of the
+    shared recipes it uses appended (``Experiment.code_version``)."""
     payload = canonical_json({"experiment": experiment_id, "experiment_version": experiment_version,
                               "spec": spec, "seed": int(seed), "whynet": whynet_version})
     return hashlib.sha256(payload.encode()).hexdigest()
@@ -163,12 +165,12 @@ class Store:
         ``experiment`` is an Experiment (its id and version are used). A new ok row replaces an
         earlier failed one for the same key.
         """
-        key = run_key(experiment.id, spec, seed, experiment.version)
+        key = run_key(experiment.id, spec, seed, experiment.code_version)
         result_text = None if result is None else json.dumps(to_jsonable(result))
         with self._conn:
             self._execute(
                 "INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                (key, experiment.id, experiment.version, canonical_json(spec), int(seed),
+                (key, experiment.id, experiment.code_version, canonical_json(spec), int(seed),
                  __version__, status, result_text, error, seconds, started, _now(),
                  socket.gethostname()))
         return key
@@ -208,7 +210,7 @@ class Store:
         rows = self._execute(
             "SELECT spec, seed, result, seconds FROM runs WHERE experiment=? AND "
             "experiment_version=? AND whynet_version=? AND status='ok' ORDER BY finished, rowid",
-            (experiment.id, experiment.version, __version__)).fetchall()
+            (experiment.id, experiment.code_version, __version__)).fetchall()
         by_spec: dict[str, list] = {}
         for spec_text, seed, result_text, seconds in rows:
             if seeds is not None and seed not in seeds:
@@ -227,7 +229,7 @@ class Store:
         rows = self._execute(
             "SELECT spec, seed, error, finished FROM runs WHERE experiment=? AND "
             "experiment_version=? AND whynet_version=? AND status='failed' ORDER BY finished DESC",
-            (experiment.id, experiment.version, __version__)).fetchall()
+            (experiment.id, experiment.code_version, __version__)).fetchall()
         return [{"spec": json.loads(s), "seed": seed, "error": err, "finished": fin}
                 for s, seed, err, fin in rows]
 

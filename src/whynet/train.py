@@ -28,6 +28,7 @@ import numpy as np
 
 from .errors import ConfigError, DivergenceError, NonFiniteError, ShapeError, check_finite
 from .nn.losses import get_loss
+from .notebook import html_table
 from .nn.module import Module
 from .optim import Optimizer, clip_grad_norm, get_optimizer
 from .random import make_rng
@@ -59,6 +60,36 @@ class Callback:
 
     def on_train_end(self, ctx: "TrainContext") -> None:
         """After the last step, also after early stopping or divergence."""
+
+
+class Every(Callback):
+    """Call ``fn(step, ctx)`` every ``k`` optimiser steps (after the update), and once before
+    the first step when ``at_start``; whatever ``fn`` returns (if not None) is appended to
+    ``self.values``, with the step in ``self.steps``.
+
+    >>> norms = Every(10, lambda step, ctx: float(np.linalg.norm(ctx.model.layers[0].W.value)))
+    """
+
+    def __init__(self, k: int, fn, at_start: bool = True):
+        if not isinstance(k, int) or isinstance(k, bool) or k < 1:
+            raise ConfigError(f"Every: k must be an int ≥ 1, got {k!r}")
+        self.k, self.fn, self.at_start = k, fn, at_start
+        self.steps: list[int] = []
+        self.values: list = []
+
+    def _call(self, step: int, ctx: "TrainContext") -> None:
+        out = self.fn(step, ctx)
+        if out is not None:
+            self.steps.append(step)
+            self.values.append(out)
+
+    def on_train_begin(self, ctx: "TrainContext") -> None:
+        if self.at_start:
+            self._call(0, ctx)
+
+    def on_step_end(self, step: int, loss: float, ctx: "TrainContext") -> None:
+        if step % self.k == 0:
+            self._call(step, ctx)
 
 
 class TrainContext:
@@ -118,6 +149,12 @@ class History:
         last = f", last loss {self.epochs['loss'][-1]:.4g}" if len(self) else ""
         end = f", stopped: {self.stopped}" if self.stopped else ""
         return f"History({len(self)} epochs{last}{end})"
+
+    def _repr_html_(self) -> str:
+        keys = [k for k, v in self.epochs.items() if any(x is not None for x in v)]
+        rows = [[e + 1, *(self.epochs[k][e] for k in keys)] for e in range(len(self))]
+        caption = repr(self) if self.stopped else f"History: {len(self)} epochs"
+        return html_table(["epoch", *keys], rows, caption, max_rows=50)
 
 
 @contextmanager
@@ -359,8 +396,10 @@ def _make_progress(enabled: bool | None, total: int):
     The bar shows the steps of the current epoch's run and the last step's loss; one line per
     finished epoch with its metrics stays on screen above it (the bar itself disappears at the end).
     """
-    if enabled is None:
-        enabled = sys.stdout.isatty()
+    if enabled is None:  # a terminal, or a Jupyter notebook (rich draws the bar there too)
+        from rich.console import Console
+
+        enabled = sys.stdout.isatty() or Console().is_jupyter
     if not enabled:
         return None
     from rich.console import Console

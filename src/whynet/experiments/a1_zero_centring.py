@@ -25,7 +25,7 @@ from ..nn.losses import BCEWithLogits
 from ..optim import SGD
 from ..probes import stats
 from ..train import Callback, fit
-from .a4_vanishing import EXPERIMENT as A4
+from .recipes import gradient_ratios
 from .base import Correction, Experiment, Verdict, decide, group, mean_spread
 
 # feed name → (activation of hidden layer 1, constant added to its output)
@@ -130,7 +130,7 @@ class ZeroCentring(Experiment):
 
     def run(self, spec: dict, seed: int) -> dict:
         if spec["part"] == "saturation":
-            r = A4.run({k: spec[k] for k in ("activation", "scale", "depth", "width", "batch")},
+            r = gradient_ratios({k: spec[k] for k in ("activation", "scale", "depth", "width", "batch")},
                        seed)
             return {"fprime": r["fprime"], "saturated": r["saturated"],
                     "delta_ratio": r["delta_ratio"]}

@@ -14,46 +14,15 @@ import time
 import numpy as np
 from matplotlib.figure import Figure
 
-from .. import datasets
 from ..nn import mlp
-from ..nn.activations import get_activation
 from ..optim import SGD
-from ..random import make_rng
 from ..train import Callback, fit
-from .a4_vanishing import EXPERIMENT as A4
+from .recipes import digits_split, elementwise_cost, gradient_ratios
 from .base import Correction, Experiment, Published, Verdict, combine, decide, group, mean_spread
+
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
 TARGET_ACC = 0.9
-
-
-def digits_split(seed: int, n_train: int = 600, n_val: int = 500):
-    """A seeded random subset of the 8×8 digits, standardised on the training part."""
-    data = datasets.digits()
-    order = make_rng(seed).permutation(len(data.X))
-    train, val = order[:n_train], order[n_train:n_train + n_val]
-    X_train, X_val, _ = datasets.standardize(data.X[train], data.X[val])
-    return X_train, data.y[train], X_val, data.y[val]
-
-
-def elementwise_cost(name: str, elements: int, repeats: int, seed: int) -> dict:
-    """Best-of-``repeats`` time of one forward and one backward pass of activation ``name`` on a
-    float32 (256, elements/256) array of N(0, 1) values, in µs per million elements."""
-    act = get_activation(name)
-    z = make_rng(seed).standard_normal((256, max(1, elements // 256))).astype(np.float32)
-    dout = np.ones_like(z)
-    fwd, bwd = [], []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        act.forward(z)
-        t1 = time.perf_counter()
-        act.backward(dout)
-        t2 = time.perf_counter()
-        fwd.append(t1 - t0)
-        bwd.append(t2 - t1)
-    per_million = 1e6 / z.size * 1e6
-    return {"forward_us_per_M": min(fwd) * per_million, "backward_us_per_M": min(bwd) * per_million,
-            "us_per_M": (min(fwd) + min(bwd)) * per_million}
 
 
 class TargetClock(Callback):
@@ -107,7 +76,7 @@ class ReluSpeed(Experiment):
         if spec["part"] == "cost":
             return elementwise_cost(spec["activation"], spec["elements"], spec["repeats"], seed)
         if spec["part"] == "profile":
-            r = A4.run({k: spec[k] for k in ("activation", "scale", "depth", "width", "batch")},
+            r = gradient_ratios({k: spec[k] for k in ("activation", "scale", "depth", "width", "batch")},
                        seed)
             return {"delta_ratio": r["delta_ratio"], "fprime": r["fprime"]}
         X, y, Xv, yv = digits_split(seed)

@@ -17,65 +17,12 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from .. import datasets
-from ..nn import mlp
-from ..nn.activations import Activation
-from ..nn.init import normal
-from ..nn.layers import Dense
-from ..nn.losses import SoftmaxCrossEntropy
-from ..probes import stats
-from ..random import make_rng
 from .base import Experiment, Verdict, combine, decide, group, mean_spread
+from .recipes import SCALES, gradient_ratios
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
-SCALES = {"standard": None, "N(0,1)": normal(std=1.0)}  # None: the activation's suggested init
 VANISHED = 1e-2   # δ at layer 1 below 1/100 of δ at layer 10: the first layer barely learns
 EXPLODED = 1e2    # δ at layer 1 above 100× δ at layer 10
-
-
-def digits_batch(n: int, seed: int):
-    """``n`` standardised digits drawn without replacement."""
-    data = datasets.digits()
-    X, = datasets.standardize(data.X)[:1]
-    rows = make_rng(seed).choice(len(X), n, replace=False)
-    return X[rows], data.y[rows]
-
-
-def gradient_profile(model, X, y, loss_fn=None) -> dict:
-    """One forward and backward pass of ``model`` on ``(X, y)``; per Dense layer l (input side
-    first): ``delta`` = ‖∂L/∂z_l‖ (the signal that reaches the layer), ``grad_W`` = ‖∂L/∂W_l‖,
-    ``spectral`` = ‖W_l‖₂; per activation: ``fprime`` = mean f′(z) and ``saturated`` (the probes'
-    activation-aware fraction, None for non-saturating activations)."""
-    loss_fn = SoftmaxCrossEntropy() if loss_fn is None else loss_fn
-    deltas: dict[int, float] = {}
-    outputs: dict[int, np.ndarray] = {}
-
-    def keep_output(module, index, x, out):
-        if isinstance(module, Activation):
-            outputs[index] = out
-
-    def keep_delta(module, index, dout, dx):
-        if isinstance(module, Dense):
-            deltas[index] = stats.norm(dout)
-
-    handles = [model.register_forward_hook(keep_output), model.register_backward_hook(keep_delta)]
-    try:
-        model.zero_grad()
-        loss = loss_fn.forward(model.forward(X), y)
-        model.backward(loss_fn.backward())
-    finally:
-        for h in handles:
-            h.remove()
-    dense = [(i, m) for i, m in enumerate(model.layers) if isinstance(m, Dense)]
-    acts = [(i, m) for i, m in enumerate(model.layers) if isinstance(m, Activation)]
-    fprime = [stats.mean_derivative(a.derivative()) for _, a in acts]
-    saturated = [stats.saturation(outputs[i], a.derivative(), a.output_range, a.saturating,
-                                  a.max_derivative) for i, a in acts]
-    return {"loss": float(loss),
-            "delta": [deltas[i] for i, _ in dense],
-            "grad_W": [stats.norm(m.W.grad) for _, m in dense],
-            "spectral": [float(np.linalg.norm(m.W.value.astype(np.float64), 2)) for _, m in dense],
-            "fprime": fprime, "saturated": saturated}
 
 
 class Vanishing(Experiment):
@@ -99,15 +46,7 @@ class Vanishing(Experiment):
                 for s in SCALES for a in ACTIVATIONS]
 
     def run(self, spec: dict, seed: int) -> dict:
-        X, y = digits_batch(spec["batch"], seed)
-        width, depth = spec["width"], spec["depth"]
-        model = mlp([X.shape[1]] + [width] * depth + [10], activation=spec["activation"],
-                    init=SCALES[spec["scale"]], seed=seed)
-        out = gradient_profile(model, X, y)
-        d, g = out["delta"], out["grad_W"]
-        out["delta_ratio"] = d[0] / d[depth - 1]
-        out["grad_ratio"] = g[0] / g[depth - 1]
-        return out
+        return gradient_ratios(spec, seed)
 
     def verdicts(self, results):
         by = group(results, ("activation", "scale"))

@@ -18,7 +18,7 @@ from ..nn.losses import SoftmaxCrossEntropy
 from ..optim import SGD
 from ..random import make_rng
 from ..train import Callback, fit
-from .a2_relu_speed import digits_split
+from .recipes import digits_split
 from .base import Experiment, Verdict, decide, mean_spread
 
 GRAD_TOL = 1e-6   # float64 centred differences agree with a correct gradient to ~1e-9

@@ -19,7 +19,7 @@ from ..nn import mlp
 from ..nn.activations import Activation
 from ..optim import SGD
 from ..train import fit
-from .a2_relu_speed import digits_split, elementwise_cost
+from .recipes import digits_split, elementwise_cost
 from .base import Experiment, Verdict, decide, group, mean_spread
 
 ACTIVATIONS = ("relu", "elu", "tanh")

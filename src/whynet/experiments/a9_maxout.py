@@ -19,7 +19,7 @@ from ..nn.activations import LeakyReLU, ReLU
 from ..optim import SGD
 from ..random import make_rng, spawn
 from ..train import Trainer, fit
-from .a2_relu_speed import digits_split
+from .recipes import digits_split
 from .base import Experiment, Verdict, decide, group, mean_spread
 
 NETS = ("relu", "leaky_relu", "maxout")

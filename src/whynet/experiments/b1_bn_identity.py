@@ -16,12 +16,10 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from .. import datasets
-from ..nn import (BatchNorm1d, BatchNorm2d, Conv2d, Dense, Flatten, MaxPool2d, ReLU, Sequential,
-                  mlp)
-from ..random import make_rng, spawn
+from ..nn import BatchNorm1d, BatchNorm2d, mlp
 from ..train import fit
 from .base import Correction, Experiment, Published, Verdict, decide, group, mean_spread
+from .recipes import digits_sets, small_cnn
 
 #: A restored output may differ from its input by a few roundings of the largest |value|: one
 #: subtraction, two multiplications and an addition, each off by ≤ ½ ulp. These bounds are
@@ -30,28 +28,6 @@ from .base import Correction, Experiment, Published, Verdict, decide, group, mea
 TOLERANCE = {"float32": 1e-5, "float64": 1e-12}
 PROBE = 256  # examples in the batch whose statistics BatchNorm uses
 NEAR = 0.1   # a unit is "at the identity" when γ and β are within 10% of σ of the identity values
-
-
-def digits_sets(seed: int, images: bool):
-    """Digits split 75/25 (stratified, shuffled by ``seed``), standardised with the training
-    set's statistics: per pixel for the flat vectors, one mean and std for the images (so an
-    image stays an image)."""
-    data = datasets.digits(images=images)
-    sp = datasets.split(data, val=0.0, test=0.25, seed=seed, stratify=True)
-    if images:
-        mean, std = sp.train.X.mean(), sp.train.X.std()
-        return ((sp.train.X - mean) / std, sp.train.y, (sp.test.X - mean) / std, sp.test.y)
-    Xtr, Xte, _ = datasets.standardize(sp.train.X, sp.test.X)
-    return Xtr, sp.train.y, Xte, sp.test.y
-
-
-def small_cnn(channels: int, seed, kernel: int = 3) -> Sequential:
-    """``Conv2d(1→C, k×k, same padding) → ReLU → MaxPool 2 → Conv2d(C→16, 3×3) → ReLU →
-    MaxPool 2 → Flatten → Dense(64 → 10)`` for 8×8 digits (He-uniform convolutions)."""
-    r1, r2, r3 = spawn(make_rng(seed), 3)
-    return Sequential(Conv2d(1, channels, kernel, padding=kernel // 2, rng=r1), ReLU(),
-                      MaxPool2d(2), Conv2d(channels, 16, 3, padding=1, rng=r2), ReLU(),
-                      MaxPool2d(2), Flatten(), Dense(16 * 2 * 2, 10, rng=r3))
 
 
 def preactivations(layer: str, trained: bool, epochs: int, seed: int) -> np.ndarray:

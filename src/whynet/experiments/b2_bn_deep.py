@@ -22,9 +22,9 @@ from ..nn.losses import SoftmaxCrossEntropy
 from ..optim import Adam
 from ..probes import stats
 from ..train import fit
-from .b1_bn_identity import digits_sets
+from .recipes import digits_sets
 from .base import Experiment, Verdict, combine, decide, group, mean_spread
-from .i2_init_scale import BINS, histogram_figure
+from .recipes import BINS, histogram_figure
 
 #: net name → (activation, initialiser; None = the activation's suggested init).
 NETS = {"sigmoid, Xavier": ("sigmoid", None), "tanh, ×0.01": ("tanh", normal(std=0.01))}

@@ -30,12 +30,16 @@ See ``docs/contracts.md``, section "Experiments", for the full contract.
 from __future__ import annotations
 
 import math
+import sys
+from html import escape
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
 
 from ..errors import ConfigError
+from ..notebook import html_table
+from . import recipes
 
 #: ``holds`` / ``fails`` / ``depends`` / ``inconclusive`` are *tests*: the measurement could have
 #: gone either way. ``shown`` is a *demonstration*: an identity or a property that holds by
@@ -251,6 +255,18 @@ class Verdict:
             out.append("status depends but depends_on is empty")
         return [f"{self.question}: {p}" for p in out]
 
+    def _repr_html_(self) -> str:
+        rows = [[r.condition, *(f"{k}: {format_number(v)}" for k, v in r.measures.items())]
+                for r in self.evidence]
+        width = max((len(r) for r in rows), default=1)
+        head = f"{self.question} — {self.status}" + (
+            f" (on {', '.join(self.depends_on)})" if self.depends_on else "") + (
+            f", {self.agree}" if self.agree else "")
+        body = html_table(["condition", *[""] * (width - 1)], [r + [""] * (width - len(r))
+                                                              for r in rows], head)
+        return (f"<p><b>{escape(self.answer or self.sentence)}</b></p>{body}"
+                f"<p style='color:#666'>{escape(self.rule)}</p>")
+
     def as_dict(self) -> dict:
         return {"question": self.question, "status": self.status,
                 "kind": "demonstration" if self.status == "shown" else "test",
@@ -359,6 +375,15 @@ class Experiment:
 
     def published(self, results: list[RunResult]) -> list[Published]:
         return []
+
+    @property
+    def code_version(self) -> int | str:
+        """What the store keys this experiment's runs by, besides id, spec and seed: ``version``,
+        plus ``+`` and the fingerprint of the shared recipes its module uses (see
+        :mod:`whynet.experiments.recipes`), so editing a recipe recomputes exactly the runs of
+        the experiments that use it."""
+        fp = recipes.fingerprint(sys.modules[type(self).__module__])
+        return f"{self.version}+{fp}" if fp else self.version
 
     def seeds(self, quick: bool, n: int | None = None) -> list[int]:
         """Seeds 0 … n−1 (n defaults to ``seeds_quick`` or ``seeds_full``)."""

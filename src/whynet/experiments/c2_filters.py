@@ -28,7 +28,7 @@ from ..nn.init import get_initializer
 from ..optim import Adam
 from ..random import make_rng
 from ..train import fit
-from .b1_bn_identity import digits_sets, small_cnn
+from .recipes import digits_sets, small_cnn
 from .base import (Experiment, Published, Verdict, combine, decide, group, mean_spread,
                    values)
 

@@ -11,19 +11,13 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from .. import datasets
 from ..nn import mlp
 from ..nn.layers import Dense
 from ..probes.stats import distinct_units
 from ..optim import SGD
 from ..train import Callback, accuracy, fit
 from .base import (Experiment, Published, Verdict, decide, group, mean_spread, values)
-
-
-def circles_split(seed: int, n_train: int = 300, n_test: int = 100):
-    """The assignment's data: ``make_circles(noise=0.05)`` (factor 0.8), 300 train / 100 test."""
-    data = datasets.circles(n=n_train + n_test, noise=0.05, factor=0.8, seed=seed)
-    return data.X[:n_train], data.y[:n_train], data.X[n_train:], data.y[n_train:]
+from .recipes import circles_split
 
 
 def hidden_dense(model) -> list[Dense]:

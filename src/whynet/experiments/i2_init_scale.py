@@ -12,75 +12,8 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..nn import Sequential
-from ..nn.activations import get_activation
-from ..nn.layers import Dense
-from ..nn.init import normal
-from ..random import make_rng, spawn
 from .base import Experiment, Verdict, decide, group, mean_spread
-
-INITS = {
-    "×0.01": lambda fan_in: normal(std=0.01),
-    "×1": lambda fan_in: normal(std=1.0),
-    "Xavier": lambda fan_in: normal(std=1.0 / np.sqrt(fan_in)),  # cs231n's randn/√fan_in
-    "He": lambda fan_in: normal(std=np.sqrt(2.0 / fan_in)),
-}
-BINS = 30
-
-
-def deep_net(activation: str, init: str, depth: int, width: int, seed: int) -> Sequential:
-    """``depth`` Dense(width → width) layers each followed by ``activation``, biases zero."""
-    rngs = spawn(make_rng(seed), depth)
-    layers = []
-    for rng in rngs:
-        layers += [Dense(width, width, init=INITS[init](width), rng=rng), get_activation(activation)]
-    return Sequential(*layers)
-
-
-def layer_statistics(activation: str, init: str, depth: int, width: int, batch: int,
-                     seed: int, saturation: float = 0.99) -> dict:
-    """One forward pass of unit Gaussian inputs; per layer: mean, std, fraction with
-    ``|a| > saturation`` (tanh) and a histogram of the activations."""
-    model = deep_net(activation, init, depth, width, seed)
-    x = make_rng(seed + 10_000).standard_normal((batch, width)).astype(np.float32)
-    means, stds, saturated, hists = [], [], [], []
-    lo, hi = (-1.0, 1.0) if activation == "tanh" else (0.0, 3.0)
-    for layer in model.layers:
-        x = layer.forward(x)
-        if isinstance(layer, Dense):
-            continue
-        means.append(float(x.mean()))
-        stds.append(float(x.std()))
-        saturated.append(float(np.mean(np.abs(x) > saturation)))
-        hists.append(np.histogram(np.clip(x, lo, hi), bins=BINS, range=(lo, hi))[0].tolist())
-    return {"mean": means, "std": stds, "saturated": saturated, "hist": hists, "range": [lo, hi]}
-
-
-def histogram_figure(by: dict, title: str) -> Figure:
-    """Rows: initialisations; columns: layers — the cs231n / Glorot & Bengio figure."""
-    rows = list(by)
-    depth = len(by[rows[0]][0].result["hist"])
-    fig = Figure(figsize=(7.5, 1.25 * len(rows) + 0.6))
-    axes = fig.subplots(len(rows), depth, sharex=True, squeeze=False)
-    for i, key in enumerate(rows):
-        r = by[key][0].result
-        lo, hi = r["range"]
-        edges = np.linspace(lo, hi, BINS + 1)
-        for j in range(depth):
-            ax = axes[i, j]
-            counts = np.asarray(r["hist"][j], dtype=float)
-            ax.bar(edges[:-1], counts / max(counts.sum(), 1), width=edges[1] - edges[0],
-                   align="edge", color="tab:blue")
-            ax.set_yticks([])
-            ax.tick_params(labelsize=6)
-            if i == 0:
-                ax.set_title(f"layer {j + 1}", fontsize=7)
-            if j == 0:
-                ax.set_ylabel(key if isinstance(key, str) else key[-1], fontsize=8)
-    fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
-    return fig
-
+from .recipes import histogram_figure, layer_statistics
 
 class InitScale(Experiment):
     id = "i2"

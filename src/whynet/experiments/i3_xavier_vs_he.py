@@ -22,7 +22,7 @@ from ..nn.activations import Sigmoid
 from ..optim import SGD
 from ..train import Callback, fit
 from .base import Experiment, Published, Verdict, decide, group, mean_spread
-from .i2_init_scale import histogram_figure, layer_statistics
+from .recipes import histogram_figure, layer_statistics
 
 LN10 = math.log(10)
 

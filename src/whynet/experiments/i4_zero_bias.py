@@ -19,7 +19,7 @@ from ..probes.stats import distinct_units
 from ..random import make_rng
 from ..train import accuracy, fit
 from .base import Experiment, Verdict, decide, group, mean_spread, values
-from .i1_symmetry import circles_split
+from .recipes import circles_split
 
 STARTS = {  # name → (weights random?, biases random?)
     "random W, zero b": (True, False),

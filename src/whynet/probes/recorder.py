@@ -32,6 +32,7 @@ from typing import Iterable
 import numpy as np
 
 from ..errors import ConfigError, ShapeError, check_finite
+from ..notebook import html_table
 from . import stats
 from .findings import Context, Finding, FindingRules, Thresholds, rank
 from .records import MODEL, Histograms, Records, make_entry
@@ -404,6 +405,18 @@ class BaseProbe:
     def ranked(self, lesson: str | None = None) -> list[Finding]:
         """The findings so far, most important first (``lesson``, a rule ID, before all)."""
         return rank(self.findings, lesson)
+
+    def _repr_html_(self) -> str:
+        rows = [[f.step, f.layer, f.question or "", f.message] for f in self.ranked()]
+        caption = (f"{type(self).__name__}: {len(self.records.steps())} measurements, "
+                   f"{len(self.findings)} findings")
+        return html_table(["step", "layer", "question", "finding"], rows, caption)
+
+    def save_html(self, path, title: str | None = None):
+        """Write this run as a self-contained HTML replay (see :mod:`whynet.probes.replay`)."""
+        from .replay import save_html  # Jinja2 and the template only when asked for
+
+        return save_html(self, path, title)
 
     def report(self, lesson: str | None = None) -> str:
         """The findings so far, most important first, one per line (or a line saying there are
