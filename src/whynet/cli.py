@@ -15,10 +15,12 @@ Errors from whynet print as one red line and exit with status 2.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import signal
 import sys
+import textwrap
 from pathlib import Path
 
 import click
@@ -329,12 +331,24 @@ def train_config(config_path=None, options: dict | None = None) -> RunConfig:
     return RunConfig.from_dict(given, "train", base=cfg)
 
 
-def train_model(cfg: RunConfig, probe: bool = False):
+#: ``whynet train`` measures this many times over a run unless ``--probe-every`` says otherwise:
+#: enough points for the findings' trends (is the loss still falling?), at ~2.5 training steps
+#: of cost each.
+PROBE_MEASUREMENTS = 20
+
+
+def train_model(cfg: RunConfig, probe: bool = False, probe_every: int | None = None):
     """Build ``cfg`` and fit it: ``(history, run)``, plus the :class:`~whynet.probes.Probe` that
-    watched it (on up to 256 training examples) when ``probe`` is true."""
+    watched it (on up to 256 training examples) when ``probe`` is true, every ``probe_every``
+    steps (default: about :data:`PROBE_MEASUREMENTS` times over the run)."""
     run = build(cfg)
     train = run.data.train
-    watcher = Probe(run.model, train.X[:256], train.y[:256], run.loss) if probe else None
+    watcher = None
+    if probe:
+        if probe_every is None:
+            steps = cfg.epochs * -(-len(train.X) // cfg.batch_size)
+            probe_every = max(1, steps // PROBE_MEASUREMENTS)
+        watcher = Probe(run.model, train.X[:256], train.y[:256], run.loss, every=probe_every)
     history = run.fit(callbacks=[watcher] if watcher else ())
     return (history, run, watcher) if probe else (history, run)
 
@@ -359,13 +373,18 @@ def train_model(cfg: RunConfig, probe: bool = False):
 @click.option("--batchnorm/--no-batchnorm", default=None, help="BatchNorm before activations.")
 @click.option("--regularizer", help="none, l1, l2 or elastic.")
 @click.option("--lam", type=float, help="Regularisation strength λ.")
+@click.option("--probe-every", "probe_every", type=click.IntRange(min=1),
+              help="Measure the probes every N steps (default: about 20 times over the run).")
 @click.option("--json", "as_json", is_flag=True, help="Print the history as JSON.")
 @click.option("--tensorboard", "tensorboard_dir", type=click.Path(file_okay=False),
               help="Also write the probes' records as TensorBoard event files to this folder.")
-def train(config_path, as_json, tensorboard_dir, **cli_options):
+def train(config_path, as_json, tensorboard_dir, probe_every, **cli_options):
     """Fit an MLP on a named data set, print the history and what the probes found."""
     cfg = train_config(config_path, cli_options)
-    history, run, probe = train_model(cfg, probe=True)
+    if tensorboard_dir and importlib.util.find_spec("tensorboardX") is None:  # before training
+        raise ConfigError("TensorBoard export needs tensorboardX: "
+                          "pip install 'whynet[tensorboard]'")
+    history, run, probe = train_model(cfg, probe=True, probe_every=probe_every)
     model = run.model
     if tensorboard_dir:
         try:
@@ -374,13 +393,16 @@ def train(config_path, as_json, tensorboard_dir, **cli_options):
             raise ConfigError(f"train: cannot write TensorBoard files to {tensorboard_dir} "
                               f"({e.strerror or e})") from e
     e = history.epochs
-    findings = [str(f) for f in probe.findings]
+    ranked = probe.ranked()
+    findings = [str(f) for f in ranked]
     if as_json:
         _echo_json({"options": cfg.to_dict(), "used": _used(run),
                     "parameters": model.num_parameters(),
                     "epochs": {k: list(v) for k, v in e.items()},
                     "diverged": history.diverged, "stopped": history.stopped,
-                    "findings": findings})
+                    "findings": findings,
+                    "finding_rules": [{"rule": f.rule, "question": f.question, "step": f.step,
+                                       "layer": f.layer} for f in ranked]})
         return
     used = _used(run)
     dense = [m for m in model.layers if hasattr(m, "n_in")]
@@ -394,9 +416,16 @@ def train(config_path, as_json, tensorboard_dir, **cli_options):
         vacc = e.get("val_acc", [None] * (i + 1))[i]
         click.echo(f"{i + 1:>5}  {e['loss'][i]:>8.4f}  {_pct(acc):>6}  "
                    f"{e['val_loss'][i]:>8.4f}  {_pct(vacc):>7}")
-    click.echo("findings: " + ("none — the probes saw nothing wrong" if not findings else ""))
-    for line in findings:
-        click.echo(f"  • {line}")
+    measured = len(probe.records.steps())
+    if not findings:
+        click.echo(f"findings: none — the probes ({measured} measurements) saw nothing wrong")
+    else:
+        order = ", most important first" if len(findings) > 1 else ""
+        click.echo(f"findings: {len(findings)}{order} (from {measured} measurements)")
+    for f in ranked:
+        tag = f" [{f.question}]" if f.question else ""
+        click.echo(textwrap.fill(f"{f}{tag}", width=100, initial_indent="  • ",
+                                 subsequent_indent="    "))
     if tensorboard_dir:
         click.echo(f"TensorBoard event files in {tensorboard_dir}")
     if history.diverged:

@@ -33,7 +33,7 @@ from ..nn.layers import Dense
 from ..nn.losses import BCEWithLogits
 from ..nn.regularizers import get_regularizer
 from ..optim import get_optimizer
-from ..probes import Probe, stats
+from ..probes import RULE_QUESTIONS, Probe, stats
 from ..random import make_rng, spawn
 from ..train import Trainer
 from .schema import LabConfig
@@ -48,14 +48,6 @@ GENERATORS = {"circles": circles, "xor": xor, "gaussian": gaussian, "spiral": sp
               "moons": moons, "flower": flower, "blobs": blobs}
 FEATURE_NAMES = {"x1": "x1", "x2": "x2", "x1sq": "x1^2", "x2sq": "x2^2", "x1x2": "x1*x2",
                  "sinx1": "sin(x1)", "sinx2": "sin(x2)"}
-
-# The question of ../shared/QUESTIONS.md that explains each finding rule of whynet.probes.
-FINDING_QUESTIONS = {
-    "nonfinite": "T2", "vanishing_gradient": "A4", "exploding_gradient": "A4",
-    "dead_units": "A6", "saturation": "I2", "update_ratio_high": "T2", "update_ratio_low": "T2",
-    "symmetry": "I1", "flat_loss": "T1",
-}
-
 
 def make_data(config: LabConfig):
     """``(train, test)`` Datasets of the 2-D points (before feature expansion)."""
@@ -230,7 +222,7 @@ class LabSession:
         except DivergenceError as e:
             self.stopped = str(e)
             self.findings.append({"step": self.step + 1, "layer": "model", "rule": "nonfinite",
-                                  "question": "T2",
+                                  "question": RULE_QUESTIONS["nonfinite"],
                                   "text": f"{e}. The learning rate is too large for this network; "
                                           "lower it and reset."})
             return False
@@ -328,7 +320,7 @@ class LabSession:
             if f.rule == "nonfinite" and any(g["rule"] == "nonfinite" for g in self.findings):
                 continue  # the trainer's divergence already said it, naming the step
             self.findings.append({"step": f.step, "layer": self._layer_name(f.layer),
-                                  "rule": f.rule, "question": FINDING_QUESTIONS.get(f.rule),
+                                  "rule": f.rule, "question": f.question,
                                   "text": f.message})
         self.probe.findings.clear()
         del self.findings[:-50]
