@@ -121,7 +121,7 @@ def test_train_on_spiral_switch_activation_load_a_preset_and_reload_from_the_url
     assert loss1 < 0.75 * loss0, (loss0, loss1)
     assert tab.boundary() != picture0
     assert tab.js("document.querySelectorAll('#layer-table tbody tr').length") == 3
-    assert tab.js("document.querySelectorAll('#layers canvas').length") == 16
+    assert tab.js("document.querySelectorAll('#net canvas.hidden').length") == 16
 
     # Switch the first layer's activation.
     run = tab.run
@@ -164,8 +164,8 @@ def test_two_tabs_train_different_networks_and_closing_one_ends_its_session(lab,
     ca, cb = server_config(lab, a.session), server_config(lab, b.session)
     assert (ca["dataset"], len(ca["layers"])) == ("xor", 1)
     assert (cb["dataset"], len(cb["layers"])) == ("spiral", 2)
-    assert a.js("document.querySelectorAll('#layers canvas').length") == 5
-    assert b.js("document.querySelectorAll('#layers canvas').length") == 16
+    assert a.js("document.querySelectorAll('#net canvas.hidden').length") == 5
+    assert b.js("document.querySelectorAll('#net canvas.hidden').length") == 16
 
     sid_a = a.session
     a.page.close()

@@ -580,7 +580,9 @@ def _fields(errors) -> list[str]:
             names.append(str(loc[0]))
         else:
             msg = str(e.get("msg", ""))
-            names += [f for f in LabConfig.model_fields if re.search(rf"\b{f}\b", msg)][:1]
+            found = {m.start(): f for f in LabConfig.model_fields
+                     if (m := re.search(rf"\b{f}\b", msg))}
+            names += [found[min(found)]] if found else []  # the field the rule is about
     return list(dict.fromkeys(names))
 
 
@@ -647,7 +649,8 @@ def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False,
 
     Binds to ``host`` (loopback by default); any other address serves the lab to the network,
     so it is announced on stderr and the Host check is relaxed. With ``open_browser`` the page
-    opens in the default browser once the server is up.
+    opens in the default browser once the server is up. Without ``report``, ``report.html`` in
+    the working directory is served if there is one. Ctrl+C stops it at once (exit status 0).
     """
     hosts = LOOPBACK_HOSTS
     if not _is_loopback(host):
@@ -655,7 +658,6 @@ def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False,
               f"it has no authentication", file=sys.stderr)
         hosts = ["*"]
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    url = f"http://{'[' + shown + ']' if ':' in shown else shown}:{port}/"
     if report is None:
         report = default_report()
     app = create_app(allowed_hosts=hosts, report=report)
@@ -663,22 +665,17 @@ def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False,
                             timeout_graceful_shutdown=1, ws="websockets")
 
     def started():
-        # Only now: a URL printed before the bind succeeded would point at nothing.
+        # Only now: a URL printed before the bind succeeded would point at nothing. The port is
+        # the bound one (``--port 0`` picks a free port).
+        bound = server.servers[0].sockets[0].getsockname()[1] if server.servers else port
+        url = f"http://{'[' + shown + ']' if ':' in shown else shown}:{bound}/"
+        if open_browser:
+            import threading
+            import webbrowser
+
+            threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
         extra = f", report: {report}" if report is not None else ""
         print(f"whynet lab: {url}  (Ctrl+C to stop{extra})", flush=True)
 
     server = LabServer(config, app.state.manager, on_started=started)
-    if open_browser:
-        import threading
-        import webbrowser
-
-        def opener():
-            deadline = time.monotonic() + 30
-            while not server.started:
-                if time.monotonic() > deadline:
-                    return  # the server did not come up; uvicorn says why
-                time.sleep(0.05)
-            webbrowser.open(url)
-
-        threading.Thread(target=opener, daemon=True).start()
     server.run()

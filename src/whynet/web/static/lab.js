@@ -393,7 +393,10 @@
   function paramValue(net, what) {
     const layer = net && net[what.layer];
     if (!layer) return null;
-    return what.kind === "bias" ? (layer.b ? layer.b[what.unit] : null) : layer.W[what.unit][what.source];
+    // The drawing may be one state ahead of the network it shows (a new shape): no value yet.
+    if (what.kind === "bias") return layer.b && what.unit < layer.b.length ? layer.b[what.unit] : null;
+    const row = layer.W[what.unit];
+    return row && what.source < row.length ? row[what.source] : null;
   }
 
   function weightColour(w) {
