@@ -86,13 +86,13 @@ class Stream:
 
 
 def create(base_url, **config) -> str:
-    r = httpx.post(f"{base_url}/api/sessions", json=config)
+    r = httpx.post(f"{base_url}/api/sessions", json=config, timeout=30)
     assert r.status_code == 201, r.text
     return r.json()["id"]
 
 
 def post(base_url, sid, action, body=None):
-    r = httpx.post(f"{base_url}/api/sessions/{sid}/{action}", json=body)
+    r = httpx.post(f"{base_url}/api/sessions/{sid}/{action}", json=body, timeout=30)
     assert r.status_code == 200, r.text
     return r.json()
 

@@ -662,7 +662,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False,
         report = default_report()
     app = create_app(allowed_hosts=hosts, report=report)
     config = uvicorn.Config(app, host=host, port=port, log_level="warning",
-                            timeout_graceful_shutdown=1, ws="websockets")
+                            timeout_graceful_shutdown=1, ws="websockets-sansio")
 
     def started():
         # Only now: a URL printed before the bind succeeded would point at nothing. The port is
