@@ -334,6 +334,9 @@ def create_app(limits: Limits | None = None, allowed_hosts=None, report: str | P
                 await asyncio.sleep(SWEEP_S)
                 manager.sweep()
 
+        # One throw-away session imports everything a session needs (scikit-learn's data sets
+        # take seconds on a busy machine), so the first tab does not wait for it.
+        LabSession(LabConfig())
         task = asyncio.get_running_loop().create_task(sweeper())
         try:
             yield
