@@ -417,3 +417,41 @@ def test_a_websocket_from_another_origin_or_for_no_session_is_refused(api):
             ws.receive_text()
     assert e.value.code == 4404
     assert api.get(f"/api/sessions/{sid}").status_code == 200  # the refused one kept its session
+
+
+def test_playground_sets_have_their_shapes_and_noise_blurs_their_targets():
+    from whynet.web.playground_sets import disc, multigauss, plane
+
+    d = disc(400, 0.0, seed=0)
+    r = np.hypot(d.X[:, 0], d.X[:, 1])
+    assert (r[d.y == 1] <= 2.5).all() and (r[d.y == 0] >= 3.5).all() and d.y.mean() == 0.5
+    p = plane(400, 0.0, seed=0)
+    assert np.allclose(p.y, np.clip((p.X[:, 0] + p.X[:, 1]) / 10, -1, 1), atol=1e-6)
+    m = multigauss(400, 0.0, seed=0)
+    assert m.n_classes == 0 and -1 <= m.y.min() < -0.5 and 0.5 < m.y.max() <= 1
+    # Noise moves the point a target is taken at: the targets stop being a function of X.
+    noisy = plane(400, 0.5, seed=0)
+    assert np.abs(noisy.y - np.clip((noisy.X[:, 0] + noisy.X[:, 1]) / 10, -1, 1)).max() > 0.1
+
+
+def test_regression_on_the_plane_learns_with_squared_error(api):
+    sid = new_session(api, dataset="plane", optimizer="adam", lr=0.01)
+    st = api.get(f"/api/sessions/{sid}").json()
+    assert st["problem"] == "regression" and st["metrics"]["test_acc"] is None
+    assert all(isinstance(v, float) for v in st["points"]["train"]["y"])
+    loss0 = st["metrics"]["test_loss"]
+    api.post(f"/api/sessions/{sid}/step", json={"steps": 600})
+    loss1 = api.get(f"/api/sessions/{sid}").json()["metrics"]["test_loss"]
+    assert loss1 < 0.1 * loss0, (loss0, loss1)
+    live = api.app.state.manager.sessions[sid]
+    assert type(live.lab.loss_fn).__name__ == "MSE"
+
+
+def test_standardised_inputs_have_mean_0_and_std_1_on_the_training_set():
+    lab = LabSession(LabConfig(dataset="blobs", features=["x1", "x2", "x1sq"], standardize=True))
+    assert np.allclose(lab.X_train.mean(axis=0), 0, atol=1e-5)
+    assert np.allclose(lab.X_train.std(axis=0), 1, atol=1e-4)
+    raw = LabSession(LabConfig(dataset="blobs", features=["x1", "x2", "x1sq"]))
+    assert raw.X_train[:, 2].mean() > 1  # x1² of blobs is far from mean 0 without it
+    # The test set and the picture get the training set's shift and scale, not their own.
+    assert np.allclose(lab.X_test, (raw.X_test - lab.shift) / lab.scale, atol=1e-5)

@@ -321,3 +321,19 @@ def test_on_a_phone_the_page_is_no_wider_than_the_screen(lab, browser):
                           "e.getBoundingClientRect().height < 40).map(e => e.id || e.textContent)")
     assert small == []
     page.close()
+
+
+def test_regression_on_the_plane_brings_the_test_loss_down(lab, browser):
+    tab = Tab(browser, f"{lab}/?dataset=plane&opt=adam&lr=0.01&speed=0")
+    assert tab.js("document.body.dataset.problem") == "regression"
+    assert "predicted value" in tab.page.text_content("#boundary-caption")
+    loss0 = tab.number("#test-loss")
+    tab.page.click("#play")
+    tab.wait("Number(document.body.dataset.step) > 600")
+    tab.page.click("#play")
+    tab.wait("document.body.dataset.playing === '0'")
+    loss1 = tab.number("#test-loss")
+    assert loss1 < 0.2 * loss0, (loss0, loss1)
+    assert tab.page.text_content("#test-acc") == "–"
+    assert tab.errors == []
+    tab.page.close()

@@ -30,12 +30,13 @@ from ..nn import mlp
 from ..nn.activations import Activation
 from ..nn.init import normal
 from ..nn.layers import Dense
-from ..nn.losses import BCEWithLogits
+from ..nn.losses import MSE, BCEWithLogits
 from ..nn.regularizers import get_regularizer
 from ..optim import get_optimizer
 from ..probes import Probe, stats
 from ..random import make_rng, spawn
 from ..train import Trainer
+from .playground_sets import disc, multigauss, plane
 from .schema import LabConfig
 
 GRID = 100         # the boundary image is GRID × GRID (TensorFlow Playground's resolution)
@@ -47,7 +48,8 @@ HIST_BINS = 30
 MAX_HISTORY = 2000  # rows; above it every other row is dropped (curves keep their shape)
 
 GENERATORS = {"circles": circles, "xor": xor, "gaussian": gaussian, "spiral": spiral,
-              "moons": moons, "flower": flower, "blobs": blobs}
+              "moons": moons, "flower": flower, "blobs": blobs, "disc": disc, "plane": plane,
+              "multigauss": multigauss}
 FEATURE_NAMES = {"x1": "x1", "x2": "x2", "x1sq": "x1^2", "x2sq": "x2^2", "x1x2": "x1*x2",
                  "sinx1": "sin(x1)", "sinx2": "sin(x2)"}
 
@@ -192,6 +194,15 @@ class LabSession:
         self.X_test = polynomial_features(self.test_set.X, names)
         self.y_train = self.train_set.y.astype(np.float32).reshape(-1, 1)
         self.y_test = self.test_set.y.astype(np.float32).reshape(-1, 1)
+        # Standardising: the training set's mean and std, applied to every input the net sees.
+        self.shift = np.zeros(self.X_train.shape[1], np.float32)
+        self.scale = np.ones(self.X_train.shape[1], np.float32)
+        if config.standardize:
+            self.shift = self.X_train.mean(axis=0)
+            std = self.X_train.std(axis=0)
+            self.scale = np.where(std > 1e-8, std, 1.0).astype(np.float32)
+            self.X_train = (self.X_train - self.shift) / self.scale
+            self.X_test = (self.X_test - self.shift) / self.scale
         self._make_grid(names)
         self.reset()
 
@@ -199,13 +210,13 @@ class LabSession:
         """New weights from the config's seed, a fresh optimiser and history; same data."""
         config = self.config
         self.model = make_model(config, self.X_train.shape[1])
-        self.loss_fn = BCEWithLogits()
+        self.loss_fn = MSE() if config.regression else BCEWithLogits()
         self._cadence = _FrameCadence()
         n_probe = min(PROBE_POINTS, len(self.X_train))
         # The lab draws its own histograms, on one value axis shared by all layers, so that a
         # layer narrower than the one before (questions I2, I3) looks narrower.
         self.probe = Probe(self.model, self.X_train[:n_probe], self.y_train[:n_probe],
-                           BCEWithLogits(), histograms=False)
+                           type(self.loss_fn)(), histograms=False)
         self.probe.cadence = self._cadence
         reg = _regularizer(config)
         self.trainer = Trainer(self.model, self.loss_fn,
@@ -253,7 +264,8 @@ class LabSession:
         xs = np.linspace(self.extent[0], self.extent[1], GRID, dtype=np.float32)
         ys = np.linspace(self.extent[3], self.extent[2], GRID, dtype=np.float32)
         gx, gy = np.meshgrid(xs, ys)
-        self.grid = polynomial_features(np.column_stack([gx.ravel(), gy.ravel()]), names)
+        self.grid = (polynomial_features(np.column_stack([gx.ravel(), gy.ravel()]), names)
+                     - self.shift) / self.scale
         # Each input feature over the picture, as the network drawing's first column shows it.
         sub = self.grid.reshape(GRID, GRID, -1)[::GRID // UNIT_GRID, ::GRID // UNIT_GRID]
         self.input_maps = [_unit_map(sub[..., j].astype(np.float64), -np.inf, np.inf)
@@ -368,7 +380,8 @@ class LabSession:
         logits, _ = self._forward_eval(X)
         if not np.isfinite(logits).all():
             return None, None
-        return _num(self.loss_fn.forward(logits, y)), _num(self.loss_fn.accuracy(logits, y))
+        acc = self.loss_fn.accuracy(logits, y)  # None for a regression set
+        return _num(self.loss_fn.forward(logits, y)), None if acc is None else _num(acc)
 
     def measure(self) -> None:
         """Record one history row and rebuild the view (boundary, heat maps, histograms…)."""
@@ -437,7 +450,11 @@ class LabSession:
 
     def _build_view(self, latest) -> dict:
         logits, hidden = self._forward_eval(self.grid, keep=True)
-        p = 1.0 / (1.0 + np.exp(-np.clip(np.nan_to_num(logits[:, 0]), -30, 30)))
+        if self.config.regression:
+            # The predicted value on the targets' scale, −1 (orange) … 1 (blue).
+            p = (np.clip(np.nan_to_num(logits[:, 0]), -1, 1) + 1) / 2
+        else:
+            p = 1.0 / (1.0 + np.exp(-np.clip(np.nan_to_num(logits[:, 0]), -30, 30)))
         boundary = _b64(np.round(p * 255))
         units = []
         step = GRID // UNIT_GRID
@@ -483,7 +500,8 @@ class LabSession:
     # -- what the page receives --------------------------------------------------------------------
     def points(self) -> dict:
         def pts(ds):
-            return {"x": np.round(ds.X, 4).tolist(), "y": ds.y.tolist()}
+            y = np.round(ds.y.astype(np.float64), 4) if self.config.regression else ds.y
+            return {"x": np.round(ds.X, 4).tolist(), "y": y.tolist()}
         return {"train": pts(self.train_set), "test": pts(self.test_set)}
 
     def state(self, cursor: dict | None = None) -> dict:
@@ -505,6 +523,7 @@ class LabSession:
         return {
             "run": self.run, "step": self.step, "epoch": self.epoch_count,
             "stopped": self.stopped, "config": self.config.model_dump(),
+            "problem": "regression" if self.config.regression else "classification",
             "metrics": {k: last.get(k) for k in ("train_loss", "test_loss", "train_acc",
                                                  "test_acc")},
             "history": {"full": full, "columns": columns,

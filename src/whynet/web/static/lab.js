@@ -60,6 +60,7 @@
     q.set("features", config.features.join(","));
     q.set("layers", config.layers.map((l) => `${l.units}:${l.activation}`).join(",") || "none");
     q.set("bn", config.batchnorm ? "1" : "0");
+    if (config.standardize) q.set("std", "1");
     q.set("speed", String(speed));
     if (!view.test) q.set("showtest", "0");
     if (view.discrete) q.set("discrete", "1");
@@ -85,6 +86,7 @@
       });
     }
     if (q.has("bn")) cfg.batchnorm = q.get("bn") === "1";
+    if (q.has("std")) cfg.standardize = q.get("std") === "1";
     return cfg;
   }
 
@@ -108,7 +110,8 @@
   }
 
   function buildControls() {
-    fillSelect($("dataset"), options.datasets);
+    fillSelect($("dataset"), options.datasets, (v) => ({disc: "disc in a ring (Playground's circle)",
+      plane: "plane (regression)", multigauss: "multi-gauss (regression)"}[v] || v));
     fillSelect($("init"), options.inits, (v) => ({default: "default",
       small: "small: N(0, 0.01²)", zeros: "zeros"}[v] || v));
     fillSelect($("optimizer"), options.optimizers, (v) => ({momentum: "SGD + momentum 0.9",
@@ -161,6 +164,7 @@
       changed();
     });
     $("batchnorm").addEventListener("change", (e) => { config.batchnorm = e.target.checked; changed(); });
+    $("standardize").addEventListener("change", (e) => { config.standardize = e.target.checked; changed(); });
     fillSelect($("activation-all"), ["", ...options.activations], (v) => v || "— set all layers —");
     $("activation-all").addEventListener("change", (e) => {
       const act = e.target.value;
@@ -206,6 +210,7 @@
     }
     $("seed").value = config.seed;
     $("batchnorm").checked = config.batchnorm;
+    $("standardize").checked = !!config.standardize;
     for (const chip of document.querySelectorAll(".chip")) {
       chip.classList.toggle("on", config.features.includes(chip.dataset.feature));
     }
@@ -674,13 +679,22 @@
     } else {
       const toT = view.discrete ? (v) => (v >= 127.5 ? 1 : -1) : (v) => v / 127.5 - 1;
       paint(canvas, b64bytes(b.p), b.size, toT, 0.8);
-      $("boundary-caption").textContent = view.discrete
-        ? "output, discretized: the predicted class" : "output: P(class 1), 0 orange · 0.5 white · 1 blue";
+      const reg = st.problem === "regression";
+      $("boundary-caption").textContent = reg
+        ? (view.discrete ? "output, discretized: its sign" : "output: the predicted value, −1 orange · 0 white · 1 blue")
+        : (view.discrete ? "output, discretized: the predicted class" : "output: P(class 1), 0 orange · 0.5 white · 1 blue");
     }
     drawAxes(ctx, b.extent, canvas.width, canvas.height);
     if (!points) return;
     const [x0, x1, y0, y1] = b.extent;
     const W = canvas.width, H = canvas.height;
+    const reg = st.problem === "regression";
+    // A regression target is coloured on the same scale as the picture, −1 … 1.
+    const colour = (y, alpha) => {
+      if (!reg) return y ? `rgba(8,119,189,${alpha})` : `rgba(245,147,34,${alpha})`;
+      const c = diverging(Math.max(-1, Math.min(1, y)), 1);
+      return `rgba(${c[0] | 0},${c[1] | 0},${c[2] | 0},${alpha})`;
+    };
     const draw = (set, test) => {
       for (let i = 0; i < set.y.length; i++) {
         const [x, y] = set.x[i];
@@ -688,15 +702,15 @@
         ctx.arc((x - x0) / (x1 - x0) * W, (y1 - y) / (y1 - y0) * H, test ? 3.2 : 3, 0, 2 * Math.PI);
         if (test) {
           // Test points: lighter, ringed (Playground's "show test data").
-          ctx.fillStyle = set.y[i] ? "rgba(8,119,189,0.45)" : "rgba(245,147,34,0.45)";
+          ctx.fillStyle = colour(set.y[i], 0.45);
           ctx.fill();
           ctx.lineWidth = 1.4;
           ctx.strokeStyle = "#111";
         } else {
-          ctx.fillStyle = set.y[i] ? "#0877bd" : "#f59322";
+          ctx.fillStyle = colour(set.y[i], 1);
           ctx.fill();
-          ctx.lineWidth = 0.8;
-          ctx.strokeStyle = "#fff";
+          ctx.lineWidth = reg ? 1 : 0.8;
+          ctx.strokeStyle = reg ? "#555" : "#fff";
         }
         ctx.stroke();
       }
@@ -749,6 +763,15 @@
     }));
     const out = $("unit-out");
     if (out) paint(out, b64bytes(st.boundary.p), st.boundary.size, (v) => v / 127.5 - 1, 0.8);
+  }
+
+  function showProblem(st) {
+    const reg = st.problem === "regression";
+    document.body.dataset.problem = st.problem || "classification";
+    $("bar-lo").textContent = reg ? "−1" : "0";
+    $("bar-hi").textContent = reg ? "1" : "1";
+    $("legend-classes").hidden = reg;
+    $("acc-head").textContent = reg ? "" : "accuracy";
   }
 
   function redraw() {
@@ -946,6 +969,7 @@
     $("test-loss").textContent = fmtNum(m.test_loss);
     $("train-acc").textContent = fmtPct(m.train_acc);
     $("test-acc").textContent = fmtPct(m.test_acc);
+    showProblem(st);
     drawBoundary(st);
     drawUnits(st);
     drawNet(st);
