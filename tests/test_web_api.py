@@ -455,3 +455,21 @@ def test_standardised_inputs_have_mean_0_and_std_1_on_the_training_set():
     assert raw.X_train[:, 2].mean() > 1  # x1² of blobs is far from mean 0 without it
     # The test set and the picture get the training set's shift and scale, not their own.
     assert np.allclose(lab.X_test, (raw.X_test - lab.shift) / lab.scale, atol=1e-5)
+
+
+def test_back_to_the_lab_from_the_missing_report_page_keeps_the_lab_state(api):
+    r = api.get("/report", params={"back": "dataset=spiral&layers=8%3Arelu&lr=0.1"})
+    assert r.status_code == 404
+    assert 'href="/?dataset=spiral&amp;layers=8%3Arelu&amp;lr=0.1"' in r.text
+    # Anything that is not a query string is dropped, never echoed into the page.
+    r = api.get("/report", params={"back": '"><script>alert(1)</script>'})
+    assert 'href="/"' in r.text and "<script>" not in r.text
+
+
+def test_the_report_in_the_working_directory_is_served_by_default(tmp_path, monkeypatch):
+    from whynet.web.server import default_report
+
+    monkeypatch.chdir(tmp_path)
+    assert default_report() is None
+    (tmp_path / "report.html").write_text("<html>report</html>")
+    assert default_report().name == "report.html"

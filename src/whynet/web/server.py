@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import ipaddress
 import json
 import re
@@ -68,7 +69,12 @@ NO_REPORT = b"""<!doctype html><meta charset="utf-8"><title>whynet lab: no repor
 whynet's HTML report. Write the report and start the lab with it:</p>
 <pre>whynet run all --quick
 whynet report -o report.html
-whynet serve --report report.html</pre><p><a href="/">Back to the lab</a></p></body>"""
+whynet serve --report report.html</pre><p>(<code>whynet serve</code> serves
+<code>report.html</code> of the directory it starts in without being told.)</p>
+<p><a href="/{back}">Back to the lab</a></p></body>"""
+
+# A lab query string as the page writes it (URL-encoded keys and values); anything else is dropped.
+BACK_QUERY = re.compile(r"[A-Za-z0-9_.,:=&%+-]{1,2000}")
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
        "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
@@ -384,9 +390,12 @@ def create_app(limits: Limits | None = None, allowed_hosts=None, report: str | P
                                                          "Cache-Control": "no-cache"})
 
     @app.get("/report", include_in_schema=False)
-    async def report_page():
+    async def report_page(back: str = ""):
         if report_html is None:
-            return Response(NO_REPORT, status_code=404, media_type="text/html; charset=utf-8",
+            # "Back to the lab" returns to the lab's state: the page passes its query string.
+            query = "?" + back.lstrip("?") if BACK_QUERY.fullmatch(back.lstrip("?")) else ""
+            body = NO_REPORT.replace(b"{back}", html.escape(query).encode())
+            return Response(body, status_code=404, media_type="text/html; charset=utf-8",
                             headers={"Content-Security-Policy": CSP})
         return Response(report_html, media_type="text/html; charset=utf-8")
 

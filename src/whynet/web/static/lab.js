@@ -92,6 +92,11 @@
 
   function writeURL() {
     history_replace("?" + toQuery());
+    // Links to the report open in a new tab and carry the lab's state for "Back to the lab".
+    const back = encodeURIComponent(location.search.slice(1));
+    for (const a of document.querySelectorAll("a[data-report]")) {
+      a.href = `/report?back=${back}#${a.dataset.report}`;
+    }
   }
 
   function history_replace(search) {
@@ -561,7 +566,9 @@
     qs.innerHTML = "Questions: ";
     for (const q of p.questions) qs.appendChild(questionBadge(q));
     const link = $("preset-report");
-    link.href = `/report#exp-${p.experiment}`;
+    link.dataset.report = `exp-${p.experiment}`;
+    link.target = "_blank";
+    link.rel = "noopener";
     link.textContent = `experiment ${p.experiment.toUpperCase()} in the report`;
     link.title = options.report ? "" : "no report is served yet: the link says how to make one";
   }
@@ -572,7 +579,12 @@
     a.className = "qid";
     a.textContent = q;
     a.title = claim ? `${q}: ${claim}` : q;
-    if (options.report) a.href = `/report#q-${q}`;
+    if (options.report) {
+      a.dataset.report = `q-${q}`;
+      a.href = `/report#q-${q}`;
+      a.target = "_blank";
+      a.rel = "noopener";
+    }
     return a;
   }
 
@@ -1012,8 +1024,6 @@
     showPreset();
     writeURL();
     netInfo(null);
-    const back = document.querySelector("a.back-link");
-    if (back) back.href = location.href;
     window.addEventListener("resize", () => {
       for (const [k, c] of Object.entries(charts)) {
         const el = $({loss: "chart-loss", grad: "chart-grad", update: "chart-update", dead: "chart-dead"}[k]);
