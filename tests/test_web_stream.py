@@ -282,3 +282,34 @@ def test_no_url_is_printed_when_the_port_is_taken(tmp_path):
         out, err = proc.communicate(timeout=30)
     assert proc.returncode != 0 and "http://" not in out, (out, err)
     assert "address already in use" in err.lower() or "errno" in err.lower(), err
+
+
+def test_a_long_step_request_does_not_freeze_other_requests(base_url):
+    """A thousand steps of the largest network run in a worker thread: meanwhile the server
+    answers other requests at once (before, the event loop was blocked for the whole request)."""
+    big = create(base_url, n_points=2000, batch_size=256, optimizer="adam", lr=0.003,
+                 layers=[{"units": 16, "activation": "relu"}] * 6)
+    result = {}
+
+    def step():
+        t0 = time.monotonic()
+        result["info"] = post(base_url, big, "step", {"steps": 1000})
+        result["took"] = time.monotonic() - t0
+
+    worker = threading.Thread(target=step)
+    worker.start()
+    latencies = []
+    try:
+        time.sleep(0.2)
+        while worker.is_alive() and len(latencies) < 20:
+            t0 = time.monotonic()
+            assert httpx.get(f"{base_url}/api/health", timeout=30).status_code == 200
+            latencies.append(time.monotonic() - t0)
+            time.sleep(0.05)
+    finally:
+        worker.join(120)
+        httpx.delete(f"{base_url}/api/sessions/{big}")
+    assert result["info"]["step"] == 1000
+    # At least a few requests were answered while the step ran, each far faster than it.
+    assert len(latencies) >= 3, (latencies, result["took"])
+    assert max(latencies) < 0.25 * result["took"], (latencies, result["took"])
