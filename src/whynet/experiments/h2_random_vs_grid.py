@@ -243,8 +243,8 @@ class RandomVsGrid(Experiment):
         def budgets(bs):
             return ", ".join(map(str, bs)) if bs else "no budget"
         answer = (f"Against a fair grid (cell centres), random search leads on the bump objective "
-                  f"at {budgets(ahead_ana)} trials, on the real MLP at {budgets(ahead_mlp)}"
-                  + ("; there the grid does as well." if not ahead_mlp else "."))
+                  f"at {budgets(ahead_ana)} trials; on the MLP at {budgets(ahead_mlp)}"
+                  + ("; the grid does as well." if not ahead_mlp else "."))
         rule = (f"Per budget and objective, random search is ahead when, in every seed, its best "
                 f"(analytic: mean over {s['repeats']} repetitions; MLP: expected best from a pool "
                 f"of {s['pool']}) exceeds the grid's by more than {GAIN}; the grid's points sit "
