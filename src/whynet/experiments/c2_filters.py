@@ -29,7 +29,7 @@ from ..optim import Adam
 from ..random import make_rng
 from ..train import fit
 from .recipes import digits_sets, small_cnn
-from .base import (Experiment, Published, Verdict, combine, decide, group, mean_spread,
+from .base import (Experiment, Published, Row, Tally, Verdict, combine, group, mean_spread, tally,
                    values)
 
 ORDER_NAMES = ("0: blob", "1: edge", "2: line/corner", "3: noise", "4: noise")
@@ -112,15 +112,17 @@ class FirstLayerFilters(Experiment):
     def verdicts(self, results):
         mean_r, std_r = self._random_baseline(results)
         by = group(results, "weight_decay")
-        statuses, numbers, parts = [], {}, []
+        statuses, numbers, parts, tallies, rows = [], {}, [], [], []
         # Edge-like: half again the edge energy of a random filter. For a bank of 16 filters this
         # is also beyond two standard errors of a random bank (mean + 2·std/√16 ≈ 0.31).
         threshold = EDGE_FACTOR * mean_r
         clear_r = float(np.mean(random_edge_shares(results[0].result["init"], N_RANDOM,
                                                    seed=12345) > 0.5))
         for wd, runs in by.items():
-            status = decide([r.result["edge_share"] > threshold for r in runs])
+            t = tally(r.result["edge_share"] > threshold for r in runs)
+            status = t.status
             statuses.append(status)
+            tallies.append(t)
             label = f"weight decay {wd:g}"
             edge = mean_spread(values(runs, "edge_share"))
             init = mean_spread(values(runs, "initial_edge_share"))
@@ -134,6 +136,9 @@ class FirstLayerFilters(Experiment):
                             f"{label}: share of filters with edge share > 0.5": clear,
                             f"{label}: ‖W − W₀‖ / ‖W₀‖": moved,
                             f"{label}: test accuracy": acc})
+            rows.append(Row(label, {"edge share, trained": edge, "edge share at init": init,
+                                    "clear edges (share > 0.5)": clear, "test accuracy": acc,
+                                    "edge-like": f"{status} ({t})"}))
             parts.append(f"with {label} ({status}) the trained filters' edge share is {edge} "
                          f"(the same filters at init: {init}), {clear.fmt('.0%')} of them are "
                          f"clear edges (share > 0.5; random {clear_r:.0%}), their noise share is "
@@ -147,7 +152,24 @@ class FirstLayerFilters(Experiment):
                     "tests only the first half of the note: after one pooling a second 3×3 "
                     "layer already sees the whole 8×8 image, so there is no room for an edge → "
                     "corner → part hierarchy, and that half is not measured here.")
-        return [Verdict("C2", status, sentence, numbers)]
+        rows.append(Row("random 3×3 filters", {"edge share": mean_r, "clear edges": clear_r}))
+        rule = (f"Per weight-decay setting, holds when in every seed the trained filters' mean "
+                f"edge share is above {EDGE_FACTOR:g}× a random filter's ({threshold:.3f}); "
+                f"settings disagree → depends on weight decay. Only the first-layer half of the "
+                f"note is tested.")
+        agree = Tally(status, sum(t.agree for t in tallies), sum(t.n for t in tallies))
+        edge_by = {wd: mean_spread(values(runs, "edge_share")).mean for wd, runs in by.items()}
+        helped = [wd for wd, st in zip(by, statuses) if st == "holds"]
+        answer = (f"First-layer filters become edge-like ({max(edge_by.values()):.2f} of their "
+                  f"energy vs {mean_r:.2f} random) only with weight decay "
+                  f"{', '.join(f'{w:g}' for w in helped)}; the hierarchy half is not testable on 8×8."
+                  if status == "depends" and helped else
+                  f"{'Yes' if status == 'holds' else 'No' if status == 'fails' else 'Unclear'}: "
+                  f"edge share " + ", ".join(f"{v:.2f} (wd {w:g})" for w, v in edge_by.items())
+                  + f" vs {mean_r:.2f} for random filters; deeper layers not testable on 8×8.")
+        return [Verdict("C2", status, sentence, numbers, answer=answer, evidence=rows, rule=rule,
+                        depends_on=("weight decay",) if status == "depends" else (),
+                        agree=agree)]
 
     def published(self, results):
         edge = mean_spread([r.result["edge_share"] for r in results
