@@ -53,7 +53,7 @@ class LogSampling(Experiment):
             "exactly the expected best accuracy of a random search of k trials (Bergstra & "
             "Bengio's efficiency curve) and compare log and linear sampling at a budget of 8.")
     seeds_quick = 3
-    seeds_full = 5
+    seeds_full = 8
     version = 1
 
     def grid(self, quick: bool) -> list[dict]:

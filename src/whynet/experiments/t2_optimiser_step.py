@@ -45,7 +45,7 @@ class OptimiserStep(Experiment):
             "gradients are bit-identical, that SGD's step is exactly −η·g, and measure the cosine "
             "between each optimiser's step and −g, the step length, and the loss after 30 steps.")
     seeds_quick = 3
-    seeds_full = 5
+    seeds_full = 10
 
     def grid(self, quick: bool) -> list[dict]:
         return [{"optimiser": name, "steps": 30 if quick else 100} for name in OPTIMISERS]
