@@ -259,8 +259,8 @@ class BatchNormIdentity(Experiment):
         by = group(results, ("layer", "trained"))
         first = {key: runs[0].result for key, runs in by.items()}
         r = first.get(("dense", True)) or next(iter(first.values()))
-        fig = Figure(figsize=(7.2, 3.2))
-        ax1, ax2 = fig.subplots(1, 2)
+        fig = Figure(figsize=(7.2, 6.4))
+        ax1, ax2 = fig.subplots(2, 1)
         x = np.asarray(r["channel_input"])
         bins = np.linspace(min(x.min(), -3), max(x.max(), 3), 40)
         ax1.hist(x, bins=bins, color="0.7", label="input x (one unit)")
@@ -269,7 +269,7 @@ class BatchNormIdentity(Experiment):
         ax1.hist(r["channel_restored"], bins=bins, histtype="step", color="tab:orange", lw=1.5,
                  ls="--", label="BN, γ=√(σ²+ε), β=μ")
         ax1.set(title="One unit's pre-activations", xlabel="value", ylabel="examples")
-        ax1.legend(fontsize=7)
+        ax1.legend(fontsize=9)
 
         labels = [f"{layer}\n{'trained' if trained else 'init'}" for layer, trained in first]
         pos = np.arange(len(labels))
@@ -281,12 +281,12 @@ class BatchNormIdentity(Experiment):
             ax2.axhline(TOLERANCE[name], color=colour, ls=":", lw=1)
         ax2.set(yscale="log", title="Largest |restored − input| / |x|max",
                 ylabel="relative difference (all seeds)", xticks=pos)
-        ax2.set_xticklabels(labels, fontsize=7)
-        ax2.legend(fontsize=6, loc="center right")
+        ax2.set_xticklabels(labels, fontsize=9)
+        ax2.legend(fontsize=9, loc="center right")
         fig.tight_layout()
-        out = [("Left: batch normalisation with γ = 1, β = 0 centres and rescales a unit (blue); "
+        out = [("Top: batch normalisation with γ = 1, β = 0 centres and rescales a unit (blue); "
                 "with γ = √(σ² + ε), β = μ its output (orange, dashed) lies exactly on the input "
-                "(grey). Right: the largest difference between input and restored output is "
+                "(grey). Bottom: the largest difference between input and restored output is "
                 "round-off: below 1e-7 of the largest value in float32 and 1e-15 in float64 "
                 "(dotted: the tolerances of the verdict).", fig)]
         if learned:
@@ -299,7 +299,7 @@ class BatchNormIdentity(Experiment):
             ax.plot([0, top], [0, top], color="grey", ls=":", label="identity: γ = √(σ²+ε)")
             ax.set(title="Learned γ vs the identity value", xlabel="√(running_var + ε)",
                    ylabel="learned γ", xlim=(0, top * 1.05), ylim=(0, top * 1.05))
-            ax.legend(fontsize=7)
+            ax.legend(fontsize=9)
             fig2.tight_layout()
             out.append(("Each point is one BatchNorm unit of an MLP trained with BatchNorm: "
                         "the identity would put it on the dotted line; the learned γ stay "

@@ -180,8 +180,8 @@ class BatchNormDeep(Experiment):
         rows = {f"{net}\n{'BN' if bn else 'no BN'}": runs for (net, bn), runs in by.items()}
         hist = histogram_figure(rows, "Activations per hidden layer at initialisation")
 
-        fig = Figure(figsize=(7.2, 3.3))
-        ax1, ax2 = fig.subplots(1, 2)
+        fig = Figure(figsize=(7.2, 6.6))
+        ax1, ax2 = fig.subplots(2, 1)
         colours = {"sigmoid, Xavier": "tab:purple", "tanh, ×0.01": "tab:orange"}
         for (net, bn), runs in by.items():
             stds = np.array([r.result["std_init"] for r in runs])
@@ -198,14 +198,14 @@ class BatchNormDeep(Experiment):
         ax2.axhline(0.1, color="grey", ls=":", lw=1)
         ax2.set(title="Test accuracy while training", xlabel="epoch", ylabel="test accuracy",
                 ylim=(0, 1))
-        ax1.legend(fontsize=6)
-        ax2.legend(fontsize=6)
+        ax1.legend(fontsize=9)
+        ax2.legend(fontsize=9)
         fig.tight_layout()
         return [("Each hidden layer's activations at initialisation (one seed). Without BN the "
                  "×0.01 tanh net collapses to a spike at 0 within a few layers; with BN every "
                  "layer of both nets is spread the same way.", hist),
-                ("Left: activation std per layer at initialisation (dashed: no BN, solid: BN). "
-                 "Right: test accuracy per epoch for every seed; without BN both nets stay at "
+                ("Top: activation std per layer at initialisation (dashed: no BN, solid: BN). "
+                 "Bottom: test accuracy per epoch for every seed; without BN both nets stay at "
                  "chance (10%, dotted) for the whole budget, with BN they learn.", fig)]
 
 

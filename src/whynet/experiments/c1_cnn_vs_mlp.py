@@ -213,7 +213,7 @@ class CnnVsMlp(Experiment):
         ax.set(xticks=[0, 1], ylim=(0, 1), ylabel="test accuracy",
                title="MNIST-1D: ordered vs shuffled positions")
         ax.set_xticklabels(["ordered positions", "shuffled positions"])
-        ax.legend(fontsize=6, loc="upper right")
+        ax.legend(fontsize=9, loc="upper right")
         fig.tight_layout()
         return [("Test accuracy per model (bars: mean, dots: seeds, dashed: the published "
                  "numbers). The CNN's lead over an MLP of the same size exists only while the "

@@ -202,7 +202,7 @@ class FirstLayerFilters(Experiment):
             rows.insert(1, ("trained (no weight decay)", np.asarray(q["filters"]),
                             np.asarray(q["spectrum"])[:, 1]))
         n = rows[0][1].shape[0]
-        grid_fig = Figure(figsize=(7.5, 0.62 * len(rows) + 0.45))
+        grid_fig = Figure(figsize=(7.5, 0.75 * len(rows) + 0.5))
         axes = grid_fig.subplots(len(rows), n, squeeze=False)
         for i, (label, filters, shares) in enumerate(rows):
             for j in range(n):
@@ -211,17 +211,18 @@ class FirstLayerFilters(Experiment):
                 ax.imshow(filters[j], cmap="gray", vmin=-v, vmax=v)
                 ax.set_xticks([])
                 ax.set_yticks([])
-                ax.set_title(f"{shares[j]:.2f}", fontsize=6, pad=2,
+                ax.set_title(f"{shares[j]:.2f}", fontsize=9, pad=2,
                              color="tab:red" if shares[j] > 0.5 else "black")
                 if j == 0:
-                    ax.set_ylabel(label, fontsize=6, rotation=0, ha="right", va="center")
+                    ax.set_ylabel(label.replace(" (", "\n("), fontsize=9, rotation=0, ha="right",
+                                  va="center")
         grid_fig.suptitle(f"First-layer 3×3 filters, seed {runs[0].seed} (above each: edge "
-                          f"share; random ≈ {mean_r:.2f}, red > 0.5)", fontsize=8)
-        grid_fig.subplots_adjust(left=0.17, right=0.99, top=0.84, bottom=0.02, wspace=0.12,
+                          f"share; random ≈ {mean_r:.2f}, red > 0.5)", fontsize=9)
+        grid_fig.subplots_adjust(left=0.2, right=0.99, top=0.84, bottom=0.02, wspace=0.12,
                                  hspace=0.45)
 
-        fig = Figure(figsize=(7.2, 3.2))
-        ax1, ax2 = fig.subplots(1, 2)
+        fig = Figure(figsize=(7.2, 6.4))
+        ax1, ax2 = fig.subplots(2, 1)
         shares_random = random_edge_shares(r0["init"], N_RANDOM, seed=12345)
         bins = np.linspace(0, 1, 21)
         ax1.hist(shares_random, bins=bins, density=True, color="0.75", label="random filters")
@@ -232,7 +233,7 @@ class FirstLayerFilters(Experiment):
                      label=f"trained, wd {wd:g} (all seeds)")
         ax1.set(title="Edge share per filter", xlabel="share of energy in edge patterns",
                 ylabel="density")
-        ax1.legend(fontsize=6)
+        ax1.legend(fontsize=9)
         pos = np.arange(len(ORDER_NAMES))
         width = 0.8 / (len(by) + 1)
         ax2.bar(pos - 0.4 + width / 2, RANDOM_SHARE, width=width, color="0.75",
@@ -242,14 +243,14 @@ class FirstLayerFilters(Experiment):
             ax2.bar(pos - 0.4 + width * (k + 1.5), spec, width=width, color=colour,
                     label=f"trained, wd {wd:g}")
         ax2.set(title="Energy by derivative order", ylabel="mean share of energy", xticks=pos)
-        ax2.set_xticklabels(ORDER_NAMES, fontsize=6)
-        ax2.legend(fontsize=6)
+        ax2.set_xticklabels(ORDER_NAMES, fontsize=9)
+        ax2.legend(fontsize=9)
         fig.tight_layout()
         return [("The 16 first-layer filters of one seed before and after training (grey "
                  "scale: black negative, white positive), each titled with its edge share. "
                  "Trained filters are smoother than random ones, and several are oriented "
                  "edges; others are blobs or bars.", grid_fig),
-                ("Left: edge share of trained filters against random ones (grey). Right: where "
+                ("Top: edge share of trained filters against random ones (grey). Bottom: where "
                  "a filter's energy sits by derivative order; training moves it from the noisy "
                  "orders 3–4 to the blob and edge patterns, more so with weight decay, which "
                  "removes the random part of the initial filters that the data never "

@@ -223,10 +223,10 @@ class LogSampling(Experiment):
         ax.set_xticks(x, DECADE_NAMES)
         ax.set(title=f"Where {dec[0].spec['samples']} sampled learning rates fall",
                xlabel="decade of the learning rate", ylabel="share of samples", ylim=(0, 1))
-        ax.legend(fontsize=8, loc="upper left")
+        ax.legend(fontsize=9, loc="upper left")
 
-        fig2 = Figure(figsize=(7.0, 3.8), layout="constrained")
-        ax1, ax2 = fig2.subplots(1, 2)
+        fig2 = Figure(figsize=(7.2, 7.6), layout="constrained")
+        ax1, ax2 = fig2.subplots(2, 1)
         budget = group(parts["budget"], "optimizer")
         colours = {"sgd": "tab:green", "adam": "tab:purple"}
         for opt, rs in budget.items():
@@ -239,7 +239,7 @@ class LogSampling(Experiment):
                     label="[0.1, 1]: 90% of uniform draws")
         ax1.set(title="Every trial (seed 0)", xlabel="learning rate (log scale)",
                 ylabel="validation accuracy", ylim=(0, 1))
-        ax1.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3)
+        ax1.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3)
         styles = {"log": "-", "linear": "--"}
         for opt, rs in budget.items():
             for sampling in SAMPLINGS:
@@ -257,12 +257,12 @@ class LogSampling(Experiment):
         ax2.set_xticks(ticks, [str(k) for k in ticks])
         ax2.set(title="Expected best vs budget", xlabel="trials (log scale)",
                 ylabel="expected best validation accuracy", ylim=(0, 1))
-        ax2.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
+        ax2.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
         return [("Uniform sampling (orange) spends 90% of its draws in the top decade; "
                  "log-uniform sampling (blue) gives each decade a quarter.", fig1),
-                ("Left: validation accuracy of every trial against its learning rate shows in "
+                ("Top: validation accuracy of every trial against its learning rate shows in "
                  "which decade each optimiser's good learning rates lie (orange band: where 90% "
-                 "of uniform draws land). Right: the best accuracy a random search of k trials "
+                 "of uniform draws land). Bottom: the best accuracy a random search of k trials "
                  "can expect (mean over seeds, band: min–max), log (solid) vs linear (dashed); "
                  "the dotted line marks the budget the verdict uses.", fig2)]
 

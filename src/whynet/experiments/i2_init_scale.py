@@ -87,7 +87,7 @@ class InitScale(Experiment):
             ax.plot(np.arange(1, stds.shape[1] + 1), stds.mean(0), marker="o", label=key)
         ax.set(yscale="log", xlabel="layer", ylabel="activation std (log)",
                title="Activation spread with depth (tanh)")
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=9)
         fig.tight_layout()
         return [("Histograms of each layer's activations: ×0.01 collapses to a spike at 0, ×1 "
                  "piles up at ±1 (saturated), Xavier stays spread.", hist),

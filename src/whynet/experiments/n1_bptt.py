@@ -209,8 +209,8 @@ class BackpropThroughTime(Experiment):
     def figures(self, results):
         init = [r for r in results if r.spec["part"] == "init"]
         by = group(init, "radius")
-        fig = Figure(figsize=(7.4, 3.3))
-        ax1, ax2 = fig.subplots(1, 2)
+        fig = Figure(figsize=(7.2, 6.6))
+        ax1, ax2 = fig.subplots(2, 1)
         cmap = {k: c for k, c in zip(by, ("black", "tab:blue", "tab:cyan", "tab:green",
                                           "tab:olive", "tab:orange", "tab:red", "tab:purple",
                                           "tab:brown", "tab:pink"))}
@@ -237,14 +237,14 @@ class BackpropThroughTime(Experiment):
         # One legend for both panels (same colours), where the right panel is empty.
         handles, labels = ax1.get_legend_handles_labels()
         h2, l2 = ax2.get_legend_handles_labels()
-        ax2.legend(handles + h2, labels + l2, fontsize=5.5, loc="upper left")
+        ax2.legend(handles + h2, labels + l2, fontsize=9, loc="upper left")
         fig.tight_layout()
         orders = -np.log10(np.mean([r.result["ratio"] for r in by.get(STANDARD, init)]))
-        return [("Left: how much of the last step's gradient reaches each earlier hidden state "
+        return [("Top: how much of the last step's gradient reaches each earlier hidden state "
                  "(geometric mean over seeds). Straight lines on the log scale are geometric "
                  "decay or growth: below ρ = 1 it vanishes, above it explodes; the standard "
                  f"initialisation (black) loses {orders:.0f} orders of magnitude over "
-                 f"{len(init[0].result['g'])} steps. Right: the measured factor per step follows "
+                 f"{len(init[0].result['g'])} steps. Bottom: the measured factor per step follows "
                  "the spectral radius (dotted) until tanh saturates.", fig)]
 
 

@@ -289,8 +289,8 @@ class InputScaling(Experiment):
         plain, pen = self._parts(results)
         colours = dict(zip(INPUTS, ("tab:grey", "tab:orange", "tab:blue", "tab:brown",
                                     "tab:green")))
-        fig = Figure(figsize=(7.2, 3.4))
-        ax1, ax2 = fig.subplots(1, 2)
+        fig = Figure(figsize=(7.2, 6.8))
+        ax1, ax2 = fig.subplots(2, 1)
         for k, runs in plain.items():
             r = runs[0].result
             xs = np.arange(len(r["loss_curve"])) * r["curve_step"] + 1
@@ -308,11 +308,11 @@ class InputScaling(Experiment):
             st = [v if v is not None else T * 1.5 for v in values(runs, "steps_to_target")]
             ax2.scatter(kap, st, color=colours[k], label=LABELS[k])
         ax2.axhline(T, color="k", ls=":", lw=1)
-        ax2.text(0.2, T * 1.15, "not reached", fontsize=7)
+        ax2.text(0.2, T * 1.15, "not reached", fontsize=9)
         ax2.set(yscale="log", title="Steps to target vs conditioning", xlabel="log10 κ(X̃ᵀX̃/m)",
                 ylabel=f"steps to loss {TARGET}")
         handles, labels = ax1.get_legend_handles_labels()
-        ax2.legend(handles, labels, fontsize=6.5, loc="lower right")
+        ax2.legend(handles, labels, fontsize=9, loc="lower right")
         fig.tight_layout()
 
         fig2 = Figure(figsize=(7.2, 3.0))
@@ -329,11 +329,11 @@ class InputScaling(Experiment):
                 ax.axvline(0, color="k", lw=0.6)
                 ax.axvline(1, color="k", lw=0.6, ls=":")
         axes[0].set_yticks(range(len(FEATURES)), FEATURES)
-        axes[0].legend(fontsize=7)
+        axes[0].legend(fontsize=9)
         fig2.tight_layout()
         return [
-            ("Left: the training loss under each preprocessing at its best learning rate; the "
-             "dotted line is the target. Right: steps to the target against the condition number "
+            ("Top: the training loss under each preprocessing at its best learning rate; the "
+             "dotted line is the target. Bottom: steps to the target against the condition number "
              "of X̃ᵀX̃/m — runs that never reach it sit above the dotted line. Gradient descent "
              "is as slow as the inputs are badly conditioned.", fig),
             ("Each feature's range (bar) and mean (tick) after preprocessing (seed 0). Raw: "

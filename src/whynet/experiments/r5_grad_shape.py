@@ -194,7 +194,7 @@ class GradShape(Experiment):
                    for p in params]
         ax.barh(y, errs, color=colours)
         ax.axvline(TOLERANCE, color="k", ls=":", lw=1)
-        ax.set_yticks(y, labels, fontsize=7)
+        ax.set_yticks(y, labels, fontsize=9)
         ax.invert_yaxis()
         ax.set(xscale="log", xlabel="relative error of grad vs finite differences",
                title="Every parameter: grad shape = value shape (green)")

@@ -200,8 +200,8 @@ class DevBias(Experiment):
                         rule=rule, agree=t)]
 
     def figures(self, results):
-        fig = Figure(figsize=(7.2, 3.4))
-        ax1, ax2 = fig.subplots(1, 2)
+        fig = Figure(figsize=(7.2, 6.8))
+        ax1, ax2 = fig.subplots(2, 1)
         r0 = results[0].result
         trials = np.array(r0["trials"])
         ax1.scatter(trials[:, 4], trials[:, 5], s=14, color="tab:grey", label="trials (seed 0)")
@@ -214,7 +214,7 @@ class DevBias(Experiment):
         ax1.plot([lo, hi], [lo, hi], "k:", lw=1, label="dev = test")
         ax1.set(title="Dev vs test accuracy", xlabel=f"dev accuracy ({results[0].spec['dev']} ex.)",
                 ylabel="test accuracy (1000 ex.)", xlim=(lo, hi), ylim=(lo, hi))
-        ax1.legend(fontsize=7, loc="upper left")
+        ax1.legend(fontsize=9, loc="upper left")
         ks = r0["ks"]
         bias_k = np.array([r.result["bias_by_k"][:len(ks)] for r in results])
         ax2.errorbar(ks, bias_k.mean(axis=0), yerr=bias_k.std(axis=0), marker="o",
@@ -222,13 +222,13 @@ class DevBias(Experiment):
         ax2.axhline(0, color="k", lw=0.8)
         ax2.set(xscale="log", title="Selection bias",
                 xlabel="configurations compared (k)", ylabel="dev − test accuracy of the choice")
-        ax2.legend(fontsize=7)
+        ax2.legend(fontsize=9)
         fig.tight_layout()
-        return [("Left: each grey dot is one trained configuration (the better half shown); a "
+        return [("Top: each grey dot is one trained configuration (the better half shown); a "
                  "dot under the dotted line "
                  "did better on the dev set than on new data. The stars (the search's choice, one "
                  "per seed) sit under the line: the winner is picked partly for its luck on the "
-                 "dev set. Right: that optimism grows with the number of configurations the dev "
+                 "dev set. Bottom: that optimism grows with the number of configurations the dev "
                  "set chose among; with k = 1 (no choice) the dev score is unbiased.", fig)]
 
 

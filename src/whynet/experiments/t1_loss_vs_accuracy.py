@@ -105,8 +105,8 @@ class LossVsAccuracy(Experiment):
 
     def figures(self, results):
         by = group(results, "lr")
-        fig = Figure(figsize=(7.0, 3.2))
-        ax1, ax2 = fig.subplots(1, 2)
+        fig = Figure(figsize=(7.2, 6.4))
+        ax1, ax2 = fig.subplots(2, 1)
         for lr, runs in by.items():
             r = runs[0].result
             ax1.plot(r["steps"], r["loss"], label=f"lr {lr}")
@@ -114,7 +114,7 @@ class LossVsAccuracy(Experiment):
         ax1.axhline(LN10, color="grey", ls=":", lw=1)
         ax1.set(title="Training loss (ln 10 dotted)", xlabel="step", ylabel="loss")
         ax2.set(title="Training accuracy", xlabel="step", ylabel="accuracy", ylim=(0, 1))
-        ax2.legend(fontsize=8)
+        ax2.legend(fontsize=9)
         fig.tight_layout()
         return [("At lr 0.01 the loss hardly leaves ln 10 while the accuracy climbs far above "
                  "chance (10%): a flat loss curve does not mean nothing is learned.", fig)]

@@ -120,15 +120,15 @@ class OptimiserStep(Experiment):
 
     def figures(self, results):
         by = group(results, "optimiser")
-        fig = Figure(figsize=(7.0, 3.2))
-        ax1, ax2 = fig.subplots(1, 2)
+        fig = Figure(figsize=(7.2, 6.4))
+        ax1, ax2 = fig.subplots(2, 1)
         for name, runs in by.items():
             r = runs[0].result
             ax1.plot(r["cosine"], label=name)
             ax2.plot(r["loss"], label=name)
         ax1.set(title="cos(step, −gradient)", xlabel="step", ylabel="cosine", ylim=(-0.1, 1.05))
         ax2.set(title="Loss on the batch", xlabel="step", ylabel="loss")
-        ax2.legend(fontsize=7)
+        ax2.legend(fontsize=9)
         fig.tight_layout()
         return [("The same gradients, four different walks: SGD follows −g exactly (cosine 1), "
                  "momentum turns with its history, RMSProp and Adam rescale each coordinate.", fig)]

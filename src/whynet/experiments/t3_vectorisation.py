@@ -116,7 +116,7 @@ class Vectorisation(Experiment):
         ax.plot(sizes, batch, marker="o", label="one batched pass")
         ax.set(xscale="log", yscale="log", xlabel="batch size m", ylabel="ms per forward+backward",
                title="Same numbers, different cost")
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=9)
         fig.tight_layout()
         return [("The loop's cost grows with m at Python speed; the batch pays one matrix product "
                  "per layer.", fig)]
