@@ -1,23 +1,24 @@
 # whynet — `make demo` runs the demo, `make test` runs the tests. Both set up .venv first.
 #
-# The virtual environment is (re)built only when pyproject.toml is newer than the stamp file
-# inside it. torch is pinned (torch==2.13.0, a CPU build) in pyproject.toml: any other version
-# would download gigabytes.
+# The virtual environment is (re)built only when pyproject.toml, constraints.txt or this file is
+# newer than the stamp file inside it. It gets every extra (`whynet[all]`) and the `test`
+# dependency group; constraints.txt pins torch to 2.13.0 (a CPU build) for the tests only — users
+# keep their own torch (the extra says torch>=2.0) — any other version would download gigabytes.
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.whynet-installed
-EXTRAS := test,search,web,tensorboard,dask
+EXTRAS := all
 
 .PHONY: venv demo test bench clean distclean
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml Makefile
+$(STAMP): pyproject.toml constraints.txt Makefile
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade pip
-	$(PY) -m pip install -e ".[$(EXTRAS)]"
+	$(PY) -m pip install -c constraints.txt -e ".[$(EXTRAS)]" --group test
 	touch $(STAMP)
 
 # The quick experiment suite (results cached in the store: a rerun trains nothing), then the report.

@@ -9,7 +9,8 @@ from click.testing import CliRunner
 
 from whynet.cli import main
 from whynet.experiments import registry
-from whynet.experiments.base import Experiment, Verdict, decide, mean_spread, values
+from whynet.experiments.base import (Experiment, Row, Verdict, decide, mean_spread, tally,
+                                     values)
 from whynet.experiments.questions import QUESTIONS
 
 
@@ -238,19 +239,11 @@ def test_train_bad_options_are_whynet_errors(cli, tmp_path):
 
 # -- delegates -------------------------------------------------------------------------------
 
-def test_search_not_available_is_a_clear_error(cli, monkeypatch):
-    monkeypatch.setitem(sys.modules, "whynet.search", None)  # as if it were not written yet
-    r = cli("search", "--trials", "3")
-    assert r.exit_code == 2 and r.stderr.startswith("error: whynet search is not available yet")
-
-
-def test_search_passes_its_arguments_on(cli, monkeypatch):
-    seen = []
-    fake = types.ModuleType("whynet.search")
-    fake.main = lambda argv: seen.append(argv) or 0
-    monkeypatch.setitem(sys.modules, "whynet.search", fake)
-    r = cli("search", "--trials", "3", "--help")
-    assert r.exit_code == 0 and seen == [["--trials", "3", "--help"]]
+def test_search_is_a_subcommand_of_the_group():
+    """Registered with add_command: its options are the group's (help, completion, errors)."""
+    assert main.get_command(None, "search").name == "search"
+    r = CliRunner().invoke(main, ["search", "--help"])
+    assert r.exit_code == 0 and "--n-trials" in r.stdout and "-p, --param" in r.stdout
 
 
 def test_serve_delegates_to_the_web_server(cli, monkeypatch):
@@ -296,5 +289,147 @@ def test_train_reports_probe_findings_and_exports_tensorboard(cli, tmp_path):
     acc.Reload()
     assert any(tag.startswith("update_ratio/") for tag in acc.Tags()["scalars"])
 
+    # Adam at its default lr, stopped after 2 epochs at ~60% while its loss still falls: the run
+    # is too short (issue 17: this said "nothing wrong")
     r = cli("train", "--data", "moons", "--epochs", "2", "--json")
-    assert json.loads(r.stdout)["findings"] == []  # Adam at its default lr: healthy
+    assert [f["rule"] for f in json.loads(r.stdout)["finding_rules"]] == ["train_longer"]
+    r = cli("train", "--data", "moons", "--epochs", "15", "--lr", "0.02", "--activation", "tanh",
+            "--json")
+    assert json.loads(r.stdout)["findings"] == []  # 95% of its training data: healthy
+
+
+def test_train_probe_every_sets_the_number_of_measurements(cli):
+    args = ("train", "--data", "moons", "--n", "200", "--epochs", "10")
+    # 160 training examples in batches of 32: 5 steps an epoch, 50 steps; by default about 20
+    # measurements: every 50 // 20 = 2 steps, and step 1
+    default = cli(*args)
+    assert "26 measurements)" in default.stdout, default.stdout
+    every = cli(*args, "--probe-every", "25")        # steps 1, 25, 50
+    assert "3 measurements)" in every.stdout, every.stdout
+    bad = cli(*args, "--probe-every", "0")
+    assert bad.exit_code != 0 and "--probe-every" in bad.output
+
+
+# -- one-line answers, evidence and rule ----------------------------------------------------
+
+class Forms(Experiment):
+    """Every form a verdict takes: a test with full evidence, a demonstration, a "depends"."""
+
+    id = "zz_forms"
+    questions = ("A4", "A10", "R2")
+    title = "Forms"
+    question = "?"
+    what = "x = seed."
+    seeds_quick = 3
+
+    def grid(self, quick):
+        return [{"x": 1}]
+
+    def run(self, spec, seed):
+        return {"y": seed + 1.0}
+
+    def verdicts(self, results):
+        y = values(results, "y")
+        t = tally(v > 0 for v in y)
+        rows = (Row("sgd", {"y": mean_spread(y)}), Row("adam", {"y": 0.5}))
+        return [Verdict("A4", t.status, "y was 2.0 ± 1.0 and positive in every seed",
+                        {"y": mean_spread(y)}, answer="Yes: y was positive in every seed.",
+                        evidence=rows, rule="Holds if y > 0 in every seed.", agree=t),
+                Verdict("A10", "shown", "an identity", answer="One map, up to round-off.",
+                        evidence=[Row("float64", {"max diff": 1e-16})],
+                        rule="An identity: shown, not tested."),
+                Verdict("R2", "depends", "with SGD only", answer="Only with SGD.",
+                        evidence=rows, rule="Per optimiser.", depends_on=("optimizer",))]
+
+
+@pytest.fixture
+def forms(cli, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "400")  # rich wraps table cells to the terminal's width
+    handle = registry.register(Forms())
+    yield cli
+    handle.remove()
+
+
+def test_claims_prints_one_line_answers_and_labels_demonstrations(forms):
+    forms("run", "zz_forms", "--quick", "--jobs", "1")
+    out = forms("claims").stdout
+    assert "Yes: y was positive in every seed." in out
+    assert "y was 2.0 ± 1.0" not in out  # the long sentence only where there is no answer
+    a10 = next(line for line in out.splitlines() if "A10" in line)
+    assert "shown (demonstration)" in a10 and "holds" not in a10
+    assert "Holds if y > 0" not in out  # the rule only with -v
+
+
+def test_claims_verbose_adds_evidence_rows_rule_agreement_and_depends_on(forms):
+    forms("run", "zz_forms", "--quick", "--jobs", "1")
+    out = " ".join(forms("claims", "-v").stdout.split())  # undo the table's line wrapping
+    assert "• sgd: y 2.0 ± 1.0 (n=3)" in out and "• adam: y 0.5" in out
+    assert "rule: Holds if y > 0 in every seed. (3 of 3 seeds agree)" in out
+    assert "depends on: optimizer" in out
+
+
+def test_run_prints_answers_and_verbose_evidence(forms):
+    out = forms("run", "zz_forms", "--quick", "--jobs", "1").stdout
+    assert "Only with SGD." in out and "depends on" not in out
+    out = " ".join(forms("run", "zz_forms", "--quick", "--jobs", "1", "--verbose").stdout.split())
+    assert "depends on: optimizer" in out and "rule: Per optimiser." in out
+
+
+def test_claims_json_has_every_field_for_every_question(forms):
+    forms("run", "zz_forms", "--quick", "--jobs", "1")
+    rows = json.loads(forms("claims", "--json").stdout)
+    fields = {"question", "group", "claim", "source", "why", "experiments", "status", "kind",
+              "answer", "sentence", "evidence", "rule", "depends_on", "seeds_agree", "numbers"}
+    assert [r["question"] for r in rows] == list(QUESTIONS)
+    assert all(set(r) == fields for r in rows)
+    assert all(r["claim"] and r["source"] and r["why"] for r in rows)
+    by = {r["question"]: r for r in rows}
+    a4 = by["A4"]
+    assert (a4["status"], a4["kind"]) == ("holds", "test")
+    assert a4["answer"] == "Yes: y was positive in every seed."
+    assert a4["evidence"][0]["condition"] == "sgd"
+    assert a4["evidence"][0]["measures"] == {"y": "2.0 ± 1.0 (n=3)"}
+    assert a4["evidence"][0]["raw"]["y"]["n"] == 3
+    assert a4["seeds_agree"] == {"agree": 3, "n": 3, "sign_p": 0.25}
+    assert (by["A10"]["status"], by["A10"]["kind"]) == ("shown", "demonstration")
+    assert by["R2"]["depends_on"] == ["optimizer"] and by["R2"]["status"] == "depends"
+    assert by["R1"]["status"] == "not answered" and by["R1"]["kind"] is None
+
+
+# -- bad input through a real process: one error line, exit status 2, files untouched ----------
+
+def _whynet(*args, cwd):
+    import os
+    import subprocess
+
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+           "WHYNET_STORE": str(cwd / "runs.sqlite")}
+    return subprocess.run([sys.executable, "-m", "whynet.cli", *args], capture_output=True,
+                          text=True, env=env, cwd=cwd, timeout=120)
+
+
+@pytest.mark.parametrize("content, message", [
+    (b'batchnorm = "no"\n', "train config {path}, line 1: batchnorm must be true or false, got "
+                            "'no'"),
+    (b'hidden = [16, "x"]\n', "train config {path}, line 1: hidden[1] must be an integer ≥ 1, "
+                              "got 'x'"),
+    (b'[train]\nlr = 1e-3\nlearning_rate = 0.1\n', "train config {path}: unknown key(s) "
+                                                    "learning_rate; allowed: data, n, noise"),
+    (b'data = "caf\xe9"\n', "train config {path}: not UTF-8 text (byte 0xe9 on line 1)"),
+])
+def test_train_config_errors_in_a_real_process(tmp_path, content, message):
+    path = tmp_path / "run.toml"
+    path.write_bytes(content)
+    r = _whynet("train", "--config", str(path), cwd=tmp_path)
+    assert r.returncode == 2 and r.stdout == "" and "Traceback" not in r.stderr
+    lines = r.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: " + message.format(path=path))
+    assert path.read_bytes() == content
+
+
+def test_search_range_error_in_a_real_process(tmp_path):
+    r = _whynet("search", "-p", "width=0:4", "--data-arg", "n=200", cwd=tmp_path)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.splitlines() == ["error: search: -p width=0:4: width must be an integer ≥ 1, "
+                                     "got 0"]
+    assert list(tmp_path.iterdir()) == []  # no study file, no plot

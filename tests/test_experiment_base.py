@@ -1,6 +1,8 @@
 """The experiment contract: verdict helpers, the question catalogue and the registry."""
 
 import math
+import re
+from pathlib import Path
 
 import pytest
 
@@ -8,7 +10,7 @@ from whynet.errors import ConfigError, UnknownNameError
 from whynet.experiments import registry
 from whynet.experiments.base import (Experiment, Row, RunResult, Stat, Verdict, combine, decide,
                                      format_number, group, mean_spread, tally, values)
-from whynet.experiments.questions import GROUPS, QUESTIONS
+from whynet.experiments.questions import GROUPS, NOTES, QUESTIONS
 
 
 class Tiny(Experiment):
@@ -142,6 +144,35 @@ def test_catalogue_has_every_question_of_questions_md():
                                                     "C1", "C2", "N1"])
     assert list(QUESTIONS) == expected
     assert all(q.group in GROUPS and q.claim for q in QUESTIONS.values())
+
+
+def test_every_question_has_its_note_and_place_and_a_why_paragraph():
+    for q in QUESTIONS.values():
+        assert q.id[0] == q.group or (q.id == "N1" and q.group == "C"), q.id
+        assert q.sources, f"{q.id}: no source"
+        for src in q.sources:
+            assert src.note in NOTES and src.where, f"{q.id}: {src}"
+            if src.note == "004":  # lectures 5 and 6 both have a p31 and a p37: name the lecture
+                assert re.match(r"lecture [56], p\d", src.where), f"{q.id}: {src}"
+        assert str(q.sources[0]) in q.source
+        assert "(0" not in q.claim  # the note reference lives in sources, not in the claim
+        assert 250 <= len(q.why) <= 1000 and q.why.endswith("."), f"{q.id}: why paragraph"
+    assert len({q.why for q in QUESTIONS.values()}) == len(QUESTIONS)  # none copied
+    # the mechanism with its formula, e.g. A4's chain of σ′ ≤ 1/4
+    assert "σ′(z) = σ(z)(1 − σ(z)) ≤ 1/4" in QUESTIONS["A4"].why
+    assert [(s.note, s.where) for s in QUESTIONS["B1"].sources] == [("004", "lecture 6, p59")]
+
+
+def test_the_notes_named_are_the_files_in_shared_seeds():
+    root = Path(__file__).resolve().parents[1]  # ../shared/seeds from the main checkout
+    seeds = next((d for d in (root.parent / "shared" / "seeds",
+                              root.parent.parent / "shared" / "seeds") if d.is_dir()), root)
+    names = {n.file for n in NOTES.values()}
+    assert sorted(NOTES) == ["000", "001", "002", "003", "004"]
+    assert all(f.startswith(i + "_") and f.endswith(".txt") for i, f in
+               ((n.id, n.file) for n in NOTES.values()))
+    if seeds != root:  # in the project's workspace; not shipped with the package
+        assert names <= {p.name for p in seeds.iterdir()}
 
 
 # -- registry --------------------------------------------------------------------------------

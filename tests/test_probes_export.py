@@ -1,6 +1,7 @@
 """TensorBoard export read back by TensorBoard's own reader (issue 4, point 5), and the figures."""
 
 import io
+import time
 
 import numpy as np
 import pytest
@@ -143,3 +144,43 @@ def _empty_probe():
     class Empty:
         histograms = Histograms()
     return Empty()
+
+
+def test_tensorboard_callback_writes_while_training_and_hparams_at_the_end(tmp_path):
+    from whynet.probes.tensorboard import TensorBoardCallback
+    from whynet.train import Callback
+
+    X = np.random.default_rng(0).standard_normal((200, 2)).astype(np.float32)
+    y = (X[:, 0] * X[:, 1] > 0).astype(np.int64)
+    model = mlp([2, 8, 2], activation="tanh", seed=0)
+    probe = Probe(model, X[:64], y[:64], "softmax_ce", every=5)
+    logdir = tmp_path / "live"
+    tb = TensorBoardCallback(logdir, probe, hparams={"lr": 0.1, "activation": "tanh"})
+    seen_during = {}
+
+    class ReadBack(Callback):  # reads the event file from outside, mid-training
+        def on_epoch_end(self, epoch, logs, ctx):
+            if epoch == 3:  # training waits here; tensorboardX writes from its own thread
+                deadline = time.monotonic() + 10
+                while True:
+                    ea = _reader(logdir)
+                    tags = ea.Tags()["scalars"]
+                    steps = [e.step for e in ea.Scalars("epoch/loss")] if "epoch/loss" in tags \
+                        else []
+                    if steps == [1, 2, 3] or time.monotonic() > deadline:
+                        break
+                    time.sleep(0.1)
+                seen_during["epochs"] = steps
+                seen_during["probe"] = [t for t in tags if t.startswith("dead/")]
+
+    h = fit(model, X, y, loss="softmax_ce", lr=0.1, epochs=6, batch_size=50,
+            validation_data=(X[:50], y[:50]), callbacks=[probe, tb, ReadBack()], progress=False)
+    assert seen_during["epochs"] == [1, 2, 3]  # the first three epochs, readable while training
+    assert seen_during["probe"]  # and the probe's per-layer scalars
+    ea = _reader(logdir)
+    loss = [e.value for e in ea.Scalars("epoch/loss")]
+    assert np.allclose(loss, h.epochs["loss"], rtol=1e-6)
+    assert [e.value for e in ea.Scalars("epoch/val_acc")] == pytest.approx(h.epochs["val_acc"])
+    hparams = ea.PluginTagToContent("hparams")
+    assert hparams and any(b"activation" in content for content in hparams.values())
+    assert [e.value for e in ea.Scalars("final/loss")] == pytest.approx([h.epochs["loss"][-1]])

@@ -230,3 +230,70 @@ def test_evaluate_reports_a_broken_verdict_instead_of_raising(exp):
             raise KeyError("tanh")
 
     assert evaluate(Raises(), rs).error == "KeyError: 'tanh'"
+
+
+class Counted(Experiment):
+    """Appends one line per execution to a file, so re-executions on any worker are visible."""
+
+    id = "zz_counted"
+    questions = ("T3",)
+    title = "counted"
+    question = "Is x ≥ 0?"
+    what = "Counts executions."
+    seeds_quick = 1
+    seeds_full = 1
+    log = ""
+
+    def grid(self, quick):
+        return [{"x": x} for x in range(16)]
+
+    def run(self, spec, seed):
+        import time as _time
+
+        with open(self.log, "a") as f:
+            f.write(f"{spec['x']}\n")
+        _time.sleep(0.4)
+        from threadpoolctl import threadpool_info
+
+        blas = [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+        return {"y": spec["x"], "blas": blas}
+
+    def verdicts(self, results):
+        return [Verdict("T3", decide(r.result["y"] >= 0 for r in results), "x ≥ 0")]
+
+
+@pytest.mark.slow
+def test_dask_worker_killed_mid_run_recomputes_no_stored_task(store, tmp_path):
+    distributed = pytest.importorskip("distributed")
+    import cloudpickle
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # workers can't import tests/
+    exp = Counted()
+    exp.log = str(tmp_path / "executions.log")
+    with distributed.LocalCluster(processes=True, n_workers=2, threads_per_worker=1,
+                                  dashboard_address=None, worker_class=distributed.Nanny) as cluster:
+        with distributed.Client(cluster) as client:
+            tasks = plan([exp], True)
+            stored_before_kill = []
+
+            def kill_one_worker_after_some_results():
+                with Store(store.path) as watcher:  # SQLite connections are per thread
+                    while watcher.count() < 5:
+                        time.sleep(0.05)
+                    stored_before_kill.extend(watcher.done_keys(t.key for t in tasks))
+                pid = next(iter(client.run(os.getpid).values()))
+                os.kill(pid, signal.SIGKILL)
+
+            import threading
+
+            killer = threading.Thread(target=kill_one_worker_after_some_results, daemon=True)
+            killer.start()
+            s = run_tasks(tasks, store, scheduler=client, progress=False)
+            killer.join(timeout=30)
+    assert stored_before_kill, "the worker was never killed"
+    lines = open(exp.log).read().split()
+    done_x = {t.spec["x"] for t in tasks if t.key in set(stored_before_kill)}
+    recomputed = [x for x in done_x if lines.count(str(x)) > 1]
+    assert recomputed == [], f"stored tasks executed again after the kill: {recomputed}"
+    assert len(s.ran) + len(s.failed) == 16 and sorted(set(lines)) == sorted(str(x) for x in range(16))
+    assert all(n == 1 for r in collect(exp, store, quick=True) for n in r.result["blas"])

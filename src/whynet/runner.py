@@ -15,16 +15,22 @@ rest. A task that raises is stored as failed with its traceback; the others go o
 
 from __future__ import annotations
 
+import ctypes
 import datetime as _dt
 import multiprocessing
 import os
+import signal
 import sys
+import threading
 import time
 import traceback
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
+from threadpoolctl import threadpool_limits
+
+from . import __version__
 from .errors import ConfigError
 from .experiments.base import Experiment, RunResult, Verdict
 from .store import Store, canonical_json, run_key, to_jsonable
@@ -111,11 +117,41 @@ def execute(experiment: Experiment, spec: dict, seed: int) -> dict:
 
 _limits = None  # keeps the worker's threadpool limit alive
 
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+PARENT_CHECK_SECONDS = 1.0
 
-def _init_worker() -> None:
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Make this worker exit when its parent dies, even by SIGKILL (which runs no cleanup in the
+    parent): otherwise it runs on, holding the parent's stdout/stderr open, and a caller waiting
+    for EOF hangs. Linux: the kernel sends SIGKILL on the parent's death (``prctl``). Everywhere:
+    a daemon thread exits the process once the parent pid is gone (re-parented workers see
+    another ``getppid()``)."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # no usable libc: the thread below still watches
+            pass
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(1)
+
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)
+    threading.Thread(target=watch, name="whynet-parent-watch", daemon=True).start()
+
+
+def _init_worker(parent_pid: int | None = None) -> None:
     global _limits
-    from threadpoolctl import threadpool_limits
-
+    # Ctrl-C in a terminal reaches the whole process group: only the parent acts on it (it
+    # shuts the pool down and prints one line); a worker's KeyboardInterrupt would print a
+    # traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if parent_pid is not None:
+        _die_with_parent(parent_pid)
     # One BLAS thread per worker: with one worker per core, more threads only contend.
     _limits = threadpool_limits(limits=1)
 
@@ -212,8 +248,17 @@ class _Pool:
         methods = multiprocessing.get_all_start_methods()
         ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
         self.pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx,
-                                        initializer=_init_worker)
-        self.pending = {self.pool.submit(execute, t.experiment, t.spec, t.seed): t for t in todo}
+                                        initializer=_init_worker, initargs=(os.getpid(),))
+        # Workers forked while SIGINT is ignored start ignoring it: no window before their
+        # initializer in which a Ctrl-C would give them a KeyboardInterrupt.
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) \
+            if threading.current_thread() is threading.main_thread() else None
+        try:
+            self.pending = {self.pool.submit(execute, t.experiment, t.spec, t.seed): t
+                            for t in todo}
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
 
     def __iter__(self):
         while self.pending:
@@ -230,17 +275,38 @@ class _Pool:
                 yield task, out
 
     def abort(self):
-        self.pool.shutdown(wait=False, cancel_futures=True)
-        for p in list((self.pool._processes or {}).values()):  # no busy workers left behind
+        # Workers first, then the pool: shutdown() forgets its processes, and a worker still
+        # reading the call queue when the parent closes it prints an EOFError traceback.
+        workers = list((self.pool._processes or {}).values())
+        for p in workers:  # no busy workers left behind
             if p.is_alive():
                 p.terminate()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        for p in workers:
+            p.join(timeout=5)
 
     def close(self):
         self.pool.shutdown(wait=True)
 
 
+def execute_one_thread(experiment: Experiment, spec: dict, seed: int) -> dict:
+    """:func:`execute` with BLAS limited to one thread for the task: a Dask worker runs several
+    tasks at once, one per thread, and threaded BLAS under each would oversubscribe its cores."""
+    with threadpool_limits(limits=1):
+        return execute(experiment, spec, seed)
+
+
+def _whynet_version() -> str:
+    return __version__
+
+
 class _Dask:
-    """The same :func:`execute` on a Dask cluster."""
+    """The same :func:`execute` on a Dask cluster.
+
+    Before submitting, the workers' package versions (Dask's own check) and whynet versions must
+    match the client's. Each future is released as soon as its result is handed over (and then
+    stored): a held future whose worker dies is recomputed by the scheduler, a released one is not.
+    """
 
     def __init__(self, todo, scheduler):
         try:
@@ -253,14 +319,34 @@ class _Dask:
             self.client = Client(scheduler, timeout=10) if self.own else scheduler
         except (OSError, TimeoutError) as e:
             raise ConfigError(f"cannot reach the Dask scheduler at {scheduler!r} ({e})") from e
-        self.futures = {self.client.submit(execute, t.experiment, t.spec, t.seed, pure=False): t
-                        for t in todo}
+        try:
+            self._check_versions()
+        except BaseException:
+            self.close()
+            raise
+        self.futures = {self.client.submit(execute_one_thread, t.experiment, t.spec, t.seed,
+                                           pure=False): t for t in todo}
+
+    def _check_versions(self) -> None:
+        try:
+            self.client.get_versions(check=True)
+        except ValueError as e:  # distributed reports mismatched packages this way
+            raise ConfigError(f"Dask workers and this client disagree on package versions: {e}") \
+                from e
+        wrong = {w: v for w, v in self.client.run(_whynet_version).items() if v != __version__}
+        if wrong:
+            listed = ", ".join(f"{w} has {v}" for w, v in sorted(wrong.items()))
+            raise ConfigError(f"Dask workers run another whynet than this client ({__version__}): "
+                              f"{listed}; install the same whynet[dask] on every worker")
 
     def __iter__(self):
         from distributed import as_completed
 
         for fut in as_completed(list(self.futures)):
-            yield self.futures[fut], fut.result()
+            out = fut.result()
+            task = self.futures.pop(fut)
+            fut.release()
+            yield task, out
 
     def abort(self):
         self.client.cancel(list(self.futures))
@@ -374,8 +460,9 @@ def claims(evaluations) -> list[dict]:
     rows = []
     for qid, q in QUESTIONS.items():
         evs = [ev for ev in evaluations if qid in ev.experiment.questions]
-        row = {"question": qid, "group": q.group, "claim": q.claim,
-               "experiments": [ev.experiment.id for ev in evs], "status": "not answered",
+        row = {"question": qid, "group": q.group, "claim": q.claim, "source": q.source,
+               "why": q.why, "experiments": [ev.experiment.id for ev in evs],
+               "status": "not answered",
                "kind": None, "answer": "", "sentence": "", "evidence": [], "rule": "",
                "depends_on": [], "seeds_agree": None, "numbers": {}}
         verdicts = [v for ev in evs for v in ev.verdicts if v.question == qid]

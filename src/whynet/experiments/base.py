@@ -31,12 +31,14 @@ from __future__ import annotations
 
 import math
 import sys
+from html import escape
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
 
 from ..errors import ConfigError
+from ..notebook import html_table
 from . import recipes
 
 #: ``holds`` / ``fails`` / ``depends`` / ``inconclusive`` are *tests*: the measurement could have
@@ -252,6 +254,18 @@ class Verdict:
         if self.status == "depends" and not self.depends_on:
             out.append("status depends but depends_on is empty")
         return [f"{self.question}: {p}" for p in out]
+
+    def _repr_html_(self) -> str:
+        rows = [[r.condition, *(f"{k}: {format_number(v)}" for k, v in r.measures.items())]
+                for r in self.evidence]
+        width = max((len(r) for r in rows), default=1)
+        head = f"{self.question} — {self.status}" + (
+            f" (on {', '.join(self.depends_on)})" if self.depends_on else "") + (
+            f", {self.agree}" if self.agree else "")
+        body = html_table(["condition", *[""] * (width - 1)], [r + [""] * (width - len(r))
+                                                              for r in rows], head)
+        return (f"<p><b>{escape(self.answer or self.sentence)}</b></p>{body}"
+                f"<p style='color:#666'>{escape(self.rule)}</p>")
 
     def as_dict(self) -> dict:
         return {"question": self.question, "status": self.status,

@@ -14,6 +14,7 @@ from typing import Callable, Iterable, Iterator
 import numpy as np
 
 from ..errors import ConfigError, ShapeError
+from ..notebook import html_table
 
 COLUMNS = ("step", "layer", "quantity", "value")
 MODEL = "model"
@@ -65,6 +66,9 @@ class Records:
 
     def __iter__(self) -> Iterator[tuple[int, str, str, float]]:
         return zip(self._step, self._layer, self._quantity, self._value)
+
+    def _repr_html_(self) -> str:
+        return html_table(["step", "layer", "quantity", "value"], self, repr(self))
 
     def __repr__(self) -> str:
         return (f"Records({len(self)} rows, {len(self.steps())} steps, "

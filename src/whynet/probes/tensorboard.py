@@ -14,6 +14,13 @@ or live, writing only what is new at each call::
     with TensorBoardWriter("runs/live") as tb:
         for step in …:
             …; probe.measure(step); tb.write(probe)
+
+or, simplest, as a callback of ``fit`` that writes while training (the epoch metrics under
+``epoch/…``, the probe's scalars and histograms as they are measured, the hyperparameters with the
+final metrics at the end)::
+
+    fit(model, X, y, …, callbacks=[probe, TensorBoardCallback("runs/live", probe,
+                                                            hparams={"lr": 0.1})])
 """
 
 from __future__ import annotations
@@ -68,6 +75,14 @@ class TensorBoardWriter:
                     bucket_counts=e.counts.tolist(), global_step=e.step)
             self._hist_done = len(entries)
 
+    def scalar(self, tag_: str, value: float, step: int) -> None:
+        """One scalar under its full tag, e.g. ``scalar("epoch/loss", 0.31, 4)``."""
+        self._writer.add_scalar(tag_, float(value), global_step=step)
+
+    def hparams(self, hparams: dict, metrics: dict) -> None:
+        """Hyperparameters and the metrics they led to, for TensorBoard's HParams tab."""
+        self._writer.add_hparams(hparams, metrics, name=".")
+
     def flush(self) -> None:
         self._writer.flush()
 
@@ -79,6 +94,42 @@ class TensorBoardWriter:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+class TensorBoardCallback:
+    """A :func:`whynet.train.fit` callback that writes to TensorBoard *while* training.
+
+    At each epoch end: ``epoch/loss``, ``epoch/acc``, ``epoch/lr`` and ``epoch/val_*`` (step =
+    epoch), then a flush, so TensorBoard shows the run as it goes. After every step where the
+    probe (if given; put it before this callback) recorded something new: its scalars and
+    histograms. At the end: ``hparams`` (a flat dict of numbers/strings) with the last epoch's
+    metrics, in TensorBoard's HParams tab, and the file is closed.
+    """
+
+    def __init__(self, logdir, probe=None, hparams: dict | None = None, flush_secs: int = 10):
+        self.writer = TensorBoardWriter(logdir, flush_secs=flush_secs)  # checks tensorboardX now
+        self.probe, self.hparams = probe, dict(hparams or {})
+        self._seen = 0
+        self._last: dict = {}
+
+    def on_step_end(self, step, loss, ctx) -> None:
+        if self.probe is not None and len(self.probe.records) != self._seen:
+            self.writer.write(self.probe)
+            self._seen = len(self.probe.records)
+
+    def on_epoch_end(self, epoch, logs, ctx) -> None:
+        for name, value in logs.items():
+            if value is not None:
+                self.writer.scalar(f"epoch/{name}", value, epoch)
+        self._last = {f"final/{k}": float(v) for k, v in logs.items() if v is not None}
+        self.writer.flush()
+
+    def on_train_end(self, ctx) -> None:
+        if self.probe is not None:
+            self.writer.write(self.probe)
+        if self.hparams:
+            self.writer.hparams(self.hparams, self._last or {"final/none": 0.0})
+        self.writer.close()
 
 
 def export_tensorboard(source, logdir, histograms: Histograms | None = None) -> Path:

@@ -17,15 +17,20 @@ sees them; use the module form to have them probed. A module called several time
 
 PyTorch is an optional dependency: this module imports it only when a TorchProbe is built.
 
-Use it in a PyTorch loop::
+Use it in a PyTorch loop, in one line — the probe hooks the optimiser's ``step`` (PyTorch ≥ 2.0's
+step pre- and post-hooks), measuring before due updates and recording ‖ΔW‖/‖W‖ after them::
 
     probe = TorchProbe(model, X_probe, y_probe, torch.nn.CrossEntropyLoss(), every=10)
-    for step, (xb, yb) in enumerate(loader, start=1):
-        opt.zero_grad(); loss_fn(model(xb), yb).backward()
-        probe.on_before_update(step)       # measures at due steps, snapshots the weights
-        opt.step()
-        probe.on_step_end(step, loss.item())  # records ‖ΔW‖/‖W‖
+    probe.attach(optimizer)                  # returns a handle; handle.remove() detaches
+    for xb, yb in loader:
+        optimizer.zero_grad(); loss_fn(model(xb), yb).backward(); optimizer.step()
     print(probe.report())
+
+or by hand, with the two callback calls around ``optimizer.step()``::
+
+    probe.on_before_update(step); optimizer.step(); probe.on_step_end(step, loss.item())
+
+With PyTorch Lightning, use :class:`whynet.probes.lightning.ProbeCallback`.
 """
 
 from __future__ import annotations
@@ -44,6 +49,24 @@ TORCH_ACTIVATIONS = {
     "GELU": "gelu", "SiLU": "silu", "Mish": "mish", "Softplus": "softplus",
     "Softsign": "softsign", "Hardtanh": "hardtanh", "ReLU6": "relu6",
 }
+
+
+class _Attachment:
+    """The handle :meth:`TorchProbe.attach` returns: ``remove()`` takes the hooks off."""
+
+    def __init__(self, handles):
+        self._handles = handles
+
+    def remove(self) -> None:
+        for h in self._handles:
+            h.remove()
+        self._handles = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
 
 
 def _import_torch():
@@ -126,6 +149,27 @@ class TorchProbe(BaseProbe):
         self.loss_fn = loss_fn
         self._leaves = [(name, m) for name, m in model.named_modules()
                         if next(m.children(), None) is None]
+
+    def attach(self, optimizer) -> "_Attachment":
+        """Measure through ``optimizer``'s step hooks: before each due ``optimizer.step()`` the
+        probe measures and snapshots the weights, after it records ‖ΔW‖/‖W‖. Steps are counted
+        from 1 at the first ``step()`` after attaching. Returns a handle whose ``remove()``
+        detaches the probe (also usable as a context manager)."""
+        if not (hasattr(optimizer, "register_step_pre_hook")
+                and hasattr(optimizer, "register_step_post_hook")):
+            raise ConfigError(f"TorchProbe.attach: expected a torch.optim.Optimizer (PyTorch ≥ 2.0 "
+                              f"has step hooks), got {type(optimizer).__name__}")
+        counter = {"step": 0}
+
+        def before(opt, args, kwargs):
+            counter["step"] += 1
+            self.on_before_update(counter["step"])
+
+        def after(opt, args, kwargs):
+            self.on_step_end(counter["step"])
+
+        return _Attachment([optimizer.register_step_pre_hook(before),
+                            optimizer.register_step_post_hook(after)])
 
     def __repr__(self) -> str:
         return (f"TorchProbe({len(self._leaves)} leaf modules, probe batch {len(self.X)}, "

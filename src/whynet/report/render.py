@@ -1,4 +1,15 @@
-"""Gather verdicts, numbers and figures from the store and render them with a Jinja2 template."""
+"""Gather verdicts, numbers and figures from the store and render them with a Jinja2 template.
+
+The report has one section per question, in the catalogue's order: the note's claim with its file
+and page, the one-line answer, the key figure (an experiment's first), the evidence table, the rule
+that decided it, what it depends on, the published baseline, the "why" paragraph, the other
+figures and the long sentence. Verdicts are data (:class:`~whynet.experiments.base.Verdict`);
+this module only renders them.
+
+Figures are drawn under :data:`REPORT_RC` and embedded at their natural size (one figure inch is
+one inch of the page, :data:`CSS_PX_PER_INCH`), so a 9 pt label reads as 9 pt; text an experiment
+set smaller than :data:`MIN_PT` (as it appears in the page) is raised to it.
+"""
 
 from __future__ import annotations
 
@@ -7,37 +18,124 @@ import datetime as _dt
 import io
 import os
 import platform
+import re
+import struct
 import sys
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from .. import __version__
+from . import status as _status
+from .glossary import Linker, load_glossary
 
-FIGURE_DPI = 110
+FIGURE_DPI = 144          # 1.5 image pixels per CSS pixel: sharp on high-density screens
+CSS_PX_PER_INCH = 96      # CSS's inch: an image this many CSS px per figure inch is at 1:1
+CONTENT_PX = 950          # the widest a figure is shown (the page's column, inside the frame)
+MIN_PT = 9.0              # no text smaller than this, as it appears in the page
+REPORT_RC = {"font.size": 10, "axes.titlesize": 11, "axes.labelsize": 10,
+             "xtick.labelsize": 9, "ytick.labelsize": 9, "legend.fontsize": 9,
+             "figure.titlesize": 11, "legend.title_fontsize": 9}
 
 
-def figure_to_data_uri(fig) -> str:
-    """A matplotlib Figure as a ``data:image/png;base64,…`` URI (and the figure is released)."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=FIGURE_DPI, bbox_inches="tight", facecolor="white")
+# -- figures ---------------------------------------------------------------------------------
+
+def _shown_scale(width_in: float) -> float:
+    """CSS px on the page per CSS px of the figure's natural size (1 unless it is too wide)."""
+    return min(1.0, CONTENT_PX / (width_in * CSS_PX_PER_INCH))
+
+
+def _texts(fig):
+    from matplotlib.text import Text
+
+    return [t for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+
+
+def enforce_min_font(fig, min_pt: float = MIN_PT) -> float:
+    """Raise every text of ``fig`` that would appear below ``min_pt`` on the page to it.
+
+    A figure wider than the page's column is shown shrunk, so its floor is ``min_pt / scale``.
+    Tick labels are set through ``tick_params`` too, so that ticks made at draw time follow.
+    Returns the floor used, in figure points.
+    """
+    floor = min_pt / _shown_scale(fig.get_size_inches()[0])
+    fig.draw_without_rendering()  # creates the tick labels, legends' texts, …
+    raised = False
+    for ax in fig.axes:
+        for name, axis in (("x", ax.xaxis), ("y", ax.yaxis)):
+            for which, ticks in (("major", axis.get_major_ticks()),
+                                 ("minor", axis.get_minor_ticks())):
+                if ticks and ticks[0].label1.get_fontsize() < floor:
+                    ax.tick_params(axis=name, which=which, labelsize=floor)
+                    raised = True
+    for t in _texts(fig):
+        if t.get_fontsize() < floor:
+            t.set_fontsize(floor)
+            raised = True
+    if raised:
+        _unclash_xticklabels(fig)
+    return floor
+
+
+def _unclash_xticklabels(fig) -> None:
+    """Tilt an axis' x tick labels by 30° where raising them made neighbours overlap."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw_without_rendering()
+    for ax in fig.axes:
+        labels = [t for t in ax.get_xticklabels() if t.get_visible() and t.get_text().strip()]
+        boxes = sorted((t.get_window_extent(renderer) for t in labels), key=lambda b: b.x0)
+        if any(a.x1 > b.x0 for a, b in zip(boxes, boxes[1:])):
+            for t in labels:
+                t.set_rotation(30)
+                t.set_horizontalalignment("right")
+                t.set_rotation_mode("anchor")
+
+
+def _png_width(png: bytes) -> int:
+    return struct.unpack(">I", png[16:20])[0]  # IHDR: width, then height, big-endian
+
+
+def render_figure(fig) -> dict:
+    """A matplotlib Figure as ``{"src": data URI, "width": CSS px, "min_pt": pt}``, released.
+
+    ``width`` shows the figure at 1:1 (capped at :data:`CONTENT_PX`); ``min_pt`` is its smallest
+    text as it appears in the page at that width.
+    """
+    import matplotlib
+
+    with matplotlib.rc_context(REPORT_RC):
+        enforce_min_font(fig)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=FIGURE_DPI, bbox_inches="tight", facecolor="white")
+    sizes = [t.get_fontsize() for t in _texts(fig)]
     if "matplotlib.pyplot" in sys.modules:  # a figure made with pyplot stays alive otherwise
         import matplotlib.pyplot as plt
 
         plt.close(fig)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+    png = buf.getvalue()
+    natural = _png_width(png) / FIGURE_DPI * CSS_PX_PER_INCH
+    width = min(natural, CONTENT_PX)
+    return {"src": "data:image/png;base64," + base64.b64encode(png).decode("ascii"),
+            "width": round(width), "min_pt": min(sizes) * width / natural if sizes else None}
+
+
+def figure_to_data_uri(fig) -> str:
+    """A matplotlib Figure as a ``data:image/png;base64,…`` URI (and the figure is released)."""
+    return render_figure(fig)["src"]
 
 
 def _figures(experiment, results) -> tuple[list[dict], str | None]:
+    import matplotlib
+
     try:
-        figs = list(experiment.figures(results))
+        with matplotlib.rc_context(REPORT_RC):  # figures pick up the report's font sizes
+            figs = list(experiment.figures(results))
         out = []
         for i, item in enumerate(figs, 1):
             caption, fig = item if isinstance(item, tuple) else (f"Figure {i}", item)
-            width, height = fig.get_size_inches()
-            # multi-panel figures would be unreadable at half the page width
-            wide = bool(width >= 7.5 or width / height > 2.2)
-            out.append({"caption": caption, "src": figure_to_data_uri(fig), "wide": wide})
+            out.append({"caption": caption, **render_figure(fig)})
         return out, None
     except Exception as e:  # noqa: BLE001 — a broken figure must not lose the report
         return [], f"{type(e).__name__}: {e}"
@@ -50,42 +148,155 @@ def _optional(method, results) -> tuple[list, str | None]:
         return [], f"{type(e).__name__}: {e}"
 
 
-def _experiment_section(ev, store, quick) -> dict:
+# -- verdicts as tables ----------------------------------------------------------------------
+
+_N_SUFFIX = re.compile(r" \(n=(\d+)\)$")
+WIDE_TABLE = 5  # more measures than this: one "name: value" list per row instead of columns
+
+
+def evidence_table(rows) -> dict | None:
+    """A verdict's evidence rows as a table: the measure names as columns (first-seen order), a
+    cell per condition and measure; when every Stat has the same n, the n moves to the caption.
+    ``rows`` are :class:`~whynet.experiments.base.Row` s. None when there are none."""
+    from ..experiments.base import Stat, format_number
+
+    rows = list(rows)
+    if not rows:
+        return None
+    columns = list(dict.fromkeys(k for r in rows for k in r.measures))
+    ns = {v.n for r in rows for v in r.measures.values() if isinstance(v, Stat)}
+    common_n = ns.pop() if len(ns) == 1 else None
+
+    def cell(v):
+        if v is None:
+            return {"text": "", "title": ""}
+        text = format_number(v)
+        if isinstance(v, Stat):
+            if common_n is not None:
+                text = _N_SUFFIX.sub("", text)
+            return {"text": text, "title": f"min {v.min:.4g}, max {v.max:.4g} over {v.n} seeds"}
+        return {"text": text, "title": ""}
+
+    has_stat = any(isinstance(v, Stat) for r in rows for v in r.measures.values())
+    return {"columns": columns, "wide": len(columns) > WIDE_TABLE, "n": common_n,
+            "has_stat": has_stat,
+            "rows": [{"condition": r.condition,
+                      "cells": [cell(r.measures.get(c)) for c in columns]} for r in rows]}
+
+
+def agreement(tally) -> str:
+    """``"5 of 5 seeds agree (sign-test p = 0.06)"``; p only for a unanimous tally."""
+    if tally is None:
+        return ""
+    text = f"{tally.agree} of {tally.n} seeds agree"
+    if tally.agree == tally.n and tally.n:
+        text += f" (sign-test p = {tally.sign_p:.2g})"
+    return text
+
+
+# -- sections --------------------------------------------------------------------------------
+
+def _experiment(ev, store, quick) -> dict:
     from ..runner import choose_quick
 
     e, results = ev.experiment, ev.results
     q = choose_quick(e, store) if quick is None else quick
     specs = e.grid(q)
-    seeds = sorted({r.seed for r in results})
     figures, fig_error = _figures(e, results) if results else ([], None)
     corrections, corr_error = _optional(e.corrections, results) if results else ([], None)
     published, pub_error = _optional(e.published, results) if results else ([], None)
-    failures = store.failures(e)
     return {
         "id": e.id, "title": e.title, "question": e.question, "what": e.what,
         "questions": list(e.questions), "grid": "quick" if q else "full",
-        "n_specs": len(specs), "seeds": seeds, "n_runs": len(results),
-        "planned": len(specs) * (e.seeds_quick if q else e.seeds_full),
-        "seconds": sum(r.seconds for r in results),
-        "verdicts": [{"question": v.question, "status": v.status, "sentence": v.sentence,
-                      "numbers": list(v.as_dict()["numbers"].items())} for v in ev.verdicts],
-        "error": ev.error, "figures": figures,
+        "n_specs": len(specs), "seeds": sorted({r.seed for r in results}),
+        "n_runs": len(results), "planned": len(specs) * (e.seeds_quick if q else e.seeds_full),
+        "seconds": sum(r.seconds for r in results), "error": ev.error,
+        "verdicts": list(ev.verdicts), "figures": figures,
         "problems": [p for p in (fig_error and f"figures: {fig_error}",
                                  corr_error and f"corrections: {corr_error}",
                                  pub_error and f"published: {pub_error}") if p],
         "corrections": corrections, "published": published,
         "failures": [{"spec": f["spec"], "seed": f["seed"],
                       "last": (f["error"] or "").strip().splitlines()[-1:] or [""]}
-                     for f in failures],
+                     for f in store.failures(e)],
     }
 
 
-def _environment(sections) -> list[tuple[str, str]]:
+def _verdict_view(v, link) -> dict:
+    return {"question": v.question, "status": v.status, "label": _status.label(v.status),
+            "kind": "demonstration" if v.status == "shown" else "test",
+            "answer": link(v.answer), "has_answer": bool(v.answer),
+            "evidence": evidence_table(v.evidence), "rule": link(v.rule),
+            "agree": agreement(v.agree), "depends_on": list(v.depends_on),
+            "sentence": link(v.sentence), "numbers": list(v.as_dict()["numbers"].items())}
+
+
+def _question_section(q, row, experiments, placed, terms) -> dict:
+    """One question's section. ``placed`` maps an experiment id to the question whose section
+    already shows its figures (an experiment answering several questions shows them once)."""
+    from ..experiments.questions import NOTES
+
+    link = Linker(terms)  # each section links its own first uses
+    mine = [x for x in experiments if q.id in x["questions"]]
+    key_figures, other_figures, shown_in, anchors = [], [], [], []
+    for x in mine:
+        if x["id"] in placed:
+            shown_in.append((x["id"], placed[x["id"]]))
+            continue
+        placed[x["id"]] = q.id
+        anchors.append(x["id"])
+        key_figures += x["figures"][:1]
+        other_figures += x["figures"][1:]
+    view = {
+        "id": q.id, "claim": link(q.claim), "status": row["status"],
+        "label": _status.label(row["status"]),
+        "sources": [{"note": s.note, "where": s.where,
+                     "file": NOTES[s.note].file if s.note in NOTES else "",
+                     "title": NOTES[s.note].title if s.note in NOTES else ""}
+                    for s in q.sources],
+        "verdicts": [_verdict_view(v, link) for x in mine for v in x["verdicts"]
+                     if v.question == q.id],
+        "published": [p for x in mine for p in x["published"] if p.question == q.id],
+        "key_figures": key_figures, "other_figures": other_figures, "shown_in": shown_in,
+        "anchors": anchors, "experiments": mine,
+        "errors": [f"{x['id']}: {x['error']}" for x in mine if x["error"]],
+    }
+    view["why"] = link(q.why)
+    return view
+
+
+def _overview_rows(rows, questions, terms) -> list[dict]:
+    link = Linker(terms)
+    out = []
+    for r in rows:
+        q = questions[r["question"]]
+        out.append({**r, "label": _status.label(r["status"]), "claim_html": link(q.claim),
+                    "answer_html": link(r["answer"] or r["sentence"]),
+                    "has_answer": bool(r["answer"])})
+    return out
+
+
+def _corrections(experiments, terms) -> list[dict]:
+    from ..experiments.questions import NOTES
+
+    out = []
+    for x in experiments:
+        for c in x["corrections"]:
+            link = Linker(terms)
+            note = c.note.split()[0] if c.note else ""
+            out.append({"question": c.question, "note": c.note,
+                        "file": NOTES[note].file if note in NOTES else "",
+                        "says": link(c.says), "measured": link(c.measured),
+                        "number": c.number, "so_what": link(c.so_what)})
+    return out
+
+
+def _environment(experiments) -> list[tuple[str, str]]:
     import matplotlib
     import numpy
 
-    grids = sorted({s["grid"] for s in sections if s["n_runs"]}) or ["—"]
-    seeds = sorted({x for s in sections for x in s["seeds"]})
+    grids = sorted({x["grid"] for x in experiments if x["n_runs"]}) or ["—"]
+    seeds = sorted({s for x in experiments for s in x["seeds"]})
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover — not on Linux
@@ -98,7 +309,7 @@ def _environment(sections) -> list[tuple[str, str]]:
                     + (f", {platform.processor()}" if platform.processor() else "")),
         ("grid", ", ".join(grids)),
         ("seeds", ", ".join(map(str, seeds)) if seeds else "—"),
-        ("run time (sum over runs)", f"{sum(s['seconds'] for s in sections):.1f} s"),
+        ("run time (sum over runs)", f"{sum(x['seconds'] for x in experiments):.1f} s"),
         ("date", _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")),
     ]
 
@@ -113,35 +324,39 @@ def build_report(store, quick: bool | None = None, experiments=None) -> str:
         experiments: which experiments (default: every registered one).
     """
     from ..experiments import registry
-    from ..experiments.questions import GROUPS, KNOWN_CORRECTIONS, QUESTIONS
+    from ..experiments.questions import GROUPS, KNOWN_CORRECTIONS, NOTES, QUESTIONS
     from ..runner import claims, collect, evaluate
 
     experiments = registry.all_experiments() if experiments is None else list(experiments)
     evaluations = [evaluate(e, collect(e, store, quick)) for e in experiments]
-    sections = [_experiment_section(ev, store, quick) for ev in evaluations]
+    exps = [_experiment(ev, store, quick) for ev in evaluations]
     rows = claims(evaluations)
-    counts = {s: sum(r["status"] == s for r in rows)
-              for s in ("holds", "fails", "depends", "inconclusive", "not run", "not answered",
-                        "error")}
-    measured = [c for s in sections for c in s["corrections"]]
-    measured_notes = {c.note for c in measured}
+    terms = load_glossary()
+    placed: dict = {}
+    by_id = {r["question"]: r for r in rows}
+    sections = [_question_section(q, by_id[q.id], exps, placed, terms)
+                for q in QUESTIONS.values()]
+    corrections = _corrections(exps, terms)
+    measured_notes = {c["note"] for c in corrections}
     pending = [{"question": q, "note": n, "says": says}
                for q, n, says, _ in KNOWN_CORRECTIONS if n not in measured_notes]
     env = Environment(loader=PackageLoader("whynet.report", "templates"),
                       autoescape=select_autoescape(["html", "j2"]),
                       trim_blocks=True, lstrip_blocks=True)
     template = env.get_template("report.html.j2")
-    environment = _environment(sections)
+    environment = _environment(exps)
     facts = dict(environment)
     env_line = (f"{facts['grid'].capitalize()} grid{'s' if ',' in facts['grid'] else ''} · "
                 f"whynet {__version__} · {facts['date']}")
     return template.render(
-        env_line=env_line,
-        rows=rows, groups=GROUPS, counts=counts, sections=sections, corrections=measured,
-        pending=pending, environment=environment,
-        n_questions=len(QUESTIONS), answered=sum(r["status"] not in ("not run", "not answered",
-                                                                        "error") for r in rows),
-        n_runs=sum(s["n_runs"] for s in sections))
+        env_line=env_line, groups=GROUPS, notes=NOTES,
+        rows=_overview_rows(rows, QUESTIONS, terms),
+        counts=_status.counts(r["status"] for r in rows), labels=_status.LABELS,
+        sections=sections, corrections=corrections, pending=pending,
+        glossary=sorted(terms.values(), key=lambda t: t.term.lower()),
+        environment=environment, n_questions=len(QUESTIONS),
+        answered=sum(r["status"] not in _status.OPEN for r in rows),
+        n_runs=sum(x["n_runs"] for x in exps))
 
 
 def write_report(path, store, quick: bool | None = None, experiments=None) -> Path:
@@ -155,4 +370,5 @@ def write_report(path, store, quick: bool | None = None, experiments=None) -> Pa
     return path
 
 
-__all__ = ["build_report", "write_report", "figure_to_data_uri"]
+__all__ = ["build_report", "write_report", "figure_to_data_uri", "render_figure",
+           "enforce_min_font", "evidence_table", "agreement"]

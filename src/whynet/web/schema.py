@@ -13,41 +13,47 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ..config import RunConfig
+
 # -- the closed sets a client chooses from ---------------------------------------------------------
 
-DATASETS = ("circles", "xor", "gaussian", "spiral", "moons", "flower", "blobs")
-Dataset = Literal["circles", "xor", "gaussian", "spiral", "moons", "flower", "blobs"]
+Dataset = Literal["circles", "xor", "gaussian", "spiral", "moons", "flower", "blobs", "disc",
+                  "plane", "multigauss"]
+DATASETS = get_args(Dataset)
+# TensorFlow Playground's regression sets: a real-valued target, one linear output, squared error.
+REGRESSION_SETS = ("plane", "multigauss")
 
 # TensorFlow Playground's inputs, in URL-safe spellings of x₁, x₂, x₁², x₂², x₁x₂, sin x₁, sin x₂.
-FEATURES = ("x1", "x2", "x1sq", "x2sq", "x1x2", "sinx1", "sinx2")
 Feature = Literal["x1", "x2", "x1sq", "x2sq", "x1x2", "sinx1", "sinx2"]
+FEATURES = get_args(Feature)
 FEATURE_LABELS = {"x1": "x₁", "x2": "x₂", "x1sq": "x₁²", "x2sq": "x₂²", "x1x2": "x₁x₂",
                   "sinx1": "sin x₁", "sinx2": "sin x₂"}
+# The same features in whynet.datasets.polynomial_features' spelling.
+FEATURE_FORMULAS = {"x1": "x1", "x2": "x2", "x1sq": "x1^2", "x2sq": "x2^2", "x1x2": "x1*x2",
+                    "sinx1": "sin(x1)", "sinx2": "sin(x2)"}
 
 # Names in whynet.nn.activations.ACTIVATIONS; the lab offers the ones that make sense element-wise
 # on a 2-D toy problem (Maxout changes the layer shape, so it is not an activation here).
-ACTIVATIONS = ("relu", "leaky_relu", "prelu", "elu", "selu", "gelu", "silu", "softplus", "tanh",
-               "sigmoid", "identity")
 Activation = Literal["relu", "leaky_relu", "prelu", "elu", "selu", "gelu", "silu", "softplus",
                      "tanh", "sigmoid", "identity"]
+ACTIVATIONS = get_args(Activation)
 
 # "default" is each activation's suggested initialiser (He for ReLU, Xavier for tanh…), as mlp();
 # "small" is N(0, 0.01²), the course's ×0.01 (question I2); "zeros" shows symmetry (I1).
-INITS = ("default", "xavier_uniform", "xavier_normal", "he_uniform", "he_normal", "lecun_normal",
-         "orthogonal", "small", "zeros")
 Init = Literal["default", "xavier_uniform", "xavier_normal", "he_uniform", "he_normal",
                "lecun_normal", "orthogonal", "small", "zeros"]
+INITS = get_args(Init)
 
-REGULARIZERS = ("none", "l1", "l2")
 Regularizer = Literal["none", "l1", "l2"]
+REGULARIZERS = get_args(Regularizer)
 
 # "momentum" and "nesterov" are SGD with momentum 0.9 (PyTorch's SGD with those flags).
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
 Optimizer = Literal["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"]
+OPTIMIZERS = get_args(Optimizer)
 
 # -- size limits ----------------------------------------------------------------------------------
 
@@ -95,8 +101,14 @@ class LabConfig(BaseModel):
     ``noise`` is TensorFlow Playground's slider (0 to 0.5): it is passed to the data set's
     generator as its ``noise`` (xor, gaussian and spiral use Playground's formulas; moons, circles
     and flower use it as the standard deviation of Gaussian noise), except for blobs whose clusters
-    get standard deviation 1 + 4·noise (two clusters). ``train_ratio`` is the fraction of the
-    ``n_points`` that train; the rest are the test set. Output: one logit, binary cross-entropy.
+    get standard deviation 1 + 4·noise (two clusters); disc, plane and multigauss are
+    Playground's "circle" and regression sets (:mod:`whynet.web.playground_sets`: the target is
+    taken at the point moved by up to ±noise × the set's radius). ``train_ratio`` is the fraction
+    of the ``n_points`` that train; the rest are the test set. Output: one logit and binary
+    cross-entropy for a classification set; one linear unit and the mean squared error
+    (:class:`whynet.nn.losses.MSE`) for a regression set (:data:`REGRESSION_SETS`).
+    ``standardize`` rescales every input feature to mean 0, standard deviation 1 on the
+    training set (the same shift and scale for the test set and the pictures).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -115,6 +127,7 @@ class LabConfig(BaseModel):
     reg_rate: Float = Field(0.0, ge=0.0, le=1.0, description="λ of the L1/L2 penalty")
     dropout: Float = Field(0.0, ge=0.0, le=0.8, description="probability of dropping a unit")
     batchnorm: bool = False
+    standardize: bool = Field(False, description="inputs to mean 0, std 1 on the training set")
     optimizer: Optimizer = "sgd"
     lr: Float = Field(0.03, gt=0.0, le=10.0, description="learning rate")
     batch_size: int = Field(10, ge=1, le=MAX_BATCH)
@@ -133,6 +146,29 @@ class LabConfig(BaseModel):
             raise ValueError("batch_size must be ≥ 2 with batchnorm (the variance of one example "
                              "is 0), got 1")
         return self
+
+    def to_run_config(self) -> RunConfig:
+        """This run in whynet's one configuration (:class:`whynet.config.RunConfig`): one logit
+        with binary cross-entropy; blobs as two clusters of std 1 + 4·noise; "momentum" and
+        "nesterov" as SGD with momentum 0.9; ``reg_rate`` counts only with a regulariser."""
+        blobs = self.dataset == "blobs"
+        sgd_momentum = self.optimizer in ("momentum", "nesterov")
+        return RunConfig(
+            data=self.dataset, n=self.n_points, noise=1.0 + 4.0 * self.noise if blobs
+            else self.noise, data_args={"centers": 2} if blobs else {},
+            test=1.0 - self.train_ratio, features=[FEATURE_FORMULAS[f] for f in self.features],
+            hidden=[layer.units for layer in self.layers],
+            activation=[layer.activation for layer in self.layers],
+            init=None if self.init == "default" else self.init, batchnorm=self.batchnorm,
+            dropout=self.dropout, loss="bce", optimizer="sgd" if sgd_momentum else self.optimizer,
+            momentum=0.9 if sgd_momentum else 0.0, nesterov=self.optimizer == "nesterov",
+            lr=self.lr, batch_size=self.batch_size, regularizer=self.regularizer,
+            lam=self.reg_rate if self.regularizer != "none" else 0.0, seed=self.seed)
+
+    @property
+    def regression(self) -> bool:
+        """Whether the data set has a real-valued target (squared error) rather than classes."""
+        return self.dataset in REGRESSION_SETS
 
     @property
     def n_train(self) -> int:
