@@ -153,7 +153,7 @@ def test_tensorboard_folder_that_cannot_be_made(tmp_path):
     (["run", "a10", "--seeds", "0"], "--seeds"),
     (["train", "--config", "/nonexistent/run.toml"], "does not exist"),
     (["train", "--epochs", "0"], "epochs must be an integer ≥ 1"),
-    (["train", "--hidden", "0"], "hidden sizes must be ≥ 1"),
+    (["train", "--hidden", "0"], "hidden[0] must be an integer ≥ 1, got 0"),
     (["train", "--activation", "nope"], "unknown activation 'nope'"),
     (["train", "--bogus"], "No such option"),
     (["nosuchcommand"], "No such command"),
