@@ -18,8 +18,7 @@ from ..nn.activations import Identity
 from ..optim import SGD
 from ..random import make_rng
 from ..train import accuracy, fit
-from .a1_zero_centring import demonstration
-from .base import Experiment, Row, Verdict, group, mean_spread
+from .base import Experiment, Row, Verdict, demonstration, group, mean_spread
 
 ACTIVATIONS = ("identity", "tanh", "relu")
 DATASETS = ("circles", "xor")

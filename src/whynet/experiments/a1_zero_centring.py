@@ -25,7 +25,8 @@ from ..nn.losses import BCEWithLogits
 from ..optim import SGD
 from ..probes import stats
 from ..train import Callback, Every, fit
-from .base import Correction, Experiment, Row, Tally, Verdict, group, mean_spread, tally
+from .base import (Correction, Experiment, Row, Verdict, demonstration, group, held_in,
+                   mean_spread, tally)
 
 # feed name → (activation of hidden layer 1, constant added to its output)
 FEEDS = {"sigmoid": ("sigmoid", 0.0), "sigmoid − ½": ("sigmoid", -0.5),
@@ -102,24 +103,6 @@ def training_loss(X, y):
 def steps_to(steps, losses, target: float):
     """First recorded step with loss ≤ target, or None if never."""
     return next((s for s, v in zip(steps, losses) if v <= target), None)
-
-
-def held_in(flags) -> str:
-    """``"k of n seeds"``: in how many runs a per-seed flag held (a :class:`Tally` counts the
-    side of its status instead, which for "fails" is the runs where it did not)."""
-    flags = [bool(f) for f in flags]
-    return f"{sum(flags)} of {len(flags)} seeds"
-
-
-def demonstration(flags) -> Tally:
-    """The status of a demonstration: ``shown`` when it came out in every run (it holds by
-    construction unless the engine has a bug), else ``fails`` with the runs where it did not.
-    A helper for any experiment (A1, A6, A9, A10 use it); no runs → inconclusive."""
-    flags = [bool(f) for f in flags]
-    k, n = sum(flags), len(flags)
-    if n == 0:
-        return Tally("inconclusive", 0, 0)
-    return Tally("shown", n, n) if k == n else Tally("fails", n - k, n)
 
 
 class ZeroCentring(Experiment):

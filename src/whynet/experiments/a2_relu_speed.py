@@ -17,10 +17,9 @@ from matplotlib.figure import Figure
 from ..nn import mlp
 from ..optim import SGD
 from ..train import Callback, fit
-from .a1_zero_centring import held_in
 from .recipes import digits_split, elementwise_cost, gradient_ratios
 from .base import (Correction, Experiment, Published, Row, Tally, Verdict, combine, group,
-                   mean_spread, tally)
+                   held_in, mean_spread, tally)
 
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid")

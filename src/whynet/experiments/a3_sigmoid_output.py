@@ -18,8 +18,7 @@ from ..nn import mlp
 from ..nn.losses import get_loss
 from ..optim import SGD
 from ..train import Callback, fit
-from .a1_zero_centring import held_in
-from .base import Experiment, Row, Verdict, group, mean_spread, tally
+from .base import Experiment, Row, Verdict, group, held_in, mean_spread, tally
 
 # head → (output activation, loss)
 HEADS = {"sigmoid + BCE": (None, "bce"), "linear + MSE": (None, "mse"),

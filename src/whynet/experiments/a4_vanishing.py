@@ -17,8 +17,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from .a1_zero_centring import held_in
-from .base import Experiment, Row, Tally, Verdict, combine, group, mean_spread, tally
+from .base import Experiment, Row, Tally, Verdict, combine, group, held_in, mean_spread, tally
 from .recipes import SCALES, gradient_ratios
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu")

@@ -20,8 +20,7 @@ from ..optim import SGD
 from ..probes import stats
 from ..random import make_rng
 from ..train import Every, fit
-from .a1_zero_centring import demonstration
-from .base import Experiment, Row, Tally, Verdict, combine, group, mean_spread, tally
+from .base import Experiment, Row, Tally, Verdict, combine, demonstration, group, mean_spread, tally
 
 ACTIVATIONS = ("relu", "leaky_relu", "prelu", "elu")
 CONDITIONS = {"negative bias": {"data": "moons", "bias": -1.0, "lr": 0.1, "clip_norm": None,

@@ -20,8 +20,7 @@ from ..random import make_rng
 from ..probes import Probe
 from ..train import fit
 from .recipes import digits_split
-from .a1_zero_centring import held_in
-from .base import Experiment, Row, Verdict, mean_spread, tally
+from .base import Experiment, Row, Verdict, held_in, mean_spread, tally
 
 GRAD_TOL = 1e-6   # float64 centred differences agree with a correct gradient to ~1e-9
 MOVED = 0.02      # α must end at least this far from 0.25 in some layer

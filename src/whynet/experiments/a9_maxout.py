@@ -20,8 +20,7 @@ from ..optim import SGD
 from ..random import make_rng, spawn
 from ..train import Trainer, fit
 from .recipes import digits_split
-from .a1_zero_centring import demonstration, held_in
-from .base import Experiment, Row, Verdict, group, mean_spread, tally
+from .base import Experiment, Row, Verdict, demonstration, group, held_in, mean_spread, tally
 
 NETS = ("relu", "leaky_relu", "maxout")
 K = 2

@@ -169,7 +169,7 @@ class LogSampling(Experiment):
         answer = (f"The 90% is arithmetic. Log sampling found better learning rates with "
                   f"{', '.join(wins)}; with {', '.join(loses)} it did not."
                   ) if wins and loses else (
-                  f"The 90% is arithmetic. Log sampling better: "
+                  "The 90% is arithmetic. Log sampling better: "
                   + ", ".join(f"{names.get(o, o)} {b['status']}" for o, b in budget.items()) + ".")
         rule = (f"Sampling shares are shown (arithmetic; a miss beyond 4 binomial standard errors "
                 f"would be a sampler bug). Tested per optimiser: log sampling is better when, in "

@@ -249,7 +249,6 @@ class L1Sparsity(Experiment):
                                  for r in self._at(by_lam, lam_k)[key]])
                 pruned[key, lam_k] = s
                 numbers[f"test accuracy after pruning {pct}, {LABELS[key]} (λ={lam_k:g})"] = s
-        names = {"l1": "subgradient", "l1_prox": "proximal"}
         verdict_of = {k: {"holds": "does", "fails": "does not",
                           "inconclusive": "is unclear whether it does"}[t.status]
                       for k, t in tallies.items()}
