@@ -189,6 +189,8 @@ def _build(entry, where: str, json_path: Path, dtype: np.dtype) -> Module:
                             for i, c in enumerate(entry["layers"])])
     config = entry.get("config", {})
     kwargs = dict(config)
+    if entry["class"] == "RNN" and "biases" not in kwargs:
+        kwargs["biases"] = 1  # saved before the RNN had PyTorch's two biases: one ``b``
     if "dtype" in inspect.signature(cls).parameters:
         kwargs["dtype"] = dtype
     try:
