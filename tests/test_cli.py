@@ -252,10 +252,13 @@ def test_serve_delegates_to_the_web_server(cli, monkeypatch):
     fake.serve = lambda host, port, open_browser, report=None: seen.append(
         (host, port, open_browser, report))
     monkeypatch.setitem(sys.modules, "whynet.web.server", fake)
+    exits = []  # after a clean stop the command leaves at once (os._exit(0)): not this test's process
+    monkeypatch.setattr("whynet.cli.os._exit", exits.append)
     r = cli("serve", "--port", "8123")
     assert r.exit_code == 0 and seen == [("127.0.0.1", 8123, False, None)]  # no browser by default
     r = cli("serve", "--open")
     assert r.exit_code == 0 and seen[-1] == ("127.0.0.1", 8000, True, None)
+    assert exits == [0, 0]
 
 
 def test_version(cli):

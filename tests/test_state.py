@@ -147,8 +147,21 @@ def test_torch_to_whynet_from_a_torch_initialised_model():
     assert np.allclose(wn.predict(x), tn(torch.from_numpy(x)).detach().numpy(), rtol=1e-10)
 
 
+def test_two_bias_rnn_maps_one_to_one_onto_torchs():
+    rnn = RNN(3, 4, rng=0, dtype=F64)  # PyTorch's form, the default
+    assert torch_keys(rnn) == {"W_xh": ["weight_ih_l0"], "W_hh": ["weight_hh_l0"],
+                               "b_ih": ["bias_ih_l0"], "b_hh": ["bias_hh_l0"]}
+    t = nn.RNN(3, 4, batch_first=True).double()
+    from_torch(rnn, t.state_dict())
+    x = np.random.default_rng(1).normal(size=(2, 5, 3))
+    assert np.allclose(rnn.forward(x), t(torch.from_numpy(x))[0].detach().numpy(), rtol=1e-10)
+    back = to_torch(rnn)
+    for name, value in t.state_dict().items():
+        assert np.array_equal(back[name].numpy(), value.numpy()), name
+
+
 def test_single_bias_rnn_is_the_sum_of_torchs_two_biases():
-    rnn = RNN(3, 4, rng=0, dtype=F64)
+    rnn = RNN(3, 4, rng=0, dtype=F64, biases=1)
     assert torch_keys(rnn) == {"W_xh": ["weight_ih_l0"], "W_hh": ["weight_hh_l0"],
                                "b": ["bias_ih_l0", "bias_hh_l0"]}
     t = nn.RNN(3, 4, batch_first=True).double()  # torch draws both biases at random
@@ -159,7 +172,8 @@ def test_single_bias_rnn_is_the_sum_of_torchs_two_biases():
     assert np.array_equal(exported["bias_ih_l0"].numpy(), rnn.b.value)
     assert not exported["bias_hh_l0"].numpy().any()
     # and inside a model (torch's RNN returns a tuple, so only the keys are compared there)
-    keys = list(to_torch(Sequential(RNN(3, 4), LastStep(), Dense(4, 2)), tensors=False))
+    keys = list(to_torch(Sequential(RNN(3, 4, biases=1), LastStep(), Dense(4, 2)),
+                         tensors=False))
     assert keys == ["0.weight_ih_l0", "0.weight_hh_l0", "0.bias_ih_l0", "0.bias_hh_l0",
                     "2.weight", "2.bias"]
 

@@ -46,12 +46,15 @@ class ModelFileError(WhynetError, ValueError):
 
 
 class DivergenceError(WhynetError, FloatingPointError):
-    """Training produced a non-finite loss. Carries the step and the history up to it."""
+    """Training diverged: a non-finite loss, or one far above the starting loss. Carries the
+    step, the history up to it, and the loss that stopped it (None when it was not finite)."""
 
-    def __init__(self, message: str, step: int | None = None, history=None):
+    def __init__(self, message: str, step: int | None = None, history=None,
+                 loss: float | None = None):
         super().__init__(message)
         self.step = step
         self.history = history
+        self.loss = loss
 
 
 def unknown_name(kind: str, name: str, known) -> UnknownNameError:

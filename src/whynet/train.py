@@ -152,6 +152,7 @@ class History:
         self.steps: list[float] = []
         self.stopped: str | None = None
         self.diverged = False
+        self.divergence_loss: float | None = None  # the finite loss that stopped it, if any
         self.best_epoch: int | None = None
         self.partial_epoch: dict | None = None
         self._steps_per_epoch: list[int] = []
@@ -576,7 +577,7 @@ def _step(trainer: Trainer, xb, yb, start_loss, factor) -> tuple[float | None, E
     if start_loss is not None and loss > factor * start_loss:
         return loss, DivergenceError(
             f"training diverged at step {trainer.step}: the loss {loss:.4g} is more than "
-            f"{factor:g}× the starting loss {start_loss:.4g}", trainer.step)
+            f"{factor:g}× the starting loss {start_loss:.4g}", trainer.step, loss=loss)
     return loss, None
 
 
@@ -662,6 +663,7 @@ def _diverged(history: History, e: DivergenceError, epoch: int, tally: _EpochTal
     """Record divergence: the interrupted epoch's steps so far as ``history.partial_epoch``
     (``epochs`` keeps whole epochs only, each with its validation), and the reason."""
     history.diverged = True
+    history.divergence_loss = e.loss
     if tally.seen:
         loss, acc = tally.means()
         history.partial_epoch = {"epoch": epoch, "steps": steps_made - history.steps_before(epoch),

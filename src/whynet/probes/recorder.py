@@ -387,10 +387,15 @@ class BaseProbe:
         measurements becomes a finding first)."""
         self._snapshot = None
         step = getattr(ctx, "step", None)
-        if step and getattr(getattr(ctx, "history", None), "diverged", False):
-            rows = Records([(step, MODEL, "train_loss", math.nan)])
-            self.records.extend(rows)
-            self._add_findings(step, rows)
+        history = getattr(ctx, "history", None)
+        if step and getattr(history, "diverged", False):
+            last = getattr(history, "divergence_loss", None)
+            if last is not None and math.isfinite(last) and self._last_step != step:
+                self.measure(step)  # stopped by a finite loss far above the start: look at it
+            else:  # a non-finite loss stopped it
+                rows = Records([(step, MODEL, "train_loss", math.nan)])
+                self.records.extend(rows)
+                self._add_findings(step, rows)
         self.finish()
 
     def finish(self) -> list[Finding]:
