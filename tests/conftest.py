@@ -24,3 +24,14 @@ def _one_blas_thread():
 
     with threadpool_limits(1):
         yield
+
+
+@pytest.fixture(autouse=True)
+def _restore_sigint():
+    """A command interrupted in-process ignores Ctrl-C from then on (so a second one changes
+    nothing); put the handler back so later tests, and the processes they start, get Ctrl-C."""
+    import signal
+
+    handler = signal.getsignal(signal.SIGINT)
+    yield
+    signal.signal(signal.SIGINT, handler)

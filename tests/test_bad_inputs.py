@@ -449,7 +449,9 @@ def _start_tiny(tmp_path, i=0):
     proc = subprocess.Popen([sys.executable, str(script), "run", "zz_tiny", "--quick", "--jobs",
                              "2", "--no-progress", "--store", str(store)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env={**os.environ, "PYTHONPATH": SRC}, start_new_session=True)
+                            env={**os.environ, "PYTHONPATH": SRC}, start_new_session=True,
+                            # as from a terminal: Ctrl-C not ignored, whatever this process does
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     return proc, store
 
 

@@ -66,6 +66,16 @@ class _Group(click.Group):
             ctx.exit(130)
 
 
+def _exit_now(code: int) -> None:
+    """Leave at once, skipping interpreter teardown: after an interrupted pool, the atexit hook
+    of ``concurrent.futures`` may write to the pipe of a manager thread whose workers were just
+    terminated and print a traceback ("Exception ignored in … threading"). Everything worth
+    keeping is written; only the standard streams are flushed."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 def _console():
     return Console(highlight=False)
 
@@ -185,7 +195,8 @@ def run(ids, quick, seeds, jobs, scheduler, as_json, progress, verbose, store_pa
             done = len(store.done_keys(t.key for t in tasks))
             click.secho(f"interrupted: {done} of {len(tasks)} runs are stored in {store.path}; "
                         f"run the same command again to finish the rest", fg="yellow", err=True)
-            sys.exit(130)
+            store.close()  # every finished run is already committed, one transaction each
+            _exit_now(130)
         evaluations = [evaluate(e, collect(e, store, quick)) for e in experiments]
     failed = [{"experiment": o.task.experiment.id, "spec": o.task.spec, "seed": o.task.seed,
                "error": o.error} for o in summary.failed]
@@ -471,9 +482,7 @@ def serve(host, port, open_browser, report):
     # The server has stopped cleanly (sessions and streams ended, sockets closed) and nothing is
     # left to write: skip the interpreter's teardown of ~1,500 imported modules, which takes
     # seconds on a busy machine, so Ctrl+C ends the command at once.
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)
+    _exit_now(0)
 
 
 if __name__ == "__main__":  # pragma: no cover
