@@ -239,19 +239,11 @@ def test_train_bad_options_are_whynet_errors(cli, tmp_path):
 
 # -- delegates -------------------------------------------------------------------------------
 
-def test_search_not_available_is_a_clear_error(cli, monkeypatch):
-    monkeypatch.setitem(sys.modules, "whynet.search", None)  # as if it were not written yet
-    r = cli("search", "--trials", "3")
-    assert r.exit_code == 2 and r.stderr.startswith("error: whynet search is not available yet")
-
-
-def test_search_passes_its_arguments_on(cli, monkeypatch):
-    seen = []
-    fake = types.ModuleType("whynet.search")
-    fake.main = lambda argv: seen.append(argv) or 0
-    monkeypatch.setitem(sys.modules, "whynet.search", fake)
-    r = cli("search", "--trials", "3", "--help")
-    assert r.exit_code == 0 and seen == [["--trials", "3", "--help"]]
+def test_search_is_a_subcommand_of_the_group():
+    """Registered with add_command: its options are the group's (help, completion, errors)."""
+    assert main.get_command(None, "search").name == "search"
+    r = CliRunner().invoke(main, ["search", "--help"])
+    assert r.exit_code == 0 and "--n-trials" in r.stdout and "-p, --param" in r.stdout
 
 
 def test_serve_delegates_to_the_web_server(cli, monkeypatch):
@@ -385,3 +377,42 @@ def test_claims_json_has_every_field_for_every_question(forms):
     assert (by["A10"]["status"], by["A10"]["kind"]) == ("shown", "demonstration")
     assert by["R2"]["depends_on"] == ["optimizer"] and by["R2"]["status"] == "depends"
     assert by["R1"]["status"] == "not answered" and by["R1"]["kind"] is None
+
+
+# -- bad input through a real process: one error line, exit status 2, files untouched ----------
+
+def _whynet(*args, cwd):
+    import os
+    import subprocess
+
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+           "WHYNET_STORE": str(cwd / "runs.sqlite")}
+    return subprocess.run([sys.executable, "-m", "whynet.cli", *args], capture_output=True,
+                          text=True, env=env, cwd=cwd, timeout=120)
+
+
+@pytest.mark.parametrize("content, message", [
+    (b'batchnorm = "no"\n', "train config {path}, line 1: batchnorm must be true or false, got "
+                            "'no'"),
+    (b'hidden = [16, "x"]\n', "train config {path}, line 1: hidden[1] must be an integer ≥ 1, "
+                              "got 'x'"),
+    (b'[train]\nlr = 1e-3\nlearning_rate = 0.1\n', "train config {path}: unknown key(s) "
+                                                    "learning_rate; allowed: data, n, noise"),
+    (b'data = "caf\xe9"\n', "train config {path}: not UTF-8 text (byte 0xe9 on line 1)"),
+])
+def test_train_config_errors_in_a_real_process(tmp_path, content, message):
+    path = tmp_path / "run.toml"
+    path.write_bytes(content)
+    r = _whynet("train", "--config", str(path), cwd=tmp_path)
+    assert r.returncode == 2 and r.stdout == "" and "Traceback" not in r.stderr
+    lines = r.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: " + message.format(path=path))
+    assert path.read_bytes() == content
+
+
+def test_search_range_error_in_a_real_process(tmp_path):
+    r = _whynet("search", "-p", "width=0:4", "--data-arg", "n=200", cwd=tmp_path)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.splitlines() == ["error: search: -p width=0:4: width must be an integer ≥ 1, "
+                                     "got 0"]
+    assert list(tmp_path.iterdir()) == []  # no study file, no plot

@@ -326,7 +326,7 @@ def test_split_arrays_and_no_validation():
     assert val is None and Xtr.shape == (15, 2) and Xte.shape == (5, 2)
     with pytest.raises(ConfigError, match=r"val \+ test must be < 1"):
         split(X, y, val=0.5, test=0.5)
-    with pytest.raises(ConfigError, match="test must be a number in"):
+    with pytest.raises(ConfigError, match="test must be a finite number in"):
         split(X, y, test=0)
 
 

@@ -239,11 +239,11 @@ def test_names_are_checked_before_any_trial_runs():
 
 
 def test_missing_optuna_is_a_clear_error(monkeypatch):
-    from whynet import search as search_module
+    from whynet.search.samplers import optuna_module
 
     monkeypatch.setitem(sys.modules, "optuna", None)
     with pytest.raises(ConfigError, match=r"pip install 'whynet\[search\]'"):
-        search_module._optuna()
+        optuna_module()
 
 
 # -- presenting -----------------------------------------------------------------------------------
@@ -350,3 +350,57 @@ def test_whynet_cli_delegates_to_search():
 
     result = CliRunner().invoke(cli_main, ["search", "--help"])
     assert result.exit_code == 0 and "--n-trials" in result.output and "--storage" in result.output
+
+
+# -- bad input: every -p range checked before the first trial (issue 12) ------------------------
+
+@pytest.mark.parametrize("option, message", [
+    ("width=0:4", "search: -p width=0:4: width must be an integer ≥ 1, got 0"),
+    ("batch_size=0:4", "search: -p batch_size=0:4: batch_size must be an integer ≥ 1, got 0"),
+    ("lr=-1:1", "search: -p lr=-1:1: lr must be a finite number > 0, got -1"),
+    ("dropout=0:1.5", "search: -p dropout=0:1.5: dropout must be a finite number in [0, 1), "
+                      "got 1.5"),
+    ("depth=-1:2", "search: -p depth=-1:2: depth must be an integer ≥ 0, got -1"),
+    ("optimizer=sgd,adan", "search: -p optimizer=sgd,adan: unknown optimizer 'adan'; known: "),
+])
+def test_a_bad_range_is_one_error_naming_the_option_and_no_trial_runs(tmp_path, option, message):
+    from click.testing import CliRunner
+
+    from whynet.cli import main as cli_main
+
+    db = tmp_path / "s.db"
+    r = CliRunner().invoke(cli_main, ["search", "-p", option, "--data", "moons", "--data-arg",
+                                      "n=200", "--storage", f"sqlite:///{db}", "--plot", "none"])
+    assert r.exit_code == 2 and r.stdout == ""
+    lines = r.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: " + message)
+    assert not db.exists()  # nothing was stored: no study, no trial
+
+
+def test_a_clash_between_settings_is_found_before_the_first_trial():
+    ran = []
+    with pytest.raises(ConfigError, match="momentum is a setting of sgd and rmsprop"):
+        search({"momentum": {"low": 0.0, "high": 0.9}, "optimizer": "adam"}, data=TINY,
+               storage=None, callbacks=[lambda study, t: ran.append(t)])
+    assert ran == []
+
+
+def test_a_valid_range_still_runs(tmp_path):
+    r = search({"width": {"low": 1, "high": 4}, "epochs": 1}, data=TINY, sampler="grid",
+               n_trials=2, storage=None)
+    assert len(r.ran) == 2
+
+
+@pytest.mark.parametrize("url", ["bogus://x", "sqlite:////no/such/folder/s.db",
+                                 "postgresql://nobody@localhost:1/none"])
+def test_a_bad_storage_url_is_one_clean_line(url):
+    from click.testing import CliRunner
+
+    from whynet.cli import main as cli_main
+
+    r = CliRunner().invoke(cli_main, ["search", "-p", "lr=0.01:1", "--data-arg", "n=200",
+                                      "--storage", url, "--plot", "none"])
+    assert r.exit_code == 2
+    lines = r.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: search: cannot open storage {url!r}: ")
+    assert "Background on this error" not in r.stderr and "sqlalche.me" not in r.stderr

@@ -15,17 +15,27 @@ Errors from whynet print as one red line and exit with status 2.
 
 from __future__ import annotations
 
-import inspect
 import json
 import math
 import sys
-import tomllib
 from pathlib import Path
 
 import click
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
 
 from . import __version__
-from .errors import ConfigError, WhynetError, unknown_name
+from .config import FIELDS, RunConfig, build, read_toml
+from .errors import ConfigError, WhynetError
+from .experiments import registry
+from .probes import Probe
+from .probes.tensorboard import export_tensorboard
+from .report import write_report
+from .report.status import label
+from .runner import choose_quick, claims as claims_of, collect, evaluate, plan, run_tasks
+from .search import search_command
+from .store import Store, default_path
 
 # "shown" (a demonstration) gets a neutral style of its own: it must never look like a test.
 STATUS_STYLE = {"holds": "green", "fails": "red", "depends": "yellow", "inconclusive": "magenta",
@@ -44,14 +54,10 @@ class _Group(click.Group):
 
 
 def _console():
-    from rich.console import Console
-
     return Console(highlight=False)
 
 
 def _open_store(path):
-    from .store import Store
-
     return Store(path)
 
 
@@ -94,10 +100,6 @@ def main():
 @store_option
 def list_cmd(as_json, store_path):
     """The experiments, the question IDs they answer, grid sizes and measured run time."""
-    from .experiments import registry
-    from .runner import choose_quick
-    from .store import default_path
-
     path = Path(store_path) if store_path else default_path()
     store = _open_store(path) if path.exists() else None
     rows = []
@@ -118,8 +120,6 @@ def list_cmd(as_json, store_path):
     if as_json:
         _echo_json(rows)
         return
-    from rich.table import Table
-
     t = Table(title="whynet experiments", title_justify="left")
     for col in ("id", "questions", "title", "quick runs", "full runs", "measured"):
         t.add_column(col, justify="right" if "runs" in col or col == "measured" else "left")
@@ -140,8 +140,6 @@ def _seconds(s: float | None) -> str:
 # -- run -----------------------------------------------------------------------------------------
 
 def _select(ids) -> list:
-    from .experiments import registry
-
     if not ids:
         raise ConfigError("whynet run: name experiments (see `whynet list`) or 'all'")
     if "all" in ids:
@@ -164,8 +162,6 @@ def _select(ids) -> list:
 @store_option
 def run(ids, quick, seeds, jobs, scheduler, as_json, progress, verbose, store_path):
     """Run experiments by id (or `all`); finished runs come from the store, never recomputed."""
-    from .runner import collect, evaluate, plan, run_tasks
-
     experiments = _select(ids)
     tasks = plan(experiments, quick, seeds)
     with _open_store(store_path) as store:
@@ -206,8 +202,6 @@ def _evaluation_json(ev) -> dict:
 
 
 def _status_cell(status: str) -> str:
-    from .report.status import label
-
     return f"[{STATUS_STYLE.get(status, '')}]{label(status)}[/]"
 
 
@@ -221,8 +215,6 @@ def _answer_cell(d: dict, verbose: bool, fallback: str = "") -> str:
     """The one-line answer (or the sentence when there is none yet); with ``verbose`` also the
     evidence rows, the rule with its k-of-n and what a "depends" depends on, from the dict form
     of a verdict (``Verdict.as_dict()`` or a ``claims`` row)."""
-    from rich.markup import escape
-
     text = escape(d.get("answer") or d.get("sentence") or "") or fallback
     if not verbose:
         return text
@@ -240,8 +232,6 @@ def _answer_cell(d: dict, verbose: bool, fallback: str = "") -> str:
 
 
 def _print_verdicts(con, evaluations, verbose: bool = False) -> None:
-    from rich.table import Table
-
     t = Table(show_header=True, header_style="bold")
     t.add_column("question")
     t.add_column("verdict")
@@ -259,9 +249,6 @@ def _print_verdicts(con, evaluations, verbose: bool = False) -> None:
 
 def claims_table(store, quick=None) -> list[dict]:
     """Every question ID with its current verdict, computed from the stored results."""
-    from .experiments import registry
-    from .runner import claims as claims_of, collect, evaluate
-
     return claims_of([evaluate(e, collect(e, store, quick)) for e in registry.all_experiments()])
 
 
@@ -278,9 +265,6 @@ def claims(as_json, verbose, quick, store_path):
     if as_json:
         _echo_json(rows)
         return
-    from rich.markup import escape
-    from rich.table import Table
-
     t = Table(show_header=True, header_style="bold")
     t.add_column("id")
     t.add_column("verdict")
@@ -300,8 +284,6 @@ def claims(as_json, verbose, quick, store_path):
 @store_option
 def report(output, quick, store_path):
     """Write the HTML report (one self-contained file) from the stored results."""
-    from .report import write_report
-
     with _open_store(store_path) as store:
         path = write_report(output, store, quick=quick)
     click.echo(f"wrote {path.resolve()}")
@@ -309,96 +291,44 @@ def report(output, quick, store_path):
 
 # -- train ---------------------------------------------------------------------------------------
 
-TRAIN_DEFAULTS = {
-    "data": "moons", "n": None, "noise": None, "test": 0.2, "hidden": [16, 16],
-    "activation": "relu", "init": None, "loss": "softmax_ce", "optimizer": "adam", "lr": None,
-    "epochs": 20, "batch_size": 32, "seed": 0, "dropout": 0.0, "batchnorm": False,
-    "regularizer": "none", "lam": 0.0,
-}
-
-
 def _parse_hidden(value) -> list[int]:
-    if isinstance(value, str):
-        value = [v for v in value.replace(" ", "").split(",") if v]
+    """``--hidden 16,16`` as layer sizes (the command line's spelling of a list)."""
     try:
-        sizes = [int(v) for v in value]
-    except (TypeError, ValueError):
+        return [int(v) for v in value.replace(" ", "").split(",") if v]
+    except ValueError:
         raise ConfigError(f"train: hidden must be layer sizes like 16,16, got {value!r}") from None
-    if any(s < 1 for s in sizes):
-        raise ConfigError(f"train: hidden sizes must be ≥ 1, got {sizes}")
-    return sizes
 
 
-def load_train_config(path) -> dict:
-    """Read a TOML file of train options (top level, or under a [train] table)."""
-    try:
-        with open(path, "rb") as f:
-            data = tomllib.load(f)
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"train config {path}: not valid TOML ({e})") from e
-    except OSError as e:
-        raise ConfigError(f"train config {path}: cannot read it ({e.strerror})") from e
-    if set(data) == {"train"} and isinstance(data["train"], dict):
-        data = data["train"]
-    unknown = sorted(set(data) - set(TRAIN_DEFAULTS))
-    if unknown:
-        raise ConfigError(f"train config {path}: unknown key(s) {', '.join(unknown)}; "
-                          f"allowed: {', '.join(TRAIN_DEFAULTS)}")
-    return data
+def train_config(config_path=None, options: dict | None = None) -> RunConfig:
+    """The :class:`~whynet.config.RunConfig` of ``whynet train``: RunConfig's defaults, then the
+    TOML file's keys (top level, or under a ``[train]`` table), then the command line's options.
+    A bad key or value names the file and its line."""
+    cfg = RunConfig()
+    if config_path:
+        values, text = read_toml(config_path, "train config")
+        if set(values) == {"train"} and isinstance(values["train"], dict):
+            values = values["train"]
+        cfg = RunConfig.from_dict(values, f"train config {config_path}", text)
+    given = {k: v for k, v in (options or {}).items() if v is not None}
+    if isinstance(given.get("hidden"), str):
+        given["hidden"] = _parse_hidden(given["hidden"])
+    return RunConfig.from_dict(given, "train", base=cfg)
 
 
-def train_model(options: dict, probe: bool = False):
-    """Build the data set and the MLP from ``options`` and fit it: ``(history, model, options)``,
-    plus the :class:`~whynet.probes.Probe` that watched it (on up to 256 training examples)
-    when ``probe`` is true."""
-    from .datasets import DATASETS, Splits, get_dataset, split
-    from .nn import mlp
-    from .nn.regularizers import get_regularizer
-    from .train import fit
-
-    o = {**TRAIN_DEFAULTS, **options}
-    if o["data"] not in DATASETS:
-        raise unknown_name("data set", o["data"], DATASETS)
-    accepted = inspect.signature(DATASETS[o["data"]]).parameters
-    kwargs = {k: o[k] for k in ("n", "noise", "seed") if k in accepted and o[k] is not None}
-    given = [k for k in ("n", "noise") if o[k] is not None and k not in accepted]
-    if given:
-        raise ConfigError(f"train: data set {o['data']!r} takes no {', '.join(given)}; "
-                          f"it takes: {', '.join(accepted) or 'nothing'}")
-    data = get_dataset(o["data"], **kwargs)
-    if isinstance(data, Splits):
-        train, test = data.train, data.test
-    else:
-        train, _, test = split(data, val=0.0, test=o["test"], seed=o["seed"])
-    n_out = train.n_classes if o["loss"] in ("softmax_ce", "cross_entropy", "hinge") else 1
-    if n_out == 0:
-        raise ConfigError(f"train: loss {o['loss']!r} needs classes, data set {o['data']!r} "
-                          f"has none")
-    X = train.X.reshape(len(train.X), -1)
-    Xt = test.X.reshape(len(test.X), -1)
-    o["hidden"] = _parse_hidden(o["hidden"])
-    model = mlp([X.shape[1], *o["hidden"], n_out], activation=o["activation"],
-                init=o["init"], dropout=o["dropout"], batchnorm=o["batchnorm"], seed=o["seed"])
-    reg = None if o["regularizer"] in (None, "none") else get_regularizer(o["regularizer"],
-                                                                          o["lam"])
-    watcher = None
-    if probe:
-        from .probes import Probe
-        watcher = Probe(model, X[:256], train.y[:256], o["loss"])
-    history = fit(model, X, train.y, loss=o["loss"], optimizer=o["optimizer"], lr=o["lr"],
-                  epochs=o["epochs"], batch_size=o["batch_size"], seed=o["seed"],
-                  validation_data=(Xt, test.y), regularizer=reg, progress=False,
-                  callbacks=[watcher] if watcher else ())
-    if probe:
-        return history, model, o, watcher
-    return history, model, o
+def train_model(cfg: RunConfig, probe: bool = False):
+    """Build ``cfg`` and fit it: ``(history, run)``, plus the :class:`~whynet.probes.Probe` that
+    watched it (on up to 256 training examples) when ``probe`` is true."""
+    run = build(cfg)
+    train = run.data.train
+    watcher = Probe(run.model, train.X[:256], train.y[:256], run.loss) if probe else None
+    history = run.fit(callbacks=[watcher] if watcher else ())
+    return (history, run, watcher) if probe else (history, run)
 
 
 @main.command()
 @click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False),
               help="TOML file with these options (command-line options override it).")
-@click.option("--data", help="Data set: moons, circles, blobs, xor, gaussian, spiral, flower, "
-                             "digits, mnist1d.  [default: moons]")
+@click.option("--data", help=f"Data set: {FIELDS['data'].help[10:]}.  [default: moons]")
 @click.option("--n", type=int, help="Number of examples (toy sets).")
 @click.option("--noise", type=float, help="Noise of a toy set (its default if not given).")
 @click.option("--test", type=float, help="Held-out fraction.  [default: 0.2]")
@@ -420,24 +350,26 @@ def train_model(options: dict, probe: bool = False):
               help="Also write the probes' records as TensorBoard event files to this folder.")
 def train(config_path, as_json, tensorboard_dir, **cli_options):
     """Fit an MLP on a named data set, print the history and what the probes found."""
-    options = load_train_config(config_path) if config_path else {}
-    options.update({k: v for k, v in cli_options.items() if v is not None})
-    history, model, o, probe = train_model(options, probe=True)
+    cfg = train_config(config_path, cli_options)
+    history, run, probe = train_model(cfg, probe=True)
+    model = run.model
     if tensorboard_dir:
-        from .probes.tensorboard import export_tensorboard
         export_tensorboard(probe, tensorboard_dir)
     e = history.epochs
     findings = [str(f) for f in probe.findings]
     if as_json:
-        _echo_json({"options": o, "parameters": model.num_parameters(),
+        _echo_json({"options": cfg.to_dict(), "used": _used(run),
+                    "parameters": model.num_parameters(),
                     "epochs": {k: list(v) for k, v in e.items()},
                     "diverged": history.diverged, "stopped": history.stopped,
                     "findings": findings})
         return
+    used = _used(run)
     dense = [m for m in model.layers if hasattr(m, "n_in")]
     sizes = " → ".join(str(d) for d in [dense[0].n_in, *(d.n_out for d in dense)])
-    click.echo(f"{o['data']}: MLP {sizes}, {o['activation']}, {o['optimizer']} "
-               f"lr={o['lr'] or 'default'}, {model.num_parameters()} parameters, seed {o['seed']}")
+    acts = cfg.activation if isinstance(cfg.activation, str) else "/".join(cfg.activation)
+    click.echo(f"{cfg.data}: MLP {sizes}, {acts}, {cfg.optimizer} lr={used['lr']:g}, "
+               f"{model.num_parameters()} parameters, seed {cfg.seed}")
     click.echo(f"{'epoch':>5}  {'loss':>8}  {'acc':>6}  {'val_loss':>8}  {'val_acc':>7}")
     for i in range(len(history)):
         acc = e.get("acc", [None] * (i + 1))[i]
@@ -454,25 +386,19 @@ def train(config_path, as_json, tensorboard_dir, **cli_options):
         sys.exit(1)
 
 
+def _used(run) -> dict:
+    """The values the run actually used where the configuration left a default."""
+    inits = sorted({d.init_name for d in run.model.layers if getattr(d, "init_name", None)})
+    return {"lr": float(run.optimizer.lr), "init": inits or None}
+
+
 def _pct(v) -> str:
     return "—" if v is None else f"{v:.1%}"
 
 
-# -- delegates -----------------------------------------------------------------------------------
+# -- search and the lab -----------------------------------------------------------------------------------
 
-@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True,
-                                "help_option_names": []})
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def search(args):
-    """Hyperparameter search (Optuna); `whynet search --help` for its options."""
-    try:
-        from .search import main as search_main
-    except ImportError as e:
-        if getattr(e, "name", "") in ("whynet.search", "optuna"):
-            raise ConfigError(f"whynet search is not available yet ({e})") from e
-        raise
-    code = search_main(list(args))
-    sys.exit(code or 0)
+main.add_command(search_command)
 
 
 @main.command()
@@ -486,10 +412,10 @@ def search(args):
                    "question and preset links point.")
 def serve(host, port, open_browser, report):
     """Serve the browser lab on localhost."""
-    try:
+    try:  # FastAPI and uvicorn are an extra
         from .web.server import serve as serve_lab
     except ImportError as e:
-        if getattr(e, "name", "") in ("fastapi", "uvicorn", "starlette"):
+        if getattr(e, "name", "") in ("fastapi", "uvicorn", "starlette", "pydantic"):
             raise ConfigError(f"whynet serve needs FastAPI and uvicorn: "
                               f"pip install 'whynet[web]' ({e})") from e
         raise

@@ -8,6 +8,12 @@ names *where* (the layer, argument or file), *what was expected* and *what was g
 
 from __future__ import annotations
 
+import inspect
+import math
+from numbers import Integral, Real
+
+import numpy as np
+
 
 class WhynetError(Exception):
     """Base class of every error raised by whynet."""
@@ -53,21 +59,87 @@ def unknown_name(kind: str, name: str, known) -> UnknownNameError:
     return UnknownNameError(f"unknown {kind} {name!r}; known: {', '.join(sorted(known))}")
 
 
+def check_int(owner: str, arg: str, value, *, low: int | None = 1,
+              high: int | None = None) -> int:
+    """``value`` as an int in ``[low, high]`` (None: unbounded), else a :class:`ConfigError`
+    naming ``owner``'s ``arg``. A bool is not an int here (``True`` is not a layer size)."""
+    ok = isinstance(value, Integral) and not isinstance(value, bool)
+    ok = ok and (low is None or value >= low) and (high is None or value <= high)
+    if not ok:
+        raise ConfigError(f"{owner}: {arg} must be an integer{_bounds(low, high)}, "
+                          f"got {value!r}")
+    return int(value)
+
+
+def check_number(owner: str, arg: str, value, *, low: float | None = None,
+                 high: float | None = None, low_open: bool = False,
+                 high_open: bool = False) -> float:
+    """``value`` as a finite float in the interval from ``low`` to ``high`` (each bound closed
+    unless ``*_open``; None: unbounded), else a :class:`ConfigError` naming ``owner``'s ``arg``."""
+    ok = isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
+    ok = ok and (low is None or (value > low if low_open else value >= low))
+    ok = ok and (high is None or (value < high if high_open else value <= high))
+    if not ok:
+        raise ConfigError(f"{owner}: {arg} must be a finite number"
+                          f"{_bounds(low, high, low_open, high_open)}, got {value!r}")
+    return float(value)
+
+
+def check_bool(owner: str, arg: str, value) -> bool:
+    """``value`` if it is ``True`` or ``False`` (not 0, 1 or "no"), else a :class:`ConfigError`."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise ConfigError(f"{owner}: {arg} must be true or false, got {value!r}")
+    return bool(value)
+
+
+def check_str(owner: str, arg: str, value) -> str:
+    """``value`` if it is a string, else a :class:`ConfigError` naming ``owner``'s ``arg``."""
+    if not isinstance(value, str):
+        raise ConfigError(f"{owner}: {arg} must be a string, got {value!r}")
+    return value
+
+
+def _bounds(low, high, low_open: bool = False, high_open: bool = False) -> str:
+    """" ≥ 1", " > 0", " ≤ 5" or " in [0, 1)": the words for an interval, for a message."""
+    if low is not None and high is not None:
+        return f" in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+    if low is not None:
+        return f" {'>' if low_open else '≥'} {low:g}"
+    if high is not None:
+        return f" {'<' if high_open else '≤'} {high:g}"
+    return ""
+
+
+def lookup(kind: str, table, name, kwargs: dict | None = None):
+    """``table[name](**kwargs)``: the one registry look-up behind the ``get_*`` functions.
+
+    ``name`` is matched case-insensitively (and "-" read as "_"); an unknown name raises
+    :class:`UnknownNameError` listing the known ones; an argument the entry does not take raises
+    :class:`ConfigError` listing the ones it does.
+    """
+    key = name.lower().replace("-", "_") if isinstance(name, str) else None
+    if key not in table:
+        raise unknown_name(kind, str(name), table)
+    entry, kwargs = table[key], kwargs or {}
+    params = inspect.signature(entry).parameters
+    if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        unknown = sorted(set(kwargs) - set(params))
+        if unknown:
+            raise ConfigError(f"{kind} {name!r}: unknown argument(s) {', '.join(unknown)}; "
+                              f"allowed: {', '.join(params) or 'none'}")
+    try:
+        return entry(**kwargs)
+    except TypeError as e:  # a required argument missing
+        raise ConfigError(f"{kind} {name!r}: bad arguments {kwargs}: {e}") from None
+
+
 def check_positive(owner: str, arg: str, value, *, allow_zero: bool = False) -> None:
     """Raise :class:`ConfigError` unless ``value`` is a finite number > 0 (or ≥ 0)."""
-    import math
-
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    ok = ok and (value >= 0 if allow_zero else value > 0)
-    if not ok:
-        bound = "≥ 0" if allow_zero else "> 0"
-        raise ConfigError(f"{owner}: {arg} must be a finite number {bound}, got {value!r}")
+    check_number(owner, arg, value, low=0.0, low_open=not allow_zero)
 
 
 def check_finite(owner: str, what: str, array) -> None:
     """Raise :class:`NonFiniteError` if ``array`` holds NaN or ±inf, saying how many and where."""
-    import numpy as np
-
     a = np.asarray(array)
     if a.dtype.kind in "fc" and not np.isfinite(a).all():
         bad = ~np.isfinite(a)

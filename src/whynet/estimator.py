@@ -20,9 +20,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from .nn.build import mlp
-from .nn.regularizers import L2
-from .train import fit as train_fit
+from .config import RunConfig, build
+from .datasets import Dataset
 
 
 class MLPClassifier(ClassifierMixin, BaseEstimator):
@@ -86,16 +85,12 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         if len(classes) < 2:
             raise ValueError(f"MLPClassifier.fit: y needs at least 2 classes, got 1 class "
                              f"({classes[0]!r})")
-        hidden = ([self.hidden_layer_sizes] if isinstance(self.hidden_layer_sizes, Integral)
-                  else list(self.hidden_layer_sizes))
-        seed = self._seed()
-        model = mlp([X.shape[1], *hidden, len(classes)], activation=self.activation,
-                    init=self.init, dropout=self.dropout, seed=seed)
-        regularizer = L2(self.alpha) if self.alpha else None
-        history = train_fit(model, X, y_enc.astype(np.int64), loss="softmax_ce",
-                            optimizer=self.optimizer, lr=self.learning_rate, epochs=self.epochs,
-                            batch_size=self.batch_size, seed=seed, regularizer=regularizer,
-                            progress=False)
+        with np.errstate(over="ignore"):  # a value beyond float32 becomes inf: fit names it
+            X32 = X.astype(np.float32, copy=False)
+        run = build(self.run_config(),
+                    data=Dataset(X32, y_enc.astype(np.int64), "X", n_classes=len(classes)))
+        model = run.model
+        history = run.fit()
         if history.diverged:
             warnings.warn(f"MLPClassifier.fit: {history.stopped}; the weights are those before "
                           f"the diverging step (try a smaller learning_rate)", ConvergenceWarning,
@@ -106,12 +101,27 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):
         self.n_iter_ = len(history)
         return self
 
-    def _seed(self):
-        """An int seed or a Generator for whynet, from ``random_state``."""
+    def run_config(self) -> RunConfig:
+        """These parameters in whynet's one configuration (:class:`whynet.config.RunConfig`):
+        ``hidden_layer_sizes`` → ``hidden``, ``learning_rate`` → ``lr``, ``alpha`` → an L2
+        penalty's ``lam``, ``random_state`` → ``seed``; softmax cross-entropy."""
+        hidden = self.hidden_layer_sizes
+        return RunConfig(hidden=(hidden,) if isinstance(hidden, Integral) else tuple(hidden),
+                         activation=self.activation, init=self.init, optimizer=self.optimizer,
+                         lr=self.learning_rate, epochs=self.epochs, batch_size=self.batch_size,
+                         regularizer="l2" if self.alpha else "none", lam=self.alpha,
+                         dropout=self.dropout, loss="softmax_ce", seed=self._seed())
+
+    def _seed(self) -> int:
+        """An int seed for whynet from ``random_state``: an int as is, None as 0, and one draw
+        from a ``Generator`` or ``RandomState`` (scikit-learn's convention)."""
         rs = self.random_state
-        if rs is None or isinstance(rs, (Integral, np.random.Generator)):
+        if rs is None:
+            return 0
+        if isinstance(rs, Integral):
             return rs
-        # a RandomState (sklearn's convention) seeds whynet's Generator with one draw
+        if isinstance(rs, np.random.Generator):
+            return int(rs.integers(np.iinfo(np.int32).max))
         return int(check_random_state(rs).randint(np.iinfo(np.int32).max))
 
     def _logits(self, X) -> np.ndarray:

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import inspect
 
-from ..errors import ConfigError, unknown_name
+from ..errors import ConfigError, lookup, unknown_name
 from .base import Dataset, Splits, split
 from .digits import digits
 from .files import load_arrays, load_csv
@@ -74,7 +74,7 @@ def get_dataset(name: str, **kwargs):
     if unknown:
         raise ConfigError(f"data set {name!r}: unknown argument(s) {', '.join(unknown)}; "
                           f"allowed: {', '.join(allowed) or 'none'}")
-    return fn(**kwargs)
+    return lookup("data set", DATASETS, name, kwargs)
 
 
 __all__ = [

@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..errors import ConfigError, ShapeError
+from ..errors import ConfigError, ShapeError, check_number
 from ..random import make_rng
 
 
@@ -121,12 +121,8 @@ def sklearn_seed(seed) -> int:
 
 def check_fraction(owner: str, arg: str, value, *, allow_zero: bool = True) -> float:
     """``value`` as a float in [0, 1) (or (0, 1)), else a ConfigError naming ``owner.arg``."""
-    ok = isinstance(value, (int, float, np.floating)) and not isinstance(value, bool)
-    ok = ok and (0 <= value < 1 if allow_zero else 0 < value < 1)
-    if not ok:
-        bound = "in [0, 1)" if allow_zero else "in (0, 1)"
-        raise ConfigError(f"{owner}: {arg} must be a number {bound}, got {value!r}")
-    return float(value)
+    return check_number(owner, arg, value, low=0.0, high=1.0, low_open=not allow_zero,
+                        high_open=True)
 
 
 def split(X, y=None, *, val: float = 0.2, test: float = 0.2, seed=0,

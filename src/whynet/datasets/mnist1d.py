@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import ConfigError, check_positive
+from ..errors import ConfigError, check_int, check_positive
 from ..random import make_rng, spawn
 from .base import Dataset, Splits, check_fraction
 
@@ -99,8 +99,7 @@ def mnist1d(n: int = 5000, seed=0, shuffle_seq: bool = False, *, train_split: fl
         :class:`Splits` ``(train, None, test)`` of Datasets with X float32 (m, 40) and y int64.
         For a 1-D CNN, reshape X to (m, 1, 40).
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 10:
-        raise ConfigError(f"mnist1d: n must be an integer ≥ 10 (one per class), got {n!r}")
+    n = check_int("mnist1d", "n", n, low=10)  # at least one example per class
     train_split = check_fraction("mnist1d", "train_split", train_split, allow_zero=False)
     lo_pad, hi_pad = (int(p) for p in padding)
     if not 0 <= lo_pad <= hi_pad:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import ConfigError, ShapeError, check_finite, unknown_name
+from ..errors import ConfigError, ShapeError, check_finite, lookup, unknown_name
 from .base import Dataset
 
 
@@ -171,9 +171,7 @@ PREPROCESSORS: dict[str, type[Scaler]] = {
 
 def get_preprocessor(name: str) -> Scaler:
     """A new, unfitted scaler by name: ``"none"``, ``"standardize"``, ``"minmax"``, ``"log"``."""
-    if name not in PREPROCESSORS:
-        raise unknown_name("preprocessor", name, PREPROCESSORS)
-    return PREPROCESSORS[name]()
+    return lookup("preprocessor", PREPROCESSORS, name)
 
 
 def _fit_apply(scaler: Scaler, train, others):

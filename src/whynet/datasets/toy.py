@@ -19,17 +19,11 @@ import math
 
 import numpy as np
 
-from ..errors import ConfigError, check_positive
+from ..errors import ConfigError, check_int, check_positive
 from ..random import make_rng
 from .base import Dataset, sklearn_seed
 
 XY = ("x1", "x2")
-
-
-def _check_n(owner: str, n, minimum: int = 2) -> int:
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < minimum:
-        raise ConfigError(f"{owner}: n must be an integer ≥ {minimum}, got {n!r}")
-    return int(n)
 
 
 def _finish(name: str, X, y, rng: np.random.Generator, n_classes: int = 2,
@@ -52,7 +46,7 @@ def moons(n: int = 200, noise: float = 0.2, seed=0) -> Dataset:
     """
     from sklearn.datasets import make_moons
 
-    n = _check_n("moons", n)
+    n = check_int("moons", "n", n, low=2)
     check_positive("moons", "noise", noise, allow_zero=True)
     X, y = make_moons(n_samples=n, noise=noise, random_state=sklearn_seed(seed))
     return _finish("moons", X, y, None, shuffle=False)
@@ -66,7 +60,7 @@ def circles(n: int = 200, noise: float = 0.1, seed=0, factor: float = 0.5) -> Da
     """
     from sklearn.datasets import make_circles
 
-    n = _check_n("circles", n)
+    n = check_int("circles", "n", n, low=2)
     check_positive("circles", "noise", noise, allow_zero=True)
     if not 0 < factor < 1:
         raise ConfigError(f"circles: factor (inner radius / outer radius) must be in (0, 1), "
@@ -84,13 +78,10 @@ def blobs(n: int = 300, noise: float = 1.0, seed=0, centers: int = 3,
     """
     from sklearn.datasets import make_blobs
 
-    if isinstance(centers, bool) or not isinstance(centers, (int, np.integer)) or centers < 1:
-        raise ConfigError(f"blobs: centers must be an integer ≥ 1, got {centers!r}")
-    centers = int(centers)
-    n = _check_n("blobs", n, max(centers, 2))
+    centers = check_int("blobs", "centers", centers)
+    n = check_int("blobs", "n", n, low=max(centers, 2))
     check_positive("blobs", "noise", noise)
-    if isinstance(n_features, bool) or not isinstance(n_features, int) or n_features < 1:
-        raise ConfigError(f"blobs: n_features must be an integer ≥ 1, got {n_features!r}")
+    n_features = check_int("blobs", "n_features", n_features)
     X, y = make_blobs(n_samples=n, n_features=n_features, centers=centers, cluster_std=noise,
                       random_state=sklearn_seed(seed))
     names = XY if n_features == 2 else tuple(f"x{i + 1}" for i in range(n_features))
@@ -106,7 +97,7 @@ def xor(n: int = 200, noise: float = 0.0, seed=0) -> Dataset:
     labels near the axes while the points stay put. Playground colours the classes the other way.
     Classes are balanced only on average (each point is in a random quadrant).
     """
-    n = _check_n("xor", n)
+    n = check_int("xor", "n", n, low=2)
     check_positive("xor", "noise", noise, allow_zero=True)
     rng = make_rng(seed)
     X = rng.uniform(-5, 5, size=(n, 2))
@@ -122,7 +113,7 @@ def gaussian(n: int = 200, noise: float = 0.0, seed=0) -> Dataset:
     Playground's formula: each coordinate ~ N(centre, v) with variance ``v = 0.5 + 7·noise``
     (noise 0 → 0.5, noise 0.5 → 4). At noise 0 the classes barely touch; at 0.5 they overlap.
     """
-    n = _check_n("gaussian", n)
+    n = check_int("gaussian", "n", n, low=2)
     check_positive("gaussian", "noise", noise, allow_zero=True)
     rng = make_rng(seed)
     counts = (n - n // 2, n // 2)
@@ -140,9 +131,8 @@ def spiral(n: int = 200, noise: float = 0.0, seed=0, arms: int = 2) -> Dataset:
     With k = 2 the second arm is the first turned by π, as in Playground. Arms get ``n // k``
     points, the first ``n % k`` arms one more.
     """
-    if isinstance(arms, bool) or not isinstance(arms, (int, np.integer)) or arms < 2:
-        raise ConfigError(f"spiral: arms must be an integer ≥ 2, got {arms!r}")
-    n = _check_n("spiral", n, arms)
+    arms = check_int("spiral", "arms", arms, low=2)
+    n = check_int("spiral", "n", n, low=arms)
     check_positive("spiral", "noise", noise, allow_zero=True)
     rng = make_rng(seed)
     counts = [n // arms + (j < n % arms) for j in range(arms)]
@@ -165,7 +155,7 @@ def flower(n: int = 400, noise: float = 0.2, seed=0) -> Dataset:
     ``(r sin t, r cos t)``. The course uses 400 points and noise 0.2 and reports about 47%
     accuracy for logistic regression and about 90% for a tanh network with 4 hidden units.
     """
-    n = _check_n("flower", n)
+    n = check_int("flower", "n", n, low=2)
     check_positive("flower", "noise", noise, allow_zero=True)
     rng = make_rng(seed)
     max_ray = 4.0

@@ -40,20 +40,12 @@ import numpy as np
 from scipy.special import erfc
 
 from .. import dtypes
-from ..errors import ConfigError, ShapeError, check_positive, unknown_name
+from ..errors import ConfigError, ShapeError, check_int, check_number, check_positive, unknown_name
 from .init import calculate_gain
 from .module import Module
 
 
-def _check_number(owner: str, arg: str, value) -> float:
-    """``value`` as a Python float (so it cannot promote float32 arrays), or a ConfigError."""
-    ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
-    if not ok or not math.isfinite(value):
-        raise ConfigError(f"{owner}: {arg} must be a finite number, got {value!r}")
-    return float(value)
-
-
-def _sigmoid(z: np.ndarray) -> np.ndarray:
+def sigmoid(z: np.ndarray) -> np.ndarray:
     """σ(z) = 1/(1 + e^{−z}) = e^{z}/(1 + e^{z}), in the form that suits the sign of z.
 
     With e = e^{−|z|} ≤ 1 (it cannot overflow): σ(z) = 1/(1 + e) for z ≥ 0 and e/(1 + e) for z < 0,
@@ -149,7 +141,7 @@ class Sigmoid(Activation):
     gain_name = "sigmoid"
 
     def forward(self, x):
-        self._out = _sigmoid(x)
+        self._out = sigmoid(x)
         return self._out
 
     def derivative(self):
@@ -226,7 +218,7 @@ class LeakyReLU(Activation):
 
     def __init__(self, negative_slope: float = 0.01):
         super().__init__()
-        s = _check_number("LeakyReLU", "negative_slope", negative_slope)
+        s = check_number("LeakyReLU", "negative_slope", negative_slope)
         if not 0 <= s <= 1:
             raise ConfigError(f"LeakyReLU: negative_slope must be in [0, 1], "
                               f"got {negative_slope!r}")
@@ -283,11 +275,8 @@ class PReLU(Activation):
 
     def __init__(self, num_parameters: int = 1, init: float = 0.25, dtype=None):
         super().__init__()
-        n = num_parameters
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise ConfigError(f"PReLU: num_parameters must be an integer ≥ 1, got {n!r}")
-        self.num_parameters = int(n)
-        self.init = _check_number("PReLU", "init", init)
+        self.num_parameters = check_int("PReLU", "num_parameters", num_parameters)
+        self.init = check_number("PReLU", "init", init)
         self.max_derivative = max(1.0, self.init)
         self._dtype = dtypes.resolve(dtype)
         value = np.full(self.num_parameters, self.init, self._dtype)
@@ -371,7 +360,7 @@ class ELU(Activation):
 
     def __init__(self, alpha: float = 1.0):
         super().__init__()
-        self.alpha = _check_number("ELU", "alpha", alpha)
+        self.alpha = check_number("ELU", "alpha", alpha)
         check_positive("ELU", "alpha", self.alpha, allow_zero=True)
         self.output_range = (-self.alpha, np.inf)
         self.max_derivative = max(1.0, self.alpha)
@@ -448,7 +437,7 @@ class CELU(Activation):
 
     def __init__(self, alpha: float = 1.0):
         super().__init__()
-        self.alpha = _check_number("CELU", "alpha", alpha)
+        self.alpha = check_number("CELU", "alpha", alpha)
         check_positive("CELU", "alpha", self.alpha)
         self.output_range = (-self.alpha, np.inf)
 
@@ -577,7 +566,7 @@ class SiLU(Activation):
     gain_name = "silu"
 
     def forward(self, x):
-        self._sig = _sigmoid(x)
+        self._sig = sigmoid(x)
         self._out = x * self._sig
         return self._out
 
@@ -651,9 +640,9 @@ class Softplus(Activation):
 
     def __init__(self, beta: float = 1.0, threshold: float = 20.0):
         super().__init__()
-        self.beta = _check_number("Softplus", "beta", beta)
+        self.beta = check_number("Softplus", "beta", beta)
         check_positive("Softplus", "beta", self.beta)
-        self.threshold = _check_number("Softplus", "threshold", threshold)
+        self.threshold = check_number("Softplus", "threshold", threshold)
         check_positive("Softplus", "threshold", self.threshold)
 
     def forward(self, x):
@@ -726,8 +715,8 @@ class Hardtanh(Activation):
 
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0):
         super().__init__()
-        lo = _check_number(type(self).__name__, "min_val", min_val)
-        hi = _check_number(type(self).__name__, "max_val", max_val)
+        lo = check_number(type(self).__name__, "min_val", min_val)
+        hi = check_number(type(self).__name__, "max_val", max_val)
         if not lo < hi:
             raise ConfigError(f"{type(self).__name__}: min_val must be < max_val, "
                               f"got min_val={min_val!r}, max_val={max_val!r}")

@@ -15,20 +15,23 @@ import inspect
 import numpy as np
 
 from .. import dtypes
-from ..errors import ConfigError
+from ..errors import ConfigError, check_int, check_number
 from ..random import make_rng, spawn
+from .activations import get_activation
 from .init import INITIALIZERS, calculate_gain
 from .layers import Dense, Dropout
 from .module import Sequential
+from .norm import BatchNorm1d
 
 
 def _check_sizes(sizes) -> list[int]:
-    ok = isinstance(sizes, (list, tuple)) and len(sizes) >= 2 and all(
-        not isinstance(s, bool) and isinstance(s, (int, np.integer)) and s >= 1 for s in sizes)
-    if not ok:
+    try:
+        if not isinstance(sizes, (list, tuple)) or len(sizes) < 2:
+            raise ConfigError("too few")
+        return [check_int("mlp", "size", s) for s in sizes]
+    except ConfigError:  # name the whole list: the bad entry is easiest to see in it
         raise ConfigError(f"mlp: sizes must be a list of at least 2 integers ≥ 1 "
-                          f"(e.g. [2, 16, 16, 1]), got {sizes!r}")
-    return [int(s) for s in sizes]
+                          f"(e.g. [2, 16, 16, 1]), got {sizes!r}") from None
 
 
 def suggested_init(act) -> tuple[str, dict]:
@@ -53,15 +56,6 @@ def suggested_init(act) -> tuple[str, dict]:
         gain = act.gain() if hasattr(act, "gain") else calculate_gain(act.gain_name)
         kwargs["gain"] = float(gain)
     return name, kwargs
-
-
-def _batchnorm_class():
-    try:
-        from .norm import BatchNorm1d
-    except ImportError as e:
-        raise ConfigError(f"mlp: batchnorm=True needs whynet.nn.norm.BatchNorm1d, which could "
-                          f"not be imported ({e})") from None
-    return BatchNorm1d
 
 
 def mlp(sizes, activation="relu", init=None, output_activation=None, dropout: float = 0.0,
@@ -89,8 +83,6 @@ def mlp(sizes, activation="relu", init=None, output_activation=None, dropout: fl
     Returns:
         A :class:`Sequential`.
     """
-    from .activations import get_activation  # late: the activations module grows separately
-
     sizes = _check_sizes(sizes)
     n_hidden = len(sizes) - 2
     if isinstance(activation, (list, tuple)):
@@ -100,14 +92,11 @@ def mlp(sizes, activation="relu", init=None, output_activation=None, dropout: fl
         names = list(activation)
     else:
         names = [activation] * n_hidden
-    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) \
-            or not 0 <= dropout < 1:
-        raise ConfigError(f"mlp: dropout must be a drop probability in [0, 1), got {dropout!r}")
+    dropout = check_number("mlp", "dropout", dropout, low=0.0, high=1.0, high_open=True)
     dt = dtypes.resolve(dtype)
     root = make_rng(seed)
     dense_rngs = spawn(root, len(sizes) - 1)
     dropout_rngs = spawn(root, n_hidden)
-    BatchNorm1d = _batchnorm_class() if batchnorm else None
 
     def dense(i: int, act) -> Dense:
         if init is None:

@@ -32,7 +32,7 @@ from typing import Callable
 import numpy as np
 
 from .. import dtypes
-from ..errors import ConfigError, check_positive, unknown_name
+from ..errors import ConfigError, check_positive, lookup, unknown_name
 
 Initializer = Callable[[tuple, np.random.Generator, np.dtype], np.ndarray]
 
@@ -196,9 +196,4 @@ def get_initializer(init: str | Initializer, **kwargs) -> Initializer:
     """An initialiser from a name (with keyword arguments) or a callable (returned as is)."""
     if callable(init):
         return init
-    if not isinstance(init, str) or init.lower() not in INITIALIZERS:
-        raise unknown_name("initialiser", str(init), INITIALIZERS)
-    try:
-        return INITIALIZERS[init.lower()](**kwargs)
-    except TypeError as e:
-        raise ConfigError(f"initialiser {init!r}: bad arguments {kwargs}: {e}") from None
+    return lookup("initialiser", INITIALIZERS, init, kwargs)

@@ -10,18 +10,12 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes
-from ..errors import ConfigError, ShapeError
+from ..errors import ShapeError, check_int, check_number
 from ..random import make_rng
 from .init import Initializer, get_initializer
 from .module import Module
 
 DEFAULT_INIT = "xavier_uniform"
-
-
-def _check_size(owner: str, arg: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ConfigError(f"{owner}: {arg} must be an integer ≥ 1, got {value!r}")
-    return int(value)
 
 
 def _init_config(init, init_kwargs: dict, bias_init) -> dict:
@@ -62,8 +56,8 @@ class Dense(Module):
                  bias: bool = True, bias_init: str | Initializer = "zeros",
                  rng=None, dtype=None, **init_kwargs):
         super().__init__()
-        self.n_in = _check_size("Dense", "n_in", n_in)
-        self.n_out = _check_size("Dense", "n_out", n_out)
+        self.n_in = check_int("Dense", "n_in", n_in)
+        self.n_out = check_int("Dense", "n_out", n_out)
         dt = dtypes.resolve(dtype)
         self._dtype = dt
         rng = make_rng(rng)
@@ -124,11 +118,8 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, rng=None, dtype=None):
         super().__init__()
-        ok = isinstance(p, (int, float, np.floating)) and not isinstance(p, bool) and 0 <= p < 1
-        if not ok:
-            raise ConfigError(f"Dropout: p (drop probability) must be a number in [0, 1), "
-                              f"got {p!r}")
-        self.p = float(p)
+        self.p = check_number("Dropout", "p (drop probability)", p, low=0.0, high=1.0,
+                              high_open=True)
         self._dtype = dtypes.resolve(dtype)
         self.rng = make_rng(rng)
         self.mask = None
@@ -207,9 +198,9 @@ class Maxout(Module):
     def __init__(self, n_in: int, n_out: int, k: int = 2, init: str | Initializer = DEFAULT_INIT,
                  bias_init: str | Initializer = "zeros", rng=None, dtype=None, **init_kwargs):
         super().__init__()
-        self.n_in = _check_size("Maxout", "n_in", n_in)
-        self.n_out = _check_size("Maxout", "n_out", n_out)
-        self.k = _check_size("Maxout", "k", k)
+        self.n_in = check_int("Maxout", "n_in", n_in)
+        self.n_out = check_int("Maxout", "n_out", n_out)
+        self.k = check_int("Maxout", "k", k)
         dt = dtypes.resolve(dtype)
         self._dtype = dt
         rng = make_rng(rng)

@@ -23,14 +23,9 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes
-from ..errors import ConfigError, ShapeError, WhynetError, check_finite, unknown_name
-
-
-def sigmoid(z: np.ndarray) -> np.ndarray:
-    """σ(z) = 1/(1 + e^{−z}), stable: with e = e^{−|z|} ≤ 1, σ = 1/(1+e) for z ≥ 0 and e/(1+e)
-    otherwise, so exp never overflows. Same shape and dtype as z."""
-    e = np.exp(-np.abs(z))
-    return (np.where(z >= 0, 1, e) / (1 + e)).astype(z.dtype, copy=False)
+from ..errors import (ConfigError, ShapeError, WhynetError, check_finite, check_number,
+                      lookup)
+from .activations import sigmoid  # the one stable σ
 
 
 def log_softmax(z: np.ndarray) -> np.ndarray:
@@ -181,9 +176,7 @@ class MulticlassHinge(_ClassIndexLoss):
     name = "hinge"
 
     def __init__(self, margin: float = 1.0):
-        if isinstance(margin, bool) or not isinstance(margin, (int, float)) or margin < 0:
-            raise ConfigError(f"MulticlassHinge: margin must be a number ≥ 0, got {margin!r}")
-        self.margin = float(margin)
+        self.margin = check_number("MulticlassHinge", "margin", margin, low=0.0)
 
     def forward(self, logits, y) -> float:
         logits = self._check_logits(logits)
@@ -325,9 +318,4 @@ def get_loss(name: str | Loss, **kwargs) -> Loss:
     ``"hinge"``), or a :class:`Loss` instance returned as is."""
     if isinstance(name, Loss):
         return name
-    if not isinstance(name, str) or name.lower() not in LOSSES:
-        raise unknown_name("loss", str(name), LOSSES)
-    try:
-        return LOSSES[name.lower()](**kwargs)
-    except TypeError as e:
-        raise ConfigError(f"loss {name!r}: bad arguments {kwargs}: {e}") from None
+    return lookup("loss", LOSSES, name, kwargs)

@@ -36,20 +36,11 @@ with ``lambd = η·λ``.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from .. import dtypes
-from ..errors import ConfigError, unknown_name
+from ..errors import ConfigError, check_number, lookup
 from .module import Parameter
-
-
-def _check_lam(owner: str, arg: str, value) -> float:
-    ok = isinstance(value, (int, float, np.floating)) and not isinstance(value, bool)
-    if not ok or not math.isfinite(value) or value < 0:
-        raise ConfigError(f"{owner}: {arg} must be a finite number ≥ 0, got {value!r}")
-    return float(value)
 
 
 def _penalised(params) -> list[Parameter]:
@@ -85,7 +76,7 @@ class L1(Regularizer):
     name = "l1"
 
     def __init__(self, lam: float, proximal: bool = False):
-        self.lam = _check_lam("L1", "lam", lam)
+        self.lam = check_number("L1", "lam", lam, low=0.0)
         self.proximal = bool(proximal)
 
     def penalty(self, params) -> float:
@@ -116,7 +107,7 @@ class L2(Regularizer):
     name = "l2"
 
     def __init__(self, lam: float):
-        self.lam = _check_lam("L2", "lam", lam)
+        self.lam = check_number("L2", "lam", lam, low=0.0)
 
     def penalty(self, params) -> float:
         return 0.5 * self.lam * sum(float(np.square(p.value).sum(dtype=np.float64))
@@ -142,8 +133,8 @@ class ElasticNet(Regularizer):
     name = "elastic"
 
     def __init__(self, l1: float, l2: float):
-        self._l1 = L1(_check_lam("ElasticNet", "l1", l1))
-        self._l2 = L2(_check_lam("ElasticNet", "l2", l2))
+        self._l1 = L1(check_number("ElasticNet", "l1", l1, low=0.0))
+        self._l2 = L2(check_number("ElasticNet", "l2", l2, low=0.0))
         self.l1, self.l2 = self._l1.lam, self._l2.lam
 
     def penalty(self, params) -> float:
@@ -170,19 +161,13 @@ def get_regularizer(name: str | Regularizer | None, lam: float = 0.0, **kwargs) 
     if isinstance(name, Regularizer):
         return name
     key = "none" if name is None else name
-    if not isinstance(key, str) or key.lower() not in REGULARIZERS:
-        raise unknown_name("regulariser", str(name), REGULARIZERS)
-    key = key.lower()
-    try:
-        if key == "none":
-            return Regularizer(**kwargs)
-        if key == "elastic":
-            pair = tuple(lam) if isinstance(lam, (tuple, list)) else (lam, lam)
-            if len(pair) != 2:
-                raise ConfigError(f"regulariser 'elastic': lam must be a number or a pair "
-                                  f"(l1, l2), got {lam!r}")
-            l1, l2 = pair
-            return ElasticNet(l1, l2, **kwargs)
-        return REGULARIZERS[key](lam, **kwargs)
-    except TypeError as e:
-        raise ConfigError(f"regulariser {name!r}: bad arguments {kwargs}: {e}") from None
+    kind = key.lower() if isinstance(key, str) else None
+    if kind == "elastic":
+        pair = tuple(lam) if isinstance(lam, (tuple, list)) else (lam, lam)
+        if len(pair) != 2:
+            raise ConfigError(f"regulariser 'elastic': lam must be a number or a pair "
+                              f"(l1, l2), got {lam!r}")
+        kwargs = {"l1": pair[0], "l2": pair[1], **kwargs}
+    elif kind != "none":
+        kwargs = {"lam": lam, **kwargs}
+    return lookup("regulariser", REGULARIZERS, key, kwargs)

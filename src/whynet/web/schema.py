@@ -13,41 +13,44 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ..config import RunConfig
+
 # -- the closed sets a client chooses from ---------------------------------------------------------
 
-DATASETS = ("circles", "xor", "gaussian", "spiral", "moons", "flower", "blobs")
 Dataset = Literal["circles", "xor", "gaussian", "spiral", "moons", "flower", "blobs"]
+DATASETS = get_args(Dataset)
 
 # TensorFlow Playground's inputs, in URL-safe spellings of x₁, x₂, x₁², x₂², x₁x₂, sin x₁, sin x₂.
-FEATURES = ("x1", "x2", "x1sq", "x2sq", "x1x2", "sinx1", "sinx2")
 Feature = Literal["x1", "x2", "x1sq", "x2sq", "x1x2", "sinx1", "sinx2"]
+FEATURES = get_args(Feature)
 FEATURE_LABELS = {"x1": "x₁", "x2": "x₂", "x1sq": "x₁²", "x2sq": "x₂²", "x1x2": "x₁x₂",
                   "sinx1": "sin x₁", "sinx2": "sin x₂"}
+# The same features in whynet.datasets.polynomial_features' spelling.
+FEATURE_FORMULAS = {"x1": "x1", "x2": "x2", "x1sq": "x1^2", "x2sq": "x2^2", "x1x2": "x1*x2",
+                    "sinx1": "sin(x1)", "sinx2": "sin(x2)"}
 
 # Names in whynet.nn.activations.ACTIVATIONS; the lab offers the ones that make sense element-wise
 # on a 2-D toy problem (Maxout changes the layer shape, so it is not an activation here).
-ACTIVATIONS = ("relu", "leaky_relu", "prelu", "elu", "selu", "gelu", "silu", "softplus", "tanh",
-               "sigmoid", "identity")
 Activation = Literal["relu", "leaky_relu", "prelu", "elu", "selu", "gelu", "silu", "softplus",
                      "tanh", "sigmoid", "identity"]
+ACTIVATIONS = get_args(Activation)
 
 # "default" is each activation's suggested initialiser (He for ReLU, Xavier for tanh…), as mlp();
 # "small" is N(0, 0.01²), the course's ×0.01 (question I2); "zeros" shows symmetry (I1).
-INITS = ("default", "xavier_uniform", "xavier_normal", "he_uniform", "he_normal", "lecun_normal",
-         "orthogonal", "small", "zeros")
 Init = Literal["default", "xavier_uniform", "xavier_normal", "he_uniform", "he_normal",
                "lecun_normal", "orthogonal", "small", "zeros"]
+INITS = get_args(Init)
 
-REGULARIZERS = ("none", "l1", "l2")
 Regularizer = Literal["none", "l1", "l2"]
+REGULARIZERS = get_args(Regularizer)
 
 # "momentum" and "nesterov" are SGD with momentum 0.9 (PyTorch's SGD with those flags).
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
 Optimizer = Literal["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"]
+OPTIMIZERS = get_args(Optimizer)
 
 # -- size limits ----------------------------------------------------------------------------------
 
@@ -133,6 +136,24 @@ class LabConfig(BaseModel):
             raise ValueError("batch_size must be ≥ 2 with batchnorm (the variance of one example "
                              "is 0), got 1")
         return self
+
+    def to_run_config(self) -> RunConfig:
+        """This run in whynet's one configuration (:class:`whynet.config.RunConfig`): one logit
+        with binary cross-entropy; blobs as two clusters of std 1 + 4·noise; "momentum" and
+        "nesterov" as SGD with momentum 0.9; ``reg_rate`` counts only with a regulariser."""
+        blobs = self.dataset == "blobs"
+        sgd_momentum = self.optimizer in ("momentum", "nesterov")
+        return RunConfig(
+            data=self.dataset, n=self.n_points, noise=1.0 + 4.0 * self.noise if blobs
+            else self.noise, data_args={"centers": 2} if blobs else {},
+            test=1.0 - self.train_ratio, features=[FEATURE_FORMULAS[f] for f in self.features],
+            hidden=[layer.units for layer in self.layers],
+            activation=[layer.activation for layer in self.layers],
+            init=None if self.init == "default" else self.init, batchnorm=self.batchnorm,
+            dropout=self.dropout, loss="bce", optimizer="sgd" if sgd_momentum else self.optimizer,
+            momentum=0.9 if sgd_momentum else 0.0, nesterov=self.optimizer == "nesterov",
+            lr=self.lr, batch_size=self.batch_size, regularizer=self.regularizer,
+            lam=self.reg_rate if self.regularizer != "none" else 0.0, seed=self.seed)
 
     @property
     def n_train(self) -> int:

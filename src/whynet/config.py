@@ -1,0 +1,407 @@
+"""One run configuration: data set, input features, MLP and training, validated once, built once.
+
+Four front doors describe the same kind of run: ``whynet train`` (options and a TOML file),
+``whynet search`` (its space), the lab (:class:`whynet.web.schema.LabConfig`) and the estimator
+(:class:`whynet.estimator.MLPClassifier`). Each translates its own spelling into a
+:class:`RunConfig` in a few lines; :func:`build` turns a RunConfig into data, model, loss,
+optimiser and regulariser. The names and the checks live here and nowhere else (nanoGPT's
+``GPTConfig``)::
+
+    from whynet.config import RunConfig, build
+    cfg = RunConfig(data="circles", n=400, hidden=(8, 8), activation="tanh", lr=0.03)
+    run = build(cfg)                  # Run(config, data, model, loss, optimizer, regularizer)
+    history = run.fit()               # whynet.train.fit with cfg's epochs, batch size, seed
+
+One seed drives everything: the data set's generator, the split, the weights (one child
+Generator per layer, :func:`whynet.nn.mlp`) and the minibatch order, so the same RunConfig gives
+the same numbers through every door.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from .datasets import (DATASETS, PLAYGROUND_FEATURES, Dataset, Splits, get_dataset,
+                       polynomial_features, split, standardize)
+from .errors import (ConfigError, UnknownNameError, check_bool, check_int, check_number,
+                     check_str, unknown_name)
+from .nn.activations import ACTIVATIONS
+from .nn.build import mlp
+from .nn.init import INITIALIZERS, normal
+from .nn.losses import LOSSES, MulticlassHinge, SoftmaxCrossEntropy, get_loss
+from .nn.regularizers import REGULARIZERS, get_regularizer
+from .optim import OPTIMIZERS, get_optimizer
+from .random import make_rng
+from .train import fit
+
+# Initialisers that are a named initialiser with preset arguments: "small" is the course's
+# N(0, 0.01²) (cs231n's ``0.01 * np.random.randn``), the scale question I2 asks about.
+INIT_PRESETS: dict[str, Callable] = {"small": lambda: normal(std=0.01)}
+MIN_EXAMPLES = 10  # a subset smaller than this cannot be split into train, val and test
+
+
+def _name(kind: str, table) -> Callable:
+    def check(owner, arg, v):
+        key = check_str(owner, arg, v).lower().replace("-", "_")
+        if key not in table:
+            raise unknown_name(kind, v, table)
+        return key
+    return check
+
+
+def _optional(check: Callable) -> Callable:
+    return lambda owner, arg, v: None if v is None else check(owner, arg, v)
+
+
+def _sizes(owner, arg, v) -> tuple[int, ...]:
+    if not isinstance(v, (list, tuple)):
+        raise ConfigError(f"{owner}: {arg} must be a list of layer sizes such as [16, 16], "
+                          f"got {v!r}")
+    return tuple(check_int(owner, f"{arg}[{i}]", s) for i, s in enumerate(v))
+
+
+def _activations(owner, arg, v):
+    one = _name("activation", ACTIVATIONS)
+    if isinstance(v, (list, tuple)):
+        return tuple(one(owner, f"{arg}[{i}]", a) for i, a in enumerate(v))
+    return one(owner, arg, v)
+
+
+def _features(owner, arg, v):
+    if not isinstance(v, (list, tuple)) or not v:
+        raise ConfigError(f"{owner}: {arg} must be a non-empty list of input features from "
+                          f"{', '.join(PLAYGROUND_FEATURES)}, got {v!r}")
+    for f in v:
+        if f not in PLAYGROUND_FEATURES:
+            raise unknown_name("input feature", str(f), PLAYGROUND_FEATURES)
+    if len(set(v)) != len(v):
+        raise ConfigError(f"{owner}: {arg} must not repeat a feature, got {list(v)}")
+    return tuple(v)
+
+
+def _table(owner, arg, v) -> dict:
+    if not isinstance(v, dict) or not all(isinstance(k, str) for k in v):
+        raise ConfigError(f"{owner}: {arg} must be a table of the data set's arguments, "
+                          f"got {v!r}")
+    return dict(v)
+
+
+def _init(owner, arg, v):
+    return _name("initialiser", {**INITIALIZERS, **INIT_PRESETS})(owner, arg, v)
+
+
+@dataclass(frozen=True)
+class Field:
+    """One setting: its type as a user reads it, its check (which also normalises), its help."""
+
+    kind: str
+    check: Callable[[str, str, Any], Any]
+    help: str
+
+
+def _number(**bounds) -> Callable:
+    return lambda owner, arg, v: check_number(owner, arg, v, **bounds)
+
+
+def _int(**bounds) -> Callable:
+    return lambda owner, arg, v: check_int(owner, arg, v, **bounds)
+
+
+FIELDS: dict[str, Field] = {
+    # the data
+    "data": Field("str", _name("data set", DATASETS), "data set: " + ", ".join(DATASETS)),
+    "n": Field("int or none", _optional(_int()), "number of examples (a generated set)"),
+    "noise": Field("float or none", _optional(_number(low=0.0)), "noise of a generated set"),
+    "data_args": Field("table", _table, "other arguments of the data set (centers = 2, …)"),
+    "examples": Field("int or none", _optional(_int(low=MIN_EXAMPLES)),
+                      "use a random subset of this many examples"),
+    "val": Field("float", _number(low=0.0, high=1.0, high_open=True),
+                 "validation fraction (0: validate on the test set)"),
+    "test": Field("float", _number(low=0.0, high=1.0, low_open=True, high_open=True),
+                  "held-out test fraction"),
+    "standardize": Field("bool", check_bool, "scale each feature to mean 0, std 1 on train"),
+    "features": Field("list of str or none", _optional(_features),
+                      "Playground input features of a 2-D set: " + ", ".join(PLAYGROUND_FEATURES)),
+    # the MLP
+    "hidden": Field("list of int", _sizes, "hidden layer sizes, input side first"),
+    "activation": Field("str or list of str", _activations,
+                        "hidden activation (or one per hidden layer)"),
+    "init": Field("str or none", _optional(_init),
+                  "weight initialiser (none: each activation's suggested one)"),
+    "batchnorm": Field("bool", check_bool, "BatchNorm between each hidden Dense and activation"),
+    "dropout": Field("float", _number(low=0.0, high=1.0, high_open=True),
+                     "drop probability after each hidden activation"),
+    # the training
+    "loss": Field("str", _name("loss", LOSSES), "softmax_ce, hinge, bce or mse"),
+    "optimizer": Field("str", _name("optimizer", OPTIMIZERS), ", ".join(OPTIMIZERS)),
+    "lr": Field("float or none", _optional(_number(low=0.0, low_open=True)),
+                "learning rate (none: the optimiser's default)"),
+    "momentum": Field("float", _number(low=0.0, high=1.0, high_open=True),
+                      "momentum of sgd or rmsprop"),
+    "nesterov": Field("bool", check_bool, "Nesterov momentum (sgd)"),
+    "epochs": Field("int", _int(), "passes over the training set"),
+    "batch_size": Field("int", _int(), "examples per minibatch"),
+    "regularizer": Field("str", _name("regulariser", REGULARIZERS), "none, l1, l2 or elastic"),
+    "lam": Field("float", _number(low=0.0), "regularisation strength λ"),
+    "seed": Field("int", _int(low=0), "seed of the data, split, weights and minibatches"),
+}
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """Everything that defines a training run of an MLP on a named data set.
+
+    Every field is checked on construction (and by :func:`dataclasses.replace`); a bad value
+    raises :class:`~whynet.errors.ConfigError` or :class:`~whynet.errors.UnknownNameError`
+    naming the field. :data:`FIELDS` holds each field's type, check and help.
+    """
+
+    data: str = "moons"
+    n: int | None = None
+    noise: float | None = None
+    data_args: dict = field(default_factory=dict)
+    examples: int | None = None
+    val: float = 0.0
+    test: float = 0.2
+    standardize: bool = False
+    features: tuple[str, ...] | None = None
+    hidden: tuple[int, ...] = (16, 16)
+    activation: str | tuple[str, ...] = "relu"
+    init: str | None = None
+    batchnorm: bool = False
+    dropout: float = 0.0
+    loss: str = "softmax_ce"
+    optimizer: str = "adam"
+    lr: float | None = None
+    momentum: float = 0.0
+    nesterov: bool = False
+    epochs: int = 20
+    batch_size: int = 32
+    regularizer: str = "none"
+    lam: float = 0.0
+    seed: int = 0
+
+    def __post_init__(self):
+        for name in FIELDS:
+            object.__setattr__(self, name, check_field("RunConfig", name, getattr(self, name)))
+        self._check_together("RunConfig")
+
+    def _check_together(self, owner: str) -> None:
+        """The checks that involve two fields."""
+        if isinstance(self.activation, tuple) and len(self.activation) != len(self.hidden):
+            raise ConfigError(f"{owner}: activation lists {len(self.activation)} names for "
+                              f"{len(self.hidden)} hidden layers; give one per layer")
+        if self.val + self.test >= 1:
+            raise ConfigError(f"{owner}: val + test must be < 1 to leave a training set, got "
+                              f"{self.val} + {self.test}")
+        if self.momentum and self.optimizer not in ("sgd", "rmsprop"):
+            raise ConfigError(f"{owner}: momentum is a setting of sgd and rmsprop, not of "
+                              f"{self.optimizer!r}")
+        if self.nesterov and not (self.optimizer == "sgd" and self.momentum > 0):
+            raise ConfigError(f"{owner}: nesterov needs optimizer 'sgd' with momentum > 0")
+        if self.lam and self.regularizer == "none":
+            raise ConfigError(f"{owner}: lam = {self.lam:g} has no effect without a regularizer; "
+                              f"set regularizer to l1, l2 or elastic")
+        if self.batchnorm and self.batch_size < 2:
+            raise ConfigError(f"{owner}: batchnorm needs batch_size ≥ 2 (the variance of one "
+                              f"example is 0), got {self.batch_size}")
+        clash = sorted({"n", "noise", "seed"} & set(self.data_args))
+        if clash:
+            raise ConfigError(f"{owner}: data_args must not hold {', '.join(clash)}; they are "
+                              f"settings of their own")
+
+    def replace(self, **changes) -> RunConfig:
+        """A copy with ``changes``, checked again."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        """Plain JSON-able values (tuples become lists)."""
+        return {k: list(v) if isinstance(v, tuple) else v
+                for k, v in dataclasses.asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, values: dict, source: str = "RunConfig", text: str | None = None,
+                  base: RunConfig | None = None) -> RunConfig:
+        """A RunConfig from ``values`` (defaults from ``base``): unknown keys raise with the list
+        of known ones, and a bad value names its key, ``source`` and (from ``text``) its line."""
+        check_keys(values, source)
+        checked = {}
+        for key, value in values.items():
+            owner = where(source, key, text)
+            try:
+                checked[key] = check_field(owner, key, value)
+            except UnknownNameError as e:
+                raise UnknownNameError(f"{owner}: {key}: {e}") from None
+        try:
+            return dataclasses.replace(base or cls(), **checked)
+        except ConfigError as e:  # a check of two fields: name the source instead of RunConfig
+            raise ConfigError(str(e).replace("RunConfig", source, 1)) from None
+
+
+def check_keys(values, source: str) -> None:
+    """Raise naming the keys of ``values`` that are not fields, and the fields."""
+    unknown = sorted(set(values) - set(FIELDS))
+    if unknown:
+        raise ConfigError(f"{source}: unknown key(s) {', '.join(unknown)}; allowed: "
+                          f"{', '.join(FIELDS)}")
+
+
+def check_field(owner: str, name: str, value):
+    """``value`` checked (and normalised: names lower-case, lists to tuples) as field ``name``."""
+    return FIELDS[name].check(owner, name, value)
+
+
+def where(source: str, key: str, text: str | None) -> str:
+    """``source`` plus the line of ``text`` that sets ``key`` (``run.toml, line 3``)."""
+    if text:
+        for i, line in enumerate(text.splitlines(), 1):
+            if re.match(rf"\s*{re.escape(key)}\s*=", line):
+                return f"{source}, line {i}"
+    return source
+
+
+def read_toml(path, what: str = "config") -> tuple[dict, str]:
+    """A TOML file's table and its text; unreadable, non-UTF-8 or invalid TOML raise naming the
+    file as ``what PATH`` (tomllib needs UTF-8; another encoding is refused, never guessed)."""
+    label = f"{what} {path}"
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as e:
+        raise ConfigError(f"{label}: cannot read it ({e.strerror})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw[:e.start].count(b"\n") + 1
+        raise ConfigError(f"{label}: not UTF-8 text (byte {raw[e.start]:#04x} on line {line}); "
+                          f"TOML files must be UTF-8") from None
+    try:
+        return tomllib.loads(text), text
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{label}: not valid TOML ({e})") from None
+
+
+# -- building ------------------------------------------------------------------------------------
+
+def build_data(cfg: RunConfig) -> Splits:
+    """The data set of ``cfg`` as :class:`~whynet.datasets.Splits` ``(train, val, test)``:
+    generated with ``cfg.seed``, subset to ``examples``, split (stratified), Playground
+    ``features`` computed, flattened to (m, n_features) and, with ``standardize``, scaled on the
+    training set. ``val`` is None when ``cfg.val`` is 0."""
+    accepted = inspect.signature(DATASETS[cfg.data]).parameters
+    kwargs = dict(cfg.data_args)
+    for key in ("n", "noise"):
+        if getattr(cfg, key) is not None:
+            if key not in accepted:
+                raise ConfigError(f"data set {cfg.data!r} takes no {key}; it takes: "
+                                  f"{', '.join(accepted) or 'nothing'}")
+            kwargs[key] = getattr(cfg, key)
+    if "seed" in accepted:
+        kwargs["seed"] = cfg.seed
+    ds = get_dataset(cfg.data, **kwargs)
+    rng = make_rng(cfg.seed)
+    if isinstance(ds, Splits):  # MNIST-1D keeps its own test set; val comes off its training set
+        train, test = ds.train, ds.test
+        if cfg.examples is not None:
+            train = _subset(train, round(cfg.examples * (1 - cfg.test)), rng)
+            test = _subset(test, round(cfg.examples * cfg.test), rng)
+        val = None
+        if cfg.val:
+            train, _, val = split(train, val=0.0, test=cfg.val / (1 - cfg.test), seed=rng)
+    else:
+        if cfg.examples is not None:
+            ds = _subset(ds, cfg.examples, rng)
+        train, val, test = split(ds, val=cfg.val, test=cfg.test, seed=rng)
+    parts = [p for p in (train, val, test) if p is not None]
+    if cfg.features:
+        parts = [polynomial_features(p, cfg.features) for p in parts]
+    parts = [p.with_X(p.X.reshape(len(p), -1), p.feature_names if p.X.ndim == 2 else ())
+             for p in parts]
+    if cfg.standardize:
+        parts = list(standardize(*parts)[:-1])
+    return Splits(parts[0], parts[1] if val is not None else None, parts[-1])
+
+
+def _subset(ds: Dataset, n: int, rng) -> Dataset:
+    return ds.subset(np.sort(rng.permutation(len(ds))[:min(n, len(ds))]))
+
+
+def n_outputs(cfg: RunConfig, train: Dataset) -> int:
+    """Output units: one logit per class for softmax cross-entropy and hinge, else one."""
+    if issubclass(LOSSES[cfg.loss], (SoftmaxCrossEntropy, MulticlassHinge)):
+        if not train.n_classes:
+            raise ConfigError(f"loss {cfg.loss!r} needs classes; data set {train.name!r} has "
+                              f"none (a regression set)")
+        return train.n_classes
+    return 1
+
+
+def build_model(cfg: RunConfig, n_in: int, n_out: int):
+    """The MLP ``[n_in, *hidden, n_out]`` of ``cfg`` (:func:`whynet.nn.mlp`, seeded by
+    ``cfg.seed``)."""
+    init = INIT_PRESETS[cfg.init]() if cfg.init in INIT_PRESETS else cfg.init
+    activation = list(cfg.activation) if isinstance(cfg.activation, tuple) else cfg.activation
+    return mlp([n_in, *cfg.hidden, n_out], activation=activation, init=init,
+               dropout=cfg.dropout, batchnorm=cfg.batchnorm, seed=cfg.seed)
+
+
+def build_optimizer(cfg: RunConfig, params):
+    """The optimiser of ``cfg`` over ``params``; its ``lr`` is the one used (default filled)."""
+    kwargs: dict = {} if cfg.lr is None else {"lr": cfg.lr}
+    if cfg.momentum:
+        kwargs["momentum"] = cfg.momentum
+    if cfg.nesterov:
+        kwargs["nesterov"] = True
+    return get_optimizer(cfg.optimizer, params, **kwargs)
+
+
+def build_regularizer(cfg: RunConfig):
+    """The penalty of ``cfg``, or None when there is none (regularizer "none" or λ = 0)."""
+    if cfg.regularizer == "none" or not cfg.lam:
+        return None
+    return get_regularizer(cfg.regularizer, cfg.lam)
+
+
+@dataclass
+class Run:
+    """What :func:`build` returns: the configuration and the objects it describes."""
+
+    config: RunConfig
+    data: Splits
+    model: Any
+    loss: Any
+    optimizer: Any
+    regularizer: Any
+
+    def fit(self, callbacks=(), **kwargs):
+        """:func:`whynet.train.fit` on the training set with the config's epochs, batch size and
+        seed, validating on ``val`` (on ``test`` when there is no validation set); ``kwargs`` go
+        to ``fit`` (``record_steps=True``, ``early_stopping=…``)."""
+        cfg, (train, val, test) = self.config, self.data
+        held_out = val if val is not None else test
+        return fit(self.model, train.X, train.y, loss=self.loss, optimizer=self.optimizer,
+                   epochs=cfg.epochs, batch_size=cfg.batch_size, seed=cfg.seed,
+                   validation_data=None if held_out is None else (held_out.X, held_out.y),
+                   regularizer=self.regularizer, callbacks=callbacks,
+                   **{"progress": False, **kwargs})
+
+
+def build(cfg: RunConfig, data: Splits | Dataset | None = None) -> Run:
+    """Data, model, loss, optimiser and regulariser of ``cfg``.
+
+    ``data`` replaces the configured data set (the estimator's ``X, y``): a :class:`Dataset`
+    (the training set) or :class:`Splits`.
+    """
+    if isinstance(data, Dataset):
+        data = Splits(data, None, None)
+    data = build_data(cfg) if data is None else data
+    model = build_model(cfg, data.train.n_features, n_outputs(cfg, data.train))
+    return Run(cfg, data, model, get_loss(cfg.loss), build_optimizer(cfg, model.parameters()),
+               build_regularizer(cfg))

@@ -1,0 +1,193 @@
+"""``whynet search``: the command line and the TOML file of a search.
+
+::
+
+    whynet search -p lr=1e-4:1:log -p width=8,16,32 -p epochs=20 --data moons
+    whynet search -c search.toml            # [search], [data] and [space] tables
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, Mapping
+
+import click
+from rich.console import Console
+
+from ..config import read_toml
+from ..errors import ConfigError, WhynetError
+from .objective import load_data
+from .results import _fmt
+from .samplers import SAMPLERS
+from .space import HYPERPARAMETERS, parse_option, parse_space, scalar
+from .study import DEFAULT_STORAGE, GRACE_PERIOD, PRUNERS, SearchResult, search
+
+SEARCH_SETTINGS = ("sampler", "seed", "n_trials", "timeout", "storage", "study_name", "pruner",
+                   "grid_points", "plot", "top")
+CONFIG_SECTIONS = ("search", "data", "space")
+INTERRUPTED = ("interrupted: finished trials are in the storage; run the same command again to "
+               "resume")
+
+
+def load_config(path) -> dict:
+    """A TOML search file: ``[search]`` (sampler, seed, n_trials, …), ``[data]`` (name, examples,
+    val, test, standardize and the data set's own arguments) and ``[space]``. Unknown sections or
+    ``[search]`` keys raise naming them and the allowed ones; ``[space]`` names are checked by
+    :func:`~whynet.search.space.parse_space`, ``[data]`` arguments by the data set."""
+    cfg, _ = read_toml(path, "search config")
+    where = f"search config {str(path)!r}"
+    unknown = sorted(set(cfg) - set(CONFIG_SECTIONS))
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; "
+                          f"allowed: {', '.join(CONFIG_SECTIONS)} (as [tables])")
+    for section in CONFIG_SECTIONS:
+        if section in cfg and not isinstance(cfg[section], dict):
+            raise ConfigError(f"{where}: {section} must be a [table]")
+    unknown = sorted(set(cfg.get("search", {})) - set(SEARCH_SETTINGS))
+    if unknown:
+        raise ConfigError(f"{where}: unknown [search] key(s) "
+                          f"{', '.join(unknown)}; allowed: {', '.join(SEARCH_SETTINGS)}")
+    return cfg
+
+
+def _data_option(text: str) -> tuple[str, Any]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"search: a --data-arg option must look like KEY=VALUE, got {text!r}")
+    return key.strip(), scalar(value)
+
+
+@click.command("search", context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False),
+              help="TOML file with [search], [data] and [space] tables.")
+@click.option("-p", "--param", "params", multiple=True, metavar="NAME=SPEC",
+              help="A hyperparameter: lr=1e-4:1:log (range), width=8,16,32 (choices), "
+                   "epochs=20 (fixed). Repeatable; overrides the file. Names: "
+                   + ", ".join(HYPERPARAMETERS) + ".")
+@click.option("--data", "data_name", help="Data set name (default moons).")
+@click.option("--data-arg", "data_args", multiple=True, metavar="KEY=VALUE",
+              help="A data setting (examples, val, test, standardize) or an argument of "
+                   "the data set (n=500, noise=0.3). Repeatable.")
+@click.option("--sampler", type=click.Choice(SAMPLERS), help="Sampler (default tpe).")
+@click.option("--seed", type=int, help="Seed of the sampler, the split and the weights.")
+@click.option("--n-trials", type=int, help="Finished trials the study should have "
+                                           "(default 20); a resumed study runs the rest.")
+@click.option("--timeout", type=float, help="Stop starting trials after this many seconds.")
+@click.option("--storage", help=f"Optuna storage URL (default {DEFAULT_STORAGE}); "
+                                f"'memory' keeps nothing.")
+@click.option("--study-name", help="Study to create or resume.")
+@click.option("--pruner", type=click.Choice(PRUNERS), help="Pruner (default median).")
+@click.option("--grid-points", type=int, help="Values per range for the grid (default 3).")
+@click.option("--plot", "plot_path", help="PNG of every trial per hyperparameter "
+                                          "(default STUDY.png; 'none' to skip).")
+@click.option("--top", type=int, help="Rows in the table of best trials (default 5).")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON only.")
+def search_command(config_path, params, data_name, data_args, sampler, seed, n_trials, timeout,
+                   storage, study_name, pruner, grid_points, plot_path, top, as_json):
+    """Search hyperparameters of an MLP on a data set with Optuna (grid, random, TPE).
+
+    Every -p range is checked against the setting's valid values before the first trial.
+    """
+    cfg = load_config(config_path) if config_path else {}
+    settings = dict(cfg.get("search", {}))
+    for key, value in (("sampler", sampler), ("seed", seed), ("n_trials", n_trials),
+                       ("timeout", timeout), ("storage", storage),
+                       ("study_name", study_name), ("pruner", pruner),
+                       ("grid_points", grid_points), ("plot", plot_path), ("top", top)):
+        if value is not None:
+            settings[key] = value
+    data = dict(cfg.get("data", {}))
+    if data_name:
+        data["name"] = data_name
+    data.update(_data_option(a) for a in data_args)
+    entries = dict(cfg.get("space", {}))
+    sources = {name: f"search config {config_path!r}, [space] {name}" for name in entries}
+    for text in params:
+        name, spec = parse_option(text)
+        entries[name], sources[name] = spec, f"search: -p {text}"
+    try:
+        run_search(entries, data, settings, as_json, sources=sources)
+    except KeyboardInterrupt:
+        click.echo(INTERRUPTED, err=True)
+        sys.exit(130)
+
+
+def run_search(entries: Mapping, data: Mapping, settings: Mapping, as_json: bool = False,
+               out=None, sources: Mapping | None = None) -> SearchResult:
+    """What ``whynet search`` does once its options are merged: search, print, plot.
+    ``sources`` names where each space entry was written (for errors)."""
+    out = out or sys.stdout
+    console = Console(file=out, highlight=False, soft_wrap=True)
+    seed = settings.get("seed", 0)
+    storage = settings.get("storage", DEFAULT_STORAGE)
+    storage = None if storage == "memory" else storage
+    space = parse_space(entries, HYPERPARAMETERS, sources)
+    data = load_data(**{"seed": seed, **data})
+    quiet = as_json
+
+    def show(study, t):
+        if quiet or t.state.name not in ("COMPLETE", "PRUNED", "FAIL"):
+            return
+        shown = "  ".join(f"{k}={_fmt(v)}" for k, v in t.params.items())
+        if t.state.name == "COMPLETE":
+            test = t.user_attrs.get("test_acc")
+            what = f"val {t.value:.4f}" + ("" if test is None else f"  test {test:.4f}") \
+                + ("  diverged" if t.user_attrs.get("diverged") else "")
+        elif t.state.name == "PRUNED":
+            what = f"pruned at epoch {max(t.intermediate_values)}"
+        else:
+            what = "failed"
+        console.print(f"trial {t.number:>3}  {what}  {shown}")
+
+    result = search(space, data=data, sampler=settings.get("sampler", "tpe"), seed=seed,
+                    n_trials=settings.get("n_trials", 20), timeout=settings.get("timeout"),
+                    storage=storage, study_name=settings.get("study_name"),
+                    pruner=settings.get("pruner", "median"),
+                    grid_points=settings.get("grid_points", 3), callbacks=[show])
+    study = result.study
+    plot = settings.get("plot") or f"{_safe(study.study_name)}.png"
+    if plot != "none":
+        fig = result.figure(f"{study.study_name}: every trial projected on each hyperparameter")
+        fig.savefig(plot, dpi=110)
+    if as_json:
+        out.write(json.dumps({**result.to_dict(), "plot": None if plot == "none" else plot})
+                  + "\n")
+        return result
+    counts = result.counts()
+    console.print(f"study {study.study_name!r} in {result.storage}: "
+                  + ", ".join(f"{n} {state}" for state, n in counts.items())
+                  + f"; this run finished {len(result.ran)}")
+    if counts.get("running"):
+        console.print(f"({counts['running']} running: another process, or one that was "
+                      f"killed — it is marked failed {GRACE_PERIOD} s after its last heartbeat)")
+    console.print(result.table(settings.get("top", 5)))
+    if plot != "none":
+        console.print(f"plot: {plot}")
+    return result
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+
+
+def main(argv=None) -> int:
+    """``whynet search`` as a function (and ``python -m whynet.search``): parse ``argv`` (default
+    ``sys.argv[1:]``), run, and return the exit code; a whynet error is one red line and exit
+    code 2, as under ``whynet``."""
+    try:
+        search_command.main(args=argv, prog_name="whynet search", standalone_mode=False)
+    except click.exceptions.Exit as e:
+        return e.exit_code
+    except click.ClickException as e:
+        e.show()
+        return e.exit_code
+    except click.Abort:
+        click.echo(INTERRUPTED, err=True)
+        return 130
+    except SystemExit as e:
+        return e.code
+    except WhynetError as e:
+        click.secho(f"error: {e}", fg="red", err=True)
+        return 2
+    return 0

@@ -1,0 +1,178 @@
+"""The built-in objective of a search: train an MLP on a named data set, score it on the
+validation set (the test set is recorded, never used for choosing)."""
+
+from __future__ import annotations
+
+import inspect
+import time
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+import numpy as np
+
+from .. import datasets
+from ..config import RunConfig, build, build_data
+from ..errors import ConfigError, unknown_name
+from .space import HYPERPARAMETERS, Space
+
+DATA_SETTINGS = ("name", "examples", "val", "test", "standardize")  # plus the data set's own args
+
+
+@dataclass(frozen=True)
+class Data:
+    """Train, validation and test sets (standardised on the training set), their name, and the
+    :class:`~whynet.config.RunConfig` that made them (its data fields)."""
+
+    train: Any
+    val: Any
+    test: Any
+    name: str
+    config: RunConfig | None = None
+
+    @property
+    def n_classes(self) -> int:
+        return self.train.n_classes
+
+
+def load_data(name: str = "moons", *, examples: int | None = None, val: float = 0.2,
+              test: float = 0.2, standardize: bool = True, seed: int = 0, **kwargs) -> Data:
+    """A named data set split into train / validation / test (stratified, shuffled by ``seed``):
+    :func:`whynet.config.build_data` with the search's defaults (a validation set, standardised).
+
+    Args:
+        name: a name of :data:`whynet.datasets.DATASETS`; ``kwargs`` go to its function (``n``,
+            ``noise`` and the set's own arguments). MNIST-1D keeps its own test set and cuts the
+            validation set from its training set.
+        examples: use a random subset of this many examples (before splitting).
+        val, test: fractions of the examples for validation and test.
+        standardize: scale every feature to mean 0, std 1 on the training set.
+    """
+    if name not in datasets.DATASETS:
+        raise unknown_name("data set", name, datasets.DATASETS)
+    accepted = inspect.signature(datasets.DATASETS[name]).parameters
+    unknown = sorted(set(kwargs) - set(accepted))
+    if unknown:
+        own = [a for a in accepted if a != "seed"]
+        raise ConfigError(f"search: unknown data setting(s) {', '.join(unknown)} for {name!r}; "
+                          f"allowed: {', '.join(DATA_SETTINGS)}"
+                          + (f", {', '.join(own)}" if own else " (it takes no arguments)"))
+    if not val:
+        raise ConfigError("search: val must be > 0: trials are scored on the validation set")
+    if "seed" in kwargs:
+        raise ConfigError("search: the data set takes the search's seed; give seed once")
+    n, noise = kwargs.pop("n", None), kwargs.pop("noise", None)
+    cfg = RunConfig(data=name, n=n, noise=noise, data_args=kwargs, examples=examples, val=val,
+                    test=test, standardize=standardize, seed=seed)
+    train, val_set, test_set = build_data(cfg)
+    if not train.n_classes:
+        raise ConfigError(f"search: data set {name!r} is a regression set; the search "
+                          f"objective is classification accuracy")
+    return Data(train, val_set, test_set, name, cfg)
+
+
+class _EpochReport:
+    """Callback for :func:`whynet.train.fit`: reports each epoch's validation accuracy to the
+    Optuna trial and stops training when the pruner says so."""
+
+    def __init__(self, trial):
+        self.trial = trial
+        self.pruned_at: int | None = None
+        self.history = None
+
+    def on_train_begin(self, ctx):
+        self.history = ctx.history
+
+    def on_epoch_end(self, epoch, logs, ctx):
+        if self.trial is None:
+            return
+        self.trial.report(float(logs["val_acc"]), epoch)
+        if self.trial.should_prune():
+            self.pruned_at = epoch
+            ctx.stop = True
+
+
+class TrialPruned(Exception):
+    """Raised by :class:`MLPObjective` when the pruner stopped a trial; the study turns it into
+    Optuna's ``TrialPruned``."""
+
+
+class MLPObjective:
+    """Train an MLP with the trial's hyperparameters; its value is the validation accuracy.
+
+    The model's weights and the minibatch order come from ``seed`` in every trial, so trials
+    differ only in their hyperparameters. A run that diverges is scored by the validation
+    accuracy of its last finished epoch (or the majority-class rate if none finished) and flagged
+    ``diverged``. Each finished trial records ``test_acc``, ``train_acc``, ``epochs`` and
+    ``seconds`` as Optuna user attributes; the test set is never used for choosing.
+    """
+
+    def __init__(self, data: Data, seed: int = 0):
+        self.data = data
+        self.seed = seed
+
+    def run_config(self, params: Mapping) -> RunConfig:
+        """The :class:`~whynet.config.RunConfig` of a trial: the search's defaults, overridden by
+        ``params``, with ``hidden = [width] * depth`` and ``l2`` as an L2 penalty; checked."""
+        unknown = sorted(set(params) - set(HYPERPARAMETERS))
+        if unknown:
+            raise ConfigError(f"search: unknown hyperparameter(s) {', '.join(unknown)}; "
+                              f"allowed: {', '.join(HYPERPARAMETERS)}")
+        p = {name: h.default for name, h in HYPERPARAMETERS.items()} | dict(params)
+        hidden = (p.pop("width"),) * p.pop("depth")
+        l2 = p.pop("l2")
+        if l2:
+            if p["regularizer"] != "none" or p["lam"]:
+                raise ConfigError("search: give l2, or regularizer and lam, not both")
+            p["regularizer"], p["lam"] = "l2", l2
+        base = self.data.config or RunConfig(data=self.data.name)
+        return RunConfig.from_dict({**p, "hidden": hidden, "seed": self.seed}, "search",
+                                   base=base)
+
+    def check(self, space: Space) -> None:
+        """Every value each dimension can take, with the other settings at their fixed values
+        or first choice, makes a valid configuration (so that a clash such as momentum with
+        Adam is found before the first trial, not in it)."""
+        first = {name: dim.values()[0] for name, dim in space.dims.items()}
+        for name, dim in space.dims.items():
+            for v in dim.values():
+                self.run_config({**space.fixed, **first, name: v})
+        if not space.dims:
+            self.run_config(space.fixed)
+
+    def __call__(self, params: Mapping, trial=None) -> float:
+        cfg = self.run_config(params)
+        data, start = self.data, time.perf_counter()
+        run = build(cfg, data=datasets.Splits(data.train, data.val, data.test))
+        report = _EpochReport(trial)
+        try:
+            # An exploding run must stop as a divergence, not flood the terminal with warnings.
+            with np.errstate(over="raise", invalid="raise", divide="raise"):
+                history = run.fit(callbacks=[report])
+            diverged = history.diverged
+        except FloatingPointError:  # overflow while evaluating, after the last good step
+            history, diverged = report.history, True
+        val_accs = history.epochs["val_acc"]
+        if report.pruned_at is not None:
+            raise TrialPruned(f"pruned at epoch {report.pruned_at} "
+                              f"(validation accuracy {val_accs[-1]:.3f})")
+        if diverged:
+            value = float(val_accs[-1]) if val_accs else _majority(data.val.y)
+            attrs = {"diverged": True, "test_acc": None, "train_acc": None}
+        else:
+            value = float(val_accs[-1])
+            attrs = {"diverged": False, "test_acc": _accuracy(run, data.test),
+                     "train_acc": _accuracy(run, data.train)}
+        attrs.update(epochs=len(val_accs), seconds=round(time.perf_counter() - start, 4))
+        if trial is not None:
+            for key, v in attrs.items():
+                trial.set_user_attr(key, v)
+        return value
+
+
+def _accuracy(run, ds) -> float:
+    return float(run.loss.accuracy(run.model.predict(ds.X), ds.y))
+
+
+def _majority(y) -> float:
+    return float(np.bincount(y).max() / len(y))
+
