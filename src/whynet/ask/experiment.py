@@ -93,9 +93,16 @@ class QuestionExperiment(Experiment):
                          for k, v in question.full.dims.items())
         fixed = ", ".join(f"{k} = {_show(v)}" for k, v in question.full.base.items())
         self.what = (f"Asked in {question.path}. Grid: {dims}; fixed: {fixed or 'defaults'}; "
-                     f"the rest are `whynet train`'s defaults. Measured: "
+                     f"the rest are whynet train's defaults. Measured: "
                      f"{', '.join(question.metrics)}"
                      + (f" (target {question.target:g})" if question.target else "") + ".")
+        quick = {k: v for k, v in {**question.quick.base, **question.quick.dims}.items()
+                 if {**question.full.base, **question.full.dims}.get(k) != v}
+        if quick or question.quick.seeds != question.full.seeds:
+            changes = [f"{k} = {_show(v)}" for k, v in quick.items()]
+            changes += [f"{question.quick.seeds} seeds"] if question.quick.seeds != \
+                question.full.seeds else []
+            self.what += f" The quick grid changes: {', '.join(changes)}."
 
     @property
     def code_version(self) -> str:
@@ -231,40 +238,54 @@ def decide_claim(qid: str, claim: Claim, results, dims, shown=()) -> Verdict:
 
 # -- the figure --------------------------------------------------------------------------------------
 
-def claim_figure(q: Question, results, dims) -> Figure:
-    """The claim's metric per value of ``compare`` (and of ``best_over`` along the x axis when
-    there is one), one panel per condition: mean ± spread over seeds, each seed a dot."""
+def claim_figure(q: Question, results, dims) -> tuple[str, Figure]:
+    """The claim's metric, one panel per condition: along x the values of ``best_over`` (one line
+    per compared value) or else the compared values; mean ± spread over seeds, each seed a dot.
+    A log scale when the values are positive and span more than 100×."""
     claim = q.claim
     others = [d for d in dims if d not in (claim.compare, claim.best_over)]
     conditions = group(results, lambda r: tuple(repr(r.spec[d]) for d in others))
     n = len(conditions)
-    fig = Figure(figsize=(min(3.6 * n, 11), 3.2), layout="constrained")
+    fig = Figure(figsize=(min(3.4 * n + 0.8, 11), 3.2), layout="constrained")
     axes = fig.subplots(1, n, squeeze=False)[0]
+    along = claim.best_over
+    xs = q.full.dims[along] if along else q.full.dims[claim.compare]
+    everything = []
     for ax, runs in zip(axes, conditions.values()):
         cond = {d: runs[0].spec[d] for d in others}
-        xs = (q.full.dims[claim.best_over] if claim.best_over else [None])
-        for i, (value, rs) in enumerate(group(runs, lambda r: repr(r.spec[claim.compare]))
-                                        .items()):
-            value = rs[0].spec[claim.compare]
+        lines = group(runs, lambda r: repr(r.spec[claim.compare])) if along else {"": runs}
+        for i, rs in enumerate(lines.values()):
             means, spreads, pos = [], [], []
             for j, x in enumerate(xs):
-                sel = [r for r in rs if x is None or r.spec[claim.best_over] == x]
+                sel = [r for r in rs if r.spec[along or claim.compare] == x]
                 if not sel:
                     continue
                 v = [float(r.result[claim.metric]) for r in sel]
-                s = mean_spread(v)
-                means.append(s.mean)
-                spreads.append(s.std)
-                pos.append(j)
-                ax.plot([j + 0.08 * (i - 0.5)] * len(v), v, ".", color=f"C{i}", alpha=0.5)
-            ax.errorbar(np.array(pos) + 0.08 * (i - 0.5), means, yerr=spreads, marker="o",
-                        color=f"C{i}", capsize=3, label=f"{claim.compare} {_show(value)}")
+                everything += v
+                stat = mean_spread(v)
+                means.append(stat.mean)
+                spreads.append(stat.std)
+                pos.append(j + (0.06 * i if along else 0))
+                ax.plot([pos[-1]] * len(v), v, ".", color=f"C{i}", alpha=0.45)
+            label = f"{claim.compare} {_show(rs[0].spec[claim.compare])}" if along else None
+            ax.errorbar(pos, means, yerr=spreads, marker="o", capsize=3, color=f"C{i}",
+                        linestyle="-" if along else "none", label=label)
         ax.set_xticks(range(len(xs)))
-        ax.set_xticklabels([_show(x) if x is not None else "" for x in xs])
-        if claim.best_over:
-            ax.set_xlabel(claim.best_over)
+        ax.set_xticklabels([_show(x) for x in xs])
+        ax.set_xlim(-0.5, len(xs) - 0.5)
+        ax.set_xlabel(along or claim.compare)
         ax.set_ylabel(claim.metric)
-        ax.set_title(_cond_name(cond) or q.id, fontsize=10)
-        ax.legend(fontsize=9)
-    fig.suptitle(f"{q.id}: {claim.text()}", fontsize=10)
-    return fig
+        if cond:
+            ax.set_title(_cond_name(cond))
+        if along:
+            ax.legend()
+    finite = [v for v in everything if math.isfinite(v)]
+    if finite and min(finite) > 0 and max(finite) / min(finite) > 100:
+        for ax in axes:
+            ax.set_yscale("log")
+    caption = (f"{claim.metric} per {along or claim.compare}"
+               + (f" and {claim.compare}" if along else "")
+               + (f", one panel per {', '.join(others)}" if others else "")
+               + f": mean ± spread over {len({r.seed for r in results})} seeds, each seed a dot."
+               + (" Never reached = epochs + 1." if claim.metric == "epochs_to_target" else ""))
+    return caption, fig
