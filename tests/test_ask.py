@@ -250,3 +250,32 @@ def test_the_experiment_is_keyed_by_question_and_spec(tmp_path):
     specs = e.grid(False)
     assert e.id == "ask:q" and len(specs) == 2 and e.seeds(False) == [0, 1]
     assert specs[0]["run"]["activation"] == "tanh" and specs[0]["activation"] == "tanh"
+
+
+def test_ask_on_a_dask_scheduler(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    path = write(tmp_path, TINY)
+    store = str(tmp_path / "runs.sqlite")
+    with distributed.LocalCluster(processes=False, n_workers=1, threads_per_worker=2,
+                                  dashboard_address=None) as cluster:
+        res = CliRunner().invoke(main, ["ask", str(path), "--store", store, "--json",
+                                        "--scheduler", cluster.scheduler_address])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    assert out["runs"]["ran"] == 4 and out["questions"][0]["verdicts"][0]["status"] in \
+        ("holds", "fails", "inconclusive")
+
+
+@pytest.mark.slow
+def test_the_zero_init_restatement_agrees_with_experiment_i1(tmp_path):
+    from whynet.experiments import registry
+    from whynet.runner import collect, evaluate, plan, run_tasks
+    from whynet.store import Store
+
+    asked = QuestionExperiment(load_question(EXAMPLES / "i1_zero_init.toml"))
+    builtin = registry.get("i1")
+    with Store(tmp_path / "runs.sqlite") as store:
+        run_tasks(plan([asked, builtin], quick=True), store, jobs=1, progress=False)
+        mine = evaluate(asked, collect(asked, store, quick=True)).verdicts[0]
+        theirs = evaluate(builtin, collect(builtin, store, quick=True)).verdict_for("I1")
+    assert mine.status == theirs.status == "holds"

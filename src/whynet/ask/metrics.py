@@ -103,12 +103,17 @@ def probe_metrics(records, widths: dict[str, int], output_layer: str | None) -> 
     ``widths`` maps a weight layer's label to its number of units (for ``distinct_units`` as a
     fraction); ``output_layer`` is left out of ``distinct_units`` (its units differ by target).
     """
+    wanted = set(PROBE_METRICS)
+    table: dict = {}  # one pass over the records: (quantity, step) → [(layer, value), …]
+    for step, layer, quantity, value in records:
+        if quantity in wanted:
+            table.setdefault((quantity, step), []).append((layer, value))
     steps = records.steps()
     out = {}
     for q in PROBE_METRICS:
         per_step = []
         for step in steps:
-            rows = [(layer, v) for _, layer, _, v in records.where(step=step, quantity=q)]
+            rows = table.get((q, step), [])
             if q == "distinct_units":
                 rows = [(la, v / widths[la]) for la, v in rows
                         if la in widths and la != output_layer]
