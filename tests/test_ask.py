@@ -279,3 +279,39 @@ def test_the_zero_init_restatement_agrees_with_experiment_i1(tmp_path):
         mine = evaluate(asked, collect(asked, store, quick=True)).verdicts[0]
         theirs = evaluate(builtin, collect(builtin, store, quick=True)).verdict_for("I1")
     assert mine.status == theirs.status == "holds"
+
+
+# -- from the lab ------------------------------------------------------------------------------------
+
+def test_a_lab_config_becomes_a_question_that_runs(tmp_path):
+    from whynet.ask.export import question_from_config
+    from whynet.web.schema import LabConfig
+
+    text = question_from_config(LabConfig().to_run_config(), "lr", [0.03, 0.3])
+    q = load_question(write(tmp_path, text))
+    assert q.full.dims == {"lr": [0.03, 0.3]} and q.claim.pairs == ((0.03, ">", 0.3),)
+    assert q.full.base["data"] == "circles" and "seed" not in q.full.base
+    with pytest.raises(UnknownNameError, match="unknown activation 'swoosh'"):
+        question_from_config(LabConfig().to_run_config(), "activation", ["relu", "swoosh"])
+
+
+def test_the_lab_endpoint_hands_out_a_checked_question():
+    pytest.importorskip("fastapi")
+    import warnings
+
+    with warnings.catch_warnings():  # Starlette suggests httpx2 for its TestClient; httpx works
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+
+    from whynet.web.server import create_app
+
+    with TestClient(create_app(allowed_hosts=["testserver"])) as api:
+        sid = api.post("/api/sessions", json={}).json()["id"]
+        r = api.post(f"/api/sessions/{sid}/question",
+                     json={"dimension": "activation", "values": ["relu", "tanh"]})
+        assert r.status_code == 200, r.text
+        assert r.json()["filename"] == "lab_activation.toml"
+        assert 'activation = ["relu", "tanh"]' in r.json()["toml"]
+        bad = api.post(f"/api/sessions/{sid}/question",
+                       json={"dimension": "learning_rate", "values": [0.1, 0.3]})
+        assert bad.status_code == 422 and "learning_rate" in bad.json()["message"]

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -296,6 +297,20 @@ def _claim(table: dict, dims: dict, metrics, where: _Where) -> Claim:
 def load_question(path) -> Question:
     """Read and validate a question file (see the module docstring); nothing is run."""
     values, text = read_toml(path, "question")
+    return _parse(values, text, path)
+
+
+def loads_question(text: str, name: str = "question.toml") -> Question:
+    """:func:`load_question` of TOML text (the lab's "Ask as a question"); ``name`` stands for
+    the file in messages and is the default id."""
+    try:
+        values = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"question {name}: not valid TOML ({e})") from None
+    return _parse(values, text, name)
+
+
+def _parse(values: dict, text: str, path) -> Question:
     where = _Where(path, text)
     _check_keys(values, TOP_KEYS, None, where)
     words = values.get("question")
