@@ -217,6 +217,7 @@ def test_ask_runs_resumes_and_prints_json(tmp_path):
     assert v["answer"] and v["rule"] and v["evidence"] and v["seeds_agree"]["n"] == 2
     assert {"final_val_acc", "dead"} <= set(v["evidence"][0]["measures"])
     assert q["claim"] == "tanh > sigmoid on final_val_acc" and q["file"] == str(path)
+    assert q["dimensions"] == {"activation": ["tanh", "sigmoid"]} and q["seeds"] == [0, 1]
     again = json.loads(CliRunner().invoke(main, args).output)
     assert again["runs"]["cached"] == 4 and again["runs"]["ran"] == 0
     assert again["questions"][0]["verdicts"][0] == v  # same numbers from the store

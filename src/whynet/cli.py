@@ -469,7 +469,9 @@ def ask(files, quick, jobs, scheduler, budget, yes, as_json, progress, verbose, 
             "questions": [{**_evaluation_json(ev), "file": ev.experiment.q.path,
                            "question": ev.experiment.q.question,
                            "source": ev.experiment.q.source,
-                           "claim": ev.experiment.q.claim.text()} for ev in evaluations],
+                           "claim": ev.experiment.q.claim.text(),
+                           "dimensions": ev.experiment.q.grid(quick).dims,
+                           "seeds": ev.experiment.seeds(quick)} for ev in evaluations],
             "failed": [{"question": o.task.experiment.q.id, "spec": o.task.spec,
                         "seed": o.task.seed, "error": o.error} for o in summary.failed]})
     else:
