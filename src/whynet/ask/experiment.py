@@ -11,9 +11,10 @@ a probe quantity is measured) and returns the measured metrics. The verdict rule
   mean of ``best_by`` over seeds; ties to the first value in the file), then the two sides are
   paired by seed: a seed agrees when ``a − b`` beats the margin in the claimed direction
   (``a < b − margin``; ``a ≤ b + margin``; ``|a − b| ≤ margin`` for ``==``);
-* a condition holds when every seed agrees, fails when none does, else is inconclusive; the
-  question holds or fails when every condition does, *depends on* the other dimensions when it
-  holds in some conditions and fails in others, else is inconclusive.
+* a comparison holds when every seed agrees, fails when none does, else is inconclusive (each
+  comparison listed in ``expect``, in each condition, is tallied on its own); the question holds
+  or fails when every one does, *depends on* the dimensions that separate the holds from the fails
+  (or on which values are compared) when some hold and the others fail, else is inconclusive.
 """
 
 from __future__ import annotations
