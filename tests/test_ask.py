@@ -316,3 +316,37 @@ def test_the_lab_endpoint_hands_out_a_checked_question():
         bad = api.post(f"/api/sessions/{sid}/question",
                        json={"dimension": "learning_rate", "values": [0.1, 0.3]})
         assert bad.status_code == 422 and "learning_rate" in bad.json()["message"]
+
+
+# -- metrics -----------------------------------------------------------------------------------------
+
+def test_training_metrics_count_epochs_to_target_and_mark_divergence():
+    import math
+
+    from whynet.ask.metrics import training_metrics
+
+    epochs = {"loss": [1.0, 0.5, 0.4], "acc": [0.5, 0.8, 0.9], "val_loss": [1.1, 0.6, 0.7],
+              "val_acc": [0.5, 0.92, 0.95]}
+    m = training_metrics(epochs, False, [0.1, 0.2, 0.3], 0.9, 3)
+    assert (m["epochs_to_target"], m["seconds_to_target"]) == (2, 0.2)
+    assert (m["best_val_acc"], m["final_val_loss"], m["best_val_loss"]) == (0.95, 0.7, 0.6)
+    never = training_metrics(epochs, False, [0.1, 0.2, 0.3], 0.99, 3)
+    assert (never["epochs_to_target"], never["seconds_to_target"]) == (4, 0.3)
+    gone = training_metrics(epochs, True, [0.1, 0.2, 0.3], 0.9, 3)
+    assert math.isnan(gone["final_val_acc"]) and gone["diverged"] == 1.0
+    assert "epochs_to_target" not in training_metrics(epochs, False, [0.1], None, 3)
+
+
+def test_probe_metrics_average_layers_and_time():
+    from whynet.ask.metrics import probe_metrics
+    from whynet.probes import Records
+
+    rec = Records([(1, "1:relu", "dead", 0.0), (1, "3:relu", "dead", 0.2),
+                   (9, "1:relu", "dead", 0.4), (9, "3:relu", "dead", 0.6),
+                   (1, "0:dense", "distinct_units", 4.0), (1, "4:dense", "distinct_units", 1.0),
+                   (9, "0:dense", "distinct_units", 8.0), (9, "4:dense", "distinct_units", 2.0)])
+    m = probe_metrics(rec, {"0:dense": 8, "4:dense": 2}, "4:dense")
+    assert m["dead.start"] == pytest.approx(0.1) and m["dead"] == pytest.approx(0.5)
+    assert m["dead.mean"] == pytest.approx(0.3)
+    # the output layer is left out: 4 of 8 hidden units distinct at the start, 8 of 8 at the end
+    assert (m["distinct_units.start"], m["distinct_units"]) == (0.5, 1.0)
