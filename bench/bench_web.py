@@ -63,7 +63,8 @@ def read_stream(base: str, sid: str, seconds: float, out: dict) -> None:
 
 
 def run_case(base: str, tabs: int, seconds: float, config: dict) -> dict:
-    sids = [httpx.post(f"{base}/api/sessions", json=config).json()["id"] for _ in range(tabs)]
+    sids = [httpx.post(f"{base}/api/sessions", json=config, timeout=30).json()["id"]
+            for _ in range(tabs)]
     results = [{} for _ in sids]
     threads = [threading.Thread(target=read_stream, args=(base, sid, seconds, res))
                for sid, res in zip(sids, results)]

@@ -1,33 +1,169 @@
-"""Run every ``bench/bench_*.py`` and print their JSON lines (``make bench``).
+"""``make bench``: whynet against PyTorch and against its own matrix products, as JSON lines.
 
-Each benchmark runs in its own process (so thread settings and imports do not leak from one to
-the next) with the arguments given here passed on, e.g. ``python bench/run.py --threads 2``.
-A benchmark that fails prints one JSON line with its name and the error, and the others go on;
-the exit status is 1 if any failed.
+For each case of :mod:`cases` and each thread count (1 and 2), three things are timed in one
+process: the whynet step, the same step in PyTorch, and the step's bare NumPy GEMMs (its
+ceiling). Thread counts are set for both libraries: threadpoolctl limits NumPy's BLAS, and
+``torch.set_num_threads``.
+
+**Block timing.** Each library runs a block of ``--repeat`` calls, then a pause, then the next
+library's block; three rounds; the figure is the median over all calls. Never one call of each
+in turn: after a parallel call a library's idle threads keep spinning for a while, and that
+spinning would be charged to the other library's next call (this once made PyTorch's 2-thread
+MLP step read 34 ms instead of 11 ms).
+
+**Memory.** The peak resident memory that steps add, measured in a fresh process per library
+(the kernel's high-water mark over three steps minus the resident memory after the setup; see
+:func:`peak_mb`), so neither library's allocator caches count against the other.
+
+One line per case and thread count::
+
+    {"case", "threads", "whynet_ms", "torch_ms", "gemm_ms", "ratio_torch" (same threads),
+     "ratio_torch_best" (vs PyTorch's fastest thread count), "ratio_gemm"}
+
+then one memory line per case (``whynet_peak_mb``, ``torch_peak_mb``, ``ratio``), then the
+other ``bench_*.py`` scripts (probe overhead, the web lab), each in its own process.
+
+Usage: ``python bench/run.py [--case NAME ...] [--threads 1 2] [--repeat 20] [--quick]
+[--clock wall|cpu] [--no-memory] [--no-extras]``
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+PAUSE_S = 0.3
+#: ``--clock cpu`` times with the process's CPU time instead of the wall clock: on a machine
+#: shared with other work, a 1-thread figure then leaves out the time spent waiting for a core
+#: (a directional measure; the reported figures are wall-clock on a quiet machine).
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+clock = CLOCKS["wall"]
+
+
+def block_times(fns: dict, repeat: int, rounds: int = 3) -> dict[str, float]:
+    """Median milliseconds per call of each function, timed in blocks (see the module doc)."""
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(rounds):
+        for name, fn in fns.items():
+            time.sleep(PAUSE_S)
+            fn()  # warm-up: caches, allocators, thread pools
+            for _ in range(repeat):
+                t0 = clock()
+                fn()
+                times[name].append(clock() - t0)
+    return {name: 1e3 * sorted(t)[len(t) // 2] for name, t in times.items()}
+
+
+def time_case(name: str, threads: list[int], repeat: int, rounds: int) -> list[dict]:
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    from cases import CASES
+
+    case = CASES[name]()
+    rows = []
+    for n in threads:
+        torch.set_num_threads(n)
+        with threadpool_limits(limits=n, user_api="blas"):
+            t = block_times({"whynet": case.whynet, "torch": case.torch, "gemm": case.gemm},
+                            repeat, rounds)
+        rows.append({"case": name, "threads": n, "whynet_ms": t["whynet"],
+                     "torch_ms": t["torch"], "gemm_ms": t["gemm"]})
+    best = min((r["torch_ms"] for r in rows), default=None)
+    for r in rows:
+        r.update(ratio_torch=r["whynet_ms"] / r["torch_ms"], ratio_torch_best=r["whynet_ms"] / best,
+                 ratio_gemm=r["whynet_ms"] / r["gemm_ms"], description=case.description)
+    return rows
+
+
+def _status_kb(field: str) -> int:
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith(field + ":"))
+
+
+def peak_mb(name: str, library: str) -> float:
+    """Peak resident memory (MB) that three steps of one library add above the memory held after
+    building the case, in this (fresh) process. The kernel's high-water mark is reset first
+    (``/proc/self/clear_refs``), so the import and setup peaks do not count. State created on
+    the first step (PyTorch's ``.grad`` tensors, either library's optimiser buffers) counts;
+    whynet's gradient arrays, allocated with the parameters, do not."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    from cases import CASES
+
+    torch.set_num_threads(1)
+    with threadpool_limits(limits=1, user_api="blas"):
+        fn = getattr(CASES[name](), library)
+        before = _status_kb("VmRSS")
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        for _ in range(3):
+            fn()
+        after = _status_kb("VmHWM")
+    return (after - before) / 1024
+
+
+def memory_line(name: str) -> dict:
+    mb = {}
+    for library in ("whynet", "torch"):
+        proc = subprocess.run([sys.executable, __file__, "--peak", name, library],
+                              capture_output=True, text=True, check=True)
+        mb[library] = float(proc.stdout.strip().splitlines()[-1])
+    return {"case": name, "memory": "peak RSS added by a step (fresh process each)",
+            "whynet_peak_mb": mb["whynet"], "torch_peak_mb": mb["torch"],
+            "ratio": mb["whynet"] / mb["torch"] if mb["torch"] > 0 else None}
+
+
+def _print(row: dict) -> None:
+    print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()}),
+          flush=True)
 
 
 def main(argv: list[str]) -> int:
+    from cases import CASES
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--case", nargs="*", choices=sorted(CASES), default=list(CASES))
+    ap.add_argument("--threads", nargs="*", type=int, default=[1, 2])
+    ap.add_argument("--repeat", type=int, default=20)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--quick", action="store_true", help="one round of 2 calls (a smoke run)")
+    ap.add_argument("--clock", choices=sorted(CLOCKS), default="wall")
+    ap.add_argument("--no-memory", action="store_true")
+    ap.add_argument("--no-extras", action="store_true", help="skip the other bench_*.py scripts")
+    ap.add_argument("--peak", nargs=2, metavar=("CASE", "LIBRARY"), help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.peak:
+        print(peak_mb(*args.peak))
+        return 0
+    global clock
+    clock = CLOCKS[args.clock]
+    repeat, rounds = (2, 1) if args.quick else (args.repeat, args.rounds)
+    for name in args.case:
+        for row in time_case(name, args.threads, repeat, rounds):
+            _print(row)
+        if not args.no_memory:
+            _print(memory_line(name))
     failed = 0
-    for script in sorted(HERE.glob("bench_*.py")):
-        proc = subprocess.run([sys.executable, str(script), *argv], capture_output=True, text=True)
+    for script in [] if args.no_extras else sorted(HERE.glob("bench_*.py")):
+        extra = ["--repeat", "2"] if args.quick and script.stem == "bench_probes" else []
+        proc = subprocess.run([sys.executable, str(script), *extra], capture_output=True,
+                              text=True)
         for line in proc.stdout.splitlines():
             if line.strip():
                 print(line, flush=True)
         if proc.returncode != 0:
             failed += 1
             tail = (proc.stderr.strip().splitlines() or ["(no output)"])[-1]
-            print(json.dumps({"name": script.stem, "error": tail, "returncode": proc.returncode}),
-                  flush=True)
+            _print({"name": script.stem, "error": tail, "returncode": proc.returncode})
     return 1 if failed else 0
 
 

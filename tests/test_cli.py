@@ -289,8 +289,25 @@ def test_train_reports_probe_findings_and_exports_tensorboard(cli, tmp_path):
     acc.Reload()
     assert any(tag.startswith("update_ratio/") for tag in acc.Tags()["scalars"])
 
+    # Adam at its default lr, stopped after 2 epochs at ~60% while its loss still falls: the run
+    # is too short (issue 17: this said "nothing wrong")
     r = cli("train", "--data", "moons", "--epochs", "2", "--json")
-    assert json.loads(r.stdout)["findings"] == []  # Adam at its default lr: healthy
+    assert [f["rule"] for f in json.loads(r.stdout)["finding_rules"]] == ["train_longer"]
+    r = cli("train", "--data", "moons", "--epochs", "15", "--lr", "0.02", "--activation", "tanh",
+            "--json")
+    assert json.loads(r.stdout)["findings"] == []  # 95% of its training data: healthy
+
+
+def test_train_probe_every_sets_the_number_of_measurements(cli):
+    args = ("train", "--data", "moons", "--n", "200", "--epochs", "10")
+    # 160 training examples in batches of 32: 5 steps an epoch, 50 steps; by default about 20
+    # measurements: every 50 // 20 = 2 steps, and step 1
+    default = cli(*args)
+    assert "26 measurements)" in default.stdout, default.stdout
+    every = cli(*args, "--probe-every", "25")        # steps 1, 25, 50
+    assert "3 measurements)" in every.stdout, every.stdout
+    bad = cli(*args, "--probe-every", "0")
+    assert bad.exit_code != 0 and "--probe-every" in bad.output
 
 
 # -- one-line answers, evidence and rule ----------------------------------------------------

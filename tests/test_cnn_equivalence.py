@@ -130,12 +130,12 @@ def test_rnn_classifier_follows_torchs_loss_curve(clip_norm, rng):
     X[:, 0, 0] += np.array([-1.5, 0.0, 1.5])[y]
     X[:, 1, 1] += np.array([1.0, -1.0, 1.0])[y]
     model = Sequential(RNN(2, 8, rng=1), LastStep(), Dense(8, 3, rng=2)).astype(np.float64)
+    model[0].b_ih.value[...] = rng.normal(0, 0.2, size=8)
+    model[0].b_hh.value[...] = rng.normal(0, 0.2, size=8)
     tmodel = _TorchRNNClassifier(2, 8, 3).double()
-    with torch.no_grad():
-        tmodel.rnn.bias_hh_l0.zero_()
-    tmodel.rnn.bias_hh_l0.requires_grad_(False)  # whynet has one bias: b = b_ih + b_hh
-    r = tmodel.rnn
-    t_params = [r.weight_ih_l0, r.weight_hh_l0, r.bias_ih_l0, tmodel.fc.weight, tmodel.fc.bias]
+    r = tmodel.rnn  # PyTorch's default RNN: both biases trained, as whynet's default
+    t_params = [r.weight_ih_l0, r.weight_hh_l0, r.bias_ih_l0, r.bias_hh_l0, tmodel.fc.weight,
+                tmodel.fc.bias]
     _copy_weights(model, zip(model.parameters(), t_params))
     ours, theirs, norms = _train_both(model, tmodel, t_params, X, y, clip_norm=clip_norm)
     _assert_same_curve(ours, theirs)

@@ -15,7 +15,6 @@ from whynet.errors import ConfigError, ShapeError, UnknownNameError
 from whynet.gradcheck import check_module, rel_error
 from whynet.nn import (AvgPool1d, AvgPool2d, Conv1d, Conv2d, Dense, Flatten, GlobalAvgPool,
                        MaxPool1d, MaxPool2d, ReLU, Sequential)
-from whynet.nn import conv as conv_module
 from whynet.nn import io as nn_io
 from whynet.nn.init import compute_fans
 
@@ -314,19 +313,98 @@ def test_repr_shows_the_shape_of_the_layer():
 
 @pytest.mark.parametrize("layer_args,shape", [((Conv2d, 3, 4, 3, 2, 1), (5, 3, 7, 6)),
                                               ((Conv1d, 2, 3, 4, 1, 2), (5, 2, 9))])
-def test_chunked_batches_match_torch(monkeypatch, layer_args, shape, rng):
+def test_chunked_batches_match_torch(layer_args, shape, rng):
     """A batch cut into chunks (2 + 2 + 1 images here) gives PyTorch's values and gradients,
     the im2col matrix being rebuilt chunk by chunk in backward."""
     cls, c_in, c_out, k, s, p = layer_args
     layer = cls(c_in, c_out, k, stride=s, padding=p, rng=1, dtype=np.float64)
     layer.b.value[...] = rng.normal(size=c_out)
     out_len = math.prod((n + 2 * p - k) // s + 1 for n in shape[2:])
-    monkeypatch.setattr(conv_module, "CHUNK_BYTES", 2 * c_in * k ** (len(shape) - 2) * out_len * 8)
+    layer.engine.chunk_bytes = 2 * c_in * k ** (len(shape) - 2) * out_len * 8
     t = _torch_conv(layer)
     errors = _check_against_torch(layer, t, rng.normal(size=shape), rng,
                                   [("W", t.weight), ("b", t.bias)])
-    assert layer._chunk == 2
+    assert layer.engine._chunk == 2
     assert max(errors.values()) <= TOL, errors
+
+
+@pytest.mark.parametrize("c_in,c_out,k,s,p,bias,hw", CONV2D_CASES)
+def test_conv2d_reference_path_matches_torch(c_in, c_out, k, s, p, bias, hw, rng):
+    """The readable im2col (conv_forward / conv_backward) is itself right, not only the fast
+    path: PyTorch's values and gradients in float64."""
+    layer = Conv2d(c_in, c_out, k, stride=s, padding=p, bias=bias, rng=1, dtype=np.float64,
+                   impl="reference")
+    if bias:
+        layer.b.value[...] = rng.normal(size=c_out)
+    t = _torch_conv(layer)
+    params = [("W", t.weight)] + ([("b", t.bias)] if bias else [])
+    errors = _check_against_torch(layer, t, rng.normal(size=(3, c_in) + hw), rng, params)
+    assert max(errors.values()) <= TOL, errors
+
+
+@pytest.mark.parametrize("cls,c_in,c_out,k,s,p,shape,chunk_bytes", [
+    (Conv2d, 3, 5, 3, 1, 1, (7, 3, 9, 8), None),        # stride 1: shifted flat slices
+    (Conv2d, 3, 5, 3, 1, 1, (7, 3, 9, 8), 2000),        # … in chunks of the batch
+    (Conv2d, 2, 4, (3, 2), (2, 1), (1, 0), (5, 2, 9, 7), None),   # strided windows
+    (Conv2d, 2, 4, (3, 2), (2, 1), (1, 0), (5, 2, 9, 7), 500),
+    (Conv1d, 2, 3, 5, 1, 2, (6, 2, 30), 600),
+    (Conv1d, 2, 3, 4, 3, 1, (6, 2, 30), None)])
+@pytest.mark.parametrize("dtype,tol", [(np.float64, 1e-12), (np.float32, 1e-5)])
+def test_fast_and_reference_paths_agree(cls, c_in, c_out, k, s, p, shape, chunk_bytes, dtype,
+                                        tol, rng):
+    """Same weights, same data: out, dx, dW and db of the ConvEngine equal the plain im2col's
+    to round-off (they sum in different orders), in both dtypes, chunked or not."""
+    x = rng.normal(size=shape).astype(dtype)
+    results = []
+    for impl in ("reference", "fast"):
+        layer = cls(c_in, c_out, k, stride=s, padding=p, rng=3, dtype=dtype, impl=impl)
+        layer.b.value[...] = np.arange(c_out, dtype=dtype)
+        if chunk_bytes:
+            layer.engine.chunk_bytes = chunk_bytes
+        out = layer.forward(x)
+        g = np.cos(np.arange(out.size, dtype=dtype)).reshape(out.shape)
+        dx = layer.backward(g)
+        results.append((out, dx, layer.W.grad, layer.b.grad))
+        assert out.dtype == dx.dtype == layer.W.grad.dtype == dtype
+    if chunk_bytes:
+        assert layer.engine._chunk < shape[0]  # the chunked path really ran
+    for name, ref, fast in zip(("out", "dx", "dW", "db"), *results):
+        assert rel_error(fast, ref) <= tol, name
+
+
+@pytest.mark.parametrize("impl", ["fast", "reference"])
+def test_backward_params_skips_dx_but_not_the_parameter_gradients(impl, rng):
+    x = rng.normal(size=(4, 2, 6, 6))
+    grads = []
+    for method in ("backward", "backward_params"):
+        layer = Conv2d(2, 3, 3, padding=1, rng=0, dtype=np.float64, impl=impl)
+        out = layer.forward(x)
+        dx = getattr(layer, method)(np.ones_like(out))
+        grads.append((layer.W.grad, layer.b.grad))
+        assert (dx is None) == (method == "backward_params")
+    np.testing.assert_array_equal(grads[0][0], grads[1][0])
+    np.testing.assert_array_equal(grads[0][1], grads[1][1])
+
+
+def test_impl_is_checked_and_switchable(rng):
+    with pytest.raises(ConfigError, match="impl must be one of"):
+        Conv2d(1, 2, 3, impl="winograd")
+    layer = Conv2d(1, 2, 3, rng=0, dtype=np.float64)
+    x = rng.normal(size=(2, 1, 5, 5))
+    fast = layer.forward(x)
+    layer.impl = "reference"
+    np.testing.assert_allclose(layer.forward(x), fast, rtol=1e-12, atol=1e-12)
+
+
+def test_a_copied_layer_gets_its_own_engine(rng):
+    import copy
+    import pickle
+    layer = Conv2d(1, 2, 3, padding=1, rng=0)
+    x = rng.normal(size=(3, 1, 5, 5)).astype(np.float32)
+    out = layer.forward(x)
+    for twin in (copy.deepcopy(layer), pickle.loads(pickle.dumps(layer))):
+        assert twin.engine is not layer.engine
+        np.testing.assert_array_equal(twin.forward(x), out)
 
 
 def test_max_pool_with_many_ties_matches_torch(rng):

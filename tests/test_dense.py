@@ -216,3 +216,25 @@ def test_unsupported_dtype_raises():
 def test_dense_in_sequential_names_parameters():
     model = Sequential(Dense(2, 3, rng=0), Dense(3, 1, rng=1))
     assert [n for n, _ in model.named_parameters()] == ["0.W", "0.b", "1.W", "1.b"]
+
+
+def test_backward_params_skips_the_first_layers_dx_only(rng):
+    """A training step needs no gradient for the data (PyTorch: the input has no
+    requires_grad): Sequential.backward_params gives the same parameter gradients as backward,
+    returns None, and its hooks see dx=None for the first module only."""
+    from whynet.nn import ReLU, Sequential
+    x = rng.normal(size=(5, 4))
+    g = rng.normal(size=(5, 2))
+    grads, seen = [], []
+    for method in ("backward", "backward_params"):
+        model = Sequential(Dense(4, 3, rng=0, dtype=np.float64), ReLU(),
+                           Dense(3, 2, rng=1, dtype=np.float64))
+        model.forward(x)
+        handle = model.register_backward_hook(lambda m, i, dout, dx: seen.append((i, dx is None)))
+        result = getattr(model, method)(g)
+        handle.remove()
+        assert (result is None) == (method == "backward_params")
+        grads.append([p.grad.copy() for p in model.parameters()])
+    for a, b in zip(*grads):
+        np.testing.assert_array_equal(a, b)
+    assert seen[3:] == [(2, False), (1, False), (0, True)]

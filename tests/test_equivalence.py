@@ -16,6 +16,7 @@ import torch
 
 from whynet.gradcheck import rel_error
 from whynet.nn import L2, Dense, mlp
+from whynet.nn.torch_state import to_torch
 from whynet.optim import get_optimizer
 from whynet.train import fit
 
@@ -43,14 +44,12 @@ def _torch_copy(model, activation: str):
     layers = []
     dense = [layer for layer in model.layers if isinstance(layer, Dense)]
     for i, d in enumerate(dense):
-        lin = torch.nn.Linear(d.n_in, d.n_out, dtype=torch.float64)
-        with torch.no_grad():
-            lin.weight.copy_(torch.from_numpy(d.W.value))
-            lin.bias.copy_(torch.from_numpy(d.b.value))
-        layers.append(lin)
+        layers.append(torch.nn.Linear(d.n_in, d.n_out, dtype=torch.float64))
         if i < len(dense) - 1:
             layers.append(act())
-    return torch.nn.Sequential(*layers)
+    tmodel = torch.nn.Sequential(*layers)
+    tmodel.load_state_dict(to_torch(model))  # same positions: Dense i ↔ Linear i
+    return tmodel
 
 
 def _torch_losses(tmodel, X, y, topt_cls, kwargs, lam):

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from whynet.experiments.base import STATUSES, RunResult
+from whynet.experiments.i1_symmetry import mechanism
 from whynet.experiments.registry import get
 
 
@@ -33,6 +34,7 @@ def test_verdicts_answer_their_questions_with_computed_statuses(experiment):
     for v in verdicts:
         assert v.status in STATUSES
         assert v.numbers, "a verdict must show the numbers behind it"
+        assert v.problems() == [], v.problems()
     figures = exp.figures(results)
     assert figures, f"{exp.id} draws at least one figure"
 
@@ -42,10 +44,28 @@ def test_i1_zero_init_leaves_one_distinct_unit_per_layer():
     for r in by(results, "init", "zeros"):
         assert r.result["final_distinct"] == [1, 1]
         assert abs(r.result["test_acc"] - 0.5) < 0.1  # a constant predictor on balanced circles
+        # ReLU and tanh: f(0) = 0, every weight gradient is exactly 0 — frozen, not symmetric.
+        # Sigmoid: σ(0) = ½, the weights move, as identical copies.
+        expected = "symmetric" if r.spec["activation"] == "sigmoid" else "frozen"
+        assert mechanism(r.result) == expected, (r.spec, r.result["weights_moved"])
     for r in by(results, "init", "random"):
         assert r.result["final_distinct"] == [10, 5]
         assert r.result["test_acc"] > 0.85
-    assert exp.verdicts(results)[0].status == "holds"
+    v = exp.verdicts(results)[0]
+    assert v.status == "holds"
+    assert "nothing moves" in v.answer and "sigmoid" in v.answer
+
+
+def test_i1_rule_goes_the_other_way_when_zero_init_breaks_symmetry():
+    exp, results = quick_results("i1")
+    broken = [RunResult(r.spec, r.seed, {**r.result, "final_distinct": [10, 5]})
+              if r.spec["activation"] == "tanh" and r.spec["init"] == "zeros" else r
+              for r in results]
+    v = exp.verdicts(broken)[0]
+    assert v.status == "depends" and v.depends_on == ("activation",)
+    assert mechanism({"final_distinct": [1, 1], "weights_moved": 0.0}) == "frozen"
+    assert mechanism({"final_distinct": [1, 1], "weights_moved": 0.1}) == "symmetric"
+    assert mechanism({"final_distinct": [3, 1], "weights_moved": 0.1}) == "broken"
 
 
 def test_i2_small_weights_vanish_large_saturate_xavier_spreads():
@@ -68,23 +88,70 @@ def test_i3_he_keeps_relu_spread_xavier_collapses_and_30_layers_train_only_under
     for r in by(fwd, "init", "Xavier"):
         ratio = r.result["std"][-1] / r.result["std"][0]
         assert 0.01 < ratio < 0.2  # theory: (1/√2)^9 ≈ 0.044
-    train = by(results, "part", "train30")
-    for r in by(train, "init", "xavier_normal"):
+    sgd = by(by(results, "part", "train30"), "optimizer", "sgd")
+    for r in by(sgd, "init", "xavier_normal"):
         assert abs(r.result["final_loss"] - math.log(10)) < 0.02
-    for r in by(train, "init", "he_normal"):
+    for r in by(sgd, "init", "he_normal"):
         assert r.result["final_loss"] < 0.8 * math.log(10)
+    for r in by(by(results, "part", "train30"), "optimizer", "adam"):
+        assert r.result["final_loss"] < 0.8 * math.log(10)  # Adam trains even the Xavier net
     for r in by(results, "part", "glorot"):
         top = [m[-1] for m in r.result["means"]]
         assert top[-1] < top[0] - 0.05  # the top sigmoid layer drifts towards 0
 
 
+    v = exp.verdicts(results)[0]
+    assert v.status == "depends" and v.depends_on == ("optimizer",)
+
+
+def _i3_results(adam_xavier_loss):
+    """I3 runs with a collapsing forward pass, SGD stalling Xavier, and Adam's Xavier loss."""
+    out = []
+    for seed in range(3):
+        for init, last in (("×0.01", 1e-9), ("Xavier", 0.04), ("He", 0.8)):
+            out.append(RunResult({"part": "forward", "init": init}, seed,
+                                 {"std": [1.0] + [0.5] * 8 + [last]}))
+        for opt, xl, hl in (("sgd", math.log(10), 1.5), ("adam", adam_xavier_loss, 0.5)):
+            for init, loss in (("xavier_normal", xl), ("he_normal", hl)):
+                out.append(RunResult({"part": "train30", "init": init, "optimizer": opt}, seed,
+                                     {"final_loss": loss, "loss": [loss]}))
+    return out
+
+
+def test_i3_depends_on_the_optimizer_when_adam_trains_xavier():
+    exp = get("i3")
+    v = exp.verdicts(_i3_results(adam_xavier_loss=1.4))[0]
+    assert v.status == "depends" and v.depends_on == ("optimizer",)  # the old rule said holds
+    assert "Adam" in v.answer
+    v = exp.verdicts(_i3_results(adam_xavier_loss=math.log(10)))[0]
+    assert v.status == "holds"  # had Adam stalled too, the note would hold as stated
+
+
 def test_i4_zero_bias_is_harmless_zero_weights_are_not():
     exp, results = quick_results("i4")
-    acc = {s: np.mean([r.result["test_acc"] for r in by(results, "start", s)])
-           for s in {r.spec["start"] for r in results}}
-    assert acc["random W, zero b"] > 0.9
-    assert acc["random W, zero b"] > acc["zero W, zero b"] + 0.3
-    assert all(r.result["distinct_layer1"] == 1 for r in by(results, "start", "zero W, zero b"))
+    for data in ("circles", "moons"):
+        runs = by(results, "data", data)
+        acc = {s: np.mean([r.result["test_acc"] for r in by(runs, "start", s)])
+               for s in {r.spec["start"] for r in runs}}
+        assert acc["random W, zero b"] > 0.9
+        assert acc["random W, zero b"] > acc["zero W, zero b"] + 0.3
+        assert all(r.result["distinct_layer1"] == 1 for r in by(runs, "start", "zero W, zero b"))
+        # Zero W with random biases: the units differ (no symmetry) …
+        assert all(r.result["distinct_layer1"] == 10 for r in by(runs, "start", "zero W, random b"))
+    # … but W₁ can only follow the linear signal, which circles lacks and moons has.
+    sig = {d: np.mean([r.result["linear_signal"] for r in by(results, "data", d)])
+           for d in ("circles", "moons")}
+    assert sig["circles"] < 0.03 < 0.2 < sig["moons"]
+
+
+def test_i4_depends_on_the_data_set_when_zero_weights_learn_on_moons():
+    exp, results = quick_results("i4")
+    learned = [RunResult(r.spec, r.seed, {**r.result, "test_acc": 0.92, "w1_norm": 1.0})
+               if r.spec["data"] == "moons" and r.spec["start"] == "zero W, random b" else r
+               for r in results]
+    v = exp.verdicts(learned)[0]
+    assert v.status == "depends" and v.depends_on == ("data set",)
+    assert "3/3 seeds on moons" in v.answer
 
 
 def test_t1_loss_stays_near_ln10_while_accuracy_rises():
@@ -101,6 +168,9 @@ def test_t2_same_gradient_different_steps():
     for r in results:
         checksums.setdefault(r.seed, set()).add(r.result["first_grad_checksum"])
     assert all(len(c) == 1 for c in checksums.values()), "every optimiser saw the same gradient"
+    assert exp.verdicts(results)[0].status == "holds"
+    same = [RunResult(r.spec, r.seed, {**r.result, "cosine_mean": 1.0}) for r in results]
+    assert exp.verdicts(same)[0].status == "fails"  # adaptive steps along −g: the rule turns
     for r in by(results, "optimiser", "SGD"):
         assert r.result["sgd_formula_error"] == 0.0
         assert min(r.result["cosine"]) > 0.999999

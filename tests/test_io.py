@@ -216,3 +216,21 @@ def test_non_json_config_fails_at_save(tmp_path):
     layer.get_config = lambda: {"n_in": 2, "n_out": 2, "init": np.zeros}
     with pytest.raises(ModelFileError, match=r"c\.json is not JSON-serialisable"):
         save(Sequential(layer), tmp_path / "c")
+
+
+def test_an_rnn_saved_before_the_two_bias_form_still_loads(tmp_path):
+    import json as _json
+
+    from whynet.nn import RNN, Sequential
+    from whynet.nn import io as nn_io
+
+    model = Sequential(RNN(3, 5, rng=0, biases=1))
+    model[0].b.value[...] = 0.3  # a bias the file must carry back
+    nn_io.save(model, tmp_path / "old")
+    spec_path = tmp_path / "old.json"
+    spec = _json.loads(spec_path.read_text())
+    del spec["layers"][0]["config"]["biases"]  # what a file from whynet before the change holds
+    spec_path.write_text(_json.dumps(spec))
+    loaded = nn_io.load(tmp_path / "old")
+    x = np.random.default_rng(0).standard_normal((4, 6, 3)).astype(np.float32)
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))

@@ -13,6 +13,7 @@ from whynet.errors import ConfigError, ShapeError
 from whynet.gradcheck import check_module, rel_error
 from whynet.nn import BatchNorm1d, BatchNorm2d, LayerNorm, Sequential
 from whynet.nn import io as nn_io
+from whynet.nn.torch_state import to_torch
 
 TOL = 1e-6  # the bar for agreement with PyTorch autograd in float64
 FD_TOL = 1e-7  # centred differences in float64 (h = 1e-6) on these small layers
@@ -20,11 +21,7 @@ FD_TOL = 1e-7  # centred differences in float64 (h = 1e-6) on these small layers
 
 def _torch_bn(layer, torch_cls):
     t = torch_cls(layer.num_features, eps=layer.eps, momentum=layer.momentum).double()
-    with torch.no_grad():
-        t.weight.copy_(torch.from_numpy(layer.gamma.value))
-        t.bias.copy_(torch.from_numpy(layer.beta.value))
-        t.running_mean.copy_(torch.from_numpy(layer.running_mean))
-        t.running_var.copy_(torch.from_numpy(layer.running_var))
+    t.load_state_dict(to_torch(layer))  # γ, β, running statistics and batch count
     return t
 
 
@@ -171,8 +168,9 @@ def test_float32_in_float32_out(cls, shape, rng):
     dx = layer.backward(np.ones_like(out))
     assert out.dtype == dx.dtype == np.float32
     assert all(p.grad.dtype == np.float32 for p in layer.parameters())
-    for name in getattr(layer, "_buffers", ()):
-        assert getattr(layer, name).dtype == np.float32
+    for name, buf in layer.named_buffers():
+        # The batch counter is int64 as PyTorch's; the running statistics keep the layer's dtype.
+        assert buf.dtype == (np.int64 if name == "num_batches_tracked" else np.float32)
     # A float64 input to a float32 layer is cast, not promoted.
     assert layer.forward(x.astype(np.float64)).dtype == np.float32
 

@@ -81,6 +81,29 @@ def test_matches_torch_after_many_steps(name, kwargs):
         assert err <= 1e-10, f"{name} {kwargs}: {p.name} differs from torch by {err:.2e}"
 
 
+@pytest.mark.parametrize("dtype,tol", [(np.float64, 1e-12), (np.float32, 2e-5)])
+@pytest.mark.parametrize("name, kwargs", CASES, ids=[f"{n}-{json.dumps(k)}" for n, k in CASES])
+def test_fused_update_equals_the_readable_formula(name, kwargs, dtype, tol):
+    """``_update`` (in place, out=, scratch buffers) and ``reference_update`` (the docstring's
+    equations, one per line, float64) agree step after step, in float64 and in float32: the
+    fused form is the formula, to round-off."""
+    rng = np.random.default_rng(0)
+    params = _make_params(rng, dtype)
+    opt = get_optimizer(name, params, **kwargs)
+    thetas = [p.value.astype(np.float64) for p in params]
+    states = [{} for _ in params]
+    noise = np.random.default_rng(1)
+    for _ in range(N_STEPS):
+        for i, p in enumerate(params):
+            g = np.sin(thetas[i]) + noise.normal(size=p.shape)
+            p.grad[...] = g
+            thetas[i] = opt.reference_update(thetas[i], p.grad.astype(np.float64), states[i])
+        opt.step()
+    for p, theta in zip(params, thetas):
+        assert p.value.dtype == dtype
+        assert rel_error(p.value, theta) <= tol, f"{name} {kwargs}: {p.name}"
+
+
 @pytest.mark.parametrize("name, kwargs", [("sgd", {"lr": 0.1, "momentum": 0.9}),
                                           ("adam", {"lr": 0.01}), ("rmsprop", {"lr": 0.01})])
 def test_changing_lr_mid_run_matches_torch(name, kwargs):
@@ -309,3 +332,32 @@ def test_schedule_and_clip_errors():
 def test_repr_shows_hyperparameters():
     opt = SGD(_make_params(np.random.default_rng(0)), lr=0.1, momentum=0.9, nesterov=True)
     assert repr(opt) == "SGD(lr=0.1, momentum=0.9, nesterov, 3 parameters)"
+
+
+@pytest.mark.skipif((__import__("os").cpu_count() or 1) < 2, reason="needs two cores")
+@pytest.mark.parametrize("name, kwargs", [("sgd", {"lr": 0.1, "momentum": 0.9}),
+                                          ("adam", {"lr": 0.01, "weight_decay": 0.1})])
+def test_threaded_step_is_bitwise_the_sequential_one(name, kwargs):
+    """With several BLAS threads allowed, a large step shares its parameters among threads;
+    every value and state array is bitwise what the one-thread loop gives."""
+    from threadpoolctl import threadpool_limits
+    results = []
+    for threads in (1, 2):
+        rng = np.random.default_rng(0)
+        params = [Parameter(rng.normal(size=s)) for s in [(300, 400), (400,), (200, 300), (7,)]]
+        opt = get_optimizer(name, params, **kwargs)
+        with threadpool_limits(limits=threads, user_api="blas"):
+            groups = opt._thread_groups()
+            for _ in range(5):
+                for p in params:
+                    p.grad[...] = np.sin(p.value)
+                opt.step()
+        results.append(([p.value for p in params], opt.state, groups))
+    assert len(results[0][2]) == 1
+    assert len(results[1][2]) == 2  # the threaded path ran
+    assert sorted(i for g in results[1][2] for i in g) == [0, 1, 2, 3]
+    for a, b in zip(results[0][0], results[1][0]):
+        np.testing.assert_array_equal(a, b)
+    for sa, sb in zip(results[0][1], results[1][1]):
+        for key in sa:
+            np.testing.assert_array_equal(sa[key], sb[key])

@@ -11,6 +11,7 @@ from whynet.nn import Dense, Sequential  # noqa: E402
 from whynet.nn.activations import PReLU, ReLU, Sigmoid, Tanh  # noqa: E402
 from whynet.nn.losses import SoftmaxCrossEntropy  # noqa: E402
 from whynet.nn.norm import BatchNorm1d  # noqa: E402
+from whynet.nn.torch_state import to_torch  # noqa: E402
 from whynet.probes import Probe  # noqa: E402
 from whynet.probes.torch import TorchProbe  # noqa: E402
 
@@ -18,19 +19,9 @@ nn = torch.nn
 
 
 def _copy_weights(wn, tn):
-    """whynet layer i → torch layer i (Dense/Linear, PReLU α, BatchNorm γ β and running stats)."""
-    with torch.no_grad():
-        for w, t in zip(wn.layers, tn):
-            if isinstance(t, nn.Linear):
-                t.weight.copy_(torch.from_numpy(w.W.value))
-                t.bias.copy_(torch.from_numpy(w.b.value))
-            elif isinstance(t, nn.PReLU):
-                t.weight.copy_(torch.from_numpy(w.alpha.value))
-            elif isinstance(t, nn.BatchNorm1d):
-                t.weight.copy_(torch.from_numpy(w.gamma.value))
-                t.bias.copy_(torch.from_numpy(w.beta.value))
-                t.running_mean.copy_(torch.from_numpy(w.running_mean))
-                t.running_var.copy_(torch.from_numpy(w.running_var))
+    """whynet layer i → torch layer i, through the public converter (Dense/Linear, PReLU α,
+    BatchNorm γ β, running statistics and batch count)."""
+    tn.load_state_dict(to_torch(wn))
 
 
 def _pair(kind: str):

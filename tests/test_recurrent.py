@@ -19,7 +19,9 @@ FD_TOL = 1e-7  # centred differences in float64 (h = 1e-6)
 
 
 def _rnn(n_in, n_hidden, rng, nonlinearity="tanh", bias=True):
-    layer = RNN(n_in, n_hidden, rng=1, dtype=np.float64, nonlinearity=nonlinearity, bias=bias)
+    """The one-bias form (``b``); the two-bias default has its own tests below."""
+    layer = RNN(n_in, n_hidden, rng=1, dtype=np.float64, nonlinearity=nonlinearity, bias=bias,
+                biases=1)
     if bias:
         layer.b.value[...] = rng.normal(0, 0.5, size=n_hidden)
     return layer
@@ -159,7 +161,8 @@ def test_default_init_is_pytorchs_uniform():
     bound = 1 / math.sqrt(64)
     for w in (layer.W_xh.value, layer.W_hh.value):
         assert 0.97 * bound < np.abs(w).max() <= bound
-    np.testing.assert_array_equal(layer.b.value, 0)
+    np.testing.assert_array_equal(layer.b_ih.value, 0)
+    np.testing.assert_array_equal(layer.b_hh.value, 0)
     assert layer.W_xh.shape == (64, 10) and layer.W_hh.shape == (64, 64)
 
 
@@ -203,3 +206,96 @@ def test_save_and_load_an_rnn_classifier(tmp_path, rng):
     loaded = nn_io.load(tmp_path / "rnn")
     x = rng.normal(size=(4, 6, 2)).astype(np.float32)
     np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
+
+
+def _torch_default_rnn(n_in, n_hidden, nonlinearity="tanh", seed=0):
+    """A default torch.nn.RNN (PyTorch's own init, two biases) and a whynet RNN with its
+    weights and biases copied (the two-bias default form)."""
+    torch.manual_seed(seed)
+    t = torch.nn.RNN(n_in, n_hidden, nonlinearity=nonlinearity, batch_first=True).double()
+    layer = RNN(n_in, n_hidden, dtype=np.float64, nonlinearity=nonlinearity)
+    for name, tname in (("W_xh", "weight_ih_l0"), ("W_hh", "weight_hh_l0"),
+                        ("b_ih", "bias_ih_l0"), ("b_hh", "bias_hh_l0")):
+        layer._params[name].value[...] = getattr(t, tname).detach().numpy()
+    return layer, t
+
+
+@pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
+def test_two_bias_default_matches_torch_gradients(nonlinearity, rng):
+    layer, t = _torch_default_rnn(3, 5, nonlinearity)
+    assert [p.name for p in layer.parameters()] == ["W_xh", "W_hh", "b_ih", "b_hh"]
+    x = rng.normal(size=(4, 6, 3))
+    out = layer.forward(x)
+    g = rng.normal(size=out.shape)
+    dx = layer.backward(g)
+    tx = torch.tensor(x, requires_grad=True)
+    tout, _ = t(tx)
+    tout.backward(torch.from_numpy(g))
+    errors = {"out": rel_error(out, tout.detach().numpy()), "dx": rel_error(dx, tx.grad.numpy())}
+    for p, tp in zip(layer.parameters(), t.parameters()):
+        errors[p.name] = rel_error(p.grad, tp.grad.numpy())
+    assert max(errors.values()) <= TOL, errors
+    # Both biases get the same gradient Σ δz: the sum moves twice as fast as one bias.
+    np.testing.assert_array_equal(layer.b_ih.grad, layer.b_hh.grad)
+
+
+def test_two_bias_finite_differences(rng):
+    layer = RNN(3, 4, rng=1, dtype=np.float64)
+    layer.b_ih.value[...] = rng.normal(size=4)
+    layer.b_hh.value[...] = rng.normal(size=4)
+    errors = check_module(layer, rng.normal(size=(2, 5, 3)), rng)
+    assert set(errors) == {"x", "W_xh", "W_hh", "b_ih", "b_hh"}
+    assert max(errors.values()) <= FD_TOL, errors
+
+
+@pytest.mark.parametrize("biases,follows_torch", [(2, True), (1, False)])
+def test_training_trajectory_equals_a_default_torch_rnn(biases, follows_torch, rng):
+    """Sequential(RNN, LastStep, Dense) trained 30 SGD steps from a default torch.nn.RNN's
+    weights: the two-bias default gives torch's per-step losses to round-off; the one-bias
+    form (b = b_ih + b_hh) starts equal and drifts, since its bias moves half as fast."""
+    from whynet.nn import SoftmaxCrossEntropy
+    from whynet.optim import SGD
+    from whynet.train import Trainer
+    t_rnn_layer, t_rnn = _torch_default_rnn(2, 8)
+    rnn = RNN(2, 8, dtype=np.float64, biases=biases)
+    rnn.W_xh.value[...] = t_rnn_layer.W_xh.value
+    rnn.W_hh.value[...] = t_rnn_layer.W_hh.value
+    if biases == 2:
+        rnn.b_ih.value[...], rnn.b_hh.value[...] = t_rnn_layer.b_ih.value, t_rnn_layer.b_hh.value
+    else:
+        rnn.b.value[...] = t_rnn_layer.b_ih.value + t_rnn_layer.b_hh.value
+    dense = Dense(8, 3, rng=2, dtype=np.float64)
+    t_dense = torch.nn.Linear(8, 3).double()
+    with torch.no_grad():
+        t_dense.weight.copy_(torch.from_numpy(dense.W.value))
+        t_dense.bias.copy_(torch.from_numpy(dense.b.value))
+    model = Sequential(rnn, LastStep(), dense)
+    trainer = Trainer(model, SoftmaxCrossEntropy(), SGD(model.parameters(), lr=0.5))
+    opt = torch.optim.SGD([*t_rnn.parameters(), *t_dense.parameters()], lr=0.5)
+    x = rng.normal(size=(16, 10, 2))
+    y = rng.integers(0, 3, size=16)
+    gaps = []
+    for _ in range(30):
+        loss = trainer.train_step(x, y)
+        opt.zero_grad()
+        out, _ = t_rnn(torch.from_numpy(x))
+        t_loss = torch.nn.functional.cross_entropy(t_dense(out[:, -1]), torch.from_numpy(y))
+        t_loss.backward()
+        opt.step()
+        gaps.append(abs(loss - t_loss.item()))
+    assert gaps[0] <= 1e-12
+    if follows_torch:
+        assert max(gaps) <= 1e-10, max(gaps)
+    else:
+        assert max(gaps) > 1e-4, max(gaps)
+
+
+def test_biases_is_checked_and_saved(tmp_path, rng):
+    with pytest.raises(ConfigError, match="RNN: biases must be 1 or 2, got 3"):
+        RNN(2, 3, biases=3)
+    model = Sequential(RNN(2, 3, rng=1, biases=1), LastStep())
+    assert model[0].get_config()["biases"] == 1
+    assert repr(model[0]) == "RNN(2 → 3, biases=1)"
+    nn_io.save(model, tmp_path / "one")
+    loaded = nn_io.load(tmp_path / "one")
+    assert [p.name for p in loaded.parameters()] == ["W_xh", "W_hh", "b"]

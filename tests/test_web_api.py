@@ -5,6 +5,7 @@ The streaming and the browser are tested in test_web_stream.py and test_web_brow
 
 import base64
 import json
+import time
 import warnings
 
 import numpy as np
@@ -318,3 +319,157 @@ def test_a_config_the_engine_refuses_leaves_the_session_as_it_was(api, monkeypat
     assert r.status_code == 422 and r.json()["message"] == "mlp: refused for the test"
     st = api.get(f"/api/sessions/{sid}").json()
     assert st["config"]["dataset"] == "circles" and st["step"] == 5
+
+
+def test_a_refusal_is_in_plain_words_and_names_the_fields_to_mark(api):
+    sid = new_session(api)
+    r = api.put(f"/api/sessions/{sid}/config", json={"batch_size": 64, "n_points": 100})
+    body = r.json()
+    assert r.status_code == 422 and not body["message"].startswith("body")
+    assert body["message"].startswith("batch_size must be ≤") and body["fields"] == ["batch_size"]
+    r = api.put(f"/api/sessions/{sid}/config", json={"lr": -1})
+    assert r.json()["fields"] == ["lr"] and r.json()["message"].startswith("lr: ")
+
+
+def test_changing_the_learning_rate_or_penalty_mid_run_keeps_the_network(api):
+    sid = new_session(api, **FAST)
+    api.post(f"/api/sessions/{sid}/step", json={"steps": 40})
+    before = api.get(f"/api/sessions/{sid}").json()
+    changed = {**before["config"], "lr": 0.001, "regularizer": "l2", "reg_rate": 0.01}
+    info = api.put(f"/api/sessions/{sid}/config", json=changed).json()
+    assert info["step"] == 40 and info["run"] == before["run"]  # same run, same weights
+    after = api.get(f"/api/sessions/{sid}").json()
+    assert after["network"] == before["network"] and after["config"]["lr"] == 0.001
+    live = api.app.state.manager.sessions[sid]
+    assert live.lab.trainer.optimizer.lr == 0.001
+    assert live.lab.trainer.regularizer is not None and live.lab.trainer.ctx.regularizer is not None
+    # Training goes on from there, with the new rate: a step moves the weights ≈ 30× less
+    # than the same step at 0.03 would (Adam's step is ≈ lr per weight).
+    api.post(f"/api/sessions/{sid}/step", json={"steps": 1})
+    W0 = np.array(before["network"][0]["W"])
+    W1 = np.array(api.get(f"/api/sessions/{sid}").json()["network"][0]["W"])
+    assert 0 < np.abs(W1 - W0).max() < 0.005
+    # Any other change rebuilds: a new run from step 0.
+    info = api.put(f"/api/sessions/{sid}/config", json={**changed, "seed": 1}).json()
+    assert info["step"] == 0 and info["run"] == before["run"] + 1
+
+
+def test_one_weight_or_bias_set_by_hand_changes_the_boundary(api):
+    sid = new_session(api)
+    st = api.get(f"/api/sessions/{sid}").json()
+    assert [np.shape(layer["W"]) for layer in st["network"]] == [(4, 2), (2, 4), (1, 2)]
+    assert [len(layer["b"]) for layer in st["network"]] == [4, 2, 1]
+    assert len(st["inputs"]) == 2 and all(len(base64.b64decode(m["map"])) == UNIT_GRID ** 2
+                                          for m in st["inputs"])
+    r = api.post(f"/api/sessions/{sid}/parameter",
+                 json={"layer": 0, "kind": "weight", "unit": 1, "source": 0, "value": 3.5})
+    assert r.status_code == 200, r.text
+    st2 = api.get(f"/api/sessions/{sid}").json()
+    assert st2["network"][0]["W"][1][0] == 3.5
+    assert st2["boundary"]["p"] != st["boundary"]["p"]
+    api.post(f"/api/sessions/{sid}/parameter",
+             json={"layer": 2, "kind": "bias", "unit": 0, "value": -2})
+    st3 = api.get(f"/api/sessions/{sid}").json()
+    assert st3["network"][2]["b"] == [-2.0] and st3["boundary"]["p"] != st2["boundary"]["p"]
+    for bad, says in (({"layer": 3, "unit": 0, "source": 0, "value": 1}, "layer must be 0 to 2"),
+                      ({"layer": 0, "unit": 4, "source": 0, "value": 1}, "unit must be 0 to 3"),
+                      ({"layer": 0, "unit": 0, "source": 2, "value": 1}, "source must be 0 to 1"),
+                      ({"layer": 0, "unit": 0, "value": 1}, "source must be 0 to 1"),
+                      ({"layer": 0, "unit": 0, "source": 0, "value": 1e9}, "value: Input should")):
+        r = api.post(f"/api/sessions/{sid}/parameter", json=bad)
+        assert r.status_code == 422 and says in r.json()["message"], (bad, r.text)
+
+
+def test_unbounded_unit_maps_are_scaled_by_a_percentile_and_report_their_range():
+    lab = LabSession(LabConfig(layers=[{"units": 3, "activation": "relu"}]))
+    for u in lab.state()["units"][0]:
+        q = np.frombuffer(base64.b64decode(u["map"]), dtype=np.uint8)
+        assert u["min"] >= 0 and u["max"] >= u["scale"] >= 0
+        if u["scale"] > 0:
+            # ≈ 2 % of the picture is at full colour, not just the single largest corner.
+            assert 0.005 < np.mean(q == 255) < 0.1
+
+
+def test_the_websocket_streams_states_and_closing_it_ends_the_session(api):
+    sid = new_session(api)
+    with api.websocket_connect(f"/api/sessions/{sid}/ws") as ws:
+        first = json.loads(ws.receive_text())
+        assert first["session"] == sid and first["history"]["full"] and first["points"]
+        api.post(f"/api/sessions/{sid}/step", json={"steps": 5})
+        st = json.loads(ws.receive_text())
+        assert st["step"] == 5 and not st["history"]["full"] and st["points"] is None
+    end = time.monotonic() + 5
+    while api.get(f"/api/sessions/{sid}").status_code != 404:
+        assert time.monotonic() < end, "the session outlived its WebSocket"
+
+
+def test_a_websocket_from_another_origin_or_for_no_session_is_refused(api):
+    from starlette.websockets import WebSocketDisconnect
+
+    sid = new_session(api)
+    with pytest.raises(WebSocketDisconnect) as e:
+        with api.websocket_connect(f"/api/sessions/{sid}/ws",
+                                   headers={"origin": "http://evil.example"}) as ws:
+            ws.receive_text()
+    assert e.value.code == 1008
+    with api.websocket_connect("/api/sessions/" + "x" * 20 + "/ws") as ws:
+        with pytest.raises(WebSocketDisconnect) as e:
+            ws.receive_text()
+    assert e.value.code == 4404
+    assert api.get(f"/api/sessions/{sid}").status_code == 200  # the refused one kept its session
+
+
+def test_playground_sets_have_their_shapes_and_noise_blurs_their_targets():
+    from whynet.web.playground_sets import disc, multigauss, plane
+
+    d = disc(400, 0.0, seed=0)
+    r = np.hypot(d.X[:, 0], d.X[:, 1])
+    assert (r[d.y == 1] <= 2.5).all() and (r[d.y == 0] >= 3.5).all() and d.y.mean() == 0.5
+    p = plane(400, 0.0, seed=0)
+    assert np.allclose(p.y, np.clip((p.X[:, 0] + p.X[:, 1]) / 10, -1, 1), atol=1e-6)
+    m = multigauss(400, 0.0, seed=0)
+    assert m.n_classes == 0 and -1 <= m.y.min() < -0.5 and 0.5 < m.y.max() <= 1
+    # Noise moves the point a target is taken at: the targets stop being a function of X.
+    noisy = plane(400, 0.5, seed=0)
+    assert np.abs(noisy.y - np.clip((noisy.X[:, 0] + noisy.X[:, 1]) / 10, -1, 1)).max() > 0.1
+
+
+def test_regression_on_the_plane_learns_with_squared_error(api):
+    sid = new_session(api, dataset="plane", optimizer="adam", lr=0.01)
+    st = api.get(f"/api/sessions/{sid}").json()
+    assert st["problem"] == "regression" and st["metrics"]["test_acc"] is None
+    assert all(isinstance(v, float) for v in st["points"]["train"]["y"])
+    loss0 = st["metrics"]["test_loss"]
+    api.post(f"/api/sessions/{sid}/step", json={"steps": 600})
+    loss1 = api.get(f"/api/sessions/{sid}").json()["metrics"]["test_loss"]
+    assert loss1 < 0.1 * loss0, (loss0, loss1)
+    live = api.app.state.manager.sessions[sid]
+    assert type(live.lab.loss_fn).__name__ == "MSE"
+
+
+def test_standardised_inputs_have_mean_0_and_std_1_on_the_training_set():
+    lab = LabSession(LabConfig(dataset="blobs", features=["x1", "x2", "x1sq"], standardize=True))
+    assert np.allclose(lab.X_train.mean(axis=0), 0, atol=1e-5)
+    assert np.allclose(lab.X_train.std(axis=0), 1, atol=1e-4)
+    raw = LabSession(LabConfig(dataset="blobs", features=["x1", "x2", "x1sq"]))
+    assert raw.X_train[:, 2].mean() > 1  # x1² of blobs is far from mean 0 without it
+    # The test set and the picture get the training set's shift and scale, not their own.
+    assert np.allclose(lab.X_test, (raw.X_test - lab.shift) / lab.scale, atol=1e-5)
+
+
+def test_back_to_the_lab_from_the_missing_report_page_keeps_the_lab_state(api):
+    r = api.get("/report", params={"back": "dataset=spiral&layers=8%3Arelu&lr=0.1"})
+    assert r.status_code == 404
+    assert 'href="/?dataset=spiral&amp;layers=8%3Arelu&amp;lr=0.1"' in r.text
+    # Anything that is not a query string is dropped, never echoed into the page.
+    r = api.get("/report", params={"back": '"><script>alert(1)</script>'})
+    assert 'href="/"' in r.text and "<script>" not in r.text
+
+
+def test_the_report_in_the_working_directory_is_served_by_default(tmp_path, monkeypatch):
+    from whynet.web.server import default_report
+
+    monkeypatch.chdir(tmp_path)
+    assert default_report() is None
+    (tmp_path / "report.html").write_text("<html>report</html>")
+    assert default_report().name == "report.html"

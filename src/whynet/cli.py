@@ -16,9 +16,13 @@ Errors from whynet print as one red line and exit with status 2.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
+import os
+import signal
 import sys
+import textwrap
 from pathlib import Path
 
 import click
@@ -52,14 +56,23 @@ class _Group(click.Group):
         except WhynetError as e:
             click.secho(f"error: {e}", fg="red", err=True)
             ctx.exit(2)
+        except click.UsageError as e:  # a bad option or argument: one line too, not click's three
+            where = e.ctx.command_path if e.ctx is not None else "whynet"
+            click.secho(f"error: {e.format_message()} (see '{where} --help')", fg="red",
+                        err=True)
+            ctx.exit(2)
+        except KeyboardInterrupt:  # Ctrl-C outside a run's own handling: one line, no traceback
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C while exiting too
+            click.secho("interrupted", fg="yellow", err=True)
+            ctx.exit(130)
 
 
 def _console():
     return Console(highlight=False)
 
 
-def _open_store(path):
-    return Store(path)
+def _open_store(path, read_only: bool = False):
+    return Store(path, read_only=read_only)
 
 
 def _strict_json(value):
@@ -102,7 +115,7 @@ def main():
 def list_cmd(as_json, store_path):
     """The experiments, the question IDs they answer, grid sizes and measured run time."""
     path = Path(store_path) if store_path else default_path()
-    store = _open_store(path) if path.exists() else None
+    store = _open_store(path, read_only=True) if path.exists() else None
     rows = []
     try:
         for e in registry.all_experiments():
@@ -169,6 +182,7 @@ def run(ids, quick, seeds, jobs, scheduler, as_json, progress, verbose, store_pa
         try:
             summary = run_tasks(tasks, store, jobs=jobs, scheduler=scheduler, progress=progress)
         except KeyboardInterrupt:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # stopping: a second Ctrl-C changes nothing
             done = len(store.done_keys(t.key for t in tasks))
             click.secho(f"interrupted: {done} of {len(tasks)} runs are stored in {store.path}; "
                         f"run the same command again to finish the rest", fg="yellow", err=True)
@@ -261,7 +275,7 @@ def claims_table(store, quick=None) -> list[dict]:
 @store_option
 def claims(as_json, verbose, quick, store_path):
     """Every question ID with its current verdict and one-line answer, from the store."""
-    with _open_store(store_path) as store:
+    with _open_store(store_path, read_only=True) as store:
         rows = claims_table(store, quick)
     if as_json:
         _echo_json(rows)
@@ -288,8 +302,11 @@ def report(questions, output, quick, store_path):
     """Write the HTML report (one self-contained file) from the stored results; question files
     given (answered with `whynet ask`) get a section "Asked questions"."""
     asked = load_asked(questions)
-    with _open_store(store_path) as store:
-        path = write_report(output, store, quick=quick, asked=asked)
+    with _open_store(store_path, read_only=True) as store:
+        try:
+            path = write_report(output, store, quick=quick, asked=asked)
+        except OSError as e:
+            raise ConfigError(f"report: cannot write {output} ({e.strerror or e})") from e
     click.echo(f"wrote {path.resolve()}")
 
 
@@ -319,12 +336,24 @@ def train_config(config_path=None, options: dict | None = None) -> RunConfig:
     return RunConfig.from_dict(given, "train", base=cfg)
 
 
-def train_model(cfg: RunConfig, probe: bool = False):
+#: ``whynet train`` measures this many times over a run unless ``--probe-every`` says otherwise:
+#: enough points for the findings' trends (is the loss still falling?), at ~2.5 training steps
+#: of cost each.
+PROBE_MEASUREMENTS = 20
+
+
+def train_model(cfg: RunConfig, probe: bool = False, probe_every: int | None = None):
     """Build ``cfg`` and fit it: ``(history, run)``, plus the :class:`~whynet.probes.Probe` that
-    watched it (on up to 256 training examples) when ``probe`` is true."""
+    watched it (on up to 256 training examples) when ``probe`` is true, every ``probe_every``
+    steps (default: about :data:`PROBE_MEASUREMENTS` times over the run)."""
     run = build(cfg)
     train = run.data.train
-    watcher = Probe(run.model, train.X[:256], train.y[:256], run.loss) if probe else None
+    watcher = None
+    if probe:
+        if probe_every is None:
+            steps = cfg.epochs * -(-len(train.X) // cfg.batch_size)
+            probe_every = max(1, steps // PROBE_MEASUREMENTS)
+        watcher = Probe(run.model, train.X[:256], train.y[:256], run.loss, every=probe_every)
     history = run.fit(callbacks=[watcher] if watcher else ())
     return (history, run, watcher) if probe else (history, run)
 
@@ -349,24 +378,36 @@ def train_model(cfg: RunConfig, probe: bool = False):
 @click.option("--batchnorm/--no-batchnorm", default=None, help="BatchNorm before activations.")
 @click.option("--regularizer", help="none, l1, l2 or elastic.")
 @click.option("--lam", type=float, help="Regularisation strength λ.")
+@click.option("--probe-every", "probe_every", type=click.IntRange(min=1),
+              help="Measure the probes every N steps (default: about 20 times over the run).")
 @click.option("--json", "as_json", is_flag=True, help="Print the history as JSON.")
 @click.option("--tensorboard", "tensorboard_dir", type=click.Path(file_okay=False),
               help="Also write the probes' records as TensorBoard event files to this folder.")
-def train(config_path, as_json, tensorboard_dir, **cli_options):
+def train(config_path, as_json, tensorboard_dir, probe_every, **cli_options):
     """Fit an MLP on a named data set, print the history and what the probes found."""
     cfg = train_config(config_path, cli_options)
-    history, run, probe = train_model(cfg, probe=True)
+    if tensorboard_dir and importlib.util.find_spec("tensorboardX") is None:  # before training
+        raise ConfigError("TensorBoard export needs tensorboardX: "
+                          "pip install 'whynet[tensorboard]'")
+    history, run, probe = train_model(cfg, probe=True, probe_every=probe_every)
     model = run.model
     if tensorboard_dir:
-        export_tensorboard(probe, tensorboard_dir)
+        try:
+            export_tensorboard(probe, tensorboard_dir)
+        except OSError as e:
+            raise ConfigError(f"train: cannot write TensorBoard files to {tensorboard_dir} "
+                              f"({e.strerror or e})") from e
     e = history.epochs
-    findings = [str(f) for f in probe.findings]
+    ranked = probe.ranked()
+    findings = [str(f) for f in ranked]
     if as_json:
         _echo_json({"options": cfg.to_dict(), "used": _used(run),
                     "parameters": model.num_parameters(),
                     "epochs": {k: list(v) for k, v in e.items()},
                     "diverged": history.diverged, "stopped": history.stopped,
-                    "findings": findings})
+                    "findings": findings,
+                    "finding_rules": [{"rule": f.rule, "question": f.question, "step": f.step,
+                                       "layer": f.layer} for f in ranked]})
         return
     used = _used(run)
     dense = [m for m in model.layers if hasattr(m, "n_in")]
@@ -380,9 +421,16 @@ def train(config_path, as_json, tensorboard_dir, **cli_options):
         vacc = e.get("val_acc", [None] * (i + 1))[i]
         click.echo(f"{i + 1:>5}  {e['loss'][i]:>8.4f}  {_pct(acc):>6}  "
                    f"{e['val_loss'][i]:>8.4f}  {_pct(vacc):>7}")
-    click.echo("findings: " + ("none — the probes saw nothing wrong" if not findings else ""))
-    for line in findings:
-        click.echo(f"  • {line}")
+    measured = len(probe.records.steps())
+    if not findings:
+        click.echo(f"findings: none — the probes ({measured} measurements) saw nothing wrong")
+    else:
+        order = ", most important first" if len(findings) > 1 else ""
+        click.echo(f"findings: {len(findings)}{order} (from {measured} measurements)")
+    for f in ranked:
+        tag = f" [{f.question}]" if f.question else ""
+        click.echo(textwrap.fill(f"{f}{tag}", width=100, initial_indent="  • ",
+                                 subsequent_indent="    "))
     if tensorboard_dir:
         click.echo(f"TensorBoard event files in {tensorboard_dir}")
     if history.diverged:
@@ -431,7 +479,7 @@ def load_asked(files) -> list:
 @click.option("--verbose", "-v", is_flag=True, help="Also print the evidence and the rule.")
 @store_option
 def ask(files, quick, jobs, scheduler, budget, yes, as_json, progress, verbose, store_path):
-    """Answer question files (TOML, see docs/questions.md) with measured runs and a verdict."""
+    """Answer question files (TOML, see docs/ask.md) with measured runs and a verdict."""
     from .ask.budget import DEFAULT_BUDGET, seconds_per_run
 
     experiments = load_asked(files)  # every file checked before the store is touched
@@ -511,6 +559,12 @@ def serve(host, port, open_browser, report):
                               f"pip install 'whynet[web]' ({e})") from e
         raise
     serve_lab(host, port, open_browser, report=report)
+    # The server has stopped cleanly (sessions and streams ended, sockets closed) and nothing is
+    # left to write: skip the interpreter's teardown of ~1,500 imported modules, which takes
+    # seconds on a busy machine, so Ctrl+C ends the command at once.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -148,3 +148,17 @@ def check_finite(owner: str, what: str, array) -> None:
             f"{owner}: {what} contains {int(bad.sum())} non-finite value(s) (NaN or inf), "
             f"first at index {first}"
         )
+
+
+class StateDictError(ModelFileError):
+    """A state dict does not fit the model: missing or unexpected keys, or wrong shapes.
+
+    ``missing_keys``, ``unexpected_keys`` and ``mismatched`` (``key: (got, expected)`` shapes)
+    say which, as PyTorch's ``load_state_dict`` error does.
+    """
+
+    def __init__(self, message: str, missing_keys=(), unexpected_keys=(), mismatched=None):
+        super().__init__(message)
+        self.missing_keys = list(missing_keys)
+        self.unexpected_keys = list(unexpected_keys)
+        self.mismatched = dict(mismatched or {})

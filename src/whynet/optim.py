@@ -23,6 +23,9 @@ which is the gradient of the L2 penalty ``(λ/2)·Σθ²`` of :class:`whynet.nn.
 unlike that regulariser it applies to *every* parameter, biases included, as in PyTorch. AdamW
 decouples the decay from the adaptive step (Loshchilov & Hutter 2019).
 
+Each optimiser's ``reference_update`` writes its rule as the table does, one line per equation;
+``_update`` is the fused in-place form, tested against it.
+
 Speed: updates use ``out=`` and in-place operators on per-parameter scratch buffers (kept in the
 state under names starting with ``_``), so a step allocates nothing after the first one, and every
 hyperparameter is cast to the parameter's dtype first (a float64 scalar would silently turn a
@@ -33,9 +36,12 @@ from __future__ import annotations
 
 import inspect
 import math
+import os
+from concurrent.futures import ThreadPoolExecutor
 from numbers import Real
 
 import numpy as np
+from threadpoolctl import ThreadpoolController
 
 from .dtypes import scalar
 from .errors import ConfigError, unknown_name
@@ -74,10 +80,20 @@ class Optimizer:
     steps (that is what the schedules below do).
     """
 
+    #: Below this many values in all, a step runs on the calling thread (a thread hand-off
+    #: costs more than the update of a small network).
+    PARALLEL_MIN_SIZE = 2**17
+
     def __init__(self, params, lr: float):
         self.params = _as_parameters(type(self).__name__, params)
         self.lr = lr
         self.state: list[dict] = [{} for _ in self.params]
+        self._pool: tuple[int, ThreadPoolExecutor] | None = None  # (pid, pool): fork loses threads
+        self._blas: ThreadpoolController | None = None
+
+    def __getstate__(self) -> dict:
+        # Threads are not state: a copy or an unpickled optimiser makes its own.
+        return {**self.__dict__, "_pool": None, "_blas": None}
 
     @property
     def lr(self) -> float:
@@ -92,11 +108,56 @@ class Optimizer:
             p.zero_grad()
 
     def step(self) -> None:
-        """One update of every parameter from its current ``grad``."""
-        for p, state in zip(self.params, self.state):
-            self._update(p, state)
+        """One update of every parameter from its current ``grad``.
+
+        Each parameter's update is independent of the others', so when NumPy's BLAS may use
+        several threads (a ``threadpool_limits`` around the caller applies here too) the
+        parameters are shared among as many threads, largest first to balance them (NumPy
+        releases the GIL in element-wise loops): the element-wise update of a large network
+        would otherwise run on one core while its matrix products use all. Results are bitwise
+        those of the sequential loop."""
+        groups = self._thread_groups()
+        if len(groups) == 1:
+            for i in groups[0]:
+                self._update(self.params[i], self.state[i])
+            return
+        if self._pool is None or self._pool[0] != os.getpid():
+            self._pool = os.getpid(), ThreadPoolExecutor(os.cpu_count(),
+                                                         thread_name_prefix="whynet-optim")
+
+        def run(group: list[int]) -> None:
+            for i in group:
+                self._update(self.params[i], self.state[i])
+        list(self._pool[1].map(run, groups))
+
+    def _thread_groups(self) -> list[list[int]]:
+        """Parameter indices per thread: one group unless the step is large and BLAS may use
+        several threads; then greedy bins (largest parameter to the lightest bin)."""
+        sizes = [p.value.size for p in self.params]
+        if sum(sizes) < self.PARALLEL_MIN_SIZE or len(sizes) == 1:
+            return [list(range(len(sizes)))]
+        if self._blas is None:
+            self._blas = ThreadpoolController().select(user_api="blas")
+        threads = max((lib.num_threads for lib in self._blas.lib_controllers), default=1)
+        threads = min(threads, os.cpu_count() or 1, len(sizes))
+        if threads <= 1:
+            return [list(range(len(sizes)))]
+        bins: list[list[int]] = [[] for _ in range(threads)]
+        load = [0] * threads
+        for i in sorted(range(len(sizes)), key=lambda i: -sizes[i]):
+            k = load.index(min(load))
+            bins[k].append(i)
+            load[k] += sizes[i]
+        return [b for b in bins if b]
 
     def _update(self, p: Parameter, state: dict) -> None:
+        raise NotImplementedError
+
+    def reference_update(self, theta: np.ndarray, g: np.ndarray, state: dict) -> np.ndarray:
+        """The update rule as written in the class docstring, one readable line per equation:
+        returns the new θ from θ and the raw gradient ``g``, updating ``state`` (fresh arrays,
+        nothing in place). ``_update`` is the fused, in-place form of the same rule, tested
+        against this one (``tests/test_optim.py``)."""
         raise NotImplementedError
 
     @staticmethod
@@ -182,6 +243,16 @@ class SGD(Optimizer):
         np.multiply(d, scalar(self.lr, dt), out=step)
         p.value -= step
 
+    def reference_update(self, theta, g, state):
+        g = g + self.weight_decay * theta
+        d = g
+        if self.momentum:
+            b = state.get("momentum_buffer")
+            b = g if b is None else self.momentum * b + (1 - self.dampening) * g
+            state["momentum_buffer"] = b
+            d = g + self.momentum * b if self.nesterov else b
+        return theta - self.lr * d
+
     def extra_repr(self) -> str:
         s = f"lr={self.lr:g}"
         if self.momentum:
@@ -224,6 +295,11 @@ class AdaGrad(Optimizer):
         np.divide(g, tmp, out=tmp)
         tmp *= scalar(self.lr, dt)
         p.value -= tmp
+
+    def reference_update(self, theta, g, state):
+        g = g + self.weight_decay * theta
+        state["sum"] = s = state.get("sum", 0) + g * g
+        return theta - self.lr * g / (np.sqrt(s) + self.eps)
 
     def extra_repr(self) -> str:
         wd = f", weight_decay={self.weight_decay:g}" if self.weight_decay else ""
@@ -286,6 +362,20 @@ class RMSProp(Optimizer):
         else:
             r *= scalar(self.lr, dt)
         p.value -= r
+
+    def reference_update(self, theta, g, state):
+        a = self.alpha
+        g = g + self.weight_decay * theta
+        state["square_avg"] = v = a * state.get("square_avg", 0) + (1 - a) * g * g
+        if self.centered:
+            state["grad_avg"] = gbar = a * state.get("grad_avg", 0) + (1 - a) * g
+            r = np.sqrt(v - gbar * gbar) + self.eps
+        else:
+            r = np.sqrt(v) + self.eps
+        if not self.momentum:
+            return theta - self.lr * g / r
+        state["momentum_buffer"] = b = self.momentum * state.get("momentum_buffer", 0) + g / r
+        return theta - self.lr * b
 
     def extra_repr(self) -> str:
         s = f"lr={self.lr:g}, alpha={self.alpha:g}, eps={self.eps:g}"
@@ -354,6 +444,18 @@ class Adam(Optimizer):
         np.divide(m, tmp, out=tmp)
         tmp *= scalar(step_size, dt)
         p.value -= tmp
+
+    def reference_update(self, theta, g, state):
+        (b1, b2), lr, wd = self.betas, self.lr, self.weight_decay
+        t = state["step"] = state.get("step", 0) + 1
+        if self._decoupled:
+            theta = theta * (1 - lr * wd)
+        else:
+            g = g + wd * theta
+        state["exp_avg"] = m = b1 * state.get("exp_avg", 0) + (1 - b1) * g
+        state["exp_avg_sq"] = v = b2 * state.get("exp_avg_sq", 0) + (1 - b2) * g * g
+        m_hat, v_hat = m / (1 - b1 ** t), v / (1 - b2 ** t)
+        return theta - lr * m_hat / (np.sqrt(v_hat) + self.eps)
 
     def extra_repr(self) -> str:
         wd = f", weight_decay={self.weight_decay:g}" if self.weight_decay else ""

@@ -15,10 +15,13 @@ rest. A task that raises is stored as failed with its traceback; the others go o
 
 from __future__ import annotations
 
+import ctypes
 import datetime as _dt
 import multiprocessing
 import os
+import signal
 import sys
+import threading
 import time
 import traceback
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -114,9 +117,41 @@ def execute(experiment: Experiment, spec: dict, seed: int) -> dict:
 
 _limits = None  # keeps the worker's threadpool limit alive
 
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+PARENT_CHECK_SECONDS = 1.0
 
-def _init_worker() -> None:
+
+def _die_with_parent(parent_pid: int) -> None:
+    """Make this worker exit when its parent dies, even by SIGKILL (which runs no cleanup in the
+    parent): otherwise it runs on, holding the parent's stdout/stderr open, and a caller waiting
+    for EOF hangs. Linux: the kernel sends SIGKILL on the parent's death (``prctl``). Everywhere:
+    a daemon thread exits the process once the parent pid is gone (re-parented workers see
+    another ``getppid()``)."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):  # no usable libc: the thread below still watches
+            pass
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(PARENT_CHECK_SECONDS)
+        os._exit(1)
+
+    if os.getppid() != parent_pid:  # the parent died before prctl took effect
+        os._exit(1)
+    threading.Thread(target=watch, name="whynet-parent-watch", daemon=True).start()
+
+
+def _init_worker(parent_pid: int | None = None) -> None:
     global _limits
+    # Ctrl-C in a terminal reaches the whole process group: only the parent acts on it (it
+    # shuts the pool down and prints one line); a worker's KeyboardInterrupt would print a
+    # traceback of its own.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if parent_pid is not None:
+        _die_with_parent(parent_pid)
     # One BLAS thread per worker: with one worker per core, more threads only contend.
     _limits = threadpool_limits(limits=1)
 
@@ -213,8 +248,17 @@ class _Pool:
         methods = multiprocessing.get_all_start_methods()
         ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
         self.pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx,
-                                        initializer=_init_worker)
-        self.pending = {self.pool.submit(execute, t.experiment, t.spec, t.seed): t for t in todo}
+                                        initializer=_init_worker, initargs=(os.getpid(),))
+        # Workers forked while SIGINT is ignored start ignoring it: no window before their
+        # initializer in which a Ctrl-C would give them a KeyboardInterrupt.
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) \
+            if threading.current_thread() is threading.main_thread() else None
+        try:
+            self.pending = {self.pool.submit(execute, t.experiment, t.spec, t.seed): t
+                            for t in todo}
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
 
     def __iter__(self):
         while self.pending:
@@ -231,10 +275,15 @@ class _Pool:
                 yield task, out
 
     def abort(self):
-        self.pool.shutdown(wait=False, cancel_futures=True)
-        for p in list((self.pool._processes or {}).values()):  # no busy workers left behind
+        # Workers first, then the pool: shutdown() forgets its processes, and a worker still
+        # reading the call queue when the parent closes it prints an EOFError traceback.
+        workers = list((self.pool._processes or {}).values())
+        for p in workers:  # no busy workers left behind
             if p.is_alive():
                 p.terminate()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        for p in workers:
+            p.join(timeout=5)
 
     def close(self):
         self.pool.shutdown(wait=True)

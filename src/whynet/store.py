@@ -104,26 +104,65 @@ class Store:
 
     Args:
         path: the SQLite file; created (with its folder) if missing. Default :func:`default_path`.
+        read_only: open for reading only (``claims``, ``report``, ``list``): nothing is written,
+            so a store on read-only media or in a read-only folder can be read; a missing file
+            reads as an empty store (and is not created).
     """
 
-    def __init__(self, path: str | os.PathLike | None = None):
+    def __init__(self, path: str | os.PathLike | None = None, read_only: bool = False):
         self.path = Path(path).expanduser() if path is not None else default_path()
+        self.read_only = bool(read_only)
         if self.path.is_dir():
             raise StoreError(f"results store {self.path}: expected a file, got a directory")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._conn = sqlite3.connect(self.path, timeout=30.0)
-        except sqlite3.Error as e:
-            raise StoreError(f"results store {self.path}: cannot open it ({e})") from e
+        self._conn = self._connect()
         try:
             self._open()
+        except sqlite3.OperationalError as e:  # locked, read-only, unopenable: not corruption
+            self._conn.close()
+            raise StoreError(f"results store {self.path}: cannot "
+                             f"{'read' if self.read_only else 'write'} it ({e}); check its "
+                             f"permissions and its folder's, or pass another file with "
+                             f"--store") from e
         except sqlite3.DatabaseError as e:
             self._conn.close()
-            raise StoreError(f"results store {self.path} is not a valid SQLite database ({e}); "
-                             f"move it away or pass another file with --store") from e
+            raise self._not_a_database(e) from e
         except StoreError:
             self._conn.close()
             raise
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            if self.read_only:
+                if not self.path.exists():  # nothing stored yet: an empty store, nothing created
+                    return sqlite3.connect(":memory:")
+                return self._connect_read_only()
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            return sqlite3.connect(self.path, timeout=30.0)
+        except OSError as e:
+            raise StoreError(f"results store {self.path}: cannot create its folder "
+                             f"{self.path.parent} ({e.strerror}); pass another file with "
+                             f"--store") from e
+        except sqlite3.Error as e:
+            raise StoreError(f"results store {self.path}: cannot open it ({e})") from e
+
+    def _connect_read_only(self) -> sqlite3.Connection:
+        """``mode=ro``; when even that fails (a WAL store in a folder where SQLite cannot create
+        its ``-shm`` file), ``immutable=1``: read as is, since nobody can write there either."""
+        uri = self.path.resolve().as_uri()
+        conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=30.0)
+        try:
+            conn.execute("SELECT name FROM sqlite_master LIMIT 1").fetchall()
+            return conn
+        except sqlite3.OperationalError:
+            conn.close()
+        except sqlite3.DatabaseError as e:
+            conn.close()
+            raise self._not_a_database(e) from e
+        return sqlite3.connect(f"{uri}?immutable=1", uri=True)
+
+    def _not_a_database(self, e: Exception) -> StoreError:
+        return StoreError(f"results store {self.path} is not a valid SQLite database ({e}); "
+                          f"move it away or pass another file with --store")
 
     def _open(self) -> None:
         c = self._conn
@@ -131,9 +170,13 @@ class Store:
         if tables and "whynet_meta" not in tables:
             raise StoreError(f"results store {self.path} is an SQLite file but not a whynet store "
                              f"(tables: {', '.join(sorted(tables))}); refusing to change it")
-        c.execute("PRAGMA journal_mode=WAL")
-        c.execute("PRAGMA synchronous=NORMAL")
+        if not self.read_only:
+            c.execute("PRAGMA journal_mode=WAL")
+            c.execute("PRAGMA synchronous=NORMAL")
         if not tables:
+            if self.read_only:  # an empty file read-only: an empty store, in memory
+                c.close()
+                self._conn = c = sqlite3.connect(":memory:")
             with c:
                 c.executescript(_SCHEMA)
                 c.execute("INSERT INTO whynet_meta VALUES ('schema_version', ?)",
@@ -152,6 +195,9 @@ class Store:
     def _execute(self, sql: str, params=()):
         try:
             return self._conn.execute(sql, params)
+        except sqlite3.OperationalError as e:
+            raise StoreError(f"results store {self.path}: {e} (check the file's permissions "
+                             f"and its folder's, or pass another file with --store)") from e
         except sqlite3.DatabaseError as e:
             raise StoreError(f"results store {self.path}: {e} (the file may be damaged; "
                              f"move it away or pass another file with --store)") from e
@@ -165,6 +211,8 @@ class Store:
         ``experiment`` is an Experiment (its id and version are used). A new ok row replaces an
         earlier failed one for the same key.
         """
+        if self.read_only:
+            raise StoreError(f"results store {self.path} was opened read-only")
         key = run_key(experiment.id, spec, seed, experiment.code_version)
         result_text = None if result is None else json.dumps(to_jsonable(result))
         with self._conn:

@@ -11,10 +11,18 @@ Two levels, as in cs231n's ``Solver``:
 Numbering: steps and epochs count from 1. Step k is the k-th minibatch update (``History.steps``
 holds the loss of step k at index k − 1); epoch e is the e-th pass over the data.
 
-Divergence: a non-finite loss (or a NumPy floating-point error raised under ``np.errstate``) at
-step k stops the fit *before* the update, keeps the history so far and sets ``history.diverged``
-and ``history.stopped`` ("diverged at step k …") — a finding, not a traceback. Pass
-``raise_on_divergence=True`` to get a :class:`~whynet.errors.DivergenceError` carrying the history.
+Divergence, as a PyTorch user means it: the loss of step k is not finite (NaN or ±inf, or NumPy
+overflowed / hit an invalid operation during the step — each step runs under
+``np.errstate(over="raise", invalid="raise", divide="raise")``), or it is more than
+:data:`DIVERGENCE_FACTOR` (100) times the *starting loss*: the loss of the initial weights on the
+first (up to) 1024 training examples, measured once before the first step in evaluation mode
+(no randomness drawn, hooks paused, so the run is unchanged). Either stops the fit, keeps the
+history so far (the steps of the interrupted epoch in ``history.partial_epoch``) and sets
+``history.diverged`` and ``history.stopped`` ("diverged at step k …") — a finding, not a
+traceback. A non-finite loss stops *before* the update; a loss above the bound is recorded (the
+update was made) and then training stops. Pass ``raise_on_divergence=True`` to get a
+:class:`~whynet.errors.DivergenceError` carrying the history, ``divergence_factor=None`` to stop
+only on non-finite losses.
 """
 
 from __future__ import annotations
@@ -32,6 +40,14 @@ from .notebook import html_table
 from .nn.module import Module
 from .optim import Optimizer, clip_grad_norm, get_optimizer
 from .random import make_rng
+
+#: fit stops when a step's loss exceeds this many times the starting loss. 100× is far beyond
+#: minibatch noise (a healthy run's loss falls from its starting value) and far below what a
+#: diverging run reaches (Adam at lr 1e3 on moons: ~5000×; SGD at lr 10: ~1e25).
+DIVERGENCE_FACTOR = 100.0
+
+#: How many training examples the starting loss is measured on.
+STARTING_EXAMPLES = 1024
 
 CALLBACK_METHODS = ("on_train_begin", "on_before_update", "on_step_end", "on_epoch_end",
                     "on_train_end")
@@ -122,7 +138,11 @@ class History:
         steps: the loss of every step, when ``record_steps=True`` (else empty).
         stopped: why training ended before its last epoch (early stopping, divergence, a
             callback), or None.
-        diverged: True when a non-finite loss stopped training.
+        diverged: True when divergence (a non-finite loss, or one above ``divergence_factor``
+            times the starting loss) stopped training.
+        partial_epoch: the epoch divergence interrupted, when it had made steps: a dict with
+            ``epoch``, ``steps`` (made in it), ``examples``, ``loss`` and ``acc`` (means over those
+            steps, as for a whole epoch) and ``lr``; else None. ``epochs`` holds whole epochs.
         best_epoch: the epoch whose weights early stopping restored, or None.
     """
 
@@ -133,6 +153,8 @@ class History:
         self.stopped: str | None = None
         self.diverged = False
         self.best_epoch: int | None = None
+        self.partial_epoch: dict | None = None
+        self._steps_per_epoch: list[int] = []
 
     def __len__(self) -> int:
         return len(self.epochs["loss"])
@@ -143,10 +165,20 @@ class History:
             return None if v is None else float(v)
         return {"epochs": {k: [clean(v) for v in vals] for k, vals in self.epochs.items()},
                 "steps": [float(v) for v in self.steps],
-                "stopped": self.stopped, "diverged": self.diverged, "best_epoch": self.best_epoch}
+                "stopped": self.stopped, "diverged": self.diverged, "best_epoch": self.best_epoch,
+                "partial_epoch": None if self.partial_epoch is None else
+                {k: clean(v) if k in ("loss", "acc", "lr") else v
+                 for k, v in self.partial_epoch.items()}}
+
+    def steps_before(self, epoch: int) -> int:
+        """Steps made in the whole epochs before ``epoch``."""
+        return sum(self._steps_per_epoch[:epoch - 1])
 
     def __repr__(self) -> str:
         last = f", last loss {self.epochs['loss'][-1]:.4g}" if len(self) else ""
+        if self.partial_epoch:
+            last += f", then {self.partial_epoch['steps']} step(s) of epoch " \
+                    f"{self.partial_epoch['epoch']}"
         end = f", stopped: {self.stopped}" if self.stopped else ""
         return f"History({len(self)} epochs{last}{end})"
 
@@ -159,10 +191,12 @@ class History:
 
 @contextmanager
 def _divergence_guard(step: int):
-    """Turn NumPy floating-point errors (under ``np.errstate(…='raise')``) and non-finite values
-    caught by a loss into a DivergenceError naming the step."""
+    """Turn NumPy floating-point errors (overflow, invalid operations, division by zero raise
+    here instead of printing RuntimeWarnings) and non-finite values caught by a loss into a
+    DivergenceError naming the step."""
     try:
-        yield
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            yield
     except DivergenceError:
         raise
     except (FloatingPointError, NonFiniteError) as e:
@@ -235,7 +269,8 @@ class Trainer:
         if not math.isfinite(loss):
             raise DivergenceError(f"training diverged at step {step}: the loss is {loss}", step)
         with _divergence_guard(step):
-            self.model.backward(self.loss_fn.backward())
+            # The data takes no gradient: skip the first layer's dx, as PyTorch does.
+            self.model.backward_params(self.loss_fn.backward())
             if self.regularizer is not None:
                 self.regularizer.add_grad(params)
         self._call("on_before_update", step)
@@ -324,7 +359,7 @@ class EarlyStopping(Callback):
         if self._improved(value):
             self.best, self.best_epoch, self.wait = value, epoch, 0
             if self.restore_best:
-                self._snapshot = _snapshot(ctx.model)
+                self._snapshot = ctx.model.state_dict(copy=True)
             return
         self.wait += 1
         if self.wait >= self.patience:
@@ -336,28 +371,9 @@ class EarlyStopping(Callback):
 
     def on_train_end(self, ctx) -> None:
         if self.restore_best and self._snapshot is not None:
-            _restore(ctx.model, self._snapshot)
+            # Parameters are overwritten in place: the optimiser keeps tracking the same arrays.
+            ctx.model.load_state_dict(self._snapshot)
             ctx.history.best_epoch = self.best_epoch
-
-
-def _snapshot(model: Module) -> list:
-    """Copies of every parameter value and buffer, to restore later in place."""
-    state = [p.value.copy() for p in model.parameters()]
-    for m in model.modules():
-        for name in getattr(m, "_buffers", ()):
-            state.append(np.copy(getattr(m, name)))
-    return state
-
-
-def _restore(model: Module, state: list) -> None:
-    it = iter(state)
-    for p in model.parameters():
-        np.copyto(p.value, next(it))  # in place: optimiser state keeps pointing at the same arrays
-    for m in model.modules():
-        for name in getattr(m, "_buffers", ()):
-            saved = next(it)
-            setattr(m, name, saved.copy() if isinstance(getattr(m, name), np.ndarray)
-                    else saved.item())
 
 
 def _check_int(arg: str, value, low: int = 1) -> int:
@@ -386,8 +402,26 @@ def _check_data(what: str, X, y, dtype) -> tuple[np.ndarray, np.ndarray]:
     check_finite("fit", x_name, X)
     check_finite("fit", y_name, y)
     if X.dtype != dtype:
-        X = X.astype(dtype)  # once here, not in every minibatch
+        with np.errstate(over="ignore"):  # reported just below, naming the data
+            X = X.astype(dtype)  # once here, not in every minibatch
+        # float64 values beyond float32's range (~3.4e38) become inf in the cast: bad data,
+        # not divergence.
+        check_finite("fit", f"{x_name} (as {np.dtype(dtype).name})", X)
     return X, y
+
+
+def _check_last_batch(model: Module, m: int, batch_size: int, drop_last: bool) -> None:
+    """Refuse, before training, a last minibatch of one example when BatchNorm1d would have to
+    estimate a variance from it (PyTorch fails at that batch, mid-epoch)."""
+    from .nn.norm import BatchNorm1d
+
+    if drop_last or m % batch_size != 1:
+        return
+    if any(isinstance(mod, BatchNorm1d) for mod in model.modules()):
+        raise ConfigError(
+            f"fit: with {m} examples and batch_size {batch_size} the last minibatch holds 1 "
+            f"example, from which BatchNorm1d cannot estimate a variance in training; pass "
+            f"drop_last=True or choose another batch size")
 
 
 def _make_progress(enabled: bool | None, total: int):
@@ -414,13 +448,19 @@ def _make_progress(enabled: bool | None, total: int):
 def fit(model: Module, X: np.ndarray, y: np.ndarray, *, loss, optimizer="sgd", lr=None,
         epochs: int = 10, batch_size: int = 32, seed=0, validation_data=None, regularizer=None,
         callbacks=(), early_stopping=None, clip_norm=None, record_steps: bool = False,
-        progress: bool | None = None, shuffle: bool = True,
-        raise_on_divergence: bool = False) -> History:
+        progress: bool | None = None, shuffle: bool = True, drop_last: bool = False,
+        raise_on_divergence: bool = False,
+        divergence_factor: float | None = DIVERGENCE_FACTOR) -> History:
     """Train ``model`` on ``(X, y)`` with minibatch gradient descent; return the :class:`History`.
 
     Each epoch draws a permutation of the rows from a Generator made from ``seed`` (same seed,
     same batches, same weights), and cuts it into minibatches of ``batch_size`` (the last,
-    partial batch is kept, so every example is used once per epoch).
+    partial batch is kept, so every example is used once per epoch, unless ``drop_last``).
+
+    Divergence (see the module docstring): a non-finite loss, or a step loss above
+    ``divergence_factor`` × the starting loss (the initial weights' loss on the first ≤ 1024
+    examples; 100× by default), stops training and sets ``history.diverged``; the epoch it
+    interrupted is kept as a partial epoch.
 
     Args:
         model: the network (trained in place; put in training mode during fit, evaluation mode
@@ -441,6 +481,11 @@ def fit(model: Module, X: np.ndarray, y: np.ndarray, *, loss, optimizer="sgd", l
         record_steps: keep every step's loss in ``history.steps``.
         progress: show a progress bar; None = only when stdout is a terminal.
         shuffle: reshuffle every epoch (False: the rows in order).
+        drop_last: leave out the last, smaller minibatch of each epoch (as PyTorch's
+            ``DataLoader(drop_last=True)``). A model with BatchNorm1d whose last minibatch would
+            hold one example is refused before training unless this is set.
+        divergence_factor: stop when a step's loss exceeds this multiple of the starting loss
+            (a number > 1); None: stop only on a non-finite loss.
         raise_on_divergence: raise :class:`~whynet.errors.DivergenceError` (with ``.history``)
             instead of returning the history with ``diverged = True``.
     """
@@ -449,6 +494,15 @@ def fit(model: Module, X: np.ndarray, y: np.ndarray, *, loss, optimizer="sgd", l
     epochs = _check_int("epochs", epochs)
     batch_size = _check_int("batch_size", batch_size)
     X, y = _check_data("training", X, y, model.dtype)
+    if divergence_factor is not None and (isinstance(divergence_factor, bool)
+                                          or not isinstance(divergence_factor, (int, float))
+                                          or not 1 < divergence_factor < math.inf):
+        raise ConfigError(f"fit: divergence_factor must be a finite number > 1 or None, "
+                          f"got {divergence_factor!r}")
+    if drop_last and X.shape[0] < batch_size:
+        raise ConfigError(f"fit: drop_last=True with {X.shape[0]} examples and batch_size "
+                          f"{batch_size} leaves no minibatch to train on")
+    _check_last_batch(model, X.shape[0], batch_size, drop_last)
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise ConfigError("fit: validation_data must be a pair (X_val, y_val)")
@@ -477,14 +531,15 @@ def fit(model: Module, X: np.ndarray, y: np.ndarray, *, loss, optimizer="sgd", l
     ctx.metrics = ("loss", "acc", "lr") + (("val_loss", "val_acc")
                                            if validation_data is not None else ())
     val = (X_val, y_val) if validation_data is not None else None
-    bar = _make_progress(progress, epochs * math.ceil(X.shape[0] / batch_size))
+    batches = X.shape[0] // batch_size if drop_last else math.ceil(X.shape[0] / batch_size)
+    bar = _make_progress(progress, epochs * batches)
     was_training = model.training
     try:
         if bar:
             bar.start()
         trainer._call("on_train_begin")
         diverged = _run_epochs(trainer, X, y, val, epochs, batch_size, rng, shuffle,
-                               record_steps, bar)
+                               record_steps, bar, drop_last, divergence_factor)
         trainer._call("on_train_end")
     finally:
         model.train(was_training)
@@ -495,50 +550,79 @@ def fit(model: Module, X: np.ndarray, y: np.ndarray, *, loss, optimizer="sgd", l
     return history
 
 
+class _EpochTally:
+    """Size-weighted sums of an epoch's step losses and accuracies (or of its first steps)."""
+
+    def __init__(self):
+        self.seen, self.loss_sum, self.acc_sum, self.acc_defined = 0, 0.0, 0.0, True
+
+    def add(self, loss: float, n: int, acc) -> None:
+        self.seen += n
+        self.loss_sum += loss * n
+        self.acc_defined = self.acc_defined and acc is not None
+        self.acc_sum += float(acc) * n if self.acc_defined else 0.0
+
+    def means(self) -> tuple[float, float | None]:
+        return self.loss_sum / self.seen, self.acc_sum / self.seen if self.acc_defined else None
+
+
+def _step(trainer: Trainer, xb, yb, start_loss, factor) -> tuple[float | None, Exception | None]:
+    """One training step: ``(loss, None)``, or the divergence that stopped it — with the loss
+    when the step was made (above the bound), without when it was not (non-finite)."""
+    try:
+        loss = trainer.train_step(xb, yb)
+    except DivergenceError as e:
+        return None, e
+    if start_loss is not None and loss > factor * start_loss:
+        return loss, DivergenceError(
+            f"training diverged at step {trainer.step}: the loss {loss:.4g} is more than "
+            f"{factor:g}× the starting loss {start_loss:.4g}", trainer.step)
+    return loss, None
+
+
 def _run_epochs(trainer: Trainer, X, y, val, epochs, batch_size, rng, shuffle, record_steps,
-                bar) -> DivergenceError | None:
+                bar, drop_last=False, divergence_factor=None) -> DivergenceError | None:
     """fit's loop; returns the DivergenceError that stopped it, if any."""
     model, ctx, loss_fn = trainer.model, trainer.ctx, trainer.loss_fn
     history = ctx.history
     m = X.shape[0]
-    task = bar.add_task(f"epoch 1/{epochs}", total=epochs * math.ceil(m / batch_size),
+    end = m - m % batch_size if drop_last else m
+    task = bar.add_task(f"epoch 1/{epochs}", total=epochs * math.ceil(end / batch_size),
                         metrics="") if bar else None
+    start_loss = _starting_loss(trainer, X, y) if divergence_factor is not None else None
     for epoch in range(1, epochs + 1):
         ctx.epoch = epoch
         model.train()
         lr_used = trainer.optimizer.lr
         order = rng.permutation(m) if shuffle else np.arange(m)
-        seen, loss_sum, acc_sum, acc_defined = 0, 0.0, 0.0, True
-        for start in range(0, m, batch_size):
+        tally = _EpochTally()
+        for start in range(0, end, batch_size):
             idx = order[start:start + batch_size]
             xb, yb = X[idx], y[idx]
-            try:
-                step_loss = trainer.train_step(xb, yb)
-            except DivergenceError as e:
-                history.diverged = True
-                history.stopped = f"{e} (epoch {epoch}); history kept up to step {e.step - 1}"
+            step_loss, stop = _step(trainer, xb, yb, start_loss, divergence_factor)
+            if step_loss is not None:  # the step was made: record it
+                if record_steps:
+                    history.steps.append(step_loss)
+                tally.add(step_loss, len(idx), loss_fn.accuracy(trainer.logits, yb)
+                          if tally.acc_defined else None)
                 if bar:
-                    bar.console.print(f"[red]{history.stopped}[/red]")
-                return e
-            if record_steps:
-                history.steps.append(step_loss)
-            seen += len(idx)
-            loss_sum += step_loss * len(idx)
-            if acc_defined:
-                acc = loss_fn.accuracy(trainer.logits, yb)
-                acc_defined = acc is not None
-                acc_sum += float(acc) * len(idx) if acc_defined else 0.0
-            if bar:
-                bar.update(task, advance=1, metrics=f"loss {step_loss:.4f}")
+                    bar.update(task, advance=1, metrics=f"loss {step_loss:.4f}")
+            if stop is not None:
+                return _diverged(history, stop, epoch, tally, lr_used, bar, trainer.step)
             if ctx.stop:
                 break
-        logs = {"loss": loss_sum / seen, "acc": acc_sum / seen if acc_defined else None,
-                "lr": lr_used}
+        loss, acc = tally.means()
+        logs = {"loss": loss, "acc": acc, "lr": lr_used}
         if val is not None:
-            logs["val_loss"], logs["val_acc"] = trainer.evaluate(*val)
+            try:
+                with _divergence_guard(trainer.step):
+                    logs["val_loss"], logs["val_acc"] = trainer.evaluate(*val)
+            except DivergenceError as e:  # weights that overflow on the validation set
+                return _diverged(history, e, epoch, tally, lr_used, bar, trainer.step)
         for key in history.epochs:
             if key in logs:
                 history.epochs[key].append(logs[key])
+        history._steps_per_epoch.append(trainer.step - history.steps_before(epoch))
         if bar:
             shown = "  ".join(f"{k} {v:.4g}" for k, v in logs.items() if v is not None)
             bar.console.print(f"epoch {epoch}/{epochs}  {shown}")
@@ -550,3 +634,41 @@ def _run_epochs(trainer: Trainer, X, y, val, epochs, batch_size, rng, shuffle, r
                 history.stopped = f"stopped by a callback at epoch {epoch}, step {ctx.step}"
             break
     return None
+
+
+def _starting_loss(trainer: Trainer, X, y) -> float | None:
+    """The loss of the initial weights on the first ≤ STARTING_EXAMPLES rows (evaluation mode),
+    or None when it is not a finite number > 0 (then only non-finite losses count)."""
+    from .nn.module import Sequential
+
+    # Hooks watch training steps; this measurement is not one of them.
+    paused = [(s, s._forward_hooks, s._backward_hooks) for s in trainer.model.modules()
+              if isinstance(s, Sequential)]
+    for s, _, _ in paused:
+        s._forward_hooks, s._backward_hooks = [], []
+    try:
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            loss, _ = trainer.evaluate(X[:STARTING_EXAMPLES], y[:STARTING_EXAMPLES])
+    except (FloatingPointError, NonFiniteError):
+        return None
+    finally:
+        for s, fwd, bwd in paused:
+            s._forward_hooks, s._backward_hooks = fwd, bwd
+    return loss if math.isfinite(loss) and loss > 0 else None
+
+
+def _diverged(history: History, e: DivergenceError, epoch: int, tally: _EpochTally, lr: float,
+              bar, steps_made: int) -> DivergenceError:
+    """Record divergence: the interrupted epoch's steps so far as ``history.partial_epoch``
+    (``epochs`` keeps whole epochs only, each with its validation), and the reason."""
+    history.diverged = True
+    if tally.seen:
+        loss, acc = tally.means()
+        history.partial_epoch = {"epoch": epoch, "steps": steps_made - history.steps_before(epoch),
+                                 "examples": tally.seen, "loss": loss, "acc": acc, "lr": lr}
+    where = (f"epochs 1–{epoch - 1} complete" if epoch > 1 else "no complete epoch") + \
+        (f", epoch {epoch} partial (history.partial_epoch)" if tally.seen else "")
+    history.stopped = f"{e} (epoch {epoch}); history kept up to step {steps_made}: {where}"
+    if bar:
+        bar.console.print(f"[red]{history.stopped}[/red]")
+    return e

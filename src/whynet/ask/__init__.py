@@ -9,7 +9,7 @@
 
 :mod:`~whynet.ask.question` reads and checks the file, :mod:`~whynet.ask.metrics` says what can be
 measured, :mod:`~whynet.ask.experiment` runs it and applies the shared verdict rule,
-:mod:`~whynet.ask.budget` estimates the cost before anything runs. Format: ``docs/questions.md``.
+:mod:`~whynet.ask.budget` estimates the cost before anything runs. Format: ``docs/ask.md``.
 """
 
 from .experiment import QuestionExperiment, decide_claim  # noqa: F401

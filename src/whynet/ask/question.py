@@ -29,7 +29,7 @@ Everything is checked before anything runs: an unknown key, name or metric, a di
 value, a claim on a metric that is not measured, a grid larger than :data:`MAX_RUNS` each raise
 one :class:`~whynet.errors.ConfigError` naming the file, the line and the key. Names come from
 the registries (activations, initialisers, data sets, optimisers…); a question file holds no code.
-The format is documented in ``docs/questions.md``.
+The format is documented in ``docs/ask.md``.
 """
 
 from __future__ import annotations

@@ -125,7 +125,8 @@ def load_csv(path, target=-1, *, delimiter: str = ",", header="auto", task: str 
     Every feature cell must be a finite number; the target may be numbers or class names.
 
     Raises (each message names the file, the row as a line number in the file, and the column):
-        ConfigError: missing or empty file, unknown target column, a cell that is not a number.
+        ConfigError: missing, unreadable or empty file (or a directory), unknown target column,
+            a cell that is not a number.
         ShapeError: a row with a different number of cells than the first.
         NonFiniteError: a missing (empty) cell, NaN or ±inf.
     """
@@ -142,6 +143,10 @@ def load_csv(path, target=-1, *, delimiter: str = ",", header="auto", task: str 
                     rows.append((reader.line_num, [c.strip() for c in row]))
     except FileNotFoundError:
         raise ConfigError(f"{where}: no such file") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{where}: is a directory, not a CSV file") from None
+    except OSError as e:  # unreadable (permissions), a device, a broken mount…
+        raise ConfigError(f"{where}: cannot read it ({e.strerror or e})") from None
     except (UnicodeDecodeError, csv.Error) as e:
         raise ConfigError(f"{where}: cannot be read as CSV text: {e}") from None
     if not rows:

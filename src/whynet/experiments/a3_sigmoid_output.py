@@ -18,7 +18,7 @@ from ..nn import mlp
 from ..nn.losses import get_loss
 from ..optim import SGD
 from ..train import Callback, fit
-from .base import Experiment, Verdict, decide, group, mean_spread
+from .base import Experiment, Row, Verdict, group, held_in, mean_spread, tally
 
 # head → (output activation, loss)
 HEADS = {"sigmoid + BCE": (None, "bce"), "linear + MSE": (None, "mse"),
@@ -116,33 +116,52 @@ class SigmoidOutput(Experiment):
                 ok = ok and o["valid"] < 1.0 and s["ece"] <= o["ece"] + ECE_TOL \
                     and s["accuracy"] >= o["accuracy"] - ACC_TOL
             flags.append(ok)
+        agree = tally(flags)
         stat = {h: {k: mean_spread([r.result[k] for r in by[h]])
                     for k in ("valid", "ece", "accuracy")} for h in HEADS}
         ep = {h: mean_spread([_epochs(r) for r in by[h]]) for h in HEADS}
         worst = max(stat[h]["ece"].mean for h in others)
+        rule = ("Holds when, in every seed, every sigmoid output is a probability while each "
+                "squared-error head puts some outputs outside [0, 1], and sigmoid + BCE is no "
+                f"worse in calibration error (by more than {ECE_TOL}) or accuracy (by more than "
+                f"{ACC_TOL:.0%}, the noise of 1000 test points).")
+        s_ = stat["sigmoid + BCE"]
+        if agree.status == "holds":
+            answer = (f"Yes: only σ + cross-entropy keeps every output a probability; squared-"
+                      f"error heads left {min(1 - stat[h]['valid'].mean for h in others):.0%}–"
+                      f"{max(1 - stat[h]['valid'].mean for h in others):.0%} outside [0, 1], and "
+                      f"σ was no less accurate.")
+        elif agree.status == "fails":
+            answer = ("No: the squared-error heads did as well, with outputs inside [0, 1] or "
+                      "better calibration or accuracy.")
+        else:
+            answer = (f"Mostly, but not in every seed (all conditions met in {held_in(flags)}); "
+                      f"see the evidence per head.")
+        evidence = [Row(h, {"outputs in [0, 1]": stat[h]["valid"],
+                            "calibration error (ECE)": stat[h]["ece"],
+                            "test accuracy": stat[h]["accuracy"],
+                            f"epochs to {TARGET_ACC:.0%}": ep[h]}) for h in HEADS]
         sentence = (
             "On fresh test points " +
             "; ".join(f"{h}: {stat[h]['valid'].fmt('.1%')} of outputs are valid probabilities, "
                       f"calibration error {stat[h]['ece'].fmt('.3f')}, accuracy "
                       f"{stat[h]['accuracy'].fmt('.1%')}, {ep[h].fmt('.0f')} epochs to "
                       f"{TARGET_ACC:.0%}" for h in HEADS) +
-            ". Holds when, in every seed, every sigmoid output is a probability while each squared-"
-            "error head produces some outside [0, 1], and sigmoid + BCE is no worse in "
-            f"calibration error (by more than {ECE_TOL}) or accuracy (by more than {ACC_TOL:.0%}, "
-            f"the noise of 1000 test points). Squared error on 0/1 targets is "
-            f"also a proper scoring rule (its best output is P(y = 1)); measured, its calibration "
-            f"error is {worst / max(stat['sigmoid + BCE']['ece'].mean, 1e-12):.1f}× sigmoid's at "
-            f"worst, and nothing keeps its outputs in range.")
+            f". {rule} Squared error on 0/1 targets is also a proper scoring rule (its best "
+            f"output is P(y = 1)); measured, its calibration error is "
+            f"{worst / max(s_['ece'].mean, 1e-12):.1f}× sigmoid's at worst, and nothing keeps "
+            f"its outputs in range.")
         numbers = {f"{k} {h}": stat[h][k] for h in HEADS for k in ("valid", "ece", "accuracy")}
         numbers.update({f"epochs to {TARGET_ACC:.0%}, {h}": ep[h] for h in HEADS})
-        return [Verdict("A3", decide(flags), sentence, numbers)]
+        return [Verdict("A3", agree.status, sentence, numbers, answer=answer, evidence=evidence,
+                        rule=rule, agree=agree)]
 
     def figures(self, results):
         by = group(results, "head")
         colours = {"sigmoid + BCE": "tab:orange", "linear + MSE": "tab:blue",
                    "tanh + MSE": "tab:green"}
-        fig = Figure(figsize=(7.2, 3.4))
-        ax1, ax2 = fig.subplots(1, 2)
+        fig = Figure(figsize=(7.5, 7.0))
+        ax1, ax2 = fig.subplots(2, 1)
         edges = np.linspace(-0.5, 1.5, 41)
         for h in HEADS:
             counts = np.sum([r.result["p_hist"] for r in by[h]], axis=0)
@@ -151,7 +170,7 @@ class SigmoidOutput(Experiment):
         ax1.axvspan(1, 1.5, color="grey", alpha=0.15)
         ax1.set(title="Outputs read as P(y = 1), test set", xlabel="output (clipped to ±0.5 "
                 "beyond [0, 1])", ylabel="fraction of test points")
-        ax1.legend(fontsize=7)
+        ax1.legend(loc="upper center")
         for h in HEADS:  # pooled over seeds
             rel = [r.result["reliability"] for r in by[h]]
             count = np.sum([c["count"] for c in rel], axis=0)
@@ -162,10 +181,11 @@ class SigmoidOutput(Experiment):
         ax2.plot([0, 1], [0, 1], color="grey", ls=":", lw=1)
         ax2.set(title="Reliability (outputs clipped to [0, 1])", xlabel="mean predicted P(y = 1)",
                 ylabel="observed frequency of y = 1", xlim=(0, 1), ylim=(0, 1))
-        ax2.legend(fontsize=7)
+        ax2.set_aspect("equal")
+        ax2.legend(loc="upper left")
         fig.tight_layout()
-        return [("Left: the squared-error heads put outputs outside [0, 1] (shaded), where they "
-                 "cannot be probabilities; σ cannot. Right: reliability diagram — a calibrated "
+        return [("Top: the squared-error heads put outputs outside [0, 1] (shaded), where they "
+                 "cannot be probabilities; σ cannot. Bottom: reliability diagram — a calibrated "
                  "head follows the diagonal.", fig)]
 
 

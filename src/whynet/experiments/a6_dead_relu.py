@@ -19,8 +19,8 @@ from ..nn import Dense, mlp
 from ..optim import SGD
 from ..probes import stats
 from ..random import make_rng
-from ..train import Callback, fit
-from .base import Experiment, Verdict, combine, decide, group, mean_spread
+from ..train import Every, fit
+from .base import Experiment, Row, Tally, Verdict, combine, demonstration, group, mean_spread, tally
 
 ACTIVATIONS = ("relu", "leaky_relu", "prelu", "elu")
 CONDITIONS = {"negative bias": {"data": "moons", "bias": -1.0, "lr": 0.1, "clip_norm": None,
@@ -42,42 +42,28 @@ def load(name: str, seed: int):
     return X, data.y[rows], [64, 64, 64, 64, 10], "softmax_ce"
 
 
-class DeadUnits(Callback):
-    """Every ``every`` steps: per hidden layer, which units have z ≤ 0 for every probe example
-    (the probes' ``dead_units`` applied to max(z, 0), so it means the same for every activation)."""
+def dead_probe(X):
+    """``fn(step, ctx)`` for :class:`whynet.train.Every`: per hidden layer, which units have
+    z ≤ 0 for every example of ``X`` — the probes' ``dead_units`` (output 0 on every example)
+    applied to max(z, 0), so that for ReLU it is exactly the probes' "dead" and for the other
+    activations it means "would be dead as a ReLU" (inactive; they still pass a gradient).
 
-    def __init__(self, X, every: int):
-        self.X, self.every = X, every
-        self.steps: list[int] = []
-        self.dead: list[list[np.ndarray]] = []
-
-        self.blew_up = False
-
-    def probe(self, step, model) -> bool:
-        """Record one probe; False (nothing recorded) if the weights no longer give finite z."""
+    When the weights no longer give finite z, nothing is recorded and training stops (the run
+    counts as diverged, as ``fit`` would call it at the next step)."""
+    def fn(step, ctx):
         z = []
-        handle = model.register_forward_hook(
+        handle = ctx.model.register_forward_hook(
             lambda m, i, x, out: z.append(out) if isinstance(m, Dense) else None)
         try:
             with np.errstate(over="ignore", invalid="ignore"):
-                model.predict(self.X)
+                ctx.model.predict(X)
         finally:
             handle.remove()
         if not all(np.isfinite(a).all() for a in z):
-            return False
-        self.steps.append(step)
-        self.dead.append([stats.dead_units(np.maximum(a, 0)) for a in z[:-1]])
-        return True
-
-    def on_train_begin(self, ctx):
-        self.probe(0, ctx.model)
-
-    def on_step_end(self, step, loss, ctx):
-        # the update of this step may have made the weights overflow: end the run there, as fit
-        # would at the next step, and call it diverged
-        if step % self.every == 0 and not self.probe(step, ctx.model):
-            self.blew_up = True
             ctx.stop = True
+            return None
+        return [stats.dead_units(np.maximum(a, 0)) for a in z[:-1]]
+    return fn
 
 
 class DeadRelu(Experiment):
@@ -97,7 +83,7 @@ class DeadRelu(Experiment):
             "every example, and per "
             "unit whether it was ever in that state and whether it left it by the end.")
     seeds_quick = 3
-    seeds_full = 8
+    seeds_full = 10  # 10 of 10 paired seeds: a sign-test p of 0.002
 
     def grid(self, quick: bool) -> list[dict]:
         scale = 1 if quick else 3
@@ -111,14 +97,14 @@ class DeadRelu(Experiment):
         model = mlp(sizes, activation=spec["activation"], init="he_normal", seed=seed)
         for layer in [m for m in model.layers if isinstance(m, Dense)][:-1]:
             layer.b.value[:] = spec["bias"]
-        probe = DeadUnits(X, every=10)
+        probe = Every(10, dead_probe(X))
         with np.errstate(over="raise", invalid="raise", divide="raise"):
             h = fit(model, X, y, loss=loss, optimizer=SGD(model.parameters(), lr=spec["lr"]),
                     epochs=spec["epochs"], batch_size=32, seed=seed, callbacks=[probe],
                     clip_norm=spec["clip_norm"],
                     progress=False)
-        dead = np.array([np.concatenate(d) for d in probe.dead])        # (probes, units)
-        layer_of = np.concatenate([np.full(len(d), i) for i, d in enumerate(probe.dead[0])])
+        dead = np.array([np.concatenate(d) for d in probe.values])      # (probes, units)
+        layer_of = np.concatenate([np.full(len(d), i) for i, d in enumerate(probe.values[0])])
         ever = dead.any(axis=0)
         # a unit recovered if it is alive at the end after having been dead at some probe
         recovered = ever & ~dead[-1]
@@ -132,77 +118,98 @@ class DeadRelu(Experiment):
                 "ever_dead": int(ever.sum()), "recovered": int(recovered.sum()),
                 "ever_dead_layer1": int(ever[layer_of == 0].sum()),
                 "recovered_layer1": int(recovered[layer_of == 0].sum()),
-                "units": int(dead.shape[1]), "diverged": h.diverged or probe.blew_up,
+                "units": int(dead.shape[1]),
+                # only dead_probe stops a run early: when the weights overflowed
+                "diverged": bool(h.diverged or h.stopped),
                 "final_loss": h.epochs["loss"][-1] if h.epochs["loss"] else None}
 
     # -- evaluation -----------------------------------------------------------------------------
+    @staticmethod
+    def _cures(results) -> dict:
+        """Per (stress, cure): the paired per-seed test "fewer units with z ≤ 0 on every example
+        at the end than ReLU, by more than MARGIN" (same seed: same data, same initial
+        weights), diverged runs left out. Returns the tallies and, per (stress, cure), the text
+        "k of n seeds" where the cure had fewer."""
+        by = group(results, ("condition", "activation"))
+        out, fewer = {}, {}
+        for c in CONDITIONS:
+            end = {a: {r.seed: r.result["dead_end"] for r in by.get((c, a), [])
+                       if not r.result["diverged"]} for a in ACTIVATIONS}
+            for a in ACTIVATIONS[1:]:
+                seeds = sorted(set(end[a]) & set(end["relu"]))
+                flags = [end[a][i] < end["relu"][i] - MARGIN for i in seeds]
+                out[(c, a)] = tally(flags)
+                fewer[(c, a)] = f"{sum(flags)} of {len(flags)} seeds"
+        return out, fewer
+
+    @staticmethod
+    def _evidence(by, ok, fewer, first, back) -> list:
+        evidence = []
+        for c in CONDITIONS:
+            for a in ACTIVATIONS:
+                m = {"at start": _stat(by, "dead_start", c, a),
+                     "at peak": _stat(by, "dead_max", c, a),
+                     "at end": _stat(by, "dead_end", c, a)}
+                m = {k: v for k, v in m.items() if v is not None}
+                if a != "relu":
+                    m[f"{MARGIN * 100:.0f}+ points fewer than ReLU at end"] = fewer[(c, a)]
+                evidence.append(Row(f"{c}, {a}", m))
+        relu = [r for r in ok if r.spec["activation"] == "relu"]
+        evidence.append(Row("first hidden layer, ReLU (shown)", {
+            "dead units that came back": sum(r.result["recovered_layer1"] for r in relu),
+            "of units ever dead": sum(r.result["ever_dead_layer1"] for r in relu),
+            "runs": str(first)}))
+        evidence.append(Row("deeper hidden layers", {
+            f"share of dead units back at end, {a}": back[a] for a in ACTIVATIONS}))
+        return evidence
+
     def verdicts(self, results):
         by = group(results, ("condition", "activation"))
         ok = [r for r in results if not r.result["diverged"]]
-        nb, lr = "negative bias", "large learning rate"
-        # 1. a dead ReLU whose inputs never change (hidden layer 1: the data) never comes back
-        never = decide([r.result["recovered_layer1"] == 0 for r in ok
-                        if r.spec["activation"] == "relu" and r.result["ever_dead_layer1"] > 0])
-        # 2. the cures, judged where training is stable (negative bias): fewer dead units at the
-        #    end than ReLU from the same start, seed by seed
-        end = {a: {r.seed: r.result["dead_end"] for r in by[(nb, a)] if not r.result["diverged"]}
-               for a in ACTIVATIONS}
-        cures = {a: decide([end[a][i] < end["relu"][i] - MARGIN
-                            for i in sorted(set(end[a]) & set(end["relu"]))])
-                 for a in ACTIVATIONS[1:]}
-        status = combine([never, cures["leaky_relu"]])
+        # 1. shown: a dead ReLU whose inputs never change (hidden layer 1: the data) gets no
+        #    gradient, so nothing can bring it back — unless the engine has a bug
+        first = demonstration([r.result["recovered_layer1"] == 0 for r in ok
+                               if r.spec["activation"] == "relu"
+                               and r.result["ever_dead_layer1"] > 0])
+        # 2. tested: does Leaky ReLU leave fewer units dead than ReLU, under each stress?
+        cures, fewer = self._cures(results)
+        leaky = {c: cures[(c, "leaky_relu")] for c in CONDITIONS}
+        status = combine(t.status for t in leaky.values())
+        if first.status == "fails":
+            status = "fails"  # a first-layer dead ReLU came back: "never recovers" is false
 
-        def stat(key, c, a):
-            vals = [r.result[key] for r in by[(c, a)] if not r.result["diverged"]]
-            return mean_spread(vals) if vals else None
-
-        def pct(st):
-            return "n/a" if st is None else st.fmt(".0%")
-
-        def share(a):
-            runs = [r for r in ok if r.spec["activation"] == a]
-            ever = sum(r.result["ever_dead"] for r in runs)
-            return sum(r.result["recovered"] for r in runs) / ever if ever else float("nan")
-
-        back = {a: share(a) for a in ACTIVATIONS}
+        back = {a: _share_back(ok, a) for a in ACTIVATIONS}
         diverged = [f"{r.spec['activation']} ({r.spec['condition']}, seed {r.seed})"
                     for r in results if r.result["diverged"]]
-        sentence = (
-            f"With every hidden bias at −1, {pct(stat('dead_start', nb, 'relu'))} of ReLU units "
-            f"start dead and {pct(stat('dead_end', nb, 'relu'))} are dead after "
-            f"{by[(nb, 'relu')][0].spec['epochs']} epochs; units with z ≤ 0 on every example end "
-            f"at {pct(stat('dead_end', nb, 'leaky_relu'))} with Leaky ReLU (slope 0.01), "
-            f"{pct(stat('dead_end', nb, 'prelu'))} with PReLU and "
-            f"{pct(stat('dead_end', nb, 'elu'))} with ELU. At lr "
-            f"{by[(lr, 'relu')][0].spec['lr']:g} on digits, ReLU peaks at "
-            f"{pct(stat('dead_max', lr, 'relu'))} dead and ends at "
-            f"{pct(stat('dead_end', lr, 'relu'))}"
-            f" (Leaky {pct(stat('dead_max', lr, 'leaky_relu'))} → "
-            f"{pct(stat('dead_end', lr, 'leaky_relu'))}, PReLU "
-            f"{pct(stat('dead_max', lr, 'prelu'))} → {pct(stat('dead_end', lr, 'prelu'))}, ELU "
-            f"{pct(stat('dead_max', lr, 'elu'))} → "
-            f"{pct(stat('dead_end', lr, 'elu'))}). A dead ReLU of the first hidden layer, whose "
-            f"inputs are the fixed data, never came back ({never}); deeper ones can, when the "
-            f"layers below them change (of all units ever in that state, "
-            + ", ".join(f"{a} {back[a]:.0%}" for a in ACTIVATIONS) + " had left it at the end). "
-            f"Fewer dead than ReLU by more than {MARGIN:.0%} in every seed (negative bias): "
-            + ", ".join(f"{a} {cures[a]}" for a in cures) +
-            ". " + _conclusion(never, cures)
-            + (f" Diverged: {', '.join(diverged)}." if diverged else ""))
+        evidence = self._evidence(by, ok, fewer, first, back)
+        rule = (f"Per stress, Leaky ReLU fixes dead units when it ends with more than "
+                f"{MARGIN:.0%} fewer units with z ≤ 0 on every example than ReLU, in every seed "
+                f"(paired: same data and initial weights); both stresses → holds, one → depends "
+                f"on the stress, none → fails, seeds that disagree → inconclusive. That a "
+                f"first-layer dead ReLU never comes back is shown (no gradient, fixed inputs), "
+                f"not tested.")
+        answer = _answer(status, first, leaky, lambda c: _duo(by, c),
+                         {c: fewer[(c, "leaky_relu")] for c in CONDITIONS})
+        sentence = _sentence(by, first, back, cures, fewer, diverged) + " " + rule
         numbers = {}
         for c in CONDITIONS:
             for a in ACTIVATIONS:
-                st = stat("dead_end", c, a)
+                st = _stat(by, "dead_end", c, a)
                 if st is not None:
                     numbers[f"dead at end, {c}, {a}"] = st
-        numbers.update({f"share of dead units that came back, {a}": back[a] for a in ACTIVATIONS})
-        return [Verdict("A6", status, sentence, numbers)]
+        numbers.update({f"share of deeper dead units that came back, {a}": back[a]
+                        for a in ACTIVATIONS})
+        n = sum(t.n for t in leaky.values())
+        agree = Tally(status, sum(t.agree for t in leaky.values()), n)
+        return [Verdict("A6", status, sentence, numbers, answer=answer, evidence=evidence,
+                        rule=rule, depends_on=("stress",) if status == "depends" else (),
+                        agree=agree)]
 
     def figures(self, results):
         by = group(results, ("condition", "activation"))
         colours = {"relu": "tab:blue", "leaky_relu": "tab:cyan", "prelu": "tab:purple",
                    "elu": "tab:red"}
-        fig = Figure(figsize=(7.2, 3.4))
+        fig = Figure(figsize=(7.5, 4.4))
         axes = fig.subplots(1, 2, sharey=True)
         for ax, c in zip(axes, CONDITIONS):
             for a in ACTIVATIONS:
@@ -216,29 +223,95 @@ class DeadRelu(Experiment):
                     ax.plot(runs[0].result["steps"][:n], mean, color=colours[a], lw=2, label=a)
             ax.set(title=c, xlabel="step")
         top = max(max(r.result["dead_fraction"]) for r in results if not r.result["diverged"])
-        axes[0].set(ylabel="units with z ≤ 0 on every example", ylim=(0, min(1, 1.15 * top)))
-        axes[0].legend(fontsize=7)
-        fig.suptitle("Dead (ReLU) or inactive units over training (thin: seeds, thick: mean)",
-                     fontsize=10)
-        fig.tight_layout()
+        axes[0].set(ylabel="units with z ≤ 0 on all inputs", ylim=(0, min(1, 1.15 * top)))
+        handles, labels = axes[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="lower center", ncol=4, frameon=False)
+        fig.suptitle("Dead (ReLU) or inactive units (thin: seeds, thick: mean)")
+        fig.tight_layout(rect=(0, 0.08, 1, 1))
         return [("Fraction of hidden units whose pre-activation is ≤ 0 for every training point. "
                  "For ReLU these units are dead: they pass no gradient. Leaky ReLU's slope of "
                  "0.01 lets them out only slowly; PReLU and ELU, with larger negative-side "
                  "gradients, bring many back.", fig)]
 
 
-def _conclusion(never: str, cures: dict) -> str:
-    """The verdict's last sentence, from the statuses of its two parts."""
-    if never != "holds":
-        return "Dead ReLUs of the first layer did not reliably stay dead here, against the claim."
-    if cures["leaky_relu"] == "holds":
-        return "Dead ReLUs stay dead, and Leaky ReLU brings the same units back: the claim holds."
-    helped = [a for a in ("prelu", "elu") if cures[a] == "holds"]
-    return ("So it depends on the cure: Leaky ReLU's slope of 0.01 "
-            + ("did not" if cures["leaky_relu"] == "fails" else "did not clearly")
-            + " bring units back within this budget"
-            + (f", while {' and '.join(helped)}, with larger negative-side gradients, did."
-               if helped else "; nor did the others, clearly."))
+def _stat(by, key, condition, activation):
+    """Mean and spread of ``key`` over the runs that did not diverge, or None."""
+    vals = [r.result[key] for r in by.get((condition, activation), [])
+            if not r.result["diverged"]]
+    return mean_spread(vals) if vals else None
+
+
+def _pct(st) -> str:
+    return "n/a" if st is None else st.fmt(".0%")
+
+
+def _share_back(ok, activation) -> float:
+    """Of the deeper units (not layer 1) ever in the all-negative state, the share that had left
+    it at the end."""
+    runs = [r for r in ok if r.spec["activation"] == activation]
+    ever = sum(r.result["ever_dead"] - r.result["ever_dead_layer1"] for r in runs)
+    back = sum(r.result["recovered"] - r.result["recovered_layer1"] for r in runs)
+    return back / ever if ever else float("nan")
+
+
+def _duo(by, condition) -> str:
+    """Leaky vs ReLU dead at the end, means only (the answer is one plain line)."""
+    leak, relu = (_stat(by, "dead_end", condition, a) for a in ("leaky_relu", "relu"))
+    return "n/a" if leak is None or relu is None else f"{leak.mean:.0%} vs {relu.mean:.0%}"
+
+
+def _answer(status, first, leaky, duo, fewer) -> str:
+    """The one-line answer from the statuses of the demonstration and of each stress; ``duo``
+    gives Leaky vs ReLU dead at the end, ``fewer`` the seeds where Leaky had fewer."""
+    nb, lr = "negative bias", "large learning rate"
+    if status == "holds":
+        return (f"Yes under both stresses: Leaky ReLU ended with fewer units dead than ReLU "
+                f"({duo(nb)} with biases at −1, {duo(lr)} at lr 1).")
+    if status == "depends":
+        good = [c for c in CONDITIONS if leaky[c].status == "holds"]
+        bad = [c for c in CONDITIONS if leaky[c].status != "holds"]
+        return (f"Depends on the stress: Leaky ReLU left fewer units dead under {good[0]} "
+                f"({duo(good[0])}), not under {bad[0]} ({duo(bad[0])}). First-layer dead ReLUs "
+                f"never returned.")
+    if status == "fails" and first.status == "fails":
+        return "No: a dead ReLU of the first layer came back, which should be impossible."
+    if status == "fails":
+        return (f"No: Leaky ReLU did not leave fewer units dead than ReLU ({duo(nb)} with "
+                f"biases at −1, {duo(lr)} at lr 1).")
+    short = {nb: "biases −1", lr: f"lr {CONDITIONS[lr]['lr']:g}"}
+    return (f"Unclear. Leaky vs ReLU dead at end, {short[nb]}: {duo(nb)} "
+            f"({MARGIN * 100:.0f}+ points fewer in {fewer[nb]}); {short[lr]}: {duo(lr)} "
+            f"({fewer[lr].removesuffix(' seeds')}).")
+
+def _sentence(by, first, back, cures, fewer, diverged) -> str:
+    """The long form: every number behind the verdict, in words."""
+    nb, lr = "negative bias", "large learning rate"
+
+    def stat(key, c, a):
+        return _stat(by, key, c, a)
+
+    return (
+        f"With every hidden bias at −1, {_pct(stat('dead_start', nb, 'relu'))} of ReLU units "
+        f"start dead and {_pct(stat('dead_end', nb, 'relu'))} are dead after "
+        f"{by[(nb, 'relu')][0].spec['epochs']} epochs; units with z ≤ 0 on every example end "
+        f"at {_pct(stat('dead_end', nb, 'leaky_relu'))} with Leaky ReLU (slope 0.01), "
+        f"{_pct(stat('dead_end', nb, 'prelu'))} with PReLU and "
+        f"{_pct(stat('dead_end', nb, 'elu'))} with ELU. At lr "
+        f"{by[(lr, 'relu')][0].spec['lr']:g} on digits, ReLU peaks at "
+        f"{_pct(stat('dead_max', lr, 'relu'))} dead and ends at "
+        f"{_pct(stat('dead_end', lr, 'relu'))}"
+        f" (Leaky {_pct(stat('dead_max', lr, 'leaky_relu'))} → "
+        f"{_pct(stat('dead_end', lr, 'leaky_relu'))}, PReLU "
+        f"{_pct(stat('dead_max', lr, 'prelu'))} → {_pct(stat('dead_end', lr, 'prelu'))}, ELU "
+        f"{_pct(stat('dead_max', lr, 'elu'))} → "
+        f"{_pct(stat('dead_end', lr, 'elu'))}). A dead ReLU of the first hidden layer, whose "
+        f"inputs are the fixed data, never came back ({first}); deeper ones can, when the "
+        f"layers below them change (of the deeper units ever in that state, "
+        + ", ".join(f"{a} {back[a]:.0%}" for a in ACTIVATIONS) + " had left it at the end). "
+        f"Fewer dead than ReLU by more than {MARGIN:.0%} in every seed: "
+        + "; ".join(f"{c}: " + ", ".join(f"{a} {cures[(c, a)].status} (fewer in {fewer[(c, a)]})"
+                                        for a in ACTIVATIONS[1:]) for c in CONDITIONS)
+        + "." + (f" Diverged: {', '.join(diverged)}." if diverged else ""))
 
 
 EXPERIMENT = DeadRelu()

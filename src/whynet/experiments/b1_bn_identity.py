@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 
 from ..nn import BatchNorm1d, BatchNorm2d, mlp
 from ..train import fit
-from .base import Correction, Experiment, Published, Verdict, decide, group, mean_spread
+from .base import Correction, Experiment, Published, Row, Verdict, group, mean_spread, tally
 from .recipes import digits_sets, small_cnn
 
 #: A restored output may differ from its input by a few roundings of the largest |value|: one
@@ -164,7 +164,10 @@ class BatchNormIdentity(Experiment):
     def verdicts(self, results):
         results, learned = self._split(results)
         by_seed = group(results, lambda r: r.seed)
-        status = decide([all(self._within(r.result) for r in runs) for runs in by_seed.values()])
+        # An identity: γ = √(σ² + ε), β = μ undoes the normalisation by construction. It is
+        # "shown" when every run restores the input to round-off; a miss is an engine bug.
+        t = tally(all(self._within(r.result) for r in runs) for runs in by_seed.values())
+        status = "shown" if t.status == "holds" else "fails"
         numbers = {f"max |restored − input|, {name}": mean_spread(
             [max(r.result[f"diff_{name}"], r.result[f"diff_eval_{name}"]) for r in results])
             for name in TOLERANCE}
@@ -175,6 +178,19 @@ class BatchNormIdentity(Experiment):
             [r.result["max_std_error_float32"] for r in results])
         d32 = numbers["max |restored − input|, float32"]
         d64 = numbers["max |restored − input|, float64"]
+        rows = []
+        for (layer, trained), runs in group(results, ("layer", "trained")).items():
+            rows.append(Row(f"{layer} pre-activations, {'trained' if trained else 'untrained'}", {
+                "max |channel mean| after BN": mean_spread(
+                    [r.result["max_abs_mean_float32"] for r in runs]),
+                "max |restored − input|, float32": mean_spread(
+                    [max(r.result["diff_float32"], r.result["diff_eval_float32"]) for r in runs]),
+                "max |restored − input|, float64": mean_spread(
+                    [max(r.result["diff_float64"], r.result["diff_eval_float64"]) for r in runs])}))
+        rule = (f"A demonstration: shown when, in every run, the largest |restored − input| is "
+                f"below {TOLERANCE['float32']:g} (float32) and {TOLERANCE['float64']:g} (float64) "
+                f"times max(1, |x|max), and the normalised channels have |mean| ≤ 1e-4 and "
+                f"|std − 1| ≤ 0.01; a miss would be an engine bug (status fails).")
         sentence = (f"On real pre-activations (dense and convolutional, untrained and trained, "
                     f"|x| up to {numbers['largest |input|'].max:.3g}), BatchNorm with γ = 1, "
                     f"β = 0 gives every channel mean 0 (|mean| ≤ "
@@ -182,20 +198,28 @@ class BatchNormIdentity(Experiment):
                     f"(|std − 1| ≤ {numbers['max |channel std − 1| after BN (float32)'].max:.1e}, "
                     f"from ε); with γ = √(σ² + ε), β = μ the output equals the input to "
                     f"{d32.max:.1e} in float32 and {d64.max:.1e} in float64 (batch and running "
-                    f"statistics alike). Holds when, in every run, the largest difference is "
-                    f"below {TOLERANCE['float32']:g} (float32) and {TOLERANCE['float64']:g} "
-                    f"(float64) times max(1, |x|max), and the normalised channels have "
-                    f"|mean| ≤ 1e-4 and |std − 1| ≤ 0.01.")
+                    f"statistics alike). {rule}")
+        answer = (f"Yes: with γ = √(σ² + ε) and β = μ, BatchNorm returns its input to "
+                  f"{d32.max:.0e} in float32. Training does not pick that setting, though.")
         if learned:
             more = self._learned_numbers(learned)
             numbers.update(more)
+            rows.append(Row("net trained with BatchNorm", {
+                "median learned γ": more["trained BN net: median learned γ"],
+                "median identity γ": more["trained BN net: median identity γ = √(σ² + ε)"],
+                "units within 10% of the identity":
+                    more["trained BN net: units within 10% of the identity"]}))
             sentence += (f" Training does not choose it, though: in a net trained with "
                          f"BatchNorm the median learned γ is "
                          f"{more['trained BN net: median learned γ']} where the identity would "
                          f"need {more['trained BN net: median identity γ = √(σ² + ε)']}, and "
                          f"{more['trained BN net: units within 10% of the identity'].fmt('.0%')} "
                          f"of the units are within 10% of the identity.")
-        return [Verdict("B1", status, sentence, numbers)]
+        else:
+            answer = (f"Yes: with γ = √(σ² + ε) and β = μ, BatchNorm returns its input to "
+                      f"{d32.max:.0e} in float32.")
+        return [Verdict("B1", status, sentence, numbers, answer=answer, evidence=rows, rule=rule,
+                        agree=t)]
 
     def corrections(self, results):
         _, learned = self._split(results)
@@ -204,16 +228,19 @@ class BatchNormIdentity(Experiment):
         more = self._learned_numbers(learned)
         return [Correction(
             "B1", "004 p59",
-            "BatchNorm normalises and then restores (γ, β), so in the end it passes the input "
-            "through unchanged — an identity mapping",
-            f"γ and β make the identity reachable (it restores the input to round-off), but "
-            f"training does not go there: the median learned γ is "
+            "asks whether BatchNorm, which normalises and then rescales by γ and shifts by β, "
+            "ends up passing its input through unchanged: an identity mapping",
+            f"It can: γ = √(σ² + ε), β = μ restores the input to round-off. But training does "
+            f"not go there: the median learned γ is "
             f"{more['trained BN net: median learned γ'].mean:.2f} where the identity needs "
             f"{more['trained BN net: median identity γ = √(σ² + ε)'].mean:.2f}, so trained "
             f"BatchNorm layers keep normalising",
             f"median γ {more['trained BN net: median learned γ']} vs identity "
             f"{more['trained BN net: median identity γ = √(σ² + ε)']}; units within 10% of the "
-            f"identity {more['trained BN net: units within 10% of the identity'].fmt('.0%')}")]
+            f"identity {more['trained BN net: units within 10% of the identity'].fmt('.0%')}",
+            so_what="γ and β keep the identity available, so normalising never costs the layer "
+                    "anything it needs; the net then chooses a scale of its own, and it is not "
+                    "the one that undoes the normalisation.")]
 
     def published(self, results):
         results, _ = self._split(results)
@@ -232,8 +259,8 @@ class BatchNormIdentity(Experiment):
         by = group(results, ("layer", "trained"))
         first = {key: runs[0].result for key, runs in by.items()}
         r = first.get(("dense", True)) or next(iter(first.values()))
-        fig = Figure(figsize=(7.2, 3.2))
-        ax1, ax2 = fig.subplots(1, 2)
+        fig = Figure(figsize=(7.2, 6.4))
+        ax1, ax2 = fig.subplots(2, 1)
         x = np.asarray(r["channel_input"])
         bins = np.linspace(min(x.min(), -3), max(x.max(), 3), 40)
         ax1.hist(x, bins=bins, color="0.7", label="input x (one unit)")
@@ -242,7 +269,7 @@ class BatchNormIdentity(Experiment):
         ax1.hist(r["channel_restored"], bins=bins, histtype="step", color="tab:orange", lw=1.5,
                  ls="--", label="BN, γ=√(σ²+ε), β=μ")
         ax1.set(title="One unit's pre-activations", xlabel="value", ylabel="examples")
-        ax1.legend(fontsize=7)
+        ax1.legend(fontsize=9)
 
         labels = [f"{layer}\n{'trained' if trained else 'init'}" for layer, trained in first]
         pos = np.arange(len(labels))
@@ -254,12 +281,12 @@ class BatchNormIdentity(Experiment):
             ax2.axhline(TOLERANCE[name], color=colour, ls=":", lw=1)
         ax2.set(yscale="log", title="Largest |restored − input| / |x|max",
                 ylabel="relative difference (all seeds)", xticks=pos)
-        ax2.set_xticklabels(labels, fontsize=7)
-        ax2.legend(fontsize=6, loc="center right")
+        ax2.set_xticklabels(labels, fontsize=9)
+        ax2.legend(fontsize=9, loc="center right")
         fig.tight_layout()
-        out = [("Left: batch normalisation with γ = 1, β = 0 centres and rescales a unit (blue); "
+        out = [("Top: batch normalisation with γ = 1, β = 0 centres and rescales a unit (blue); "
                 "with γ = √(σ² + ε), β = μ its output (orange, dashed) lies exactly on the input "
-                "(grey). Right: the largest difference between input and restored output is "
+                "(grey). Bottom: the largest difference between input and restored output is "
                 "round-off: below 1e-7 of the largest value in float32 and 1e-15 in float64 "
                 "(dotted: the tolerances of the verdict).", fig)]
         if learned:
@@ -272,7 +299,7 @@ class BatchNormIdentity(Experiment):
             ax.plot([0, top], [0, top], color="grey", ls=":", label="identity: γ = √(σ²+ε)")
             ax.set(title="Learned γ vs the identity value", xlabel="√(running_var + ε)",
                    ylabel="learned γ", xlim=(0, top * 1.05), ylim=(0, top * 1.05))
-            ax.legend(fontsize=7)
+            ax.legend(fontsize=9)
             fig2.tight_layout()
             out.append(("Each point is one BatchNorm unit of an MLP trained with BatchNorm: "
                         "the identity would put it on the dotted line; the learned γ stay "

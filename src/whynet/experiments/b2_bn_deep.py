@@ -23,7 +23,7 @@ from ..optim import Adam
 from ..probes import stats
 from ..train import fit
 from .recipes import digits_sets
-from .base import Experiment, Verdict, combine, decide, group, mean_spread
+from .base import Experiment, Row, Tally, Verdict, combine, group, mean_spread, tally
 from .recipes import BINS, histogram_figure
 
 #: net name → (activation, initialiser; None = the activation's suggested init).
@@ -85,7 +85,7 @@ class BatchNormDeep(Experiment):
             "layer's weight-gradient norm; during training, the loss and the test accuracy per "
             "epoch.")
     seeds_quick = 3
-    seeds_full = 5
+    seeds_full = 8
 
     def grid(self, quick: bool) -> list[dict]:
         epochs = 8 if quick else 40
@@ -111,7 +111,7 @@ class BatchNormDeep(Experiment):
 
     def verdicts(self, results):
         by = group(results, ("net", "batchnorm"))
-        statuses, numbers, parts = [], {}, []
+        statuses, numbers, parts, tallies, rows = [], {}, [], [], []
         for net in NETS:
             plain, bn = by.get((net, False), []), by.get((net, True), [])
             flags = []
@@ -123,7 +123,9 @@ class BatchNormDeep(Experiment):
                 spread = min(b.result["std_init"]) >= MIN_SPREAD * max(b.result["std_init"])
                 trains = b.result["final_test_acc"] > p.result["final_test_acc"] + MIN_GAIN
                 flags.append(spread and trains)
-            statuses.append(decide(flags))
+            t = tally(flags)
+            statuses.append(t.status)
+            tallies.append(t)
             acc_p = mean_spread([r.result["final_test_acc"] for r in plain])
             acc_b = mean_spread([r.result["final_test_acc"] for r in bn])
             ratio_p = mean_spread([r.result["std_init"][-1] / r.result["std_init"][0]
@@ -140,6 +142,13 @@ class BatchNormDeep(Experiment):
                             f"{net}: activation std layer 10 / layer 1, BN": ratio_b,
                             f"{net}: ‖∂L/∂W‖ layer 1 / output layer, no BN": grad_p,
                             f"{net}: ‖∂L/∂W‖ layer 1 / output layer, BN": grad_b})
+            rows += [Row(f"{net}, no BN", {"test accuracy": acc_p,
+                                            "std layer 10 / layer 1 at init": ratio_p,
+                                            "‖∂L/∂W‖ layer 1 / output": grad_p}),
+                     Row(f"{net}, BN", {"test accuracy": acc_b,
+                                        "std layer 10 / layer 1 at init": ratio_b,
+                                        "‖∂L/∂W‖ layer 1 / output": grad_b,
+                                        "BN spreads and trains": f"{t.status} ({t})"})]
             parts.append(f"{net}: test accuracy {acc_p.fmt('.0%')} without BN and "
                          f"{acc_b.fmt('.0%')} with it; at initialisation layer 10's activation "
                          f"std is {ratio_p} of layer 1's without BN and {ratio_b} with it, and the "
@@ -150,15 +159,29 @@ class BatchNormDeep(Experiment):
                     f"when, in every seed, BN keeps every hidden layer's activation std at "
                     f"initialisation above {MIN_SPREAD:g}× the largest and beats the plain net's "
                     f"test accuracy by more than {MIN_GAIN * 100:.0f} points.")
-        return [Verdict("B2", combine(statuses), sentence, numbers)]
+        status = combine(statuses)
+        rule = (f"Per net, holds when in every seed BN keeps every hidden layer's activation std "
+                f"at initialisation above {MIN_SPREAD:g}× the largest and beats the plain net's "
+                f"test accuracy by more than {MIN_GAIN * 100:.0f} points; nets disagree → "
+                f"depends on the network.")
+        agree = Tally(status, sum(t.agree for t in tallies), sum(t.n for t in tallies))
+        accs = {net: (numbers[f"{net}: test accuracy, no BN"].mean,
+                      numbers[f"{net}: test accuracy, BN"].mean) for net in NETS
+                if f"{net}: test accuracy, BN" in numbers}
+        answer = (("Yes: " if status == "holds" else "Not for every net: " if status == "depends"
+                   else "No: " if status == "fails" else "Unclear: ")
+                  + "; ".join(f"{net} {p:.0%} → {b:.0%} with BN" for net, (p, b) in accs.items())
+                  + f", same {epochs} epochs.")
+        return [Verdict("B2", status, sentence, numbers, answer=answer, evidence=rows, rule=rule,
+                        depends_on=("network",) if status == "depends" else (), agree=agree)]
 
     def figures(self, results):
         by = group(results, ("net", "batchnorm"))
         rows = {f"{net}\n{'BN' if bn else 'no BN'}": runs for (net, bn), runs in by.items()}
         hist = histogram_figure(rows, "Activations per hidden layer at initialisation")
 
-        fig = Figure(figsize=(7.2, 3.3))
-        ax1, ax2 = fig.subplots(1, 2)
+        fig = Figure(figsize=(7.2, 6.6))
+        ax1, ax2 = fig.subplots(2, 1)
         colours = {"sigmoid, Xavier": "tab:purple", "tanh, ×0.01": "tab:orange"}
         for (net, bn), runs in by.items():
             stds = np.array([r.result["std_init"] for r in runs])
@@ -175,14 +198,14 @@ class BatchNormDeep(Experiment):
         ax2.axhline(0.1, color="grey", ls=":", lw=1)
         ax2.set(title="Test accuracy while training", xlabel="epoch", ylabel="test accuracy",
                 ylim=(0, 1))
-        ax1.legend(fontsize=6)
-        ax2.legend(fontsize=6)
+        ax1.legend(fontsize=9)
+        ax2.legend(fontsize=9)
         fig.tight_layout()
         return [("Each hidden layer's activations at initialisation (one seed). Without BN the "
                  "×0.01 tanh net collapses to a spike at 0 within a few layers; with BN every "
                  "layer of both nets is spread the same way.", hist),
-                ("Left: activation std per layer at initialisation (dashed: no BN, solid: BN). "
-                 "Right: test accuracy per epoch for every seed; without BN both nets stay at "
+                ("Top: activation std per layer at initialisation (dashed: no BN, solid: BN). "
+                 "Bottom: test accuracy per epoch for every seed; without BN both nets stay at "
                  "chance (10%, dotted) for the whole budget, with BN they learn.", fig)]
 
 

@@ -151,6 +151,24 @@ def tally(flags) -> Tally:
     return Tally("inconclusive", max(k, n - k), n)
 
 
+def held_in(flags) -> str:
+    """``"k of n seeds"``: in how many runs a per-seed flag held (a :class:`Tally` counts the
+    side of its status instead, which for "fails" is the runs where it did not)."""
+    flags = [bool(f) for f in flags]
+    return f"{sum(flags)} of {len(flags)} seeds"
+
+
+def demonstration(flags) -> Tally:
+    """The status of a demonstration: ``shown`` when it came out in every run (it holds by
+    construction unless the engine has a bug), else ``fails`` with the runs where it did not.
+    No runs → inconclusive."""
+    flags = [bool(f) for f in flags]
+    k, n = sum(flags), len(flags)
+    if n == 0:
+        return Tally("inconclusive", 0, 0)
+    return Tally("shown", n, n) if k == n else Tally("fails", n - k, n)
+
+
 def combine(statuses) -> str:
     """One status from the statuses of several conditions (data sets, depths, activations…).
 

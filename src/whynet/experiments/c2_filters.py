@@ -29,7 +29,7 @@ from ..optim import Adam
 from ..random import make_rng
 from ..train import fit
 from .recipes import digits_sets, small_cnn
-from .base import (Experiment, Published, Verdict, combine, decide, group, mean_spread,
+from .base import (Experiment, Published, Row, Tally, Verdict, combine, group, mean_spread, tally,
                    values)
 
 ORDER_NAMES = ("0: blob", "1: edge", "2: line/corner", "3: noise", "4: noise")
@@ -112,15 +112,17 @@ class FirstLayerFilters(Experiment):
     def verdicts(self, results):
         mean_r, std_r = self._random_baseline(results)
         by = group(results, "weight_decay")
-        statuses, numbers, parts = [], {}, []
+        statuses, numbers, parts, tallies, rows = [], {}, [], [], []
         # Edge-like: half again the edge energy of a random filter. For a bank of 16 filters this
         # is also beyond two standard errors of a random bank (mean + 2·std/√16 ≈ 0.31).
         threshold = EDGE_FACTOR * mean_r
         clear_r = float(np.mean(random_edge_shares(results[0].result["init"], N_RANDOM,
                                                    seed=12345) > 0.5))
         for wd, runs in by.items():
-            status = decide([r.result["edge_share"] > threshold for r in runs])
+            t = tally(r.result["edge_share"] > threshold for r in runs)
+            status = t.status
             statuses.append(status)
+            tallies.append(t)
             label = f"weight decay {wd:g}"
             edge = mean_spread(values(runs, "edge_share"))
             init = mean_spread(values(runs, "initial_edge_share"))
@@ -134,6 +136,9 @@ class FirstLayerFilters(Experiment):
                             f"{label}: share of filters with edge share > 0.5": clear,
                             f"{label}: ‖W − W₀‖ / ‖W₀‖": moved,
                             f"{label}: test accuracy": acc})
+            rows.append(Row(label, {"edge share, trained": edge, "edge share at init": init,
+                                    "clear edges (share > 0.5)": clear, "test accuracy": acc,
+                                    "edge-like": f"{status} ({t})"}))
             parts.append(f"with {label} ({status}) the trained filters' edge share is {edge} "
                          f"(the same filters at init: {init}), {clear.fmt('.0%')} of them are "
                          f"clear edges (share > 0.5; random {clear_r:.0%}), their noise share is "
@@ -147,7 +152,24 @@ class FirstLayerFilters(Experiment):
                     "tests only the first half of the note: after one pooling a second 3×3 "
                     "layer already sees the whole 8×8 image, so there is no room for an edge → "
                     "corner → part hierarchy, and that half is not measured here.")
-        return [Verdict("C2", status, sentence, numbers)]
+        rows.append(Row("random 3×3 filters", {"edge share": mean_r, "clear edges": clear_r}))
+        rule = (f"Per weight-decay setting, holds when in every seed the trained filters' mean "
+                f"edge share is above {EDGE_FACTOR:g}× a random filter's ({threshold:.3f}); "
+                f"settings disagree → depends on weight decay. Only the first-layer half of the "
+                f"note is tested.")
+        agree = Tally(status, sum(t.agree for t in tallies), sum(t.n for t in tallies))
+        edge_by = {wd: mean_spread(values(runs, "edge_share")).mean for wd, runs in by.items()}
+        helped = [wd for wd, st in zip(by, statuses) if st == "holds"]
+        answer = (f"First-layer filters become edge-like ({max(edge_by.values()):.2f} of their "
+                  f"energy vs {mean_r:.2f} random) only with weight decay "
+                  f"{', '.join(f'{w:g}' for w in helped)}; the hierarchy half is not testable on 8×8."
+                  if status == "depends" and helped else
+                  f"{'Yes' if status == 'holds' else 'No' if status == 'fails' else 'Unclear'}: "
+                  f"edge share " + ", ".join(f"{v:.2f} (wd {w:g})" for w, v in edge_by.items())
+                  + f" vs {mean_r:.2f} for random filters; deeper layers not testable on 8×8.")
+        return [Verdict("C2", status, sentence, numbers, answer=answer, evidence=rows, rule=rule,
+                        depends_on=("weight decay",) if status == "depends" else (),
+                        agree=agree)]
 
     def published(self, results):
         edge = mean_spread([r.result["edge_share"] for r in results
@@ -180,7 +202,7 @@ class FirstLayerFilters(Experiment):
             rows.insert(1, ("trained (no weight decay)", np.asarray(q["filters"]),
                             np.asarray(q["spectrum"])[:, 1]))
         n = rows[0][1].shape[0]
-        grid_fig = Figure(figsize=(7.5, 0.62 * len(rows) + 0.45))
+        grid_fig = Figure(figsize=(7.5, 0.75 * len(rows) + 0.5))
         axes = grid_fig.subplots(len(rows), n, squeeze=False)
         for i, (label, filters, shares) in enumerate(rows):
             for j in range(n):
@@ -189,17 +211,18 @@ class FirstLayerFilters(Experiment):
                 ax.imshow(filters[j], cmap="gray", vmin=-v, vmax=v)
                 ax.set_xticks([])
                 ax.set_yticks([])
-                ax.set_title(f"{shares[j]:.2f}", fontsize=6, pad=2,
+                ax.set_title(f"{shares[j]:.2f}", fontsize=9, pad=2,
                              color="tab:red" if shares[j] > 0.5 else "black")
                 if j == 0:
-                    ax.set_ylabel(label, fontsize=6, rotation=0, ha="right", va="center")
+                    ax.set_ylabel(label.replace(" (", "\n("), fontsize=9, rotation=0, ha="right",
+                                  va="center")
         grid_fig.suptitle(f"First-layer 3×3 filters, seed {runs[0].seed} (above each: edge "
-                          f"share; random ≈ {mean_r:.2f}, red > 0.5)", fontsize=8)
-        grid_fig.subplots_adjust(left=0.17, right=0.99, top=0.84, bottom=0.02, wspace=0.12,
+                          f"share; random ≈ {mean_r:.2f}, red > 0.5)", fontsize=9)
+        grid_fig.subplots_adjust(left=0.2, right=0.99, top=0.84, bottom=0.02, wspace=0.12,
                                  hspace=0.45)
 
-        fig = Figure(figsize=(7.2, 3.2))
-        ax1, ax2 = fig.subplots(1, 2)
+        fig = Figure(figsize=(7.2, 6.4))
+        ax1, ax2 = fig.subplots(2, 1)
         shares_random = random_edge_shares(r0["init"], N_RANDOM, seed=12345)
         bins = np.linspace(0, 1, 21)
         ax1.hist(shares_random, bins=bins, density=True, color="0.75", label="random filters")
@@ -210,7 +233,7 @@ class FirstLayerFilters(Experiment):
                      label=f"trained, wd {wd:g} (all seeds)")
         ax1.set(title="Edge share per filter", xlabel="share of energy in edge patterns",
                 ylabel="density")
-        ax1.legend(fontsize=6)
+        ax1.legend(fontsize=9)
         pos = np.arange(len(ORDER_NAMES))
         width = 0.8 / (len(by) + 1)
         ax2.bar(pos - 0.4 + width / 2, RANDOM_SHARE, width=width, color="0.75",
@@ -220,14 +243,14 @@ class FirstLayerFilters(Experiment):
             ax2.bar(pos - 0.4 + width * (k + 1.5), spec, width=width, color=colour,
                     label=f"trained, wd {wd:g}")
         ax2.set(title="Energy by derivative order", ylabel="mean share of energy", xticks=pos)
-        ax2.set_xticklabels(ORDER_NAMES, fontsize=6)
-        ax2.legend(fontsize=6)
+        ax2.set_xticklabels(ORDER_NAMES, fontsize=9)
+        ax2.legend(fontsize=9)
         fig.tight_layout()
         return [("The 16 first-layer filters of one seed before and after training (grey "
                  "scale: black negative, white positive), each titled with its edge share. "
                  "Trained filters are smoother than random ones, and several are oriented "
                  "edges; others are blobs or bars.", grid_fig),
-                ("Left: edge share of trained filters against random ones (grey). Right: where "
+                ("Top: edge share of trained filters against random ones (grey). Bottom: where "
                  "a filter's energy sits by derivative order; training moves it from the noisy "
                  "orders 3–4 to the blob and edge patterns, more so with weight decay, which "
                  "removes the random part of the initial filters that the data never "

@@ -16,7 +16,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..search import Range, expected_best, load_data, search
-from .base import (Correction, Experiment, Verdict, combine, decide, group, mean_spread, values)
+from .base import (Correction, Experiment, Row, Tally, Verdict, combine, group, mean_spread,
+                   tally, values)
 
 LOW, HIGH = 1e-4, 1.0
 DECADES = [(1e-4, 1e-3), (1e-3, 1e-2), (1e-2, 1e-1), (1e-1, 1.0)]
@@ -52,7 +53,7 @@ class LogSampling(Experiment):
             "exactly the expected best accuracy of a random search of k trials (Bergstra & "
             "Bengio's efficiency curve) and compare log and linear sampling at a budget of 8.")
     seeds_quick = 3
-    seeds_full = 5
+    seeds_full = 8
     version = 1
 
     def grid(self, quick: bool) -> list[dict]:
@@ -101,7 +102,10 @@ class LogSampling(Experiment):
                  and all(abs(s - 0.25) < tol_dec for s in r.result["log"]) for r in runs]
         linear_top = mean_spread(r.result["linear"][-1] for r in runs)
         log_shares = [mean_spread(r.result["log"][i] for r in runs) for i in range(4)]
-        return decide(flags), linear_top, log_shares, n, tol_top, tol_dec
+        # Where uniform samples fall is arithmetic (90% of [1e-4, 1] is [0.1, 1]): shown, and a
+        # miss beyond 4 standard errors would be a sampler bug (fails).
+        return ("shown" if tally(flags).status == "holds" else "fails", linear_top, log_shares, n,
+                tol_top, tol_dec)
 
     def _budget(self, results):
         runs = group(results, "part")["budget"]
@@ -109,7 +113,8 @@ class LogSampling(Experiment):
         out = {}
         for opt, rs in by.items():
             diffs = [r.result["best_log"] - r.result["best_linear"] for r in rs]
-            out[opt] = {"status": decide(d > GAIN for d in diffs),
+            t = tally(d > GAIN for d in diffs)
+            out[opt] = {"status": t.status, "tally": t,
                         "log": mean_spread(values(rs, "best_log")),
                         "linear": mean_spread(values(rs, "best_linear")),
                         "diff": mean_spread(diffs),
@@ -136,9 +141,9 @@ class LogSampling(Experiment):
                     + " in the four decades. With the same budget of "
                     f"{spec['budget']} trials, the expected best validation accuracy (from a pool "
                     f"of {spec['pool']} random trials per sampling) is — {per_opt}. "
-                    f"Sampling part holds when every seed is within 4 standard errors of 90% and "
-                    f"25% per decade; the budget part holds for an optimiser when log beats linear "
-                    f"by more than {GAIN:.0%} in every seed"
+                    f"The sampling part is shown when every seed is within 4 standard errors of 90% "
+                    f"and 25% per decade; the budget part holds for an optimiser when log beats "
+                    f"linear by more than {GAIN:.0%} in every seed"
                     + ("; it holds for some optimisers and not others, so the claim depends on "
                        "where the good learning rates lie." if status == "depends" else "."))
         numbers = {"uniform share in [0.1, 1]": linear_top}
@@ -149,7 +154,30 @@ class LogSampling(Experiment):
                         f"sampling"] = b[sampling]
             numbers[f"{names.get(o, o)}: best learning rate found (median)"] = b["best_lr"]
         numbers["tolerance (4 s.e.) on 90% / 25%"] = f"{tol_top:.3f} / {tol_dec:.3f}"
-        return [Verdict("H1", status, sentence, numbers)]
+        rows = [Row("uniform sampling on [1e-4, 1]", {"share in [0.1, 1]": linear_top}),
+                Row("log sampling on [1e-4, 1]", {f"share in {name}": s for name, s in
+                                                  zip(DECADE_NAMES, log_shares)})]
+        rows += [Row(f"{names.get(o, o)}, budget {b['budget']}", {
+            "expected best, log": b["log"], "expected best, linear": b["linear"],
+            "log − linear": b["diff"], "best learning rate (median)": b["best_lr"],
+            "log better": f"{b['status']} ({b['tally']})"}) for o, b in budget.items()]
+        tests = [b["tally"] for b in budget.values()]
+        agree = Tally(status, sum(t.agree for t in tests), sum(t.n for t in tests))
+        wins = [names.get(o, o) for o, b in budget.items() if b["status"] == "holds"]
+        loses = [f"{names.get(o, o)} (best rate ≈ {b['best_lr']:.2g})"
+                 for o, b in budget.items() if b["status"] == "fails"]
+        answer = (f"The 90% is arithmetic. Log sampling found better learning rates with "
+                  f"{', '.join(wins)}; with {', '.join(loses)} it did not."
+                  ) if wins and loses else (
+                  "The 90% is arithmetic. Log sampling better: "
+                  + ", ".join(f"{names.get(o, o)} {b['status']}" for o, b in budget.items()) + ".")
+        rule = (f"Sampling shares are shown (arithmetic; a miss beyond 4 binomial standard errors "
+                f"would be a sampler bug). Tested per optimiser: log sampling is better when, in "
+                f"every seed, its expected best validation accuracy at the budget beats linear "
+                f"sampling's by more than {GAIN:.0%}; optimisers disagree → depends on the "
+                f"optimiser (where its good learning rates lie).")
+        return [Verdict("H1", status, sentence, numbers, answer=answer, evidence=rows, rule=rule,
+                        depends_on=("optimizer",) if status == "depends" else (), agree=agree)]
 
     def corrections(self, results):
         budget = self._budget(results)
@@ -172,7 +200,10 @@ class LogSampling(Experiment):
             f"{name}: best learning rate found ≈ {b['best_lr']:.2g} (median over seeds); "
             f"expected best validation accuracy of {b['budget']} trials: log "
             f"{b['log'].fmt('.3f')}, "
-            f"linear {b['linear'].fmt('.3f')}")]
+            f"linear {b['linear'].fmt('.3f')}",
+            so_what="Sample the learning rate in log space because you do not know which decade "
+                    "holds the good values; once a first search shows where they are, narrow "
+                    "the range around them.")]
 
     # -- figures ----------------------------------------------------------------------------
 
@@ -192,10 +223,10 @@ class LogSampling(Experiment):
         ax.set_xticks(x, DECADE_NAMES)
         ax.set(title=f"Where {dec[0].spec['samples']} sampled learning rates fall",
                xlabel="decade of the learning rate", ylabel="share of samples", ylim=(0, 1))
-        ax.legend(fontsize=8, loc="upper left")
+        ax.legend(fontsize=9, loc="upper left")
 
-        fig2 = Figure(figsize=(7.0, 3.8), layout="constrained")
-        ax1, ax2 = fig2.subplots(1, 2)
+        fig2 = Figure(figsize=(7.2, 7.6), layout="constrained")
+        ax1, ax2 = fig2.subplots(2, 1)
         budget = group(parts["budget"], "optimizer")
         colours = {"sgd": "tab:green", "adam": "tab:purple"}
         for opt, rs in budget.items():
@@ -208,7 +239,7 @@ class LogSampling(Experiment):
                     label="[0.1, 1]: 90% of uniform draws")
         ax1.set(title="Every trial (seed 0)", xlabel="learning rate (log scale)",
                 ylabel="validation accuracy", ylim=(0, 1))
-        ax1.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3)
+        ax1.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3)
         styles = {"log": "-", "linear": "--"}
         for opt, rs in budget.items():
             for sampling in SAMPLINGS:
@@ -226,12 +257,12 @@ class LogSampling(Experiment):
         ax2.set_xticks(ticks, [str(k) for k in ticks])
         ax2.set(title="Expected best vs budget", xlabel="trials (log scale)",
                 ylabel="expected best validation accuracy", ylim=(0, 1))
-        ax2.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
+        ax2.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
         return [("Uniform sampling (orange) spends 90% of its draws in the top decade; "
                  "log-uniform sampling (blue) gives each decade a quarter.", fig1),
-                ("Left: validation accuracy of every trial against its learning rate shows in "
+                ("Top: validation accuracy of every trial against its learning rate shows in "
                  "which decade each optimiser's good learning rates lie (orange band: where 90% "
-                 "of uniform draws land). Right: the best accuracy a random search of k trials "
+                 "of uniform draws land). Bottom: the best accuracy a random search of k trials "
                  "can expect (mean over seeds, band: min–max), log (solid) vs linear (dashed); "
                  "the dotted line marks the budget the verdict uses.", fig2)]
 

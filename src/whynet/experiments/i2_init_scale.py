@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from .base import Experiment, Verdict, decide, group, mean_spread
+from .base import Experiment, Row, Verdict, group, mean_spread, tally
 from .recipes import histogram_figure, layer_statistics
 
 class InitScale(Experiment):
@@ -26,7 +26,7 @@ class InitScale(Experiment):
             "(cs231n's randn/√fan_in). One forward pass; per layer we record the activations' "
             "mean, standard deviation, the fraction saturated (|a| > 0.99) and a histogram.")
     seeds_quick = 3
-    seeds_full = 5
+    seeds_full = 10
 
     def grid(self, quick: bool) -> list[dict]:
         width, batch = (256, 500) if quick else (500, 1000)
@@ -52,13 +52,27 @@ class InitScale(Experiment):
         large_sat = mean_spread([np.mean(r.result["saturated"][1:]) for r in large])
         x_first = mean_spread([r.result["std"][0] for r in xavier])
         x_last = mean_spread([r.result["std"][-1] for r in xavier])
+        t = tally(flags)
+        rows = [Row(f"{k} weights", {
+            "std, layer 1": mean_spread([r.result["std"][0] for r in runs]),
+            "std, layer 10": mean_spread([r.result["std"][-1] for r in runs]),
+            "saturated (|a| > 0.99), layers 2–10": mean_spread(
+                [np.mean(r.result["saturated"][1:]) for r in runs])}) for k, runs in by.items()]
+        rule = ("Holds when, in every seed, ×0.01's last-layer std is below 1/1000 of its first, "
+                "×1 saturates over half the units of every layer after the first, and Xavier "
+                "keeps the last std above 1/10 of the first with < 20% saturated.")
+        answer = ("Yes: with ×0.01 weights a 10-layer tanh net's activations shrink to almost "
+                  "nothing, with ×1 most units saturate near 1 or −1, and Xavier keeps them spread."
+                  if t.status == "holds" else
+                  f"Not in every seed ({t}): see the evidence per initialisation.")
         sentence = (f"×0.01: activation std falls from {small_first} in layer 1 to {small_last} "
                     f"in layer 10; ×1: {large_sat.fmt('.0%')} of units in layers 2–10 are "
                     f"saturated (|a| > 0.99); Xavier: std {x_first} → {x_last}, still spread. "
                     f"Holds when, in every seed, ×0.01's last-layer std is below 1/1000 of its "
                     f"first, ×1 saturates over half the units of every layer after the first, and "
                     f"Xavier keeps the last std above 1/10 of the first with < 20% saturated.")
-        return [Verdict("I2", decide(flags), sentence, {
+        return [Verdict("I2", t.status, sentence, answer=answer, evidence=rows, rule=rule,
+                        agree=t, numbers={
             "×0.01 std, layer 1": small_first, "×0.01 std, layer 10": small_last,
             "×1 saturated fraction, layers 2–10": large_sat,
             "Xavier std, layer 1": x_first, "Xavier std, layer 10": x_last})]
@@ -73,7 +87,7 @@ class InitScale(Experiment):
             ax.plot(np.arange(1, stds.shape[1] + 1), stds.mean(0), marker="o", label=key)
         ax.set(yscale="log", xlabel="layer", ylabel="activation std (log)",
                title="Activation spread with depth (tanh)")
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=9)
         fig.tight_layout()
         return [("Histograms of each layer's activations: ×0.01 collapses to a spike at 0, ×1 "
                  "piles up at ±1 (saturated), Xavier stays spread.", hist),

@@ -27,7 +27,7 @@ from ..nn import RNN, Dense, LastStep, Sequential
 from ..nn.losses import SoftmaxCrossEntropy
 from ..random import make_rng, spawn
 from ..train import fit
-from .base import Experiment, Published, Verdict, combine, decide, group, mean_spread
+from .base import Experiment, Published, Row, Tally, Verdict, combine, group, mean_spread, tally
 
 VANISHED = 1e-2   # ‖∂L/∂h_1‖ below 1/100 of ‖∂L/∂h_T‖
 EXPLODED = 1e2    # ‖∂L/∂h_1‖ above 100× ‖∂L/∂h_T‖
@@ -89,7 +89,7 @@ class BackpropThroughTime(Experiment):
             "standard-init net by Adam (lr 1e-2, gradients clipped to norm 1). Vanished: "
             "‖∂L/∂h_1‖ < 1/100 of ‖∂L/∂h_T‖; exploded: > 100×.")
     seeds_quick = 3
-    seeds_full = 5
+    seeds_full = 10
 
     def grid(self, quick: bool) -> list[dict]:
         radii = [STANDARD, 0.5, 1.0, 1.5, 3.0] if quick else [STANDARD, 0.5, 0.9, 1.0, 1.2,
@@ -117,12 +117,14 @@ class BackpropThroughTime(Experiment):
     def verdicts(self, results):
         init = [r for r in results if r.spec["part"] == "init"]
         by = group(init, "radius")
-        statuses, numbers, parts = [], {}, []
+        statuses, numbers, parts, tallies, rows = [], {}, [], [], []
         kinds: dict[str, list[str]] = {"vanishes": [], "explodes": [], "neither": []}
         steps_by_rho = []
         for radius, runs in by.items():
             ratios = [r.result["ratio"] for r in runs]
-            statuses.append(decide([q < VANISHED for q in ratios]))
+            t = tally(q < VANISHED for q in ratios)
+            statuses.append(t.status)
+            tallies.append(t)
             rho = mean_spread([r.result["radius"] for r in runs])
             label = (f"standard init (ρ = {rho.mean:.2f})" if radius == STANDARD
                      else f"ρ = {radius:g}")
@@ -135,6 +137,8 @@ class BackpropThroughTime(Experiment):
             kinds[kind].append(label)
             steps_by_rho.append((rho.mean, step.mean))
             parts.append(f"{label}: {ratio} (×{step.mean:.2f} per step)")
+            rows.append(Row(label, {"‖∂L/∂h_1‖ / ‖∂L/∂h_T‖": ratio, "factor per step back": step,
+                                    "vanishes (< " + f"{VANISHED:g})": f"{t.status} ({t})"}))
         steps_by_rho.sort()
         (rho_lo, step_lo), (rho_hi, step_hi) = steps_by_rho[0], steps_by_rho[-1]
         summary = "; ".join(f"{kind} for {', '.join(labels)}" for kind, labels in kinds.items()
@@ -164,7 +168,23 @@ class BackpropThroughTime(Experiment):
                     f"where tanh saturates (×{step_hi:.2f} at ρ = {rho_hi:.2f})."
                     + tail + f" A setting holds when, in every seed, the ratio is below "
                     f"{VANISHED:g} (exploded: above {EXPLODED:g}).")
-        return [Verdict("N1", status, sentence, numbers)]
+        if trained:
+            rows.append(Row("standard init, after training", {
+                "‖∂L/∂h_1‖ / ‖∂L/∂h_T‖": ratio_t, "spectral radius ρ": rho_t}))
+        rule = (f"Per spectral radius, the gradient vanishes when, in every seed, "
+                f"‖∂L/∂h_1‖ / ‖∂L/∂h_T‖ is below {VANISHED:g} (explodes: above {EXPLODED:g}); "
+                f"vanishes for some radii and not others → depends on the recurrent weights.")
+        agree = Tally(status, sum(t.agree for t in tallies), sum(t.n for t in tallies))
+        answer = (f"It depends on the recurrent weights: the gradient vanishes for "
+                  f"{', '.join(kinds['vanishes']) or 'none'}"
+                  + (f", explodes for {', '.join(kinds['explodes'])}" if kinds["explodes"] else "")
+                  + "." if status == "depends" else
+                  {"holds": "Yes: it vanished at every spectral radius measured.",
+                   "fails": "No: it vanished at none of the spectral radii measured.",
+                   "inconclusive": "Unclear: seeds disagree at some spectral radius."}[status])
+        return [Verdict("N1", status, sentence, numbers, answer=answer, evidence=rows, rule=rule,
+                        depends_on=("recurrent spectral radius ρ",) if status == "depends" else (),
+                        agree=agree)]
 
     def published(self, results):
         init = [r for r in results if r.spec["part"] == "init"]
@@ -189,8 +209,8 @@ class BackpropThroughTime(Experiment):
     def figures(self, results):
         init = [r for r in results if r.spec["part"] == "init"]
         by = group(init, "radius")
-        fig = Figure(figsize=(7.4, 3.3))
-        ax1, ax2 = fig.subplots(1, 2)
+        fig = Figure(figsize=(7.2, 6.6))
+        ax1, ax2 = fig.subplots(2, 1)
         cmap = {k: c for k, c in zip(by, ("black", "tab:blue", "tab:cyan", "tab:green",
                                           "tab:olive", "tab:orange", "tab:red", "tab:purple",
                                           "tab:brown", "tab:pink"))}
@@ -217,14 +237,14 @@ class BackpropThroughTime(Experiment):
         # One legend for both panels (same colours), where the right panel is empty.
         handles, labels = ax1.get_legend_handles_labels()
         h2, l2 = ax2.get_legend_handles_labels()
-        ax2.legend(handles + h2, labels + l2, fontsize=5.5, loc="upper left")
+        ax2.legend(handles + h2, labels + l2, fontsize=9, loc="upper left")
         fig.tight_layout()
         orders = -np.log10(np.mean([r.result["ratio"] for r in by.get(STANDARD, init)]))
-        return [("Left: how much of the last step's gradient reaches each earlier hidden state "
+        return [("Top: how much of the last step's gradient reaches each earlier hidden state "
                  "(geometric mean over seeds). Straight lines on the log scale are geometric "
                  "decay or growth: below ρ = 1 it vanishes, above it explodes; the standard "
                  f"initialisation (black) loses {orders:.0f} orders of magnitude over "
-                 f"{len(init[0].result['g'])} steps. Right: the measured factor per step follows "
+                 f"{len(init[0].result['g'])} steps. Bottom: the measured factor per step follows "
                  "the spectral radius (dotted) until tanh saturates.", fig)]
 
 

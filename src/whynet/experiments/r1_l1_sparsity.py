@@ -28,7 +28,8 @@ from ..nn.regularizers import L1, L2
 from ..optim import SGD
 from ..probes.stats import SPARSITY_EPS, weight_sparsity
 from ..train import Callback, accuracy, fit
-from .base import Correction, Experiment, Verdict, combine, decide, group, mean_spread, values
+from .base import (Correction, Experiment, Row, Tally, Verdict, combine, group, mean_spread,
+                   tally, values)
 
 REGULARIZERS = {
     "none": lambda lam: None,
@@ -42,9 +43,15 @@ COLOURS = {"none": "tab:grey", "l2": "tab:blue", "l1": "tab:orange", "l1_prox": 
 PRUNE_FRACTIONS = (0.5, 0.7, 0.8, 0.9, 0.95)
 HIST_RANGE = (-8.0, 0.5)  # log10|w|; exact zeros are counted apart
 HIST_BINS = 34
-EXACT_RATIO = 10  # "many more zeros": proximal L1 must leave ≥ 10× L2's exact zeros …
-EXACT_FLOOR = 0.01  # … and at least 1% of all weights
 SHOWN_LAM = 1e-2  # the λ the sentence and figures show: strong, yet every method still learns
+#: Matched strength. With momentum β = 0.9 the subgradient penalty λ·sign(w) enters the velocity
+#: and is applied 1/(1 − β) = 10 times over, a pull of up to 10·lr·λ per step; the proximal
+#: threshold lr·λ is applied once, outside the momentum. So subgradient L1 at λ is compared with
+#: proximal L1 at 10·λ.
+MOMENTUM = 0.9
+MATCH = round(1 / (1 - MOMENTUM))
+PRUNED = 0.9  # "compressible": accuracy after deleting the 90% smallest weights …
+BETTER = 0.02  # … more than 2 points above the unpenalised net's after the same pruning
 
 
 def shown_lam(lams) -> float:
@@ -114,7 +121,7 @@ class L1Sparsity(Experiment):
             "tiny weights that flip sign but almost no exact zeros; L2's pull λw fades as "
             "w → 0, so its weights shrink but never reach 0.")
     seeds_quick = 3
-    seeds_full = 5
+    seeds_full = 10
     version = 1
 
     def grid(self, quick: bool) -> list[dict]:
@@ -132,7 +139,7 @@ class L1Sparsity(Experiment):
         flips = SignFlips(model, spec["epochs"])
         lr = 0.1
         fit(model, train.X, train.y, loss="softmax_ce",
-            optimizer=SGD(model.parameters(), lr=lr, momentum=0.9), epochs=spec["epochs"],
+            optimizer=SGD(model.parameters(), lr=lr, momentum=MOMENTUM), epochs=spec["epochs"],
             batch_size=50, regularizer=REGULARIZERS[spec["regularizer"]](spec["lam"]), seed=seed,
             callbacks=[flips], progress=False)
         w = flat_weights(model)
@@ -175,54 +182,106 @@ class L1Sparsity(Experiment):
                            and r.spec["regularizer"] != "none"], "regularizer") for lam in lams}
         return none, out
 
-    def verdicts(self, results):
+    def matched_pairs(self, by_lam) -> list[tuple[float, float]]:
+        """(λ for subgradient L1, λ for proximal L1) pairs of matched strength in the grid."""
+        lams = list(by_lam)
+        return [(lam, lam * MATCH) for lam in lams
+                if any(np.isclose(lam * MATCH, other) for other in lams)]
+
+    def _at(self, by_lam, lam):
+        return next(v for k, v in by_lam.items() if np.isclose(k, lam))
+
+    def _compression(self, results):
+        """Per L1 step, the per-seed flags "pruned to PRUNED, more accurate than the unpenalised
+        net pruned the same way by > BETTER", over the matched pairs."""
         none, by_lam = self._by_lam(results)
-        prox_flags, sub_flags = [], []
-        for lam, by in by_lam.items():
-            for p, l2, sub in zip(by["l1_prox"], by["l2"], by["l1"]):
-                l2_zero = l2.result["exact_zero"]
-                prox_flags.append(p.result["exact_zero"] >= max(EXACT_RATIO * l2_zero, EXACT_FLOOR)
-                                  and abs(p.result["pruned_acc"] - p.result["test_acc"]) <= 0.01)
-                sub_flags.append(sub.result["exact_zero"] >= max(EXACT_RATIO * l2_zero,
-                                                                 EXACT_FLOOR))
-        status_prox, status_sub = decide(prox_flags), decide(sub_flags)
-        status = combine([status_prox, status_sub])
+        base = {r.seed: r.result["magnitude_pruned_acc"][str(PRUNED)] for r in none}
+        pairs = self.matched_pairs(by_lam)
+        flags = {"l1": [], "l1_prox": []}
+        for lam_sub, lam_prox in pairs:
+            for key, lam in (("l1", lam_sub), ("l1_prox", lam_prox)):
+                for r in self._at(by_lam, lam)[key]:
+                    if r.seed in base:
+                        flags[key].append(r.result["magnitude_pruned_acc"][str(PRUNED)]
+                                          > base[r.seed] + BETTER)
+        return none, by_lam, pairs, {k: tally(v) for k, v in flags.items()}
+
+    def verdicts(self, results):
+        none, by_lam, pairs, tallies = self._compression(results)
+        status = combine(t.status for t in tallies.values())
+        agree = Tally(status, sum(t.agree for t in tallies.values()),
+                      sum(t.n for t in tallies.values()))
+        pct = f"{PRUNED:.0%}"
+
+        def row(label, runs):
+            return Row(label, {
+                "exactly 0": mean_spread(values(runs, "exact_zero")),
+                "|w| < 1e-3": mean_spread(values(runs, "near_zero")),
+                "test accuracy": mean_spread(values(runs, "test_acc")),
+                f"after pruning {pct}": mean_spread(
+                    [r.result["magnitude_pruned_acc"][str(PRUNED)] for r in runs]),
+                "after pruning 95%": mean_spread(
+                    [r.result["magnitude_pruned_acc"]["0.95"] for r in runs])})
+
+        rows = [row("no penalty", none)]
+        for lam_sub, lam_prox in pairs:
+            rows.append(row(f"L1 subgradient, λ = {lam_sub:g}", self._at(by_lam, lam_sub)["l1"]))
+            rows.append(row(f"L1 proximal, λ = {lam_prox:g} (matched)",
+                            self._at(by_lam, lam_prox)["l1_prox"]))
+            rows.append(row(f"L2, λ = {lam_sub:g}", self._at(by_lam, lam_sub)["l2"]))
         lam = shown_lam(by_lam)
         by = by_lam[lam]
-        stat = {k: mean_spread(values(by[k], "exact_zero")) for k in ("l2", "l1", "l1_prox")}
-        near = {k: mean_spread(values(by[k], "near_zero")) for k in ("l2", "l1", "l1_prox")}
-        near["none"] = mean_spread(values(none, "near_zero"))
+        zeros = {k: mean_spread(values(by[k], "exact_zero")) for k in ("l2", "l1", "l1_prox")}
         flipped = mean_spread(values(by["l1"], "flipped_among_tiny"))
-        acc = mean_spread(values(by["l1_prox"], "test_acc"))
-        pruned = mean_spread(values(by["l1_prox"], "pruned_acc"))
+        pruned0 = mean_spread([r.result["magnitude_pruned_acc"][str(PRUNED)] for r in none])
         acc_none = mean_spread(values(none, "test_acc"))
-        if status == "depends":
-            how = ("depends on how L1 is applied: with the proximal step (soft-thresholding) it "
-                   "holds, with the plain subgradient it does not")
-        else:
-            how = f"{status} for the proximal step and {status_sub} for the subgradient"
-        lams = ", ".join(f"{v:g}" for v in by_lam)
-        sentence = (
-            f"Exact zeros at λ = {lam:g}: proximal L1 {stat['l1_prox'].fmt('.1%')}, subgradient "
-            f"L1 {stat['l1'].fmt('.2%')}, L2 {stat['l2'].fmt('.2%')}; weights below 1e-3: "
-            f"{near['l1_prox'].fmt('.1%')}, {near['l1'].fmt('.1%')}, {near['l2'].fmt('.1%')} "
-            f"(no penalty {near['none'].fmt('.1%')}). Subgradient L1's tiny weights rattle round "
-            f"0 ({flipped.fmt('.0%')} of them flip sign in the last epoch) instead of landing on "
-            f"it. Pruning every |w| < 1e-3 of the proximal-L1 net leaves its test accuracy at "
-            f"{pruned.fmt('.1%')} (before {acc.fmt('.1%')}; no penalty {acc_none.fmt('.1%')}). "
-            f"The claim {how}. Holds when, for every seed and λ ({lams}), the method leaves "
-            f"≥ {EXACT_RATIO}× L2's exact zeros and ≥ {EXACT_FLOOR:.0%} of all weights (and, for "
-            f"proximal L1, pruning moves test accuracy by ≤ 1 point).")
-        numbers = {f"exact zeros, {LABELS[k]} (λ={lam:g})": v for k, v in stat.items()}
-        numbers.update({f"|w| < 1e-3, {LABELS[k]}" + ("" if k == "none" else f" (λ={lam:g})"): v
-                        for k, v in near.items()})
+        numbers = {f"exact zeros, {LABELS[k]} (λ={lam:g})": v for k, v in zeros.items()}
         numbers.update({
             f"sign flips among tiny weights, subgradient L1 (λ={lam:g})": flipped,
-            f"test accuracy, proximal L1 (λ={lam:g})": acc,
-            f"test accuracy after pruning |w| < 1e-3, proximal L1 (λ={lam:g})": pruned,
             "test accuracy, no penalty": acc_none,
-            "status, proximal L1": status_prox, "status, subgradient L1": status_sub})
-        return [Verdict("R1", status, sentence, numbers)]
+            f"test accuracy after pruning {pct}, no penalty": pruned0,
+            "compressible, subgradient L1": f"{tallies['l1'].status} ({tallies['l1']})",
+            "compressible, proximal L1": f"{tallies['l1_prox'].status} ({tallies['l1_prox']})"})
+        pruned = {}
+        for lam_sub, lam_prox in pairs:
+            for key, lam_k in (("l1", lam_sub), ("l1_prox", lam_prox)):
+                s = mean_spread([r.result["magnitude_pruned_acc"][str(PRUNED)]
+                                 for r in self._at(by_lam, lam_k)[key]])
+                pruned[key, lam_k] = s
+                numbers[f"test accuracy after pruning {pct}, {LABELS[key]} (λ={lam_k:g})"] = s
+        verdict_of = {k: {"holds": "does", "fails": "does not",
+                          "inconclusive": "is unclear whether it does"}[t.status]
+                      for k, t in tallies.items()}
+        if pairs:
+            ls, lp = pairs[-1]
+            answer = (f"Only the proximal step gives exact zeros ({zeros['l1_prox'].mean:.0%} at "
+                      f"λ = {lam:g}). Pruned to {pct}, subgradient L1 keeps "
+                      f"{pruned['l1', ls].mean:.0%}, proximal {pruned['l1_prox', lp].mean:.0%}, "
+                      f"no penalty {pruned0.mean:.0%}.")
+        else:
+            answer = "No matched-strength pair in this grid; see the evidence."
+        rule = (f"Exact zeros are shown, not tested: a subgradient or L2 step lands on 0.0 only "
+                f"by accident, soft-thresholding puts every |w| < lr·λ there. Compression is "
+                f"tested at matched strength (subgradient λ vs proximal {MATCH}·λ, since momentum "
+                f"{MOMENTUM:g} applies the subgradient pull up to {MATCH}×): an L1 step compresses "
+                f"when, in every seed and pair, its net pruned to {pct} (smallest |w| first) beats "
+                f"the unpenalised net pruned the same way by more than {BETTER * 100:.0f} points. "
+                f"Mixed → depends on the L1 step.")
+        sentence = (
+            f"Exact zeros at λ = {lam:g}: proximal L1 {zeros['l1_prox'].fmt('.1%')}, subgradient "
+            f"L1 {zeros['l1'].fmt('.2%')}, L2 {zeros['l2'].fmt('.2%')}: only soft-thresholding "
+            f"puts weights on 0.0; subgradient L1's tiny weights rattle round 0 "
+            f"({flipped.fmt('.0%')} of them flip sign in the last epoch). Whether that makes the "
+            f"model compressible is another question, which the pruning numbers answer: with "
+            f"{pct} of the weights deleted the unpenalised net keeps {pruned0.fmt('.1%')} test "
+            f"accuracy; " + "; ".join(
+                f"{LABELS[k]} at λ = {lam_k:g} keeps {v.fmt('.1%')}" for (k, lam_k), v in
+                pruned.items()) + f". Subgradient L1 {verdict_of['l1']} make the model "
+            f"compressible ({tallies['l1']}), proximal L1 {verdict_of['l1_prox']} "
+            f"({tallies['l1_prox']}). {rule}")
+        return [Verdict("R1", status, sentence, numbers, answer=answer, evidence=rows, rule=rule,
+                        depends_on=("L1 step (subgradient or proximal)",)
+                        if status == "depends" else (), agree=agree)]
 
     def corrections(self, results):
         none, by_lam = self._by_lam(results)
@@ -250,14 +309,42 @@ class L1Sparsity(Experiment):
             f"{dead.fmt('.1%')} of the 64 input pixels lose all their weights (the training set "
             f"has {const.mean:.1f} constant pixels); test accuracy {acc.fmt('.1%')} before and "
             f"{pruned.fmt('.1%')} after deleting them. L2: ‖W‖ {norm_l2} vs {norm_none} without "
-            f"a penalty, exact zeros {l2_zero.fmt('.1%')}.")]
+            f"a penalty, exact zeros {l2_zero.fmt('.1%')}.",
+            so_what="Compression means deleting weights without losing accuracy, and it needs "
+                    "small weights, not exact zeros: L1 by either step makes most weights small "
+                    "enough to delete; the proximal step also sets them to exactly 0, so "
+                    "the zeros are visible without a pruning pass.")]
 
     # -- figures ----------------------------------------------------------------------------------
     def figures(self, results):
         none, by_lam = self._by_lam(results)
         lam = shown_lam(by_lam)
-        fig1 = Figure(figsize=(7.2, 3.4))
-        ax1, ax2 = fig1.subplots(1, 2)
+        pairs = self.matched_pairs(by_lam)
+
+        prune = Figure(figsize=(7.2, 3.8))
+        ax = prune.subplots()
+        xs = [0.0, *PRUNE_FRACTIONS]
+        curves = [("none", none, LABELS["none"])]
+        if pairs:
+            ls, lp = pairs[-1]
+            curves += [("l1", self._at(by_lam, ls)["l1"], f"{LABELS['l1']}, λ = {ls:g}"),
+                       ("l1_prox", self._at(by_lam, lp)["l1_prox"],
+                        f"{LABELS['l1_prox']}, λ = {lp:g} (matched)"),
+                       ("l2", self._at(by_lam, ls)["l2"], f"L2, λ = {ls:g}")]
+        for key, rs, label in curves:
+            accs = np.array([[r.result["magnitude_pruned_acc"][str(f)] for f in PRUNE_FRACTIONS]
+                             for r in rs])
+            ys = np.column_stack([values(rs, "test_acc"), accs])
+            ax.errorbar(xs, ys.mean(axis=0), yerr=ys.std(axis=0, ddof=1) if len(rs) > 1 else None,
+                        marker="o", capsize=3, color=COLOURS[key], label=label)
+        ax.axvline(PRUNED, color="k", ls=":", lw=1)
+        ax.set(title="Test accuracy after magnitude pruning (mean ± std over seeds)",
+               xlabel="fraction of weights set to 0 (smallest |w| first)", ylabel="test accuracy")
+        ax.legend(fontsize=9, loc="lower left")
+        prune.tight_layout()
+
+        fig1 = Figure(figsize=(7.2, 6.6))
+        ax1, ax2 = fig1.subplots(2, 1)
         edges = np.linspace(*HIST_RANGE, HIST_BINS + 1)
         centres = (edges[:-1] + edges[1:]) / 2
         zero_at = HIST_RANGE[0] - 1.0  # where the "exactly 0" bar is drawn
@@ -271,9 +358,9 @@ class L1Sparsity(Experiment):
                         color=COLOURS[key])
         ax1.axvline(np.log10(SPARSITY_EPS), color="k", ls=":", lw=1)
         ax1.set_xticks([zero_at, -6, -4, -2, 0], ["w=0", "-6", "-4", "-2", "0"])
-        ax1.set(title=f"|w| after training, λ = {lam:g}", xlabel="log10 |w|",
+        ax1.set(title=f"|w| after training, λ = {lam:g} (seed 0)", xlabel="log10 |w|",
                 ylabel="fraction of weights", yscale="log", ylim=(3e-4, 1.5))
-        ax1.legend(fontsize=7, loc="upper center")
+        ax1.legend(fontsize=9, loc="upper center", ncol=2)
         lams = list(by_lam)
         for key in ("l2", "l1", "l1_prox"):
             z = [mean_spread(values(by_lam[v][key], "exact_zero")) for v in lams]
@@ -283,31 +370,18 @@ class L1Sparsity(Experiment):
             ax2.plot(lams, n, ls="--", color=COLOURS[key], alpha=0.7)
         ax2.set(title="w = 0 (solid), |w| < 1e-3 (dashed)", xlabel="λ", xscale="log",
                 ylabel="fraction of weights", ylim=(-0.02, 1.0))
-        ax2.legend(fontsize=7)
+        ax2.legend(fontsize=9)
         fig1.tight_layout()
-
-        fig2 = Figure(figsize=(6.0, 3.4))
-        ax = fig2.subplots()
-        for key, rs in runs.items():
-            accs = np.array([[r.result["magnitude_pruned_acc"][str(f)] for f in PRUNE_FRACTIONS]
-                             for r in rs])
-            xs = [0.0, *PRUNE_FRACTIONS]
-            ys = np.column_stack([values(rs, "test_acc"), accs]).mean(axis=0)
-            ax.plot(xs, ys, marker="o", color=COLOURS[key], label=LABELS[key])
-        ax.set(title=f"Test accuracy after magnitude pruning (λ = {lam:g})",
-               xlabel="fraction of weights set to 0 (smallest |w| first)", ylabel="test accuracy")
-        ax.legend(fontsize=7)
-        fig2.tight_layout()
         return [
-            ("Left: where the weights' magnitudes end up (seed 0); the bar at the far left is the "
-             "fraction that is exactly 0. Only proximal L1 (red) puts a large share at 0.0; "
-             "subgradient L1 "
-             "(orange) piles weights up within about ηλ of 0 without reaching it; L2 (blue) "
-             "shifts the whole distribution left. Right: the same against λ.", fig1),
-            ("Pruning the smallest weights (mean over seeds): the proximal-L1 net keeps its "
-             "accuracy up to about its own share of exact zeros, while the unpenalised and L2 "
-             "nets start losing accuracy earlier (at 80–90% pruned) — the zeros are what makes an "
-             "L1 model compressible. Subgradient L1 pays in accuracy before any pruning.", fig2),
+            ("Pruning decides the compression half: deleting the smallest weights of the "
+             "subgradient-L1 and (matched-strength) proximal-L1 nets costs far less accuracy "
+             "than deleting those of the unpenalised or L2 nets. Dotted: the 90% the verdict "
+             "tests.", prune),
+            ("Top: where the weights' magnitudes end up (seed 0); the bars at the far left are "
+             "the fraction exactly 0. Only proximal L1 (red) puts a large share at 0.0; "
+             "subgradient L1 (orange) piles weights up near 0 without reaching it; L2 (blue) "
+             "shifts the whole distribution left. Bottom: the same against λ (the same λ is not "
+             "the same strength: see the rule).", fig1),
         ]
 
 

@@ -21,7 +21,7 @@ from ..nn.layers import Dense, Maxout
 from ..nn.norm import BatchNorm1d, BatchNorm2d, LayerNorm
 from ..nn.recurrent import RNN
 from ..random import make_rng
-from .base import Correction, Experiment, Verdict, decide, mean_spread, values
+from .base import Correction, Experiment, Row, Verdict, mean_spread, tally, values
 
 TOLERANCE = 1e-6  # finite-difference relative error of a correct float64 backward pass
 
@@ -125,9 +125,12 @@ class GradShape(Experiment):
                 "guard": accumulation_guard(rng)}
 
     def verdicts(self, results):
-        flags = [r.result["all_shapes_match"] and r.result["all_dtypes_match"]
-                 and r.result["max_error"] < TOLERANCE
-                 and r.result["guard"]["transposed_raises"] for r in results]
+        # Parameter.grad is allocated with the value's shape and only added into in place: the
+        # shapes match by construction ("shown"); a miss would be an engine bug (fails).
+        t = tally(r.result["all_shapes_match"] and r.result["all_dtypes_match"]
+                  and r.result["max_error"] < TOLERANCE
+                  and r.result["guard"]["transposed_raises"] for r in results)
+        status = "shown" if t.status == "holds" else "fails"
         r0 = results[0].result
         err = mean_spread(values(results, "max_error"))
         listing = "; ".join(f"{p['layer']}.{p['param']} {tuple(p['value_shape'])}"
@@ -138,10 +141,24 @@ class GradShape(Experiment):
             f"derivative of the loss by that weight (largest finite-difference relative error "
             f"{err.fmt('.1e')}). The engine keeps it so by construction: Parameter.grad is "
             f"allocated with the value's shape and backward only adds into it in place, so a "
-            f"transposed dW raises an error — though an array that broadcasts would not. Holds "
-            f"when, in every seed, all shapes and dtypes match, every relative error is below "
-            f"{TOLERANCE:g}, and the transposed update raises.")
-        return [Verdict("R5", decide(flags), sentence, {
+            f"transposed dW raises an error — though an array that broadcasts would not. ")
+        rule = (f"A demonstration: shown when, in every seed, all shapes and dtypes match, every "
+                f"finite-difference relative error is below {TOLERANCE:g}, and a transposed "
+                f"update raises; a miss would be an engine bug (status fails).")
+        sentence += rule
+        by_layer: dict = {}
+        for p in r0["params"]:
+            by_layer.setdefault(p["layer"], []).append(p)
+        rows = [Row(layer, {"parameters": ", ".join(f"{p['param']} {tuple(p['value_shape'])}"
+                                                    for p in ps),
+                            "grad shape = value shape": all(p["value_shape"] == p["grad_shape"]
+                                                            for p in ps),
+                            "largest relative error": max(p["error"] for p in ps)})
+                for layer, ps in by_layer.items()]
+        answer = ("Yes, because the loss is one number: there is one ∂L/∂w per weight. "
+                  "The Jacobian of Z by W has four indices; the chain rule contracts it.")
+        return [Verdict("R5", status, sentence, answer=answer, evidence=rows, rule=rule, agree=t,
+                        numbers={
             "parameters checked": r0["n_params"],
             "layer types": len(results[0].spec["layers"]),
             "largest finite-difference relative error": err,
@@ -161,7 +178,10 @@ class GradShape(Experiment):
             f"Dense layer, W {tuple(j['W_shape'])}, 4 examples: ∂Z/∂W has shape "
             f"{tuple(j['jacobian_shape'])} ({j['jacobian_size']} numbers); contracted with ∂L/∂Z "
             f"it gives dW {tuple(j['grad_shape'])}, equal to backward's to a relative error of "
-            f"{j['chain_rule_error']:.1e}.")]
+            f"{j['chain_rule_error']:.1e}.",
+            so_what="Read dW's shape from the loss being a scalar, not from the matrix: the same "
+                    "reasoning gives db, dγ and every other parameter gradient its parameter's "
+                    "shape, and it is the check to run when a hand-written backward disagrees.")]
 
     def figures(self, results):
         params = results[0].result["params"]
@@ -174,7 +194,7 @@ class GradShape(Experiment):
                    for p in params]
         ax.barh(y, errs, color=colours)
         ax.axvline(TOLERANCE, color="k", ls=":", lw=1)
-        ax.set_yticks(y, labels, fontsize=7)
+        ax.set_yticks(y, labels, fontsize=9)
         ax.invert_yaxis()
         ax.set(xscale="log", xlabel="relative error of grad vs finite differences",
                title="Every parameter: grad shape = value shape (green)")

@@ -15,8 +15,9 @@ from .. import datasets
 from ..nn import mlp
 from ..nn.losses import SoftmaxCrossEntropy
 from ..optim import SGD, Adam, RMSProp
-from .base import Experiment, Verdict, decide, group, mean_spread, values
+from .base import Experiment, Row, Verdict, group, mean_spread, tally, values
 
+ADAPTIVE = 0.95  # adaptive optimisers "decide the step": mean cosine with −g below this
 OPTIMISERS = {
     "SGD": lambda p: SGD(p, lr=0.1),
     "SGD + momentum 0.9": lambda p: SGD(p, lr=0.1, momentum=0.9),
@@ -44,7 +45,7 @@ class OptimiserStep(Experiment):
             "gradients are bit-identical, that SGD's step is exactly −η·g, and measure the cosine "
             "between each optimiser's step and −g, the step length, and the loss after 30 steps.")
     seeds_quick = 3
-    seeds_full = 5
+    seeds_full = 10
 
     def grid(self, quick: bool) -> list[dict]:
         return [{"optimiser": name, "steps": 30 if quick else 100} for name in OPTIMISERS]
@@ -81,39 +82,53 @@ class OptimiserStep(Experiment):
     def verdicts(self, results):
         by = group(results, "optimiser")
         seeds = sorted({r.seed for r in results})
-        flags = []
+        shown, flags = [], []
         for i, _ in enumerate(seeds):
             runs = {k: v[i] for k, v in by.items()}
+            # Shown (by construction): every copy gets the same gradient; SGD steps along −g.
             same_grad = len({r.result["first_grad_checksum"] for r in runs.values()}) == 1
             sgd_exact = runs["SGD"].result["sgd_formula_error"] == 0.0
             sgd_aligned = min(runs["SGD"].result["cosine"]) > 0.999999
-            adaptive_differs = min(runs["Adam"].result["cosine_mean"],
-                                   runs["RMSProp"].result["cosine_mean"]) < 0.95
-            flags.append(same_grad and sgd_exact and sgd_aligned and adaptive_differs)
+            shown.append(same_grad and sgd_exact and sgd_aligned)
+            # Tested: the adaptive optimisers turn the step away from −g.
+            flags.append(min(runs["Adam"].result["cosine_mean"],
+                             runs["RMSProp"].result["cosine_mean"]) < ADAPTIVE)
+        t = tally(flags)
+        status = t.status if all(shown) else "fails"  # a shown part missing: an engine bug
         cos = {k: mean_spread(values(v, "cosine_mean")) for k, v in by.items()}
         final = {k: mean_spread(values(v, "final_loss")) for k, v in by.items()}
         err = max(r.result["sgd_formula_error"] for r in by["SGD"])
-        sentence = (f"All four copies receive bit-identical first gradients; SGD's update equals "
-                    f"W − η·g exactly (max difference {err:g}). Mean cosine between the step and "
-                    f"−g: " + ", ".join(f"{k} {v.fmt('.3f')}" for k, v in cos.items()) +
-                    "; loss after the run: " + ", ".join(f"{k} {v}" for k, v in final.items()) +
-                    ". Holds when, in every seed, the gradients match, SGD follows −g exactly and "
-                    "RMSProp and Adam step in directions whose mean cosine with −g is below 0.95.")
+        rule = (f"Shown by construction (an engine bug otherwise): all copies receive "
+                f"bit-identical first gradients and SGD's update is W − η·g exactly. Tested: "
+                f"holds when, in every seed, RMSProp's and Adam's steps have a mean cosine with "
+                f"−g below {ADAPTIVE}.")
+        sentence = (f"All four copies receive bit-identical first gradients ({sum(shown)} of "
+                    f"{len(shown)} seeds); SGD's update equals W − η·g exactly (max difference "
+                    f"{err:g}). Mean cosine between the step and −g: "
+                    + ", ".join(f"{k} {v.fmt('.3f')}" for k, v in cos.items())
+                    + "; loss after the run: " + ", ".join(f"{k} {v}" for k, v in final.items())
+                    + ". " + rule)
+        rows = [Row(k, {"cosine(step, −g), mean over steps": cos[k], "final loss": final[k]})
+                for k in by]
+        answer = (f"Yes: all four optimisers got the same gradient; SGD stepped exactly along −g, "
+                  f"Adam at mean cosine {cos['Adam'].mean:.2f} and RMSProp at "
+                  f"{cos['RMSProp'].mean:.2f} to it.")
         numbers = {f"cosine(step, −g), {k}": v for k, v in cos.items()}
         numbers.update({f"final loss, {k}": v for k, v in final.items()})
-        return [Verdict("T2", decide(flags), sentence, numbers)]
+        return [Verdict("T2", status, sentence, numbers, answer=answer, evidence=rows, rule=rule,
+                        agree=t)]
 
     def figures(self, results):
         by = group(results, "optimiser")
-        fig = Figure(figsize=(7.0, 3.2))
-        ax1, ax2 = fig.subplots(1, 2)
+        fig = Figure(figsize=(7.2, 6.4))
+        ax1, ax2 = fig.subplots(2, 1)
         for name, runs in by.items():
             r = runs[0].result
             ax1.plot(r["cosine"], label=name)
             ax2.plot(r["loss"], label=name)
         ax1.set(title="cos(step, −gradient)", xlabel="step", ylabel="cosine", ylim=(-0.1, 1.05))
         ax2.set(title="Loss on the batch", xlabel="step", ylabel="loss")
-        ax2.legend(fontsize=7)
+        ax2.legend(fontsize=9)
         fig.tight_layout()
         return [("The same gradients, four different walks: SGD follows −g exactly (cosine 1), "
                  "momentum turns with its history, RMSProp and Adam rescale each coordinate.", fig)]

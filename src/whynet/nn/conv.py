@@ -10,29 +10,17 @@ Output size along each spatial axis, for input size L, kernel k, stride s and pa
 
     L_out = ⌊(L + 2p − k) / s⌋ + 1
 
-How it is computed (*im2col*): the input, zero-padded and with channels first (C, m, *padded),
-is copied once into a matrix ``cols`` of shape (C_in·kH·kW, columns), so the forward pass is one
-matrix product ``Z = W₂ · cols`` with ``W₂`` = W reshaped to (C_out, C_in·kH·kW), and
-``dW = dZ · colsᵀ`` in backward is another. The way back, ``dcols = W₂ᵀ · dZ``, is added into the
-input where it was read from (*col2im*) by a loop over the kH·kW kernel positions, one
-vectorised add each (nine for a 3×3 kernel, not one per element as ``np.add.at``).
+How it is computed (*im2col*, cs231n's ``conv_forward_im2col``): every window of the
+zero-padded input is copied as one column of a matrix ``cols`` of shape (C_in·kH·kW, m·H_out·W_out),
+so the forward pass is one matrix product ``Z = W₂ · cols + b`` with ``W₂`` = W reshaped to
+(C_out, C_in·kH·kW). Backward is two more: ``dW = dZ · colsᵀ`` and ``dcols = W₂ᵀ · dZ``, whose
+columns are added back into the input where they were read from (*col2im*). That is all of
+:func:`conv_forward` and :func:`conv_backward` below, the readable reference.
 
-Which columns: with stride 1 (the common case), a kernel position (i, j) reads the padded image
-shifted by ``i·W_p + j`` in its flattened (row-major) order, so its row block of ``cols`` is one
-contiguous slice of the flattened input, and its col2im is one contiguous add: the columns are
-all positions of the padded grid (the few that straddle a row or image edge compute junk that is
-cropped away, and get zero gradient). This costs (H_p·W_p)/(H_out·W_out) more columns (15 % on
-28×28 with padding 1) but makes the copy and the add 2–3× faster than on a strided view of the
-windows, which is what strided convolutions use (``sliding_window_view``; columns = outputs).
-
-The batch is processed in chunks whose ``cols`` take a few MB (:data:`CHUNK_BYTES`), so memory
-stays bounded for any batch size and each chunk is still in cache when it is multiplied. When
-NumPy's BLAS may use several threads, the chunks are shared among as many Python threads
-(NumPy releases the GIL in copies, adds and matrix products) and BLAS runs single-threaded in
-each: a copy or an add on its own would run on one core, and small products scale worse over
-cores than independent chunks do. Each thread owns fixed chunks and writes only their slices;
-per-chunk weight gradients are summed in chunk order, so results are bitwise the same run to
-run (the chunks, and so the round-off of dW and db, depend on the number of threads).
+The layers run the same products through :class:`whynet.nn.fast_conv.ConvEngine` (contiguous
+shifted slices instead of window copies, chunks of the batch on several threads, scratch buffers
+kept between calls); ``impl="reference"`` selects the reference instead. Both are tested
+against each other and against PyTorch.
 
 Pooling is separable: a kH×kW window's maximum (or mean) is taken along the width, then along
 the height, with kH + kW − 2 element-wise operations on strided views.
@@ -41,66 +29,19 @@ the height, with kH + kW − 2 element-wise operations on strided views.
 from __future__ import annotations
 
 import math
-import os
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from threadpoolctl import ThreadpoolController
 
 from .. import dtypes
 from ..errors import ConfigError, ShapeError
 from ..random import make_rng
+from .fast_conv import ConvEngine
 from .init import Initializer, get_initializer
 from .module import Module
 
 DEFAULT_INIT = "he_uniform"
-#: Bytes of the im2col matrix built at once. 4 MB was fastest on a 2-core Xeon (vs 1, 2, 8 MB and
-#: the whole batch): a 29 MB cols matrix falls out of cache between its copy and its product.
-CHUNK_BYTES = 4 * 2**20
-
-_pool: tuple[int, ThreadPoolExecutor] | None = None  # (process id, pool): a fork has no threads
-_blas: ThreadpoolController | None = None
-_local = threading.local()
-
-
-def _scratch(name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
-    """An uninitialised array from this thread's buffer ``name``, kept for the next call: a
-    fresh multi-MB array costs a page fault per 4 KB page when first written, which measured
-    as slow as the im2col copy itself. The buffer only grows (a few MB per thread)."""
-    buffers = _local.__dict__.setdefault("buffers", {})
-    nbytes = math.prod(shape) * np.dtype(dtype).itemsize
-    buf = buffers.get(name)
-    if buf is None or buf.size < nbytes:
-        buf = buffers[name] = np.empty(nbytes, dtype=np.uint8)
-    return buf[:nbytes].view(dtype).reshape(shape)
-
-
-def _workers(chunks: int) -> int:
-    """Threads to share ``chunks`` chunks: as many as NumPy's BLAS may use (so a
-    ``threadpool_limits`` around the caller applies here too), at most the cores and chunks."""
-    global _blas
-    if _blas is None:
-        _blas = ThreadpoolController().select(user_api="blas")
-    threads = max((lib.num_threads for lib in _blas.lib_controllers), default=1)
-    return max(1, min(threads, os.cpu_count() or 1, chunks))
-
-
-def _run_chunks(work, starts: list[int]) -> list:
-    """``work(start)`` for every chunk start, on :func:`_workers` threads with single-threaded
-    BLAS; thread t takes starts t, t + T, … in order. Returns the results in ``starts`` order."""
-    global _pool
-    t = _workers(len(starts))
-    if t == 1:
-        return [work(s) for s in starts]
-    if _pool is None or _pool[0] != os.getpid():
-        _pool = os.getpid(), ThreadPoolExecutor(os.cpu_count(), thread_name_prefix="whynet-conv")
-    # The limit is process-wide: BLAS calls elsewhere meanwhile run single-threaded too.
-    with _blas.limit(limits=1):
-        parts = list(_pool[1].map(lambda i: [work(s) for s in starts[i::t]], range(t)))
-    return [parts[i % t][i // t] for i in range(len(starts))]
-
+IMPLEMENTATIONS = ("fast", "reference")
 
 def _check_size(owner: str, arg: str, value, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
@@ -125,12 +66,6 @@ def _output_size(size, kernel, stride, padding) -> tuple[int, ...]:
     return tuple((n + 2 * p - k) // s + 1 for n, k, s, p in zip(size, kernel, stride, padding))
 
 
-def _window(start: tuple[int, ...], stride, out) -> tuple[slice, ...]:
-    """Slices picking, for one kernel position, the element it sees in every output window."""
-    return (slice(None), slice(None)) + tuple(
-        slice(i, i + s * (o - 1) + 1, s) for i, s, o in zip(start, stride, out))
-
-
 def _pad(x: np.ndarray, padding, value: float = 0.0) -> np.ndarray:
     if not any(padding):
         return x
@@ -148,47 +83,57 @@ def _unpad(xp: np.ndarray, padding) -> np.ndarray:
               + tuple(slice(p, n - p) for n, p in zip(xp.shape[2:], padding))]
 
 
-def _im2col(xt: np.ndarray, kernel, stride, out, cols: np.ndarray) -> None:
-    """Fill ``cols`` (C, *kernel, m, *out) from the padded input with channels first, ``xt``
-    (C, m, *padded): ``cols[:, i, j]`` is the pixel that kernel position (i, j) meets in every
-    output window. One copy from a strided view of all the windows (no data is duplicated
-    until this copy)."""
+def _window(start: tuple[int, ...], stride, out) -> tuple[slice, ...]:
+    """Slices picking, for one kernel position, the element it sees in every output window."""
+    return (slice(None), slice(None)) + tuple(
+        slice(i, i + s * (o - 1) + 1, s) for i, s, o in zip(start, stride, out))
+
+
+# -- the readable reference: im2col, one matrix product, col2im -------------------------------
+
+def im2col(x: np.ndarray, kernel, stride, padding) -> np.ndarray:
+    """cols (C_in·K, m·L_out) of x (m, C_in, *size), K = ∏kernel, L_out = ∏out: column
+    (n, position) holds the window that output position meets in image n, rows ordered
+    (channel, *kernel offset) as W's last axes."""
     nd = len(kernel)
-    windows = sliding_window_view(xt, kernel, axis=tuple(range(2, 2 + nd)))
+    windows = sliding_window_view(_pad(x, padding), kernel, axis=tuple(range(2, 2 + nd)))
     windows = windows[(slice(None), slice(None)) + tuple(slice(None, None, s) for s in stride)]
-    # (C, m, *out, *kernel) → (C, *kernel, m, *out)
-    order = (0,) + tuple(range(2 + nd, 2 + 2 * nd)) + (1,) + tuple(range(2, 2 + nd))
-    np.copyto(cols, windows.transpose(order))
+    # (m, C, *out, *kernel) → (C, *kernel, m, *out): rows first, columns last.
+    order = (1,) + tuple(range(2 + nd, 2 + 2 * nd)) + (0,) + tuple(range(2, 2 + nd))
+    return windows.transpose(order).reshape(x.shape[1] * math.prod(kernel), -1)
 
 
-def _col2im(dcols: np.ndarray, dxt: np.ndarray, kernel, stride, out) -> None:
-    """The adjoint of :func:`_im2col`: add each kernel position's block of ``dcols`` back into
-    ``dxt`` (C, m, *padded) where it was read from."""
+def col2im(dcols: np.ndarray, x_shape, kernel, stride, padding) -> np.ndarray:
+    """The adjoint of :func:`im2col`: each kernel offset's row block of ``dcols`` is added back
+    into the (padded) input positions it was read from, then the padding is cropped."""
+    m, c = x_shape[:2]
+    out = _output_size(x_shape[2:], kernel, stride, padding)
+    blocks = dcols.reshape((c,) + tuple(kernel) + (m,) + out)
+    dxp = np.zeros((m, c) + tuple(n + 2 * p for n, p in zip(x_shape[2:], padding)), dcols.dtype)
     for pos in np.ndindex(*kernel):
-        dxt[_window(pos, stride, out)] += dcols[(slice(None),) + pos]
+        dxp[_window(pos, stride, out)] += blocks[(slice(None),) + pos].swapaxes(0, 1)
+    return _unpad(dxp, padding)
 
 
-def _shifts(kernel, padded) -> list[int]:
-    """For stride 1: how far each kernel position (row-major) is from the window's corner in
-    a flattened padded image."""
-    return [sum(i * math.prod(padded[a + 1:]) for a, i in enumerate(pos))
-            for pos in np.ndindex(*kernel)]
+def conv_forward(x, w, b, stride, padding) -> tuple[np.ndarray, np.ndarray]:
+    """``Z = W₂ · cols + b``, as (m, C_out, *out); returns Z and cols (what backward needs)."""
+    m, c_out, kernel = x.shape[0], w.shape[0], w.shape[2:]
+    cols = im2col(x, kernel, stride, padding)
+    z = w.reshape(c_out, -1) @ cols                                   # (C_out, m·L_out)
+    if b is not None:
+        z += b[:, None]
+    out = _output_size(x.shape[2:], kernel, stride, padding)
+    return z.reshape((c_out, m) + out).swapaxes(0, 1), cols
 
 
-def _im2col_flat(xf: np.ndarray, shifts: list[int], cols: np.ndarray) -> None:
-    """Fill ``cols`` (C, K, columns) from the flattened padded input ``xf`` (C, m·padded):
-    kernel position k reads ``xf`` shifted by ``shifts[k]``, one contiguous slice per channel."""
-    n = cols.shape[2]
-    for k, shift in enumerate(shifts):
-        cols[:, k] = xf[:, shift:shift + n]
-
-
-def _col2im_flat(dcols: np.ndarray, dxf: np.ndarray, shifts: list[int]) -> None:
-    """The adjoint of :func:`_im2col_flat`: add ``dcols[:, k]`` into ``dxf`` shifted by
-    ``shifts[k]``."""
-    n = dcols.shape[2]
-    for k, shift in enumerate(shifts):
-        dxf[:, shift:shift + n] += dcols[:, k]
+def conv_backward(dout, cols, x_shape, w, stride, padding):
+    """``dW = dZ · colsᵀ``, ``db = Σ dZ``, ``dx = col2im(W₂ᵀ · dZ)``, with dZ = dout as
+    (C_out, m·L_out). Returns (dx, dW, db)."""
+    c_out = w.shape[0]
+    dz = dout.swapaxes(0, 1).reshape(c_out, -1)
+    dw = (dz @ cols.T).reshape(w.shape)
+    dx = col2im(w.reshape(c_out, -1).T @ dz, x_shape, w.shape[2:], stride, padding)
+    return dx, dw, dz.sum(axis=1)
 
 
 class _SpatialModule(Module):
@@ -220,9 +165,16 @@ class _SpatialModule(Module):
 class _ConvNd(_SpatialModule):
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  bias: bool = True, init: str | Initializer = DEFAULT_INIT,
-                 bias_init: str | Initializer = "zeros", rng=None, dtype=None, **init_kwargs):
+                 bias_init: str | Initializer = "zeros", rng=None, dtype=None,
+                 impl: str = "fast", **init_kwargs):
         super().__init__()
         owner, nd = type(self).__name__, self._nd
+        if impl not in IMPLEMENTATIONS:
+            raise ConfigError(f"{owner}: impl must be one of {IMPLEMENTATIONS}, got {impl!r}")
+        #: "fast" (the ConvEngine) or "reference" (conv_forward/conv_backward); may be changed
+        #: between calls. Not part of get_config: both compute the same function.
+        self.impl = impl
+        self.engine = ConvEngine()
         self.in_channels = _check_size(owner, "in_channels", in_channels)
         self.out_channels = _check_size(owner, "out_channels", out_channels)
         self.kernel_size = _ntuple(owner, "kernel_size", kernel_size, nd)
@@ -245,132 +197,34 @@ class _ConvNd(_SpatialModule):
             b = get_initializer(bias_init)((self.out_channels,), rng, dt)
             self.b = self.add_parameter("b", np.ascontiguousarray(b, dtype=dt), regularize=False)
 
-    def _geometry(self, x: np.ndarray) -> None:
-        """Sizes for input ``x``: the output, the padded input, the grid of output columns
-        computed (the padded grid with stride 1, the outputs otherwise) and the chunk size."""
-        self._out = _output_size(x.shape[2:], self.kernel_size, self.stride, self.padding)
-        self._padded = tuple(n + 2 * p for n, p in zip(x.shape[2:], self.padding))
-        flat = all(s == 1 for s in self.stride)
-        self._shifts = _shifts(self.kernel_size, self._padded) if flat else None
-        self._grid = self._padded if flat else self._out
-        m, rows = x.shape[0], self.in_channels * math.prod(self.kernel_size)
-        # Counted on the outputs: with stride 1 the grid's border makes cols a little larger.
-        chunk = max(1, min(m, CHUNK_BYTES // (rows * math.prod(self._out) * x.itemsize)))
-        count = -(-m // chunk)
-        # Near-equal chunks, as many for each thread. A batch that fits in one chunk is not
-        # split among threads: measured slower (small layers).
-        if count > 1:
-            threads = _workers(count)
-            count = -(-count // threads) * threads
-        self._chunk = -(-m // count) if m else 1
-
-    def _columns(self, n: int) -> int:
-        """Columns of cols for a chunk of n images (with stride 1, the last grid positions
-        would read past the chunk, and are all cropped anyway)."""
-        return n * math.prod(self._grid) - (self._shifts[-1] if self._shifts else 0)
-
-    def _im2col(self, xc: np.ndarray, keep: bool = False) -> np.ndarray:
-        """cols (C_in·K, columns) of a chunk ``xc`` (C_in, n, *padded), in the thread's scratch
-        buffer unless they are to be kept."""
-        n, k = xc.shape[1], self.kernel_size
-        new = np.empty if keep else lambda shape, dtype: _scratch("cols", shape, dtype)
-        if self._shifts is None:
-            cols = new((self.in_channels,) + k + (n,) + self._out, dtype=xc.dtype)
-            _im2col(xc, k, self.stride, self._out, cols)
-        else:
-            cols = new((self.in_channels, math.prod(k), self._columns(n)), dtype=xc.dtype)
-            _im2col_flat(xc.reshape(self.in_channels, -1), self._shifts, cols)
-        return cols.reshape(self.in_channels * math.prod(k), -1)
-
-    def _col2im(self, dcols: np.ndarray, dxc: np.ndarray) -> None:
-        """Add ``dcols`` (C_in·K, columns) into the padded input gradient ``dxc`` (C_in, n, …)."""
-        n, k = dxc.shape[1], self.kernel_size
-        if self._shifts is None:
-            _col2im(dcols.reshape((self.in_channels,) + k + (n,) + self._out), dxc, k,
-                    self.stride, self._out)
-        else:
-            _col2im_flat(dcols.reshape(self.in_channels, math.prod(k), -1),
-                         dxc.reshape(self.in_channels, -1), self._shifts)
-
-    def _crop(self) -> tuple[slice, ...]:
-        """The outputs within the grid (C_out, n, *grid)."""
-        return (slice(None), slice(None)) + tuple(slice(o) for o in self._out)
-
     def forward(self, x: np.ndarray) -> np.ndarray:
         self._check_spatial(x, self.in_channels)
-        w = self.W.value
-        x = x.astype(w.dtype, copy=False)
-        self._geometry(x)
-        m, c_in, c_out, chunk = x.shape[0], self.in_channels, self.out_channels, self._chunk
-        w2 = w.reshape(c_out, -1)
-        bias = (self.b.value if self.b is not None else np.zeros(c_out, w.dtype)).reshape(
-            (c_out,) + (1,) * self._nd)
-        # Padded, channels first: a chunk of images is then a (C_in, n·padded) matrix.
-        # Kept for the next batch of the same size: only its inside is written (see _scratch).
-        xp = getattr(self, "_xp", None)
-        if xp is None or xp.shape != (c_in, m) + self._padded or xp.dtype != w.dtype:
-            xp = np.zeros((c_in, m) + self._padded, dtype=w.dtype)
-        inside = (slice(None), slice(None)) + tuple(
-            slice(p, p + n) for n, p in zip(x.shape[2:], self.padding))
-        z = np.empty((m, c_out) + self._out, dtype=w.dtype)
-
-        def chunk_forward(start: int) -> np.ndarray:
-            xc = xp[:, start:start + chunk]
-            n = xc.shape[1]
-            xc[inside] = x[start:start + n].swapaxes(0, 1)
-            cols = self._im2col(xc, keep=chunk == m)
-            zg = _scratch("grid", (c_out, n) + self._grid, w.dtype)
-            np.matmul(w2, cols, out=zg.reshape(c_out, -1)[:, :cols.shape[1]])
-            np.add(zg[self._crop()].swapaxes(0, 1), bias, out=z[start:start + n])
-            return cols
-
-        cols = _run_chunks(chunk_forward, list(range(0, m, chunk)))
-        self._xp = xp
-        self._cols = cols[0] if chunk == m else None  # one chunk: backward can reuse it
+        x = x.astype(self.W.value.dtype, copy=False)
+        if self.impl == "fast":
+            return self.engine.forward(self, x)
+        b = self.b.value if self.b is not None else None
+        z, self._cols = conv_forward(x, self.W.value, b, self.stride, self.padding)
+        self._x_shape = x.shape
         return z
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
-        """With dZ = ∂L/∂Z as (C_out, columns) and cols as (C_in·K, columns):
-        ``dW += dZ · colsᵀ`` reshaped like W; ``db += Σ dZ`` over the batch and positions;
-        ``dcols = W₂ᵀ · dZ``, added back into the padded input (col2im) and cropped.
-        Chunk by chunk, as in forward; cols are rebuilt from the kept input if there were
-        several chunks (cheaper than keeping them all). dZ is zero at grid positions that
-        are not outputs."""
-        xp, chunk = self._xp, self._chunk
-        m, c_out = dout.shape[0], self.out_channels
-        w2 = self.W.value.reshape(c_out, -1)
-        dx = np.empty((m, self.in_channels) + tuple(n - 2 * p for n, p in
-                                                    zip(self._padded, self.padding)), dout.dtype)
-        inside = (slice(None), slice(None)) + tuple(
-            slice(p, n - p) for n, p in zip(self._padded, self.padding))
+        """``dW += dZ · colsᵀ``, ``db += Σ dZ`` over the batch and positions, and
+        ``dx = col2im(W₂ᵀ · dZ)`` (see :func:`conv_backward`)."""
+        return self._backward(dout, need_dx=True)
 
-        def chunk_backward(start: int) -> tuple[np.ndarray, np.ndarray]:
-            xc = xp[:, start:start + chunk]
-            n = xc.shape[1]
-            cols = self._cols if self._cols is not None else self._im2col(xc)
-            dz = _scratch("grid", (c_out, n) + self._grid, dout.dtype)
-            dz.fill(0)
-            dz[self._crop()] = dout[start:start + n].swapaxes(0, 1)
-            dz = dz.reshape(c_out, -1)[:, :cols.shape[1]]
-            # cols · dZᵀ = (dZ · colsᵀ)ᵀ: this orientation measured ~1.5× faster with OpenBLAS.
-            dw_t = cols @ dz.T
-            dcols = _scratch("dcols", cols.shape, dout.dtype)
-            dxc = _scratch("dx", xc.shape, dout.dtype)
-            dxc.fill(0)
-            self._col2im(np.matmul(w2.T, dz, out=dcols), dxc)
-            dx[start:start + n] = dxc[inside].swapaxes(0, 1)  # cropped, batch first again
-            return dw_t, dz.sum(axis=1)
+    def backward_params(self, dout: np.ndarray) -> None:
+        """dW and db only: no ``W₂ᵀ · dZ`` product and no col2im (a first layer's input)."""
+        self._backward(dout, need_dx=False)
 
-        parts = _run_chunks(chunk_backward, list(range(0, m, chunk)))
-        # Summed in chunk order, whichever thread finished first: bitwise reproducible.
-        dw_t, db = np.zeros(w2.T.shape, dtype=dout.dtype), np.zeros(c_out, dtype=dout.dtype)
-        for dw_part, db_part in parts:
-            dw_t += dw_part
-            db += db_part
-        self.W.grad += dw_t.T.reshape(self.W.shape)
+    def _backward(self, dout: np.ndarray, need_dx: bool) -> np.ndarray | None:
+        if self.impl == "fast":
+            return self.engine.backward(self, dout, need_dx)
+        dx, dw, db = conv_backward(dout, self._cols, self._x_shape, self.W.value, self.stride,
+                                   self.padding)
+        self.W.grad += dw
         if self.b is not None:
             self.b.grad += db
-        return dx
+        return dx if need_dx else None
 
     def get_config(self) -> dict:
         return {"in_channels": self.in_channels, "out_channels": self.out_channels,
@@ -404,6 +258,9 @@ class Conv1d(_ConvNd):
             with a = √5, i.e. U(±1/√fan_in): ``init="he_uniform", nonlinearity="leaky_relu",
             a=5 ** 0.5``.
         rng: a Generator or an int seed (None → seed 0). dtype: float32 (default) or float64.
+        impl: ``"fast"`` (default, :class:`~whynet.nn.fast_conv.ConvEngine`) or ``"reference"``
+            (:func:`conv_forward` / :func:`conv_backward`, plain im2col): same values to
+            round-off.
         **init_kwargs: passed to the initialiser.
     """
 

@@ -8,19 +8,25 @@ Nothing is pickled. ``save(model, "runs/net")`` writes
   "dtype": "float32", "layers": [{"class": "Dense", "config": {"n_in": 784, …}}, …]}``, each
   layer's ``get_config()`` being its constructor's keyword arguments.
 
-``load("runs/net")`` rebuilds the layers from the classes named in :data:`LAYERS` (an explicit
-list: a JSON file can only name classes listed here), then copies the arrays in after checking
-that every expected array is present with the expected shape, reading the ``.npz`` with
-``allow_pickle=False``. Every mismatch is a :class:`~whynet.errors.ModelFileError` naming the
-file, the layer and the shapes.
+The arrays are the model's :meth:`~whynet.nn.module.Module.state_dict`; both files are written
+under temporary names and renamed, so a failed save leaves no half-written model.
+
+``load("runs/net")`` checks before it builds anything: the JSON's structure and classes (only
+those named in :data:`LAYERS` can be built), every array of the ``.npz`` (read in full by
+:func:`read_npz`, without pickle, each member's declared size checked first), and that each layer's
+declared weights are present (:data:`MIN_ELEMENTS`), so a crafted file cannot make it allocate
+more than the file holds. Then it rebuilds the layers and loads the arrays through
+``load_state_dict`` after checking every name and shape. Every problem is a
+:class:`~whynet.errors.ModelFileError` naming the file, the layer and the shapes.
 """
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import json
+import math
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -28,37 +34,57 @@ import numpy as np
 from .. import __version__, dtypes
 from ..errors import ModelFileError, WhynetError
 from . import activations as _activations
-from . import layers as _layers
+from .conv import AvgPool1d, AvgPool2d, Conv1d, Conv2d, GlobalAvgPool, MaxPool1d, MaxPool2d
+from .layers import Dense, Dropout, Flatten, Maxout
 from .module import Module, Sequential
+from .norm import BatchNorm1d, BatchNorm2d, LayerNorm
+from .recurrent import RNN, LastStep
 
 FORMAT = "whynet-model"
 FORMAT_VERSION = 1
 
 #: Class name → class of every module ``load`` may build. Activations come from their registry.
 LAYERS: dict[str, type[Module]] = {"Sequential": Sequential}
-LAYERS.update({cls.__name__: cls for cls in getattr(_activations, "ACTIVATIONS", {}).values()})
-LAYERS.update({cls.__name__: cls for cls in (_activations.Identity, _activations.Sigmoid,
-                                             _activations.Tanh, _activations.ReLU)})
-for _name in ("Dense", "Dropout", "Flatten", "Maxout"):
-    if hasattr(_layers, _name):
-        LAYERS[_name] = getattr(_layers, _name)
+LAYERS.update({cls.__name__: cls for cls in _activations.ACTIVATIONS.values()})
+LAYERS.update({cls.__name__: cls for cls in (
+    _activations.Identity, _activations.Sigmoid, _activations.Tanh, _activations.ReLU,
+    Dense, Dropout, Flatten, Maxout, BatchNorm1d, BatchNorm2d, LayerNorm, Conv1d, Conv2d,
+    MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, GlobalAvgPool, RNN, LastStep)})
+
+#: Buffers added after format version 1 was fixed: a file without them still loads, and the
+#: freshly built layer's value (a batch count of 0, as PyTorch assumes for old checkpoints) stays.
+OPTIONAL_BUFFERS = ("num_batches_tracked",)
+
+#: Refuse a .npz whose arrays would take more memory than this (a crafted header can declare any
+#: shape); far above any model whynet trains.
+MAX_BYTES = 4 * 2**30
 
 
-def _register_optional(module: str, names: tuple[str, ...]) -> None:
-    """Add ``names`` from ``whynet.nn.<module>`` when that module imports (it may be absent)."""
-    try:
-        mod = importlib.import_module(f"whynet.nn.{module}")
-    except ImportError:
-        return
+def _ints(config: dict, *names: str) -> list[int]:
+    """The config's integer sizes (a list for kernel sizes), 1 where absent or not an int."""
+    out = []
     for name in names:
-        if hasattr(mod, name):
-            LAYERS[name] = getattr(mod, name)
+        v = config.get(name, 1)
+        vals = v if isinstance(v, list) else [v]
+        out.append(math.prod(int(x) if isinstance(x, int) and not isinstance(x, bool) and x > 0
+                             else 1 for x in vals))
+    return out
 
 
-_register_optional("norm", ("BatchNorm1d", "BatchNorm2d", "LayerNorm"))
-_register_optional("conv", ("Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d",
-                            "AvgPool2d", "GlobalAvgPool"))
-_register_optional("recurrent", ("RNN", "LastStep"))
+#: Class name → the fewest array elements a layer built from ``config`` holds (its weights, no
+#: bias). ``load`` checks the file holds at least that many for the layer *before* building it,
+#: so a crafted .json (``Dense(10**6, 10**6)``) cannot make it allocate what the .npz lacks.
+MIN_ELEMENTS = {
+    "Dense": lambda c: math.prod(_ints(c, "n_in", "n_out")),
+    "Maxout": lambda c: math.prod(_ints(c, "n_in", "n_out", "k")),
+    "Conv1d": lambda c: math.prod(_ints(c, "in_channels", "out_channels", "kernel_size")),
+    "Conv2d": lambda c: math.prod(_ints(c, "in_channels", "out_channels", "kernel_size")),
+    "BatchNorm1d": lambda c: _ints(c, "num_features")[0],
+    "BatchNorm2d": lambda c: _ints(c, "num_features")[0],
+    "LayerNorm": lambda c: _ints(c, "normalized_shape")[0],
+    "PReLU": lambda c: _ints(c, "num_parameters")[0],
+    "RNN": lambda c: (lambda i, h: h * i + h * h)(*_ints(c, "n_in", "n_hidden")),
+}
 
 
 def _paths(path) -> tuple[Path, Path]:
@@ -69,24 +95,19 @@ def _paths(path) -> tuple[Path, Path]:
     return p.with_name(p.name + ".npz"), p.with_name(p.name + ".json")
 
 
-def _describe(module: Module, prefix: str, arrays: dict[str, np.ndarray]) -> dict:
-    """The JSON entry of ``module`` (recursing into Sequentials); fills ``arrays``."""
+def _describe(module: Module, prefix: str) -> dict:
+    """The JSON entry of ``module`` (recursing into Sequentials)."""
     cls = type(module).__name__
     where = prefix.rstrip(".") or "(model)"
     if LAYERS.get(cls) is not type(module):
         raise ModelFileError(f"save: layer {where} is a {cls}, which load() would not know; "
                              f"known layers: {', '.join(sorted(LAYERS))}")
     if isinstance(module, Sequential):
-        return {"class": cls, "layers": [_describe(child, f"{prefix}{i}.", arrays)
+        return {"class": cls, "layers": [_describe(child, f"{prefix}{i}.")
                                          for i, child in enumerate(module.layers)]}
     if not hasattr(module, "get_config"):
         raise ModelFileError(f"save: layer {where} ({cls}) has no get_config()")
-    config = module.get_config()
-    for name, p in module._params.items():
-        arrays[prefix + name] = p.value
-    for name in getattr(module, "_buffers", ()):
-        arrays[prefix + name] = np.asarray(getattr(module, name))
-    return {"class": cls, "config": config}
+    return {"class": cls, "config": module.get_config()}
 
 
 def save(model: Module, path) -> tuple[Path, Path]:
@@ -100,23 +121,36 @@ def save(model: Module, path) -> tuple[Path, Path]:
     if not isinstance(model, Sequential):
         model = Sequential(model)
     npz_path, json_path = _paths(path)
-    arrays: dict[str, np.ndarray] = {}
     spec = {"format": FORMAT, "format_version": FORMAT_VERSION, "whynet_version": __version__,
-            "dtype": str(np.dtype(model.dtype)), **_describe(model, "", arrays)}
+            "dtype": str(np.dtype(model.dtype)), **_describe(model, "")}
+    arrays = model.state_dict()
     try:
         text = json.dumps(spec, indent=1, allow_nan=False)
     except (TypeError, ValueError) as e:
         raise ModelFileError(f"save: the architecture of {json_path} is not JSON-serialisable "
                              f"({e}); every get_config() must return plain values") from e
-    npz_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(npz_path, "wb") as f:  # a file object, so np.savez does not append another .npz
-        np.savez(f, **arrays)
-    json_path.write_text(text + "\n", encoding="utf-8")
+    # Both files are written beside their targets, then renamed: a failure leaves no half-saved
+    # model (and an earlier save at the same path intact).
+    tmp_npz, tmp_json = (p.with_name(p.name + ".tmp") for p in (npz_path, json_path))
+    try:
+        npz_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp_npz, "wb") as f:  # a file object, so np.savez does not append a suffix
+            np.savez(f, **arrays)
+        tmp_json.write_text(text + "\n", encoding="utf-8")
+        tmp_npz.replace(npz_path)
+        tmp_json.replace(json_path)
+    except OSError as e:
+        for p in (tmp_npz, tmp_json):
+            if p.is_file():
+                p.unlink()
+        raise ModelFileError(f"save: cannot write {npz_path} and {json_path} "
+                             f"({e.strerror or e})") from e
     return npz_path, json_path
 
 
-def _build(entry, where: str, json_path: Path, dtype: np.dtype) -> Module:
-    """A module from its JSON entry (recursing into Sequentials)."""
+def _check_entry(entry, where: str, json_path: Path, arrays: dict) -> None:
+    """Validate a JSON layer entry, recursively, before anything is built: a known class, a
+    config object, and (for layers with weights) at least the weights it declares in ``arrays``."""
     if not isinstance(entry, dict) or not isinstance(entry.get("class"), str):
         raise ModelFileError(f"{json_path}: layer {where} must be an object with a \"class\", "
                              f"got {entry!r:.80}")
@@ -130,77 +164,121 @@ def _build(entry, where: str, json_path: Path, dtype: np.dtype) -> Module:
         if not isinstance(children, list):
             raise ModelFileError(f"{json_path}: Sequential {where} needs a \"layers\" list")
         prefix = "" if where == "(model)" else f"{where}."
-        return Sequential(*[_build(c, f"{prefix}{i}", json_path, dtype)
-                            for i, c in enumerate(children)])
+        for i, c in enumerate(children):
+            _check_entry(c, f"{prefix}{i}", json_path, arrays)
+        return
     config = entry.get("config", {})
     if not isinstance(config, dict):
         raise ModelFileError(f"{json_path}: layer {where} ({name}) config must be an object, "
                              f"got {config!r:.80}")
+    if name in MIN_ELEMENTS:
+        needed = MIN_ELEMENTS[name](config)
+        held = sum(a.size for k, a in arrays.items() if k.startswith(f"{where}."))
+        if needed > held:
+            raise ModelFileError(f"{json_path}: layer {where} ({name}) declares {needed:,} weights "
+                                 f"(config {json.dumps(config)[:120]}) but the .npz holds "
+                                 f"{held:,} values for it; the two files do not belong together")
+
+
+def _build(entry, where: str, json_path: Path, dtype: np.dtype) -> Module:
+    """A module from its JSON entry (already checked by :func:`_check_entry`)."""
+    cls = LAYERS[entry["class"]]
+    if cls is Sequential:
+        prefix = "" if where == "(model)" else f"{where}."
+        return Sequential(*[_build(c, f"{prefix}{i}", json_path, dtype)
+                            for i, c in enumerate(entry["layers"])])
+    config = entry.get("config", {})
     kwargs = dict(config)
+    if entry["class"] == "RNN" and "biases" not in kwargs:
+        kwargs["biases"] = 1  # saved before the RNN had PyTorch's two biases: one ``b``
     if "dtype" in inspect.signature(cls).parameters:
         kwargs["dtype"] = dtype
     try:
         return cls(**kwargs)
-    except (TypeError, WhynetError) as e:
-        raise ModelFileError(f"{json_path}: cannot build layer {where} ({name}) from config "
-                             f"{config}: {e}") from e
+    except (TypeError, ValueError, OverflowError, WhynetError) as e:
+        raise ModelFileError(f"{json_path}: cannot build layer {where} ({entry['class']}) from "
+                             f"config {config}: {e}") from e
 
 
-def _fill(model: Sequential, arrays, npz_path: Path) -> None:
-    """Copy the arrays into the freshly built model, checking names and shapes."""
-    expected = set()
-    for m_prefix, module in _leaves(model, ""):
-        layer = f"layer {m_prefix.rstrip('.')} ({type(module).__name__})"
-        for name, p in module._params.items():
-            key = m_prefix + name
-            expected.add(key)
-            value = _array(arrays, key, p.value.shape, npz_path, layer)
-            p.value = np.ascontiguousarray(value, dtype=p.value.dtype)
-            p.grad = np.zeros_like(p.value)
-        for name in getattr(module, "_buffers", ()):
-            key = m_prefix + name
-            expected.add(key)
-            current = getattr(module, name)
-            value = _array(arrays, key, np.shape(current), npz_path, layer)
-            if isinstance(current, np.ndarray):
-                setattr(module, name, value.astype(current.dtype))
-            else:
-                setattr(module, name, type(current)(value.item()))
-    extra = sorted(set(arrays.files) - expected)
+def _layer_of(model: Sequential, key: str) -> str:
+    """``"layer 2 (Dense)"`` for state key ``"2.b"``."""
+    module, parts = model, key.split(".")[:-1]
+    for part in parts:
+        module = module.layers[int(part)]
+    return f"layer {'.'.join(parts) or '(model)'} ({type(module).__name__})"
+
+
+def _fill(model: Sequential, arrays: dict, npz_path: Path) -> None:
+    """Check the arrays against the freshly built model's state, then load them into it."""
+    expected = model.state_dict()
+    for key, current in expected.items():
+        layer = _layer_of(model, key)
+        if key not in arrays:
+            if key.rsplit(".", 1)[-1] in OPTIONAL_BUFFERS:
+                continue
+            raise ModelFileError(f"{npz_path}: {layer} needs array {key!r} of shape "
+                                 f"{np.shape(current)}, which is missing")
+        value = arrays[key]
+        if value.shape != np.shape(current):
+            raise ModelFileError(f"{npz_path}: {layer} array {key!r} has shape {value.shape}, "
+                                 f"expected {np.shape(current)}")
+        if value.dtype.kind not in "fiub":
+            raise ModelFileError(f"{npz_path}: {layer} array {key!r} has dtype {value.dtype}, "
+                                 f"expected a number type")
+    extra = sorted(set(arrays) - set(expected))
     if extra:
         raise ModelFileError(f"{npz_path}: arrays {', '.join(extra)} belong to no parameter of "
                              f"the architecture in the .json file")
+    model.load_state_dict(arrays, strict=False)
 
 
-def _leaves(module: Module, prefix: str):
-    if isinstance(module, Sequential):
-        for i, child in enumerate(module.layers):
-            yield from _leaves(child, f"{prefix}{i}.")
-    else:
-        yield prefix, module
+# What a damaged zip or .npy member can raise while it is read.
+_READ_ERRORS = (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error,
+                OverflowError, UnicodeDecodeError, NotImplementedError)
 
 
-def _array(arrays, key: str, shape: tuple, npz_path: Path, layer: str) -> np.ndarray:
-    if key not in arrays.files:
-        raise ModelFileError(f"{npz_path}: {layer} needs array {key!r} of shape {shape}, "
-                             f"which is missing")
+def read_npz(npz_path: Path) -> dict[str, np.ndarray]:
+    """Every array of a .npz, read now (not lazily), without pickle and within :data:`MAX_BYTES`.
+
+    Each member's header is read first: an object dtype (which needs pickle) or a declared shape
+    larger than the member's own size is refused before any array is allocated. Any damage to
+    the file (a flipped byte, a truncated member, a bad checksum) is a ModelFileError.
+    """
+    arrays, total = {}, 0
     try:
-        value = arrays[key]
-    except ValueError as e:  # object arrays need pickle, which we refuse
-        raise ModelFileError(f"{npz_path}: array {key!r} of {layer} cannot be read without "
-                             f"pickle ({e})") from e
-    if value.shape != tuple(shape):
-        raise ModelFileError(f"{npz_path}: {layer} array {key!r} has shape {value.shape}, "
-                             f"expected {tuple(shape)}")
-    if value.dtype.kind not in "fiub":
-        raise ModelFileError(f"{npz_path}: {layer} array {key!r} has dtype {value.dtype}, "
-                             f"expected a number type")
-    return value
+        with zipfile.ZipFile(npz_path) as zf:
+            for info in zf.infolist():
+                key = info.filename[:-4] if info.filename.endswith(".npy") else info.filename
+                with zf.open(info) as f:
+                    version = np.lib.format.read_magic(f)
+                    read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                                   else np.lib.format.read_array_header_2_0)
+                    shape, _, dtype = read_header(f)
+                if dtype.hasobject:
+                    raise ModelFileError(f"{npz_path}: array {key!r} cannot be read without "
+                                         f"pickle (dtype {dtype}), which whynet refuses")
+                nbytes = math.prod(shape) * dtype.itemsize
+                total += nbytes
+                if nbytes > info.file_size or total > MAX_BYTES:
+                    raise ModelFileError(f"{npz_path}: array {key!r} declares shape {shape} "
+                                         f"({nbytes:,} bytes), more than the file holds")
+                with zf.open(info) as f:
+                    arrays[key] = np.lib.format.read_array(f, allow_pickle=False)
+    except ModelFileError:
+        raise
+    except _READ_ERRORS as e:
+        raise ModelFileError(f"{npz_path}: not a readable .npz file "
+                             f"({type(e).__name__}: {e})") from e
+    return arrays
 
 
 def load(path) -> Sequential:
     """The model saved at ``path`` (``path.npz`` + ``path.json``), in training mode as a freshly
-    built model is; call ``.eval()`` or ``predict`` for inference."""
+    built model is; call ``.eval()`` or ``predict`` for inference.
+
+    Everything is checked before the model is built: the JSON's structure, every array of the
+    .npz (read in full), and that each layer's declared weights are in the .npz.
+    """
     npz_path, json_path = _paths(path)
     for p in (json_path, npz_path):
         if not p.is_file():
@@ -208,27 +286,26 @@ def load(path) -> Sequential:
                                  f"{npz_path.name} + {json_path.name})")
     try:
         spec = json.loads(json_path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
         raise ModelFileError(f"{json_path}: not valid JSON ({e})") from e
+    except OSError as e:
+        raise ModelFileError(f"{json_path}: cannot read it ({e.strerror})") from e
     if not isinstance(spec, dict) or spec.get("format") != FORMAT:
         raise ModelFileError(f"{json_path}: not a whynet model file (expected \"format\": "
                              f"\"{FORMAT}\")")
     version = spec.get("format_version")
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if not isinstance(version, int) or isinstance(version, bool) or version > FORMAT_VERSION:
         raise ModelFileError(f"{json_path}: format_version {version!r} is not supported by this "
                              f"whynet {__version__} (supports ≤ {FORMAT_VERSION})")
     try:
         dtype = dtypes.resolve(spec.get("dtype"))
     except WhynetError as e:
         raise ModelFileError(f"{json_path}: {e}") from e
-    model = _build(spec, "(model)", json_path, dtype)
-    if not isinstance(model, Sequential):
+    if spec.get("class") != "Sequential":
         raise ModelFileError(f"{json_path}: the top level must be a Sequential, "
                              f"got {spec.get('class')!r}")
-    try:
-        arrays = np.load(npz_path, allow_pickle=False)
-    except (OSError, ValueError, zipfile.BadZipFile) as e:
-        raise ModelFileError(f"{npz_path}: not a readable .npz file ({e})") from e
-    with arrays:
-        _fill(model, arrays, npz_path)
+    arrays = read_npz(npz_path)
+    _check_entry(spec, "(model)", json_path, arrays)
+    model = _build(spec, "(model)", json_path, dtype)
+    _fill(model, arrays, npz_path)
     return model

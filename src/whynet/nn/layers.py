@@ -80,10 +80,15 @@ class Dense(Module):
         return z
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
+        self.backward_params(dout)
+        return dout @ self.W.value
+
+    def backward_params(self, dout: np.ndarray) -> None:
+        """dW and db only (the first layer of a training step: dX = dZ W would be a third of
+        the layer's products, for nobody)."""
         self.W.grad += dout.T @ self._x
         if self.b is not None:
             self.b.grad += dout.sum(axis=0)
-        return dout @ self.W.value
 
     def get_config(self) -> dict:
         return {"n_in": self.n_in, "n_out": self.n_out, "bias": self.b is not None,

@@ -7,18 +7,31 @@ Every layer and activation is a :class:`Module`:
   ``Parameter.grad`` (always the same shape and dtype as ``Parameter.value``);
 * ``train()`` / ``eval()`` switch the behaviour of Dropout and BatchNorm.
 
+State, as PyTorch names it: ``named_parameters()`` and ``named_buffers()`` (arrays a layer keeps
+beyond its parameters, such as BatchNorm's running statistics) walk the module tree in a fixed
+order with dotted names (``"0.W"``, ``"3.running_mean"``); ``state_dict()`` is both in one
+ordered dict and ``load_state_dict()`` puts one back, checking every key and shape first. Saving
+(:mod:`whynet.nn.io`), early stopping and the probes all go through these.
+
 A :class:`Sequential` chains modules and calls registered hooks after each module's forward and
 backward. Hooks are how the probes look inside a network without changing layer code.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Mapping, NamedTuple
 
 import numpy as np
 
 from .. import dtypes
-from ..errors import ShapeError, WhynetError
+from ..errors import ShapeError, StateDictError, WhynetError
+
+
+class IncompatibleKeys(NamedTuple):
+    """What ``load_state_dict(..., strict=False)`` left out, as PyTorch returns it."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
 
 
 class Parameter:
@@ -59,8 +72,13 @@ class Module:
     """Base class of layers, activations and containers.
 
     Subclasses set ``self._params`` (a dict name → Parameter) and, for containers,
-    ``self._children`` (a list of Modules). ``training`` is True after construction.
+    ``self._children`` (a list of Modules). A layer that keeps arrays beyond its parameters
+    names the attributes in the class attribute ``_buffers`` (e.g. ``("running_mean",
+    "running_var", "num_batches_tracked")``); each must hold a NumPy array. ``training`` is True
+    after construction.
     """
+
+    _buffers: tuple[str, ...] = ()
 
     def __init__(self) -> None:
         self._params: dict[str, Parameter] = {}
@@ -73,6 +91,13 @@ class Module:
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         raise NotImplementedError
+
+    def backward_params(self, dout: np.ndarray) -> None:
+        """As :meth:`backward` when nobody needs ∂L/∂x (PyTorch: an input without
+        ``requires_grad``): parameter gradients are accumulated, the input gradient may be
+        skipped, and None is returned. Layers whose input gradient costs a matrix product
+        (Dense, convolutions) override it; the default runs ``backward`` and drops dx."""
+        self.backward(dout)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         return self.forward(x)
@@ -87,12 +112,103 @@ class Module:
         """All parameters of this module and its children, in a fixed order."""
         return [p for _, p in self.named_parameters()]
 
-    def named_parameters(self, prefix: str = "") -> Iterator[tuple[str, Parameter]]:
-        """``(qualified_name, Parameter)`` pairs, e.g. ``("0.W", …)`` inside a Sequential."""
+    def named_parameters(self, prefix: str = "", recurse: bool = True
+                         ) -> Iterator[tuple[str, Parameter]]:
+        """``(qualified_name, Parameter)`` pairs, e.g. ``("0.W", …)`` inside a Sequential;
+        ``recurse=False``: this module's own only."""
         for name, p in self._params.items():
             yield prefix + name, p
+        if recurse:
+            for i, child in enumerate(self._children):
+                yield from child.named_parameters(f"{prefix}{i}.")
+
+    # -- buffers and state (PyTorch's names and semantics) ---------------------------------------
+    def named_buffers(self, prefix: str = "", recurse: bool = True
+                      ) -> Iterator[tuple[str, np.ndarray]]:
+        """``(qualified_name, array)`` for every buffer (``"1.running_mean"``…), in the same
+        module order as :meth:`named_parameters`; ``recurse=False``: this module's own only."""
+        for name in self._buffers:
+            yield prefix + name, getattr(self, name)
+        if recurse:
+            for i, child in enumerate(self._children):
+                yield from child.named_buffers(f"{prefix}{i}.")
+
+    def buffers(self) -> list[np.ndarray]:
+        """Every buffer array of this module and its children, in :meth:`named_buffers` order."""
+        return [b for _, b in self.named_buffers()]
+
+    def _state_slots(self, prefix: str = "") -> Iterator[tuple[str, "Module", str, bool]]:
+        """``(key, owner, attribute name, is_parameter)``: per module its parameters, then its
+        buffers, then its children — PyTorch's ``state_dict`` order."""
+        for name in self._params:
+            yield prefix + name, self, name, True
+        for name in self._buffers:
+            yield prefix + name, self, name, False
         for i, child in enumerate(self._children):
-            yield from child.named_parameters(f"{prefix}{i}.")
+            yield from child._state_slots(f"{prefix}{i}.")
+
+    def state_dict(self, copy: bool = False) -> dict[str, np.ndarray]:
+        """Every parameter value and buffer by dotted name, in a fixed order.
+
+        As in PyTorch the arrays are the live ones (``copy=False``): an optimiser step changes
+        the parameters seen through an earlier state dict. ``copy=True`` returns copies, a
+        snapshot to restore later (early stopping, the probes).
+        """
+        state = {}
+        for key, owner, name, is_param in self._state_slots():
+            value = owner._params[name].value if is_param else getattr(owner, name)
+            state[key] = np.array(value, copy=True) if copy else value
+        return state
+
+    def load_state_dict(self, state: Mapping[str, np.ndarray], strict: bool = True
+                        ) -> IncompatibleKeys:
+        """Copy ``state`` (from :meth:`state_dict`) into this module; nothing changes on error.
+
+        Every key and shape is checked before anything is copied. A shape mismatch, or (with
+        ``strict``, the default) a missing or unexpected key, raises
+        :class:`~whynet.errors.StateDictError` naming them all. Values are cast to the module's
+        dtypes; parameters are overwritten in place, so an optimiser keeps tracking them.
+        Returns the missing and unexpected keys (both empty under ``strict``).
+        """
+        if not isinstance(state, Mapping):
+            raise StateDictError(f"load_state_dict: expected a mapping of name → array, "
+                                 f"got {type(state).__name__}")
+        slots = {key: (owner, name, is_param)
+                 for key, owner, name, is_param in self._state_slots()}
+        missing = [k for k in slots if k not in state]
+        unexpected = [k for k in state if k not in slots]
+        mismatched, values = {}, {}
+        for key, (owner, name, is_param) in slots.items():
+            if key not in state:
+                continue
+            current = owner._params[name].value if is_param else getattr(owner, name)
+            value = state[key]
+            if not isinstance(value, (np.ndarray, np.number, int, float)) \
+                    or np.asarray(value).dtype.kind not in "fiub":
+                raise StateDictError(f"load_state_dict: {key!r} must be an array of numbers, "
+                                     f"got {type(value).__name__}", missing, unexpected)
+            value = np.asarray(value)
+            if value.shape != np.shape(current):
+                mismatched[key] = (value.shape, np.shape(current))
+            values[key] = value
+        problems = [f"size mismatch for {k!r}: got shape {got}, the model has {want}"
+                    for k, (got, want) in mismatched.items()]
+        if strict and missing:
+            problems.append(f"missing key(s): {', '.join(map(repr, missing))}")
+        if strict and unexpected:
+            problems.append(f"unexpected key(s): {', '.join(map(repr, unexpected))}")
+        if problems:
+            raise StateDictError(f"load_state_dict for {type(self).__name__}: "
+                                 + "; ".join(problems), missing, unexpected, mismatched)
+        for key, value in values.items():
+            owner, name, is_param = slots[key]
+            if is_param:
+                p = owner._params[name]
+                np.copyto(p.value, value, casting="unsafe")
+            else:
+                current = getattr(owner, name)
+                setattr(owner, name, np.array(value, dtype=np.asarray(current).dtype))
+        return IncompatibleKeys(missing, unexpected)
 
     def zero_grad(self) -> None:
         for p in self.parameters():
@@ -124,15 +240,17 @@ class Module:
         return getattr(self, "_dtype", dtypes.DEFAULT)
 
     def astype(self, dtype) -> "Module":
-        """Convert every parameter (and buffer listed in ``_buffers``) to ``dtype``, in place."""
+        """Convert every parameter and floating-point buffer to ``dtype``, in place (integer
+        buffers such as a batch counter stay integers)."""
         dt = dtypes.resolve(dtype)
         for m in self.modules():
             m._dtype = dt
             for p in m._params.values():
                 p.value = p.value.astype(dt)
                 p.grad = np.zeros_like(p.value)
-            for name in getattr(m, "_buffers", ()):
-                setattr(m, name, getattr(m, name).astype(dt))
+            for name, buf in m.named_buffers(recurse=False):
+                if buf.dtype.kind == "f":
+                    setattr(m, name, buf.astype(dt))
         return self
 
     def predict(self, x: np.ndarray, batch_size: int = 4096) -> np.ndarray:
@@ -259,6 +377,16 @@ class Sequential(Module):
                 hook(m, i, dout, dx)
             dout = dx
         return dout
+
+    def backward_params(self, dout: np.ndarray) -> None:
+        """:meth:`backward` without the input gradient of the first module (what a training step
+        needs: the data takes no gradient). Its backward hooks get ``dx=None``."""
+        for i in range(len(self._children) - 1, -1, -1):
+            m = self._children[i]
+            dx = m.backward(dout) if i else m.backward_params(dout)
+            for hook in self._backward_hooks:
+                hook(m, i, dout, dx)
+            dout = dx
 
     def __repr__(self) -> str:
         lines = [f"Sequential({len(self)} modules, {self.num_parameters():,} parameters)"]

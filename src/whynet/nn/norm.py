@@ -56,21 +56,23 @@ def _channel_dot(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 class _BatchNorm(Module):
     """Shared code of BatchNorm1d and BatchNorm2d (channels on axis 1)."""
 
-    _buffers = ("running_mean", "running_var")
+    _buffers = ("running_mean", "running_var", "num_batches_tracked")
     _ranks: tuple[int, ...] = ()
     _layout = ""
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1,
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  rng=None, dtype=None):
         super().__init__()
         owner = type(self).__name__
         self.num_features = _check_size(owner, "num_features", num_features)
         check_positive(owner, "eps", eps)
-        if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) \
-                or not 0 <= momentum <= 1:
-            raise ConfigError(f"{owner}: momentum must be a number in [0, 1], got {momentum!r}")
+        if momentum is not None and (isinstance(momentum, bool)
+                                     or not isinstance(momentum, (int, float))
+                                     or not 0 <= momentum <= 1):
+            raise ConfigError(f"{owner}: momentum must be a number in [0, 1] or None "
+                              f"(cumulative average), got {momentum!r}")
         self.eps = float(eps)
-        self.momentum = float(momentum)
+        self.momentum = None if momentum is None else float(momentum)
         dt = dtypes.resolve(dtype)
         self._dtype = dt
         # rng is accepted for a uniform layer signature; γ = 1 and β = 0 need no randomness.
@@ -79,6 +81,9 @@ class _BatchNorm(Module):
         self.beta = self.add_parameter("beta", np.zeros(n, dt), regularize=False)
         self.running_mean = np.zeros(n, dt)
         self.running_var = np.ones(n, dt)
+        # A 0-d int64 array, as PyTorch's buffer: training batches seen, so momentum=None can
+        # weigh batch k by 1/k.
+        self.num_batches_tracked = np.array(0, dtype=np.int64)
 
     def _check(self, x) -> np.ndarray:
         self._check_input(x, self._ranks)
@@ -100,7 +105,8 @@ class _BatchNorm(Module):
             mean = _channel_sum(x) / n
             xc = x - mean.reshape(shape)
             var = _channel_dot(xc, xc) / n  # biased: the batch is normalised by its own spread
-            m = self.momentum
+            self.num_batches_tracked = np.array(self.num_batches_tracked + 1, dtype=np.int64)
+            m = 1.0 / int(self.num_batches_tracked) if self.momentum is None else self.momentum
             self.running_mean = (1 - m) * self.running_mean + m * mean
             # PyTorch stores the unbiased estimate, N/(N−1)·σ², for use at evaluation.
             self.running_var = (1 - m) * self.running_var + m * (n / (n - 1)) * var
@@ -140,7 +146,10 @@ class _BatchNorm(Module):
 
     def extra_repr(self) -> str:
         extra = "" if self.eps == 1e-5 else f", eps={self.eps:g}"
-        extra += "" if self.momentum == 0.1 else f", momentum={self.momentum:g}"
+        if self.momentum is None:
+            extra += ", momentum=None"
+        elif self.momentum != 0.1:
+            extra += f", momentum={self.momentum:g}"
         return f"{self.num_features}{extra}"
 
 
@@ -154,15 +163,19 @@ class BatchNorm1d(_BatchNorm):
     feature). Evaluation: ``y = γ (x − running_mean)/√(running_var + ε) + β``.
     Defaults as PyTorch: ``momentum = 0.1`` is the weight of the *new* batch (Keras' momentum 0.99
     is the weight of the old average), ``eps = 1e-5``, γ = 1, β = 0, running_mean = 0,
-    running_var = 1.
+    running_var = 1. ``momentum=None`` is PyTorch's cumulative moving average: the k-th training
+    batch gets weight 1/k (``num_batches_tracked`` counts them), so the running statistics are
+    the plain mean of every batch's statistics so far.
 
     Shapes: input (m, C) or (m, C, L) → output of the same shape; γ, β, running_mean, running_var
-    (C,). A (m, C, L) input is normalised per channel over the batch and the L positions.
+    (C,); num_batches_tracked () int64. A (m, C, L) input is normalised per channel over the
+    batch and the L positions.
 
     Args:
         num_features: C.
         eps: added to σ² before the square root.
-        momentum: weight of the new batch in the running statistics, in [0, 1].
+        momentum: weight of the new batch in the running statistics, in [0, 1], or None for
+            the cumulative average.
         rng: accepted for a uniform layer signature (nothing is random here).
         dtype: float32 (default) or float64.
     """

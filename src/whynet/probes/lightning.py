@@ -45,3 +45,6 @@ class ProbeCallback(Callback):
         loss = outputs.get("loss") if isinstance(outputs, dict) else outputs
         value = None if loss is None else float(loss.detach())
         self.probe.on_step_end(trainer.global_step, value)
+
+    def on_fit_end(self, trainer, pl_module) -> None:
+        self.probe.finish()  # the end-of-run findings (underfitting, a run too short)

@@ -34,7 +34,7 @@ import numpy as np
 from ..errors import ConfigError, ShapeError, check_finite
 from ..notebook import html_table
 from . import stats
-from .findings import Finding, FindingRules, Thresholds
+from .findings import Context, Finding, FindingRules, Thresholds, rank
 from .records import MODEL, Histograms, Records, make_entry
 
 #: Measure every this many steps by default. On the benchmark MLP (784-1024-1024-10, batches of
@@ -132,6 +132,21 @@ def _nonfinite_fraction(arrays) -> float:
     return worst
 
 
+def _input_scale(X) -> tuple[float | None, float | None]:
+    """(largest root mean square of an input feature, largest |input|) of the probe batch: a
+    standardised feature has RMS 1."""
+    if hasattr(X, "detach"):  # a torch tensor
+        X = X.detach().cpu().numpy()
+    X = np.asarray(X)
+    if not np.issubdtype(X.dtype, np.number) or X.size == 0:
+        return None, None
+    flat = X.reshape(len(X), -1).astype(np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        rms = float(np.sqrt(np.mean(flat ** 2, axis=0)).max())
+        top = float(np.abs(flat).max())
+    return (rms, top) if math.isfinite(rms) and math.isfinite(top) else (None, None)
+
+
 class BaseProbe:
     """Measurement, records, histograms, findings and the callback protocol; subclasses capture.
 
@@ -177,6 +192,8 @@ class BaseProbe:
         self.histograms = Histograms()
         self.findings: list[Finding] = []
         self._rules = FindingRules(thresholds)
+        self.context: Context | None = None
+        self._input_scale = _input_scale(X)
         self._ranges: dict[str, tuple[float, float]] = {}
         self._snapshot: tuple[int, dict] | None = None
         self._last_step: int | None = None
@@ -191,6 +208,22 @@ class BaseProbe:
 
     def _weight_arrays(self) -> list[tuple[str, str, np.ndarray]]:
         raise NotImplementedError
+
+    def _init_names(self) -> dict[str, str]:
+        """Weight layer label → initialiser name, where the model keeps it."""
+        return {}
+
+    def _make_context(self, captures: list[LayerCapture], hidden: dict[str, int]) -> Context:
+        """What the findings need to know beyond the records, from the first probe pass."""
+        acts = {c.label: c.activation.name for c in captures if c.activation is not None}
+        saturating = frozenset(c.label for c in captures
+                               if c.activation is not None and c.activation.saturating)
+        n_params = sum(int(w.size) for c in captures for w, _, _ in c.weights.values())
+        rms, top = self._input_scale
+        return Context(layers=tuple(c.label for c in captures), activations=acts,
+                       saturating=saturating, units=dict(hidden), init=self._init_names(),
+                       input_rms=rms, input_max=top, n_params=n_params,
+                       n_examples=len(self.y))
 
     # -- measuring ---------------------------------------------------------------------------------
     def due(self, step: int) -> bool:
@@ -220,6 +253,9 @@ class BaseProbe:
         # gradient apart. Symmetry matters for hidden units only.
         if weight_layers:
             units.pop(weight_layers[-1], None)
+        if self.context is None:
+            self.context = self._make_context(captures, units)
+            self._rules.context = self.context
         # ‖∂L/∂z‖ is preserved from layer to layer by He (fan-in) initialisation whatever the
         # widths, so the first/last ratio reads directly as gradient flow through the depth.
         if len(weight_layers) >= 2 and all(la in delta_norms for la in weight_layers) \
@@ -227,7 +263,7 @@ class BaseProbe:
             rows.append(step, MODEL, "grad_ratio",
                         delta_norms[weight_layers[0]] / delta_norms[weight_layers[-1]])
         self.records.extend(rows)
-        self._add_findings(step, rows, units)
+        self._add_findings(step, rows)
         self._last_step = step
         return rows
 
@@ -285,6 +321,7 @@ class BaseProbe:
         for pname, (W, grad, bias) in cap.weights.items():
             sfx = f"[{pname}]" if several else ""
             yield "weight_norm" + sfx, stats.norm(W)
+            yield "weight_scale" + sfx, stats.weight_scale(W)
             yield "weight_grad_norm" + sfx, stats.norm(grad)
             yield "weight_grad_mean_abs" + sfx, stats.mean_abs(grad)
             zero, small = stats.weight_sparsity(W, self.sparsity_eps)
@@ -302,8 +339,8 @@ class BaseProbe:
                 yield "jac_sv_min" + sfx, float(sv.min())
                 yield "jac_sv_max" + sfx, float(sv.max())
 
-    def _add_findings(self, step: int, rows: Records, units: dict[str, int]) -> None:
-        self.findings += self._rules.check(step, [(la, q, v) for _, la, q, v in rows], units)
+    def _add_findings(self, step: int, rows: Records) -> None:
+        self.findings += self._rules.check(step, [(la, q, v) for _, la, q, v in rows])
 
     # -- the training-callback protocol (whynet.train.Callback) ---------------------------------
     def on_train_begin(self, ctx=None) -> None:
@@ -317,8 +354,14 @@ class BaseProbe:
         self.measure(step)
 
     def on_step_end(self, step: int, loss: float | None = None, ctx=None) -> None:
-        """Record ‖ΔW‖/‖W‖ of the step just taken (and the training loss) at a due step."""
+        """Record ‖ΔW‖/‖W‖ of the step just taken (and the training loss) at a due step; a
+        non-finite training loss at any step (a divergence is never missed between two
+        measurements)."""
         if not self.due(step):
+            if loss is not None and not math.isfinite(loss):
+                rows = Records([(step, MODEL, "train_loss", loss)])
+                self.records.extend(rows)
+                self._add_findings(step, rows)
             return
         if self._last_step != step:  # a trainer that does not call on_before_update
             self.measure(step)
@@ -334,20 +377,40 @@ class BaseProbe:
                         rows.append(step, label, "update_ratio" + sfx, ratio)
             self._snapshot = None
         self.records.extend(rows)
-        self._add_findings(step, rows, {})
+        self._add_findings(step, rows)
 
     def on_epoch_end(self, epoch: int, logs=None, ctx=None) -> None:
         pass
 
     def on_train_end(self, ctx=None) -> None:
+        """Inside ``fit``: :meth:`finish` (a divergence that stopped the run between two
+        measurements becomes a finding first)."""
         self._snapshot = None
+        step = getattr(ctx, "step", None)
+        if step and getattr(getattr(ctx, "history", None), "diverged", False):
+            rows = Records([(step, MODEL, "train_loss", math.nan)])
+            self.records.extend(rows)
+            self._add_findings(step, rows)
+        self.finish()
+
+    def finish(self) -> list[Finding]:
+        """End of training: apply the end-of-run rules (underfitting, a run too short) to the
+        measurements so far, once; returns the findings this added. ``fit`` calls it; a PyTorch
+        loop calls it after its last step (measure that step for the freshest verdict)."""
+        found = self._rules.finish()
+        self.findings += found
+        return found
 
     # -- presenting --------------------------------------------------------------------------------
+    def ranked(self, lesson: str | None = None) -> list[Finding]:
+        """The findings so far, most important first (``lesson``, a rule ID, before all)."""
+        return rank(self.findings, lesson)
+
     def _repr_html_(self) -> str:
-        rows = [[f.step, f.layer, f.message] for f in self.findings]
+        rows = [[f.step, f.layer, f.question or "", f.message] for f in self.ranked()]
         caption = (f"{type(self).__name__}: {len(self.records.steps())} measurements, "
                    f"{len(self.findings)} findings")
-        return html_table(["step", "layer", "finding"], rows, caption)
+        return html_table(["step", "layer", "question", "finding"], rows, caption)
 
     def save_html(self, path, title: str | None = None):
         """Write this run as a self-contained HTML replay (see :mod:`whynet.probes.replay`)."""
@@ -355,11 +418,12 @@ class BaseProbe:
 
         return save_html(self, path, title)
 
-    def report(self) -> str:
-        """The findings so far, one per line (or a line saying there are none)."""
+    def report(self, lesson: str | None = None) -> str:
+        """The findings so far, most important first, one per line (or a line saying there are
+        none)."""
         if not self.findings:
             return "no findings"
-        return "\n".join(str(f) for f in self.findings)
+        return "\n".join(str(f) for f in self.ranked(lesson))
 
 
 def _activation_info(module) -> ActivationInfo:
@@ -381,7 +445,7 @@ def _kind(module) -> str:
 
 def _weights_of(module) -> dict:
     """Weight-like parameters (≥ 2-D) of a whynet layer, with the layer's bias for each."""
-    params = dict(module._params)
+    params = dict(module.named_parameters(recurse=False))
     bias = params.get("b")
     out = {}
     for name, p in params.items():
@@ -417,14 +481,20 @@ class Probe(BaseProbe):
         probe = Probe(model, X[:256], y[:256], "softmax_ce", every=10)
         fit(model, X, y, loss="softmax_ce", callbacks=[probe])
         probe.records.where(quantity="dead").to_dict()
-        print(probe.report())
+        print(probe.report())              # findings, most important first
+
+    ``probe.findings`` fill in as training goes (one per rule, with its question ID);
+    ``probe.context`` is what the rules know beyond the records (activations, initialisers, input
+    scale), set on the first measurement. At the end of ``fit`` the probe applies the end-of-run
+    rules (:meth:`finish`) to its last measurements.
 
     Records per layer (``"<index>:<kind>"``): activations get ``act_mean``, ``act_std``,
     ``act_p1`` … ``act_p99``, ``dead``, ``saturated`` (saturating activations), ``deriv_mean``
     (mean f′(z)), ``alpha_mean`` (PReLU); every layer ``input_grad_norm`` and
     ``input_grad_mean_abs`` (∂L/∂input); weight layers ``output_grad_norm``/``_mean_abs`` (∂L/∂z),
-    ``weight_norm``, ``weight_grad_norm``, ``weight_grad_mean_abs``, ``weight_zero``,
-    ``weight_small``, ``sign_agreement``, ``distinct_units``, ``update_ratio`` and, when asked,
+    ``weight_norm``, ``weight_scale`` (‖W‖/√n_out: a unit's incoming-weight norm),
+    ``weight_grad_norm``, ``weight_grad_mean_abs``, ``weight_zero``, ``weight_small``,
+    ``sign_agreement``, ``distinct_units``, ``update_ratio`` and, when asked,
     ``jac_sv_mean``/``_min``/``_max``; BatchNorm ``bn_mean_gap`` and ``bn_var_ratio``. A layer
     whose arrays hold NaN or inf gets only ``nonfinite`` (the fraction of such values). The layer
     ``"model"`` has ``loss``, ``accuracy``, ``grad_ratio`` (‖∂L/∂z‖ of the first weight layer
@@ -464,6 +534,10 @@ class Probe(BaseProbe):
     def layer_labels(self) -> list[str]:
         """``"<index>:<kind>"`` of each layer, the ``layer`` column of the records."""
         return [f"{i}:{_kind(m)}" for i, m in enumerate(self.model.layers)]
+
+    def _init_names(self) -> dict[str, str]:
+        return {label: m.init_name for label, m in zip(self.layer_labels(), self.model.layers)
+                if isinstance(getattr(m, "init_name", None), str)}
 
     def _weight_arrays(self):
         several = {}
@@ -522,8 +596,9 @@ class Probe(BaseProbe):
                                    fprime=fprime, dout=dout, dx=dx, weights=_weights_of(m))
                 if isinstance(m, Activation):
                     cap.activation = _activation_info(m)
-                    if "alpha" in m._params:
-                        cap.slopes = m._params["alpha"].value
+                    own = dict(m.named_parameters(recurse=False))
+                    if "alpha" in own:
+                        cap.slopes = own["alpha"].value
                 cap.batchnorm = running.get(i)
                 captures.append(cap)
         finally:
@@ -538,20 +613,16 @@ class Probe(BaseProbe):
         return loss, (None if accuracy is None else float(accuracy)), captures
 
     def _save_state(self):
-        """BatchNorm buffers and random generators of every layer (for mode="train")."""
-        buffers, generators = [], []
-        for m in self.model.modules():
-            for name in getattr(m, "_buffers", ()):
-                buffers.append((m, name, getattr(m, name).copy()))
-            for name, value in vars(m).items():
-                if isinstance(value, np.random.Generator):
-                    generators.append((value, value.bit_generator.state))
+        """Buffers (BatchNorm's running statistics and batch count) and the random generators
+        of every layer (for mode="train", whose pass would move them)."""
+        buffers = {name: buf.copy() for name, buf in self.model.named_buffers()}
+        generators = [(value, value.bit_generator.state) for m in self.model.modules()
+                      for value in vars(m).values() if isinstance(value, np.random.Generator)]
         return buffers, generators
 
-    @staticmethod
-    def _restore_state(state) -> None:
+    def _restore_state(self, state) -> None:
         buffers, generators = state
-        for m, name, value in buffers:
-            setattr(m, name, value)
+        # Buffers only: the parameters were not changed by the probe's pass.
+        self.model.load_state_dict(buffers, strict=False)
         for gen, st in generators:
             gen.bit_generator.state = st

@@ -54,7 +54,8 @@ def summary(a: np.ndarray, percentiles=PERCENTILES) -> dict[str, float]:
     flat = np.asarray(a).ravel()
     if flat.size == 0:
         raise ShapeError("summary: expected a non-empty array, got size 0")
-    out = {"mean": float(flat.mean()), "std": float(flat.std())}
+    # float64 accumulation: a diverging float32 layer (values ~1e20) must not overflow the std.
+    out = {"mean": float(flat.mean(dtype=np.float64)), "std": float(flat.std(dtype=np.float64))}
     # One sort then interpolation: 5-10× faster than np.percentile's partitioning on a
     # 256 × 1024 layer, where percentiles were the largest part of a probe's statistics.
     ordered = np.sort(flat)
@@ -199,6 +200,19 @@ def update_ratio(before: np.ndarray, after: np.ndarray) -> float | None:
     if w == 0:
         return None
     return norm(np.asarray(after) - before) / w
+
+
+def weight_scale(W: np.ndarray) -> float:
+    """Root mean square over units of the norm of a unit's incoming weights, ‖W‖_F / √n_out.
+
+    A weight drawn with std σ gives about σ·√fan_in: Xavier on a square layer ≈ 1 (gain g: g),
+    He ≈ √2, std 0.01 on 16 inputs 0.04, zero initialisation 0. Shape ``(n_out, …)`` → float.
+    """
+    W = np.asarray(W)
+    if W.ndim < 1 or W.shape[0] == 0:
+        raise ShapeError(f"weight_scale: expected a weight array of shape (n_out, …), "
+                         f"got {W.shape}")
+    return norm(W) / math.sqrt(W.shape[0])
 
 
 def weight_sparsity(W: np.ndarray, eps: float = SPARSITY_EPS) -> tuple[float, float]:

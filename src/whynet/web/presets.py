@@ -65,17 +65,19 @@ PRESETS: tuple[Preset, ...] = (
         "xavier-relu", "Xavier with ReLU in a deep net", ("I3",), "i3",
         "Xavier initialisation keeps the variance of activations constant for a linear or tanh "
         "unit, but ReLU zeroes about half of its inputs, so with Xavier the spread of the "
-        "activations shrinks layer after layer: the act std column falls from about 0.14 in the "
-        "first layer to 0.03 in the sixth, and the loss stays near ln 2 ≈ 0.69 for the first few "
-        "hundred steps. Load the He preset to compare.",
+        "activations shrinks layer after layer. Look at step 0, before Play (⟲ Reset brings it "
+        "back): the act std column falls from about 0.14 in the first layer to 0.03 in the "
+        "sixth. Then press Play: the loss stays near ln 2 ≈ 0.69 for the first few hundred "
+        "steps. Load the He preset to compare.",
         LabConfig(dataset="circles", noise=0.1, layers=_layers(6, 16, "relu"),
                   init="xavier_normal", optimizer="sgd", lr=0.01, batch_size=10), speed=200),
     Preset(
         "he-relu", "He with ReLU in a deep net", ("I3",), "i3",
         "He initialisation doubles Xavier's variance (std √(2/fan_in)) to make up for the half "
-        "of the inputs ReLU zeroes, so the act std column stays about the same (≈ 0.4–0.5) from "
-        "the first layer to the sixth, gradients reach every layer, and the same deep net's loss "
-        "falls from the first steps.",
+        "of the inputs ReLU zeroes. Look at step 0, before Play (⟲ Reset brings it back): the act "
+        "std column stays about the same (≈ 0.4–0.5) from the first layer to the sixth. Then "
+        "press Play: gradients reach every layer, and the same deep net's loss falls from the "
+        "first steps.",
         LabConfig(dataset="circles", noise=0.1, layers=_layers(6, 16, "relu"), init="he_normal",
                   optimizer="sgd", lr=0.01, batch_size=10), speed=200),
     Preset(

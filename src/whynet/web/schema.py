@@ -21,8 +21,11 @@ from ..config import RunConfig
 
 # -- the closed sets a client chooses from ---------------------------------------------------------
 
-Dataset = Literal["circles", "xor", "gaussian", "spiral", "moons", "flower", "blobs"]
+Dataset = Literal["circles", "xor", "gaussian", "spiral", "moons", "flower", "blobs", "disc",
+                  "plane", "multigauss"]
 DATASETS = get_args(Dataset)
+# TensorFlow Playground's regression sets: a real-valued target, one linear output, squared error.
+REGRESSION_SETS = ("plane", "multigauss")
 
 # TensorFlow Playground's inputs, in URL-safe spellings of x₁, x₂, x₁², x₂², x₁x₂, sin x₁, sin x₂.
 Feature = Literal["x1", "x2", "x1sq", "x2sq", "x1x2", "sinx1", "sinx2"]
@@ -98,8 +101,14 @@ class LabConfig(BaseModel):
     ``noise`` is TensorFlow Playground's slider (0 to 0.5): it is passed to the data set's
     generator as its ``noise`` (xor, gaussian and spiral use Playground's formulas; moons, circles
     and flower use it as the standard deviation of Gaussian noise), except for blobs whose clusters
-    get standard deviation 1 + 4·noise (two clusters). ``train_ratio`` is the fraction of the
-    ``n_points`` that train; the rest are the test set. Output: one logit, binary cross-entropy.
+    get standard deviation 1 + 4·noise (two clusters); disc, plane and multigauss are
+    Playground's "circle" and regression sets (:mod:`whynet.web.playground_sets`: the target is
+    taken at the point moved by up to ±noise × the set's radius). ``train_ratio`` is the fraction
+    of the ``n_points`` that train; the rest are the test set. Output: one logit and binary
+    cross-entropy for a classification set; one linear unit and the mean squared error
+    (:class:`whynet.nn.losses.MSE`) for a regression set (:data:`REGRESSION_SETS`).
+    ``standardize`` rescales every input feature to mean 0, standard deviation 1 on the
+    training set (the same shift and scale for the test set and the pictures).
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -118,6 +127,7 @@ class LabConfig(BaseModel):
     reg_rate: Float = Field(0.0, ge=0.0, le=1.0, description="λ of the L1/L2 penalty")
     dropout: Float = Field(0.0, ge=0.0, le=0.8, description="probability of dropping a unit")
     batchnorm: bool = False
+    standardize: bool = Field(False, description="inputs to mean 0, std 1 on the training set")
     optimizer: Optimizer = "sgd"
     lr: Float = Field(0.03, gt=0.0, le=10.0, description="learning rate")
     batch_size: int = Field(10, ge=1, le=MAX_BATCH)
@@ -154,6 +164,11 @@ class LabConfig(BaseModel):
             momentum=0.9 if sgd_momentum else 0.0, nesterov=self.optimizer == "nesterov",
             lr=self.lr, batch_size=self.batch_size, regularizer=self.regularizer,
             lam=self.reg_rate if self.regularizer != "none" else 0.0, seed=self.seed)
+
+    @property
+    def regression(self) -> bool:
+        """Whether the data set has a real-valued target (squared error) rather than classes."""
+        return self.dataset in REGRESSION_SETS
 
     @property
     def n_train(self) -> int:

@@ -3,12 +3,18 @@
 ``whynet serve`` calls :func:`serve`. Each tab gets its own session (a
 :class:`~whynet.web.session.LabSession`: data, network, trainer, probe), created by
 ``POST /api/sessions`` and controlled by small POST requests (play, pause, step, reset, a new
-configuration). Updates go to the tab as server-sent events on ``GET /api/sessions/{id}/stream``,
-about ten a second while training; when the tab closes, the stream drops and the session ends.
+configuration, one hand-edited parameter). Updates go to the tab about ten a second while
+training, over a WebSocket (``/api/sessions/{id}/ws``, what the page uses: a browser opens far
+more of them per host than the six HTTP connections server-sent events would each take one of)
+or as server-sent events (``GET /api/sessions/{id}/stream``); when the tab closes, its stream
+drops and the session ends.
 
-Everything runs on the server's one event loop: a playing session trains in frames of about a
-tenth of a second and yields between frames, so requests, streams and other tabs' sessions are
-served in between, and no session state is touched by two threads.
+A playing session trains in frames of about a tenth of a second on the server's event loop and
+yields between frames, so requests, streams and other tabs' sessions are served in between. A
+long ``step`` request runs in a worker thread so it blocks no other tab. Each session has a lock:
+no session state is ever touched by two tasks or threads at once.
+
+Ctrl+C (or SIGTERM) ends every session and stream at once and exits cleanly.
 
 Safe by default: it binds to 127.0.0.1 and accepts only loopback Host headers (which stops DNS
 rebinding); every request body is validated by :mod:`whynet.web.schema` (a 4xx with a message
@@ -21,16 +27,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import ipaddress
 import json
+import re
 import secrets
 import sys
 import time
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from urllib.parse import urlparse
+from typing import Annotated, Literal
 
-from fastapi import Body, Depends, FastAPI, HTTPException, Path as PathParam, Request
+import uvicorn
+from fastapi import (Body, Depends, FastAPI, HTTPException, Path as PathParam, Request,
+                     WebSocket, WebSocketDisconnect)
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -44,7 +55,7 @@ from ..errors import WhynetError
 from . import schema
 from .presets import PRESETS
 from .schema import LabConfig, Limits, StepRequest
-from .session import LabSession
+from .session import LabSession, ParameterError
 
 FRAME_S = 0.1      # one update to the page per frame: ≈ 10 a second
 YIELD_S = 0.002    # the loop's time for requests and streams between two frames
@@ -58,7 +69,12 @@ NO_REPORT = b"""<!doctype html><meta charset="utf-8"><title>whynet lab: no repor
 whynet's HTML report. Write the report and start the lab with it:</p>
 <pre>whynet run all --quick
 whynet report -o report.html
-whynet serve --report report.html</pre><p><a href="/">Back to the lab</a></p></body>"""
+whynet serve --report report.html</pre><p>(<code>whynet serve</code> serves
+<code>report.html</code> of the directory it starts in without being told.)</p>
+<p><a href="/{back}">Back to the lab</a></p></body>"""
+
+# A lab query string as the page writes it (URL-encoded keys and values); anything else is dropped.
+BACK_QUERY = re.compile(r"[A-Za-z0-9_.,:=&%+-]{1,2000}")
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
        "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
@@ -79,6 +95,8 @@ class LiveSession:
         self.changed = asyncio.Event()
         self.touched = time.monotonic()
         self.task: asyncio.Task | None = None
+        self.lock = asyncio.Lock()   # held by whoever reads or changes ``lab``
+        self.rate: float | None = None  # achieved training steps a second while playing
         self._credit = 0.0
 
     def info(self) -> dict:
@@ -88,7 +106,7 @@ class LiveSession:
 
     def state(self, cursor: dict | None = None) -> dict:
         return {"session": self.id, "playing": self.playing, "speed": self.speed,
-                **self.lab.state(cursor)}
+                "rate": self.rate if self.playing else None, **self.lab.state(cursor)}
 
     def publish(self) -> None:
         self.changed.set()
@@ -131,6 +149,7 @@ class SessionManager:
         live = self.sessions.pop(sid, None)
         if live is not None:
             live.playing = False
+            live.publish()  # wakes its stream, which sees the session gone and ends
             if live.task is not None and live.task is not asyncio.current_task():
                 live.task.cancel()
 
@@ -153,18 +172,28 @@ class SessionManager:
     async def _train(self, live: LiveSession) -> None:
         """Frames until paused, stopped or closed; each frame ends with an update to the page."""
         loop = asyncio.get_running_loop()
+        t_rate, n_rate = loop.time(), 0
+        live.rate = None
         while live.playing and live.id in self.sessions:
             t0 = loop.time()
             n_playing = max(1, sum(s.playing for s in self.sessions.values()))
             cap = live.steps_this_frame()
             if cap != 0:
-                # Several tabs training share the loop: shorter frames keep each at ≈ 10 updates/s.
-                try:
-                    live.lab.frame(0.85 * FRAME_S / n_playing, cap)
-                except Exception as e:  # an engine bug must stop this session, not the server
-                    live.lab.stopped = f"training stopped by an error: {type(e).__name__}: {e}"
-                if live.lab.stopped:
-                    live.playing = False
+                async with live.lock:
+                    if not live.playing:
+                        break
+                    # Several tabs training share the loop: shorter frames keep each at
+                    # ≈ 10 updates/s.
+                    try:
+                        n_rate += live.lab.frame(0.85 * FRAME_S / n_playing, cap)
+                    except Exception as e:  # an engine bug must stop this session only
+                        live.lab.stopped = (f"training stopped by an error: "
+                                            f"{type(e).__name__}: {e}")
+                    if live.lab.stopped:
+                        live.playing = False
+                if loop.time() - t_rate >= 0.5:  # the achieved rate, over half a second
+                    live.rate = round(n_rate / (loop.time() - t_rate), 1)
+                    t_rate, n_rate = loop.time(), 0
                 live.publish()
             # A short real sleep, not sleep(0): the update passes through several tasks on its
             # way to the socket, each needing a turn of the loop before the next frame blocks it.
@@ -180,6 +209,23 @@ class PlayRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     speed: int = Field(0, ge=0, le=100_000)
+
+
+class ParameterRequest(BaseModel):
+    """Set one weight or bias of the network by hand (Playground's click-to-edit).
+
+    ``layer`` counts weight layers from the input side (0 is input → hidden 1; the last is the
+    output unit); ``unit`` is a unit of that layer; ``source`` is the unit (or input feature)
+    of the layer before, for a weight.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    layer: int = Field(ge=0, le=schema.MAX_LAYERS)
+    kind: Literal["weight", "bias"] = "weight"
+    unit: int = Field(ge=0, lt=schema.MAX_UNITS)
+    source: int | None = Field(None, ge=0, lt=max(schema.MAX_UNITS, len(schema.FEATURES)))
+    value: schema.Float = Field(ge=-100.0, le=100.0)
 
 
 class SessionInfo(BaseModel):
@@ -271,12 +317,13 @@ def _first_line(errors) -> str:
             parts.append(f"body: malformed JSON at character {at} "
                          f"({e.get('ctx', {}).get('error', 'cannot parse')})")
             continue
-        loc = ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "body"
+        loc = ".".join(str(p) for p in e.get("loc", ()) if p != "body")
         given = e.get("input")
         if isinstance(given, (int, float, str, bool)) and len(repr(given)) <= 40 \
                 and e.get("type") != "missing":
             msg += f", got {given!r}"
-        parts.append(f"{loc}: {msg}")
+        # A rule over several fields (the model validator) already names them in its message.
+        parts.append(f"{loc}: {msg}" if loc else msg)
     return "; ".join(parts) or "invalid request"
 
 
@@ -303,6 +350,9 @@ def create_app(limits: Limits | None = None, allowed_hosts=None, report: str | P
                 await asyncio.sleep(SWEEP_S)
                 manager.sweep()
 
+        # One throw-away session imports everything a session needs (scikit-learn's data sets
+        # take seconds on a busy machine), so the first tab does not wait for it.
+        LabSession(LabConfig())
         task = asyncio.get_running_loop().create_task(sweeper())
         try:
             yield
@@ -319,7 +369,7 @@ def create_app(limits: Limits | None = None, allowed_hosts=None, report: str | P
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError):
         errors = [{k: v for k, v in e.items() if k in ("loc", "msg", "type")} for e in exc.errors()]
-        return JSONResponse({"message": _first_line(exc.errors()),
+        return JSONResponse({"message": _first_line(exc.errors()), "fields": _fields(exc.errors()),
                              "detail": jsonable_encoder(errors)}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
@@ -350,9 +400,12 @@ def create_app(limits: Limits | None = None, allowed_hosts=None, report: str | P
                                                          "Cache-Control": "no-cache"})
 
     @app.get("/report", include_in_schema=False)
-    async def report_page():
+    async def report_page(back: str = ""):
         if report_html is None:
-            return Response(NO_REPORT, status_code=404, media_type="text/html; charset=utf-8",
+            # "Back to the lab" returns to the lab's state: the page passes its query string.
+            query = "?" + back.lstrip("?") if BACK_QUERY.fullmatch(back.lstrip("?")) else ""
+            body = NO_REPORT.replace(b"{back}", html.escape(query).encode())
+            return Response(body, status_code=404, media_type="text/html; charset=utf-8",
                             headers={"Content-Security-Policy": CSP})
         return Response(report_html, media_type="text/html; charset=utf-8")
 
@@ -386,11 +439,27 @@ def create_app(limits: Limits | None = None, allowed_hosts=None, report: str | P
 
     @app.get("/api/sessions/{sid}", responses=errors)
     async def get_state(live: Live) -> dict:
-        return live.state()
+        async with live.lock:
+            return live.state()
 
     @app.put("/api/sessions/{sid}/config", responses=errors)
     async def set_config(live: Live, config: LabConfig) -> SessionInfo:
-        live.lab.configure(config)
+        """A new configuration: rebuilds data and network, except when only the learning rate
+        or the regularisation changed, which the running network takes on in place."""
+        async with live.lock:
+            live.lab.configure(config)
+        live.publish()
+        return live.info()
+
+    @app.post("/api/sessions/{sid}/parameter", responses=errors)
+    async def set_parameter(live: Live, request: ParameterRequest) -> SessionInfo:
+        """Set one weight or bias; the boundary and the unit maps are redrawn at once."""
+        async with live.lock:
+            try:
+                live.lab.set_parameter(request.layer, request.kind, request.unit,
+                                       request.source, request.value)
+            except ParameterError as e:
+                raise HTTPException(422, str(e)) from None
         live.publish()
         return live.info()
 
@@ -423,13 +492,17 @@ def create_app(limits: Limits | None = None, allowed_hosts=None, report: str | P
     async def step(live: Live, request: Annotated[StepRequest | None, Body()] = None
                    ) -> SessionInfo:
         live.playing = False
-        live.lab.train((request or StepRequest()).steps)
+        steps = (request or StepRequest()).steps
+        async with live.lock:
+            # Off the event loop: a thousand steps of a large net must not freeze other tabs.
+            await asyncio.to_thread(live.lab.train, steps)
         live.publish()
         return live.info()
 
     @app.post("/api/sessions/{sid}/reset", responses=errors)
     async def reset(live: Live) -> SessionInfo:
-        live.lab.reset()
+        async with live.lock:
+            live.lab.reset()
         live.publish()
         return live.info()
 
@@ -445,7 +518,9 @@ def create_app(limits: Limits | None = None, allowed_hosts=None, report: str | P
         a comment every 2 s when idle. Closing the stream ends the session."""
         cursor: dict = {}
         try:
-            yield ServerSentEvent(raw_data=_dumps(live.state(cursor)), event="state")
+            async with live.lock:
+                first = _dumps(live.state(cursor))
+            yield ServerSentEvent(raw_data=first, event="state")
             while live.id in manager.sessions:
                 try:
                     await asyncio.wait_for(live.changed.wait(), PING_S)
@@ -453,12 +528,94 @@ def create_app(limits: Limits | None = None, allowed_hosts=None, report: str | P
                     yield ServerSentEvent(comment="ping")
                     continue
                 live.changed.clear()
+                if live.id not in manager.sessions:
+                    break
                 live.touched = time.monotonic()
-                yield ServerSentEvent(raw_data=_dumps(live.state(cursor)), event="state")
+                async with live.lock:
+                    payload = _dumps(live.state(cursor))
+                yield ServerSentEvent(raw_data=payload, event="state")
         finally:
             manager.close(live.id)
 
+    @app.websocket("/api/sessions/{sid}/ws")
+    async def websocket_stream(websocket: WebSocket, sid: str):
+        """The page's stream: one JSON ``state`` message after every change (≈ 10 a second
+        while training). Closing the socket ends the session. Close codes: 4404 no such
+        session, 4409 it already has a stream, 1008 a page of another origin."""
+        if not _same_origin(websocket, allowed_hosts or LOOPBACK_HOSTS):
+            await websocket.close(code=1008, reason="cross-origin WebSocket refused")
+            return
+        live = manager.sessions.get(sid) if re.fullmatch(schema.SESSION_ID, sid) else None
+        if live is None or live.streaming:
+            await websocket.accept()
+            await websocket.close(code=4404 if live is None else 4409,
+                                  reason="no such lab session" if live is None
+                                  else "this session already has a stream")
+            return
+        live.streaming = True
+        await websocket.accept()
+        cursor: dict = {}
+        # The client sends nothing; this task only notices when it goes away.
+        gone = asyncio.get_running_loop().create_task(_until_disconnect(websocket))
+        try:
+            send = True
+            while live.id in manager.sessions and not gone.done():
+                if send:
+                    live.touched = time.monotonic()
+                    async with live.lock:
+                        payload = _dumps(live.state(cursor))
+                    await websocket.send_text(payload)
+                changed = asyncio.get_running_loop().create_task(live.changed.wait())
+                done, _ = await asyncio.wait({changed, gone}, timeout=PING_S,
+                                             return_when=asyncio.FIRST_COMPLETED)
+                changed.cancel()
+                send = changed in done
+                if send:
+                    live.changed.clear()
+        except (WebSocketDisconnect, RuntimeError, OSError):
+            pass  # the tab went away mid-send
+        finally:
+            gone.cancel()
+            ended_here = live.id not in manager.sessions  # by the server: shutdown, DELETE
+            manager.close(live.id)
+            with contextlib.suppress(Exception):
+                await websocket.close(code=1001 if ended_here else 1000)
+
     return app
+
+
+async def _until_disconnect(websocket: WebSocket) -> None:
+    with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+
+
+def _same_origin(websocket: WebSocket, allowed_hosts) -> bool:
+    """Whether a WebSocket's Origin (sent by every browser) is a page this server may serve:
+    browsers do not apply the same-origin policy to WebSockets, so the server must."""
+    origin = websocket.headers.get("origin")
+    if origin is None or "*" in allowed_hosts:
+        return True  # not a browser (a script or a test), or a deliberately open server
+    host = urlparse(origin).hostname or ""
+    return host in allowed_hosts or f"[{host}]" in allowed_hosts
+
+
+def _fields(errors) -> list[str]:
+    """The top-level request fields an error is about (for the page to mark its controls); a
+    rule over several fields names them in its message, so they are looked for there."""
+    names = []
+    for e in errors:
+        loc = [p for p in e.get("loc", ()) if p != "body"]
+        if loc:
+            names.append(str(loc[0]))
+        else:
+            msg = str(e.get("msg", ""))
+            found = {m.start(): f for f in LabConfig.model_fields
+                     if (m := re.search(rf"\b{f}\b", msg))}
+            names += [found[min(found)]] if found else []  # the field the rule is about
+    return list(dict.fromkeys(names))
 
 
 def _dumps(obj) -> str:
@@ -483,38 +640,74 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+class LabServer(uvicorn.Server):
+    """uvicorn's server, made to stop at once: the first Ctrl+C (or SIGTERM) ends every session,
+    which ends every stream, so uvicorn finds no open response to wait for; the signal is then
+    consumed (a clean exit, not a KeyboardInterrupt traceback). ``on_started`` runs once the
+    socket is bound."""
+
+    def __init__(self, config, manager: SessionManager, on_started=None):
+        super().__init__(config)
+        self.manager = manager
+        self.on_started = on_started
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def startup(self, sockets=None):
+        self._loop = asyncio.get_running_loop()
+        await super().startup(sockets=sockets)
+        if self.started and self.on_started is not None:
+            self.on_started()
+
+    def handle_exit(self, sig, frame):
+        super().handle_exit(sig, frame)
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self.manager.close_all)
+
+    async def shutdown(self, sockets=None):
+        await super().shutdown(sockets=sockets)
+        self._captured_signals.clear()  # handled: nothing to re-raise after a clean exit
+
+
+def default_report() -> Path | None:
+    """The report the lab serves when none is named: ``report.html`` in the working directory
+    (where ``whynet report`` writes it), else None."""
+    path = Path("report.html")
+    return path if path.is_file() else None
+
+
 def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False,
           report: str | Path | None = None) -> None:
     """Run the lab until Ctrl+C (``whynet serve``).
 
     Binds to ``host`` (loopback by default); any other address serves the lab to the network,
     so it is announced on stderr and the Host check is relaxed. With ``open_browser`` the page
-    opens in the default browser once the server is up.
+    opens in the default browser once the server is up. Without ``report``, ``report.html`` in
+    the working directory is served if there is one. Ctrl+C stops it at once (exit status 0).
     """
-    import uvicorn
-
     hosts = LOOPBACK_HOSTS
     if not _is_loopback(host):
         print(f"whynet serve: binding to {host}, so the lab is reachable from other machines; "
               f"it has no authentication", file=sys.stderr)
         hosts = ["*"]
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    url = f"http://{'[' + shown + ']' if ':' in shown else shown}:{port}/"
-    config = uvicorn.Config(create_app(allowed_hosts=hosts, report=report), host=host, port=port,
-                            log_level="warning")
-    server = uvicorn.Server(config)
-    if open_browser:
-        import threading
-        import webbrowser
+    if report is None:
+        report = default_report()
+    app = create_app(allowed_hosts=hosts, report=report)
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning",
+                            timeout_graceful_shutdown=1, ws="websockets-sansio")
 
-        def opener():
-            deadline = time.monotonic() + 30
-            while not server.started:
-                if time.monotonic() > deadline:
-                    return  # the server did not come up; uvicorn says why
-                time.sleep(0.05)
-            webbrowser.open(url)
+    def started():
+        # Only now: a URL printed before the bind succeeded would point at nothing. The port is
+        # the bound one (``--port 0`` picks a free port).
+        bound = server.servers[0].sockets[0].getsockname()[1] if server.servers else port
+        url = f"http://{'[' + shown + ']' if ':' in shown else shown}:{bound}/"
+        if open_browser:
+            import threading
+            import webbrowser
 
-        threading.Thread(target=opener, daemon=True).start()
-    print(f"whynet lab: {url}  (Ctrl+C to stop)")
+            threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
+        extra = f", report: {report}" if report is not None else ""
+        print(f"whynet lab: {url}  (Ctrl+C to stop{extra})", flush=True)
+
+    server = LabServer(config, app.state.manager, on_started=started)
     server.run()

@@ -25,36 +25,65 @@ import numpy as np
 
 from ..datasets import (blobs, circles, flower, gaussian, moons, polynomial_features, spiral,
                         split, xor)
-from ..errors import DivergenceError
+from ..errors import DivergenceError, WhynetError
 from ..nn import mlp
 from ..nn.activations import Activation
 from ..nn.init import normal
 from ..nn.layers import Dense
-from ..nn.losses import BCEWithLogits
+from ..nn.losses import MSE, BCEWithLogits
 from ..nn.regularizers import get_regularizer
 from ..optim import get_optimizer
-from ..probes import Probe, stats
+from ..probes import RULE_QUESTIONS, Probe, stats
 from ..random import make_rng, spawn
 from ..train import Trainer
+from .playground_sets import disc, multigauss, plane
 from .schema import LabConfig
 
-GRID = 72          # the boundary image is GRID × GRID
-UNIT_GRID = 24     # each hidden unit's heat map is UNIT_GRID × UNIT_GRID (every third grid point)
+GRID = 100         # the boundary image is GRID × GRID (TensorFlow Playground's resolution)
+UNIT_GRID = 50     # each unit's heat map is UNIT_GRID × UNIT_GRID (every second grid point): small
+                   # in the network drawing, and large enough to show alone in the output panel
+UNBOUNDED_PCT = 98  # an unbounded unit's map is coloured up to this percentile of its |value|
 PROBE_POINTS = 256
 HIST_BINS = 30
 MAX_HISTORY = 2000  # rows; above it every other row is dropped (curves keep their shape)
 
 GENERATORS = {"circles": circles, "xor": xor, "gaussian": gaussian, "spiral": spiral,
-              "moons": moons, "flower": flower, "blobs": blobs}
+              "moons": moons, "flower": flower, "blobs": blobs, "disc": disc, "plane": plane,
+              "multigauss": multigauss}
 FEATURE_NAMES = {"x1": "x1", "x2": "x2", "x1sq": "x1^2", "x2sq": "x2^2", "x1x2": "x1*x2",
                  "sinx1": "sin(x1)", "sinx2": "sin(x2)"}
 
-# The question of ../shared/QUESTIONS.md that explains each finding rule of whynet.probes.
-FINDING_QUESTIONS = {
-    "nonfinite": "T2", "vanishing_gradient": "A4", "exploding_gradient": "A4",
-    "dead_units": "A6", "saturation": "I2", "update_ratio_high": "T2", "update_ratio_low": "T2",
-    "symmetry": "I1", "flat_loss": "T1",
-}
+# Fields that change how the network trains from now on, not what it is: changing only these
+# keeps the data, the weights and the history (the optimiser and the penalty are updated in place).
+TUNABLE = frozenset({"lr", "reg_rate", "regularizer"})
+
+
+class ParameterError(WhynetError, ValueError):
+    """A hand edit names a weight or bias the network does not have."""
+
+
+def _regularizer(config: LabConfig):
+    if config.regularizer == "none":
+        return None
+    return get_regularizer(config.regularizer, config.reg_rate)
+
+
+def _unit_map(values: np.ndarray, lo: float, hi: float) -> dict:
+    """One unit's (or input's) output over the picture as a colour map: bytes 0…255 for
+    t ∈ [-1, 1] (orange … white … blue), and the range of the values.
+
+    A bounded activation is coloured on its own range (sigmoid's 0.5 and tanh's 0 are white);
+    an unbounded one (ReLU…) on ±the 98th percentile of |value|, so one large corner does not
+    wash the rest out; ``scale`` says what full colour means.
+    """
+    if math.isfinite(lo) and math.isfinite(hi):
+        t, scale = (values - (lo + hi) / 2) / ((hi - lo) / 2), (hi - lo) / 2
+    else:
+        scale = float(np.percentile(np.abs(values), UNBOUNDED_PCT)) if values.size else 0.0
+        t = values / scale if scale > 0 else values * 0
+    q = np.round((np.clip(t, -1, 1) + 1) * 127.5)
+    return {"map": _b64(q), "min": _num(values.min()), "max": _num(values.max()),
+            "scale": _num(scale)}
 
 
 def make_data(config: LabConfig):
@@ -123,8 +152,16 @@ class LabSession:
 
     # -- building ----------------------------------------------------------------------------------
     def configure(self, config: LabConfig) -> None:
-        """Build everything from ``config`` (a new data set, network and history). If the engine
-        refuses the configuration, the session is left as it was and the error raised."""
+        """Build everything from ``config`` (a new data set, network and history). If only
+        learning rate or regularisation (:data:`TUNABLE`) changed, the run goes on with them
+        instead. If the engine refuses the configuration, the session is left as it was and the
+        error raised."""
+        old = getattr(self, "config", None)
+        if old is not None and config != old and all(
+                getattr(config, f) == getattr(old, f)
+                for f in LabConfig.model_fields if f not in TUNABLE):
+            self._tune(config)
+            return
         before = dict(self.__dict__)
         try:
             self._build(config)
@@ -132,6 +169,15 @@ class LabSession:
             self.__dict__.clear()
             self.__dict__.update(before)
             raise
+
+    def _tune(self, config: LabConfig) -> None:
+        """Go on training with ``config``'s learning rate and penalty: same weights, same
+        optimiser state (momentum, Adam's moments), same history."""
+        self.trainer.optimizer.lr = config.lr
+        reg = _regularizer(config)
+        self.trainer.regularizer = reg
+        self.trainer.ctx.regularizer = reg
+        self.config = config
 
     def _build(self, config: LabConfig) -> None:
         self.config = config
@@ -141,6 +187,15 @@ class LabSession:
         self.X_test = polynomial_features(self.test_set.X, names)
         self.y_train = self.train_set.y.astype(np.float32).reshape(-1, 1)
         self.y_test = self.test_set.y.astype(np.float32).reshape(-1, 1)
+        # Standardising: the training set's mean and std, applied to every input the net sees.
+        self.shift = np.zeros(self.X_train.shape[1], np.float32)
+        self.scale = np.ones(self.X_train.shape[1], np.float32)
+        if config.standardize:
+            self.shift = self.X_train.mean(axis=0)
+            std = self.X_train.std(axis=0)
+            self.scale = np.where(std > 1e-8, std, 1.0).astype(np.float32)
+            self.X_train = (self.X_train - self.shift) / self.scale
+            self.X_test = (self.X_test - self.shift) / self.scale
         self._make_grid(names)
         self.reset()
 
@@ -148,16 +203,15 @@ class LabSession:
         """New weights from the config's seed, a fresh optimiser and history; same data."""
         config = self.config
         self.model = make_model(config, self.X_train.shape[1])
-        self.loss_fn = BCEWithLogits()
+        self.loss_fn = MSE() if config.regression else BCEWithLogits()
         self._cadence = _FrameCadence()
         n_probe = min(PROBE_POINTS, len(self.X_train))
         # The lab draws its own histograms, on one value axis shared by all layers, so that a
         # layer narrower than the one before (questions I2, I3) looks narrower.
         self.probe = Probe(self.model, self.X_train[:n_probe], self.y_train[:n_probe],
-                           BCEWithLogits(), histograms=False)
+                           type(self.loss_fn)(), histograms=False)
         self.probe.cadence = self._cadence
-        reg = None if config.regularizer == "none" else get_regularizer(config.regularizer,
-                                                                        config.reg_rate)
+        reg = _regularizer(config)
         self.trainer = Trainer(self.model, self.loss_fn,
                                make_optimizer(config, self.model.parameters()), reg,
                                callbacks=[self.probe])
@@ -203,7 +257,39 @@ class LabSession:
         xs = np.linspace(self.extent[0], self.extent[1], GRID, dtype=np.float32)
         ys = np.linspace(self.extent[3], self.extent[2], GRID, dtype=np.float32)
         gx, gy = np.meshgrid(xs, ys)
-        self.grid = polynomial_features(np.column_stack([gx.ravel(), gy.ravel()]), names)
+        self.grid = (polynomial_features(np.column_stack([gx.ravel(), gy.ravel()]), names)
+                     - self.shift) / self.scale
+        # Each input feature over the picture, as the network drawing's first column shows it.
+        sub = self.grid.reshape(GRID, GRID, -1)[::GRID // UNIT_GRID, ::GRID // UNIT_GRID]
+        self.input_maps = [_unit_map(sub[..., j].astype(np.float64), -np.inf, np.inf)
+                           for j in range(sub.shape[-1])]
+
+    # -- editing one parameter -----------------------------------------------------------------
+    def set_parameter(self, layer: int, kind: str, unit: int, source: int | None,
+                      value: float) -> None:
+        """Set one weight or bias by hand, as Playground's click-to-edit does, and redraw.
+
+        ``layer`` counts weight layers from the input (0 … hidden layers; the last is the
+        output); ``unit`` is the unit of that layer, ``source`` the unit (or input feature) of
+        the layer before, for a weight. Training goes on from the edited network.
+        """
+        dense = [m for m in self.model.layers if isinstance(m, Dense)]
+        if not 0 <= layer < len(dense):
+            raise ParameterError(f"layer must be 0 to {len(dense) - 1}, got {layer}")
+        W = dense[layer].W.value
+        if not 0 <= unit < W.shape[0]:
+            raise ParameterError(f"unit must be 0 to {W.shape[0] - 1} in layer {layer}, "
+                                 f"got {unit}")
+        if kind == "weight":
+            if source is None or not 0 <= source < W.shape[1]:
+                raise ParameterError(f"source must be 0 to {W.shape[1] - 1} for a weight of "
+                                     f"layer {layer}, got {source}")
+            W[unit, source] = value
+        else:
+            if dense[layer].b is None:
+                raise ParameterError(f"layer {layer} has no bias (batch norm follows it)")
+            dense[layer].b.value[unit] = value
+        self.measure()
 
     # -- training ----------------------------------------------------------------------------------
     def _next_batch(self) -> np.ndarray:
@@ -230,7 +316,7 @@ class LabSession:
         except DivergenceError as e:
             self.stopped = str(e)
             self.findings.append({"step": self.step + 1, "layer": "model", "rule": "nonfinite",
-                                  "question": "T2",
+                                  "question": RULE_QUESTIONS["nonfinite"],
                                   "text": f"{e}. The learning rate is too large for this network; "
                                           "lower it and reset."})
             return False
@@ -287,7 +373,8 @@ class LabSession:
         logits, _ = self._forward_eval(X)
         if not np.isfinite(logits).all():
             return None, None
-        return _num(self.loss_fn.forward(logits, y)), _num(self.loss_fn.accuracy(logits, y))
+        acc = self.loss_fn.accuracy(logits, y)  # None for a regression set
+        return _num(self.loss_fn.forward(logits, y)), None if acc is None else _num(acc)
 
     def measure(self) -> None:
         """Record one history row and rebuild the view (boundary, heat maps, histograms…)."""
@@ -328,7 +415,7 @@ class LabSession:
             if f.rule == "nonfinite" and any(g["rule"] == "nonfinite" for g in self.findings):
                 continue  # the trainer's divergence already said it, naming the step
             self.findings.append({"step": f.step, "layer": self._layer_name(f.layer),
-                                  "rule": f.rule, "question": FINDING_QUESTIONS.get(f.rule),
+                                  "rule": f.rule, "question": f.question,
                                   "text": f.message})
         self.probe.findings.clear()
         del self.findings[:-50]
@@ -356,23 +443,19 @@ class LabSession:
 
     def _build_view(self, latest) -> dict:
         logits, hidden = self._forward_eval(self.grid, keep=True)
-        p = 1.0 / (1.0 + np.exp(-np.clip(np.nan_to_num(logits[:, 0]), -30, 30)))
+        if self.config.regression:
+            # The predicted value on the targets' scale, −1 (orange) … 1 (blue).
+            p = (np.clip(np.nan_to_num(logits[:, 0]), -1, 1) + 1) / 2
+        else:
+            p = 1.0 / (1.0 + np.exp(-np.clip(np.nan_to_num(logits[:, 0]), -30, 30)))
         boundary = _b64(np.round(p * 255))
         units = []
+        step = GRID // UNIT_GRID
         for act, out in hidden:
-            maps = out.reshape(GRID, GRID, -1)[::GRID // UNIT_GRID, ::GRID // UNIT_GRID]
+            maps = out.reshape(GRID, GRID, -1)[::step, ::step]
             maps = np.nan_to_num(maps, nan=0.0, posinf=0.0, neginf=0.0).astype(np.float64)
-            # Colour on the activation's own range where it is bounded (sigmoid's 0.5 is white,
-            # as tanh's 0), else on the layer's largest |value|, so units of a layer compare.
             lo, hi = (float(v) for v in act.output_range)
-            if math.isfinite(lo) and math.isfinite(hi):
-                t = (maps - (lo + hi) / 2) / ((hi - lo) / 2)
-            else:
-                reach = float(np.abs(maps).max())
-                t = maps / reach if reach > 0 else maps
-            q = np.round((np.clip(t, -1, 1) + 1) * 127.5)
-            units.append([{"map": _b64(q[..., j]), "min": _num(maps[..., j].min()),
-                           "max": _num(maps[..., j].max())} for j in range(maps.shape[-1])])
+            units.append([_unit_map(maps[..., j], lo, hi) for j in range(maps.shape[-1])])
         hists = self._histograms()
         layers = []
         for k, row in enumerate(self.layers, start=1):
@@ -392,12 +475,26 @@ class LabSession:
                 entry["histogram"] = hists[k - 1]
             layers.append(entry)
         return {"boundary": {"size": GRID, "extent": self.extent, "p": boundary},
-                "units": units, "unit_grid": UNIT_GRID, "layers": layers}
+                "units": units, "unit_grid": UNIT_GRID, "layers": layers,
+                "inputs": self.input_maps, "network": self._parameters()}
+
+    def _parameters(self) -> list[dict]:
+        """Each weight layer's ``W`` (rows: its units; columns: the units before) and ``b``,
+        rounded for the drawing (None where not finite)."""
+        out = []
+        for m in self.model.layers:
+            if isinstance(m, Dense):
+                W = np.round(m.W.value.astype(np.float64), 4)
+                b = None if m.b is None else np.round(m.b.value.astype(np.float64), 4)
+                out.append({"W": [[_num(v) for v in row] for row in W],
+                            "b": None if b is None else [_num(v) for v in b]})
+        return out
 
     # -- what the page receives --------------------------------------------------------------------
     def points(self) -> dict:
         def pts(ds):
-            return {"x": np.round(ds.X, 4).tolist(), "y": ds.y.tolist()}
+            y = np.round(ds.y.astype(np.float64), 4) if self.config.regression else ds.y
+            return {"x": np.round(ds.X, 4).tolist(), "y": y.tolist()}
         return {"train": pts(self.train_set), "test": pts(self.test_set)}
 
     def state(self, cursor: dict | None = None) -> dict:
@@ -419,6 +516,7 @@ class LabSession:
         return {
             "run": self.run, "step": self.step, "epoch": self.epoch_count,
             "stopped": self.stopped, "config": self.config.model_dump(),
+            "problem": "regression" if self.config.regression else "classification",
             "metrics": {k: last.get(k) for k in ("train_loss", "test_loss", "train_acc",
                                                  "test_acc")},
             "history": {"full": full, "columns": columns,

@@ -1,9 +1,10 @@
 // whynet lab — the page. Plain JavaScript, no build step; charts by uPlot (static/vendor/).
 //
 // The server owns the network: this page sends the configuration (POST /api/sessions, then
-// PUT …/config on every change), the transport buttons (play, pause, step, reset), and draws the
-// state the server streams as server-sent events (≈10 a second while training). The whole
-// configuration lives in the URL, so a copied link rebuilds the same run.
+// PUT …/config on every change), the transport buttons (play, pause, step, reset), hand edits of
+// one weight (POST …/parameter), and draws the state the server streams over a WebSocket (≈10 a
+// second while training). The whole configuration lives in the URL, so a copied link rebuilds
+// the same run. A change the server refuses snaps the controls and the URL back.
 "use strict";
 (function () {
   const $ = (id) => document.getElementById(id);
@@ -17,8 +18,12 @@
     init: "init", reg: "regularizer", rate: "reg_rate", dropout: "dropout", opt: "optimizer",
     lr: "lr", batch: "batch_size", seed: "seed"};
 
-  let options = null, presets = [], config = null, session = null, source = null;
-  let playing = false, speed = 200, presetId = "", lastRun = null, lastShape = "";
+  let options = null, presets = [], config = null, session = null, socket = null;
+  let accepted = null;  // the configuration the server last accepted (a refused change goes back)
+  let playing = false, speed = "epoch", presetId = "", lastRun = null, lastShape = "";
+  let lastState = null, hover = null, leaving = false, retrying = false;
+  const view = {test: true, discrete: false};
+  const clone = (x) => JSON.parse(JSON.stringify(x));
   let history = {columns: [], data: {}};
   let charts = {}, satLayers = [];
 
@@ -32,7 +37,12 @@
     const r = await fetch(path, init);
     const text = await r.text();
     const data = text ? JSON.parse(text) : null;
-    if (!r.ok) throw new Error((data && data.message) || `${r.status} ${r.statusText}`);
+    if (!r.ok) {
+      const err = new Error((data && data.message) || `${r.status} ${r.statusText}`);
+      err.status = r.status;
+      err.fields = (data && data.fields) || [];
+      throw err;
+    }
     return data;
   }
 
@@ -50,7 +60,10 @@
     q.set("features", config.features.join(","));
     q.set("layers", config.layers.map((l) => `${l.units}:${l.activation}`).join(",") || "none");
     q.set("bn", config.batchnorm ? "1" : "0");
+    if (config.standardize) q.set("std", "1");
     q.set("speed", String(speed));
+    if (!view.test) q.set("showtest", "0");
+    if (view.discrete) q.set("discrete", "1");
     if (presetId) q.set("preset", presetId);
     return q.toString();
   }
@@ -73,11 +86,17 @@
       });
     }
     if (q.has("bn")) cfg.batchnorm = q.get("bn") === "1";
+    if (q.has("std")) cfg.standardize = q.get("std") === "1";
     return cfg;
   }
 
   function writeURL() {
     history_replace("?" + toQuery());
+    // Links to the report open in a new tab and carry the lab's state for "Back to the lab".
+    const back = encodeURIComponent(location.search.slice(1));
+    for (const a of document.querySelectorAll("a[data-report]")) {
+      a.href = `/report?back=${back}#${a.dataset.report}`;
+    }
   }
 
   function history_replace(search) {
@@ -96,7 +115,8 @@
   }
 
   function buildControls() {
-    fillSelect($("dataset"), options.datasets);
+    fillSelect($("dataset"), options.datasets, (v) => ({disc: "disc in a ring (Playground's circle)",
+      plane: "plane (regression)", multigauss: "multi-gauss (regression)"}[v] || v));
     fillSelect($("init"), options.inits, (v) => ({default: "default",
       small: "small: N(0, 0.01²)", zeros: "zeros"}[v] || v));
     fillSelect($("optimizer"), options.optimizers, (v) => ({momentum: "SGD + momentum 0.9",
@@ -110,14 +130,15 @@
     $("batch_size").max = Math.min(64, options.limits.max_batch);
     const feats = $("features");
     for (const f of options.features) {
-      const chip = document.createElement("span");
+      const chip = document.createElement("button");
+      chip.type = "button";
       chip.className = "chip";
       chip.dataset.feature = f;
       chip.id = "feature-" + f;
       chip.textContent = options.feature_labels[f] || f;
       chip.addEventListener("click", () => {
         const on = config.features.includes(f);
-        if (on && config.features.length === 1) return showStatus("keep at least one input feature", "info");
+        if (on && config.features.length === 1) return showStatus("Keep at least one input feature.", "info");
         config.features = on ? config.features.filter((x) => x !== f)
           : options.features.filter((x) => x === f || config.features.includes(x));
         changed();
@@ -148,6 +169,21 @@
       changed();
     });
     $("batchnorm").addEventListener("change", (e) => { config.batchnorm = e.target.checked; changed(); });
+    $("standardize").addEventListener("change", (e) => { config.standardize = e.target.checked; changed(); });
+    fillSelect($("activation-all"), ["", ...options.activations], (v) => v || "— set all layers —");
+    $("activation-all").addEventListener("change", (e) => {
+      const act = e.target.value;
+      e.target.value = "";
+      if (!act || !config.layers.length) return;
+      config.layers = config.layers.map((l) => ({...l, activation: act}));
+      changed();
+    });
+    $("show-test").addEventListener("change", (e) => { view.test = e.target.checked; writeURL(); redraw(); });
+    $("discrete").addEventListener("change", (e) => { view.discrete = e.target.checked; writeURL(); redraw(); });
+    $("param-form").addEventListener("submit", (e) => { e.preventDefault(); submitParam(); });
+    $("param-cancel").addEventListener("click", closeParam);
+    $("param-value").addEventListener("keydown", (e) => { if (e.key === "Escape") closeParam(); });
+    window.addEventListener("resize", placeLines);
     $("add-layer").addEventListener("click", () => {
       if (config.layers.length >= options.limits.max_layers) return;
       const last = config.layers[config.layers.length - 1];
@@ -163,9 +199,9 @@
     $("step").addEventListener("click", () => control("step", {steps: 1}));
     $("reset").addEventListener("click", () => control("reset"));
     $("speed").addEventListener("change", (e) => {
-      speed = Number(e.target.value);
+      speed = e.target.value === "epoch" ? "epoch" : Number(e.target.value);
       writeURL();
-      if (playing) control("play", {speed});
+      if (playing) control("play", {speed: stepsPerSecond()});
     });
     preset.addEventListener("change", (e) => loadPreset(e.target.value));
   }
@@ -179,12 +215,23 @@
     }
     $("seed").value = config.seed;
     $("batchnorm").checked = config.batchnorm;
+    $("standardize").checked = !!config.standardize;
     for (const chip of document.querySelectorAll(".chip")) {
       chip.classList.toggle("on", config.features.includes(chip.dataset.feature));
     }
     $("speed").value = String(speed);
     $("preset").value = presetId;
-    buildLayers();
+    $("show-test").checked = view.test;
+    $("discrete").checked = view.discrete;
+    buildNet();
+  }
+
+  // "1 epoch / frame": as TensorFlow Playground, one pass over the training set per animation
+  // frame (60 a second); the server trains at most that many steps a second.
+  function stepsPerSecond() {
+    if (speed !== "epoch") return speed;
+    const nTrain = config.n_points - Math.ceil((1 - config.train_ratio) * config.n_points);
+    return Math.min(100000, Math.max(1, Math.floor(nTrain / config.batch_size)) * 60);
   }
 
   function setNumberSelect(el, value) {
@@ -198,27 +245,78 @@
     el.value = [...el.options].find((o) => Number(o.value) === value).value;
   }
 
-  function buildLayers() {
-    const shape = JSON.stringify(config.layers);
+  // -- the network, drawn as Playground draws it ---------------------------------------------
+  // Columns: the input features, each hidden layer, the output. Every unit is a small heat map
+  // of its output over the picture; a line per weight (width ∝ |w|, blue +, orange −), a small
+  // square per bias. Hover a unit: its map fills the output panel. Hover a line: its weight.
+  // Click a line or a bias square: edit it.
+  const SVG = "http://www.w3.org/2000/svg";
+  let lines = [], biases = [];
+
+  function unitName(col) {
+    if (col === 0) return "input";
+    return col === config.layers.length + 1 ? "output" : `hidden ${col}`;
+  }
+
+  function buildNet() {
+    const shape = JSON.stringify([config.layers, config.features]);
     $("layer-count").textContent = `${config.layers.length} of ${options.limits.max_layers}`;
     if (shape === lastShape) return;
     lastShape = shape;
-    const box = $("layers");
-    box.innerHTML = "";
+    closeParam();
+    const box = $("net");
+    box.querySelectorAll(".col").forEach((el) => el.remove());
+    const svg = $("net-lines");
+    svg.innerHTML = "";
+    lines = []; biases = [];
+    const cols = [];
+    const column = (cls, head) => {
+      const col = document.createElement("div");
+      col.className = "col " + cls;
+      const h = document.createElement("div");
+      h.className = "col-head";
+      h.append(...head);
+      const nodes = document.createElement("div");
+      nodes.className = "nodes";
+      col.append(h, nodes);
+      box.appendChild(col);
+      cols.push(nodes);
+      return nodes;
+    };
+    const node = (nodes, id, title, k, j, cls) => {
+      const wrap = document.createElement("div");
+      wrap.className = "node";
+      const c = document.createElement("canvas");
+      c.width = c.height = 50;
+      c.id = id;
+      c.className = "unit-map " + cls;
+      c.title = title;
+      wrap.appendChild(c);
+      wrap.addEventListener("mouseenter", () => { hover = {k, j, title}; redraw(); });
+      wrap.addEventListener("mouseleave", () => { hover = null; redraw(); });
+      nodes.appendChild(wrap);
+      return wrap;
+    };
+    const label = (text) => { const s = document.createElement("span"); s.textContent = text; return s; };
+    // Inputs.
+    const inputs = column("inputs", [label("Input")]);
+    config.features.forEach((f, j) => {
+      const w = node(inputs, `input-${j}`, options.feature_labels[f] || f, -1, j, "input");
+      const name = document.createElement("span");
+      name.className = "node-label";
+      name.textContent = options.feature_labels[f] || f;
+      w.appendChild(name);
+    });
+    // Hidden layers, each with its − n + buttons and its activation.
     config.layers.forEach((layer, k) => {
-      const div = document.createElement("div");
-      div.className = "layer";
-      const head = document.createElement("div");
-      head.className = "lhead";
       const minus = document.createElement("button");
       minus.textContent = "−";
       minus.title = "one unit fewer";
+      minus.setAttribute("aria-label", `one unit fewer in hidden layer ${k + 1}`);
       const plus = document.createElement("button");
       plus.textContent = "+";
       plus.title = "one unit more";
-      const label = document.createElement("span");
-      label.textContent = `${layer.units} unit${layer.units === 1 ? "" : "s"}`;
-      head.append(minus, label, plus);
+      plus.setAttribute("aria-label", `one unit more in hidden layer ${k + 1}`);
       // By index, at click time: `config` is replaced by the server's copy after each change.
       minus.addEventListener("click", () => {
         if (config.layers[k].units > 1) { config.layers[k].units -= 1; changed(); }
@@ -232,21 +330,182 @@
       fillSelect(act, options.activations);
       act.value = layer.activation;
       act.addEventListener("change", (e) => { config.layers[k].activation = e.target.value; changed(); });
-      const units = document.createElement("div");
-      units.className = "units";
+      const buttons = document.createElement("div");
+      buttons.className = "unit-buttons";
+      buttons.append(minus, label(`${layer.units}`), plus);
+      const nodes = column("hidden", [buttons, act]);
       for (let j = 0; j < layer.units; j++) {
-        const c = document.createElement("canvas");
-        c.width = 24;
-        c.height = 24;
-        c.id = `unit-${k}-${j}`;
-        units.appendChild(c);
+        node(nodes, `unit-${k}-${j}`, `hidden ${k + 1}, unit ${j + 1}`, k, j, "hidden");
       }
-      div.append(head, act, units);
-      box.appendChild(div);
     });
-    if (!config.layers.length) {
-      box.innerHTML = '<p class="muted">No hidden layer: a linear model (logistic regression) ' +
-        "on the chosen features.</p>";
+    const out = column("output-col", [label("Output")]);
+    node(out, "unit-out", "output", config.layers.length, 0, "output");
+    // One line per weight, one square per bias (drawn under / over the nodes by placeLines).
+    for (let col = 1; col < cols.length; col++) {
+      const nIn = cols[col - 1].children.length, nOut = cols[col].children.length;
+      for (let i = 0; i < nOut; i++) {
+        for (let j = 0; j < nIn; j++) {
+          const hit = document.createElementNS(SVG, "path");
+          hit.setAttribute("class", "hit");
+          const path = document.createElementNS(SVG, "path");
+          path.setAttribute("class", "weight");
+          path.dataset.layer = String(col - 1); path.dataset.unit = String(i); path.dataset.source = String(j);
+          const t = document.createElementNS(SVG, "title");
+          hit.appendChild(t);
+          const what = {layer: col - 1, kind: "weight", unit: i, source: j,
+            name: `weight ${col === 1 ? (options.feature_labels[config.features[j]] || "") : `${unitName(col - 1)}:${j + 1}`}` +
+              ` → ${unitName(col)}${col === cols.length - 1 ? "" : ":" + (i + 1)}`};
+          hit.addEventListener("mouseenter", () => { path.classList.add("hot"); netInfo(what); });
+          hit.addEventListener("mouseleave", () => { path.classList.remove("hot"); netInfo(null); });
+          hit.addEventListener("click", (e) => openParam(what, e));
+          svg.append(path, hit);
+          lines.push({path, hit, title: t, what, from: [col - 1, j], to: [col, i]});
+        }
+        const sq = document.createElement("button");
+        sq.type = "button";
+        sq.className = "bias";
+        const what = {layer: col - 1, kind: "bias", unit: i, source: null,
+          name: `bias of ${unitName(col)}${col === cols.length - 1 ? "" : ":" + (i + 1)}`};
+        sq.setAttribute("aria-label", what.name);
+        sq.addEventListener("mouseenter", () => netInfo(what));
+        sq.addEventListener("mouseleave", () => netInfo(null));
+        sq.addEventListener("click", (e) => openParam(what, e));
+        cols[col].children[i].appendChild(sq);
+        biases.push({el: sq, what});
+      }
+    }
+    placeLines();
+    if (lastState) drawNet(lastState);
+  }
+
+  // Line geometry from where the nodes landed (a layout change or a resize moves them).
+  function placeLines() {
+    const box = $("net");
+    if (!box || !lines.length) return;
+    const r0 = box.getBoundingClientRect();
+    const svg = $("net-lines");
+    svg.setAttribute("width", String(box.scrollWidth));
+    svg.setAttribute("height", String(box.scrollHeight));
+    const cols = [...box.querySelectorAll(".nodes")];
+    const at = (col, j, side) => {
+      const r = cols[col].children[j].querySelector("canvas").getBoundingClientRect();
+      return [(side ? r.left : r.right) - r0.left + box.scrollLeft, r.top + r.height / 2 - r0.top + box.scrollTop];
+    };
+    for (const l of lines) {
+      const [x0, y0] = at(l.from[0], l.from[1], false), [x1, y1] = at(l.to[0], l.to[1], true);
+      const mx = (x0 + x1) / 2;
+      const d = `M${x0},${y0} C${mx},${y0} ${mx},${y1} ${x1},${y1}`;
+      l.path.setAttribute("d", d);
+      l.hit.setAttribute("d", d);
+    }
+  }
+
+  function paramValue(net, what) {
+    const layer = net && net[what.layer];
+    if (!layer) return null;
+    // The drawing may be one state ahead of the network it shows (a new shape): no value yet.
+    if (what.kind === "bias") return layer.b && what.unit < layer.b.length ? layer.b[what.unit] : null;
+    const row = layer.W[what.unit];
+    return row && what.source < row.length ? row[what.source] : null;
+  }
+
+  function weightColour(w) {
+    return w >= 0 ? "#0877bd" : "#f59322";
+  }
+
+  function drawNet(st) {
+    const net = st.network;
+    if (!net) return;
+    for (const l of lines) {
+      const w = paramValue(net, l.what);
+      if (w === null || w === undefined) continue;
+      const a = Math.abs(w);
+      // Width follows |w| (capped so one huge weight does not cover the picture).
+      l.path.setAttribute("stroke-width", String(0.5 + 2.5 * Math.min(a, 4)));
+      l.path.setAttribute("stroke", weightColour(w));
+      l.path.setAttribute("stroke-opacity", String(0.25 + 0.65 * Math.min(1, a)));
+      l.path.dataset.w = String(w);
+      l.title.textContent = `${l.what.name}: ${fmtNum(w)} (click to edit)`;
+    }
+    for (const b of biases) {
+      const v = paramValue(net, b.what);
+      b.el.hidden = v === null || v === undefined;
+      if (b.el.hidden) continue;
+      b.el.style.background = weightColour(v);
+      b.el.style.opacity = String(0.3 + 0.7 * Math.min(1, Math.abs(v)));
+      b.el.title = `${b.what.name}: ${fmtNum(v)} (click to edit)`;
+      b.el.dataset.w = String(v);
+    }
+    const info = $("net-info");
+    if (info.dataset.what) netInfo(JSON.parse(info.dataset.what));
+  }
+
+  function netInfo(what) {
+    const info = $("net-info");
+    if (!what) {
+      info.dataset.what = "";
+      info.textContent = "Hover a unit to see it large in the output panel; hover a line for its weight; click a line or a bias square to edit it.";
+      return;
+    }
+    info.dataset.what = JSON.stringify(what);
+    const v = lastState ? paramValue(lastState.network, what) : null;
+    info.textContent = `${what.name} = ${fmtNum(v)} · click to edit`;
+  }
+
+  let editing = null;
+
+  function openParam(what, ev) {
+    editing = what;
+    const form = $("param-form");
+    form.hidden = false;
+    $("param-name").textContent = what.name;
+    const v = lastState ? paramValue(lastState.network, what) : 0;
+    $("param-value").value = v === null ? "0" : String(v);
+    const box = $("net").getBoundingClientRect();
+    form.style.left = `${Math.max(0, Math.min(ev.clientX - box.left, box.width - 220))}px`;
+    form.style.top = `${ev.clientY - box.top + $("net").scrollTop + 8}px`;
+    $("param-value").focus();
+    $("param-value").select();
+  }
+
+  function closeParam() {
+    editing = null;
+    const form = $("param-form");
+    if (form) form.hidden = true;
+  }
+
+  async function submitParam() {
+    if (!editing) return;
+    const value = Number($("param-value").value);
+    if (!Number.isFinite(value)) return showStatus("Type a number, e.g. 0.5 or -1.2.");
+    const {layer, kind, unit, source} = editing;
+    try {
+      await api("POST", `/api/sessions/${session}/parameter`, {layer, kind, unit, source, value});
+      closeParam();
+      showStatus("");
+    } catch (e) {
+      showStatus(`Not set: ${e.message}`);
+    }
+  }
+
+  // Control(s) of each configuration field, marked when the server refuses a change to it.
+  const FIELD_CONTROLS = {dataset: ["dataset"], noise: ["noise"], n_points: ["n_points"],
+    train_ratio: ["train_ratio"], batch_size: ["batch_size"], seed: ["seed"], features: ["features"],
+    layers: ["net"], init: ["init"], regularizer: ["regularizer"], reg_rate: ["reg_rate"],
+    dropout: ["dropout"], batchnorm: ["batchnorm"], optimizer: ["optimizer"], lr: ["lr"]};
+
+  function markRefused(fields) {
+    document.querySelectorAll(".refused").forEach((el) => {
+      el.classList.remove("refused");
+      el.removeAttribute("aria-invalid");
+    });
+    for (const f of fields || []) {
+      for (const id of FIELD_CONTROLS[f] || []) {
+        const el = $(id);
+        if (!el) continue;
+        el.classList.add("refused");
+        el.setAttribute("aria-invalid", "true");
+      }
     }
   }
 
@@ -256,9 +515,20 @@
     try {
       const info = await api("PUT", `/api/sessions/${session}/config`, config);
       config = info.config;
+      accepted = clone(info.config);
+      markRefused([]);
       showStatus("");
     } catch (e) {
-      showStatus(e.message);
+      if (e.status >= 400 && e.status < 500 && accepted) {
+        // Refused: the network runs as before, so the controls and the URL say so again.
+        config = clone(accepted);
+        showConfig();
+        writeURL();
+        markRefused(e.fields);
+        showStatus(`Not changed: ${e.message}. The controls show the running settings again.`);
+      } else {
+        showStatus(e.message);
+      }
     }
   }
 
@@ -272,7 +542,7 @@
 
   function togglePlay() {
     if (playing) control("pause");
-    else control("play", {speed});
+    else control("play", {speed: stepsPerSecond()});
   }
 
   function loadPreset(id) {
@@ -282,6 +552,7 @@
     if (!p) return writeURL();
     config = JSON.parse(JSON.stringify(p.config));
     if (p.speed) speed = p.speed;
+    if (playing) control("pause");
     changed();
   }
 
@@ -295,7 +566,9 @@
     qs.innerHTML = "Questions: ";
     for (const q of p.questions) qs.appendChild(questionBadge(q));
     const link = $("preset-report");
-    link.href = `/report#exp-${p.experiment}`;
+    link.dataset.report = `exp-${p.experiment}`;
+    link.target = "_blank";
+    link.rel = "noopener";
     link.textContent = `experiment ${p.experiment.toUpperCase()} in the report`;
     link.title = options.report ? "" : "no report is served yet: the link says how to make one";
   }
@@ -306,7 +579,12 @@
     a.className = "qid";
     a.textContent = q;
     a.title = claim ? `${q}: ${claim}` : q;
-    if (options.report) a.href = `/report#q-${q}`;
+    if (options.report) {
+      a.dataset.report = `q-${q}`;
+      a.href = `/report#q-${q}`;
+      a.target = "_blank";
+      a.rel = "noopener";
+    }
     return a;
   }
 
@@ -315,23 +593,54 @@
     const info = await api("POST", "/api/sessions", config);
     session = info.id;
     config = info.config;
+    accepted = clone(info.config);
     document.body.dataset.session = session;
     connect();
   }
 
+  // One WebSocket per tab (browsers open many per host, unlike the six HTTP connections that
+  // server-sent events would each hold one of). Closing it ends the session on the server.
   function connect() {
-    if (source) source.close();
-    source = new EventSource(`/api/sessions/${session}/stream`);
-    source.addEventListener("state", (ev) => onState(JSON.parse(ev.data)));
-    source.addEventListener("error", () => {
-      if (source.readyState !== EventSource.CLOSED) return;
-      // The session ended (the server restarted, or the stream dropped): start a new one.
-      showStatus("The connection to the server was lost; starting a new session.", "info");
-      setTimeout(() => openSession().then(() => showStatus("")).catch((e) => showStatus(e.message)), 1000);
+    if (socket) socket.close();
+    const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}` +
+      `/api/sessions/${session}/ws`);
+    socket = ws;
+    ws.addEventListener("message", (ev) => {
+      if (ws !== socket) return;
+      document.body.dataset.connected = "1";
+      onState(JSON.parse(ev.data));
+    });
+    ws.addEventListener("close", () => {
+      if (ws !== socket || leaving) return;
+      socket = null;
+      lost();
     });
   }
 
-  window.addEventListener("pagehide", () => { if (source) source.close(); });
+  // The server went away (stopped, restarted) or ended the session: say so, stop Play, and keep
+  // trying; once it answers, a new session starts with the same settings.
+  function lost() {
+    document.body.dataset.connected = "0";
+    playing = false;
+    $("play").textContent = "▶ Play";
+    document.body.dataset.playing = "0";
+    showStatus("Server unreachable, retrying…", "info");
+    if (retrying) return;
+    retrying = true;
+    const attempt = async () => {
+      try {
+        await api("GET", "/api/health");
+        await openSession();
+        retrying = false;
+        showStatus("");
+      } catch (e) {
+        setTimeout(attempt, 1000);
+      }
+    };
+    setTimeout(attempt, 500);
+  }
+
+  window.addEventListener("pagehide", () => { leaving = true; if (socket) socket.close(); });
 
   // -- drawing ----------------------------------------------------------------------------------
   function b64bytes(s) {
@@ -368,39 +677,118 @@
 
   let points = null;
 
-  function drawBoundary(b) {
+  // The output panel: the network's output over the data (or, while a unit is hovered, that
+  // unit's map), the points, axes and a colour bar.
+  function drawBoundary(st) {
+    const b = st.boundary;
     const canvas = $("boundary");
     const ctx = canvas.getContext("2d");
-    paint(canvas, b64bytes(b.p), b.size, (v) => v / 127.5 - 1, 0.8);
+    const unit = hover && hoverMap(st, hover);
+    if (unit) {
+      paint(canvas, b64bytes(unit.map), st.unit_grid, (v) => v / 127.5 - 1, 0.9);
+      $("boundary-caption").textContent = `${hover.title}: from ${fmtNum(unit.min)} to ` +
+        `${fmtNum(unit.max)}` + (unit.scale ? ` (full colour at ±${fmtNum(unit.scale)})` : "");
+    } else {
+      const toT = view.discrete ? (v) => (v >= 127.5 ? 1 : -1) : (v) => v / 127.5 - 1;
+      paint(canvas, b64bytes(b.p), b.size, toT, 0.8);
+      const reg = st.problem === "regression";
+      $("boundary-caption").textContent = reg
+        ? (view.discrete ? "output, discretized: its sign" : "output: the predicted value, −1 orange · 0 white · 1 blue")
+        : (view.discrete ? "output, discretized: the predicted class" : "output: P(class 1), 0 orange · 0.5 white · 1 blue");
+    }
+    drawAxes(ctx, b.extent, canvas.width, canvas.height);
     if (!points) return;
     const [x0, x1, y0, y1] = b.extent;
     const W = canvas.width, H = canvas.height;
+    const reg = st.problem === "regression";
+    // A regression target is coloured on the same scale as the picture, −1 … 1.
+    const colour = (y, alpha) => {
+      if (!reg) return y ? `rgba(8,119,189,${alpha})` : `rgba(245,147,34,${alpha})`;
+      const c = diverging(Math.max(-1, Math.min(1, y)), 1);
+      return `rgba(${c[0] | 0},${c[1] | 0},${c[2] | 0},${alpha})`;
+    };
     const draw = (set, test) => {
       for (let i = 0; i < set.y.length; i++) {
         const [x, y] = set.x[i];
         ctx.beginPath();
         ctx.arc((x - x0) / (x1 - x0) * W, (y1 - y) / (y1 - y0) * H, test ? 3.2 : 3, 0, 2 * Math.PI);
-        ctx.fillStyle = set.y[i] ? "#0877bd" : "#f59322";
-        ctx.fill();
-        ctx.lineWidth = test ? 1.6 : 0.8;
-        ctx.strokeStyle = test ? "#111" : "#fff";
+        if (test) {
+          // Test points: lighter, ringed (Playground's "show test data").
+          ctx.fillStyle = colour(set.y[i], 0.45);
+          ctx.fill();
+          ctx.lineWidth = 1.4;
+          ctx.strokeStyle = "#111";
+        } else {
+          ctx.fillStyle = colour(set.y[i], 1);
+          ctx.fill();
+          ctx.lineWidth = reg ? 1 : 0.8;
+          ctx.strokeStyle = reg ? "#555" : "#fff";
+        }
         ctx.stroke();
       }
     };
     draw(points.train, false);
-    draw(points.test, true);
+    if (view.test) draw(points.test, true);
   }
 
-  function drawUnits(units) {
-    units.forEach((layer, k) => layer.forEach((u, j) => {
+  function drawAxes(ctx, extent, W, H) {
+    const [x0, x1, y0, y1] = extent;
+    const span = x1 - x0;
+    const stepv = span > 20 ? 5 : span > 8 ? 2 : span > 3 ? 1 : 0.5;
+    ctx.save();
+    ctx.font = "10px system-ui, sans-serif";
+    ctx.fillStyle = "rgba(31,41,51,0.75)";
+    ctx.strokeStyle = "rgba(31,41,51,0.5)";
+    ctx.lineWidth = 1;
+    for (let v = Math.ceil(x0 / stepv) * stepv; v <= x1; v += stepv) {
+      const px = (v - x0) / (x1 - x0) * W;
+      ctx.beginPath(); ctx.moveTo(px, H); ctx.lineTo(px, H - 5); ctx.stroke();
+      if (px > 10 && px < W - 10) ctx.fillText(String(+v.toFixed(1)), px - 6, H - 7);
+    }
+    for (let v = Math.ceil(y0 / stepv) * stepv; v <= y1; v += stepv) {
+      const py = (y1 - v) / (y1 - y0) * H;
+      ctx.beginPath(); ctx.moveTo(0, py); ctx.lineTo(5, py); ctx.stroke();
+      if (py > 10 && py < H - 16) ctx.fillText(String(+v.toFixed(1)), 7, py + 3);
+    }
+    ctx.restore();
+  }
+
+  function hoverMap(st, h) {
+    if (h.k === -1) return st.inputs && st.inputs[h.j];
+    if (h.k === config.layers.length) return null;  // the output is the boundary itself
+    return st.units[h.k] && st.units[h.k][h.j];
+  }
+
+  function drawUnits(st) {
+    (st.inputs || []).forEach((u, j) => {
+      const c = $(`input-${j}`);
+      if (c) paint(c, b64bytes(u.map), st.unit_grid, (v) => v / 127.5 - 1, 0.9);
+    });
+    st.units.forEach((layer, k) => layer.forEach((u, j) => {
       const c = $(`unit-${k}-${j}`);
       if (!c) return;
-      paint(c, b64bytes(u.map), c.width, (v) => v / 127.5 - 1, 0.9);
+      paint(c, b64bytes(u.map), st.unit_grid, (v) => v / 127.5 - 1, 0.9);
       const dead = u.min === 0 && u.max === 0;
       c.classList.toggle("dead", dead);
-      c.title = dead ? "this unit outputs 0 everywhere on the picture"
-        : `outputs from ${fmtNum(u.min)} to ${fmtNum(u.max)} on the picture`;
+      c.title = dead ? `hidden ${k + 1}, unit ${j + 1}: outputs 0 everywhere on the picture`
+        : `hidden ${k + 1}, unit ${j + 1}: outputs from ${fmtNum(u.min)} to ${fmtNum(u.max)} on the picture`;
     }));
+    const out = $("unit-out");
+    if (out) paint(out, b64bytes(st.boundary.p), st.boundary.size, (v) => v / 127.5 - 1, 0.8);
+  }
+
+  function showProblem(st) {
+    const reg = st.problem === "regression";
+    document.body.dataset.problem = st.problem || "classification";
+    $("bar-lo").textContent = reg ? "−1" : "0";
+    $("bar-hi").textContent = reg ? "1" : "1";
+    $("legend-classes").hidden = reg;
+    $("acc-head").textContent = reg ? "" : "accuracy";
+  }
+
+  function redraw() {
+    if (!lastState) return;
+    drawBoundary(lastState);
   }
 
   function drawHistogram(canvas, h) {
@@ -579,10 +967,12 @@
       buildCharts(st.layers);
     }
     if (st.points) points = st.points;
+    lastState = st;
     addHistory(st.history);
     playing = st.playing;
-    speed = st.speed === undefined ? speed : (playing ? st.speed : speed);
     $("play").textContent = playing ? "❚❚ Pause" : "▶ Play";
+    $("rate").textContent = playing && st.rate !== null && st.rate !== undefined
+      ? Math.round(st.rate).toLocaleString("en") : "–";
     document.body.dataset.playing = playing ? "1" : "0";
     $("step-count").textContent = st.step.toLocaleString("en");
     $("epoch-count").textContent = st.epoch.toLocaleString("en");
@@ -591,12 +981,17 @@
     $("test-loss").textContent = fmtNum(m.test_loss);
     $("train-acc").textContent = fmtPct(m.train_acc);
     $("test-acc").textContent = fmtPct(m.test_acc);
-    drawBoundary(st.boundary);
-    drawUnits(st.units);
+    showProblem(st);
+    drawBoundary(st);
+    drawUnits(st);
+    drawNet(st);
     drawLayerTable(st.layers);
     drawFindings(st.findings);
     drawCharts(st.layers);
-    if (st.stopped) showStatus(st.stopped);
+    if (st.stopped) {
+      // The lab's step cap is information (reset to go on), divergence is a warning.
+      showStatus(st.stopped, st.stopped.includes("limit") ? "info" : "");
+    }
     document.body.dataset.step = String(st.step);
     document.body.dataset.run = String(st.run);
   }
@@ -610,9 +1005,11 @@
     // "?preset=dead-relu" alone is a short link to a preset; any other key is a full state.
     const bare = preset && [...q.keys()].every((k) => k === "preset");
     config = bare ? JSON.parse(JSON.stringify(preset.config)) : fromQuery(q, options.defaults);
-    speed = q.has("speed") && !isNaN(Number(q.get("speed"))) ? Number(q.get("speed"))
-      : (bare && preset.speed) || 200;
-    if (![...$("speed").options].some((o) => Number(o.value) === speed)) speed = 200;
+    speed = q.has("speed") ? q.get("speed") : ((bare && preset.speed) || "epoch");
+    if (speed !== "epoch") speed = Number(speed);
+    if (![...$("speed").options].some((o) => o.value === String(speed))) speed = "epoch";
+    view.test = q.get("showtest") !== "0";
+    view.discrete = q.get("discrete") === "1";
     try {
       await openSession();
     } catch (e) {
@@ -626,6 +1023,7 @@
     showConfig();
     showPreset();
     writeURL();
+    netInfo(null);
     window.addEventListener("resize", () => {
       for (const [k, c] of Object.entries(charts)) {
         const el = $({loss: "chart-loss", grad: "chart-grad", update: "chart-update", dead: "chart-dead"}[k]);

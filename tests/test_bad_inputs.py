@@ -1,0 +1,507 @@
+"""Every bad input a clear error, every stop a clean one (issue 12).
+
+One module that grows with each door: every CLI subcommand, every file format, every setting
+whynet reads. Each CLI case asserts the exit status, exactly one ``error:`` line on stderr, no
+traceback, and input files unchanged (sha256 before and after); each API case asserts the
+:class:`~whynet.errors.WhynetError` subclass and that the message names the input. The tests
+named ``test_case_N_…`` reproduce case N of the issue through the door it came through.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+import tracemalloc
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from whynet.cli import main
+from whynet.datasets import load_csv, moons
+from whynet.errors import ConfigError, ModelFileError, NonFiniteError, StateDictError
+from whynet.nn import BatchNorm1d, Dense, ReLU, Sequential, mlp
+from whynet.nn.io import load, save
+from whynet.store import Store, StoreError
+from whynet.train import fit
+
+SRC = str(Path(__file__).resolve().parents[1] / "src")
+
+
+def _sha(paths) -> dict:
+    return {str(p): hashlib.sha256(Path(p).read_bytes()).hexdigest()
+            for p in paths if Path(p).is_file()}
+
+
+def cli_error(args, files=(), status=2, match=None) -> str:
+    """Run ``whynet ARGS`` in-process; assert one ``error:`` line, no traceback, the exit status
+    and unchanged ``files``; return the error line."""
+    before = _sha(files)
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), \
+        f"uncaught {type(result.exception).__name__}: {result.exception}"
+    assert result.exit_code == status, (result.exit_code, result.output)
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    assert "Traceback" not in result.output
+    assert _sha(files) == before, "an input file was changed"
+    if match is not None:
+        assert match in lines[0], lines[0]
+    return lines[0]
+
+
+def _store_with_runs(path: Path) -> Path:
+    """A real whynet store with rows in it (one quick a10 run through the CLI)."""
+    with Store(path) as store:
+        from whynet.experiments import registry
+        exp = registry.get("a10")
+        store.put(exp, {"x": 1}, 0, status="ok", result={"y": 1})
+    return path
+
+
+# -- whynet run / claims / report / list: the results store --------------------------------------
+
+def test_case_6_a_store_whose_folder_cannot_take_new_files_is_readable(tmp_path):
+    """A valid store where SQLite cannot create its -shm/-wal files (as in a read-only folder;
+    here they are blocked by directories of those names, which works even as root): read-only
+    commands read it; a writing command says it cannot write, not that it is corrupt."""
+    store = _store_with_runs(tmp_path / "s.sqlite")
+    for suffix in ("-shm", "-wal"):
+        Path(f"{store}{suffix}").mkdir()
+    before = _sha([store])
+    for args in (["claims", "--json"], ["list", "--json"]):
+        result = CliRunner().invoke(main, [*args, "--store", str(store)])
+        assert result.exit_code == 0 and result.exception is None, result.output
+        json.loads(result.stdout)
+    result = CliRunner().invoke(main, ["report", "-o", str(tmp_path / "r.html"),
+                                       "--store", str(store)])
+    assert result.exit_code == 0, result.output
+    line = cli_error(["run", "a10", "--quick", "--jobs", "1", "--store", store], files=[store])
+    assert "cannot write it" in line and "not a valid SQLite" not in line
+    assert _sha([store]) == before
+
+
+def test_case_6_a_store_in_a_folder_that_cannot_be_made(tmp_path):
+    """The store's folder cannot be created (a file stands where a folder is needed, as a
+    read-only parent would refuse it): one error line, not a raw OSError."""
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    cli_error(["run", "a10", "--quick", "--store", blocker / "sub" / "s.sqlite"],
+              files=[blocker], match="cannot create its folder")
+
+
+def test_read_only_store_api(tmp_path):
+    store = _store_with_runs(tmp_path / "s.sqlite")
+    with Store(store, read_only=True) as s:
+        assert s.count() == 1
+        with pytest.raises(StoreError, match="opened read-only"):
+            s.put(type("E", (), {"id": "x", "version": 1})(), {}, 0, status="ok")
+    with Store(tmp_path / "missing.sqlite", read_only=True) as s:
+        assert s.count() == 0
+    assert not (tmp_path / "missing.sqlite").exists()  # reading created nothing
+
+
+@pytest.mark.parametrize("command", [["claims"], ["report", "-o", "REPORT"], ["list"],
+                                     ["run", "a10", "--quick", "--jobs", "1"]])
+@pytest.mark.parametrize("content", [b"this is not a database at all" * 40,
+                                     b"SQLite format 3\x00" + b"\x07" * 2000])
+def test_corrupt_store_file(tmp_path, command, content):
+    store = tmp_path / "s.sqlite"
+    store.write_bytes(content)
+    args = [str(tmp_path / "r.html") if a == "REPORT" else a for a in command]
+    cli_error([*args, "--store", store], files=[store], match=str(store))
+
+
+@pytest.mark.parametrize("command", [["claims"], ["run", "a10", "--quick", "--jobs", "1"]])
+def test_someone_elses_sqlite_file(tmp_path, command):
+    store = tmp_path / "theirs.sqlite"
+    with sqlite3.connect(store) as c:
+        c.execute("CREATE TABLE customers (name TEXT)")
+        c.execute("INSERT INTO customers VALUES ('ada')")
+    c.close()
+    cli_error([*command, "--store", store], files=[store], match="not a whynet store")
+
+
+def test_store_path_is_a_directory(tmp_path):
+    cli_error(["claims", "--store", tmp_path], match="is a directory")
+
+
+def test_report_to_a_path_that_cannot_be_written(tmp_path):
+    store = _store_with_runs(tmp_path / "s.sqlite")
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    cli_error(["report", "-o", blocker / "r.html", "--store", store], files=[store, blocker],
+              match="report: cannot write")
+
+
+def test_tensorboard_folder_that_cannot_be_made(tmp_path):
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    cli_error(["train", "--epochs", "1", "--n", "60", "--tensorboard", blocker / "tb"],
+              files=[blocker], match="cannot write TensorBoard files")
+
+
+@pytest.mark.parametrize("args,match", [
+    (["run", "a10", "--seeds", "0"], "--seeds"),
+    (["train", "--config", "/nonexistent/run.toml"], "does not exist"),
+    (["train", "--epochs", "0"], "epochs must be an integer ≥ 1"),
+    (["train", "--hidden", "0"], "hidden[0] must be an integer ≥ 1, got 0"),
+    (["train", "--activation", "nope"], "unknown activation 'nope'"),
+    (["train", "--bogus"], "No such option"),
+    (["nosuchcommand"], "No such command"),
+])
+def test_usage_and_option_errors_are_one_line(args, match):
+    cli_error(args, match=match)
+
+
+def test_unknown_experiment():
+    cli_error(["run", "zz_nope", "--quick"], match="zz_nope")
+
+
+# -- whynet train ---------------------------------------------------------------------------------
+
+def test_batchnorm_with_a_one_example_last_batch_is_refused_before_training(tmp_path):
+    """moons n=100, test 0.2 → 80 training examples; batch 79 leaves one for the last batch."""
+    line = cli_error(["train", "--data", "moons", "--n", "100", "--batchnorm", "--batch-size",
+                      "79", "--epochs", "1"], match="last minibatch holds 1 example")
+    assert "drop_last" in line
+
+
+def test_overflow_prints_no_runtime_warning():
+    """``whynet train --optimizer sgd --lr 1e3`` printed ``layers.py:83: RuntimeWarning: overflow
+    encountered in matmul``: divergence is now reported in one line, without NumPy's warnings —
+    through the real command in a subprocess, where no test-suite errstate applies."""
+    proc = subprocess.run([sys.executable, "-m", "whynet.cli", "train", "--optimizer", "sgd",
+                           "--lr", "1e3"], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "PYTHONPATH": SRC})
+    assert proc.returncode == 1, proc.stderr
+    assert "RuntimeWarning" not in proc.stderr and "Traceback" not in proc.stderr
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("diverged: training diverged at step")
+
+
+# -- model files (nn.io) --------------------------------------------------------------------------
+
+@pytest.fixture
+def saved(tmp_path):
+    X, y = moons(n=64, seed=0)
+    model = Sequential(Dense(2, 4, rng=0), BatchNorm1d(4), ReLU(), Dense(4, 2, rng=1))
+    fit(model, X, y, loss="softmax_ce", epochs=1, batch_size=16)
+    save(model, tmp_path / "m")
+    return tmp_path / "m"
+
+
+def test_case_1_every_single_flipped_byte_of_an_npz_is_a_model_file_error(saved):
+    """Flip each byte of a saved .npz in turn: load either succeeds (a byte nothing reads, such
+    as a timestamp) or raises ModelFileError — never a raw zipfile/zlib/ValueError."""
+    npz = saved.with_name("m.npz")
+    good = npz.read_bytes()
+    outcomes = {"ok": 0, "ModelFileError": 0}
+    try:
+        for i in range(len(good)):
+            bad = bytearray(good)
+            bad[i] ^= 0xFF
+            npz.write_bytes(bytes(bad))
+            try:
+                load(saved)
+                outcomes["ok"] += 1
+            except ModelFileError:
+                outcomes["ModelFileError"] += 1
+    finally:
+        npz.write_bytes(good)
+    assert outcomes["ModelFileError"] > len(good) // 2  # most bytes matter
+
+
+def test_case_1_flipped_byte_in_array_data_member(saved):
+    """The case as reported: one byte flipped inside a member's data makes its CRC fail on the
+    (formerly lazy) read."""
+    npz = saved.with_name("m.npz")
+    data = bytearray(npz.read_bytes())
+    start = data.index(b"\x93NUMPY") + 128  # inside the first array's values
+    data[start] ^= 0x01
+    npz.write_bytes(bytes(data))
+    with pytest.raises(ModelFileError, match=r"m\.npz: not a readable \.npz file"):
+        load(saved)
+
+
+def test_case_2_a_crafted_json_declaring_a_huge_layer_allocates_nothing(saved):
+    js = saved.with_name("m.json")
+    spec = json.loads(js.read_text())
+    spec["layers"][0]["config"].update(n_in=10**6, n_out=10**6)
+    js.write_text(json.dumps(spec))
+    tracemalloc.start()
+    try:
+        with pytest.raises(ModelFileError, match=r"layer 0 \(Dense\) declares 1,000,000,000,000 "
+                                                 r"weights"):
+            load(saved)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 5 * 2**20  # nothing near the declared size was allocated
+
+
+def test_npz_header_declaring_more_than_the_file_holds(saved):
+    """A .npy header inside the .npz that claims a huge shape is refused before allocation."""
+    npz = saved.with_name("m.npz")
+    data = npz.read_bytes()
+    header = data.index(b"'shape': (4, 2)")
+    forged = data[:header] + b"'shape': (9999999, 99)" + data[header + len(b"'shape': (4, 2)"):]
+    npz.write_bytes(forged)
+    with pytest.raises(ModelFileError, match=r"m\.npz"):
+        load(saved)
+
+
+def test_model_file_paths_that_are_directories(tmp_path):
+    (tmp_path / "d.json").mkdir()
+    (tmp_path / "d.npz").mkdir()
+    with pytest.raises(ModelFileError, match="does not exist"):
+        load(tmp_path / "d")
+    with pytest.raises(ModelFileError, match="cannot write"):
+        save(mlp([2, 2]), tmp_path / "d")
+
+
+def test_a_failed_save_leaves_the_earlier_one_intact(tmp_path):
+    first = mlp([2, 3, 2], seed=0)
+    save(first, tmp_path / "m")
+    before = _sha([tmp_path / "m.npz", tmp_path / "m.json"])
+    (tmp_path / "m.json.tmp").mkdir()  # the second save cannot write its JSON
+    with pytest.raises(ModelFileError, match="cannot write"):
+        save(mlp([2, 3, 2], seed=1), tmp_path / "m")
+    assert _sha([tmp_path / "m.npz", tmp_path / "m.json"]) == before
+    assert not (tmp_path / "m.npz.tmp").exists()
+
+
+@pytest.mark.parametrize("edit,match", [
+    (lambda s: s.update(format_version=True), "format_version True"),
+    (lambda s: s["layers"][0]["config"].update(n_in=1e400), "cannot build layer 0"),
+    (lambda s: s["layers"][0]["config"].update(rng={"a": 1}), "cannot build layer 0"),
+    (lambda s: s["layers"].append({"class": "Sequential", "layers": 3}), "needs a \"layers\""),
+    (lambda s: s.update({"class": "Dense"}), "top level must be a Sequential"),
+])
+def test_crafted_json_fields(saved, edit, match):
+    js = saved.with_name("m.json")
+    spec = json.loads(js.read_text())
+    edit(spec)
+    js.write_text(json.dumps(spec))
+    with pytest.raises(ModelFileError, match=match):
+        load(saved)
+
+
+def test_non_utf8_and_deeply_nested_json(saved):
+    js = saved.with_name("m.json")
+    js.write_bytes(b"\xff\xfe{}")
+    with pytest.raises(ModelFileError, match="not valid JSON"):
+        load(saved)
+    js.write_text("[" * 100000 + "]" * 100000)
+    with pytest.raises(ModelFileError, match="not valid JSON"):
+        load(saved)
+
+
+def test_files_saved_before_num_batches_tracked_still_load(saved):
+    """Format version 1 files written before BatchNorm kept its batch count: the count reads as
+    0, as PyTorch treats old checkpoints."""
+    npz = saved.with_name("m.npz")
+    with np.load(npz) as z:
+        arrays = {k: z[k] for k in z.files if not k.endswith("num_batches_tracked")}
+    with open(npz, "wb") as f:
+        np.savez(f, **arrays)
+    model = load(saved)
+    assert int(model.layers[1].num_batches_tracked) == 0
+    assert np.array_equal(model.layers[1].running_mean, arrays["1.running_mean"])
+
+
+# -- state dicts ----------------------------------------------------------------------------------
+
+def test_load_state_dict_names_every_problem_and_changes_nothing():
+    model = mlp([2, 3, 2], seed=0)
+    before = model.state_dict(copy=True)
+    bad = {"0.W": np.zeros((5, 5)), "0.b": np.zeros(3), "9.W": np.zeros(1)}
+    with pytest.raises(StateDictError) as info:
+        model.load_state_dict(bad)
+    msg = str(info.value)
+    assert "size mismatch for '0.W': got shape (5, 5), the model has (3, 2)" in msg
+    assert "missing key(s): '2.W', '2.b'" in msg and "unexpected key(s): '9.W'" in msg
+    assert info.value.missing_keys == ["2.W", "2.b"] and info.value.unexpected_keys == ["9.W"]
+    assert all(np.array_equal(v, model.state_dict()[k]) for k, v in before.items())
+    with pytest.raises(StateDictError, match="must be an array of numbers"):
+        model.load_state_dict({**before, "0.b": np.array(["a", "b", "c"])})
+    with pytest.raises(StateDictError, match="expected a mapping"):
+        model.load_state_dict([1, 2])
+
+
+# -- data files -----------------------------------------------------------------------------------
+
+def test_case_9_load_csv_of_a_directory(tmp_path):
+    with pytest.raises(ConfigError, match=r"is a directory, not a CSV file"):
+        load_csv(tmp_path)
+
+
+def test_load_csv_of_something_unreadable(tmp_path):
+    """A path inside a file (ENOTDIR): an OSError other than 'not found' or 'directory'."""
+    (tmp_path / "f").write_text("x")
+    with pytest.raises(ConfigError, match=r"cannot read it"):
+        load_csv(tmp_path / "f" / "data.csv")
+
+
+# -- fit ------------------------------------------------------------------------------------------
+
+def test_case_7_adam_at_lr_1e3_is_divergence_and_a_good_run_is_not():
+    X, y = moons(seed=0)
+    h = fit(mlp([2, 16, 16, 2], seed=0), X, y, loss="softmax_ce", optimizer="adam", lr=1e3,
+            epochs=20)
+    assert h.diverged and "more than 100× the starting loss" in h.stopped
+    good = fit(mlp([2, 16, 16, 2], seed=0), X, y, loss="softmax_ce", optimizer="adam", epochs=20)
+    assert not good.diverged and good.stopped is None and len(good) == 20
+    assert good.epochs["loss"][-1] < good.epochs["loss"][0]
+
+
+def test_case_7_sgd_blowing_up_while_finite_is_divergence():
+    X, y = moons(seed=0)
+    with np.errstate(over="ignore", invalid="ignore"):  # the finite path, not an FP error
+        h = fit(mlp([2, 16, 16, 2], seed=0), X, y, loss="softmax_ce", optimizer="sgd", lr=10.0,
+                epochs=20)
+    assert h.diverged
+    steps = fit(mlp([2, 16, 16, 2], seed=0), X, y, loss="softmax_ce", optimizer="sgd", lr=10.0,
+                epochs=20, divergence_factor=None, record_steps=True)
+    # Without the bound the same run goes on far past it (or overflows): the rule can go both ways.
+    assert steps.diverged or max(steps.steps) > 100 * steps.steps[0]
+
+
+def test_divergence_factor_is_checked():
+    X, y = moons(n=32, seed=0)
+    for bad in (1, 0.5, True, "x", float("inf")):
+        with pytest.raises(ConfigError, match="divergence_factor must be"):
+            fit(mlp([2, 2]), X, y, loss="softmax_ce", divergence_factor=bad)
+
+
+def test_case_8_data_that_overflows_the_float32_cast_is_bad_data():
+    X, y = moons(n=32, seed=0)
+    X = X.astype(np.float64)
+    X[3, 1] = 1e300
+    with pytest.raises(NonFiniteError, match=r"fit: X \(as float32\) contains 1 non-finite"):
+        fit(mlp([2, 4, 2]), X, y, loss="softmax_ce")
+    with pytest.raises(NonFiniteError, match=r"validation X \(as float32\)"):
+        fit(mlp([2, 4, 2]), X[:8] * 0 + 1, y[:8], loss="softmax_ce", validation_data=(X, y))
+
+
+def test_case_10_divergence_in_the_first_epoch_keeps_the_partial_epoch():
+    X, y = moons(n=256, seed=0)
+    h = fit(mlp([2, 16, 2], seed=0), X, y, loss="softmax_ce", optimizer="sgd", lr=1e4,
+            epochs=3, batch_size=8, record_steps=True)
+    assert h.diverged and "(epoch 1)" in h.stopped
+    kept = len(h.steps)
+    assert f"history kept up to step {kept}: no complete epoch, epoch 1 partial" in h.stopped
+    assert kept >= 1 and len(h) == 0  # no whole epoch…
+    part = h.partial_epoch  # …but the steps it made, as an epoch's summary
+    assert part["epoch"] == 1 and part["steps"] == kept and part["examples"] == 8 * kept
+    assert np.isclose(part["loss"], np.mean(h.steps))
+    assert json.loads(json.dumps(h.to_dict()))["partial_epoch"]["steps"] == kept
+
+
+def test_batchnorm_drop_last():
+    X, y = moons(n=33, seed=0)
+    model = mlp([2, 4, 2], batchnorm=True, seed=0)
+    with pytest.raises(ConfigError, match="last minibatch holds 1 example"):
+        fit(model, X, y, loss="softmax_ce", batch_size=8)
+    h = fit(model, X, y, loss="softmax_ce", batch_size=8, drop_last=True, epochs=2,
+            record_steps=True)
+    assert len(h.steps) == 2 * 4  # 4 full batches per epoch; the 33rd example sits out
+    with pytest.raises(ConfigError, match="leaves no minibatch"):
+        fit(model, X, y, loss="softmax_ce", batch_size=64, drop_last=True)
+
+
+# -- stops: SIGKILL and Ctrl-C --------------------------------------------------------------------
+
+TINY = textwrap.dedent("""
+    import sys, time
+    from whynet.experiments import registry
+    from whynet.experiments.base import Experiment, Verdict
+
+    class Tiny(Experiment):
+        id = "zz_tiny"; questions = ("T3",); title = "tiny"; question = "?"; what = "sleeps"
+        seeds_quick = 2
+        def grid(self, quick):
+            return [{"x": x} for x in range(12)]
+        def run(self, spec, seed):
+            time.sleep(0.3)
+            return {"y": spec["x"]}
+        def verdicts(self, results):
+            return [Verdict("T3", "holds", "fine")]
+
+    registry.register(Tiny())
+    from whynet.cli import main
+    main(sys.argv[1:], prog_name="whynet")
+""")
+
+
+def _start_tiny(tmp_path, i=0):
+    script = tmp_path / "tiny.py"
+    script.write_text(TINY)
+    store = tmp_path / f"s{i}.sqlite"
+    proc = subprocess.Popen([sys.executable, str(script), "run", "zz_tiny", "--quick", "--jobs",
+                             "2", "--no-progress", "--store", str(store)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "PYTHONPATH": SRC}, start_new_session=True)
+    return proc, store
+
+
+def _stored(store) -> int:
+    try:
+        with sqlite3.connect(f"file:{store}?mode=ro", uri=True) as c:
+            return c.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+def _wait_until_running(proc, store, rows=1):
+    deadline = time.monotonic() + 120
+    while _stored(store) < rows and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert proc.poll() is None, proc.communicate()
+
+
+@pytest.mark.slow
+def test_case_11_workers_exit_when_the_parent_is_sigkilled(tmp_path):
+    psutil = pytest.importorskip("psutil")
+    proc, store = _start_tiny(tmp_path)
+    try:
+        _wait_until_running(proc, store)
+        workers = psutil.Process(proc.pid).children(recursive=True)
+        assert len(workers) >= 2
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        _, alive = psutil.wait_procs(workers, timeout=5)
+        for p in alive:  # clean up before failing
+            p.kill()
+        assert alive == [], f"{len(alive)} worker(s) outlived their parent by 5 s"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate(timeout=30)  # EOF arrives: no worker holds the pipes
+
+
+@pytest.mark.slow
+def test_case_12_ctrl_c_to_the_process_group_prints_one_clean_line(tmp_path):
+    for i in range(10):
+        proc, store = _start_tiny(tmp_path, i)
+        try:
+            _wait_until_running(proc, store, rows=2)
+            os.killpg(proc.pid, signal.SIGINT)  # as a terminal does: parent and workers
+            _, err = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        err = err.decode()
+        assert proc.returncode == 130, err
+        assert "Traceback" not in err and "Error" not in err, err
+        lines = [line for line in err.splitlines() if line.strip()]
+        assert len(lines) == 1 and lines[0].startswith("interrupted: "), err
+        assert " of 24 runs are stored in " in lines[0]

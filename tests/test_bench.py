@@ -1,0 +1,33 @@
+"""bench/run.py's cases run and print valid JSON lines (a smoke run: one round of two calls;
+timings are never asserted — benchmarks are not tests)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+RUN = Path(__file__).resolve().parent.parent / "bench" / "run.py"
+CASES = ["mlp_step", "conv2d_fwd_bwd", "small_cnn_step", "rnn_step"]
+
+
+def _run(*args: str) -> list[dict]:
+    proc = subprocess.run([sys.executable, str(RUN), "--quick", "--no-extras", *args],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    return [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
+
+
+def test_every_case_runs_and_prints_its_ratios():
+    rows = _run("--no-memory", "--threads", "1")
+    assert [(r["case"], r["threads"]) for r in rows] == [(c, 1) for c in CASES]
+    for r in rows:
+        assert min(r["whynet_ms"], r["torch_ms"], r["gemm_ms"]) > 0
+        assert abs(r["ratio_torch"] - r["whynet_ms"] / r["torch_ms"]) < 0.01
+        assert abs(r["ratio_gemm"] - r["whynet_ms"] / r["gemm_ms"]) < 0.01
+        assert r["ratio_torch_best"] == r["ratio_torch"]  # one thread count: its own best
+
+
+def test_memory_line_measures_both_libraries_in_fresh_processes():
+    (row,) = _run("--case", "rnn_step", "--threads")
+    assert row["case"] == "rnn_step"
+    assert row["whynet_peak_mb"] >= 0 and row["torch_peak_mb"] > 0
