@@ -336,16 +336,16 @@ def _parse(values: dict, text: str, path) -> Question:
     qfixed, qdims = _run_values(quick_table, "quick", where)
     for key in qdims:
         if key not in dims:
-            raise where.error("quick", key, f"is not a dimension of [run]; [quick] may shrink "
-                                            f"a dimension, not add one")
+            raise where.error("quick", key, "is not a dimension of [run]; [quick] may shrink "
+                                            "a dimension, not add one")
     quick_seeds = (_seeds(quick_table["seeds"], "quick", where) if "seeds" in quick_table
                    else seeds)
     q_fixed = {**fixed, **{k: v for k, v in qfixed.items() if k not in dims}}
     q_dims = {k: qdims.get(k, v) for k, v in dims.items()}
     for key in qfixed:
         if key in dims:
-            raise where.error("quick", key, f"is a dimension of [run]; in [quick] give it a "
-                                            f"shorter list of values, not one value")
+            raise where.error("quick", key, "is a dimension of [run]; in [quick] give it a "
+                                            "shorter list of values, not one value")
 
     measure = _table(values, "measure", where)
     _check_keys(measure, MEASURE_KEYS, "measure", where)
