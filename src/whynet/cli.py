@@ -9,6 +9,7 @@
     whynet report -o report.html         # one self-contained HTML file
     whynet train --data circles --hidden 16,16 --activation tanh --epochs 50
     whynet train --config run.toml       # the same options from a TOML file
+    whynet ask examples/questions/*.toml --quick   # your own questions, answered the same way
 
 Errors from whynet print as one red line and exit with status 2.
 """
@@ -303,15 +304,18 @@ def claims(as_json, verbose, quick, store_path):
 # -- report --------------------------------------------------------------------------------------
 
 @main.command()
+@click.argument("questions", nargs=-1, type=click.Path(dir_okay=False))
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default="report.html",
               show_default=True, help="Where to write the HTML file.")
 @_grid_option
 @store_option
-def report(output, quick, store_path):
-    """Write the HTML report (one self-contained file) from the stored results."""
+def report(questions, output, quick, store_path):
+    """Write the HTML report (one self-contained file) from the stored results; question files
+    given (answered with `whynet ask`) get a section "Asked questions"."""
+    asked = load_asked(questions)
     with _open_store(store_path, read_only=True) as store:
         try:
-            path = write_report(output, store, quick=quick)
+            path = write_report(output, store, quick=quick, asked=asked)
         except OSError as e:
             raise ConfigError(f"report: cannot write {output} ({e.strerror or e})") from e
     click.echo(f"wrote {path.resolve()}")
@@ -453,6 +457,93 @@ def _used(run) -> dict:
 
 def _pct(v) -> str:
     return "—" if v is None else f"{v:.1%}"
+
+
+# -- ask -----------------------------------------------------------------------------------------
+
+def load_asked(files) -> list:
+    """The :class:`~whynet.ask.QuestionExperiment` of each question file, all validated first."""
+    from .ask import QuestionExperiment, load_question
+
+    experiments, seen = [], {}
+    for f in files:
+        e = QuestionExperiment(load_question(f))
+        if e.q.id in seen:
+            raise ConfigError(f"question {f}: id {e.q.id!r} is also the id of {seen[e.q.id]}; "
+                              f"give one of them another id = \"…\"")
+        seen[e.q.id] = f
+        experiments.append(e)
+    return experiments
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--quick", is_flag=True, help="Each question's [quick] grid (smaller, seconds).")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Worker processes (default: one per core).")
+@click.option("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://host:8786.")
+@click.option("--budget", type=click.FloatRange(min=0), default=None,
+              help="Most CPU seconds to spend without asking (default 600).")
+@click.option("--yes", "-y", is_flag=True, help="Run even when the estimate is over the budget.")
+@click.option("--json", "as_json", is_flag=True, help="Print every field of every verdict.")
+@click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a tty).")
+@click.option("--verbose", "-v", is_flag=True, help="Also print the evidence and the rule.")
+@store_option
+def ask(files, quick, jobs, scheduler, budget, yes, as_json, progress, verbose, store_path):
+    """Answer question files (TOML, see docs/ask.md) with measured runs and a verdict."""
+    from .ask.budget import DEFAULT_BUDGET, seconds_per_run
+
+    experiments = load_asked(files)  # every file checked before the store is touched
+    tasks = plan(experiments, quick)
+    path = Path(store_path) if store_path else default_path()
+    done = set()
+    if path.exists():
+        with _open_store(path) as store:
+            done = store.done_keys(t.key for t in tasks)
+    todo = {e.id: sum(1 for t in tasks if t.experiment is e and t.key not in done)
+            for e in experiments}
+    workers = 1 if scheduler else min(jobs or 1, max(1, sum(todo.values())))
+    estimate = sum(seconds_per_run(e, quick) * todo[e.id] for e in experiments if todo[e.id])
+    limit = DEFAULT_BUDGET if budget is None else budget
+    if estimate / workers > limit and not yes:
+        raise ConfigError(f"ask: about {estimate:.0f} CPU seconds for {sum(todo.values())} runs "
+                          f"(≈ {estimate / workers:.0f} s on {workers} worker(s)), over the budget "
+                          f"of {limit:.0f} s; pass --yes to run anyway, --quick for the smaller "
+                          f"grid, or --budget SECONDS")
+    with _open_store(path) as store:
+        try:
+            summary = run_tasks(tasks, store, jobs=jobs, scheduler=scheduler, progress=progress)
+        except KeyboardInterrupt:
+            left = len(tasks) - len(store.done_keys(t.key for t in tasks))
+            click.secho(f"interrupted: {left} of {len(tasks)} runs left; ask again to finish "
+                        f"them", fg="yellow", err=True)
+            sys.exit(130)
+        evaluations = [evaluate(e, collect(e, store, quick)) for e in experiments]
+    if as_json:
+        _echo_json({
+            "grid": "quick" if quick else "full", "store": str(path),
+            "estimate_seconds": estimate,
+            "runs": {"total": len(tasks), "ran": len(summary.ran),
+                     "cached": len(summary.cached), "failed": len(summary.failed)},
+            "questions": [{**_evaluation_json(ev), "file": ev.experiment.q.path,
+                           "question": ev.experiment.q.question,
+                           "source": ev.experiment.q.source,
+                           "claim": ev.experiment.q.claim.text(),
+                           "dimensions": ev.experiment.q.grid(quick).dims,
+                           "seeds": ev.experiment.seeds(quick)} for ev in evaluations],
+            "failed": [{"question": o.task.experiment.q.id, "spec": o.task.spec,
+                        "seed": o.task.seed, "error": o.error} for o in summary.failed]})
+    else:
+        con = _console()
+        con.print(f"{len(tasks)} runs: {len(summary.ran)} ran, {len(summary.cached)} from the "
+                  f"store, {len(summary.failed)} failed  [dim](estimated {estimate:.0f} CPU s; "
+                  f"{path})[/]")
+        for o in summary.failed:
+            last = (o.error or "").strip().splitlines()[-1:] or ["?"]
+            con.print(f"[red]failed[/] {o.task.label()}: {escape(last[0])}")
+        _print_verdicts(con, evaluations, verbose)
+    if summary.failed:
+        sys.exit(1)
 
 
 # -- search and the lab -----------------------------------------------------------------------------------

@@ -314,7 +314,21 @@ def _environment(experiments) -> list[tuple[str, str]]:
     ]
 
 
-def build_report(store, quick: bool | None = None, experiments=None) -> str:
+def _asked_sections(asked, store, quick) -> list[dict]:
+    """Sections for asked questions (:class:`whynet.ask.QuestionExperiment` s): the same
+    experiment view and verdict view as a built-in question's."""
+    from ..runner import collect, evaluate
+
+    out = []
+    for e in asked:
+        x = _experiment(evaluate(e, collect(e, store, quick)), store, quick)
+        link = Linker(load_glossary())
+        out.append({"q": e.q, "x": x, "claim": e.q.claim.text(),
+                    "verdicts": [_verdict_view(v, link) for v in x["verdicts"]]})
+    return out
+
+
+def build_report(store, quick: bool | None = None, experiments=None, asked=()) -> str:
     """The report as an HTML string.
 
     Args:
@@ -322,6 +336,7 @@ def build_report(store, quick: bool | None = None, experiments=None) -> str:
         quick: report the quick (True) or full (False) grids; None picks per experiment the full
             grid when it is complete in the store, else the quick one.
         experiments: which experiments (default: every registered one).
+        asked: :class:`whynet.ask.QuestionExperiment` s, shown in their own section.
     """
     from ..experiments import registry
     from ..experiments.questions import GROUPS, KNOWN_CORRECTIONS, NOTES, QUESTIONS
@@ -356,14 +371,15 @@ def build_report(store, quick: bool | None = None, experiments=None) -> str:
         glossary=sorted(terms.values(), key=lambda t: t.term.lower()),
         environment=environment, n_questions=len(QUESTIONS),
         answered=sum(r["status"] not in _status.OPEN for r in rows),
-        n_runs=sum(x["n_runs"] for x in exps))
+        n_runs=sum(x["n_runs"] for x in exps),
+        asked=_asked_sections(asked, store, quick))
 
 
-def write_report(path, store, quick: bool | None = None, experiments=None) -> Path:
+def write_report(path, store, quick: bool | None = None, experiments=None, asked=()) -> Path:
     """Write :func:`build_report` to ``path`` (folders created); returns the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    html = build_report(store, quick, experiments)
+    html = build_report(store, quick, experiments, asked)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(html, encoding="utf-8")
     tmp.replace(path)  # never leave a half-written report behind

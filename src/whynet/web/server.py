@@ -242,6 +242,16 @@ class Message(BaseModel):
     message: str
 
 
+class AskRequest(BaseModel):
+    """ "Ask as a question": the session's settings with one of them turned into a dimension."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dimension: str = Field(max_length=32)
+    values: list[str | int | float | bool | list[int]] = Field(min_length=2, max_length=8)
+    metric: str = Field("best_val_acc", max_length=40)
+
+
 # -- dependencies: the session a request names -----------------------------------------------------
 
 SessionId = Annotated[str, PathParam(pattern=schema.SESSION_ID,
@@ -452,6 +462,16 @@ def create_app(limits: Limits | None = None, allowed_hosts=None, report: str | P
                 raise HTTPException(422, str(e)) from None
         live.publish()
         return live.info()
+
+    @app.post("/api/sessions/{sid}/question", responses=errors)
+    async def ask_as_question(live: Live, request: AskRequest) -> dict:
+        """The session's settings as a question file for ``whynet ask`` (checked before it is
+        returned; nothing runs here)."""
+        from ..ask.export import question_from_config
+
+        text = question_from_config(live.lab.config.to_run_config(), request.dimension,
+                                    request.values, metric=request.metric)
+        return {"filename": f"lab_{request.dimension}.toml", "toml": text}
 
     @app.post("/api/sessions/{sid}/play", responses=errors)
     async def play(live: Live, request: Annotated[PlayRequest | None, Body()] = None
