@@ -507,3 +507,16 @@ def test_case_12_ctrl_c_to_the_process_group_prints_one_clean_line(tmp_path):
         lines = [line for line in err.splitlines() if line.strip()]
         assert len(lines) == 1 and lines[0].startswith("interrupted: "), err
         assert " of 24 runs are stored in " in lines[0]
+
+
+def test_a_huge_hidden_layer_is_refused_before_anything_is_allocated(tmp_path):
+    import tracemalloc
+
+    from whynet.config import RunConfig, build
+
+    tracemalloc.start()
+    with pytest.raises(ConfigError, match=r"hidden \[100000, 100000\]: an MLP 2 → 100000 → "
+                                          r"100000 → 2 has 10,000,600,002 weights"):
+        build(RunConfig(data="moons", n=100, hidden=(100000, 100000)))
+    assert tracemalloc.get_traced_memory()[1] < 50e6
+    tracemalloc.stop()

@@ -343,9 +343,20 @@ def n_outputs(cfg: RunConfig, train: Dataset) -> int:
     return 1
 
 
+#: The largest MLP a configuration may build: 50 million weights (200 MB in float32, and as much
+#: again for gradients and optimiser state). A laboratory net is thousands of times smaller; a
+#: typo such as ``hidden = [100000, 100000]`` must be refused before anything is allocated.
+MAX_PARAMETERS = 50_000_000
+
+
 def build_model(cfg: RunConfig, n_in: int, n_out: int):
     """The MLP ``[n_in, *hidden, n_out]`` of ``cfg`` (:func:`whynet.nn.mlp`, seeded by
-    ``cfg.seed``)."""
+    ``cfg.seed``); more than :data:`MAX_PARAMETERS` weights is a ``ConfigError``."""
+    sizes = [n_in, *cfg.hidden, n_out]
+    count = sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
+    if count > MAX_PARAMETERS:
+        raise ConfigError(f"hidden {list(cfg.hidden)}: an MLP {' → '.join(map(str, sizes))} has "
+                          f"{count:,} weights, more than the {MAX_PARAMETERS:,} whynet builds")
     init = INIT_PRESETS[cfg.init]() if cfg.init in INIT_PRESETS else cfg.init
     activation = list(cfg.activation) if isinstance(cfg.activation, tuple) else cfg.activation
     return mlp([n_in, *cfg.hidden, n_out], activation=activation, init=init,
