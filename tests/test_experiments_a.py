@@ -368,3 +368,14 @@ def test_a9_and_a10_demonstrations_fail_when_the_identity_breaks():
     broken = [RunResult(r.spec, r.seed, {**r.result, "relu_error": 0.1})
               if r.spec["net"] == "maxout" else r for r in results]
     assert exp.verdicts(broken)[0].status == "fails"
+
+
+def test_a2_unclear_answer_names_the_seed_counts_per_comparison():
+    from whynet.experiments.a2_relu_speed import _answer
+
+    cmp = {3: {"won": {"sigmoid": "10 of 10 seeds", "tanh": "0 of 10 seeds"}},
+           5: {"won": {"sigmoid": "10 of 10 seeds", "tanh": "1 of 10 seeds"}}}
+    answer = _answer("inconclusive", ["sigmoid"], ["tanh"], {}, [3, 5], cmp)
+    assert answer == ("Unclear: ReLU needed fewer epochs than sigmoid in 10/10 and 10/10 seeds, "
+                      "than tanh in 0/10 and 1/10 (3 and 5 hidden layers).")
+    assert len(answer.split()) <= 30
