@@ -337,3 +337,25 @@ def test_regression_on_the_plane_brings_the_test_loss_down(lab, browser):
     assert tab.page.text_content("#test-acc") == "–"
     assert tab.errors == []
     tab.page.close()
+
+
+def test_ask_as_a_question_turns_the_running_settings_into_a_question_file(lab, browser, tmp_path):
+    from whynet.ask.question import loads_question
+
+    tab = Tab(browser, lab)
+    tab.page.click("#ask-box summary")
+    tab.page.select_option("#ask-dimension", "activation")
+    assert tab.page.input_value("#ask-values") == "relu, tanh"
+    tab.page.click("#ask-make")
+    tab.wait("!document.getElementById('ask-toml').hidden")
+    text = tab.page.input_value("#ask-toml")
+    assert 'activation = ["relu", "tanh"]' in text and 'compare = "activation"' in text
+    loads_question(text, "from-the-lab.toml")  # it runs with `whynet ask` as it is
+    href = tab.page.get_attribute("#ask-download", "href")
+    assert href.startswith("data:application/toml") and "compare" in href
+    tab.page.fill("#ask-values", "relu")  # one value is not a comparison: said, nothing shown
+    tab.page.click("#ask-make")
+    tab.wait("!document.getElementById('ask-error').hidden")
+    assert tab.page.text_content("#ask-error").startswith("Not a question yet: ")
+    assert [e for e in tab.errors if "status of 422" not in e] == []  # the browser logs the 422
+    tab.page.close()

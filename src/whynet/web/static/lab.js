@@ -997,6 +997,40 @@
   }
 
   // -- start ------------------------------------------------------------------------------------
+  // -- "Ask as a question": the running settings as a question file for `whynet ask` -------------
+  const ASK_EXAMPLES = {lr: "0.003, 0.03", activation: "relu, tanh", optimizer: "adam, sgd",
+                        batch_size: "10, 100", dropout: "0, 0.5", batchnorm: "true, false"};
+
+  function askValue(text) {
+    if (text === "true" || text === "false") return text === "true";
+    return text !== "" && Number.isFinite(Number(text)) ? Number(text) : text;
+  }
+
+  async function askQuestion() {
+    const values = $("ask-values").value.split(",").map((v) => askValue(v.trim())).filter((v) => v !== "");
+    $("ask-error").hidden = true;
+    try {
+      const out = await api("POST", `/api/sessions/${session}/question`,
+                            {dimension: $("ask-dimension").value, values});
+      $("ask-toml").value = out.toml;
+      $("ask-toml").hidden = false;
+      const link = $("ask-download");
+      link.href = "data:application/toml;charset=utf-8," + encodeURIComponent(out.toml);
+      link.download = out.filename;
+      link.hidden = false;
+    } catch (e) {
+      $("ask-error").textContent = `Not a question yet: ${e.message}`;
+      $("ask-error").hidden = false;
+    }
+  }
+
+  function buildAsk() {
+    $("ask-dimension").addEventListener("change", () => {
+      $("ask-values").value = ASK_EXAMPLES[$("ask-dimension").value] || "";
+    });
+    $("ask-make").addEventListener("click", askQuestion);
+  }
+
   async function start() {
     [options, presets] = await Promise.all([api("GET", "/api/options"), api("GET", "/api/presets")]);
     const q = new URLSearchParams(location.search);
@@ -1020,6 +1054,7 @@
     // The controls appear only once the session exists, so no change can be sent before it has
     // an id (events from the stream are tasks of their own and cannot run before this line).
     buildControls();
+    buildAsk();
     showConfig();
     showPreset();
     writeURL();
