@@ -184,3 +184,19 @@ def test_tensorboard_callback_writes_while_training_and_hparams_at_the_end(tmp_p
     hparams = ea.PluginTagToContent("hparams")
     assert hparams and any(b"activation" in content for content in hparams.values())
     assert [e.value for e in ea.Scalars("final/loss")] == pytest.approx([h.epochs["loss"][-1]])
+
+
+def test_hparams_written_at_once_keep_the_scalars_before_them(tmp_path):
+    """tensorboardX's add_hparams opens a second event file named by the current second; written
+    right after the first, it had the same name and truncated it (the CI failure of stop 18)."""
+    from whynet.probes.tensorboard import TensorBoardWriter
+
+    with TensorBoardWriter(tmp_path) as writer:
+        for step in (1, 2, 3):
+            writer.scalar("epoch/loss", 1.0 / step, step)
+        writer.hparams({"lr": 0.1}, {"final/loss": 1 / 3})
+    ea = _reader(tmp_path)
+    assert [e.step for e in ea.Scalars("epoch/loss")] == [1, 2, 3]
+    assert [e.value for e in ea.Scalars("final/loss")] == pytest.approx([1 / 3])
+    assert any(b"lr" in content for content in ea.PluginTagToContent("hparams").values())
+    assert len(list(tmp_path.iterdir())) == 1  # one event file

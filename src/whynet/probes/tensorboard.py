@@ -80,8 +80,20 @@ class TensorBoardWriter:
         self._writer.add_scalar(tag_, float(value), global_step=step)
 
     def hparams(self, hparams: dict, metrics: dict) -> None:
-        """Hyperparameters and the metrics they led to, for TensorBoard's HParams tab."""
-        self._writer.add_hparams(hparams, metrics, name=".")
+        """Hyperparameters and the metrics they led to, for TensorBoard's HParams tab, written into
+        this writer's own event file.
+
+        (tensorboardX's ``add_hparams`` opens a second writer instead, whose file is named by the
+        current second: within the first second of a run it has the main file's name and
+        truncates it, losing every scalar written so far.)
+        """
+        from tensorboardX.summary import hparams as hparams_summaries
+
+        file_writer = self._writer._get_file_writer()
+        for summary in hparams_summaries(hparams, metrics):  # experiment, session start, end
+            file_writer.add_summary(summary)
+        for name, value in metrics.items():
+            self._writer.add_scalar(name, value)
 
     def flush(self) -> None:
         self._writer.flush()
