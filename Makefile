@@ -11,7 +11,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.whynet-installed
 EXTRAS := all
 
-.PHONY: venv demo test bench clean distclean
+.PHONY: venv demo test bench i18n i18n-init clean distclean
 
 venv: $(STAMP)
 
@@ -37,6 +37,26 @@ test: venv
 
 bench: venv
 	$(PY) bench/run.py
+
+# Translations (see src/whynet/i18n.py): extract the marked messages of each domain into its .pot,
+# merge them into every language's .po (translate what is new or fuzzy), compile the .mo files.
+# Both .po and .mo are committed; tests/test_i18n.py fails when they lag behind the code.
+LOCALE_DIR := src/whynet/locale
+DOMAINS    := whynet experiments lab
+PYBABEL    := $(VENV)/bin/pybabel
+i18n: venv
+	for d in $(DOMAINS); do \
+	  $(PYBABEL) -q extract -F $(LOCALE_DIR)/$$d.cfg -k N_ -k pgettext:1c,2 --sort-by-file \
+	    --project whynet -o $(LOCALE_DIR)/$$d.pot src/whynet && \
+	  $(PYBABEL) -q update -D $$d -i $(LOCALE_DIR)/$$d.pot -d $(LOCALE_DIR) --ignore-obsolete \
+	  && $(PYBABEL) compile -D $$d -d $(LOCALE_DIR) --statistics || exit 1; \
+	done
+
+# A new language: make i18n-init LANG_NEW=xx (then translate, `make i18n`, add it to LANGUAGES).
+i18n-init: venv
+	for d in $(DOMAINS); do \
+	  $(PYBABEL) init -D $$d -i $(LOCALE_DIR)/$$d.pot -d $(LOCALE_DIR) -l $(LANG_NEW) || exit 1; \
+	done
 
 # Build outputs and caches. Keeps .venv (slow to rebuild) and results; `distclean` drops .venv too.
 clean:
