@@ -34,7 +34,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .. import dtypes
-from ..errors import ConfigError, ShapeError
+from ..errors import ConfigError, ShapeError, check_int
 from ..random import make_rng
 from .fast_conv import ConvEngine
 from .init import Initializer, get_initializer
@@ -43,19 +43,13 @@ from .module import Module
 DEFAULT_INIT = "he_uniform"
 IMPLEMENTATIONS = ("fast", "reference")
 
-def _check_size(owner: str, arg: str, value, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ConfigError(f"{owner}: {arg} must be an integer ≥ {minimum}, got {value!r}")
-    return int(value)
-
-
 def _ntuple(owner: str, arg: str, value, n: int, minimum: int = 1) -> tuple[int, ...]:
     """``value`` as an n-tuple of ints ≥ ``minimum``: an int is repeated, a sequence is checked."""
     if isinstance(value, (list, tuple)):
         if len(value) != n:
             raise ConfigError(f"{owner}: {arg} must be an int or {n} ints, got {value!r}")
-        return tuple(_check_size(owner, arg, v, minimum) for v in value)
-    return (_check_size(owner, arg, value, minimum),) * n
+        return tuple(check_int(owner, arg, v, low=minimum) for v in value)
+    return (check_int(owner, arg, value, low=minimum),) * n
 
 
 def _dims(sizes: tuple[int, ...]) -> str:
@@ -175,8 +169,8 @@ class _ConvNd(_SpatialModule):
         #: between calls. Not part of get_config: both compute the same function.
         self.impl = impl
         self.engine = ConvEngine()
-        self.in_channels = _check_size(owner, "in_channels", in_channels)
-        self.out_channels = _check_size(owner, "out_channels", out_channels)
+        self.in_channels = check_int(owner, "in_channels", in_channels)
+        self.out_channels = check_int(owner, "out_channels", out_channels)
         self.kernel_size = _ntuple(owner, "kernel_size", kernel_size, nd)
         self.stride = _ntuple(owner, "stride", stride, nd)
         self.padding = _ntuple(owner, "padding", padding, nd, minimum=0)
