@@ -23,6 +23,7 @@ import numpy as np
 
 from . import __version__
 from .errors import ModelFileError
+from .experiments.base import RunResult
 
 SCHEMA_VERSION = 1
 
@@ -253,8 +254,6 @@ class Store:
         With ``specs``, only those specs, in that order (then by seed); with ``seeds``, only those
         seeds. Without, every stored run in the order they finished.
         """
-        from .experiments.base import RunResult
-
         rows = self._execute(
             "SELECT spec, seed, result, seconds FROM runs WHERE experiment=? AND "
             "experiment_version=? AND whynet_version=? AND status='ok' ORDER BY finished, rowid",
