@@ -27,6 +27,7 @@ from matplotlib.figure import Figure
 
 from ..config import RunConfig, build
 from ..experiments.base import Experiment, Row, Verdict, combine, group, mean_spread, tally
+from ..probes import Probe
 from ..train import Callback
 from .metrics import PROBE_EXAMPLES, TRAINING_METRICS, goal, probe_metrics, probe_steps, training_metrics
 from .question import Claim, Question, _show
@@ -58,8 +59,6 @@ def measure(spec_run: dict, seed: int, metrics, target, probe: bool) -> dict:
     callbacks: list = [clock]
     watcher = None
     if probe:
-        from ..probes import Probe
-
         train = run.data.train
         per_epoch = -(-len(train) // cfg.batch_size)
         watcher = Probe(run.model, train.X[:PROBE_EXAMPLES], train.y[:PROBE_EXAMPLES], run.loss,
@@ -169,6 +168,29 @@ def decide_claim(qid: str, claim: Claim, results, dims, shown=()) -> Verdict:
     the claim (``expect`` may list several) is a condition of its own."""
     metric = claim.metric
     others = [d for d in dims if d not in (claim.compare, claim.best_over)]
+    per_cond, rows = _comparisons(claim, results, others, shown)
+    status = combine(t.status for _, _, t in per_cond)
+    depends_on = _depends_on(claim, others, per_cond) if status == "depends" else ()
+    agree = per_cond[0][2] if len(per_cond) == 1 else None
+    where = f" at each one's best {claim.best_over}" if claim.best_over else ""
+    within = f" (margin {claim.margin:g})" if claim.margin else ""
+    detail = "; ".join(f"{(_cond_name(c) + ', ') if c else ''}{_said(p)}: {t.status}, {t} agree"
+                       for c, p, t in per_cond)
+    rule = (f"Paired per seed{where}: a seed agrees when the claim's relation holds between the "
+            f"two sides' {metric}{within}. A comparison holds when every seed agrees, fails when "
+            f"none does, else is inconclusive; the comparisons combine to holds, fails, depends "
+            f"(some hold, others fail) or inconclusive. {detail}.")
+    sentence = (f"Claim: {claim.text()}{where}. " +
+                " ".join(f"{r.condition}: {metric} {r.measures[metric]}." for r in rows))
+    return Verdict(qid, status, sentence, {r.condition: r.measures[metric] for r in rows},
+                   answer=_answer(claim, status, per_cond, depends_on, where), evidence=rows,
+                   rule=rule, depends_on=depends_on, agree=agree)
+
+
+def _comparisons(claim: Claim, results, others: list, shown) -> tuple[list, list]:
+    """Per condition (a combination of the other dimensions): ``(condition, pair, tally)`` for
+    each of the claim's pairs, and one evidence :class:`Row` per side."""
+    metric = claim.metric
     conditions = group(results, lambda r: tuple(repr(r.spec[d]) for d in others))
     per_cond, rows = [], []
     for runs in conditions.values():
@@ -194,47 +216,42 @@ def decide_claim(qid: str, claim: Claim, results, dims, shown=()) -> Verdict:
                 if k != metric and k in chosen[0].result:
                     measures[k] = mean_spread([r.result[k] for r in chosen])
             rows.append(Row(name, measures))
-    status = combine(t.status for _, _, t in per_cond)
-    depends_on: tuple = ()
-    if status == "depends":
-        varying = [d for d in others
-                   if len({repr(c[d]) for c, _, t in per_cond if t.status == "holds"}
-                          | {repr(c[d]) for c, _, t in per_cond if t.status == "fails"}) > 1]
-        if len(claim.pairs) > 1:
-            varying.append(f"which {claim.compare}s are compared")
-        depends_on = tuple(varying or others)
-    agree = per_cond[0][2] if len(per_cond) == 1 else None
-    where = f" at each one's best {claim.best_over}" if claim.best_over else ""
-    within = f" (margin {claim.margin:g})" if claim.margin else ""
+    return per_cond, rows
 
-    def said(pair) -> str:
-        a, r, b = pair
-        return f"{_show(a)} {r} {_show(b)}"
 
+def _depends_on(claim: Claim, others: list, per_cond: list) -> tuple:
+    """What a "depends" verdict depends on: the dimensions whose values differ between the
+    comparisons that hold and those that fail (and which sides are compared, for several)."""
+    varying = [d for d in others
+               if len({repr(c[d]) for c, _, t in per_cond if t.status == "holds"}
+                      | {repr(c[d]) for c, _, t in per_cond if t.status == "fails"}) > 1]
+    if len(claim.pairs) > 1:
+        varying.append(f"which {claim.compare}s are compared")
+    return tuple(varying or others)
+
+
+def _said(pair) -> str:
+    a, r, b = pair
+    return f"{_show(a)} {r} {_show(b)}"
+
+
+def _answer(claim: Claim, status: str, per_cond: list, depends_on: tuple, where: str) -> str:
+    """The verdict's one-line answer (at most 30 words)."""
     n = sum(t.n for _, _, t in per_cond)
-    claim_words = f"{metric} of " + " and ".join(said(p) for p in claim.pairs) + where
+    claim_words = f"{claim.metric} of " + " and ".join(_said(p) for p in claim.pairs) + where
     if status == "holds":
         answer = f"Yes: {claim_words}, in all {n} paired seed comparisons."
     elif status == "fails":
         answer = f"No: {claim_words} held in none of {n} paired seed comparisons."
     elif status == "depends":
-        held = [(_cond_name(c) + " " if c else "") + said(p) for c, p, t in per_cond
+        held = [(_cond_name(c) + " " if c else "") + _said(p) for c, p, t in per_cond
                 if t.status == "holds"]
         answer = f"It depends ({', '.join(depends_on)}): holds for {'; '.join(held)}, not for the rest."
     else:
         answer = f"Inconclusive: {claim_words} held in some seeds, not in others."
     if len(answer.split()) > 30:  # the one-line answer stays one line
         answer = " ".join(answer.split()[:29]) + " …"
-    detail = "; ".join(f"{(_cond_name(c) + ', ') if c else ''}{said(p)}: {t.status}, {t} agree"
-                       for c, p, t in per_cond)
-    rule = (f"Paired per seed{where}: a seed agrees when the claim's relation holds between the "
-            f"two sides' {metric}{within}. A comparison holds when every seed agrees, fails when "
-            f"none does, else is inconclusive; the comparisons combine to holds, fails, depends "
-            f"(some hold, others fail) or inconclusive. {detail}.")
-    sentence = (f"Claim: {claim.text()}{where}. " +
-                " ".join(f"{r.condition}: {metric} {r.measures[metric]}." for r in rows))
-    return Verdict(qid, status, sentence, {r.condition: r.measures[metric] for r in rows},
-                   answer=answer, evidence=rows, rule=rule, depends_on=depends_on, agree=agree)
+    return answer
 
 
 # -- the figure --------------------------------------------------------------------------------------
