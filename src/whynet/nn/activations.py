@@ -42,7 +42,7 @@ import numpy as np
 from scipy.special import erfc
 
 from .. import dtypes
-from ..errors import ConfigError, ShapeError, check_int, check_number, check_positive, unknown_name
+from ..errors import ConfigError, ShapeError, check_int, check_number, unknown_name
 from .module import Module
 
 
@@ -361,8 +361,7 @@ class ELU(Activation):
 
     def __init__(self, alpha: float = 1.0):
         super().__init__()
-        self.alpha = check_number("ELU", "alpha", alpha)
-        check_positive("ELU", "alpha", self.alpha, allow_zero=True)
+        self.alpha = check_number("ELU", "alpha", alpha, low=0.0)
         self.output_range = (-self.alpha, np.inf)
         self.max_derivative = max(1.0, self.alpha)
 
@@ -438,8 +437,7 @@ class CELU(Activation):
 
     def __init__(self, alpha: float = 1.0):
         super().__init__()
-        self.alpha = check_number("CELU", "alpha", alpha)
-        check_positive("CELU", "alpha", self.alpha)
+        self.alpha = check_number("CELU", "alpha", alpha, low=0.0, low_open=True)
         self.output_range = (-self.alpha, np.inf)
 
     def forward(self, x):
@@ -653,10 +651,8 @@ class Softplus(Activation):
 
     def __init__(self, beta: float = 1.0, threshold: float = 20.0):
         super().__init__()
-        self.beta = check_number("Softplus", "beta", beta)
-        check_positive("Softplus", "beta", self.beta)
-        self.threshold = check_number("Softplus", "threshold", threshold)
-        check_positive("Softplus", "threshold", self.threshold)
+        self.beta = check_number("Softplus", "beta", beta, low=0.0, low_open=True)
+        self.threshold = check_number("Softplus", "threshold", threshold, low=0.0, low_open=True)
 
     def forward(self, x):
         bx = x if self.beta == 1 else x * self.beta

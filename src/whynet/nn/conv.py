@@ -37,7 +37,7 @@ from .. import dtypes
 from ..errors import ConfigError, ShapeError, check_int
 from ..random import make_rng
 from .fast_conv import ConvEngine
-from .init import Initializer, get_initializer
+from .init import Initializer, add_weight_and_bias, init_config
 from .module import Module
 
 DEFAULT_INIT = "he_uniform"
@@ -178,18 +178,9 @@ class _ConvNd(_SpatialModule):
         self._dtype = dt
         rng = make_rng(rng)
         self.init_name = init if isinstance(init, str) else getattr(init, "__name__", "custom")
-        # A callable initialiser cannot be written to JSON. The saved weights replace whatever a
-        # rebuilt layer draws, so get_config names the default in its place.
-        self._init_config = ({"init": init, **init_kwargs} if isinstance(init, str)
-                             else {"init": DEFAULT_INIT})
-        self._init_config["bias_init"] = bias_init if isinstance(bias_init, str) else "zeros"
+        self._init_config = init_config(init, init_kwargs, bias_init, DEFAULT_INIT)
         shape = (self.out_channels, self.in_channels) + self.kernel_size
-        w = get_initializer(init, **init_kwargs)(shape, rng, dt)
-        self.W = self.add_parameter("W", np.ascontiguousarray(w, dtype=dt))
-        self.b = None
-        if bias:
-            b = get_initializer(bias_init)((self.out_channels,), rng, dt)
-            self.b = self.add_parameter("b", np.ascontiguousarray(b, dtype=dt), regularize=False)
+        add_weight_and_bias(self, shape, init, init_kwargs, bias, bias_init, rng, dt)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self._check_spatial(x, self.in_channels)

@@ -172,3 +172,25 @@ def get_initializer(init: str | Initializer, **kwargs) -> Initializer:
     if callable(init):
         return init
     return lookup("initialiser", INITIALIZERS, init, kwargs)
+
+
+def init_config(init, init_kwargs: dict, bias_init, default: str) -> dict:
+    """A layer's initialiser arguments as JSON, for its ``get_config``. A callable cannot be
+    written to JSON; the saved weights replace whatever a rebuilt layer draws, so the name of
+    the layer's ``default`` initialiser stands in for it."""
+    config = {"init": init, **init_kwargs} if isinstance(init, str) else {"init": default}
+    config["bias_init"] = bias_init if isinstance(bias_init, str) else "zeros"
+    return config
+
+
+def add_weight_and_bias(layer, shape: tuple, init, init_kwargs: dict, bias: bool, bias_init,
+                        rng: np.random.Generator, dtype) -> None:
+    """Give ``layer`` its parameters: ``W`` of ``shape`` drawn by ``init``, then, when ``bias``,
+    ``b`` of shape ``(shape[0],)`` drawn by ``bias_init`` and left out of weight penalties
+    (``layer.b`` is None without a bias). Both come from ``rng``, W first."""
+    w = get_initializer(init, **init_kwargs)(shape, rng, dtype)
+    layer.W = layer.add_parameter("W", np.ascontiguousarray(w, dtype=dtype))
+    layer.b = None
+    if bias:
+        b = get_initializer(bias_init)((shape[0],), rng, dtype)
+        layer.b = layer.add_parameter("b", np.ascontiguousarray(b, dtype=dtype), regularize=False)
