@@ -20,6 +20,7 @@ import sqlite3
 from pathlib import Path
 
 import numpy as np
+import platformdirs
 
 from . import __version__
 from .errors import ModelFileError
@@ -54,10 +55,29 @@ class StoreError(ModelFileError):
     """The results store file is unreadable, corrupt, or not a whynet store."""
 
 
+#: The store's file name in the user's cache folder.
+STORE_NAME = "runs.sqlite"
+
+
 def default_path() -> Path:
-    """``$WHYNET_STORE`` if set, else ``~/.cache/whynet/runs.sqlite``."""
+    """``$WHYNET_STORE`` if set, else ``runs.sqlite`` in the user's cache folder for whynet
+    (platformdirs: ``$XDG_CACHE_HOME/whynet``, by default ``~/.cache/whynet``, on Linux;
+    ``~/Library/Caches/whynet`` on macOS; ``%LOCALAPPDATA%\\whynet\\Cache`` on Windows). The
+    runs are a cache in that sense: every one of them can be recomputed."""
     env = os.environ.get("WHYNET_STORE")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "whynet" / "runs.sqlite"
+    if env:
+        return Path(env).expanduser()
+    return platformdirs.user_cache_path("whynet", appauthor=False) / STORE_NAME
+
+
+def require_existing(path: Path) -> Path:
+    """``path`` if a store file is there, else a :class:`StoreError` that names it and says how
+    to create one (for the commands that only read: they never create an empty store)."""
+    if not path.exists():
+        raise StoreError(f"results store {path} does not exist; create it by running "
+                         f"experiments (`whynet run a1 --quick`, or `whynet run all --quick`), "
+                         f"or point --store or $WHYNET_STORE at an existing store")
+    return path
 
 
 def to_jsonable(value):
