@@ -115,6 +115,13 @@ def run_key(experiment_id: str, spec: dict, seed: int, experiment_version: int |
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
+def _row_dict(names: list[str], row) -> dict:
+    out = dict(zip(names, row))
+    out["spec"] = json.loads(out["spec"])
+    out["result"] = None if out["result"] is None else json.loads(out["result"])
+    return out
+
+
 def _now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
 
@@ -260,12 +267,14 @@ class Store:
         """One row as a dict (spec and result parsed), or None."""
         cur = self._execute("SELECT * FROM runs WHERE key=?", (key,))
         row = cur.fetchone()
-        if row is None:
-            return None
-        out = dict(zip([d[0] for d in cur.description], row))
-        out["spec"] = json.loads(out["spec"])
-        out["result"] = None if out["result"] is None else json.loads(out["result"])
-        return out
+        return None if row is None else _row_dict([d[0] for d in cur.description], row)
+
+    def rows(self) -> list[dict]:
+        """Every stored row (ok and failed, every version) as a dict with spec and result
+        parsed, in the order they finished (``whynet export runs``)."""
+        cur = self._execute("SELECT * FROM runs ORDER BY finished, rowid")
+        names = [d[0] for d in cur.description]
+        return [_row_dict(names, row) for row in cur.fetchall()]
 
     def results(self, experiment, specs=None, seeds=None) -> list:
         """Successful runs of this experiment (and version) as ``RunResult``s.
