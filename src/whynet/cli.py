@@ -35,7 +35,7 @@ from . import __version__, export as exporting
 from .config import INIT_PRESETS, RunConfig, build, read_toml
 from .datasets import DATASETS
 from .errors import ConfigError, WhynetError
-from .experiments import registry
+from .experiments import catalogue, registry
 from .nn.activations import ACTIVATIONS
 from .nn.init import INITIALIZERS
 from .nn.losses import LOSSES
@@ -168,7 +168,7 @@ def list_cmd(as_json, store_path):
     store = _open_store(path, read_only=True) if path.exists() else None  # none yet: no times
     rows = []
     try:
-        for e in registry.all_experiments():
+        for e in catalogue.summaries():  # no experiment imported when the cache is current
             quick, full = e.grid(True), e.grid(False)
             row = {"id": e.id, "questions": list(e.questions), "title": e.title,
                    "question": e.question, "quick_runs": len(quick) * e.seeds_quick,
@@ -213,7 +213,7 @@ def _select(ids) -> list:
 
 @main.command()
 @click.argument("ids", nargs=-1, metavar="[ID]...",
-                type=LazyChoice(lambda: ["all", *registry.ids()]))
+                type=LazyChoice(lambda: ["all", *catalogue.ids()]))
 @click.option("--quick/--full", default=False,
               help="The quick grids (seconds) or the full ones (the default).")
 @click.option("--seeds", type=click.IntRange(min=1), default=None,
