@@ -405,6 +405,9 @@ def test_warm_start_and_partial_fit_continue(moons):
         inc.partial_fit(X_tr, y_tr, classes=[0, 1])
     assert inc.n_iter_ == 1 and len(inc.loss_curve_) == 20 and inc.score(X_te, y_te) >= 0.95
     assert inc.t_ == 20 * len(X_tr)
+    with pytest.raises(ValueError, match=r"hidden_layer_sizes is \(8,\) but the fitted network "
+                                         r"has \(32,\)"):
+        clf.set_params(hidden_layer_sizes=(8,)).fit(X_tr, y_tr)
 
 
 def test_verbose_prints_sklearns_lines(moons, capsys):

@@ -349,6 +349,11 @@ class _BaseMLP(BaseEstimator):
         cfg = self.run_config(len(X))
         if fresh:
             self._start(cfg, X.shape[1])
+        elif tuple(d.n_out for d in self._dense()[:-1]) != cfg.hidden:
+            raise ConfigError(f"{type(self).__name__}: hidden_layer_sizes is {cfg.hidden} but "
+                              f"the fitted network has {tuple(d.n_out for d in self._dense()[:-1])}"
+                              f"; warm_start and partial_fit continue the same network "
+                              f"(set warm_start=False for a new one)")
         if fresh or not incremental:  # a new optimiser, as scikit-learn's fit (also warm)
             self._optimizer = self._make_optimizer(cfg, p)
         with np.errstate(over="ignore"):  # a value beyond float32 becomes inf: fit names it
@@ -444,8 +449,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
     Inputs (m, n_features) are cast to float32; ``predict_proba`` is (m, n_classes) in float64.
 
     Parameters: those of ``sklearn.neural_network.MLPClassifier`` (same names, defaults and
-    meanings; see the module docstring for the differences), plus ``init`` (a whynet initialiser
-    name), ``dropout`` (drop probability after each hidden activation) and ``callbacks``.
+    meanings; see the module docstring for the differences; ``max_fun`` is accepted and unused,
+    as it is for scikit-learn's stochastic solvers), plus ``init`` (a whynet initialiser name),
+    ``dropout`` (drop probability after each hidden activation) and ``callbacks``.
 
     Attributes (after ``fit``): ``classes_``, ``n_features_in_``, ``n_outputs_``, ``loss_curve_``
     (training loss per epoch over every fit and partial_fit, penalty included), ``best_loss_``, ``validation_scores_`` and
