@@ -381,6 +381,9 @@ def export_cmd(table, fmt, output, quick, store_path):
     try:
         with click.open_file(output, "w", encoding="utf-8") as stream:
             exporting.write(table, rows, fmt, stream)
+    except BrokenPipeError:  # `whynet export runs | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no flush error at exit
+        sys.exit(1)
     except OSError as e:
         raise ConfigError(f"export: cannot write {output} ({e.strerror or e})") from e
     if output != "-":
