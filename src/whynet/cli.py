@@ -7,11 +7,12 @@
     whynet run all --quick --json        # machine-readable
     whynet claims                        # every question ID with its current verdict
     whynet report -o report.html         # one self-contained HTML file
+    whynet export runs --format csv -o runs.csv   # the stored runs (or verdicts) for pandas
     whynet train --data circles --hidden 16,16 --activation tanh --epochs 50
     whynet train --config run.toml       # the same options from a TOML file
     whynet ask examples/questions/*.toml --quick   # your own questions, answered the same way
 
-Errors from whynet print as one red line and exit with status 2.
+Errors from whynet print as one red line (plain when NO_COLOR is set) and exit with status 2.
 """
 
 from __future__ import annotations
@@ -30,21 +31,34 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from . import __version__
-from .config import FIELDS, RunConfig, build, read_toml
+from . import __version__, export as exporting
+from .config import INIT_PRESETS, RunConfig, build, read_toml
+from .datasets import DATASETS
 from .errors import ConfigError, WhynetError
-from .experiments import registry
+from .experiments import catalogue, registry
+from .nn.activations import ACTIVATIONS
+from .nn.init import INITIALIZERS
+from .nn.losses import LOSSES
+from .nn.regularizers import REGULARIZERS
+from .optim import OPTIMIZERS
 from .probes import Probe
 from .probes.tensorboard import export_tensorboard
 from .report import write_report
 from .report.status import label
 from .runner import choose_quick, claims as claims_of, collect, evaluate, plan, run_tasks
 from .search import search_command
-from .store import Store, default_path
+from .store import Store, default_path, require_existing
 
 # "shown" (a demonstration) gets a neutral style of its own: it must never look like a test.
 STATUS_STYLE = {"holds": "green", "fails": "red", "depends": "yellow", "inconclusive": "magenta",
                 "shown": "cyan", "not run": "dim", "not answered": "dim", "error": "red"}
+
+
+def error_line(message: str) -> None:
+    """``error: message`` on stderr, red unless $NO_COLOR is set (https://no-color.org: any
+    non-empty value) or stderr is not a terminal."""
+    click.secho(f"error: {message}", fg="red", err=True,
+                color=False if os.environ.get("NO_COLOR") else None)
 
 
 class _Group(click.Group):
@@ -54,12 +68,11 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except WhynetError as e:
-            click.secho(f"error: {e}", fg="red", err=True)
+            error_line(str(e))
             ctx.exit(2)
         except click.UsageError as e:  # a bad option or argument: one line too, not click's three
             where = e.ctx.command_path if e.ctx is not None else "whynet"
-            click.secho(f"error: {e.format_message()} (see '{where} --help')", fg="red",
-                        err=True)
+            error_line(f"{e.format_message()} (see '{where} --help')")
             ctx.exit(2)
         except KeyboardInterrupt:  # Ctrl-C outside a run's own handling: one line, no traceback
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C while exiting too
@@ -85,6 +98,32 @@ def _open_store(path, read_only: bool = False):
     return Store(path, read_only=read_only)
 
 
+def _read_store(store_path) -> Store:
+    """The store to read (claims, report, export); one that does not exist is an error naming
+    it, never an empty store created on the way."""
+    return Store(require_existing(Path(store_path) if store_path else default_path()),
+                 read_only=True)
+
+
+class LazyChoice(click.Choice):
+    """A ``click.Choice`` whose choices are computed when first needed (checking a value,
+    completing one, or ``--help`` of the command), not when the CLI is imported: the
+    experiment ids need every experiment module imported."""
+
+    def __init__(self, load, case_sensitive: bool = False):
+        self._load = load
+        self.case_sensitive = case_sensitive
+
+    @property
+    def choices(self) -> tuple:  # asked each time: plug-ins may register experiments later
+        return tuple(self._load())
+
+
+def _names(*tables) -> click.Choice:
+    """Choice (case-insensitive, with shell completion) among the keys of ``tables``."""
+    return click.Choice(list(dict.fromkeys(k for t in tables for k in t)), case_sensitive=False)
+
+
 def _strict_json(value):
     """JSON for ``--json``: NaN and ±inf become null (they are not JSON)."""
     if isinstance(value, float) and not math.isfinite(value):
@@ -107,8 +146,9 @@ def _grid_option(f):
 
 
 store_option = click.option("--store", "store_path", type=click.Path(dir_okay=False),
-                            default=None, help="Results store (default $WHYNET_STORE or "
-                                               "~/.cache/whynet/runs.sqlite).")
+                            default=None, help="Results store (default $WHYNET_STORE, else "
+                                               "runs.sqlite in the user cache folder: "
+                                               "$XDG_CACHE_HOME/whynet or ~/.cache/whynet).")
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -124,11 +164,11 @@ def main():
 @store_option
 def list_cmd(as_json, store_path):
     """The experiments, the question IDs they answer, grid sizes and measured run time."""
-    path = Path(store_path) if store_path else default_path()
-    store = _open_store(path, read_only=True) if path.exists() else None
+    path = require_existing(Path(store_path)) if store_path else default_path()
+    store = _open_store(path, read_only=True) if path.exists() else None  # none yet: no times
     rows = []
     try:
-        for e in registry.all_experiments():
+        for e in catalogue.summaries():  # no experiment imported when the cache is current
             quick, full = e.grid(True), e.grid(False)
             row = {"id": e.id, "questions": list(e.questions), "title": e.title,
                    "question": e.question, "quick_runs": len(quick) * e.seeds_quick,
@@ -172,8 +212,10 @@ def _select(ids) -> list:
 
 
 @main.command()
-@click.argument("ids", nargs=-1)
-@click.option("--quick", is_flag=True, help="The quick grids (seconds) instead of the full ones.")
+@click.argument("ids", nargs=-1, metavar="[ID]...",
+                type=LazyChoice(lambda: ["all", *catalogue.ids()]))
+@click.option("--quick/--full", default=False,
+              help="The quick grids (seconds) or the full ones (the default).")
 @click.option("--seeds", type=click.IntRange(min=1), default=None,
               help="Seeds per spec (default: each experiment's own).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
@@ -286,7 +328,7 @@ def claims_table(store, quick=None) -> list[dict]:
 @store_option
 def claims(as_json, verbose, quick, store_path):
     """Every question ID with its current verdict and one-line answer, from the store."""
-    with _open_store(store_path, read_only=True) as store:
+    with _read_store(store_path) as store:
         rows = claims_table(store, quick)
     if as_json:
         _echo_json(rows)
@@ -313,12 +355,39 @@ def report(questions, output, quick, store_path):
     """Write the HTML report (one self-contained file) from the stored results; question files
     given (answered with `whynet ask`) get a section "Asked questions"."""
     asked = load_asked(questions)
-    with _open_store(store_path, read_only=True) as store:
+    with _read_store(store_path) as store:
         try:
             path = write_report(output, store, quick=quick, asked=asked)
         except OSError as e:
             raise ConfigError(f"report: cannot write {output} ({e.strerror or e})") from e
     click.echo(f"wrote {path.resolve()}")
+
+
+# -- export --------------------------------------------------------------------------------------
+
+@main.command("export")
+@click.argument("table", type=click.Choice(exporting.TABLES))
+@click.option("--format", "fmt", type=click.Choice(exporting.FORMATS), default="csv",
+              show_default=True, help="CSV (spec.* and result.* columns) or JSON lines.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="-",
+              help="File to write (default: standard output).")
+@_grid_option
+@store_option
+def export_cmd(table, fmt, output, quick, store_path):
+    """Export the stored runs (one row per run) or the verdicts (one row per question ID) as CSV
+    or JSON lines, for pandas or an experiment tracker."""
+    with _read_store(store_path) as store:
+        rows = store.rows() if table == "runs" else claims_table(store, quick)
+    try:
+        with click.open_file(output, "w", encoding="utf-8") as stream:
+            exporting.write(table, rows, fmt, stream)
+    except BrokenPipeError:  # `whynet export runs | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no flush error at exit
+        sys.exit(1)
+    except OSError as e:
+        raise ConfigError(f"export: cannot write {output} ({e.strerror or e})") from e
+    if output != "-":
+        click.echo(f"wrote {len(rows)} {table} to {Path(output).resolve()}", err=True)
 
 
 # -- train ---------------------------------------------------------------------------------------
@@ -372,22 +441,23 @@ def train_model(cfg: RunConfig, probe: bool = False, probe_every: int | None = N
 @main.command()
 @click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False),
               help="TOML file with these options (command-line options override it).")
-@click.option("--data", help=f"Data set: {FIELDS['data'].help[10:]}.  [default: moons]")
+@click.option("--data", type=_names(DATASETS), help="Data set.  [default: moons]")
 @click.option("--n", type=int, help="Number of examples (toy sets).")
 @click.option("--noise", type=float, help="Noise of a toy set (its default if not given).")
 @click.option("--test", type=float, help="Held-out fraction.  [default: 0.2]")
 @click.option("--hidden", help="Hidden layer sizes, e.g. 16,16.  [default: 16,16]")
-@click.option("--activation", help="Hidden activation.  [default: relu]")
-@click.option("--init", help="Weight initialiser (default: the activation's suggested one).")
-@click.option("--loss", help="softmax_ce, hinge, bce or mse.  [default: softmax_ce]")
-@click.option("--optimizer", help="sgd, adagrad, rmsprop, adam, adamw.  [default: adam]")
+@click.option("--activation", type=_names(ACTIVATIONS), help="Hidden activation.  [default: relu]")
+@click.option("--init", type=_names(INITIALIZERS, INIT_PRESETS),
+              help="Weight initialiser (default: the activation's suggested one).")
+@click.option("--loss", type=_names(LOSSES), help="Loss.  [default: softmax_ce]")
+@click.option("--optimizer", type=_names(OPTIMIZERS), help="Optimiser.  [default: adam]")
 @click.option("--lr", type=float, help="Learning rate (default: the optimiser's).")
 @click.option("--epochs", type=int, help="[default: 20]")
 @click.option("--batch-size", "batch_size", type=int, help="[default: 32]")
 @click.option("--seed", type=int, help="[default: 0]")
 @click.option("--dropout", type=float, help="Drop probability after each hidden layer.")
 @click.option("--batchnorm/--no-batchnorm", default=None, help="BatchNorm before activations.")
-@click.option("--regularizer", help="none, l1, l2 or elastic.")
+@click.option("--regularizer", type=_names(REGULARIZERS), help="Regulariser.  [default: none]")
 @click.option("--lam", type=float, help="Regularisation strength λ.")
 @click.option("--probe-every", "probe_every", type=click.IntRange(min=1),
               help="Measure the probes every N steps (default: about 20 times over the run).")
@@ -553,7 +623,8 @@ main.add_command(search_command)
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, type=int, show_default=True)
+@click.option("--port", default=8000, type=click.IntRange(0, 65535), show_default=True,
+              help="TCP port, 1–65535 (0: any free port).")
 @click.option("--open/--no-open", "open_browser", default=False, show_default=True,
               help="Open the page in a browser.")
 @click.option("--report", "report", default=None,

@@ -15,7 +15,6 @@ import time
 import types
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from .. import datasets
 from ..nn import Conv2d, Dense, Flatten, MaxPool2d, ReLU, Sequential, mlp
@@ -191,6 +190,18 @@ def elementwise_cost(name: str, elements: int, repeats: int, seed: int) -> dict:
             "us_per_M": (min(fwd) + min(bwd)) * per_million}
 
 # -- figures ----------------------------------------------------------------------------------------
+
+class Figure:
+    """``matplotlib.figure.Figure``, imported on first use: ``Figure(...)`` returns one.
+    matplotlib costs ~0.6 s to import and most commands (``whynet list``, ``--help``, ``run``)
+    never draw. A class, not a function, so that the recipes' fingerprint (which hashes the
+    functions a recipe calls) stays what it was with the direct import."""
+
+    def __new__(cls, *args, **kwargs):
+        from matplotlib.figure import Figure as MatplotlibFigure
+
+        return MatplotlibFigure(*args, **kwargs)
+
 
 def histogram_figure(by: dict, title: str) -> Figure:
     """Rows: initialisations; columns: layers — the cs231n / Glorot & Bengio figure."""

@@ -39,11 +39,19 @@ import inspect
 import math
 
 import numpy as np
-from scipy.special import erfc
 
 from .. import dtypes
 from ..errors import ConfigError, ShapeError, check_int, check_number, unknown_name
 from .module import Module
+
+
+def erfc(x: np.ndarray) -> np.ndarray:
+    """``scipy.special.erfc`` (complementary error function, elementwise, dtype kept), imported on
+    first use: only GELU needs it, and importing scipy.special costs ~0.3 s that every
+    ``whynet`` command would otherwise pay."""
+    from scipy.special import erfc as scipy_erfc
+
+    return scipy_erfc(x)
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:

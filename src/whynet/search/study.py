@@ -6,7 +6,9 @@ sample and keeps the validation accuracy; Optuna does the rest:
 * samplers ``grid``, ``random`` and ``tpe``, all seeded (:mod:`whynet.search.samplers`);
 * pruning: each epoch's validation accuracy is reported, and Optuna's ``MedianPruner`` stops a
   trial that is below the median of earlier trials at the same epoch;
-* storage: SQLite by default (``sqlite:///whynet-search.db``), or any URL Optuna accepts. The
+* storage: by default the SQLite file ``search.db`` beside the results store (the folder of
+  :func:`whynet.store.default_path`: ``$WHYNET_STORE``'s, else the user cache folder), or a
+  file name, or any URL Optuna accepts. The
   same storage and study name *resume* a study: ``n_trials`` is the number of finished
   (complete or pruned) trials the study should have, so an interrupted search, run again, does
   only the trials it had left, and several processes pointed at one storage share the work.
@@ -23,26 +25,43 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from ..errors import ConfigError, WhynetError, check_int, check_number, unknown_name
+from ..store import default_path
 from .objective import Data, MLPObjective, TrialPruned, load_data
 from .results import best_table, plot_trials
 from .samplers import SAMPLERS, make_sampler, optuna_module as _optuna
 from .space import HYPERPARAMETERS, Space, parse_space
 
-DEFAULT_STORAGE = "sqlite:///whynet-search.db"
+#: ``storage=DEFAULT_STORAGE``: :func:`default_storage_path`, beside the results store.
+DEFAULT_STORAGE = "default"
+SEARCH_DB = "search.db"
 PRUNERS = ("median", "none")
 HEARTBEAT_INTERVAL = 5  # seconds between a running trial's heartbeats in an RDB storage
 GRACE_PERIOD = 20  # seconds without a heartbeat before a running trial counts as failed
 
 
+def default_storage_path() -> Path:
+    """``search.db`` in the folder of the results store (:func:`whynet.store.default_path`)."""
+    return default_path().parent / SEARCH_DB
+
+
 def make_storage(storage: str | None):
     """``None`` → in memory; a URL → Optuna's RDB storage with heartbeats; a bare file name →
-    SQLite at that path. SQLite waits up to 60 s for a lock held by another process."""
+    SQLite at that path; :data:`DEFAULT_STORAGE` → :func:`default_storage_path` (its folder
+    created). SQLite waits up to 60 s for a lock held by another process."""
     optuna = _optuna()
     if storage is None:
         return None, "memory"
     if not isinstance(storage, str) or not storage:
-        raise ConfigError(f"search: storage must be a URL such as {DEFAULT_STORAGE!r} or None, "
-                          f"got {storage!r}")
+        raise ConfigError(f"search: storage must be a URL such as 'sqlite:///search.db', a file "
+                          f"name, or None, got {storage!r}")
+    if storage == DEFAULT_STORAGE:
+        path = default_storage_path()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise ConfigError(f"search: cannot create the folder {path.parent} for {SEARCH_DB} "
+                              f"({e.strerror}); pass --storage") from e
+        storage = str(path)
     url = storage if "://" in storage else f"sqlite:///{Path(storage).resolve()}"
     engine_kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
     for attempt in range(5):
