@@ -373,7 +373,7 @@ def build_report(store, quick: bool | None = None, experiments=None, asked=(),
         lang: ``"en"``, ``"ko"`` (or the pseudo-locale ``"qps"``); verdicts, figures and every
             label are made in it, so the figures are rendered once per language.
     """
-    with use_language(lang):
+    with use_language(lang or current_language()):
         return _build(store, quick, experiments, asked)
 
 
