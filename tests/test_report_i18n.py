@@ -7,10 +7,12 @@ seconds) and render it in the pseudo-locale ``qps`` (every message wrapped in �
 
 from __future__ import annotations
 
+import logging
 import re
 import warnings
 from html.parser import HTMLParser
 
+import matplotlib
 import pytest
 from matplotlib.figure import Figure
 
@@ -206,17 +208,35 @@ def test_korean_report_speaks_korean_and_keeps_ids_and_numbers(reports):
 def _korean_figure() -> Figure:
     fig = Figure(figsize=(4, 3))
     ax = fig.add_subplot()
-    ax.plot([-2, 0, 2], [-1, 0, 1], label="기울기 소실")
-    ax.set(title="에폭별 손실 −1.5 ± σ", xlabel="에폭", ylabel="손실")
+    ax.semilogy([-2, 0, 2], [1e-3, 1e-2, 1e-1], label="기울기 소실")  # log ticks: mathtext
+    ax.set(title="에폭별 손실 −1.5 ± σ", xlabel="에폭", ylabel="기울기의 크기")
     ax.legend()
     return fig
 
 
+class _Records(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
 def _glyph_warnings(draw) -> list[str]:
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        draw()
-    return [str(w.message) for w in caught if "missing from font" in str(w.message)]
+    """matplotlib's complaints about missing glyphs while ``draw`` runs: the text renderer warns
+    ("Glyph … missing from font(s)"), mathtext logs ("Font … does not have a glyph for …")."""
+    log = logging.getLogger("matplotlib")
+    records = _Records()
+    log.addHandler(records)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            draw()
+    finally:
+        log.removeHandler(records)
+    return [m for m in [str(w.message) for w in caught] + records.messages
+            if "missing from font" in m or "does not have a glyph" in m]
 
 
 def test_korean_figure_renders_every_glyph():
@@ -224,6 +244,9 @@ def test_korean_figure_renders_every_glyph():
     assert _glyph_warnings(lambda: render_figure(_korean_figure()))  # the default font: tofu
     with fonts.figure_fonts("ko"):
         assert _glyph_warnings(lambda: render_figure(_korean_figure())) == []
+    hangul_first = {"font.family": [fonts.register_hangul_font(), fonts.FIRST_FAMILY]}
+    with matplotlib.rc_context(hangul_first):  # mathtext's log ticks would lose their minus
+        assert _glyph_warnings(lambda: render_figure(_korean_figure()))
 
 
 class _Hangul(Experiment):

@@ -6,9 +6,11 @@ package (a dependency of whynet); we register its files with matplotlib's font m
 importing ``koreanize_matplotlib``, whose import changes the global rcParams of every figure.
 
 :func:`figure_fonts` is the one place that chooses the font family of a figure for a language;
-the report renders every figure inside it. The family is a list: NanumGothic first, DejaVu Sans
-after it for the glyphs NanumGothic lacks (the minus sign U+2212, ±, Greek letters, sub- and
-superscripts), matplotlib falling back glyph by glyph.
+the report renders every figure inside it. The family is a list: DejaVu Sans first, so Latin
+letters, digits and symbols look as in the English figures, and NanumGothic behind it for the
+Hangul, matplotlib falling back glyph by glyph. Not the other way round: mathtext (the
+``$10^{-2}$`` tick labels of a log axis) takes only the first family and does not fall back, and
+NanumGothic lacks the minus sign U+2212.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from ..errors import ConfigError
 FONT_PACKAGE = "koreanize-matplotlib"
 """The PyPI package whose wheel ships the Hangul font."""
 HANGUL_FAMILY = "NanumGothic"
-FALLBACK_FAMILY = "DejaVu Sans"  # matplotlib's own font: minus sign, ±, Greek, sub/superscripts
+FIRST_FAMILY = "DejaVu Sans"  # matplotlib's own font: Latin, digits, minus sign, ±, Greek
 FONT_FILES = ("NanumGothic.ttf", "NanumGothicBold.ttf")
 NEEDS_HANGUL = ("ko",)
 """Languages whose figures need a Hangul font."""
@@ -59,11 +61,11 @@ def register_hangul_font() -> str:
 
 def font_rc(lang: str) -> dict:
     """The rcParams that make figure text in ``lang`` render: ``{}`` when matplotlib's default
-    font has the letters, else a font family with Hangul first and DejaVu Sans behind it."""
+    font has the letters, else DejaVu Sans with the Hangul font behind it."""
     if lang not in NEEDS_HANGUL:
         return {}
     family = register_hangul_font()
-    return {"font.family": [family, FALLBACK_FAMILY], "axes.unicode_minus": True}
+    return {"font.family": [FIRST_FAMILY, family], "font.sans-serif": [FIRST_FAMILY, family]}
 
 
 @contextmanager
