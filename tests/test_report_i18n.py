@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 from whynet.errors import ConfigError
 from whynet.experiments import registry
 from whynet.experiments.base import Experiment
-from whynet.i18n import PSEUDO, use_language
+from whynet.i18n import PSEUDO, ngettext, use_language
 from whynet.report import build_report, fonts
 from whynet.report.render import _figures, render_figure
 from whynet.runner import plan, run_tasks
@@ -273,3 +273,10 @@ def test_a_missing_hangul_font_names_the_package(monkeypatch, tmp_path):
     finally:
         fonts.register_hangul_font.cache_clear()
     assert fonts.font_rc("en") == {}
+
+
+def test_korean_plurals_follow_the_korean_rule():
+    """Korean has one form: the merged catalogues must keep its rule, not English's n != 1."""
+    with use_language("ko"):
+        assert ngettext("{n} seed", "{n} seeds", 5).format(n=5) == "시드 5개"
+        assert ngettext("{n} seed", "{n} seeds", 1).format(n=1) == "시드 1개"
