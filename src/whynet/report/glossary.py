@@ -43,7 +43,8 @@ LANGUAGE_KEY = re.compile(r"[a-z]{2,3}")
 @dataclass(frozen=True)
 class Term:
     """One glossary entry in one language; ``original`` is the English term when this is a
-    translation (shown next to it, so a learner meets both words), else ``""``."""
+    translation whose term does not already show it (shown next to it, so a learner meets both
+    words), else ``""``."""
 
     key: str
     term: str
@@ -70,8 +71,9 @@ class Term:
         table = self.translation(lang)
         if not table:
             return self
+        shown = self.term.lower() in table["term"].lower()  # "ReLU", "0 중심 (zero-centred)"
         return Term(self.key, table["term"], (*table["aliases"], *self.aliases),
-                    table["definition"], self.term)
+                    table["definition"], "" if shown else self.term)
 
 
 def parse_glossary(text: str, name: str = "glossary.toml") -> dict[str, Term]:
