@@ -128,8 +128,9 @@ def load_glossary(lang: str = "en") -> dict[str, Term]:
     return {k: t.localised(lang) for k, t in read_glossary().items()}
 
 
-def terminology(lang: str) -> dict[str, str]:
-    """English form → the form a ``lang`` translation must use, from every term's table."""
+def terminology(lang: str) -> dict[str, str | list[str]]:
+    """English form → the form a ``lang`` translation must use (or the forms it must all
+    contain, in any order), from every term's table."""
     return {en: form for t in read_glossary().values()
             for en, form in t.translation(lang).get("terminology", {}).items()}
 
