@@ -217,7 +217,7 @@ class ZeroCentring(Experiment):
                     "sigmoid / tanh": ratio("sigmoid", "tanh")}
         never = {f: sum(r.result["steps_to_target"] is None for r in by[("minibatch", f)])
                  for f in FEEDS}
-        evidence = [Row(f"{f}-fed", {
+        evidence = [Row(_("{feed}-fed").format(feed=f), {
             _("one-signed steps, batch 1"): stat[("per-example", f)],
             _("one-signed steps, batch 32"): stat[("minibatch", f)],
             _("steps to loss {target_loss}, batch 32").format(target_loss=TARGET_LOSS): st[("minibatch", f)],
@@ -305,12 +305,12 @@ class ZeroCentring(Experiment):
             hit = r["steps_to_target"]
             ax1.plot(st[st > 0], lo[st > 0], color=COLOURS[f], lw=1.2,
                      label=_("{f}-fed: {never_hit_steps}").format(
-                               f=f, never_hit_steps='never' if hit is None else f'{hit} steps'))
+                               f=f, never_hit_steps=_('never') if hit is None else _('{hit} steps').format(hit=hit)))
             if hit is not None:
                 ax1.plot([hit], [TARGET_LOSS], "o", color=COLOURS[f], ms=9, mec="black",
                          zorder=5)
         ax1.axhline(TARGET_LOSS, color="black", ls=":", lw=1.2)
-        ax1.text(0.01, TARGET_LOSS, f"target {TARGET_LOSS}", va="bottom", ha="left",
+        ax1.text(0.01, TARGET_LOSS, _("target {target_loss}").format(target_loss=TARGET_LOSS), va="bottom", ha="left",
                  transform=ax1.get_yaxis_transform(), fontsize=10)
         ax1.set(xscale="log", yscale="log", xlabel=_("step (log scale)"),
                 ylabel=_("training loss (BCE)"),
@@ -325,7 +325,7 @@ class ZeroCentring(Experiment):
             ax2.plot([k - 0.25, k + 0.25], [np.median(v)] * 2, color="black", lw=2)
         cap = max(r.result["total_steps"] for r in by[("minibatch", feeds[0])])
         ax2.axhline(cap, color="grey", ls=":", lw=1)
-        ax2.set_xticks(x, [f"{f}-fed" for f in feeds])
+        ax2.set_xticks(x, [_("{feed}-fed").format(feed=f) for f in feeds])
         ax2.set(yscale="log", ylabel=_("steps to loss {target_loss}").format(
                                          target_loss=TARGET_LOSS),
                 title=_("Every seed (bar: median; dotted: never, {cap} steps)").format(cap=cap))
@@ -344,7 +344,7 @@ class ZeroCentring(Experiment):
         for f in ("sigmoid", "tanh"):
             path = np.array(by[("per-example", f)][0].result["path"])
             ax3.plot(path[:, 0] - path[0, 0], path[:, 1] - path[0, 1], marker=".", ms=3, lw=0.8,
-                     color=COLOURS[f], label=_("{f}-fed").format(f=f))
+                     color=COLOURS[f], label=_("{feed}-fed").format(feed=f))
         ax3.axhline(0, color="grey", lw=0.5)
         ax3.axvline(0, color="grey", lw=0.5)
         ax3.set(title=_("Two weights, first 200 steps"), xlabel="w₁ − w₁(0)", ylabel="w₂ − w₂(0)")
@@ -376,7 +376,7 @@ class ZeroCentring(Experiment):
             m = [np.mean([r.result["agreement"] for r in by[(part, f)]]) for f in feeds]
             ax5.bar(x + (j - 0.5) * 0.38, m, width=0.38,
                     label=_("batch 1") if part == "per-example" else _("batch 32"))
-        ax5.set_xticks(x, [f"{f}-fed" for f in feeds])
+        ax5.set_xticks(x, [_("{feed}-fed").format(feed=f) for f in feeds])
         ax5.set(title=_("Units whose incoming gradients all share one sign"),
                 ylabel=_("fraction of steps"), ylim=(0, 1.05))
         ax5.legend(loc="upper center")

@@ -19,8 +19,8 @@ from ..nn import mlp
 from ..optim import SGD
 from ..train import Callback, fit
 from .recipes import digits_split, elementwise_cost, gradient_ratios
-from .base import (Correction, Experiment, Published, Row, Tally, Verdict, combine, group,
-                   held_in, mean_spread, tally)
+from .base import (Correction, Experiment, Published, Row, Tally, Verdict, combine, group, held_in,
+                   mean_spread, tally)
 
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
@@ -147,10 +147,10 @@ class ReluSpeed(Experiment):
                   for a, (lr, runs) in best.items()}
             cap = best["relu"][1][0].result["max_epochs"]
             for a in ACTIVATIONS:
-                m = {f"epochs to {TARGET_ACC:.0%}": e[a], "CPU ms to target": ms[a],
-                     "learning rate": best[a][0]}
+                m = {_("epochs to {target_acc:.0%}").format(target_acc=TARGET_ACC): e[a],
+                     _("CPU ms to target"): ms[a], _("learning rate"): best[a][0]}
                 if a != "relu":
-                    m["seeds where ReLU needed fewer epochs"] = c["won"][a]
+                    m[_("seeds where ReLU needed fewer epochs")] = c["won"][a]
                 evidence.append(Row(_("{depth} hidden layers, {a}").format(depth=depth, a=a), m))
             parts.append(
                 _("with {depth} hidden layers, ").format(depth=depth) +
@@ -177,7 +177,7 @@ class ReluSpeed(Experiment):
                   "every seed (paired by seed); all comparisons → holds, none → fails, some → "
                   "depends on {and_join_depends_on}; seeds that disagree → inconclusive.").format(
                     target_acc=TARGET_ACC,
-                    and_join_depends_on=' and '.join(depends_on) or 'the comparison'))
+                    and_join_depends_on=_(' and ').join(depends_on) or _('the comparison')))
         first = cmp[depths[0]]
         mean_e = {a: np.mean(list(first["epochs"][a].values())) for a in ACTIVATIONS}
         answer = _answer(status, beaten, not_beaten, mean_e, depths, cmp)
@@ -315,7 +315,7 @@ def _depends_on(verdict_of: dict, depths) -> list[str]:
     if any(len({verdict_of[(d, o)] for o in ("sigmoid", "tanh")}) > 1 for d in depths):
         out.append(_("activation compared"))
     if any(len({verdict_of[(d, o)] for d in depths}) > 1 for o in ("sigmoid", "tanh")):
-        out.append("depth")
+        out.append(_("depth"))
     return out
 
 

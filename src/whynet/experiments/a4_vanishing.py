@@ -24,11 +24,12 @@ from .recipes import SCALES, gradient_ratios
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
 VANISHED = 1e-2   # δ at layer 1 below 1/100 of δ at layer 10: the first layer barely learns
 EXPLODED = 1e2    # δ at layer 1 above 100× δ at layer 10
-RULE = (f"Per activation, vanishing holds at standard init when the gradient reaching hidden "
-        f"layer 1 is below {VANISHED:g} of the one at layer 10 in every seed (tested for sigmoid "
-        f"and tanh, whose f′ ≤ ¼ and ≤ 1); exploding holds with N(0, 1) weights when it is above "
-        f"{EXPLODED:g}× (every activation). All hold → holds, some → depends on the activation "
-        f"and the weight scale.")
+RULE = N_("Per activation, vanishing holds at standard init when the gradient reaching hidden "
+          "layer 1 is below {vanished:g} of the one at layer 10 in every seed (tested for "
+          "sigmoid and tanh, whose f′ ≤ ¼ and ≤ 1); exploding holds with N(0, 1) weights when "
+          "it is above {exploded:g}× (every activation). All hold → holds, some → depends on "
+          "the activation and the weight scale.")
+"""The rule, shown as ``_(RULE).format(vanished=VANISHED, exploded=EXPLODED)``."""
 
 
 class Vanishing(Experiment):
@@ -77,7 +78,7 @@ class Vanishing(Experiment):
 
         def where(claim, wanted):
             names = [a for a, s in claims[claim].items() if s == wanted]
-            return ", ".join(names) if names else "none"
+            return ", ".join(names) if names else _("none")
 
         sentence = self._sentence(status, fmt, where, stat, fprime, fprime_large)
         numbers = {f"δ ratio layer 1/10, {a}, {s}": stat[(a, s)]
@@ -101,9 +102,10 @@ class Vanishing(Experiment):
                           where_explodes_with_n_0_1_weights_holds=where('explodes with N(0, 1) weights', 'holds'),
                           where_explodes_with_n_0_1_weights_fails=where('explodes with N(0, 1) weights', 'fails')))
         evidence = _evidence(stat, fprime, fprime_large, counts)
-        return [Verdict("A4", status, sentence + " " + RULE, numbers, answer=answer,
-                        evidence=evidence, rule=RULE,
-                        depends_on=("activation", _("weight scale")) if status == "depends" else (),
+        rule = _(RULE).format(vanished=VANISHED, exploded=EXPLODED)
+        return [Verdict("A4", status, sentence + " " + rule, numbers, answer=answer,
+                        evidence=evidence, rule=rule,
+                        depends_on=(_("activation"), _("weight scale")) if status == "depends" else (),
                         agree=agree)]
 
     @staticmethod
@@ -177,9 +179,9 @@ class Vanishing(Experiment):
 def _evidence(stat, fprime, fprime_large, counts) -> list:
     """One row per (activation, weight scale): the layer-1 / layer-10 gradient ratio, the mean
     f′ and how many seeds passed the threshold."""
-    return [Row(f"{a}, {s} init", {
+    return [Row(_("{activation}, {scale} init").format(activation=a, scale=s), {
         _("gradient at layer 1 / layer 10"): stat[(a, s)],
-        "mean f′": (fprime if s == "standard" else fprime_large)[a],
+        _("mean f′"): (fprime if s == "standard" else fprime_large)[a],
         _("seeds below {vanished:g}").format(vanished=VANISHED) if s == "standard" else _("seeds above {exploded:g}").format(
                                                                 exploded=EXPLODED):
             counts[(a, s)]})

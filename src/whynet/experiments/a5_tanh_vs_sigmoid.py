@@ -22,8 +22,9 @@ from .base import Correction, Experiment, Row, Tally, Verdict, combine, group, m
 
 DATASETS = ("moons", "circles", "spiral", "digits")
 TIE = 0.01  # test accuracies within one point count as equal
-WINNERS = {"tanh": "tanh better", "tie": "tied", "sigmoid": "sigmoid better",
-           "tanh?": "tanh ahead within the noise", "sigmoid?": "sigmoid ahead within the noise"}
+WINNERS = {"tanh": N_("tanh better"), "tie": N_("tied"), "sigmoid": N_("sigmoid better"),
+           "tanh?": N_("tanh ahead within the noise"),
+           "sigmoid?": N_("sigmoid ahead within the noise")}  # shown as _(WINNERS[w])
 
 
 def load(name: str, seed: int):
@@ -128,7 +129,8 @@ class TanhVsSigmoid(Experiment):
         cmp = self._compare(results)
         status = combine(c["status"] for c in cmp.values())
         on = {w: [d for d, c in cmp.items() if c["winner"] == w] for w in WINNERS}
-        outcome = "; ".join(f"{WINNERS[w]} on {', '.join(on[w])}" for w in WINNERS if on[w])
+        outcome = "; ".join(_("{outcome} on {data}").format(outcome=_(WINNERS[w]), data=", ".join(on[w]))
+                            for w in WINNERS if on[w])
         rule = (_("Per data set, from the paired difference d = tanh − sigmoid over seeds: "
                   "tanh is better (holds) when mean d > {tie:.0%} and tanh is never behind by "
                   "more than {tie:.0%} in a seed or ahead by more than twice the standard "
@@ -141,7 +143,8 @@ class TanhVsSigmoid(Experiment):
         elif status == "depends":
             answer = (_("Not always: tanh beat sigmoid on {join_on_tanh}, but ").format(
                           join_on_tanh=', '.join(on['tanh']))
-                      + ", ".join(f"{WINNERS[w]} on {', '.join(on[w])}" for w in WINNERS
+                      + ", ".join(_("{outcome} on {data}").format(outcome=_(WINNERS[w]), data=", ".join(on[w]))
+                                  for w in WINNERS
                                   if w != "tanh" and on[w]) + ".")
         elif status == "fails":
             answer = _("No: tanh was not better than sigmoid on any data set tried here.")
@@ -153,7 +156,7 @@ class TanhVsSigmoid(Experiment):
                             _("seeds where tanh is better"): f"{c['better']} of {c['n']}",
                             _("learning rates (tanh, sigmoid)"): f"{c['lr_tanh']:g}, "
                                                               f"{c['lr_sigmoid']:g}",
-                            "outcome": WINNERS[c["winner"]]})
+                            _("outcome"): _(WINNERS[c["winner"]])})
                     for d, c in cmp.items()]
         parts = [f"{d} {c['tanh'].fmt('.1%')} vs {c['sigmoid'].fmt('.1%')}" for d, c in cmp.items()]
         sentence = (
@@ -180,7 +183,7 @@ class TanhVsSigmoid(Experiment):
         not_ahead = [d for d, c in cmp.items() if c["winner"] != "tanh"]
         if not not_ahead:
             return []  # the note's "always" held on every data set tried: nothing to correct
-        others = ", ".join(f"{d} ({WINNERS[cmp[d]['winner']]})" for d in not_ahead)
+        others = ", ".join(f"{d} ({_(WINNERS[cmp[d]['winner']])})" for d in not_ahead)
         measured = (_("with the same net, budget and a learning rate chosen for each, tanh is "
                       "better on {join_ahead_no_data_set} but not on {others}: often better, "
                       "not always").format(
@@ -210,7 +213,7 @@ class TanhVsSigmoid(Experiment):
             for i, d in enumerate(DATASETS):
                 pts = [r.result["test_acc"] for r in best[(d, a)][1]]
                 ax1.plot([i + (j - 0.5) * 0.38] * len(pts), pts, "k.", ms=4)
-        ax1.set_xticks(x, [f"{d}\n({WINNERS[cmp[d]['winner']]})" for d in DATASETS])
+        ax1.set_xticks(x, [f"{d}\n({_(WINNERS[cmp[d]['winner']])})" for d in DATASETS])
         ax1.set(title=_("Test accuracy, each at its best learning rate"), ylabel=_("accuracy"),
                 ylim=(0.4, 1.02))
         ax1.legend(loc="lower left")

@@ -21,12 +21,13 @@ from ..optim import SGD
 from ..probes import stats
 from ..random import make_rng
 from ..train import Every, fit
-from .base import Experiment, Row, Tally, Verdict, combine, demonstration, group, mean_spread, tally
+from .base import (Experiment, Row, Tally, Verdict, combine, demonstration, group, mean_spread,
+                   status_word, tally)
 
 ACTIVATIONS = ("relu", "leaky_relu", "prelu", "elu")
-CONDITIONS = {"negative bias": {"data": "moons", "bias": -1.0, "lr": 0.1, "clip_norm": None,
+CONDITIONS = {N_("negative bias"): {"data": "moons", "bias": -1.0, "lr": 0.1, "clip_norm": None,
                                 "epochs": 40},
-              "large learning rate": {"data": "digits", "bias": 0.0, "lr": 1.0, "clip_norm": 5.0,
+              N_("large learning rate"): {"data": "digits", "bias": 0.0, "lr": 1.0, "clip_norm": 5.0,
                                       "epochs": 15}}
 MARGIN = 0.05  # a cure must leave at least 5 points fewer units dead than ReLU
 
@@ -149,18 +150,18 @@ class DeadRelu(Experiment):
         evidence = []
         for c in CONDITIONS:
             for a in ACTIVATIONS:
-                m = {"at start": _stat(by, "dead_start", c, a),
-                     "at peak": _stat(by, "dead_max", c, a),
-                     "at end": _stat(by, "dead_end", c, a)}
+                m = {_("at start"): _stat(by, "dead_start", c, a),
+                     _("at peak"): _stat(by, "dead_max", c, a),
+                     _("at end"): _stat(by, "dead_end", c, a)}
                 m = {k: v for k, v in m.items() if v is not None}
                 if a != "relu":
-                    m[f"{MARGIN * 100:.0f}+ points fewer than ReLU at end"] = fewer[(c, a)]
-                evidence.append(Row(f"{c}, {a}", m))
+                    m[_("{margin:.0f}+ points fewer than ReLU at end").format(margin=MARGIN * 100)] = fewer[(c, a)]
+                evidence.append(Row(f"{_(c)}, {a}", m))
         relu = [r for r in ok if r.spec["activation"] == "relu"]
         evidence.append(Row(_("first hidden layer, ReLU (shown)"), {
             _("dead units that came back"): sum(r.result["recovered_layer1"] for r in relu),
             _("of units ever dead"): sum(r.result["ever_dead_layer1"] for r in relu),
-            "runs": str(first)}))
+            _("runs"): str(first)}))
         evidence.append(Row(_("deeper hidden layers"), {
             _("share of dead units back at end, {a}").format(a=a): back[a] for a in ACTIVATIONS}))
         return evidence
@@ -181,7 +182,8 @@ class DeadRelu(Experiment):
             status = "fails"  # a first-layer dead ReLU came back: "never recovers" is false
 
         back = {a: _share_back(ok, a) for a in ACTIVATIONS}
-        diverged = [f"{r.spec['activation']} ({r.spec['condition']}, seed {r.seed})"
+        diverged = [_("{activation} ({condition}, seed {seed})").format(
+                        activation=r.spec['activation'], condition=_(r.spec['condition']), seed=r.seed)
                     for r in results if r.result["diverged"]]
         evidence = self._evidence(by, ok, fewer, first, back)
         rule = (_("Per stress, Leaky ReLU fixes dead units when it ends with more than "
@@ -223,7 +225,7 @@ class DeadRelu(Experiment):
                     n = min(len(r.result["steps"]) for r in runs)
                     mean = np.mean([r.result["dead_fraction"][:n] for r in runs], axis=0)
                     ax.plot(runs[0].result["steps"][:n], mean, color=colours[a], lw=2, label=a)
-            ax.set(title=c, xlabel=_("step"))
+            ax.set(title=_(c), xlabel=_("step"))
         top = max(max(r.result["dead_fraction"]) for r in results if not r.result["diverged"])
         axes[0].set(ylabel=_("units with z ≤ 0 on all inputs"), ylim=(0, min(1, 1.15 * top)))
         handles, labels = axes[0].get_legend_handles_labels()
@@ -244,7 +246,7 @@ def _stat(by, key, condition, activation):
 
 
 def _pct(st) -> str:
-    return "n/a" if st is None else st.fmt(".0%")
+    return _("n/a") if st is None else st.fmt(".0%")
 
 
 def _share_back(ok, activation) -> float:
@@ -259,13 +261,13 @@ def _share_back(ok, activation) -> float:
 def _duo(by, condition) -> str:
     """Leaky vs ReLU dead at the end, means only (the answer is one plain line)."""
     leak, relu = (_stat(by, "dead_end", condition, a) for a in ("leaky_relu", "relu"))
-    return "n/a" if leak is None or relu is None else f"{leak.mean:.0%} vs {relu.mean:.0%}"
+    return _("n/a") if leak is None or relu is None else _("{leaky:.0%} vs {relu:.0%}").format(leaky=leak.mean, relu=relu.mean)
 
 
 def _answer(status, first, leaky, duo, fewer) -> str:
     """The one-line answer from the statuses of the demonstration and of each stress; ``duo``
     gives Leaky vs ReLU dead at the end, ``fewer`` the seeds where Leaky had fewer."""
-    nb, lr = _("negative bias"), _("large learning rate")
+    nb, lr = "negative bias", "large learning rate"
     if status == "holds":
         return (_("Yes under both stresses: Leaky ReLU ended with fewer units dead than ReLU "
                   "({duo_nb} with biases at −1, {duo_lr} at lr 1).").format(
@@ -276,7 +278,7 @@ def _answer(status, first, leaky, duo, fewer) -> str:
         return (_("Depends on the stress: Leaky ReLU left fewer units dead under {good} "
                   "({duo_good}), not under {bad} ({duo_bad}). First-layer dead ReLUs never "
                   "returned.").format(
-                    good=good[0], duo_good=duo(good[0]), bad=bad[0], duo_bad=duo(bad[0])))
+                    good=_(good[0]), duo_good=duo(good[0]), bad=_(bad[0]), duo_bad=duo(bad[0])))
     if status == "fails" and first.status == "fails":
         return _("No: a dead ReLU of the first layer came back, which should be impossible.")
     if status == "fails":
@@ -291,7 +293,7 @@ def _answer(status, first, leaky, duo, fewer) -> str:
 
 def _sentence(by, first, back, cures, fewer, diverged) -> str:
     """The long form: every number behind the verdict, in words."""
-    nb, lr = _("negative bias"), _("large learning rate")
+    nb, lr = "negative bias", "large learning rate"
 
     def stat(key, c, a):
         return _stat(by, key, c, a)
@@ -327,11 +329,11 @@ def _sentence(by, first, back, cures, fewer, diverged) -> str:
                                                                    "more than {margin:.0%} in "
                                                                    "every seed: ").format(
                                                                      margin=MARGIN)
-        + "; ".join(f"{c}: " + ", ".join(_("{a} {cures_c_a} (fewer in {fewer_c_a})").format(
-                                             a=a, cures_c_a=cures[c, a].status,
+        + "; ".join(f"{_(c)}: " + ", ".join(_("{a} {cures_c_a} (fewer in {fewer_c_a})").format(
+                                             a=a, cures_c_a=status_word(cures[c, a].status),
                                              fewer_c_a=fewer[c, a])
                                         for a in ACTIVATIONS[1:]) for c in CONDITIONS)
-        + "." + (f" Diverged: {', '.join(diverged)}." if diverged else ""))
+        + "." + (_(" Diverged: {runs}.").format(runs=", ".join(diverged)) if diverged else ""))
 
 
 EXPERIMENT = DeadRelu()

@@ -128,7 +128,7 @@ class PReLUAlpha(Experiment):
                                            _("validation accuracy"): mean_spread(
                                                [r.result["val_acc"] for r in train])}))
         evidence.append(Row(_("gradient check of ∂L/∂α (float64)"), {
-            _("worst relative error"): max(worst), "checks": len(worst)}))
+            _("worst relative error"): max(worst), _("checks"): len(worst)}))
         sentence = (
             _("Starting from 0.25, the learned α of hidden layers 1–{end_shape_1} end at ").format(
                 end_shape_1=end.shape[1]) +

@@ -166,10 +166,10 @@ class MaxoutCost(Experiment):
                             _("validation accuracy"): acc[n], _("learning rate"): best[n][0]})
                     for n in NETS]
         evidence.append(Row(_("maxout step / ReLU step, timed in turn"), {
-            "ratio": mean_spread([r.result["cost_vs_relu"] for r in runs["maxout"]]),
+            _("ratio"): mean_spread([r.result["cost_vs_relu"] for r in runs["maxout"]]),
             _("seeds above {cost}×").format(cost=COST): sum(r.result["cost_vs_relu"] > COST for r in runs["maxout"])}))
         evidence.append(Row(_("maxout special cases (shown)"), {
-            _("largest relative difference from ReLU / Leaky ReLU"): cases, "runs": str(shown)}))
+            _("largest relative difference from ReLU / Leaky ReLU"): cases, _("runs"): str(shown)}))
         sentence = self._sentence(rule, cases, ratio, p, acc, ms)
         numbers = {"parameters in hidden layers, maxout": p["maxout"]["params_hidden"],
                    "parameters in hidden layers, ReLU": p["relu"]["params_hidden"]}

@@ -182,7 +182,8 @@ class BatchNormIdentity(Experiment):
         d64 = numbers["max |restored − input|, float64"]
         rows = []
         for (layer, trained), runs in group(results, ("layer", "trained")).items():
-            rows.append(Row(f"{layer} pre-activations, {'trained' if trained else 'untrained'}", {
+            rows.append(Row((_("{layer} pre-activations, trained") if trained else
+                             _("{layer} pre-activations, untrained")).format(layer=layer), {
                 _("max |channel mean| after BN"): mean_spread(
                     [r.result["max_abs_mean_float32"] for r in runs]),
                 _("max |restored − input|, float32"): mean_spread(
@@ -240,7 +241,7 @@ class BatchNormIdentity(Experiment):
         return answer, rule, sentence
 
     def corrections(self, results):
-        _, learned = self._split(results)
+        _unused, learned = self._split(results)
         if not learned:
             return []
         more = self._learned_numbers(learned)

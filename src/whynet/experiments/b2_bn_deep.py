@@ -23,9 +23,9 @@ from ..nn.losses import SoftmaxCrossEntropy
 from ..optim import Adam
 from ..probes import stats
 from ..train import fit
-from .recipes import digits_sets
-from .base import outcome, Experiment, Row, Tally, Verdict, combine, group, mean_spread, tally
-from .recipes import BINS, histogram_figure
+from .base import Experiment, Row, Tally, Verdict, combine, group, mean_spread, outcome, tally
+from .figures import histogram_figure
+from .recipes import BINS, digits_sets
 
 #: net name → (activation, initialiser; None = the activation's suggested init).
 NETS = {"sigmoid, Xavier": ("sigmoid", None), "tanh, ×0.01": ("tanh", normal(std=0.01))}
@@ -134,8 +134,8 @@ class BatchNormDeep(Experiment):
         accs = {net: (numbers[f"{net}: test accuracy, no BN"].mean,
                       numbers[f"{net}: test accuracy, BN"].mean) for net in NETS
                 if f"{net}: test accuracy, BN" in numbers}
-        answer = (("Yes: " if status == "holds" else _("Not for every net: ") if status == "depends"
-                   else "No: " if status == "fails" else "Unclear: ")
+        answer = ((_("Yes: ") if status == "holds" else _("Not for every net: ") if status == "depends"
+                   else _("No: ") if status == "fails" else _("Unclear: "))
                   + "; ".join(_("{net} {p:.0%} → {b:.0%} with BN").format(net=net, p=p, b=b) for net, (p, b) in accs.items())
                   + _(", same {epochs} epochs.").format(epochs=epochs))
         return [Verdict("B2", status, sentence, numbers, answer=answer, evidence=rows, rule=rule,
@@ -177,7 +177,7 @@ class BatchNormDeep(Experiment):
             rows += [Row(_("{net}, no BN").format(net=net), {_("test accuracy"): acc_p,
                                             _("std layer 10 / layer 1 at init"): ratio_p,
                                             _("‖∂L/∂W‖ layer 1 / output"): grad_p}),
-                     Row(f"{net}, BN", {_("test accuracy"): acc_b,
+                     Row(_("{net}, BN").format(net=net), {_("test accuracy"): acc_b,
                                         _("std layer 10 / layer 1 at init"): ratio_b,
                                         _("‖∂L/∂W‖ layer 1 / output"): grad_b,
                                         _("BN spreads and trains"): outcome(t.status, t)})]
@@ -191,7 +191,7 @@ class BatchNormDeep(Experiment):
 
     def figures(self, results):
         by = group(results, ("net", "batchnorm"))
-        rows = {f"{net}\n{'BN' if bn else 'no BN'}": runs for (net, bn), runs in by.items()}
+        rows = {f"{net}\n{_('BN') if bn else _('no BN')}": runs for (net, bn), runs in by.items()}
         hist = histogram_figure(rows, _("Activations per hidden layer at initialisation"))
 
         fig = Figure(figsize=(7.2, 6.6))
@@ -201,13 +201,13 @@ class BatchNormDeep(Experiment):
             stds = np.array([r.result["std_init"] for r in runs])
             ax1.plot(np.arange(1, stds.shape[1] + 1), np.exp(np.log(stds).mean(0)),
                      color=colours[net], ls="-" if bn else "--", marker="o", ms=3,
-                     label=_("{net}, {bn_no_bn}").format(net=net, bn_no_bn='BN' if bn else 'no BN'))
+                     label=_("{net}, {bn_no_bn}").format(net=net, bn_no_bn=_('BN') if bn else _('no BN')))
             for i, r in enumerate(runs):
                 acc = r.result["test_acc"]
                 ax2.plot(np.arange(1, len(acc) + 1), acc, color=colours[net],
                          ls="-" if bn else "--", alpha=0.8,
                          label=_("{net}, {bn_no_bn}").format(
-                                   net=net, bn_no_bn='BN' if bn else 'no BN') if i == 0 else None)
+                                   net=net, bn_no_bn=_('BN') if bn else _('no BN')) if i == 0 else None)
         ax1.set(yscale="log", title=_("Activation std at initialisation"), xlabel=_("hidden layer"),
                 ylabel=_("std (log; geometric mean over seeds)"))
         ax2.axhline(0.1, color="grey", ls=":", lw=1)

@@ -144,12 +144,13 @@ class CnnVsMlp(Experiment):
                   "{min_edge_100:.0f} points on the ordered signals and by less than half that "
                   "seed's ordered margin once the positions are shuffled.").format(
                     min_edge_100=MIN_EDGE * 100))
-        rows = [Row(f"{model}{', positions shuffled' if shuffled else ''}",
-                    {_("test accuracy"): stat[model, shuffled], "parameters": params.get(model, "")})
+        rows = [Row(_("{model}, positions shuffled").format(model=model) if shuffled else model,
+                    {_("test accuracy"): stat[model, shuffled],
+                     _("parameters"): params.get(model, "")})
                 for model in MODELS for shuffled in (False, True) if (model, shuffled) in stat]
-        rows += [Row(_("CNN − MLP, ordered"), {"points": mean_spread([d * 100
+        rows += [Row(_("CNN − MLP, ordered"), {_("points"): mean_spread([d * 100
                                                                    for d in edge_ordered])}),
-                 Row(_("CNN − MLP, shuffled"), {"points": mean_spread([d * 100
+                 Row(_("CNN − MLP, shuffled"), {_("points"): mean_spread([d * 100
                                                                     for d in edge_shuffled])})]
         eo, es = mean_spread(edge_ordered).mean * 100, mean_spread(edge_shuffled).mean * 100
         answer = (_("Yes: the CNN leads a same-size MLP by {eo:.0f} points on ordered signals "
@@ -201,7 +202,7 @@ class CnnVsMlp(Experiment):
         width = 0.8 / len(models)
         colours = {"logistic": "tab:grey", "mlp": "tab:blue", "cnn": "tab:red",
                    "mlp_paper": "tab:cyan"}
-        labels = {"logistic": "logistic (410)", "mlp": "MLP (2,560)", "cnn": "CNN (2,490)",
+        labels = {"logistic": _("logistic (410)"), "mlp": "MLP (2,560)", "cnn": "CNN (2,490)",
                   "mlp_paper": _("MLP, paper size (15,210)")}
         for k, model in enumerate(models):
             for j, shuffled in enumerate((False, True)):

@@ -30,8 +30,8 @@ from ..optim import Adam
 from ..random import make_rng
 from ..train import fit
 from .recipes import digits_sets, small_cnn
-from .base import (outcome, Experiment, Published, Row, Tally, Verdict, combine, group, mean_spread, tally,
-                   values)
+from .base import (Experiment, Published, Row, Tally, Verdict, combine, group, mean_spread,
+                   outcome, tally, values)
 
 ORDER_NAMES = ("0: blob", "1: edge", "2: line/corner", "3: noise", "4: noise")
 RANDOM_SHARE = np.array([1, 2, 3, 2, 1]) / 9  # expected energy share per order, random filter
@@ -190,7 +190,7 @@ class FirstLayerFilters(Experiment):
                             f"{label}: test accuracy": acc})
             rows.append(Row(label, {_("edge share, trained"): edge, _("edge share at init"): init,
                                     _("clear edges (share > 0.5)"): clear, _("test accuracy"): acc,
-                                    "edge-like": outcome(status, t)}))
+                                    _("edge-like"): outcome(status, t)}))
             parts.append(_("with {label} ({status}) the trained filters' edge share is {edge} "
                            "(the same filters at init: {init}), {clear} of them are clear "
                            "edges (share > 0.5; random {clear_r:.0%}), their noise share is "

@@ -17,8 +17,8 @@ from matplotlib.figure import Figure
 
 from ..i18n import N_, _
 from ..search import Range, expected_best, load_data, search
-from .base import (outcome, Correction, Experiment, Row, Tally, Verdict, combine, group, mean_spread,
-                   tally, values)
+from .base import (Correction, Experiment, Row, Tally, Verdict, combine, group, mean_spread,
+                   outcome, tally, values)
 
 LOW, HIGH = 1e-4, 1.0
 DECADES = [(1e-4, 1e-3), (1e-3, 1e-2), (1e-2, 1e-1), (1e-1, 1.0)]
@@ -151,7 +151,7 @@ class LogSampling(Experiment):
         rows = [Row(_("uniform sampling on [1e-4, 1]"), {_("share in [0.1, 1]"): linear_top}),
                 Row(_("log sampling on [1e-4, 1]"), {_("share in {name}").format(name=name): s for name, s in
                                                   zip(DECADE_NAMES, log_shares)})]
-        rows += [Row(f"{names.get(o, o)}, budget {b['budget']}", {
+        rows += [Row(_("{optimiser}, budget {budget}").format(optimiser=names.get(o, o), budget=b['budget']), {
             _("expected best, log"): b["log"], _("expected best, linear"): b["linear"],
             _("log − linear"): b["diff"], _("best learning rate (median)"): b["best_lr"],
             _("log better"): outcome(b['status'], b['tally'])}) for o, b in budget.items()]
@@ -174,7 +174,7 @@ class LogSampling(Experiment):
                   "→ depends on the optimiser (where its good learning rates lie).").format(
                     gain=GAIN))
         return [Verdict("H1", status, sentence, numbers, answer=answer, evidence=rows, rule=rule,
-                        depends_on=("optimizer",) if status == "depends" else (), agree=agree)]
+                        depends_on=(_("optimizer"),) if status == "depends" else (), agree=agree)]
 
     @staticmethod
     def _sentence(status, per_opt, n, spec, log_shares, linear_top):

@@ -17,8 +17,8 @@ from matplotlib.figure import Figure
 from ..i18n import N_, _
 from ..random import make_rng
 from ..search import Choice, Range, expected_best, load_data, parse_space, plot_trials, search
-from .base import (outcome, Experiment, Published, Row, Tally, Verdict, combine, group, mean_spread,
-                   tally, values)
+from .base import (Experiment, Published, Row, Tally, Verdict, combine, group, mean_spread,
+                   outcome, tally, values)
 
 GAIN = 0.01  # random "beats" grid when its best is higher by more than this
 BUMP_WIDTH = 0.08  # std of the important parameter's Gaussian bump, on [0, 1]

@@ -26,8 +26,8 @@ from ..nn.layers import Dense
 from ..probes.stats import distinct_units
 from ..optim import SGD
 from ..train import Every, accuracy, fit
-from .base import (Experiment, Published, Row, Tally, Verdict, combine, group, mean_spread,
-                   tally, values)
+from .base import (Experiment, Published, Row, Tally, Verdict, combine, group, mean_spread, tally,
+                   values)
 from .recipes import circles_split
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
@@ -56,8 +56,8 @@ def mechanism(result: dict) -> str:
     """How a zero-initialised run stayed put: ``frozen`` (no weight moved at all), ``symmetric``
     (weights moved, one distinct unit per layer) or ``broken`` (more than one distinct unit)."""
     if any(c > 1 for c in result["final_distinct"]):
-        return "broken"
-    return "frozen" if result["weights_moved"] == 0.0 else "symmetric"
+        return N_("broken")  # N_: the mechanism is data; it is translated where shown
+    return N_("frozen") if result["weights_moved"] == 0.0 else N_("symmetric")
 
 
 class Symmetry(Experiment):
@@ -146,7 +146,8 @@ class Symmetry(Experiment):
                 _("distinct units, layer 2 (of 5)"): mean_spread(
                     [x.result["final_distinct"][1] for x in z]),
                 _("largest weight change"): mean_spread(values(z, "weights_moved")),
-                _("test accuracy"): za, "mechanism": p["mechanism"]}))
+                _("test accuracy"): za,
+                _("mechanism"): "/".join(_(k) for k in p["mechanism"].split("/"))}))
             parts.append(_("{act} {words_get_p}, test accuracy {za} ({p_tally_status}, "
                            "{p_tally})").format(
                              act=act, words_get_p=words.get(p['mechanism'], p['mechanism']),
@@ -183,7 +184,7 @@ class Symmetry(Experiment):
         numbers["test accuracy, relu He init"] = ra
         numbers.update({f"mechanism, {act} zero init": p["mechanism"] for act, p in per.items()})
         return [Verdict("I1", status, sentence, numbers, answer=answer, evidence=rows, rule=rule,
-                        depends_on=("activation",) if status == "depends" else (),
+                        depends_on=(_("activation"),) if status == "depends" else (),
                         agree=agree)]
 
     @staticmethod

@@ -14,7 +14,8 @@ from matplotlib.figure import Figure
 
 from ..i18n import N_, _
 from .base import Experiment, Row, Verdict, group, mean_spread, tally
-from .recipes import histogram_figure, layer_statistics
+from .figures import histogram_figure
+from .recipes import layer_statistics
 
 class InitScale(Experiment):
     id = "i2"
@@ -54,7 +55,7 @@ class InitScale(Experiment):
         x_first = mean_spread([r.result["std"][0] for r in xavier])
         x_last = mean_spread([r.result["std"][-1] for r in xavier])
         t = tally(flags)
-        rows = [Row(f"{k} weights", {
+        rows = [Row(_("{init} weights").format(init=k), {
             _("std, layer 1"): mean_spread([r.result["std"][0] for r in runs]),
             _("std, layer 10"): mean_spread([r.result["std"][-1] for r in runs]),
             _("saturated (|a| > 0.99), layers 2–10"): mean_spread(

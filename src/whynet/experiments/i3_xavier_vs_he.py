@@ -22,9 +22,10 @@ from ..nn import mlp
 from ..nn.activations import Sigmoid
 from ..optim import SGD, Adam
 from ..train import Every, fit
-from .base import (outcome, Experiment, Published, Row, Tally, Verdict, combine, group, mean_spread,
-                   tally)
-from .recipes import histogram_figure, layer_statistics
+from .base import (Experiment, Published, Row, Tally, Verdict, combine, group, mean_spread,
+                   outcome, tally)
+from .figures import histogram_figure
+from .recipes import layer_statistics
 
 LN10 = math.log(10)
 #: The 30-layer net's optimisers: SGD with momentum (He et al.'s setting) and Adam.
@@ -173,7 +174,7 @@ class XavierVsHe(Experiment):
                   "optimiser.").format(collapsed=COLLAPSED, kept=KEPT, stall=STALL, trains=TRAINS))
         sentence = self._sentence(rule, parts, forward, numbers)
         return [Verdict("I3", status, sentence, numbers, answer=answer, evidence=rows, rule=rule,
-                        depends_on=("optimizer",) if status == "depends" else (), agree=agree)]
+                        depends_on=(_("optimizer"),) if status == "depends" else (), agree=agree)]
 
     @staticmethod
     def _sentence(rule, parts, forward, numbers):

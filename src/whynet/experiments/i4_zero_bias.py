@@ -32,11 +32,11 @@ from ..train import accuracy, fit
 from .base import Experiment, Row, Tally, Verdict, combine, group, mean_spread, tally, values
 from .recipes import circles_split
 
-STARTS = {  # name → (weights random?, biases random?)
-    "random W, zero b": (True, False),
-    "random W, random b": (True, True),
-    "zero W, random b": (False, True),
-    "zero W, zero b": (False, False),
+STARTS = {  # name → (weights random?, biases random?); the names are shown as _(name)
+    N_("random W, zero b"): (True, False),
+    N_("random W, random b"): (True, True),
+    N_("zero W, random b"): (False, True),
+    N_("zero W, zero b"): (False, False),
 }
 DATASETS = ("circles", "moons")
 COST = 0.05  # zero biases may cost at most 5 points of test accuracy against random biases
@@ -129,7 +129,7 @@ class ZeroBias(Experiment):
             for start, runs in by.items():
                 acc = mean_spread(values(runs, "test_acc"))
                 numbers[f"{data}: test accuracy, {start}"] = acc
-                rows.append(Row(f"{data}, {start}", {
+                rows.append(Row(f"{data}, {_(start)}", {
                     _("test accuracy"): acc,
                     _("distinct units, layer 1 (of 10)"): mean_spread(values(runs,
                                                                           "distinct_layer1")),

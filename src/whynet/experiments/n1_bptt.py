@@ -28,7 +28,8 @@ from ..nn import RNN, Dense, LastStep, Sequential
 from ..nn.losses import SoftmaxCrossEntropy
 from ..random import make_rng, spawn
 from ..train import fit
-from .base import outcome, Experiment, Published, Row, Tally, Verdict, combine, group, mean_spread, tally
+from .base import (Experiment, Published, Row, Tally, Verdict, combine, group, mean_spread,
+                   outcome, tally)
 
 VANISHED = 1e-2   # ‖∂L/∂h_1‖ below 1/100 of ‖∂L/∂h_T‖
 EXPLODED = 1e2    # ‖∂L/∂h_1‖ above 100× ‖∂L/∂h_T‖
@@ -190,7 +191,7 @@ class BackpropThroughTime(Experiment):
             parts.append(_("{label}: {ratio} (×{step:.2f} per step)").format(
                              label=label, ratio=ratio, step=step.mean))
             rows.append(Row(label, {"‖∂L/∂h_1‖ / ‖∂L/∂h_T‖": ratio, _("factor per step back"): step,
-                                    "vanishes (< " + f"{VANISHED:g})": outcome(t.status, t)}))
+                                    _("vanishes (< {vanished:g})").format(vanished=VANISHED): outcome(t.status, t)}))
 
     @staticmethod
     def _sentence(tail, parts, summary, step_lo, rho_lo, step_hi, rho_hi, steps, verdict_note, status):

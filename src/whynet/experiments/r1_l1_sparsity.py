@@ -29,8 +29,8 @@ from ..nn.regularizers import L1, L2
 from ..optim import SGD
 from ..probes.stats import SPARSITY_EPS, weight_sparsity
 from ..train import Callback, accuracy, fit
-from .base import (outcome, Correction, Experiment, Row, Tally, Verdict, combine, group, mean_spread,
-                   tally, values)
+from .base import (Correction, Experiment, Row, Tally, Verdict, combine, group, mean_spread,
+                   outcome, tally, values)
 
 REGULARIZERS = {
     "none": lambda lam: None,
@@ -38,8 +38,8 @@ REGULARIZERS = {
     "l1": lambda lam: L1(lam),
     "l1_prox": lambda lam: L1(lam, proximal=True),
 }
-LABELS = {"none": "no penalty", "l2": "L2", "l1": "L1 (subgradient)",
-          "l1_prox": "L1 (proximal)"}
+LABELS = {"none": N_("no penalty"), "l2": "L2", "l1": N_("L1 (subgradient)"),
+          "l1_prox": N_("L1 (proximal)")}  # English in the numbers' names, _(label) where shown
 COLOURS = {"none": "tab:grey", "l2": "tab:blue", "l1": "tab:orange", "l1_prox": "tab:red"}
 PRUNE_FRACTIONS = (0.5, 0.7, 0.8, 0.9, 0.95)
 HIST_RANGE = (-8.0, 0.5)  # log10|w|; exact zeros are counted apart
@@ -216,7 +216,7 @@ class L1Sparsity(Experiment):
 
         def row(label, runs):
             return Row(label, {
-                "exactly 0": mean_spread(values(runs, "exact_zero")),
+                _("exactly 0"): mean_spread(values(runs, "exact_zero")),
                 "|w| < 1e-3": mean_spread(values(runs, "near_zero")),
                 _("test accuracy"): mean_spread(values(runs, "test_acc")),
                 _("after pruning {pct}").format(pct=pct): mean_spread(
@@ -226,7 +226,7 @@ class L1Sparsity(Experiment):
 
         rows = [row(_("no penalty"), none)]
         for lam_sub, lam_prox in pairs:
-            rows.append(row(f"L1 subgradient, λ = {lam_sub:g}", self._at(by_lam, lam_sub)["l1"]))
+            rows.append(row(_("L1 subgradient, λ = {lam_sub:g}").format(lam_sub=lam_sub), self._at(by_lam, lam_sub)["l1"]))
             rows.append(row(_("L1 proximal, λ = {lam_prox:g} (matched)").format(lam_prox=lam_prox),
                             self._at(by_lam, lam_prox)["l1_prox"]))
             rows.append(row(f"L2, λ = {lam_sub:g}", self._at(by_lam, lam_sub)["l2"]))
@@ -296,7 +296,7 @@ class L1Sparsity(Experiment):
                 zeros_l1_2=zeros['l1'].fmt('.2%'), zeros_l2_2=zeros['l2'].fmt('.2%'),
                 flipped=flipped.fmt('.0%'), pct=pct, pruned0_1=pruned0.fmt('.1%')) + "; ".join(
                 _("{labels_k} at λ = {lam_k:g} keeps {v_1}").format(
-                    labels_k=LABELS[k], lam_k=lam_k, v_1=v.fmt('.1%')) for (k, lam_k), v in
+                    labels_k=_(LABELS[k]), lam_k=lam_k, v_1=v.fmt('.1%')) for (k, lam_k), v in
                 pruned.items()) + _(". Subgradient L1 {verdict_of_l1} make the model "
                                     "compressible ({tallies_l1}), proximal L1 "
                                     "{verdict_of_l1_prox} ({tallies_l1_prox}). {rule}").format(
@@ -349,12 +349,12 @@ class L1Sparsity(Experiment):
         prune = Figure(figsize=(7.2, 3.8))
         ax = prune.subplots()
         xs = [0.0, *PRUNE_FRACTIONS]
-        curves = [("none", none, LABELS["none"])]
+        curves = [("none", none, _(LABELS["none"]))]
         if pairs:
             ls, lp = pairs[-1]
-            curves += [("l1", self._at(by_lam, ls)["l1"], f"{LABELS['l1']}, λ = {ls:g}"),
+            curves += [("l1", self._at(by_lam, ls)["l1"], f"{_(LABELS['l1'])}, λ = {ls:g}"),
                        ("l1_prox", self._at(by_lam, lp)["l1_prox"],
-                        f"{LABELS['l1_prox']}, λ = {lp:g} (matched)"),
+                        _("{label}, λ = {lam:g} (matched)").format(label=_(LABELS['l1_prox']), lam=lp)),
                        ("l2", self._at(by_lam, ls)["l2"], f"L2, λ = {ls:g}")]
         for key, rs, label in curves:
             accs = np.array([[r.result["magnitude_pruned_acc"][str(f)] for f in PRUNE_FRACTIONS]
@@ -394,7 +394,7 @@ class L1Sparsity(Experiment):
         for i, key in enumerate(("none", "l2", "l1", "l1_prox")):
             r = runs[key][0].result
             frac = np.array(r["log_abs_hist"]) / r["n_weights"]
-            ax1.step(centres, frac, where="mid", color=COLOURS[key], label=LABELS[key])
+            ax1.step(centres, frac, where="mid", color=COLOURS[key], label=_(LABELS[key]))
             if r["exact_zero"] > 0:
                 ax1.bar(zero_at + (i - 1.5) * 0.25, r["exact_zero"], width=0.25,
                         color=COLOURS[key])
@@ -408,7 +408,7 @@ class L1Sparsity(Experiment):
             z = [mean_spread(values(by_lam[v][key], "exact_zero")) for v in lams]
             ax2.errorbar(lams, [s.mean for s in z], yerr=[s.std for s in z], marker="o",
                          color=COLOURS[key], label=_("{labels_key}: exactly 0").format(
-                                                       labels_key=LABELS[key]))
+                                                       labels_key=_(LABELS[key])))
             n = [mean_spread(values(by_lam[v][key], "near_zero")).mean for v in lams]
             ax2.plot(lams, n, ls="--", color=COLOURS[key], alpha=0.7)
         ax2.set(title=_("w = 0 (solid), |w| < 1e-3 (dashed)"), xlabel="λ", xscale="log",

@@ -119,17 +119,17 @@ class Overfitting(Experiment):
     def verdicts(self, results):
         none, methods = self._methods(results)
         label = {"l2": "λ", "dropout": "p"}
-        names = {"l2": "L2", "dropout": "dropout"}
+        names = {"l2": "L2", "dropout": N_("dropout")}
         gap0, test0 = mean_spread(values(none, "gap")), mean_spread(values(none, "test_acc"))
         train0 = mean_spread(values(none, "train_acc"))
         rows = [Row(_("no regularisation"), {_("train accuracy"): train0, _("test accuracy"): test0,
-                                          "gap": gap0})]
+                                          _("gap"): gap0})]
         numbers = {"gap, no regularisation": gap0, "test accuracy, no regularisation": test0}
         parts = []
         for method, m in methods.items():
             for v, t in m["table"].items():
-                rows.append(Row(f"{names[method]} {label[method]} = {v:g}", {
-                    _("train accuracy"): t["train"], _("test accuracy"): t["test"], "gap": t["gap"],
+                rows.append(Row(f"{_(names[method])} {label[method]} = {v:g}", {
+                    _("train accuracy"): t["train"], _("test accuracy"): t["test"], _("gap"): t["gap"],
                     _("test change vs none"): t["test_change"],
                     _("gap shrinks, test not lower"): str(t["tally"])
                     if t["tally"].status != "fails" else _("0 of {t_tally_n} seeds").format(
@@ -143,7 +143,7 @@ class Overfitting(Experiment):
                            "accuracy in every seed: {label_method} ∈ {{{helping}}}; at "
                            "{label_method} = {m_best:g} the gap is {b_gap_1} and test accuracy "
                            "{b_test_1} ({m_status})").format(
-                             names_method=names[method], label_method=label[method],
+                             names_method=_(names[method]), label_method=label[method],
                              helping=helping, m_best=m['best'], b_gap_1=b['gap'].fmt('.1%'),
                              b_test_1=b['test'].fmt('.1%'), m_status=m['status']))
         status = combine(m["status"] for m in methods.values())
@@ -163,7 +163,7 @@ class Overfitting(Experiment):
                     shrink_100=SHRINK * 100))
         sentence = self._sentence(rule, parts, lam_max, train0, test0, gap0, top)
         return [Verdict("R2", status, sentence, numbers, answer=answer, evidence=rows, rule=rule,
-                        depends_on=("regulariser",) if status == "depends" else (), agree=agree)]
+                        depends_on=(_("regulariser"),) if status == "depends" else (), agree=agree)]
 
     @staticmethod
     def _answer_text(status, helped, names, label, test0, methods):
@@ -172,22 +172,22 @@ class Overfitting(Experiment):
             answer = ("Yes: " + "; ".join(
                 _("{names_k} at {label_k} = {m_best:g} lifts test accuracy {test0:.0%} → "
                   "{m_table_best:.0%}").format(
-                    names_k=names[k], label_k=label[k], m_best=m['best'], test0=test0.mean,
+                    names_k=_(names[k]), label_k=label[k], m_best=m['best'], test0=test0.mean,
                     m_table_best=m['table'][m['best']]['test'].mean) for k, m in
                 helped.items()) + _(" and shrinks the gap. Too strong, both accuracies fall."))
         elif helped:
             def other(k, m):
                 if m["status"] == "fails":
                     return _("{names_k} closes the gap only by lowering test accuracy").format(
-                               names_k=names[k])
+                               names_k=_(names[k]))
                 return (_("{names_k} is unclear (best {label_k} = {m_best:g} passes in "
                           "{m_tally})").format(
-                            names_k=names[k], label_k=label[k], m_best=m['best'],
+                            names_k=_(names[k]), label_k=label[k], m_best=m['best'],
                             m_tally=m['tally']))
             answer = (" and ".join(
                 _("{names_k} does ({label_k} = {m_best:g}: test {test0:.0%} → "
                   "{m_table_best:.0%}, smaller gap)").format(
-                    names_k=names[k], label_k=label[k], m_best=m['best'], test0=test0.mean,
+                    names_k=_(names[k]), label_k=label[k], m_best=m['best'], test0=test0.mean,
                     m_table_best=m['table'][m['best']]['test'].mean) for k, m in
                 helped.items()) + "; " + "; ".join(other(k, m) for k, m in methods.items()
                                                    if k not in helped) + ".")
@@ -218,7 +218,7 @@ class Overfitting(Experiment):
         tr0 = mean_spread(values(none, "train_acc")).mean
         te0 = mean_spread(values(none, "test_acc")).mean
         for ax, (method, settings), xlabel in zip(axes, by.items(),
-                                                  ("L2 penalty λ", _("dropout rate p"))):
+                                                  (_("L2 penalty λ"), _("dropout rate p"))):
             runs = dict(settings)
             if method == "dropout":  # p = 0 is the unregularised net
                 runs = {0.0: none, **runs}
@@ -234,7 +234,7 @@ class Overfitting(Experiment):
                                             weight_decay_method_l2='Weight decay' if method == 'l2' else 'Dropout'))
             if method == "l2":
                 ax.set_xscale("log")
-            ax.set_ylabel("accuracy")
+            ax.set_ylabel(_("accuracy"))
         axes[0].legend(fontsize=9, loc="lower left", ncol=2)
         fig.tight_layout()
         return [(_("Training (blue) and test (red) accuracy as the regularisation grows; "

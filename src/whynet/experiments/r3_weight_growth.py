@@ -24,8 +24,8 @@ from ..nn.layers import Dense
 from ..nn.regularizers import L2
 from ..optim import SGD
 from ..train import Trainer
-from .base import (outcome, Correction, Experiment, Published, Row, Tally, Verdict, combine, group,
-                   mean_spread, tally, values)
+from .base import (Correction, Experiment, Published, Row, Tally, Verdict, combine, group,
+                   mean_spread, outcome, tally, values)
 
 MARGIN = 0.5  # points closer than this to the line x1 + x2 = 0 are dropped: separable, γ* ≥ 0.5
 FLIPPED = 10  # labels flipped in the "overlapping" variant (5% of 200)
@@ -141,9 +141,10 @@ class WeightGrowth(Experiment):
                     and f.result["per_decade_last"] > 0.25 * f.result["predicted_per_decade"]
                     and 0.5 < f.result["per_decade_last"] / f.result["per_decade_previous"] < 2
                     for f in free)
-        conditions = {"separable, no penalty": (free, sep),
-                      f"separable, L2 λ = {lam:g}": (l2, tally(self.grows(r.result) for r in l2)),
-                      f"{FLIPPED} labels flipped, no penalty":
+        conditions = {_("separable, no penalty"): (free, sep),
+                      _("separable, L2 λ = {lam:g}").format(lam=lam):
+                          (l2, tally(self.grows(r.result) for r in l2)),
+                      _("{flipped} labels flipped, no penalty").format(flipped=FLIPPED):
                           (overlap, tally(self.grows(r.result) for r in overlap))}
         status = combine(t.status for _, t in conditions.values())
         agree = Tally(status, sum(t.agree for _, t in conditions.values()),
@@ -180,7 +181,7 @@ class WeightGrowth(Experiment):
                   "data's separability and the penalty.").format(v10_plateau=10 * PLATEAU))
         sentence = self._sentence(rule, T, rise, pred, lam, numbers, growing, flat, free)
         return [Verdict("R3", status, sentence, numbers, answer=answer, evidence=rows, rule=rule,
-                        depends_on=(_("data separability"), "penalty") if status == "depends"
+                        depends_on=(_("data separability"), _("penalty")) if status == "depends"
                         else (), agree=agree)]
 
     @staticmethod

@@ -29,8 +29,9 @@ from .base import Correction, Experiment, Row, Verdict, group, mean_spread, tall
 
 FEATURES = ("age", "income", "rate", "tiny")
 INPUTS = ("raw", "minmax", "standardize", "log", "log+standardize")
-LABELS = {"raw": "raw", "minmax": "min-max", "standardize": "standardised", "log": "log(1+x)",
-          "log+standardize": "log, then standardised"}
+LABELS = {"raw": N_("raw"), "minmax": N_("min-max"), "standardize": N_("standardised"),
+          "log": "log(1+x)", "log+standardize": N_("log, then standardised")}
+"""English in the numbers' names; shown as ``_(LABELS[k])``."""
 N = 600
 TARGET = 0.40  # the training loss to reach (the best linear fits reach 0.33–0.37)
 # Learning rates tried: factor / λ_max(X̃ᵀX̃/m). The logistic loss's Hessian is at most
@@ -147,7 +148,7 @@ class InputScaling(Experiment):
             key = (hit if hit is not None else math.inf, data_loss)
             if best is None or key < best[0]:
                 best = (key, factor, hit, losses, data_loss, model)
-        _, factor, hit, losses, data_loss, model = best
+        _lr, factor, hit, losses, data_loss, model = best
         step = max(1, len(losses) // 150)
         return {
             "kappa": float(eig[-1] / eig[0]), "log10_kappa": float(np.log10(eig[-1] / eig[0])),
@@ -215,10 +216,10 @@ class InputScaling(Experiment):
                   "measured moments and ranges match the definitions, min-max and standardised "
                   "final losses agree within 0.005, and the L2 penalty raises the loss by more "
                   "than 0.01."))
-        rows = [Row(LABELS[k], {_("steps to loss {target}").format(target=TARGET): fmt_steps(k), "log10 κ": kappa[k],
+        rows = [Row(_(LABELS[k]), {_("steps to loss {target}").format(target=TARGET): fmt_steps(k), "log10 κ": kappa[k],
                                 _("final loss"): mean_spread(values(plain[k], "final_loss"))})
                 for k in plain]
-        rows.append(Row(f"standardised + L2 λ = {L2_LAMBDA:g}", {_("final loss (data only)"): pen_loss}))
+        rows.append(Row(_("standardised + L2 λ = {lam:g}").format(lam=L2_LAMBDA), {_("final loss (data only)"): pen_loss}))
         answer = (_("Standardising (mean 0, std 1), not squeezing into [0, 1], is what speeds "
                     "gradient descent; both reach the same fit, which only a penalty changes.")
                   if t.status == "holds" else
@@ -232,8 +233,8 @@ class InputScaling(Experiment):
         sentence = (
             _("Steps to a training loss of {target} at each preprocessing's best learning "
               "rate: ").format(target=TARGET)
-            + ", ".join(f"{LABELS[k]} {fmt_steps(k)}" for k in plain)
-            + _("; log10 κ of X̃ᵀX̃/m: ") + ", ".join(f"{LABELS[k]} {kappa[k]}" for k in plain)
+            + ", ".join(f"{_(LABELS[k])} {fmt_steps(k)}" for k in plain)
+            + _("; log10 κ of X̃ᵀX̃/m: ") + ", ".join(f"{_(LABELS[k])} {kappa[k]}" for k in plain)
             + _(". Standardising (mean 0, std 1) is fastest because it makes X̃ᵀX̃/m nearly "
                 "the identity; min-max only fixes the scales, not the offsets; the log alone "
                 "reshapes income but leaves the scales apart. Min-max and standardised inputs "
@@ -315,7 +316,7 @@ class InputScaling(Experiment):
         for k, runs in plain.items():
             r = runs[0].result
             xs = np.arange(len(r["loss_curve"])) * r["curve_step"] + 1
-            ax1.plot(xs, r["loss_curve"], color=colours[k], label=LABELS[k])
+            ax1.plot(xs, r["loss_curve"], color=colours[k], label=_(LABELS[k]))
         r = pen[0].result
         xs = np.arange(len(r["loss_curve"])) * r["curve_step"] + 1
         ax1.plot(xs, r["loss_curve"], color="tab:blue", ls="--",
@@ -327,7 +328,7 @@ class InputScaling(Experiment):
         for k, runs in plain.items():
             kap = values(runs, "log10_kappa")
             st = [v if v is not None else T * 1.5 for v in values(runs, "steps_to_target")]
-            ax2.scatter(kap, st, color=colours[k], label=LABELS[k])
+            ax2.scatter(kap, st, color=colours[k], label=_(LABELS[k]))
         ax2.axhline(T, color="k", ls=":", lw=1)
         ax2.text(0.2, T * 1.15, _("not reached"), fontsize=9)
         ax2.set(yscale="log", title=_("Steps to target vs conditioning"), xlabel=_("log10 "
@@ -344,7 +345,7 @@ class InputScaling(Experiment):
             y = np.arange(len(FEATURES))
             ax.hlines(y, r["min"], r["max"], color=colours[k], lw=3)
             ax.plot(r["mean"], y, "k|", ms=10, label=_("mean"))
-            ax.set(title=LABELS[k], xlabel=_("value"))
+            ax.set(title=_(LABELS[k]), xlabel=_("value"))
             if k == "raw":
                 ax.set(xscale="log", xlim=(1e-5, 3e6), xlabel=_("value (log scale)"))
             if k != "raw":

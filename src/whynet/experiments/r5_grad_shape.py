@@ -153,7 +153,7 @@ class GradShape(Experiment):
         by_layer: dict = {}
         for p in r0["params"]:
             by_layer.setdefault(p["layer"], []).append(p)
-        rows = [Row(layer, {"parameters": ", ".join(f"{p['param']} {tuple(p['value_shape'])}"
+        rows = [Row(layer, {_("parameters"): ", ".join(f"{p['param']} {tuple(p['value_shape'])}"
                                                     for p in ps),
                             _("grad shape = value shape"): all(p["value_shape"] == p["grad_shape"]
                                                             for p in ps),
