@@ -224,7 +224,7 @@ class ZeroCentring(Experiment):
             _("runs that never got there"): never[f]}) for f in FEEDS]
         evidence.append(Row(_("paired step ratios (batch 32)"), {k: v for k, v in centring.items()}))
         rule = (_("Shown, not tested: with one example per step a unit fed by positive inputs "
-                  "gets one-signed gradients in 100% of steps (∂L/∂w_k = δ·a_k). Tested, per "
+                  "gets one-signed gradients at every step (∂L/∂w_k = δ·a_k). Tested, per "
                   "seed: with batches of 32 the non-centred feeds' one-sign fraction exceeds "
                   "the centred ones' by more than {margin}, and centring alone slows learning "
                   "(tanh + 1 needs more steps to loss {target_loss} than tanh, and sigmoid "

@@ -197,14 +197,14 @@ class BatchNormIdentity(Experiment):
             rows.append(Row(_("net trained with BatchNorm"), {
                 _("median learned γ"): more["trained BN net: median learned γ"],
                 _("median identity γ"): more["trained BN net: median identity γ = √(σ² + ε)"],
-                _("units within 10% of the identity"):
+                _("units near the identity (within 10%)"):
                     more["trained BN net: units within 10% of the identity"]}))
             sentence += (_(" Training does not choose it, though: in a net trained with "
                            "BatchNorm the median learned γ is "
                            "{more_trained_bn_net_median_learned} where the identity would need "
                            "{more_trained_bn_net_median_identity}, and "
                            "{more_trained_bn_net_units_within_10_of_the_identity} of the units "
-                           "are within 10% of the identity.").format(
+                           "are near the identity (within 10%).").format(
                              more_trained_bn_net_median_learned=more['trained BN net: median learned γ'],
                              more_trained_bn_net_median_identity=more['trained BN net: median identity γ = √(σ² + ε)'],
                              more_trained_bn_net_units_within_10_of_the_identity=more['trained BN net: units within 10% of the identity'].fmt('.0%')))
@@ -256,7 +256,7 @@ class BatchNormIdentity(Experiment):
                 more_trained_bn_net_median_learned=more['trained BN net: median learned γ'].mean,
                 more_trained_bn_net_median_identity=more['trained BN net: median identity γ = √(σ² + ε)'].mean),
             _("median γ {more_trained_bn_net_median_learned} vs identity "
-              "{more_trained_bn_net_median_identity}; units within 10% of the identity "
+              "{more_trained_bn_net_median_identity}; units near the identity (within 10%) "
               "{more_trained_bn_net_units_within_10_of_the_identity}").format(
                 more_trained_bn_net_median_learned=more['trained BN net: median learned γ'],
                 more_trained_bn_net_median_identity=more['trained BN net: median identity γ = √(σ² + ε)'],

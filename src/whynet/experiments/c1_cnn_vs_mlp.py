@@ -156,7 +156,7 @@ class CnnVsMlp(Experiment):
         answer = (_("Yes: the CNN leads a same-size MLP by {eo:.0f} points on ordered signals "
                     "but {leads_es_trails} by {abs_es:.0f} once positions are shuffled; the "
                     "MLP does not notice.").format(
-                      eo=eo, leads_es_trails='leads' if es > 0 else 'trails', abs_es=abs(es))
+                      eo=eo, leads_es_trails=_('leads') if es > 0 else _('trails'), abs_es=abs(es))
                   if t.status == "holds" else
                   _("Not in every seed ({t}): CNN − MLP {eo:+.0f} points ordered, {es:+.0f} "
                     "shuffled.").format(t=t, eo=eo, es=es))

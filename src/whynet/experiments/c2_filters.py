@@ -160,7 +160,7 @@ class FirstLayerFilters(Experiment):
                       join_w_g=', '.join((f'{w:g}' for w in helped)))
                   if status == "depends" and helped else
                   _("{yes_status_holds}: edge share ").format(
-                      yes_status_holds='Yes' if status == 'holds' else 'No' if status == 'fails' else 'Unclear') + ", ".join(f"{v:.2f} (wd {w:g})" for w, v in edge_by.items())
+                      yes_status_holds=_('Yes') if status == 'holds' else _('No') if status == 'fails' else _('Unclear')) + ", ".join(f"{v:.2f} (wd {w:g})" for w, v in edge_by.items())
                   + _(" vs {mean_r:.2f} for random filters; deeper layers not testable on 8×8.").format(
                         mean_r=mean_r))
         return [Verdict("C2", status, sentence, numbers, answer=answer, evidence=rows, rule=rule,

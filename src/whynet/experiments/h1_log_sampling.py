@@ -161,11 +161,11 @@ class LogSampling(Experiment):
         loses = [_("{names_get_o} (best rate ≈ {b_best_lr:.2g})").format(
                      names_get_o=names.get(o, o), b_best_lr=b['best_lr'])
                  for o, b in budget.items() if b["status"] == "fails"]
-        answer = (_("The 90% is arithmetic. Log sampling found better learning rates with "
+        answer = (_("The 90% (in the top decade) is arithmetic. Log sampling found better learning rates with "
                     "{join_wins}; with {join_loses} it did not.").format(
                       join_wins=', '.join(wins), join_loses=', '.join(loses))
                   ) if wins and loses else (
-                  _("The 90% is arithmetic. Log sampling better: ")
+                  _("The 90% (in the top decade) is arithmetic. Log sampling better: ")
                   + ", ".join(f"{names.get(o, o)} {b['status']}" for o, b in budget.items()) + ".")
         rule = (_("Sampling shares are shown (arithmetic; a miss beyond 4 binomial standard "
                   "errors would be a sampler bug). Tested per optimiser: log sampling is "
@@ -208,7 +208,7 @@ class LogSampling(Experiment):
         return [Correction(
             "H1", "004 p77",
             _("the learning rate we want lies in 0.0001–0.1, so uniform sampling on [1e-4, 1] "
-              "finds it only 10% of the time"),
+              "finds it only one time in ten"),
             _("where the good learning rates lie depends on the optimiser and the model: with "
               "{name} on the digits the best ones are in the top decade [0.1, 1], and "
               "{outcome}; sample in log space because the right decade is unknown, not because "
@@ -234,7 +234,7 @@ class LogSampling(Experiment):
             shares = np.array([r.result[sampling] for r in dec])
             ax.bar(x + (i - 0.5) * 0.38, shares.mean(0), 0.38, yerr=shares.std(0),
                    color=colour, label=_("{uniform_sampling_linear} on [1e-4, 1]").format(
-                                           uniform_sampling_linear='uniform' if sampling == 'linear' else 'log-uniform'))
+                                           uniform_sampling_linear=_('uniform') if sampling == 'linear' else _('log-uniform')))
         ax.axhline(0.25, color="tab:blue", ls=":", lw=1)
         ax.axhline(0.9, color="tab:orange", ls=":", lw=1)
         ax.set_xticks(x, DECADE_NAMES)
@@ -243,17 +243,17 @@ class LogSampling(Experiment):
                xlabel=_("decade of the learning rate"), ylabel=_("share of samples"), ylim=(0, 1))
         ax.legend(fontsize=9, loc="upper left")
 
-        fig2 = self._budget_figure(parts, sampling)
-        return [(_("Uniform sampling (orange) spends 90% of its draws in the top decade; "
+        fig2 = self._budget_figure(parts)
+        return [(_("Uniform sampling (orange) spends nine draws in ten in the top decade; "
                    "log-uniform sampling (blue) gives each decade a quarter."), fig1),
                 (_("Top: validation accuracy of every trial against its learning rate shows in "
                    "which decade each optimiser's good learning rates lie (orange band: where "
-                   "90% of uniform draws land). Bottom: the best accuracy a random search of k "
+                   "nine uniform draws in ten land). Bottom: the best accuracy a random search of k "
                    "trials can expect (mean over seeds, band: min–max), log (solid) vs linear "
                    "(dashed); the dotted line marks the budget the verdict uses."), fig2)]
 
     @staticmethod
-    def _budget_figure(parts, sampling):
+    def _budget_figure(parts):
         """Every trial of seed 0, and the expected best against the budget."""
         fig2 = Figure(figsize=(7.2, 7.6), layout="constrained")
         ax1, ax2 = fig2.subplots(2, 1)
@@ -266,7 +266,7 @@ class LogSampling(Experiment):
                         label=OPTIMISER_NAMES.get(opt, opt))
         ax1.set_xscale("log")
         ax1.axvspan(0.1, 1, color="tab:orange", alpha=0.12, lw=0,
-                    label=_("[0.1, 1]: 90% of uniform draws"))
+                    label=_("[0.1, 1]: 90% (uniform sampling)"))
         ax1.set(title=_("Every trial (seed 0)"), xlabel=_("learning rate (log scale)"),
                 ylabel=_("validation accuracy"), ylim=(0, 1))
         ax1.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3)

@@ -322,7 +322,7 @@ class RandomVsGrid(Experiment):
             top.plot(pts[:, 0], f.important(pts[:, 0]), "o", color="tab:red", ms=4)
             top.set(xlim=(-0.04, 1.04), ylim=(-0.05, 1.15), xticks=[], yticks=[],
                     title=_("{layout_capitalize} layout: {distinct_pts} distinct x").format(
-                              layout_capitalize=layout.capitalize(),
+                              layout_capitalize=_(layout).capitalize(),
                               distinct_pts=distinct(pts[:, 0])),
                     ylabel="g(x)")
             ax = fig1.add_subplot(gs[1, col])

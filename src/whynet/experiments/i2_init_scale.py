@@ -62,7 +62,7 @@ class InitScale(Experiment):
                 [np.mean(r.result["saturated"][1:]) for r in runs])}) for k, runs in by.items()]
         rule = (_("Holds when, in every seed, ×0.01's last-layer std is below 1/1000 of its "
                   "first, ×1 saturates over half the units of every layer after the first, and "
-                  "Xavier keeps the last std above 1/10 of the first with < 20% saturated."))
+                  "Xavier keeps the last std above 1/10 of the first with saturation < 20%."))
         answer = (_("Yes: with ×0.01 weights a 10-layer tanh net's activations shrink to "
                     "almost nothing, with ×1 most units saturate near 1 or −1, and Xavier "
                     "keeps them spread.")
@@ -73,8 +73,8 @@ class InitScale(Experiment):
                       "saturated (|a| > 0.99); Xavier: std {x_first} → {x_last}, still spread. "
                       "Holds when, in every seed, ×0.01's last-layer std is below 1/1000 of "
                       "its first, ×1 saturates over half the units of every layer after the "
-                      "first, and Xavier keeps the last std above 1/10 of the first with < 20% "
-                      "saturated.").format(
+                      "first, and Xavier keeps the last std above 1/10 of the first with "
+                      "saturation < 20%.").format(
                         small_first=small_first, small_last=small_last,
                         large_sat=large_sat.fmt('.0%'), x_first=x_first, x_last=x_last))
         return [Verdict("I2", t.status, sentence, answer=answer, evidence=rows, rule=rule,

@@ -419,11 +419,11 @@ _QUESTIONS = [
         "products. The speed-up grows with the batch until the arithmetic itself dominates.")),
     Question(
         "H1", "H",
-        N_("Sample the learning rate on a log scale: uniform sampling on [1e-4, 1] puts 90% of "
-        "the samples in [0.1, 1]."),
+        N_("Sample the learning rate on a log scale: uniform sampling on [1e-4, 1] puts nine "
+        "samples in ten in [0.1, 1]."),
         (S("004", N_("lecture 6, p77")),),
         N_("Uniform sampling on [a, b] gives each interval a share proportional to its length: "
-        "[0.1, 1] is 90% of [1e-4, 1], so 90% of the samples land in the top decade and "
+        "[0.1, 1] is 90% (by length) of [1e-4, 1], so nine samples in ten land in the top decade and "
         "[1e-4, 1e-3] gets 0.09%. A learning rate acts multiplicatively (halving it matters as "
         "much at 1e-3 as at 0.1), so we sample log₁₀ η uniformly on [−4, 0] instead, giving "
         "each decade 25%. Whether that finds a better learning rate depends on where the good "

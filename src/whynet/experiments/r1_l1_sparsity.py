@@ -115,8 +115,8 @@ class L1Sparsity(Experiment):
             "fraction of weights that are exactly 0 and below 1e-3 in magnitude (the probes' "
             "weight_sparsity), the fraction that flip sign during the last epoch, the fraction "
             "of input pixels whose 32 outgoing weights are all exactly 0, and the test accuracy "
-            "before pruning, after zeroing every |w| < 1e-3, and after magnitude-pruning 50–95% "
-            "of the weights. Proximal L1 gets its exact zeros from soft-thresholding: any weight "
+            "before pruning, after zeroing every |w| < 1e-3, and after magnitude pruning at "
+            "50–95%. Proximal L1 gets its exact zeros from soft-thresholding: any weight "
             "whose loss gradient cannot carry it past ηλ is put at 0.0 and stays there. The "
             "subgradient step overshoots 0 by up to ηλ and rattles around it, so it leaves many "
             "tiny weights that flip sign but almost no exact zeros; L2's pull λw fades as "
@@ -250,7 +250,7 @@ class L1Sparsity(Experiment):
                                  for r in self._at(by_lam, lam_k)[key]])
                 pruned[key, lam_k] = s
                 numbers[f"test accuracy after pruning {pct}, {LABELS[key]} (λ={lam_k:g})"] = s
-        verdict_of = {k: {"holds": "does", "fails": _("does not"),
+        verdict_of = {k: {"holds": _("does"), "fails": _("does not"),
                           "inconclusive": _("is unclear whether it does")}[t.status]
                       for k, t in tallies.items()}
         answer = self._answer_text(pairs, lam, pct, pruned0, zeros, pruned)

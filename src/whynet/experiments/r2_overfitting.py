@@ -230,8 +230,8 @@ class Overfitting(Experiment):
                             color=colour, label=name)
             ax.axhline(tr0, color="tab:blue", ls=":", lw=1, label=_("train, none"))
             ax.axhline(te0, color="tab:red", ls=":", lw=1, label=_("test, none"))
-            ax.set(xlabel=xlabel, title=_("{weight_decay_method_l2}").format(
-                                            weight_decay_method_l2='Weight decay' if method == 'l2' else 'Dropout'))
+            ax.set(xlabel=xlabel, title=(
+                                            _('Weight decay') if method == 'l2' else _('Dropout')))
             if method == "l2":
                 ax.set_xscale("log")
             ax.set_ylabel(_("accuracy"))

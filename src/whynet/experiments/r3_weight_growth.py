@@ -222,8 +222,8 @@ class WeightGrowth(Experiment):
                 flipped=FLIPPED, numbers_w_at_step_t_2=numbers[f'‖w‖ at step {T}, overlapping'],
                 numbers_relative_change_over_the_last_decade_l2_1e=numbers['relative change over the last decade, L2'].fmt('.1e'),
                 numbers_relative_change_over_the_last_decade_overlapping_1e=numbers['relative change over the last decade, overlapping'].fmt('.1e'),
-                join_growing_none=', '.join(growing) or 'none',
-                join_flat_none=', '.join(flat) or 'none')
+                join_growing_none=', '.join(growing) or _('none'),
+                join_flat_none=', '.join(flat) or _('none'))
             + rule)
         return sentence
 
@@ -236,7 +236,7 @@ class WeightGrowth(Experiment):
               "of influential features gets large."),
             _("The growth comes from the loss, not from the features: on separable data the "
               "cross-entropy keeps rewarding larger margins, so ‖w‖ grows without bound (like "
-              "ln t) unless a penalty stops it. Flipping 5% of the labels leaves every feature "
+              "ln t) unless a penalty stops it. Flipping one label in twenty leaves every feature "
               "as informative as before, yet ‖w‖ stops growing."),
             _("‖w‖ at step {t}: separable {mean_spread_values_free}, still rising "
               "{mean_spread_values_free_2} per decade; same points with 10 labels flipped "

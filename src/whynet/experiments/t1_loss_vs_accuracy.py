@@ -51,7 +51,7 @@ class LossVsAccuracy(Experiment):
     id = "t1"
     questions = ("T1",)
     title = N_("Flat loss, rising accuracy")
-    question = (N_("Can the loss stay near ln(10) while accuracy jumps to ~20% or more on a 10-class "
+    question = (N_("Can the loss stay near ln(10) while accuracy jumps to ~20% and beyond on a 10-class "
                 "problem?"))
     what = (N_("A [64, 64, 10] ReLU net with small weights (N(0, 0.01²)) on standardised digits "
             "(1,797 images, 10 classes), trained by SGD (batch 32) at a small learning rate (0.01) "
