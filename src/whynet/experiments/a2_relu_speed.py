@@ -335,19 +335,19 @@ def _answer(status, beaten, not_beaten, mean_e, depths, cmp) -> str:
                   "learning rate {and_join_not_beaten} reached {target_acc:.0%} in as few "
                   "epochs or fewer (ReLU {mean_e_relu:.1f}, ").format(
                     join_beaten=', '.join(beaten), join_not_beaten=', '.join(not_beaten),
-                    and_join_not_beaten=' and '.join(not_beaten), target_acc=TARGET_ACC,
+                    and_join_not_beaten=_(' and ').join(not_beaten), target_acc=TARGET_ACC,
                     mean_e_relu=mean_e['relu'])
                 + ", ".join(f"{o} {mean_e[o]:.1f}" for o in not_beaten) + ").")
     if status == "depends":
-        return (_("It depends on the depth: ReLU's lead over ") + " and ".join(not_beaten)
-                + _(" is not the same with ") + " and ".join(str(d) for d in depths)
+        return (_("It depends on the depth: ReLU's lead over ") + _(" and ").join(not_beaten)
+                + _(" is not the same with ") + _(" and ").join(str(d) for d in depths)
                 + _(" hidden layers."))
     won = {o: " and ".join(cmp[d]["won"][o].replace(" of ", "/").replace(" seeds", "")
                            for d in depths) for o in ("sigmoid", "tanh")}
     return (_("Unclear: ReLU needed fewer epochs than sigmoid in {won_sigmoid} seeds, than "
               "tanh in {won_tanh} ({and_d_join} hidden layers).").format(
                 won_sigmoid=won['sigmoid'], won_tanh=won['tanh'],
-                and_d_join=' and '.join((str(d) for d in depths))))
+                and_d_join=_(' and ').join((str(d) for d in depths))))
 
 
 def _epochs(r) -> int:

@@ -187,7 +187,7 @@ class TanhVsSigmoid(Experiment):
         measured = (_("with the same net, budget and a learning rate chosen for each, tanh is "
                       "better on {join_ahead_no_data_set} but not on {others}: often better, "
                       "not always").format(
-                        join_ahead_no_data_set=', '.join(ahead) or 'no data set', others=others))
+                        join_ahead_no_data_set=', '.join(ahead) or _('no data set'), others=others))
         number = "; ".join(_("{d}: tanh {c_tanh_1}, sigmoid {c_sigmoid_1}").format(
                                d=d, c_tanh_1=c['tanh'].fmt('.1%'),
                                c_sigmoid_1=c['sigmoid'].fmt('.1%'))

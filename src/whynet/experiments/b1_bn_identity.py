@@ -295,7 +295,8 @@ class BatchNormIdentity(Experiment):
         ax1.set(title=_("One unit's pre-activations"), xlabel=_("value"), ylabel=_("examples"))
         ax1.legend(fontsize=9)
 
-        labels = [f"{layer}\n{'trained' if trained else 'init'}" for layer, trained in first]
+        labels = [(_("{layer}\ntrained") if trained else _("{layer}\ninit")).format(layer=layer)
+                  for layer, trained in first]
         pos = np.arange(len(labels))
         for k, (name, colour) in enumerate((("float32", "tab:blue"), ("float64", "tab:green"))):
             rel = [max(max(q.result[f"diff_{name}"], q.result[f"diff_eval_{name}"])

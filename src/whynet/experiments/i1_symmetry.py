@@ -166,8 +166,8 @@ class Symmetry(Experiment):
             answer = (_("Yes, one distinct unit per layer, but {and_join_frozen} stay "
                         "identical because nothing moves (all weight gradients are 0); only "
                         "{and_join_symmetric} shows true symmetry.").format(
-                          and_join_frozen=' and '.join(frozen) or 'none',
-                          and_join_symmetric=' and '.join(symmetric) or 'none'))
+                          and_join_frozen=_(' and ').join(frozen) or _('none'),
+                          and_join_symmetric=_(' and ').join(symmetric) or _('none')))
         else:
             each = ", ".join(f"{a} {p['tally'].status}" for a, p in per.items())
             answer = _("Not for every activation ({each}); see the evidence per activation.").format(
@@ -253,7 +253,7 @@ class Symmetry(Experiment):
             r = runs[0].result
             counts = np.array(r["distinct"])
             style = "-" if init == "zeros" else "--"
-            label = f"{act}, {'zero' if init == 'zeros' else 'random'} init"
+            label = (_("{act}, zero init") if init == "zeros" else _("{act}, random init")).format(act=act)
             ax1.plot(r["steps"], counts[:, 0], style, color=colours[act], label=label)
             ax2.plot(np.linspace(0, runs[0].spec["steps"], len(r["loss"])), r["loss"], style,
                      color=colours[act], label=label)

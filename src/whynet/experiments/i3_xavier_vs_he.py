@@ -147,7 +147,7 @@ class XavierVsHe(Experiment):
             parts.append(_("with {name} it ends at loss {xl} under Xavier and {hl} under He "
                            "({xavier_stalls_he_trains_t_status}, {t})").format(
                              name=name, xl=xl, hl=hl,
-                             xavier_stalls_he_trains_t_status='Xavier stalls, He trains' if t.status == 'holds' else 'not a stall' if t.status == 'fails' else 'seeds disagree',
+                             xavier_stalls_he_trains_t_status=_('Xavier stalls, He trains') if t.status == 'holds' else _('not a stall') if t.status == 'fails' else _('seeds disagree'),
                              t=t))
         stalls = [opt for opt, (t, *_) in trains.items() if t.status == "holds"]
         learns = [opt for opt, (t, *_) in trains.items() if t.status == "fails"]

@@ -120,13 +120,13 @@ class BackpropThroughTime(Experiment):
         init = [r for r in results if r.spec["part"] == "init"]
         by = group(init, "radius")
         statuses, numbers, parts, tallies, rows = [], {}, [], [], []
-        kinds: dict[str, list[str]] = {"vanishes": [], "explodes": [], "neither": []}
+        kinds: dict[str, list[str]] = {N_("vanishes"): [], N_("explodes"): [], N_("neither"): []}
         steps_by_rho = []
         self._per_radius(by, numbers, statuses, tallies, steps_by_rho, parts, rows, kinds)
         steps_by_rho.sort()
         (rho_lo, step_lo), (rho_hi, step_hi) = steps_by_rho[0], steps_by_rho[-1]
-        summary = "; ".join(f"{kind} for {', '.join(labels)}" for kind, labels in kinds.items()
-                            if labels)
+        summary = "; ".join(_("{kind} for {radii}").format(kind=_(kind), radii=", ".join(labels))
+                            for kind, labels in kinds.items() if labels)
         trained = [r for r in results if r.spec["part"] == "trained"]
         tail = ""
         if trained:
@@ -158,7 +158,7 @@ class BackpropThroughTime(Experiment):
         agree = Tally(status, sum(t.agree for t in tallies), sum(t.n for t in tallies))
         answer = (_("It depends on the recurrent weights: the gradient vanishes for "
                     "{join_kinds_vanishes}").format(
-                      join_kinds_vanishes=', '.join(kinds['vanishes']) or 'none')
+                      join_kinds_vanishes=', '.join(kinds['vanishes']) or _('none'))
                   + (_(", explodes for {join_kinds_explodes}").format(
                          join_kinds_explodes=', '.join(kinds['explodes'])) if kinds["explodes"] else "")
                   + "." if status == "depends" else

@@ -138,7 +138,7 @@ class Overfitting(Experiment):
             numbers[f"{names[method]}: best setting"] = f"{label[method]} = {m['best']:g}"
             numbers[f"{names[method]}: test accuracy at {label[method]} = {m['best']:g}"] = b["test"]
             numbers[f"{names[method]}: gap at {label[method]} = {m['best']:g}"] = b["gap"]
-            helping = ", ".join(f"{v:g}" for v in m["passing"]) or "none"
+            helping = ", ".join(f"{v:g}" for v in m["passing"]) or _("none")
             parts.append(_("{names_method}: settings that shrink the gap without lowering test "
                            "accuracy in every seed: {label_method} ∈ {{{helping}}}; at "
                            "{label_method} = {m_best:g} the gap is {b_gap_1} and test accuracy "
@@ -184,7 +184,7 @@ class Overfitting(Experiment):
                           "{m_tally})").format(
                             names_k=_(names[k]), label_k=label[k], m_best=m['best'],
                             m_tally=m['tally']))
-            answer = (" and ".join(
+            answer = (_(" and ").join(
                 _("{names_k} does ({label_k} = {m_best:g}: test {test0:.0%} → "
                   "{m_table_best:.0%}, smaller gap)").format(
                     names_k=_(names[k]), label_k=label[k], m_best=m['best'], test0=test0.mean,
