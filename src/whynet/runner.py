@@ -455,10 +455,10 @@ def claims(evaluations) -> list[dict]:
     ``"not answered"`` (no experiment yet) or ``"error"`` (the experiment's verdicts raised).
     """
     from .experiments.base import combine
-    from .experiments.questions import QUESTIONS
+    from .experiments.questions import translated_questions
 
     rows = []
-    for qid, q in QUESTIONS.items():
+    for qid, q in translated_questions().items():  # claim, source and why as shown
         evs = [ev for ev in evaluations if qid in ev.experiment.questions]
         row = {"question": qid, "group": q.group, "claim": q.claim, "source": q.source,
                "why": q.why, "experiments": [ev.experiment.id for ev in evs],
