@@ -12,9 +12,21 @@ from whynet import i18n
 from whynet.errors import ConfigError
 from whynet.report.glossary import Linker, load_glossary, parse_glossary, read_glossary, terminology
 
-EXCEPTIONS: dict[tuple[str, str], str] = {}
-"""(domain, msgid) → why that translation may use another word than the glossary's. Keep it
-short: each entry is a place where the terminology does not fit, with the reason."""
+EXCEPTIONS: dict[tuple[str, str, str], str] = {
+    ("experiments", " hidden layers.", "hidden layers"):
+        "the end of a sentence cut in three messages (a2_relu_speed.py): 은닉층 is in the "
+        "message before it, this one says only the counter 개",
+    ("experiments", "The L1 penalty λ·Σ|w| pulls every weight towards zero", "loss"):
+        "'little loss of accuracy' is the everyday word: 정확도를 거의 잃지 않고",
+}
+"""(domain, the msgid's beginning, English form) → why that translation may say that form
+another way than the glossary's. Keep it short: each entry is a place where the terminology does
+not fit, with the reason."""
+
+
+def _excepted(domain: str, msgid: str, english: str) -> bool:
+    return any(d == domain and msgid.startswith(start) and en == english
+               for d, start, en in EXCEPTIONS)
 
 
 def _form_pattern(forms) -> re.Pattern:
@@ -44,14 +56,15 @@ def terminology_violations(lang: str, catalogues) -> list[tuple[str, str, str, s
     out = []
     for domain, catalog in catalogues.items():
         for m in catalog:
-            if not m.id or (domain, _key(m)) in EXCEPTIONS:
+            if not m.id:
                 continue
             ids = m.id if isinstance(m.id, tuple) else (m.id,)
             strings = [s for s in (m.string if isinstance(m.string, tuple) else (m.string,)) if s]
             used = {hit.group(0).lower() for text in ids
                     for hit in pattern.finditer(CODE_AND_PLACEHOLDERS.sub(" ", text))}
             out += [(domain, _key(m), en, lower[en]) for en in sorted(used)
-                    if not all(_uses(s, en, lower[en]) for s in strings)]
+                    if not all(_uses(s, en, lower[en]) for s in strings)
+                    and not _excepted(domain, _key(m), en)]
     return out
 
 
@@ -77,6 +90,13 @@ def test_every_translation_uses_the_glossary_terms(lang):
     assert not wrong, f"{len(wrong)} {lang} translations do not use the glossary's term " \
         "(report/glossary.toml, terminology): " + "; ".join(
             f"{d}: {msgid[:60]!r} has {en!r}, so wants {want!r}" for d, msgid, en, want in wrong[:12])
+
+
+def test_every_exception_names_a_message_that_exists():
+    catalogues = _catalogues(i18n.LANGUAGES[1])
+    for domain, start, english in EXCEPTIONS:
+        assert any(_key(m).startswith(start) and english in _key(m).lower()
+                   for m in catalogues[domain] if m.id), (domain, start)
 
 
 def test_the_terminology_check_finds_a_wrong_term_and_prefers_the_longest_form():

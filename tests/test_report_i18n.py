@@ -16,10 +16,12 @@ import matplotlib
 import pytest
 from matplotlib.figure import Figure
 
+from whynet.datasets import DATASETS
 from whynet.errors import ConfigError
 from whynet.experiments import registry
 from whynet.experiments.base import Experiment
 from whynet.i18n import PSEUDO, ngettext, use_language
+from whynet.nn.activations import ACTIVATIONS
 from whynet.report import build_report, fonts
 from whynet.report.render import _figures, render_figure
 from whynet.runner import plan, run_tasks
@@ -45,6 +47,10 @@ NAMES = {
 }
 """Proper names and number words a translation keeps, each with why it is not translated."""
 
+IDENTIFIERS = {name.lower() for name in (*ACTIVATIONS, *DATASETS)}
+"""Names a user types (``--activation tanh``, ``--data circles``): code, not words to translate;
+evidence rows name their conditions with them."""
+
 UNITS = {"s", "ms", "px", "pt", "kb", "mb", "gb"}
 ID_OR_NUMBER = re.compile(
     r"[+−-]?(?:\d[\d.,]*(?:e[+−-]?\d+)?%?|[A-Za-z]{0,8}\d[\w.:-]*|[a-z]+_[\w]+|ask:\S+)",
@@ -57,7 +63,7 @@ def _is_neutral(token: str) -> bool:
     """A token a translation leaves as it is: a number, an ID, a unit or a listed name."""
     return (not any(c.isalpha() for c in token) or bool(ID_OR_NUMBER.fullmatch(token))
             or (len(token) == 1 and token.isascii())  # a variable: n, k, x, W
-            or token.lower() in UNITS or token.lower() in NAMES)
+            or token.lower() in UNITS or token.lower() in NAMES or token.lower() in IDENTIFIERS)
 
 
 class _Texts(HTMLParser):
@@ -135,15 +141,18 @@ ENGLISH_RUN = re.compile(r"(?<![\w-])[A-Za-z][a-z'’-]+(?:[ ,]+[A-Za-z][a-z'’
 """Three or more ASCII words of two letters or more in a row (a formula's single-letter
 variables, "y ln p", break a run)."""
 CITATION = re.compile(r"\b[A-Z][a-z]+ et al\.")
+QUOTATION = re.compile(r"“[^”]*”")
+"""A quotation keeps its source's words: the notes' own section titles (“Random
+initialization” 절)."""
 
 
 def english_runs(text: str) -> list[str]:
     """Runs of three or more ASCII words in a row (an untranslated English phrase), leaving out
-    citations ("He et al.") and the listed names."""
-    text = CITATION.sub(" ", text)
+    citations ("He et al."), quotations, and names and identifiers ("vs tanh vs" is one word)."""
+    text = QUOTATION.sub(" ", CITATION.sub(" ", text))
     runs = [m.group(0) for m in ENGLISH_RUN.finditer(text)]
-    return [r for r in runs
-            if sum(w.lower() not in NAMES for w in re.split(r"[ ,]+", r) if w) >= 3]
+    return [r for r in runs if sum(w.lower() not in NAMES and w.lower() not in IDENTIFIERS
+                                   for w in re.split(r"[ ,]+", r) if w) >= 3]
 
 
 @pytest.fixture(scope="module")
@@ -172,6 +181,7 @@ def test_the_checkers_find_what_bypasses_the_catalogue():
     assert english_runs("⌘ the <b>same</b> ⌘ run") == []
     assert english_runs("기울기가 소실됩니다 (He et al. 2015), Leaky ReLU 사용") == []
     assert english_runs("기울기 — the gradient vanishes here") == ["the gradient vanishes here"]
+    assert english_runs("“Random weight initialization” 절, 깊은 선형 vs tanh vs relu") == []
 
 
 # -- whole reports ------------------------------------------------------------------------------

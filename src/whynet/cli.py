@@ -42,7 +42,6 @@ from .i18n import LANGUAGES, _, set_language
 from .probes import Probe
 from .probes.tensorboard import export_tensorboard
 from .report import write_report
-from .report.render import tr
 from .report.status import label
 from .runner import choose_quick, claims as claims_of, collect, evaluate, plan, run_tasks
 from .search import search_command
@@ -317,7 +316,7 @@ def claims(as_json, verbose, quick, store_path):
     t.add_column(_("answer (or the notes' claim)"), overflow="fold")
     for r in rows:
         t.add_row(r["question"], _status_cell(r["status"]),
-                  _answer_cell(r, verbose, fallback=f"[dim]{escape(tr(r['claim']))}[/]"))
+                  _answer_cell(r, verbose, fallback=f"[dim]{escape(r['claim'])}[/]"))
     _console().print(t)
 
 

@@ -208,12 +208,6 @@ GRIDS = {"quick": N_("quick"), "full": N_("full")}
 """A grid's name (the key stays English data) → its label, translated where shown."""
 
 
-def tr(text: str) -> str:
-    """``text`` (marked with ``N_`` where it was defined) in the language in force; an empty
-    text stays empty (gettext would return the catalogue's header for it)."""
-    return _(text) if text else text
-
-
 def count(n: int) -> str:
     """An integer as the language writes it (grouping: ``2,153``), through Babel."""
     lang = current_language()
@@ -231,9 +225,10 @@ def _experiment(ev, store, quick, texts_marked: bool = True) -> dict:
     figures, fig_error = _figures(e, results) if results else ([], None)
     corrections, corr_error = _optional(e.corrections, results) if results else ([], None)
     published, pub_error = _optional(e.published, results) if results else ([], None)
-    say = tr if texts_marked else str
+    texts = e.texts() if texts_marked else {"title": e.title, "question": e.question,
+                                             "what": e.what}
     return {
-        "id": e.id, "title": say(e.title), "question": say(e.question), "what": say(e.what),
+        "id": e.id, **texts,
         "questions": list(e.questions), "grid": "quick" if q else "full",
         "grid_label": _(GRIDS["quick" if q else "full"]),
         "n_specs": len(specs), "seeds": sorted({r.seed for r in results}),
@@ -260,11 +255,10 @@ def _verdict_view(v, link) -> dict:
             "sentence": link(v.sentence), "numbers": list(v.as_dict()["numbers"].items())}
 
 
-def _question_section(q, row, experiments, placed, terms) -> dict:
-    """One question's section. ``placed`` maps an experiment id to the question whose section
-    already shows its figures (an experiment answering several questions shows them once)."""
-    from ..experiments.questions import NOTES
-
+def _question_section(q, row, experiments, placed, terms, notes) -> dict:
+    """One question's section (``q`` and ``notes`` translated). ``placed`` maps an experiment id
+    to the question whose section already shows its figures (an experiment answering several
+    questions shows them once)."""
     link = Linker(terms)  # each section links its own first uses
     mine = [x for x in experiments if q.id in x["questions"]]
     key_figures, other_figures, shown_in, anchors = [], [], [], []
@@ -277,11 +271,11 @@ def _question_section(q, row, experiments, placed, terms) -> dict:
         key_figures += x["figures"][:1]
         other_figures += x["figures"][1:]
     view = {
-        "id": q.id, "claim": link(tr(q.claim)), "status": row["status"],
+        "id": q.id, "claim": link(q.claim), "status": row["status"],
         "label": _status.label(row["status"]),
-        "sources": [{"note": s.note, "where": tr(s.where),
-                     "file": NOTES[s.note].file if s.note in NOTES else "",
-                     "title": tr(NOTES[s.note].title) if s.note in NOTES else ""}
+        "sources": [{"note": s.note, "where": s.where,
+                     "file": notes[s.note].file if s.note in notes else "",
+                     "title": notes[s.note].title if s.note in notes else ""}
                     for s in q.sources],
         "verdicts": [_verdict_view(v, link) for x in mine for v in x["verdicts"]
                      if v.question == q.id],
@@ -290,17 +284,17 @@ def _question_section(q, row, experiments, placed, terms) -> dict:
         "anchors": anchors, "experiments": mine,
         "errors": [f"{x['id']}: {x['error']}" for x in mine if x["error"]],
     }
-    view["why"] = link(tr(q.why))
+    view["why"] = link(q.why)
     return view
 
 
-def _overview_rows(rows, questions, terms) -> list[dict]:
+def _overview_rows(rows, terms) -> list[dict]:
+    """The overview table's rows (``rows`` from :func:`whynet.runner.claims`, whose claim and
+    source are already in the language in force)."""
     link = Linker(terms)
     out = []
     for r in rows:
-        q = questions[r["question"]]
-        out.append({**r, "label": _status.label(r["status"]), "claim_html": link(tr(q.claim)),
-                    "source": "; ".join(f"{s.note} {tr(s.where)}" for s in q.sources),
+        out.append({**r, "label": _status.label(r["status"]), "claim_html": link(r["claim"]),
                     "answer_html": link(r["answer"] or r["sentence"]),
                     "has_answer": bool(r["answer"])})
     return out
@@ -379,7 +373,8 @@ def build_report(store, quick: bool | None = None, experiments=None, asked=(),
 
 def _build(store, quick, experiments, asked) -> str:
     from ..experiments import registry
-    from ..experiments.questions import GROUPS, KNOWN_CORRECTIONS, NOTES, QUESTIONS
+    from ..experiments.questions import (translated_groups, translated_known_corrections,
+                                         translated_notes, translated_questions)
     from ..runner import claims, collect, evaluate
 
     experiments = registry.all_experiments() if experiments is None else list(experiments)
@@ -389,23 +384,23 @@ def _build(store, quick, experiments, asked) -> str:
     terms = load_glossary(current_language())
     placed: dict = {}
     by_id = {r["question"]: r for r in rows}
-    sections = [_question_section(q, by_id[q.id], exps, placed, terms)
-                for q in QUESTIONS.values()]
+    questions, notes = translated_questions(), translated_notes()
+    sections = [_question_section(q, by_id[q.id], exps, placed, terms, notes)
+                for q in questions.values()]
     corrections = _corrections(exps, terms)
     measured_notes = {c["note"] for c in corrections}
-    pending = [{"question": q, "note": n, "says": tr(says)}
-               for q, n, says, _so_what in KNOWN_CORRECTIONS if n not in measured_notes]
-    overview = _overview_rows(rows, QUESTIONS, terms)
+    pending = [{"question": q, "note": n, "says": says}
+               for q, n, says, _fix in translated_known_corrections() if n not in measured_notes]
+    overview = _overview_rows(rows, terms)
     environment = _environment(exps)
     return _template().render(
         lang=current_language(), env_line=_env_line(exps),
-        groups={k: tr(v) for k, v in GROUPS.items()},
-        notes=[{"id": n.id, "file": n.file, "title": tr(n.title)} for n in NOTES.values()],
+        groups=translated_groups(), notes=list(notes.values()),
         rows=overview, counts=_status.counts(r["status"] for r in rows),
         labels={s: _status.label(s) for s in _status.LABELS},
         sections=sections, corrections=corrections, pending=pending,
         glossary=sorted(terms.values(), key=lambda t: t.term.lower()),
-        environment=environment, n_questions=len(QUESTIONS),
+        environment=environment, n_questions=len(questions),
         answered=sum(r["status"] not in _status.OPEN for r in rows),
         n_runs=count(sum(x["n_runs"] for x in exps)),
         scaling=next((r for r in overview if r["question"] == SCALING_QUESTION), None),
