@@ -148,11 +148,16 @@ initialization” 절)."""
 
 def english_runs(text: str) -> list[str]:
     """Runs of three or more ASCII words in a row (an untranslated English phrase), leaving out
-    citations ("He et al."), quotations, and names and identifiers ("vs tanh vs" is one word)."""
+    citations ("He et al."), quotations, names and identifiers ("vs tanh vs" is one word), and
+    runs mostly in capitals: authors and titles ("Soudry, Hoffer, Nacson", "Random Search for")."""
     text = QUOTATION.sub(" ", CITATION.sub(" ", text))
-    runs = [m.group(0) for m in ENGLISH_RUN.finditer(text)]
-    return [r for r in runs if sum(w.lower() not in NAMES and w.lower() not in IDENTIFIERS
-                                   for w in re.split(r"[ ,]+", r) if w) >= 3]
+    out = []
+    for run in (m.group(0) for m in ENGLISH_RUN.finditer(text)):
+        words = [w for w in re.split(r"[ ,]+", run) if w]
+        plain = [w for w in words if w.lower() not in NAMES and w.lower() not in IDENTIFIERS]
+        if len(plain) >= 3 and 3 * sum(w[0].isupper() for w in words) < 2 * len(words):
+            out.append(run)
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -182,6 +187,8 @@ def test_the_checkers_find_what_bypasses_the_catalogue():
     assert english_runs("기울기가 소실됩니다 (He et al. 2015), Leaky ReLU 사용") == []
     assert english_runs("기울기 — the gradient vanishes here") == ["the gradient vanishes here"]
     assert english_runs("“Random weight initialization” 절, 깊은 선형 vs tanh vs relu") == []
+    assert english_runs("Soudry, Hoffer, Nacson (2018), Random Search for 탐색") == []
+    assert english_runs("Then Adam Vanishes quietly here") == ["Then Adam Vanishes quietly here"]
 
 
 # -- whole reports ------------------------------------------------------------------------------
