@@ -508,6 +508,7 @@ def load_asked(files) -> list:
 @click.option("--json", "as_json", is_flag=True, help="Print every field of every verdict.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a tty).")
 @click.option("--verbose", "-v", is_flag=True, help="Also print the evidence and the rule.")
+@lang_option
 @store_option
 def ask(files, quick, jobs, scheduler, budget, yes, as_json, progress, verbose, store_path):
     """Answer question files (TOML, see docs/ask.md) with measured runs and a verdict."""
@@ -535,8 +536,8 @@ def ask(files, quick, jobs, scheduler, budget, yes, as_json, progress, verbose, 
             summary = run_tasks(tasks, store, jobs=jobs, scheduler=scheduler, progress=progress)
         except KeyboardInterrupt:
             left = len(tasks) - len(store.done_keys(t.key for t in tasks))
-            click.secho(f"interrupted: {left} of {len(tasks)} runs left; ask again to finish "
-                        f"them", fg="yellow", err=True)
+            click.secho(_("interrupted: {left} of {total} runs left; ask again to finish them")
+                        .format(left=left, total=len(tasks)), fg="yellow", err=True)
             sys.exit(130)
         evaluations = [evaluate(e, collect(e, store, quick)) for e in experiments]
     if as_json:
@@ -555,12 +556,13 @@ def ask(files, quick, jobs, scheduler, budget, yes, as_json, progress, verbose, 
                         "seed": o.task.seed, "error": o.error} for o in summary.failed]})
     else:
         con = _console()
-        con.print(f"{len(tasks)} runs: {len(summary.ran)} ran, {len(summary.cached)} from the "
-                  f"store, {len(summary.failed)} failed  [dim](estimated {estimate:.0f} CPU s; "
-                  f"{path})[/]")
+        con.print(_("{total} runs: {ran} ran, {cached} from the store, {failed} failed").format(
+            total=len(tasks), ran=len(summary.ran), cached=len(summary.cached),
+            failed=len(summary.failed)) + "  [dim](" + _("estimated {seconds} CPU s").format(
+            seconds=f"{estimate:.0f}") + f"; {path})[/]")
         for o in summary.failed:
             last = (o.error or "").strip().splitlines()[-1:] or ["?"]
-            con.print(f"[red]failed[/] {o.task.label()}: {escape(last[0])}")
+            con.print("[red]" + _("failed") + f"[/] {o.task.label()}: {escape(last[0])}")
         _print_verdicts(con, evaluations, verbose)
     if summary.failed:
         sys.exit(1)
