@@ -89,7 +89,8 @@ def test_every_translation_uses_the_glossary_terms(lang):
     wrong = terminology_violations(lang, _catalogues(lang))
     assert not wrong, f"{len(wrong)} {lang} translations do not use the glossary's term " \
         "(report/glossary.toml, terminology): " + "; ".join(
-            f"{d}: {msgid[:60]!r} has {en!r}, so wants {want!r}" for d, msgid, en, want in wrong[:12])
+            f"{d}: {msgid[:60]!r} has {en!r}, so wants {want!r}"
+            for d, msgid, en, want in wrong[:12])
 
 
 def test_every_exception_names_a_message_that_exists():

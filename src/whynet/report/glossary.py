@@ -89,7 +89,8 @@ def parse_glossary(text: str, name: str = "glossary.toml") -> dict[str, Term]:
     for key, entry in data.items():
         if not re.fullmatch(r"[a-z][a-z0-9_]*", key) or not isinstance(entry, dict):
             raise ConfigError(f"{name}: [{key}] must be a table with a lower-case key")
-        langs = {k: v for k, v in entry.items() if isinstance(v, dict) and LANGUAGE_KEY.fullmatch(k)}
+        langs = {k: v for k, v in entry.items()
+                 if isinstance(v, dict) and LANGUAGE_KEY.fullmatch(k)}
         english = {k: v for k, v in entry.items() if k not in langs}
         _check_fields(english, FIELDS, FIELDS, f"{name}: [{key}]")
         _claim_aliases(english["aliases"], key, owners.setdefault("en", {}), name)
