@@ -199,7 +199,7 @@ class ZeroBias(Experiment):
         for ax, (data, p) in zip(axes, per.items()):
             for key, runs in p["by"].items():
                 curve = np.mean([r.result["loss"] for r in runs], axis=0)
-                ax.plot(np.linspace(0, runs[0].spec["steps"], len(curve)), curve, label=key)
+                ax.plot(np.linspace(0, runs[0].spec["steps"], len(curve)), curve, label=_(key))
             ax.set(title=_("{data}: training loss from four starts (mean over seeds)").format(
                              data=data),
                    xlabel=_("step"), ylabel=_("BCE loss"))

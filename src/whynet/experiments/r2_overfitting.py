@@ -223,8 +223,8 @@ class Overfitting(Experiment):
             if method == "dropout":  # p = 0 is the unregularised net
                 runs = {0.0: none, **runs}
             xs = list(runs)
-            for key, colour, name in (("train_acc", "tab:blue", "train"),
-                                      ("test_acc", "tab:red", "test")):
+            for key, colour, name in (("train_acc", "tab:blue", _("train")),
+                                      ("test_acc", "tab:red", _("test"))):
                 s = [mean_spread(values(runs[x], key)) for x in xs]
                 ax.errorbar(xs, [v.mean for v in s], yerr=[v.std for v in s], marker="o",
                             color=colour, label=name)
