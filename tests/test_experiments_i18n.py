@@ -45,6 +45,7 @@ DRAWN_ELSEWHERE = {("h2", 3)}
 WRAPPED = re.compile(r"⟦[^⟦⟧]*⟧")
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9_'-]*[A-Za-z0-9]")
 HANGUL = re.compile(r"[가-힣]")
+STATUS_WORD = re.compile(r"\b(holds|fails|depends|inconclusive)\b")
 
 
 @functools.lru_cache(maxsize=None)
@@ -165,6 +166,7 @@ def test_korean_verdicts_are_korean(exp_id):
         assert HANGUL.search(v.answer), f"{exp_id}: {v.answer!r}"
     for where, text in verdict_texts(view) + shown_texts(view):
         assert not english_run(text), f"{exp_id} {where}: {english_run(text)!r} in {text!r}"
+        assert not STATUS_WORD.search(text), f"{exp_id} {where}: a status left in English"
 
 
 @pytest.mark.parametrize("exp_id", IDS)
