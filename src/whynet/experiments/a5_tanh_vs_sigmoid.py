@@ -158,7 +158,9 @@ class TanhVsSigmoid(Experiment):
                                                               f"{c['lr_sigmoid']:g}",
                             _("outcome"): _(WINNERS[c["winner"]])})
                     for d, c in cmp.items()]
-        parts = [f"{d} {c['tanh'].fmt('.1%')} vs {c['sigmoid'].fmt('.1%')}" for d, c in cmp.items()]
+        parts = [_("{data} {tanh} vs {sigmoid}").format(data=d, tanh=c['tanh'].fmt('.1%'),
+                                                         sigmoid=c['sigmoid'].fmt('.1%'))
+                 for d, c in cmp.items()]
         sentence = (
             _("Test accuracy, tanh vs sigmoid, each at its best learning rate: ") + "; ".join(parts) +
             _(". Per data set: {outcome}. The note's claim “tanh is better” ").format(

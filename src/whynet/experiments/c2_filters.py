@@ -31,7 +31,7 @@ from ..random import make_rng
 from ..train import fit
 from .recipes import digits_sets, small_cnn
 from .base import (Experiment, Published, Row, Tally, Verdict, combine, group, mean_spread,
-                   outcome, tally, values)
+                   outcome, status_word, tally, values)
 
 ORDER_NAMES = ("0: blob", "1: edge", "2: line/corner", "3: noise", "4: noise")
 RANDOM_SHARE = np.array([1, 2, 3, 2, 1]) / 9  # expected energy share per order, random filter
@@ -195,7 +195,7 @@ class FirstLayerFilters(Experiment):
                            "(the same filters at init: {init}), {clear} of them are clear "
                            "edges (share > 0.5; random {clear_r:.0%}), their noise share is "
                            "{noise} (random 0.33) and test accuracy {acc}").format(
-                             label=label, status=status, edge=edge, init=init,
+                             label=label, status=status_word(status), edge=edge, init=init,
                              clear=clear.fmt('.0%'), clear_r=clear_r, noise=noise,
                              acc=acc.fmt('.0%')))
 

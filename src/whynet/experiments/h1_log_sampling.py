@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from ..i18n import N_, _
 from ..search import Range, expected_best, load_data, search
 from .base import (Correction, Experiment, Row, Tally, Verdict, combine, group, mean_spread,
-                   outcome, tally, values)
+                   outcome, status_word, tally, values)
 
 LOW, HIGH = 1e-4, 1.0
 DECADES = [(1e-4, 1e-3), (1e-3, 1e-2), (1e-2, 1e-1), (1e-1, 1.0)]
@@ -166,7 +166,7 @@ class LogSampling(Experiment):
                       join_wins=', '.join(wins), join_loses=', '.join(loses))
                   ) if wins and loses else (
                   _("The 90% (in the top decade) is arithmetic. Log sampling better: ")
-                  + ", ".join(f"{names.get(o, o)} {b['status']}" for o, b in budget.items()) + ".")
+                  + ", ".join(f"{names.get(o, o)} {status_word(b['status'])}" for o, b in budget.items()) + ".")
         rule = (_("Sampling shares are shown (arithmetic; a miss beyond 4 binomial standard "
                   "errors would be a sampler bug). Tested per optimiser: log sampling is "
                   "better when, in every seed, its expected best validation accuracy at the "

@@ -18,7 +18,7 @@ from ..i18n import N_, _
 from ..random import make_rng
 from ..search import Choice, Range, expected_best, load_data, parse_space, plot_trials, search
 from .base import (Experiment, Published, Row, Tally, Verdict, combine, group, mean_spread,
-                   outcome, tally, values)
+                   outcome, status_word, tally, values)
 
 GAIN = 0.01  # random "beats" grid when its best is higher by more than this
 BUMP_WIDTH = 0.08  # std of the important parameter's Gaussian bump, on [0, 1]
@@ -240,9 +240,9 @@ class RandomVsGrid(Experiment):
               "({p_analytic_status}), MLP random {p_train_random:.3f} vs grid "
               "{p_train_grid:.3f} ({p_training_status})").format(
                 p_budget=p['budget'], p_ana_random=p['ana_random'].mean,
-                p_ana_grid=p['ana_grid'].mean, p_analytic_status=p['analytic'].status,
+                p_ana_grid=p['ana_grid'].mean, p_analytic_status=status_word(p['analytic'].status),
                 p_train_random=p['train_random'].mean, p_train_grid=p['train_grid'].mean,
-                p_training_status=p['training'].status) for p in pb)
+                p_training_status=status_word(p['training'].status)) for p in pb)
         ahead_ana = [p["budget"] for p in pb if p["analytic"].status == "holds"]
         ahead_mlp = [p["budget"] for p in pb if p["training"].status == "holds"]
 

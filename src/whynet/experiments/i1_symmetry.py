@@ -26,8 +26,8 @@ from ..nn.layers import Dense
 from ..probes.stats import distinct_units
 from ..optim import SGD
 from ..train import Every, accuracy, fit
-from .base import (Experiment, Published, Row, Tally, Verdict, combine, group, mean_spread, tally,
-                   values)
+from .base import (Experiment, Published, Row, Tally, Verdict, combine, group, mean_spread,
+                   status_word, tally, values)
 from .recipes import circles_split
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
@@ -151,7 +151,7 @@ class Symmetry(Experiment):
             parts.append(_("{act} {words_get_p}, test accuracy {za} ({p_tally_status}, "
                            "{p_tally})").format(
                              act=act, words_get_p=words.get(p['mechanism'], p['mechanism']),
-                             za=za.fmt('.0%'), p_tally_status=p['tally'].status,
+                             za=za.fmt('.0%'), p_tally_status=status_word(p['tally'].status),
                              p_tally=p['tally']))
         rows.append(Row(_("relu, He init"), {
             _("distinct units, layer 1 (of 10)"): mean_spread(
@@ -169,7 +169,7 @@ class Symmetry(Experiment):
                           and_join_frozen=_(' and ').join(frozen) or _('none'),
                           and_join_symmetric=_(' and ').join(symmetric) or _('none')))
         else:
-            each = ", ".join(f"{a} {p['tally'].status}" for a, p in per.items())
+            each = ", ".join(f"{a} {status_word(p['tally'].status)}" for a, p in per.items())
             answer = _("Not for every activation ({each}); see the evidence per activation.").format(
                          each=each)
         rule = (_("Per activation, holds when in every seed the zero-initialised net ends with "

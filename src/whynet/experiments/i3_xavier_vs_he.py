@@ -23,7 +23,7 @@ from ..nn.activations import Sigmoid
 from ..optim import SGD, Adam
 from ..train import Every, fit
 from .base import (Experiment, Published, Row, Tally, Verdict, combine, group, mean_spread,
-                   outcome, tally)
+                   outcome, status_word, tally)
 from .figures import histogram_figure
 from .recipes import layer_statistics
 
@@ -164,8 +164,8 @@ class XavierVsHe(Experiment):
                         "trains."))
         else:
             answer = (_("Partly: forward collapse {forward_status}; ").format(
-                          forward_status=forward.status)
-                      + ", ".join(f"{names[o]} {t[0].status}" for o, t in trains.items())
+                          forward_status=status_word(forward.status))
+                      + ", ".join(f"{names[o]} {status_word(t[0].status)}" for o, t in trains.items())
                       + _(". See the evidence."))
         rule = (_("Forward: holds when in every seed Xavier's layer-10 std is below "
                   "{collapsed:g}× layer 1's and He's above {kept:g}×. Training, per optimiser: "
@@ -186,7 +186,7 @@ class XavierVsHe(Experiment):
                       "{forward}). The 30-layer ReLU net (ln 10 = 2.303: no learning): ").format(
                         numbers_xavier_std_layer_10_layer_1=numbers['Xavier: std layer 10 / layer 1'],
                         numbers_he_std_layer_10_layer_1=numbers['He: std layer 10 / layer 1'],
-                        forward_status=forward.status, forward=forward)
+                        forward_status=status_word(forward.status), forward=forward)
                     + "; ".join(parts) + _(". Adam divides each step by a running RMS of the "
                                            "gradient, so the tiny gradients that reach "
                                            "Xavier's lower layers still give full-size steps; "

@@ -29,7 +29,8 @@ from ..optim import SGD
 from ..probes.stats import distinct_units
 from ..random import make_rng
 from ..train import accuracy, fit
-from .base import Experiment, Row, Tally, Verdict, combine, group, mean_spread, tally, values
+from .base import (Experiment, Row, Tally, Verdict, combine, group, mean_spread, status_word,
+                   tally, values)
 from .recipes import circles_split
 
 STARTS = {  # name → (weights random?, biases random?); the names are shown as _(name)
@@ -148,8 +149,8 @@ class ZeroBias(Experiment):
                     acc_zero_w_random_b=acc['zero W, random b'].fmt('.0%'),
                     mean_spread_values_by=mean_spread(values(by['zero W, random b'], 'w1_norm')),
                     acc_zero_w_zero_b=acc['zero W, zero b'].fmt('.0%'),
-                    p_bias_status=p['bias'].status, p_bias=p['bias'],
-                    p_weights_status=p['weights'].status, p_weights=p['weights']))
+                    p_bias_status=status_word(p['bias'].status), p_bias=p['bias'],
+                    p_weights_status=status_word(p['weights'].status), p_weights=p['weights']))
         sig = {d: mean_spread(values(p["by"]["random W, zero b"], "linear_signal")).mean
                for d, p in per.items()}
         escaped = {d: sum(r.result["w1_norm"] > ESCAPED for r in p["by"]["zero W, random b"])
@@ -199,7 +200,7 @@ class ZeroBias(Experiment):
         for ax, (data, p) in zip(axes, per.items()):
             for key, runs in p["by"].items():
                 curve = np.mean([r.result["loss"] for r in runs], axis=0)
-                ax.plot(np.linspace(0, runs[0].spec["steps"], len(curve)), curve, label=key)
+                ax.plot(np.linspace(0, runs[0].spec["steps"], len(curve)), curve, label=_(key))
             ax.set(title=_("{data}: training loss from four starts (mean over seeds)").format(
                              data=data),
                    xlabel=_("step"), ylabel=_("BCE loss"))

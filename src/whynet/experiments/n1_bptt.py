@@ -245,7 +245,8 @@ class BackpropThroughTime(Experiment):
                                           "tab:brown", "tab:pink"))}
         for radius, runs in by.items():
             g = np.exp(np.mean([np.log(r.result["g"]) for r in runs], axis=0))
-            label = (f"standard (ρ≈{np.mean([r.result['radius'] for r in runs]):.2f})"
+            label = (_("standard init (ρ = {rho:.2f})").format(
+                         rho=np.mean([r.result['radius'] for r in runs]))
                      if radius == STANDARD else f"ρ = {radius:g}")
             ax1.plot(np.arange(1, len(g) + 1), g, color=cmap[radius], lw=2 if radius == STANDARD
                      else 1.2, label=label)

@@ -19,7 +19,8 @@ from ..nn.losses import SoftmaxCrossEntropy
 from ..nn.regularizers import L2
 from ..optim import Adam
 from ..train import fit
-from .base import Experiment, Row, Tally, Verdict, combine, group, mean_spread, tally, values
+from .base import (Experiment, Row, Tally, Verdict, combine, group, mean_spread, status_word,
+                   tally, values)
 
 N_TRAIN, N_TEST = 100, 1000
 SHRINK = 0.03  # "prevents overfitting": the gap falls by more than 3 accuracy points …
@@ -145,7 +146,7 @@ class Overfitting(Experiment):
                            "{b_test_1} ({m_status})").format(
                              names_method=_(names[method]), label_method=label[method],
                              helping=helping, m_best=m['best'], b_gap_1=b['gap'].fmt('.1%'),
-                             b_test_1=b['test'].fmt('.1%'), m_status=m['status']))
+                             b_test_1=b['test'].fmt('.1%'), m_status=status_word(m['status'])))
         status = combine(m["status"] for m in methods.values())
         agree = Tally(status, sum(m["tally"].agree for m in methods.values()),
                       sum(m["tally"].n for m in methods.values()))
@@ -223,8 +224,8 @@ class Overfitting(Experiment):
             if method == "dropout":  # p = 0 is the unregularised net
                 runs = {0.0: none, **runs}
             xs = list(runs)
-            for key, colour, name in (("train_acc", "tab:blue", "train"),
-                                      ("test_acc", "tab:red", "test")):
+            for key, colour, name in (("train_acc", "tab:blue", _("train")),
+                                      ("test_acc", "tab:red", _("test"))):
                 s = [mean_spread(values(runs[x], key)) for x in xs]
                 ax.errorbar(xs, [v.mean for v in s], yerr=[v.std for v in s], marker="o",
                             color=colour, label=name)

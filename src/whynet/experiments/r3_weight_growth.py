@@ -276,8 +276,8 @@ class WeightGrowth(Experiment):
         free, l2, overlap = self._parts(results)
         fig = Figure(figsize=(7.2, 6.4))
         ax1, ax2 = fig.subplots(2, 1)
-        runs = ((free, "tab:red", "separable"),
-                (l2, "tab:blue", f"separable, L2 λ={l2[0].spec['l2']:g}"),
+        runs = ((free, "tab:red", _("separable")),
+                (l2, "tab:blue", _("separable, L2 λ = {lam:g}").format(lam=l2[0].spec['l2'])),
                 (overlap, "tab:green", _("10 labels flipped")))
         for rs, colour, label in runs:
             for i, r in enumerate(rs):

@@ -21,7 +21,7 @@ from .base import Experiment, Row, Verdict, group, mean_spread, tally, values
 ADAPTIVE = 0.95  # adaptive optimisers "decide the step": mean cosine with −g below this
 OPTIMISERS = {
     "SGD": lambda p: SGD(p, lr=0.1),
-    "SGD + momentum 0.9": lambda p: SGD(p, lr=0.1, momentum=0.9),
+    N_("SGD + momentum 0.9"): lambda p: SGD(p, lr=0.1, momentum=0.9),
     "RMSProp": lambda p: RMSProp(p, lr=0.01),
     "Adam": lambda p: Adam(p, lr=0.01),
 }
@@ -107,10 +107,10 @@ class OptimiserStep(Experiment):
                       "{len_shown} seeds); SGD's update equals W − η·g exactly (max difference "
                       "{err:g}). Mean cosine between the step and −g: ").format(
                         sum_shown=sum(shown), len_shown=len(shown), err=err)
-                    + ", ".join(f"{k} {v.fmt('.3f')}" for k, v in cos.items())
-                    + _("; loss after the run: ") + ", ".join(f"{k} {v}" for k, v in final.items())
+                    + ", ".join(f"{_(k)} {v.fmt('.3f')}" for k, v in cos.items())
+                    + _("; loss after the run: ") + ", ".join(f"{_(k)} {v}" for k, v in final.items())
                     + ". " + rule)
-        rows = [Row(k, {_("cosine(step, −g), mean over steps"): cos[k], _("final loss"): final[k]})
+        rows = [Row(_(k), {_("cosine(step, −g), mean over steps"): cos[k], _("final loss"): final[k]})
                 for k in by]
         answer = (_("Yes: all four optimisers got the same gradient; SGD stepped exactly along "
                     "−g, Adam at mean cosine {cos_adam:.2f} and RMSProp at {cos_rmsprop:.2f} "
@@ -126,8 +126,8 @@ class OptimiserStep(Experiment):
         ax1, ax2 = fig.subplots(2, 1)
         for name, runs in by.items():
             r = runs[0].result
-            ax1.plot(r["cosine"], label=name)
-            ax2.plot(r["loss"], label=name)
+            ax1.plot(r["cosine"], label=_(name))
+            ax2.plot(r["loss"], label=_(name))
         ax1.set(title=_("cos(step, −gradient)"), xlabel=_("step"), ylabel=_("cosine"), ylim=(-0.1, 1.05))
         ax2.set(title=_("Loss on the batch"), xlabel=_("step"), ylabel=_("loss"))
         ax2.legend(fontsize=9)

@@ -87,7 +87,7 @@ class Vectorisation(Experiment):
         speed = {b: mean_spread(values(runs, "speedup")) for b, runs in by.items()}
         sentence = (_("Loop and batch agree to {diff:.1e} (float64) for every loss and "
                       "gradient; the batch is faster by ").format(diff=diff) +
-                    ", ".join(f"{v.fmt('.0f')}× at m = {b}" for b, v in speed.items()) +
+                    ", ".join(_("{speed}× at m = {m}").format(speed=v.fmt('.0f'), m=b) for b, v in speed.items()) +
                     _(". Holds when, in every seed at m = {largest}, the numbers agree to "
                       "1e-12 and the batch is at least 10× faster.").format(largest=largest))
         numbers = {"largest difference": diff}
