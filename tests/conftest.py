@@ -35,3 +35,10 @@ def _restore_sigint():
     handler = signal.getsignal(signal.SIGINT)
     yield
     signal.signal(signal.SIGINT, handler)
+
+
+@pytest.fixture(autouse=True)
+def _english_by_default(monkeypatch):
+    """Tests read English output unless they choose a language: a developer's LANG=ko_KR (or
+    WHYNET_LANG) must not turn the CLI's and the report's words into Korean under them."""
+    monkeypatch.setenv("WHYNET_LANG", "en")
