@@ -37,8 +37,11 @@ def _restore_sigint():
     signal.signal(signal.SIGINT, handler)
 
 
-@pytest.fixture(autouse=True)
-def _english_by_default(monkeypatch):
+@pytest.fixture(autouse=True, scope="session")
+def _english_by_default():
     """Tests read English output unless they choose a language: a developer's LANG=ko_KR (or
-    WHYNET_LANG) must not turn the CLI's and the report's words into Korean under them."""
-    monkeypatch.setenv("WHYNET_LANG", "en")
+    WHYNET_LANG) must not turn the CLI's and the report's words into Korean under them. Session
+    scope, so that module-scoped fixtures (a report built once per file) see it too."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("WHYNET_LANG", "en")
+        yield
