@@ -8,15 +8,19 @@
     whynet claims                        # every question ID with its current verdict
     whynet report -o report.html         # one self-contained HTML file
     whynet export runs --format csv -o runs.csv   # the stored runs (or verdicts) for pandas
+    whynet report --lang ko -o report.ko.html   # in Korean (also claims, run; or WHYNET_LANG=ko)
     whynet train --data circles --hidden 16,16 --activation tanh --epochs 50
     whynet train --config run.toml       # the same options from a TOML file
     whynet ask examples/questions/*.toml --quick   # your own questions, answered the same way
 
 Errors from whynet print as one red line (plain when NO_COLOR is set) and exit with status 2.
+``--lang`` translates the verdict tables, the report and the command's own messages; option help
+and the messages of deep library errors stay English.
 """
 
 from __future__ import annotations
 
+import contextvars
 import importlib.util
 import json
 import math
@@ -41,6 +45,7 @@ from .nn.init import INITIALIZERS
 from .nn.losses import LOSSES
 from .nn.regularizers import REGULARIZERS
 from .optim import OPTIMIZERS
+from .i18n import LANGUAGES, _, set_language
 from .probes import Probe
 from .probes.tensorboard import export_tensorboard
 from .report import write_report
@@ -65,8 +70,8 @@ class _Group(click.Group):
     """A click group that turns whynet's errors into one red line and exit status 2."""
 
     def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
+        try:  # in a context of its own: --lang holds for this command only (also in-process)
+            return contextvars.copy_context().run(super().invoke, ctx)
         except WhynetError as e:
             error_line(str(e))
             ctx.exit(2)
@@ -76,7 +81,7 @@ class _Group(click.Group):
             ctx.exit(2)
         except KeyboardInterrupt:  # Ctrl-C outside a run's own handling: one line, no traceback
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C while exiting too
-            click.secho("interrupted", fg="yellow", err=True)
+            click.secho(_("interrupted"), fg="yellow", err=True)
             ctx.exit(130)
 
 
@@ -144,6 +149,16 @@ def _grid_option(f):
                         help="Which grid's results to use (default: the full grid when the store "
                              "has all of it, else the quick one).")(f)
 
+
+def _set_language(ctx, param, value):
+    """``--lang`` (else ``WHYNET_LANG`` / the locale) for everything the command prints."""
+    set_language(value)
+
+
+lang_option = click.option("--lang", default=None, callback=_set_language, expose_value=False,
+                           is_eager=True, metavar="LANG",
+                           help=f"Language of the output: {', '.join(LANGUAGES)} (default "
+                                f"$WHYNET_LANG, then the locale, else en).")
 
 store_option = click.option("--store", "store_path", type=click.Path(dir_okay=False),
                             default=None, help="Results store (default $WHYNET_STORE, else "
@@ -225,6 +240,7 @@ def _select(ids) -> list:
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a tty).")
 @click.option("--verbose", "-v", is_flag=True,
               help="Also print each verdict's evidence rows and the rule that decided it.")
+@lang_option
 @store_option
 def run(ids, quick, seeds, jobs, scheduler, as_json, progress, verbose, store_path):
     """Run experiments by id (or `all`); finished runs come from the store, never recomputed."""
@@ -236,8 +252,9 @@ def run(ids, quick, seeds, jobs, scheduler, as_json, progress, verbose, store_pa
         except KeyboardInterrupt:
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # stopping: a second Ctrl-C changes nothing
             done = len(store.done_keys(t.key for t in tasks))
-            click.secho(f"interrupted: {done} of {len(tasks)} runs are stored in {store.path}; "
-                        f"run the same command again to finish the rest", fg="yellow", err=True)
+            click.secho(_("interrupted: {done} of {total} runs are stored in {store}; run the "
+                          "same command again to finish the rest").format(
+                done=done, total=len(tasks), store=store.path), fg="yellow", err=True)
             store.close()  # every finished run is already committed, one transaction each
             _exit_now(130)
         evaluations = [evaluate(e, collect(e, store, quick)) for e in experiments]
@@ -252,12 +269,13 @@ def run(ids, quick, seeds, jobs, scheduler, as_json, progress, verbose, store_pa
             "failed": failed})
     else:
         con = _console()
-        con.print(f"{len(tasks)} runs: {len(summary.ran)} ran, {len(summary.cached)} from the "
-                  f"store, {len(summary.failed)} failed  [dim]({store.path})[/]")
+        con.print(_("{total} runs: {ran} ran, {cached} from the store, {failed} failed").format(
+            total=len(tasks), ran=len(summary.ran), cached=len(summary.cached),
+            failed=len(summary.failed)) + f"  [dim]({store.path})[/]")
         for f in failed:
             last = (f["error"] or "").strip().splitlines()[-1:] or ["?"]
-            con.print(f"[red]failed[/] {f['experiment']} {json.dumps(f['spec'])} seed "
-                      f"{f['seed']}: {last[0]}", markup=True)
+            con.print("[red]" + _("failed") + f"[/] {f['experiment']} {json.dumps(f['spec'])} "
+                      + _("seed {seed}").format(seed=f["seed"]) + f": {last[0]}", markup=True)
         _print_verdicts(con, evaluations, verbose)
     if summary.failed:
         sys.exit(1)
@@ -276,7 +294,7 @@ def _status_cell(status: str) -> str:
 def _agree_text(agree) -> str:
     """``seeds_agree`` of a verdict dict (one tally, a list of them, or None) as text."""
     tallies = agree if isinstance(agree, list) else [agree] if agree else []
-    return "; ".join(f"{t['agree']} of {t['n']} seeds agree" for t in tallies)
+    return "; ".join(_("{k} of {n} seeds agree").format(k=t["agree"], n=t["n"]) for t in tallies)
 
 
 def _answer_cell(d: dict, verbose: bool, fallback: str = "") -> str:
@@ -292,21 +310,21 @@ def _answer_cell(d: dict, verbose: bool, fallback: str = "") -> str:
         lines.append(f"[dim]• {escape(row['condition'])}: {escape(measures)}[/]")
     agree = _agree_text(d.get("seeds_agree"))
     if d.get("rule") or agree:
-        lines.append(f"[dim]rule: {escape(d.get('rule') or '')}"
+        lines.append("[dim]" + _("rule") + f": {escape(d.get('rule') or '')}"
                      f"{' (' + agree + ')' if agree else ''}[/]")
     if d.get("depends_on"):
-        lines.append(f"[dim]depends on: {escape(', '.join(d['depends_on']))}[/]")
+        lines.append("[dim]" + _("depends on") + f": {escape(', '.join(d['depends_on']))}[/]")
     return "\n".join(lines)
 
 
 def _print_verdicts(con, evaluations, verbose: bool = False) -> None:
     t = Table(show_header=True, header_style="bold")
-    t.add_column("question")
-    t.add_column("verdict")
-    t.add_column("answer", overflow="fold")
+    t.add_column(_("question"))
+    t.add_column(_("Verdict"))
+    t.add_column(_("Answer"), overflow="fold")
     for ev in evaluations:
         if ev.error:
-            t.add_row(" ".join(ev.experiment.questions), "[red]error[/]",
+            t.add_row(" ".join(ev.experiment.questions), _status_cell("error"),
                       f"{ev.experiment.id}: {ev.error}")
         for v in ev.verdicts:
             t.add_row(v.question, _status_cell(v.status), _answer_cell(v.as_dict(), verbose))
@@ -325,6 +343,7 @@ def claims_table(store, quick=None) -> list[dict]:
 @click.option("--verbose", "-v", is_flag=True,
               help="Also print each verdict's evidence rows and the rule that decided it.")
 @_grid_option
+@lang_option
 @store_option
 def claims(as_json, verbose, quick, store_path):
     """Every question ID with its current verdict and one-line answer, from the store."""
@@ -334,9 +353,9 @@ def claims(as_json, verbose, quick, store_path):
         _echo_json(rows)
         return
     t = Table(show_header=True, header_style="bold")
-    t.add_column("id")
-    t.add_column("verdict")
-    t.add_column("answer (or the notes' claim)", overflow="fold")
+    t.add_column(_("ID"))
+    t.add_column(_("Verdict"))
+    t.add_column(_("answer (or the notes' claim)"), overflow="fold")
     for r in rows:
         t.add_row(r["question"], _status_cell(r["status"]),
                   _answer_cell(r, verbose, fallback=f"[dim]{escape(r['claim'])}[/]"))
@@ -350,6 +369,7 @@ def claims(as_json, verbose, quick, store_path):
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default="report.html",
               show_default=True, help="Where to write the HTML file.")
 @_grid_option
+@lang_option
 @store_option
 def report(questions, output, quick, store_path):
     """Write the HTML report (one self-contained file) from the stored results; question files
@@ -360,7 +380,7 @@ def report(questions, output, quick, store_path):
             path = write_report(output, store, quick=quick, asked=asked)
         except OSError as e:
             raise ConfigError(f"report: cannot write {output} ({e.strerror or e})") from e
-    click.echo(f"wrote {path.resolve()}")
+    click.echo(_("wrote {path}").format(path=path.resolve()))
 
 
 # -- export --------------------------------------------------------------------------------------
@@ -558,6 +578,7 @@ def load_asked(files) -> list:
 @click.option("--json", "as_json", is_flag=True, help="Print every field of every verdict.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a tty).")
 @click.option("--verbose", "-v", is_flag=True, help="Also print the evidence and the rule.")
+@lang_option
 @store_option
 def ask(files, quick, jobs, scheduler, budget, yes, as_json, progress, verbose, store_path):
     """Answer question files (TOML, see docs/ask.md) with measured runs and a verdict."""
@@ -585,8 +606,8 @@ def ask(files, quick, jobs, scheduler, budget, yes, as_json, progress, verbose, 
             summary = run_tasks(tasks, store, jobs=jobs, scheduler=scheduler, progress=progress)
         except KeyboardInterrupt:
             left = len(tasks) - len(store.done_keys(t.key for t in tasks))
-            click.secho(f"interrupted: {left} of {len(tasks)} runs left; ask again to finish "
-                        f"them", fg="yellow", err=True)
+            click.secho(_("interrupted: {left} of {total} runs left; ask again to finish them")
+                        .format(left=left, total=len(tasks)), fg="yellow", err=True)
             sys.exit(130)
         evaluations = [evaluate(e, collect(e, store, quick)) for e in experiments]
     if as_json:
@@ -605,12 +626,13 @@ def ask(files, quick, jobs, scheduler, budget, yes, as_json, progress, verbose, 
                         "seed": o.task.seed, "error": o.error} for o in summary.failed]})
     else:
         con = _console()
-        con.print(f"{len(tasks)} runs: {len(summary.ran)} ran, {len(summary.cached)} from the "
-                  f"store, {len(summary.failed)} failed  [dim](estimated {estimate:.0f} CPU s; "
-                  f"{path})[/]")
+        con.print(_("{total} runs: {ran} ran, {cached} from the store, {failed} failed").format(
+            total=len(tasks), ran=len(summary.ran), cached=len(summary.cached),
+            failed=len(summary.failed)) + "  [dim](" + _("estimated {seconds} CPU s").format(
+            seconds=f"{estimate:.0f}") + f"; {path})[/]")
         for o in summary.failed:
             last = (o.error or "").strip().splitlines()[-1:] or ["?"]
-            con.print(f"[red]failed[/] {o.task.label()}: {escape(last[0])}")
+            con.print("[red]" + _("failed") + f"[/] {o.task.label()}: {escape(last[0])}")
         _print_verdicts(con, evaluations, verbose)
     if summary.failed:
         sys.exit(1)

@@ -33,7 +33,7 @@ from threadpoolctl import threadpool_limits
 from . import __version__
 from .errors import ConfigError, check_int
 from .experiments.base import Experiment, RunResult, Verdict, combine
-from .experiments.questions import QUESTIONS
+from .experiments.questions import translated_questions
 from .store import Store, canonical_json, run_key, to_jsonable
 
 
@@ -456,7 +456,7 @@ def claims(evaluations) -> list[dict]:
     ``"not answered"`` (no experiment yet) or ``"error"`` (the experiment's verdicts raised).
     """
     rows = []
-    for qid, q in QUESTIONS.items():
+    for qid, q in translated_questions().items():  # claim, source and why as shown
         evs = [ev for ev in evaluations if qid in ev.experiment.questions]
         row = {"question": qid, "group": q.group, "claim": q.claim, "source": q.source,
                "why": q.why, "experiments": [ev.experiment.id for ev in evs],

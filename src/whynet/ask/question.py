@@ -42,6 +42,7 @@ from pathlib import Path
 
 from ..config import FIELDS, RunConfig, check_field, read_toml
 from ..errors import ConfigError, UnknownNameError
+from ..i18n import _
 from .metrics import METRICS, PROBE_METRICS, check_metric, goal
 
 TOP_KEYS = ("id", "question", "source", "seeds", "run", "quick", "measure", "claim")
@@ -69,8 +70,9 @@ class Claim:
     margin: float = 0.0
 
     def text(self) -> str:
-        return " and ".join(f"{_show(a)} {r} {_show(b)}" for a, r, b in self.pairs) + \
-            f" on {self.metric}"
+        """``"relu < sigmoid and relu < tanh on epochs_to_target"``, in the language in force."""
+        pairs = _(" and ").join(f"{_show(a)} {r} {_show(b)}" for a, r, b in self.pairs)
+        return _("{pairs} on {metric}").format(pairs=pairs, metric=self.metric)
 
     @property
     def sides(self) -> list:
