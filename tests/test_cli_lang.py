@@ -10,6 +10,7 @@ from whynet.cli import main
 from whynet.experiments import registry
 from whynet.experiments.base import Experiment, Row, Verdict, mean_spread, tally, values
 from whynet.i18n import current_language
+from whynet.store import Store
 
 
 class Positive(Experiment):
@@ -40,6 +41,7 @@ class Positive(Experiment):
 def cli(monkeypatch, tmp_path):
     monkeypatch.setattr(registry, "_discovered", {})
     monkeypatch.setenv("WHYNET_STORE", str(tmp_path / "runs.sqlite"))
+    Store(tmp_path / "runs.sqlite").close()  # claims and report refuse a store that does not exist
     monkeypatch.setenv("COLUMNS", "300")
     for var in ("WHYNET_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
         monkeypatch.delenv(var, raising=False)

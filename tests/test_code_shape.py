@@ -20,10 +20,18 @@ MAX_LINES = 60
 
 #: Areas still being split on other branches (experiments' verdicts and figures, the lab's
 #: create_app, the report's sections, the CLI, the findings): exempt until that work lands.
-IN_PROGRESS = ("experiments/", "web/", "report/", "cli.py", "probes/findings.py")
+IN_PROGRESS = ("web/",)
 
 #: (file, function, imported module) → why the import stays inside the function.
-ALLOWED_IMPORTS: dict[tuple[str, str, str], str] = {}
+_STARTUP = ("loaded when the command runs: `whynet --help` and `whynet list` must not pay for "
+            "matplotlib and the question machinery (issue 14: 1.95 s → 0.67 s)")
+ALLOWED_IMPORTS: dict[tuple[str, str, str], str] = {
+    ("__init__.py", "__getattr__", ".nn"): "whynet.to_torch / from_torch on first use: `import "
+                                           "whynet` stays light",
+    ("cli.py", "load_asked", ".ask"): _STARTUP,
+    ("cli.py", "ask", ".ask.budget"): _STARTUP,
+    ("cli.py", "serve", ".web.server"): "the web lab needs the optional extra whynet[web]",
+}
 
 
 MODULES = [rel for rel in sorted(p.relative_to(SRC).as_posix() for p in SRC.rglob("*.py"))

@@ -50,6 +50,7 @@ from .nn.activations import ACTIVATIONS
 from .nn.layers import Dense
 from .nn.losses import get_loss
 from .optim import OPTIMIZERS
+from .probes import Probe
 from .train import CALLBACK_METHODS, Callback, fit
 
 #: scikit-learn's activation names → whynet's (whynet's own names are accepted as well).
@@ -242,8 +243,6 @@ class ProbeCallback:
         self.options = options
 
     def __call__(self, model, X, y, loss):
-        from .probes import Probe
-
         return Probe(model, X[:self.examples], y[:self.examples], loss, every=self.every,
                      **self.options)
 

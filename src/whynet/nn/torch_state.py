@@ -37,7 +37,8 @@ from collections import OrderedDict
 import numpy as np
 
 from ..errors import StateDictError
-from .module import IncompatibleKeys, Module
+from . import activations, conv, layers, norm
+from .module import IncompatibleKeys, Module, Sequential
 
 #: whynet class name → {whynet state name: torch state name}.
 TORCH_NAMES: dict[str, dict[str, str]] = {
@@ -248,9 +249,6 @@ def from_torch_module(module, dtype=None) -> Module:
     """A whynet ``Sequential`` computing what the ``torch.nn.Sequential`` ``module`` computes:
     its layers' twins (:data:`TORCH_MODULES`), weights and running statistics copied, in
     ``dtype`` (default: float64 for a float64 module, else float32), in the module's mode."""
-    from . import activations, conv, layers, norm
-    from .module import Sequential
-
     torch = _torch_nn()
     if not isinstance(module, torch.nn.Sequential):
         raise StateDictError(f"from_torch: expected a torch.nn.Sequential, got "

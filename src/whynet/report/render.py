@@ -27,7 +27,12 @@ from babel.numbers import format_decimal
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from .. import __version__
+from ..experiments import registry
+from ..experiments.base import Stat, format_number
+from ..experiments.questions import (NOTES, translated_groups, translated_known_corrections,
+                                     translated_notes, translated_questions)
 from ..i18n import LANGUAGES, N_, _, current_language, install_jinja, ngettext, use_language
+from ..runner import choose_quick, claims, collect, evaluate
 from . import status as _status
 from .fonts import figure_fonts
 from .glossary import Linker, load_glossary
@@ -164,8 +169,6 @@ def evidence_table(rows) -> dict | None:
     """A verdict's evidence rows as a table: the measure names as columns (first-seen order), a
     cell per condition and measure; when every Stat has the same n, the n moves to the caption.
     ``rows`` are :class:`~whynet.experiments.base.Row` s. None when there are none."""
-    from ..experiments.base import Stat, format_number
-
     rows = list(rows)
     if not rows:
         return None
@@ -217,8 +220,6 @@ def count(n: int) -> str:
 def _experiment(ev, store, quick, texts_marked: bool = True) -> dict:
     """An experiment's view. ``texts_marked``: its title, question and description are marked
     messages (a built-in experiment) to translate, not a question file's own words."""
-    from ..runner import choose_quick
-
     e, results = ev.experiment, ev.results
     q = choose_quick(e, store) if quick is None else quick
     specs = e.grid(q)
@@ -301,8 +302,6 @@ def _overview_rows(rows, terms) -> list[dict]:
 
 
 def _corrections(experiments, terms) -> list[dict]:
-    from ..experiments.questions import NOTES
-
     out = []
     for x in experiments:
         for c in x["corrections"]:
@@ -343,8 +342,6 @@ def _environment(experiments) -> list[tuple[str, str]]:
 def _asked_sections(asked, store, quick) -> list[dict]:
     """Sections for asked questions (:class:`whynet.ask.QuestionExperiment` s): the same
     experiment view and verdict view as a built-in question's."""
-    from ..runner import collect, evaluate
-
     out = []
     for e in asked:
         x = _experiment(evaluate(e, collect(e, store, quick)), store, quick, texts_marked=False)
@@ -372,11 +369,6 @@ def build_report(store, quick: bool | None = None, experiments=None, asked=(),
 
 
 def _build(store, quick, experiments, asked) -> str:
-    from ..experiments import registry
-    from ..experiments.questions import (translated_groups, translated_known_corrections,
-                                         translated_notes, translated_questions)
-    from ..runner import claims, collect, evaluate
-
     experiments = registry.all_experiments() if experiments is None else list(experiments)
     evaluations = [evaluate(e, collect(e, store, quick)) for e in experiments]
     exps = [_experiment(ev, store, quick) for ev in evaluations]
