@@ -153,7 +153,7 @@ class TanhVsSigmoid(Experiment):
                        "ahead.")
         evidence = [Row(d, {_("tanh test accuracy"): c["tanh"], _("sigmoid test accuracy"):
                             c["sigmoid"], _("tanh − sigmoid"): c["diff"],
-                            _("seeds where tanh is better"): f"{c['better']} of {c['n']}",
+                            _("seeds where tanh is better"): _("{k} of {n}").format(k=c['better'], n=c['n']),
                             _("learning rates (tanh, sigmoid)"): f"{c['lr_tanh']:g}, "
                                                               f"{c['lr_sigmoid']:g}",
                             _("outcome"): _(WINNERS[c["winner"]])})

@@ -168,11 +168,12 @@ class CnnVsMlp(Experiment):
         spec = results[0].spec if results else {"n_train": 4000, "epochs": 8}
         steps = spec["epochs"] * -(-spec["n_train"] // 100)
         mean = {key: float(np.mean(v)) for key, v in acc.items()}
+        both = _("{model}: {ordered}, shuffled {shuffled}")
         ours = "; ".join(
-            f"{model}: {mean_spread(acc[model, False]).fmt('.0%')}, shuffled "
-            f"{mean_spread(acc[model, True]).fmt('.0%')}" for model in MODELS
+            both.format(model=model, ordered=mean_spread(acc[model, False]).fmt(".0%"),
+                        shuffled=mean_spread(acc[model, True]).fmt(".0%")) for model in MODELS
             if (model, False) in acc and (model, True) in acc)
-        theirs = "; ".join(f"{model}: {o:.0%}, shuffled {s:.0%}"
+        theirs = "; ".join(both.format(model=model, ordered=f"{o:.0%}", shuffled=f"{s:.0%}")
                            for model, (o, s) in PUBLISHED.items())
         gaps = ", ".join(f"{model} {(mean[model, False] - PUBLISHED[model][0]) * 100:+.0f}"
                          for model in PUBLISHED if (model, False) in mean)

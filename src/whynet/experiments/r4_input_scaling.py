@@ -285,7 +285,7 @@ class InputScaling(Experiment):
                           "as scaling, and a value above 1 after standardising is expected, "
                           "not a bug.")),
             Correction(
-                "R4", "000 appendix (Q1)",
+                "R4", "000 " + _("appendix (Q1)"),
                 _("Asks whether taking logs is also a regularisation method, and how it "
                   "differs from normalising to a standard normal (the group suspected "
                   "regularisation and normalisation were being confused)."),

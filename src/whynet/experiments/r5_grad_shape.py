@@ -173,7 +173,7 @@ class GradShape(Experiment):
     def corrections(self, results):
         j = results[0].result["jacobian"]
         return [Correction(
-            "R5", "000 appendix",
+            "R5", "000 " + _("appendix"),
             _("dW has W's dimensions because a matrix keeps its dimensions when differentiated."),
             _("A matrix does not keep its dimensions under differentiation: the derivative of "
               "the matrix Z = XWᵀ + b with respect to W is a 4-index Jacobian. dW has W's "

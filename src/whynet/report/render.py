@@ -179,6 +179,8 @@ def evidence_table(rows) -> dict | None:
     def cell(v):
         if v is None:
             return {"text": "", "title": ""}
+        if isinstance(v, bool):
+            return {"text": _("yes") if v else _("no"), "title": ""}
         text = format_number(v)
         if isinstance(v, Stat):
             if common_n is not None:
