@@ -170,9 +170,10 @@ class RNN(Module):
             np.matmul(dz[t], w_hh, out=carry)
         self.grad_h = grad_h.swapaxes(0, 1)
         dz2 = dz.reshape(steps * m, n)
-        self.W_xh.grad += dz2.T @ x.swapaxes(0, 1).reshape(steps * m, self.n_in)
+        # W_xh.grad += δZᵀ X and W_hh.grad += Σ_t δz_tᵀ h_{t−1}, over all steps at once.
+        self.W_xh.add_matmul(dz2.T, x.swapaxes(0, 1).reshape(steps * m, self.n_in))
         if steps > 1:  # h_0 = 0 adds nothing to dW_hh
-            self.W_hh.grad += dz[1:].reshape(-1, n).T @ h[:-1].reshape(-1, n)
+            self.W_hh.add_matmul(dz[1:].reshape(-1, n).T, h[:-1].reshape(-1, n))
         if self.has_bias:
             db = dz2.sum(axis=0)
             for p in (self.b, self.b_ih, self.b_hh):
