@@ -38,6 +38,8 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from threadpoolctl import ThreadpoolController
 
+from ._threads import blas_threads
+
 #: Bytes of the im2col matrix built at once. 4 MB was fastest on a 2-core Xeon (vs 1, 2, 8 MB and
 #: the whole batch): a 29 MB cols matrix falls out of cache between its copy and its product.
 CHUNK_BYTES = 4 * 2**20
@@ -154,8 +156,7 @@ class ConvEngine:
         ``threadpool_limits`` around the caller applies here too), at most the cores and chunks."""
         if self._blas is None:
             self._blas = ThreadpoolController().select(user_api="blas")
-        threads = max((lib.num_threads for lib in self._blas.lib_controllers), default=1)
-        return max(1, min(threads, os.cpu_count() or 1, chunks))
+        return max(1, min(blas_threads(self._blas), chunks))
 
     def _run_chunks(self, work, starts: list[int]) -> list:
         """``work(start)`` for every chunk start, on :meth:`_workers` threads with single-threaded

@@ -25,6 +25,7 @@ import numpy as np
 
 from .. import dtypes
 from ..errors import ShapeError, StateDictError, WhynetError
+from ._threads import Workers
 
 
 class IncompatibleKeys(NamedTuple):
@@ -298,6 +299,15 @@ class Module:
         return f"{type(self).__name__}({self.extra_repr()})"
 
     # -- helpers for subclasses -----------------------------------------------------------------
+    @property
+    def workers(self) -> Workers:
+        """This module's threads for element-wise work over slices of the batch (see
+        :mod:`whynet.nn._threads`), created on first use."""
+        w = self.__dict__.get("_workers")
+        if w is None:
+            w = self._workers = Workers(f"whynet-{type(self).__name__.lower()}")
+        return w
+
     def _check_input(self, x, ndim: int | tuple[int, ...], features: int | None = None,
                      axis: int = -1) -> np.ndarray:
         """Validate rank (and size along ``axis``) of an input; raise ShapeError naming ``self``."""
