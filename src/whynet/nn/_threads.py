@@ -75,14 +75,32 @@ class Workers:
                 return fn(item)
         return list(self._pool[1].map(call, items))
 
-    def rows(self, job: Callable[[slice], None], n_rows: int, size: int) -> None:
+    def rows(self, job: Callable[[slice], None], n_rows: int, size: int,
+             products: bool = False) -> None:
         """``job(rows)`` for contiguous slices of ``range(n_rows)`` covering it, one per thread
-        (a single ``job(slice(0, n_rows))`` when ``size``, the elements the job touches, is
+        (a single ``job(slice(0, n_rows))`` when ``size``, the elements the job writes, is
         below :data:`MIN_PARALLEL_SIZE` or BLAS may use one thread). ``job`` must write only
-        the rows it is given."""
+        the rows it is given.
+
+        ``products=True``: the job does matrix products; while the threads run, BLAS is set
+        to one thread each (a product cut into row blocks, one per thread, measured as fast
+        as BLAS's own threads on a quiet machine and much less slowed by other work).
+        """
         t = min(self.threads(), n_rows) if size >= MIN_PARALLEL_SIZE else 1
         if t <= 1:
             job(slice(0, n_rows))
             return
         bounds = [n_rows * i // t for i in range(t + 1)]
-        self.map(job, [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])])
+        slices = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
+        if not products:
+            self.map(job, slices)
+            return
+        libs = self._blas.lib_controllers
+        before = [lib.num_threads for lib in libs]
+        try:  # set directly: threadpoolctl's limit() gathers every library's info per call
+            for lib in libs:
+                lib.set_num_threads(1)
+            self.map(job, slices)
+        finally:
+            for lib, n in zip(libs, before):
+                lib.set_num_threads(n)

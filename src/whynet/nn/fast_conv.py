@@ -44,6 +44,9 @@ from ._threads import blas_threads
 #: the whole batch): a 29 MB cols matrix falls out of cache between its copy and its product.
 CHUNK_BYTES = 4 * 2**20
 
+#: A batch whose columns fit in one chunk is still shared among threads from this size on.
+SPLIT_BYTES = 2**20
+
 #: At most this many bytes of columns are kept from forward for backward (the whole batch's):
 #: rebuilding them costs a copy per chunk, keeping them costs memory. 64 MB holds the columns
 #: of a 3×3 convolution with 16 input channels over 128 images of 28×28.
@@ -197,10 +200,11 @@ class ConvEngine:
         # Counted on the outputs: with stride 1 the grid's border makes cols a little larger.
         chunk = max(1, min(m, self.chunk_bytes // (rows * math.prod(self._out) * x.itemsize)))
         count = -(-m // chunk)
-        # Near-equal chunks, as many for each thread. A batch that fits in one chunk is not
-        # split among threads: measured slower (small layers).
-        if count > 1:
-            threads = self._workers(count)
+        # Near-equal chunks, as many for each thread. A batch that fits in one chunk is split
+        # among threads only if its columns take SPLIT_BYTES or more (smaller layers measured
+        # slower split: a thread hand-off per call costs more than it saves).
+        if count > 1 or m * rows * math.prod(self._out) * x.itemsize >= SPLIT_BYTES:
+            threads = self._workers(m)
             count = -(-count // threads) * threads
         self._chunk = -(-m // count) if m else 1
 
