@@ -95,3 +95,12 @@ def test_copies_and_pickles_get_fresh_threads(threaded):
         assert clone.workers is not layer.workers
         assert clone.workers._pool is None
         np.testing.assert_array_equal(clone.forward(-np.ones((4, 3), np.float32)), 0)
+
+
+def test_single_threaded_blas_is_restored_after_the_block():
+    workers = _threads.Workers()
+    with threadpool_limits(limits=2, user_api="blas"):
+        before = workers.threads()
+        with workers.single_threaded_blas():
+            assert workers.threads() == 1
+        assert workers.threads() == before == min(2, _threads.CPUS)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Callable
 
 import numpy as np
@@ -95,12 +96,24 @@ class Workers:
         if not products:
             self.map(job, slices)
             return
+        with self.single_threaded_blas():
+            self.map(job, slices)
+
+    @contextmanager
+    def single_threaded_blas(self):
+        """BLAS on one thread inside the block, as it was after (for products cut into blocks
+        by hand, or too small to share: BLAS would wake its threads for every one)."""
+        if self._blas is None:
+            self._blas = ThreadpoolController().select(user_api="blas")
         libs = self._blas.lib_controllers
         before = [lib.num_threads for lib in libs]
+        if max(before, default=1) <= 1:
+            yield
+            return
         try:  # set directly: threadpoolctl's limit() gathers every library's info per call
             for lib in libs:
                 lib.set_num_threads(1)
-            self.map(job, slices)
+            yield
         finally:
             for lib, n in zip(libs, before):
                 lib.set_num_threads(n)
