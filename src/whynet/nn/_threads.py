@@ -76,28 +76,22 @@ class Workers:
                 return fn(item)
         return list(self._pool[1].map(call, items))
 
-    def rows(self, job: Callable[[slice], None], n_rows: int, size: int,
-             products: bool = False) -> None:
+    def rows(self, job: Callable[[slice], None], n_rows: int, size: int) -> None:
         """``job(rows)`` for contiguous slices of ``range(n_rows)`` covering it, one per thread
         (a single ``job(slice(0, n_rows))`` when ``size``, the elements the job writes, is
         below :data:`MIN_PARALLEL_SIZE` or BLAS may use one thread). ``job`` must write only
         the rows it is given.
 
-        ``products=True``: the job does matrix products; while the threads run, BLAS is set
-        to one thread each (a product cut into row blocks, one per thread, measured as fast
-        as BLAS's own threads on a quiet machine and much less slowed by other work).
+        Element-wise work only: matrix products are left to BLAS's own threads. (Cutting
+        Dense's products into row blocks, one per thread with single-threaded BLAS, measured
+        1.8× slower than BLAS's threads in quiet moments on 2 cores, though steadier under load.)
         """
         t = min(self.threads(), n_rows) if size >= MIN_PARALLEL_SIZE else 1
         if t <= 1:
             job(slice(0, n_rows))
             return
         bounds = [n_rows * i // t for i in range(t + 1)]
-        slices = [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])]
-        if not products:
-            self.map(job, slices)
-            return
-        with self.single_threaded_blas():
-            self.map(job, slices)
+        self.map(job, [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])])
 
     @contextmanager
     def single_threaded_blas(self):

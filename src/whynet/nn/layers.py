@@ -70,43 +70,23 @@ class Dense(Module):
             b = get_initializer(bias_init)((self.n_out,), rng, dt)
             self.b = self.add_parameter("b", np.ascontiguousarray(b, dtype=dt), regularize=False)
 
-    # Each product is cut into blocks of rows of its result, one per thread when NumPy's BLAS
-    # may use several (see whynet.nn._threads): Z by examples, dW by output units, dX by
-    # examples. Each block is the same product on fewer rows, so the numbers do not change.
     def forward(self, x: np.ndarray) -> np.ndarray:
         self._check_input(x, 2, self.n_in)
         x = x.astype(self.W.value.dtype, copy=False)
         self._x = x
-        w_t, b = self.W.value.T, None if self.b is None else self.b.value
-        z = np.empty((len(x), self.n_out), dtype=np.result_type(x, w_t))
-
-        def rows(r):  # Z = X Wᵀ + b
-            np.matmul(x[r], w_t, out=z[r])
-            if b is not None:
-                z[r] += b
-        self.workers.rows(rows, len(x), z.size, products=True)
+        z = x @ self.W.value.T
+        if self.b is not None:
+            z += self.b.value
         return z
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         self.backward_params(dout)
-        w = self.W.value
-        dx = np.empty((len(dout), self.n_in), dtype=np.result_type(dout, w))
-        self.workers.rows(lambda r: np.matmul(dout[r], w, out=dx[r]),  # dX = dZ W
-                          len(dout), dx.size, products=True)
-        return dx
+        return dout @ self.W.value
 
     def backward_params(self, dout: np.ndarray) -> None:
         """dW and db only (the first layer of a training step: dX = dZ W would be a third of
         the layer's products, for nobody)."""
-        x = self._x
-        grad, overwrite = self.W.grad_target()
-
-        def units(u):  # dW += dZᵀ X, rows u of dW (written straight in when grad was zeroed)
-            if overwrite:
-                np.matmul(dout[:, u].T, x, out=grad[u])
-            else:
-                grad[u] += dout[:, u].T @ x
-        self.workers.rows(units, self.n_out, grad.size, products=True)
+        self.W.add_matmul(dout.T, self._x)  # W.grad += dZᵀ X
         if self.b is not None:
             self.b.grad += dout.sum(axis=0)
 

@@ -86,18 +86,11 @@ class Parameter:
     def add_matmul(self, a: np.ndarray, b: np.ndarray) -> None:
         """``grad += a @ b``; written straight into ``grad`` when it was just zeroed (the
         product must have the gradient's shape either way)."""
-        grad, overwrite = self.grad_target()
-        if overwrite:
-            np.matmul(a, b, out=grad)
+        if self._zero_pending:
+            np.matmul(a, b, out=self._grad)
+            self._zero_pending = False
         else:
-            grad += a @ b
-
-    def grad_target(self) -> tuple[np.ndarray, bool]:
-        """``(grad array, overwrite)`` for a caller that writes every element of the gradient
-        once: ``overwrite`` True means the gradient was just zeroed and the array holds stale
-        values, to be overwritten (``out=``) rather than added to."""
-        overwrite, self._zero_pending = self._zero_pending, False
-        return self._grad, overwrite
+            self._grad += a @ b
 
     def __repr__(self) -> str:
         return f"Parameter({self.name}, shape={self.value.shape}, dtype={self.value.dtype})"
