@@ -311,16 +311,20 @@ def test_repr_shows_the_shape_of_the_layer():
     assert repr(MaxPool2d(3, stride=2)) == "MaxPool2d(kernel 3×3, stride 2×2)"
 
 
+@pytest.mark.parametrize("keep_bytes", [None, 0], ids=["kept", "rebuilt"])
 @pytest.mark.parametrize("layer_args,shape", [((Conv2d, 3, 4, 3, 2, 1), (5, 3, 7, 6)),
-                                              ((Conv1d, 2, 3, 4, 1, 2), (5, 2, 9))])
-def test_chunked_batches_match_torch(layer_args, shape, rng):
+                                              ((Conv1d, 2, 3, 4, 1, 2), (5, 2, 9)),
+                                              ((Conv2d, 3, 4, 3, 1, 1), (5, 3, 7, 6))])
+def test_chunked_batches_match_torch(layer_args, shape, keep_bytes, rng):
     """A batch cut into chunks (2 + 2 + 1 images here) gives PyTorch's values and gradients,
-    the im2col matrix being rebuilt chunk by chunk in backward."""
+    with the columns kept from forward or (``keep_bytes=0``) rebuilt chunk by chunk."""
     cls, c_in, c_out, k, s, p = layer_args
     layer = cls(c_in, c_out, k, stride=s, padding=p, rng=1, dtype=np.float64)
     layer.b.value[...] = rng.normal(size=c_out)
     out_len = math.prod((n + 2 * p - k) // s + 1 for n in shape[2:])
     layer.engine.chunk_bytes = 2 * c_in * k ** (len(shape) - 2) * out_len * 8
+    if keep_bytes is not None:
+        layer.engine.keep_bytes = keep_bytes
     t = _torch_conv(layer)
     errors = _check_against_torch(layer, t, rng.normal(size=shape), rng,
                                   [("W", t.weight), ("b", t.bias)])
@@ -370,6 +374,28 @@ def test_fast_and_reference_paths_agree(cls, c_in, c_out, k, s, p, shape, chunk_
         assert layer.engine._chunk < shape[0]  # the chunked path really ran
     for name, ref, fast in zip(("out", "dx", "dW", "db"), *results):
         assert rel_error(fast, ref) <= tol, name
+
+
+def test_reused_buffers_give_fresh_results(rng):
+    """The engine reuses its buffers from call to call (kept columns, a zeroed dZ grid whose
+    border is never written): batches of changing sizes, chunked or not, each after an
+    evaluation pass on a larger batch, still give the reference's values and gradients."""
+    fast = Conv2d(3, 4, 3, padding=1, rng=2, dtype=np.float64)
+    ref = Conv2d(3, 4, 3, padding=1, rng=2, dtype=np.float64, impl="reference")
+    fast.engine.chunk_bytes = 3 * 9 * 36 * 8 * 2  # two 6×6 images per chunk
+    for m in (5, 2, 5, 1):
+        x = rng.normal(size=(m, 3, 6, 6))
+        g = rng.normal(size=(m, 4, 6, 6))
+        results = []
+        for layer in (ref, fast):
+            layer.eval()
+            layer.forward(rng.normal(size=(7, 3, 6, 6)))
+            layer.train()
+            layer.zero_grad()
+            out = layer.forward(x)
+            results.append((out, layer.backward(g), layer.W.grad.copy(), layer.b.grad.copy()))
+        for name, want, got in zip(("out", "dx", "dW", "db"), *results):
+            assert rel_error(got, want) <= 1e-12, (m, name)
 
 
 @pytest.mark.parametrize("impl", ["fast", "reference"])

@@ -36,14 +36,12 @@ from __future__ import annotations
 
 import functools
 import math
-import os
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from threadpoolctl import ThreadpoolController
 
 from .dtypes import scalar
 from .errors import ConfigError, check_int, check_number, lookup
+from .nn._threads import Workers
 from .nn.module import Module, Parameter
 
 
@@ -75,12 +73,8 @@ class Optimizer:
         self.params = _as_parameters(type(self).__name__, params)
         self.lr = lr
         self.state: list[dict] = [{} for _ in self.params]
-        self._pool: tuple[int, ThreadPoolExecutor] | None = None  # (pid, pool): fork loses threads
-        self._blas: ThreadpoolController | None = None
-
-    def __getstate__(self) -> dict:
-        # Threads are not state: a copy or an unpickled optimiser makes its own.
-        return {**self.__dict__, "_pool": None, "_blas": None}
+        # Threads are not state: a copy or an unpickled optimiser gets fresh ones.
+        self._workers = Workers("whynet-optim")
 
     @property
     def lr(self) -> float:
@@ -108,14 +102,11 @@ class Optimizer:
             for i in groups[0]:
                 self._update(self.params[i], self.state[i])
             return
-        if self._pool is None or self._pool[0] != os.getpid():
-            self._pool = os.getpid(), ThreadPoolExecutor(os.cpu_count(),
-                                                         thread_name_prefix="whynet-optim")
 
         def run(group: list[int]) -> None:
             for i in group:
                 self._update(self.params[i], self.state[i])
-        list(self._pool[1].map(run, groups))
+        self._workers.map(run, groups)
 
     def _thread_groups(self) -> list[list[int]]:
         """Parameter indices per thread: one group unless the step is large and BLAS may use
@@ -123,10 +114,7 @@ class Optimizer:
         sizes = [p.value.size for p in self.params]
         if sum(sizes) < self.PARALLEL_MIN_SIZE or len(sizes) == 1:
             return [list(range(len(sizes)))]
-        if self._blas is None:
-            self._blas = ThreadpoolController().select(user_api="blas")
-        threads = max((lib.num_threads for lib in self._blas.lib_controllers), default=1)
-        threads = min(threads, os.cpu_count() or 1, len(sizes))
+        threads = min(self._workers.threads(), len(sizes))
         if threads <= 1:
             return [list(range(len(sizes)))]
         bins: list[list[int]] = [[] for _ in range(threads)]

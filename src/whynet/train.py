@@ -258,7 +258,7 @@ class Trainer:
         params = self.params
         with _divergence_guard(step):
             for p in params:
-                p.grad.fill(0)
+                p.zero_grad()
             logits = self.model.forward(xb)
             loss = float(self.loss_fn.forward(logits, yb))
             if self.regularizer is not None:

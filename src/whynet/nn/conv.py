@@ -321,11 +321,25 @@ class _MaxPoolNd(_PoolNd):
     def forward(self, x: np.ndarray) -> np.ndarray:
         # −∞ padding, as PyTorch: a padded position never wins the max.
         a, out = self._prepare(x, -np.inf)
-        self._stages = []
+        # Per stage (the last spatial axis first): its input shape, the maxima, the winners.
+        self._stages, shape = [], a.shape
         for axis in range(a.ndim - 1, 1, -1):
-            k, s, o = self.kernel_size[axis - 2], self.stride[axis - 2], out[axis - 2]
-            best = a[_along(a.ndim, axis, 0, s, o)].copy()
-            arg = np.zeros(best.shape, dtype=np.min_scalar_type(k - 1))
+            reduced = shape[:axis] + (out[axis - 2],) + shape[axis + 1:]
+            k = self.kernel_size[axis - 2]
+            self._stages.append((axis, shape, np.empty(reduced, a.dtype),
+                                 np.zeros(reduced, np.min_scalar_type(k - 1))))
+            shape = reduced
+        # Slice by slice of the batch, on several threads when BLAS may use several.
+        self.workers.rows(lambda r: self._forward_rows(a, r), len(a), a.size)
+        return self._stages[-1][2]
+
+    def _forward_rows(self, a: np.ndarray, r: slice) -> None:
+        """The stages of :meth:`forward` for the images ``r``."""
+        a = a[r]
+        for axis, _, best, arg in self._stages:
+            k, s, o = self.kernel_size[axis - 2], self.stride[axis - 2], best.shape[axis]
+            best, arg = best[r], arg[r]
+            np.copyto(best, a[_along(a.ndim, axis, 0, s, o)])
             for j in range(1, k):
                 cand = a[_along(a.ndim, axis, j, s, o)]
                 wins = cand > best
@@ -333,16 +347,22 @@ class _MaxPoolNd(_PoolNd):
                 # The winner is the last offset that beat all before it. Arithmetic, not
                 # np.where/copyto(where=…): a data-dependent branch per element is ~10× slower.
                 np.maximum(arg, wins * arg.dtype.type(j), out=arg)
-            self._stages.append((axis, a.shape, arg))
             a = best
-        return a
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         """The gradient goes to the one input that won each window (the first, on ties)."""
-        for axis, in_shape, arg in reversed(self._stages):
+        grads = [np.zeros(in_shape, dtype=dout.dtype) for _, in_shape, _, _ in self._stages]
+        self.workers.rows(lambda r: self._backward_rows(dout, grads, r), len(dout),
+                          grads[0].size)
+        return _unpad(grads[0], self.padding)
+
+    def _backward_rows(self, dout: np.ndarray, grads: list, r: slice) -> None:
+        """:meth:`backward` for the images ``r``: each stage's winners get its ``dout``."""
+        dout = dout[r]
+        for (axis, _, _, arg), dx in zip(reversed(self._stages), reversed(grads)):
             k, s = self.kernel_size[axis - 2], self.stride[axis - 2]
+            arg, dx = arg[r], dx[r]
             o = arg.shape[axis]
-            dx = np.zeros(in_shape, dtype=dout.dtype)
             for j in range(k):
                 view = dx[_along(dx.ndim, axis, j, s, o)]
                 if s >= k:  # windows do not overlap along this axis: each input gets one share
@@ -350,7 +370,6 @@ class _MaxPoolNd(_PoolNd):
                 else:
                     view += dout * (arg == j)
             dout = dx
-        return _unpad(dout, self.padding)
 
 
 class _AvgPoolNd(_PoolNd):

@@ -11,8 +11,11 @@ cropped away, and get zero gradient). This costs (H_p·W_p)/(H_out·W_out) more 
 windows, which is what strided convolutions use (``sliding_window_view``; columns = outputs).
 
 The batch is processed in chunks whose ``cols`` take a few MB (:attr:`ConvEngine.chunk_bytes`),
-so memory stays bounded for any batch size and each chunk is still in cache when it is
-multiplied. A batch that fits in one chunk keeps its ``cols`` for backward. When NumPy's BLAS may
+so each chunk is still in cache when it is multiplied. The columns of every chunk are kept for
+backward in one buffer the engine reuses from call to call (a fresh multi-MB array costs a page
+fault per 4 KB page), unless they would take more than :attr:`ConvEngine.keep_bytes`: then
+backward rebuilds each chunk's columns from the kept padded input, and memory stays bounded
+for any batch size. When NumPy's BLAS may
 use several threads, the chunks are shared among as many Python threads (NumPy releases the GIL
 in copies, adds and matrix products) and BLAS runs single-threaded in each, for the duration of
 the call only: a copy or an add on its own would run on one core, and small products scale worse
@@ -35,9 +38,19 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from threadpoolctl import ThreadpoolController
 
+from ._threads import blas_threads
+
 #: Bytes of the im2col matrix built at once. 4 MB was fastest on a 2-core Xeon (vs 1, 2, 8 MB and
 #: the whole batch): a 29 MB cols matrix falls out of cache between its copy and its product.
 CHUNK_BYTES = 4 * 2**20
+
+#: A batch whose columns fit in one chunk is still shared among threads from this size on.
+SPLIT_BYTES = 2**20
+
+#: At most this many bytes of columns are kept from forward for backward (the whole batch's):
+#: rebuilding them costs a copy per chunk, keeping them costs memory. 64 MB holds the columns
+#: of a 3×3 convolution with 16 input channels over 128 images of 28×28.
+KEEP_BYTES = 64 * 2**20
 
 
 def _window(start: tuple[int, ...], stride, out) -> tuple[slice, ...]:
@@ -96,23 +109,26 @@ class ConvEngine:
 
     Args:
         chunk_bytes: the size of the im2col matrix built at once (see the module docstring).
+        keep_bytes: the most bytes of columns kept from forward for backward.
     """
 
-    def __init__(self, chunk_bytes: int = CHUNK_BYTES):
+    def __init__(self, chunk_bytes: int = CHUNK_BYTES, keep_bytes: int = KEEP_BYTES):
         self.chunk_bytes = chunk_bytes
+        self.keep_bytes = keep_bytes
         self._pool: tuple[int, ThreadPoolExecutor] | None = None  # (pid, pool): fork loses threads
         self._blas: ThreadpoolController | None = None
         self._local = threading.local()
-        self._xp = self._cols = None
+        self._xp, self._cols_kept = None, False
+        self._kept = np.empty(0, dtype=np.uint8)  # the columns of every chunk, reused
 
     def __getstate__(self) -> dict:
-        return {"chunk_bytes": self.chunk_bytes}
+        return {"chunk_bytes": self.chunk_bytes, "keep_bytes": self.keep_bytes}
 
     def __setstate__(self, state: dict) -> None:
         self.__init__(**state)
 
     def __deepcopy__(self, memo) -> "ConvEngine":
-        return ConvEngine(self.chunk_bytes)
+        return ConvEngine(self.chunk_bytes, self.keep_bytes)
 
     # -- threads and scratch ------------------------------------------------------------------
     def _scratch(self, name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
@@ -126,13 +142,24 @@ class ConvEngine:
             buf = buffers[name] = np.empty(nbytes, dtype=np.uint8)
         return buf[:nbytes].view(dtype).reshape(shape)
 
+    def _zeroed_scratch(self, name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
+        """As :meth:`_scratch`, but zero when first handed out for this shape and dtype; the
+        caller must write only where it is allowed to be nonzero afterwards (the outputs inside
+        the grid), so that the rest stays zero for the next call without a fill."""
+        buf = self._scratch(name, shape, dtype)
+        clean = self._local.__dict__.setdefault("clean", {})
+        key = (shape, np.dtype(dtype).str, buf.__array_interface__["data"][0])
+        if clean.get(name) != key:
+            buf.fill(0)
+            clean[name] = key
+        return buf
+
     def _workers(self, chunks: int) -> int:
         """Threads to share ``chunks`` chunks: as many as NumPy's BLAS may use now (so a
         ``threadpool_limits`` around the caller applies here too), at most the cores and chunks."""
         if self._blas is None:
             self._blas = ThreadpoolController().select(user_api="blas")
-        threads = max((lib.num_threads for lib in self._blas.lib_controllers), default=1)
-        return max(1, min(threads, os.cpu_count() or 1, chunks))
+        return max(1, min(blas_threads(self._blas), chunks))
 
     def _run_chunks(self, work, starts: list[int]) -> list:
         """``work(start)`` for every chunk start, on :meth:`_workers` threads with single-threaded
@@ -144,9 +171,17 @@ class ConvEngine:
             self._pool = os.getpid(), ThreadPoolExecutor(os.cpu_count(),
                                                      thread_name_prefix="whynet-conv")
         # For this call only (restored on exit); BLAS calls of other threads meanwhile would run
-        # single-threaded too.
-        with self._blas.limit(limits=1):
+        # single-threaded too. Set directly: threadpoolctl's limit() context gathers every
+        # library's info on entry, measurably slower per call.
+        libs = self._blas.lib_controllers
+        before = [lib.num_threads for lib in libs]
+        try:
+            for lib in libs:
+                lib.set_num_threads(1)
             parts = list(self._pool[1].map(lambda i: [work(s) for s in starts[i::t]], range(t)))
+        finally:
+            for lib, n in zip(libs, before):
+                lib.set_num_threads(n)
         return [parts[i % t][i // t] for i in range(len(starts))]
 
     # -- geometry -----------------------------------------------------------------------------
@@ -165,10 +200,11 @@ class ConvEngine:
         # Counted on the outputs: with stride 1 the grid's border makes cols a little larger.
         chunk = max(1, min(m, self.chunk_bytes // (rows * math.prod(self._out) * x.itemsize)))
         count = -(-m // chunk)
-        # Near-equal chunks, as many for each thread. A batch that fits in one chunk is not
-        # split among threads: measured slower (small layers).
-        if count > 1:
-            threads = self._workers(count)
+        # Near-equal chunks, as many for each thread. A batch that fits in one chunk is split
+        # among threads only if its columns take SPLIT_BYTES or more (smaller layers measured
+        # slower split: a thread hand-off per call costs more than it saves).
+        if count > 1 or m * rows * math.prod(self._out) * x.itemsize >= SPLIT_BYTES:
+            threads = self._workers(m)
             count = -(-count // threads) * threads
         self._chunk = -(-m // count) if m else 1
 
@@ -177,16 +213,41 @@ class ConvEngine:
         would read past the chunk, and are all cropped anyway)."""
         return n * math.prod(self._grid) - (self._shifts[-1] if self._shifts else 0)
 
-    def _im2col(self, xc: np.ndarray, keep: bool = False) -> np.ndarray:
-        """cols (C_in·K, columns) of a chunk ``xc`` (C_in, n, *padded), in the thread's scratch
-        buffer unless they are to be kept."""
-        n, k, c_in = xc.shape[1], self._kernel, self._c_in
-        new = np.empty if keep else lambda shape, dtype: self._scratch("cols", shape, dtype)
+    def _cols_shape(self, n: int) -> tuple[int, ...]:
+        """The shape :func:`_im2col` or :func:`_im2col_flat` fills for a chunk of n images."""
+        c_in, k = self._c_in, self._kernel
         if self._shifts is None:
-            cols = new((c_in,) + k + (n,) + self._out, dtype=xc.dtype)
+            return (c_in,) + k + (n,) + self._out
+        return (c_in, math.prod(k), self._columns(n))
+
+    def _keep(self, m: int, dtype) -> bool:
+        """Whether this forward keeps the columns of all m images (see :data:`KEEP_BYTES`), the
+        kept buffer then grown to hold them."""
+        count = -(-m // self._chunk)
+        nbytes = count * math.prod(self._cols_shape(self._chunk)) * np.dtype(dtype).itemsize
+        if nbytes > self.keep_bytes:
+            return False
+        if self._kept.size < nbytes:
+            self._kept = np.empty(nbytes, dtype=np.uint8)
+        return True
+
+    def _kept_cols(self, start: int, n: int, dtype) -> np.ndarray:
+        """The kept buffer's slot for the chunk of n images starting at image ``start``."""
+        shape = self._cols_shape(n)
+        size = math.prod(self._cols_shape(self._chunk)) * np.dtype(dtype).itemsize
+        offset = (start // self._chunk) * size
+        nbytes = math.prod(shape) * np.dtype(dtype).itemsize
+        return self._kept[offset:offset + nbytes].view(dtype).reshape(shape)
+
+    def _im2col(self, xc: np.ndarray, cols: np.ndarray | None = None) -> np.ndarray:
+        """cols (C_in·K, columns) of a chunk ``xc`` (C_in, n, *padded), into ``cols`` (of
+        :meth:`_cols_shape`) or the thread's scratch buffer."""
+        n, k, c_in = xc.shape[1], self._kernel, self._c_in
+        if cols is None:
+            cols = self._scratch("cols", self._cols_shape(n), xc.dtype)
+        if self._shifts is None:
             _im2col(xc, k, self._stride, self._out, cols)
         else:
-            cols = new((c_in, math.prod(k), self._columns(n)), dtype=xc.dtype)
             _im2col_flat(xc.reshape(c_in, -1), self._shifts, cols)
         return cols.reshape(c_in * math.prod(k), -1)
 
@@ -221,28 +282,29 @@ class ConvEngine:
         inside = (slice(None), slice(None)) + tuple(
             slice(p, p + n) for n, p in zip(x.shape[2:], self._pad))
         z = np.empty((m, c_out) + self._out, dtype=w.dtype)
+        # Training keeps every chunk's columns for backward, when they fit (see KEEP_BYTES).
+        keep = layer.training and self._keep(m, w.dtype)
 
-        def chunk_forward(start: int) -> np.ndarray:
+        def chunk_forward(start: int) -> None:
             xc = xp[:, start:start + chunk]
             n = xc.shape[1]
             xc[inside] = x[start:start + n].swapaxes(0, 1)
-            cols = self._im2col(xc, keep=chunk == m)
+            cols = self._im2col(xc, self._kept_cols(start, n, w.dtype) if keep else None)
             zg = self._scratch("grid", (c_out, n) + self._grid, w.dtype)
             np.matmul(w2, cols, out=zg.reshape(c_out, -1)[:, :cols.shape[1]])
             np.add(zg[self._crop()].swapaxes(0, 1), bias, out=z[start:start + n])
-            return cols
 
-        cols = self._run_chunks(chunk_forward, list(range(0, m, chunk)))
+        self._run_chunks(chunk_forward, list(range(0, m, chunk)))
         self._xp = xp
-        self._cols = cols[0] if chunk == m else None  # one chunk: backward can reuse it
+        self._cols_kept = keep
         return z
 
     def backward(self, layer, dout: np.ndarray, need_dx: bool = True) -> np.ndarray | None:
         """Accumulates ``dW += dZ · colsᵀ`` and ``db += Σ dZ`` into the layer's gradients and
         returns ``dx`` (col2im of ``dcols = W₂ᵀ · dZ``, cropped), or None if not ``need_dx``.
-        Chunk by chunk, as in forward; cols are rebuilt from the kept input if there were
-        several chunks (cheaper than keeping them all). dZ is zero at grid positions that
-        are not outputs."""
+        Chunk by chunk, as in forward, with the columns forward kept (rebuilt from the kept
+        padded input if they were too many to keep). dZ is zero at grid positions that are not
+        outputs."""
         xp, chunk = self._xp, self._chunk
         m, c_out = dout.shape[0], layer.out_channels
         w2 = layer.W.value.reshape(c_out, -1)
@@ -254,10 +316,12 @@ class ConvEngine:
         def chunk_backward(start: int) -> tuple[np.ndarray, np.ndarray]:
             xc = xp[:, start:start + chunk]
             n = xc.shape[1]
-            cols = self._cols if self._cols is not None else self._im2col(xc)
-            dz = self._scratch("grid", (c_out, n) + self._grid, dout.dtype)
-            if self._shifts is not None:  # junk grid positions must get zero gradient
-                dz.fill(0)
+            if self._cols_kept:
+                cols = self._kept_cols(start, n, dout.dtype).reshape(-1, self._columns(n))
+            else:
+                cols = self._im2col(xc)
+            # Junk grid positions must get zero gradient: zeroed once, never written.
+            dz = self._zeroed_scratch("dz", (c_out, n) + self._grid, dout.dtype)
             dz[self._crop()] = dout[start:start + n].swapaxes(0, 1)
             dz = dz.reshape(c_out, -1)[:, :cols.shape[1]]
             # cols · dZᵀ = (dZ · colsᵀ)ᵀ: this orientation measured ~1.5× faster with OpenBLAS.

@@ -74,7 +74,7 @@ class Dense(Module):
     def backward_params(self, dout: np.ndarray) -> None:
         """dW and db only (the first layer of a training step: dX = dZ W would be a third of
         the layer's products, for nobody)."""
-        self.W.grad += dout.T @ self._x
+        self.W.add_matmul(dout.T, self._x)  # W.grad += dZᵀ X
         if self.b is not None:
             self.b.grad += dout.sum(axis=0)
 

@@ -25,6 +25,7 @@ import numpy as np
 
 from .. import dtypes
 from ..errors import ShapeError, StateDictError, WhynetError
+from ._threads import Workers
 
 
 class IncompatibleKeys(NamedTuple):
@@ -43,15 +44,33 @@ class Parameter:
         name: the name inside its module (``"W"``, ``"b"``, ``"alpha"``, ``"gamma"``…).
         regularize: whether weight penalties (L1/L2) apply; True for weights, False for biases
             and normalisation parameters, as is conventional.
+
+    ``zero_grad`` only marks the gradient as zero; the array is filled with zeros when ``grad``
+    is next read, unless :meth:`add_matmul` writes a product straight into it first (``grad =
+    A @ B`` instead of zeros, a temporary, and ``grad += temporary``: three passes over the
+    array saved per step). Either way ``grad`` reads as zero plus whatever was accumulated.
     """
 
-    __slots__ = ("value", "grad", "name", "regularize")
+    __slots__ = ("value", "_grad", "_zero_pending", "name", "regularize")
 
     def __init__(self, value: np.ndarray, name: str = "", regularize: bool = True):
         self.value = value
-        self.grad = np.zeros_like(value)
+        self._grad = np.zeros_like(value)
+        self._zero_pending = False
         self.name = name
         self.regularize = regularize
+
+    @property
+    def grad(self) -> np.ndarray:
+        if self._zero_pending:
+            self._grad.fill(0)
+            self._zero_pending = False
+        return self._grad
+
+    @grad.setter
+    def grad(self, array: np.ndarray) -> None:
+        self._grad = array
+        self._zero_pending = False
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -62,7 +81,16 @@ class Parameter:
         return self.value.size
 
     def zero_grad(self) -> None:
-        self.grad.fill(0)
+        self._zero_pending = True
+
+    def add_matmul(self, a: np.ndarray, b: np.ndarray) -> None:
+        """``grad += a @ b``; written straight into ``grad`` when it was just zeroed (the
+        product must have the gradient's shape either way)."""
+        if self._zero_pending:
+            np.matmul(a, b, out=self._grad)
+            self._zero_pending = False
+        else:
+            self._grad += a @ b
 
     def __repr__(self) -> str:
         return f"Parameter({self.name}, shape={self.value.shape}, dtype={self.value.dtype})"
@@ -271,6 +299,15 @@ class Module:
         return f"{type(self).__name__}({self.extra_repr()})"
 
     # -- helpers for subclasses -----------------------------------------------------------------
+    @property
+    def workers(self) -> Workers:
+        """This module's threads for element-wise work over slices of the batch (see
+        :mod:`whynet.nn._threads`), created on first use."""
+        w = self.__dict__.get("_workers")
+        if w is None:
+            w = self._workers = Workers(f"whynet-{type(self).__name__.lower()}")
+        return w
+
     def _check_input(self, x, ndim: int | tuple[int, ...], features: int | None = None,
                      axis: int = -1) -> np.ndarray:
         """Validate rank (and size along ``axis``) of an input; raise ShapeError naming ``self``."""

@@ -94,7 +94,11 @@ class _BatchNorm(Module):
                 raise ShapeError(f"{self!r}: training needs more than 1 value per channel to "
                                  f"estimate a variance, got input of shape {x.shape}")
             mean = _channel_sum(x) / n
-            xc = x - mean.reshape(shape)
+            xc = np.empty_like(x)
+            # xc = x − μ, slice by slice of the batch (on several threads when BLAS may use
+            # several; the sums over the batch stay whole, so results do not depend on it).
+            self.workers.rows(lambda r: np.subtract(x[r], mean.reshape(shape), out=xc[r]),
+                              len(x), x.size)
             var = _channel_dot(xc, xc) / n  # biased: the batch is normalised by its own spread
             self.num_batches_tracked = np.array(self.num_batches_tracked + 1, dtype=np.int64)
             m = 1.0 / int(self.num_batches_tracked) if self.momentum is None else self.momentum
@@ -104,13 +108,17 @@ class _BatchNorm(Module):
         else:
             xc = x - self.running_mean.reshape(shape)
             var = self.running_var
-        inv_std = 1 / np.sqrt(var + self.eps)
-        xhat = xc
-        xhat *= inv_std.reshape(shape)  # in place: xc is this layer's own temporary
-        self._xhat, self._inv_std, self._shape = xhat, inv_std, shape
+        inv_std = (1 / np.sqrt(var + self.eps)).reshape(shape)
+        gamma, beta = self.gamma.value.reshape(shape), self.beta.value.reshape(shape)
+        xhat, out = xc, np.empty_like(xc)
+
+        def rows(r):  # x̂ = (x − μ)/√(σ² + ε) in place (xc is this layer's own), y = γ x̂ + β
+            np.multiply(xhat[r], inv_std, out=xhat[r])
+            np.multiply(xhat[r], gamma, out=out[r])
+            np.add(out[r], beta, out=out[r])
+        self.workers.rows(rows, len(x), x.size)
+        self._xhat, self._inv_std, self._shape = xhat, inv_std.ravel(), shape
         self._batch_stats = self.training
-        out = xhat * self.gamma.value.reshape(shape)
-        out += self.beta.value.reshape(shape)
         return out
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
@@ -125,11 +133,18 @@ class _BatchNorm(Module):
         self.gamma.grad += sum_dy_xhat
         self.beta.grad += sum_dy
         a = self.gamma.value * self._inv_std
-        dx = dout * a.reshape(shape)
-        if self._batch_stats:
-            n = dout.size // self.num_features
-            dx -= xhat * (a * sum_dy_xhat / n).reshape(shape)
-            dx -= (a * sum_dy / n).reshape(shape)
+        dx = np.empty_like(dout)
+        n = dout.size // self.num_features
+        c_xhat = (a * sum_dy_xhat / n).reshape(shape)
+        c_one = (a * sum_dy / n).reshape(shape)
+        a = a.reshape(shape)
+
+        def rows(r):  # dx = a·dy, then − (a/N)·x̂·Σ dy ⊙ x̂ − (a/N)·Σ dy with batch statistics
+            np.multiply(dout[r], a, out=dx[r])
+            if self._batch_stats:
+                dx[r] -= xhat[r] * c_xhat
+                dx[r] -= c_one
+        self.workers.rows(rows, len(dout), dout.size)
         return dx
 
     def get_config(self) -> dict:

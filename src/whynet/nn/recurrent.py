@@ -120,13 +120,15 @@ class RNN(Module):
         h = np.empty_like(z)
         w_hh_t = w_hh.T
         tmp = np.empty((m, self.n_hidden), dtype=z.dtype)
-        for t in range(steps):
-            if t:
-                z[t] += np.matmul(h[t - 1], w_hh_t, out=tmp)
-            if self.nonlinearity == "tanh":
-                np.tanh(z[t], out=h[t])
-            else:
-                np.maximum(z[t], 0, out=h[t])
+        # Products of (m, n) by (n, n) per step: too small for BLAS to share among threads.
+        with self.workers.single_threaded_blas():
+            for t in range(steps):
+                if t:
+                    z[t] += np.matmul(h[t - 1], w_hh_t, out=tmp)
+                if self.nonlinearity == "tanh":
+                    np.tanh(z[t], out=h[t])
+                else:
+                    np.maximum(z[t], 0, out=h[t])
         self._x, self._h = x, h
         return h.swapaxes(0, 1)
 
@@ -153,15 +155,17 @@ class RNN(Module):
         else:
             np.greater(h, 0, out=dz)
         carry = np.zeros((m, n), dtype=h.dtype)  # δz_{t+1} W_hh: what h_t owes the future
-        for t in range(steps - 1, -1, -1):
-            np.add(g[t], carry, out=grad_h[t])
-            dz[t] *= grad_h[t]
-            np.matmul(dz[t], w_hh, out=carry)
+        with self.workers.single_threaded_blas():  # per-step products, as in forward
+            for t in range(steps - 1, -1, -1):
+                np.add(g[t], carry, out=grad_h[t])
+                dz[t] *= grad_h[t]
+                np.matmul(dz[t], w_hh, out=carry)
         self.grad_h = grad_h.swapaxes(0, 1)
         dz2 = dz.reshape(steps * m, n)
-        self.W_xh.grad += dz2.T @ x.swapaxes(0, 1).reshape(steps * m, self.n_in)
+        # W_xh.grad += δZᵀ X and W_hh.grad += Σ_t δz_tᵀ h_{t−1}, over all steps at once.
+        self.W_xh.add_matmul(dz2.T, x.swapaxes(0, 1).reshape(steps * m, self.n_in))
         if steps > 1:  # h_0 = 0 adds nothing to dW_hh
-            self.W_hh.grad += dz[1:].reshape(-1, n).T @ h[:-1].reshape(-1, n)
+            self.W_hh.add_matmul(dz[1:].reshape(-1, n).T, h[:-1].reshape(-1, n))
         if self.has_bias:
             db = dz2.sum(axis=0)
             for p in (self.b, self.b_ih, self.b_hh):
