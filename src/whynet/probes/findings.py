@@ -438,8 +438,8 @@ class FindingRules:
         kind = _kind(worst[0])
 
         def head():
-            return _("{share} are saturated (near the ends of the range, where f′ is under 6% "
-                     "of its maximum)").format(share=_share(sat, "outputs"))
+            return _("{share} are saturated (near the ends of the range, where f′ is under 0.06 × "
+                     "its maximum)").format(share=_share(sat, "outputs"))
         if not self._at_init(step):
             return ("saturation", worst[0], worst[1], lambda: _(
                 "{head} since step {step}, not at initialisation: the weights grew during "
