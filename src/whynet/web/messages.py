@@ -124,8 +124,15 @@ def _error_message(e: dict) -> str:
     template = PYDANTIC_MESSAGES.get(e.get("type", ""))
     if current_language() == LANGUAGES[0] or template is None:
         return msg
-    ctx = defaultdict(str, {k: str(v) for k, v in (e.get("ctx") or {}).items()})
+    ctx = defaultdict(str, {k: _ctx_value(v) for k, v in (e.get("ctx") or {}).items()})
     return _(template).format_map(ctx)
+
+
+def _ctx_value(v) -> str:
+    """A bound as pydantic writes it: ``0.0`` → ``0``, ``0.5`` → ``0.5``."""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
 
 
 def error_fields(errors) -> list[str]:
