@@ -145,7 +145,8 @@ def error_fields(errors) -> list[str]:
             names.append(str(loc[0]))
         else:
             msg = str(e.get("msg", ""))
+            # Not \b: in Korean a particle follows the name directly ("batch_size는").
             found = {m.start(): f for f in LabConfig.model_fields
-                     if (m := re.search(rf"\b{f}\b", msg))}
+                     if (m := re.search(rf"(?<![A-Za-z0-9_]){f}(?![A-Za-z0-9_])", msg))}
             names += [found[min(found)]] if found else []  # the field the rule is about
     return list(dict.fromkeys(names))

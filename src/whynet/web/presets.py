@@ -88,8 +88,7 @@ PRESETS: tuple[Preset, ...] = (
            "in the sixth. Then press Play: the loss stays near ln 2 ≈ 0.69 for the first few "
            "hundred steps. Load the He preset to compare."),
         LabConfig(dataset="circles", noise=0.1, layers=_layers(6, 16, "relu"),
-                  init="xavier_normal", optimizer="sgd", lr=0.01, batch_size=10), speed=200,
-        lesson="vanishing_gradient"),
+                  init="xavier_normal", optimizer="sgd", lr=0.01, batch_size=10), speed=200),
     Preset(
         "he-relu", N_("He with ReLU in a deep net"), ("I3",), "i3",
         N_("He initialisation doubles Xavier's variance (std √(2/fan_in)) to make up for the "
