@@ -323,6 +323,14 @@ def test_on_a_phone_the_page_is_no_wider_than_the_screen(lab, browser):
     page.close()
 
 
+def test_the_unit_buttons_are_touch_targets_on_the_desktop_too(lab, browser):
+    tab = Tab(browser, f"{lab}/?layers=4:tanh,2:tanh")
+    sizes = tab.js("[...document.querySelectorAll('.unit-buttons button')].map(b => "
+                   "[b.getBoundingClientRect().width, b.getBoundingClientRect().height])")
+    assert len(sizes) == 4 and all(w >= 40 and h >= 40 for w, h in sizes), sizes
+    tab.page.close()
+
+
 def test_regression_on_the_plane_brings_the_test_loss_down(lab, browser):
     tab = Tab(browser, f"{lab}/?dataset=plane&opt=adam&lr=0.01&speed=0")
     assert tab.js("document.body.dataset.problem") == "regression"
