@@ -991,9 +991,11 @@
   }
 
   // -- one update from the server ---------------------------------------------------------------
-  function onState(st) {
+  // One update; `again` redraws the last one (after a language switch) without adding its
+  // history rows a second time.
+  function onState(st, again) {
     const nLayers = st.layers.length;
-    if (st.run !== lastRun || st.history.full) {
+    if (st.run !== lastRun || st.history.full || again) {
       if (st.run !== lastRun) {
         config = st.config;
         showConfig();
@@ -1003,7 +1005,7 @@
     }
     if (st.points) points = st.points;
     lastState = st;
-    addHistory(st.history);
+    if (!again) addHistory(st.history);
     playing = st.playing;
     $("play").textContent = playing ? _("❚❚ Pause") : _("▶ Play");
     $("rate").textContent = playing && st.rate !== null && st.rate !== undefined
@@ -1100,10 +1102,7 @@
     showPreset();
     netInfo(null);
     showStatus("");
-    if (lastState) {
-      buildCharts(lastState.layers);
-      onState(lastState);
-    }
+    if (lastState) onState(lastState, true);
     writeURL();
     sendView();
   }
