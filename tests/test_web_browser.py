@@ -51,6 +51,9 @@ class Tab:
 
     def ready(self):
         self.page.wait_for_selector("body[data-ready='1']", timeout=20_000)
+        # The controls are built before the stream's first state arrives: wait for it, so that
+        # `run` and `step` read now are the session's (not the empty page's 0).
+        self.wait("Boolean(document.body.dataset.run)", timeout=20.0)
 
     def js(self, expr):
         return self.page.evaluate(expr)
