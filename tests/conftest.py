@@ -35,3 +35,13 @@ def _restore_sigint():
     handler = signal.getsignal(signal.SIGINT)
     yield
     signal.signal(signal.SIGINT, handler)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _english_by_default():
+    """Tests read English output unless they choose a language: a developer's LANG=ko_KR (or
+    WHYNET_LANG) must not turn the CLI's and the report's words into Korean under them. Session
+    scope, so that module-scoped fixtures (a report built once per file) see it too."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("WHYNET_LANG", "en")
+        yield

@@ -154,7 +154,7 @@ def test_tensorboard_folder_that_cannot_be_made(tmp_path):
     (["train", "--config", "/nonexistent/run.toml"], "does not exist"),
     (["train", "--epochs", "0"], "epochs must be an integer ≥ 1"),
     (["train", "--hidden", "0"], "hidden[0] must be an integer ≥ 1, got 0"),
-    (["train", "--activation", "nope"], "unknown activation 'nope'"),
+    (["train", "--activation", "nope"], "'--activation': 'nope' is not one of 'identity',"),
     (["train", "--bogus"], "No such option"),
     (["nosuchcommand"], "No such command"),
 ])

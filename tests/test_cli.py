@@ -147,7 +147,8 @@ def test_interrupted_run_says_how_to_resume(cli):
 def test_whynet_errors_are_one_red_line_and_exit_2(cli, tmp_path):
     r = cli("run", "nope", "--quick")
     assert r.exit_code == 2
-    assert r.stderr == "error: unknown experiment 'nope'; known: zz_boom, zz_sign\n"
+    assert r.stderr == ("error: Invalid value for '[ID]...': 'nope' is not one of 'all', "
+                        "'zz_boom', 'zz_sign'. (see 'main run --help')\n")
     assert "Traceback" not in r.output
     r = cli("run")
     assert r.exit_code == 2 and "name experiments" in r.stderr
@@ -172,8 +173,131 @@ def test_claims_json_lists_every_question(cli):
 
 
 def test_claims_table(cli):
+    cli("run", "zz_boom", "--quick", "--jobs", "1")
     r = cli("claims")
     assert r.exit_code == 0 and "A10" in r.stdout and "not answered" in r.stdout
+
+
+@pytest.mark.parametrize("command", [["claims"], ["report", "-o", "r.html"], ["export", "runs"],
+                                     ["list", "--store", "STORE"]])
+def test_read_only_commands_refuse_a_missing_store(cli, tmp_path, command):
+    """claims, report, export (and list given --store) never create an empty store: one error
+    line names the missing file and how to create one; nothing is created."""
+    missing = tmp_path / "runs.sqlite"  # $WHYNET_STORE of the fixture, never run
+    r = cli(*[str(missing) if a == "STORE" else a for a in command])
+    assert r.exit_code == 2 and r.stdout == ""
+    assert r.stderr == (f"error: results store {missing} does not exist; create it by running "
+                        f"experiments (`whynet run a1 --quick`, or `whynet run all --quick`), "
+                        f"or point --store or $WHYNET_STORE at an existing store\n")
+    assert not missing.exists() and not (tmp_path / "r.html").exists()
+
+
+def test_list_without_a_store_is_the_catalogue(cli, tmp_path):
+    r = cli("list")
+    assert r.exit_code == 0 and "zz_sign" in r.stdout
+    assert not (tmp_path / "runs.sqlite").exists()
+
+
+def test_default_store_follows_xdg_cache_home(monkeypatch, tmp_path):
+    """Without $WHYNET_STORE the store is runs.sqlite in $XDG_CACHE_HOME/whynet (platformdirs);
+    $WHYNET_STORE overrides it."""
+    from whynet.store import default_path
+
+    monkeypatch.delenv("WHYNET_STORE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    if sys.platform.startswith("linux"):
+        assert default_path() == tmp_path / "xdg" / "whynet" / "runs.sqlite"
+    monkeypatch.setenv("WHYNET_STORE", str(tmp_path / "mine.sqlite"))
+    assert default_path() == tmp_path / "mine.sqlite"
+
+
+# -- export ------------------------------------------------------------------------------------
+
+def test_export_runs_csv_and_jsonl(cli, tmp_path):
+    """export runs: one row per stored run with spec.* and result.* columns (CSV) or nested
+    objects (JSON lines, NaN → null); -o writes a file, without -o stdout."""
+    import csv
+    import io
+
+    cli("run", "zz_sign", "--quick", "--jobs", "1")  # 2 specs × 2 seeds; y = x² + seed
+    r = cli("export", "runs", "--format", "csv")
+    assert r.exit_code == 0, r.output
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    assert len(rows) == 4 and {row["experiment"] for row in rows} == {"zz_sign"}
+    assert sorted((int(row["spec.x"]), int(row["seed"]), int(row["result.y"])) for row in rows) \
+        == [(-2, 0, 4), (-2, 1, 5), (1, 0, 1), (1, 1, 2)]
+    assert all(row["status"] == "ok" and row["result.nan"] == "nan" for row in rows)
+    out = tmp_path / "runs.jsonl"
+    r = cli("export", "runs", "--format", "jsonl", "-o", str(out))
+    assert r.exit_code == 0 and r.stdout == "" and f"wrote 4 runs to {out}" in r.stderr
+    lines = [json.loads(ln) for ln in out.read_text().splitlines()]
+    assert len(lines) == 4 and all(ln["result"]["nan"] is None for ln in lines)
+    assert {(ln["spec"]["x"], ln["seed"]) for ln in lines} == {(1, 0), (1, 1), (-2, 0), (-2, 1)}
+
+
+def test_export_verdicts(cli, tmp_path):
+    """export verdicts: one row per question ID, the fields of `claims --json`."""
+    import csv
+    import io
+
+    cli("run", "zz_sign", "--quick", "--jobs", "1")
+    rows = list(csv.DictReader(io.StringIO(cli("export", "verdicts").stdout)))
+    assert [row["question"] for row in rows] == list(QUESTIONS)
+    by = {row["question"]: row for row in rows}
+    assert by["A1"]["status"] == "holds" and json.loads(by["A1"]["experiments"]) == ["zz_sign"]
+    lines = cli("export", "verdicts", "--format", "jsonl").stdout.splitlines()
+    assert json.loads(lines[0]) == json.loads(cli("claims", "--json").stdout)[0]
+    r = cli("export", "verdicts", "-o", str(tmp_path / "no" / "such" / "dir" / "v.csv"))
+    assert r.exit_code == 2 and r.stderr.startswith("error: export: cannot write")
+
+
+# -- CLI edges ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("args, words", [
+    (["train", "--data", "moonz"], ["'--data'", "'moonz' is not one of", "'moons'"]),
+    (["train", "--activation", "rleu"], ["'--activation'", "'relu'"]),
+    (["train", "--optimizer", "adma"], ["'--optimizer'", "'adam'"]),
+    (["train", "--loss", "xent"], ["'--loss'", "'softmax_ce'"]),
+    (["run", "zz_nope"], ["'zz_nope' is not one of", "'all'", "'zz_sign'"]),
+    (["serve", "--port", "99999"], ["'--port'", "99999 is not in the range 0<=x<=65535"]),
+])
+def test_choices_are_checked_before_anything_runs(cli, args, words):
+    r = cli(*args)
+    assert r.exit_code == 2 and r.stderr.count("\n") == 1 and r.stderr.startswith("error: ")
+    assert all(w in r.stderr for w in words), r.stderr
+
+
+def test_choices_complete_in_the_shell(cli):
+    """click's completion offers the data sets, the activations and the experiment ids."""
+    from click.shell_completion import ShellComplete
+
+    def complete(args, incomplete):
+        return [c.value for c in ShellComplete(main, {}, "whynet", "_WHYNET_COMPLETE")
+                .get_completions(args, incomplete)]
+
+    assert "moons" in complete(["train", "--data"], "mo")
+    assert complete(["train", "--activation"], "le") == ["leaky_relu", "leakyrelu"]
+    assert complete(["run"], "zz_") == ["zz_boom", "zz_sign"]
+
+
+def test_run_full_is_the_default_grid(cli):
+    full = json.loads(cli("run", "zz_sign", "--full", "--json", "--jobs", "1").stdout)
+    assert full["grid"] == "full" and full["runs"]["total"] == 15  # 3 specs × 5 seeds
+    default = json.loads(cli("run", "zz_sign", "--json", "--jobs", "1").stdout)
+    assert default["grid"] == "full" and default["runs"]["cached"] == 15
+
+
+@pytest.mark.parametrize("no_color", [None, "1"])
+def test_error_line_honours_no_color(monkeypatch, tmp_path, no_color):
+    """With a colour-capable stream the error line is red, unless NO_COLOR is set."""
+    monkeypatch.setenv("WHYNET_STORE", str(tmp_path / "none.sqlite"))
+    if no_color:
+        monkeypatch.setenv("NO_COLOR", no_color)
+    else:
+        monkeypatch.delenv("NO_COLOR", raising=False)
+    r = CliRunner().invoke(main, ["claims"], color=True)
+    assert r.exit_code == 2 and "error: results store" in r.stderr
+    assert ("\x1b[" in r.stderr) is (no_color is None)
 
 
 def test_report_writes_the_file(cli, tmp_path):
@@ -231,7 +355,7 @@ def test_train_unknown_toml_key_names_it_and_the_allowed_ones(cli, tmp_path):
 
 def test_train_bad_options_are_whynet_errors(cli, tmp_path):
     r = cli("train", "--data", "mnist2d")
-    assert r.exit_code == 2 and "unknown data set 'mnist2d'; known:" in r.stderr
+    assert r.exit_code == 2 and "'mnist2d' is not one of 'moons'," in r.stderr
     r = cli("train", "--data", "digits", "--noise", "0.1")
     assert r.exit_code == 2 and "data set 'digits' takes no noise" in r.stderr
     r = cli("train", "--hidden", "8,x")

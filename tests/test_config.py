@@ -68,9 +68,11 @@ def test_train_search_and_estimator_build_the_same_weights_and_first_step_loss(t
     search_run = build(objective.run_config(params), Splits(data.train, data.val, data.test))
     # the estimator, on the same training set
     train = train_run.data.train
-    clf = MLPClassifier(hidden_layer_sizes=(8, 8), activation="tanh", optimizer="adam",
-                        learning_rate=0.01, alpha=1e-3, batch_size=16, epochs=1, random_state=3)
-    est_run = build(clf.run_config(), data=train)
+    # (scikit-learn's alpha is per batch: α = λ · batch_size)
+    clf = MLPClassifier(hidden_layer_sizes=(8, 8), activation="tanh", solver="adam",
+                        learning_rate_init=0.01, alpha=16e-3, batch_size=16, max_iter=1,
+                        random_state=3)
+    est_run = build(clf.run_config(n_samples=len(train)), data=train)
 
     assert np.array_equal(search_run.data.train.X, train.X)  # the same data recipe
     w = _weights(train_run.model)

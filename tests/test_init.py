@@ -11,6 +11,7 @@ import pytest
 
 from whynet.errors import ConfigError, UnknownNameError
 from whynet.nn import init
+from whynet.nn.activations import ACTIVATIONS, TORCH_GAINS
 
 torch = pytest.importorskip("torch")
 
@@ -94,6 +95,16 @@ def test_leaky_relu_gain_with_slope_equals_torchs(slope):
 def test_whynet_activation_names_get_relu_or_unit_gain():
     assert init.calculate_gain("gelu") == init.calculate_gain("elu") == math.sqrt(2)
     assert init.calculate_gain("identity") == 1.0
+    assert init.calculate_gain("softsign") == init.calculate_gain("hardtanh") == 1.0
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_every_activation_name_gets_its_class_gain_from_the_one_table(name):
+    """calculate_gain knows every activation name through its class's gain_name, a key of
+    PyTorch's table (no second list of names)."""
+    family = ACTIVATIONS[name].gain_name
+    assert family in TORCH_GAINS or family == "leaky_relu"
+    assert init.calculate_gain(name) == init.calculate_gain(family)
 
 
 @pytest.mark.parametrize("name", ["zeros", "ones", "he_normal", "xavier_uniform", "orthogonal"])

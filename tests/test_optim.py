@@ -267,7 +267,8 @@ def test_get_optimizer_unknown_name_lists_known():
 
 
 def test_get_optimizer_unknown_kwarg_names_it():
-    with pytest.raises(ConfigError, match="SGD: unknown argument.*betas.*allowed: lr, momentum"):
+    with pytest.raises(ConfigError,
+                       match="optimizer 'sgd': unknown argument.*betas.*allowed: lr, momentum"):
         get_optimizer("sgd", _make_params(np.random.default_rng(0)), betas=(0.9, 0.99))
 
 
@@ -325,7 +326,8 @@ def test_schedule_and_clip_errors():
         CosineAnnealingLR(opt, T_max=2.5)
     with pytest.raises(ConfigError, match="ExponentialLR: gamma .* got -0.5"):
         ExponentialLR(opt, gamma=-0.5)
-    with pytest.raises(ConfigError, match="clip_grad_norm: max_norm must be > 0, got 0"):
+    with pytest.raises(ConfigError,
+                       match="clip_grad_norm: max_norm must be a finite number > 0, got 0"):
         clip_grad_norm(opt.params, 0.0)
 
 

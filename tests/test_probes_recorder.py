@@ -393,7 +393,8 @@ def test_probe_argument_errors(rng):
         Probe(model, X, y, "softmax_ce", mode="test")
     with pytest.raises(ConfigError, match="bins must be an integer ≥ 1, got 0"):
         Probe(model, X, y, "softmax_ce", bins=0)
-    with pytest.raises(ConfigError, match=r"percentiles must be numbers in \[0, 100\]"):
+    with pytest.raises(ConfigError,
+                       match=r"percentiles\[\d+\] must be a finite number in \[0, 100\]"):
         Probe(model, X, y, "softmax_ce", percentiles=(50, 101))
     with pytest.raises(UnknownNameError, match="unknown loss 'nope'"):
         Probe(model, X, y, "nope")

@@ -291,7 +291,7 @@ def test_training_trajectory_equals_a_default_torch_rnn(biases, follows_torch, r
 
 
 def test_biases_is_checked_and_saved(tmp_path, rng):
-    with pytest.raises(ConfigError, match="RNN: biases must be 1 or 2, got 3"):
+    with pytest.raises(ConfigError, match=r"RNN: biases must be an integer in \[1, 2\], got 3"):
         RNN(2, 3, biases=3)
     model = Sequential(RNN(2, 3, rng=1, biases=1), LastStep())
     assert model[0].get_config()["biases"] == 1

@@ -191,7 +191,7 @@ def test_dask_backend_runs_the_same_function(exp, store):
 
 
 def test_bad_jobs_is_refused(exp, store):
-    with pytest.raises(ConfigError, match="jobs must be an int ≥ 1, got 0"):
+    with pytest.raises(ConfigError, match="jobs must be an integer ≥ 1, got 0"):
         run_tasks(plan([exp], True), store, jobs=0)
 
 

@@ -328,15 +328,21 @@ def test_two_processes_share_one_sqlite_study_without_losing_trials(tmp_path):
 
 def test_main_prints_table_writes_plot_and_errors_are_one_red_line(tmp_path, capsys,
                                                                    monkeypatch):
+    """The study goes to search.db beside the results store ($WHYNET_STORE's folder, created),
+    not into the working folder; a PNG is written only when --plot names one."""
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("WHYNET_STORE", str(tmp_path / "cache" / "runs.sqlite"))
     cfg = tmp_path / "s.toml"
     cfg.write_text('[search]\nsampler = "grid"\nn_trials = 10\n[data]\nname = "moons"\nn = 200\n'
                    '[space]\nlr = {low = 0.01, high = 1, log = true}\nepochs = 3\n')
     assert main(["-c", str(cfg), "-p", "width=4,8", "--top", "3"]) == 0
     out = capsys.readouterr().out
     assert "6 complete" in out and "Best 3 of 6 complete trials" in out  # 3 lrs × 2 widths
-    assert (tmp_path / "whynet-search.db").exists()
-    png = tmp_path / "moons_lr_width.png"
+    assert (tmp_path / "cache" / "search.db").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "s.toml"]  # no PNG, no .db
+    assert main(["-c", str(cfg), "-p", "width=4,8", "--plot", "trials.png"]) == 0
+    assert "plot: trials.png" in capsys.readouterr().out
+    png = tmp_path / "trials.png"
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert main(["-c", str(cfg), "-p", "depth=1.5:3"]) == 2
     err = capsys.readouterr().err

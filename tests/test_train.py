@@ -374,7 +374,7 @@ def test_non_finite_data_raises_naming_the_array():
     ({"epochs": 2.5}, "fit: epochs must be an integer ≥ 1, got 2.5"),
     ({"batch_size": 0}, "fit: batch_size must be an integer ≥ 1, got 0"),
     ({"batch_size": True}, "fit: batch_size must be an integer ≥ 1, got True"),
-    ({"clip_norm": -1.0}, "Trainer: clip_norm must be a finite number > 0 or None, got -1.0"),
+    ({"clip_norm": -1.0}, "Trainer: clip_norm must be a finite number > 0, got -1.0"),
     ({"validation_data": np.zeros((3, 4))}, r"fit: validation_data must be a pair"),
     ({"early_stopping": -1}, "fit: early_stopping must be an integer ≥ 1, got -1"),
     ({"lr": -0.1}, "SGD: lr must be a finite number ≥ 0, got -0.1"),

@@ -7,15 +7,20 @@
     whynet run all --quick --json        # machine-readable
     whynet claims                        # every question ID with its current verdict
     whynet report -o report.html         # one self-contained HTML file
+    whynet export runs --format csv -o runs.csv   # the stored runs (or verdicts) for pandas
+    whynet report --lang ko -o report.ko.html   # in Korean (also claims, run; or WHYNET_LANG=ko)
     whynet train --data circles --hidden 16,16 --activation tanh --epochs 50
     whynet train --config run.toml       # the same options from a TOML file
     whynet ask examples/questions/*.toml --quick   # your own questions, answered the same way
 
-Errors from whynet print as one red line and exit with status 2.
+Errors from whynet print as one red line (plain when NO_COLOR is set) and exit with status 2.
+``--lang`` translates the verdict tables, the report and the command's own messages; option help
+and the messages of deep library errors stay English.
 """
 
 from __future__ import annotations
 
+import contextvars
 import importlib.util
 import json
 import math
@@ -30,40 +35,53 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from . import __version__
-from .config import FIELDS, RunConfig, build, read_toml
+from . import __version__, export as exporting
+from .config import INIT_PRESETS, RunConfig, build, read_toml
+from .datasets import DATASETS
 from .errors import ConfigError, WhynetError
-from .experiments import registry
+from .experiments import catalogue, registry
+from .nn.activations import ACTIVATIONS
+from .nn.init import INITIALIZERS
+from .nn.losses import LOSSES
+from .nn.regularizers import REGULARIZERS
+from .optim import OPTIMIZERS
+from .i18n import LANGUAGES, _, set_language
 from .probes import Probe
 from .probes.tensorboard import export_tensorboard
 from .report import write_report
 from .report.status import label
 from .runner import choose_quick, claims as claims_of, collect, evaluate, plan, run_tasks
 from .search import search_command
-from .store import Store, default_path
+from .store import Store, default_path, require_existing
 
 # "shown" (a demonstration) gets a neutral style of its own: it must never look like a test.
 STATUS_STYLE = {"holds": "green", "fails": "red", "depends": "yellow", "inconclusive": "magenta",
                 "shown": "cyan", "not run": "dim", "not answered": "dim", "error": "red"}
 
 
+def error_line(message: str) -> None:
+    """``error: message`` on stderr, red unless $NO_COLOR is set (https://no-color.org: any
+    non-empty value) or stderr is not a terminal."""
+    click.secho(f"error: {message}", fg="red", err=True,
+                color=False if os.environ.get("NO_COLOR") else None)
+
+
 class _Group(click.Group):
     """A click group that turns whynet's errors into one red line and exit status 2."""
 
     def invoke(self, ctx):
-        try:
-            return super().invoke(ctx)
+        try:  # in a context of its own: --lang holds for this command only (also in-process)
+            return contextvars.copy_context().run(super().invoke, ctx)
         except WhynetError as e:
-            click.secho(f"error: {e}", fg="red", err=True)
+            error_line(str(e))
             ctx.exit(2)
         except click.UsageError as e:  # a bad option or argument: one line too, not click's three
             where = e.ctx.command_path if e.ctx is not None else "whynet"
-            click.secho(f"error: {e.format_message()} (see '{where} --help')", fg="red",
-                        err=True)
+            error_line(f"{e.format_message()} (see '{where} --help')")
             ctx.exit(2)
         except KeyboardInterrupt:  # Ctrl-C outside a run's own handling: one line, no traceback
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C while exiting too
-            click.secho("interrupted", fg="yellow", err=True)
+            click.secho(_("interrupted"), fg="yellow", err=True)
             ctx.exit(130)
 
 
@@ -83,6 +101,32 @@ def _console():
 
 def _open_store(path, read_only: bool = False):
     return Store(path, read_only=read_only)
+
+
+def _read_store(store_path) -> Store:
+    """The store to read (claims, report, export); one that does not exist is an error naming
+    it, never an empty store created on the way."""
+    return Store(require_existing(Path(store_path) if store_path else default_path()),
+                 read_only=True)
+
+
+class LazyChoice(click.Choice):
+    """A ``click.Choice`` whose choices are computed when first needed (checking a value,
+    completing one, or ``--help`` of the command), not when the CLI is imported: the
+    experiment ids need every experiment module imported."""
+
+    def __init__(self, load, case_sensitive: bool = False):
+        self._load = load
+        self.case_sensitive = case_sensitive
+
+    @property
+    def choices(self) -> tuple:  # asked each time: plug-ins may register experiments later
+        return tuple(self._load())
+
+
+def _names(*tables) -> click.Choice:
+    """Choice (case-insensitive, with shell completion) among the keys of ``tables``."""
+    return click.Choice(list(dict.fromkeys(k for t in tables for k in t)), case_sensitive=False)
 
 
 def _strict_json(value):
@@ -106,9 +150,20 @@ def _grid_option(f):
                              "has all of it, else the quick one).")(f)
 
 
+def _set_language(ctx, param, value):
+    """``--lang`` (else ``WHYNET_LANG`` / the locale) for everything the command prints."""
+    set_language(value)
+
+
+lang_option = click.option("--lang", default=None, callback=_set_language, expose_value=False,
+                           is_eager=True, metavar="LANG",
+                           help=f"Language of the output: {', '.join(LANGUAGES)} (default "
+                                f"$WHYNET_LANG, then the locale, else en).")
+
 store_option = click.option("--store", "store_path", type=click.Path(dir_okay=False),
-                            default=None, help="Results store (default $WHYNET_STORE or "
-                                               "~/.cache/whynet/runs.sqlite).")
+                            default=None, help="Results store (default $WHYNET_STORE, else "
+                                               "runs.sqlite in the user cache folder: "
+                                               "$XDG_CACHE_HOME/whynet or ~/.cache/whynet).")
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -124,11 +179,11 @@ def main():
 @store_option
 def list_cmd(as_json, store_path):
     """The experiments, the question IDs they answer, grid sizes and measured run time."""
-    path = Path(store_path) if store_path else default_path()
-    store = _open_store(path, read_only=True) if path.exists() else None
+    path = require_existing(Path(store_path)) if store_path else default_path()
+    store = _open_store(path, read_only=True) if path.exists() else None  # none yet: no times
     rows = []
     try:
-        for e in registry.all_experiments():
+        for e in catalogue.summaries():  # no experiment imported when the cache is current
             quick, full = e.grid(True), e.grid(False)
             row = {"id": e.id, "questions": list(e.questions), "title": e.title,
                    "question": e.question, "quick_runs": len(quick) * e.seeds_quick,
@@ -172,8 +227,10 @@ def _select(ids) -> list:
 
 
 @main.command()
-@click.argument("ids", nargs=-1)
-@click.option("--quick", is_flag=True, help="The quick grids (seconds) instead of the full ones.")
+@click.argument("ids", nargs=-1, metavar="[ID]...",
+                type=LazyChoice(lambda: ["all", *catalogue.ids()]))
+@click.option("--quick/--full", default=False,
+              help="The quick grids (seconds) or the full ones (the default).")
 @click.option("--seeds", type=click.IntRange(min=1), default=None,
               help="Seeds per spec (default: each experiment's own).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
@@ -183,6 +240,7 @@ def _select(ids) -> list:
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a tty).")
 @click.option("--verbose", "-v", is_flag=True,
               help="Also print each verdict's evidence rows and the rule that decided it.")
+@lang_option
 @store_option
 def run(ids, quick, seeds, jobs, scheduler, as_json, progress, verbose, store_path):
     """Run experiments by id (or `all`); finished runs come from the store, never recomputed."""
@@ -194,8 +252,9 @@ def run(ids, quick, seeds, jobs, scheduler, as_json, progress, verbose, store_pa
         except KeyboardInterrupt:
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # stopping: a second Ctrl-C changes nothing
             done = len(store.done_keys(t.key for t in tasks))
-            click.secho(f"interrupted: {done} of {len(tasks)} runs are stored in {store.path}; "
-                        f"run the same command again to finish the rest", fg="yellow", err=True)
+            click.secho(_("interrupted: {done} of {total} runs are stored in {store}; run the "
+                          "same command again to finish the rest").format(
+                done=done, total=len(tasks), store=store.path), fg="yellow", err=True)
             store.close()  # every finished run is already committed, one transaction each
             _exit_now(130)
         evaluations = [evaluate(e, collect(e, store, quick)) for e in experiments]
@@ -210,12 +269,13 @@ def run(ids, quick, seeds, jobs, scheduler, as_json, progress, verbose, store_pa
             "failed": failed})
     else:
         con = _console()
-        con.print(f"{len(tasks)} runs: {len(summary.ran)} ran, {len(summary.cached)} from the "
-                  f"store, {len(summary.failed)} failed  [dim]({store.path})[/]")
+        con.print(_("{total} runs: {ran} ran, {cached} from the store, {failed} failed").format(
+            total=len(tasks), ran=len(summary.ran), cached=len(summary.cached),
+            failed=len(summary.failed)) + f"  [dim]({store.path})[/]")
         for f in failed:
             last = (f["error"] or "").strip().splitlines()[-1:] or ["?"]
-            con.print(f"[red]failed[/] {f['experiment']} {json.dumps(f['spec'])} seed "
-                      f"{f['seed']}: {last[0]}", markup=True)
+            con.print("[red]" + _("failed") + f"[/] {f['experiment']} {json.dumps(f['spec'])} "
+                      + _("seed {seed}").format(seed=f["seed"]) + f": {last[0]}", markup=True)
         _print_verdicts(con, evaluations, verbose)
     if summary.failed:
         sys.exit(1)
@@ -234,7 +294,7 @@ def _status_cell(status: str) -> str:
 def _agree_text(agree) -> str:
     """``seeds_agree`` of a verdict dict (one tally, a list of them, or None) as text."""
     tallies = agree if isinstance(agree, list) else [agree] if agree else []
-    return "; ".join(f"{t['agree']} of {t['n']} seeds agree" for t in tallies)
+    return "; ".join(_("{k} of {n} seeds agree").format(k=t["agree"], n=t["n"]) for t in tallies)
 
 
 def _answer_cell(d: dict, verbose: bool, fallback: str = "") -> str:
@@ -250,21 +310,21 @@ def _answer_cell(d: dict, verbose: bool, fallback: str = "") -> str:
         lines.append(f"[dim]• {escape(row['condition'])}: {escape(measures)}[/]")
     agree = _agree_text(d.get("seeds_agree"))
     if d.get("rule") or agree:
-        lines.append(f"[dim]rule: {escape(d.get('rule') or '')}"
+        lines.append("[dim]" + _("rule") + f": {escape(d.get('rule') or '')}"
                      f"{' (' + agree + ')' if agree else ''}[/]")
     if d.get("depends_on"):
-        lines.append(f"[dim]depends on: {escape(', '.join(d['depends_on']))}[/]")
+        lines.append("[dim]" + _("depends on") + f": {escape(', '.join(d['depends_on']))}[/]")
     return "\n".join(lines)
 
 
 def _print_verdicts(con, evaluations, verbose: bool = False) -> None:
     t = Table(show_header=True, header_style="bold")
-    t.add_column("question")
-    t.add_column("verdict")
-    t.add_column("answer", overflow="fold")
+    t.add_column(_("question"))
+    t.add_column(_("Verdict"))
+    t.add_column(_("Answer"), overflow="fold")
     for ev in evaluations:
         if ev.error:
-            t.add_row(" ".join(ev.experiment.questions), "[red]error[/]",
+            t.add_row(" ".join(ev.experiment.questions), _status_cell("error"),
                       f"{ev.experiment.id}: {ev.error}")
         for v in ev.verdicts:
             t.add_row(v.question, _status_cell(v.status), _answer_cell(v.as_dict(), verbose))
@@ -283,18 +343,19 @@ def claims_table(store, quick=None) -> list[dict]:
 @click.option("--verbose", "-v", is_flag=True,
               help="Also print each verdict's evidence rows and the rule that decided it.")
 @_grid_option
+@lang_option
 @store_option
 def claims(as_json, verbose, quick, store_path):
     """Every question ID with its current verdict and one-line answer, from the store."""
-    with _open_store(store_path, read_only=True) as store:
+    with _read_store(store_path) as store:
         rows = claims_table(store, quick)
     if as_json:
         _echo_json(rows)
         return
     t = Table(show_header=True, header_style="bold")
-    t.add_column("id")
-    t.add_column("verdict")
-    t.add_column("answer (or the notes' claim)", overflow="fold")
+    t.add_column(_("ID"))
+    t.add_column(_("Verdict"))
+    t.add_column(_("answer (or the notes' claim)"), overflow="fold")
     for r in rows:
         t.add_row(r["question"], _status_cell(r["status"]),
                   _answer_cell(r, verbose, fallback=f"[dim]{escape(r['claim'])}[/]"))
@@ -308,17 +369,45 @@ def claims(as_json, verbose, quick, store_path):
 @click.option("-o", "--output", type=click.Path(dir_okay=False), default="report.html",
               show_default=True, help="Where to write the HTML file.")
 @_grid_option
+@lang_option
 @store_option
 def report(questions, output, quick, store_path):
     """Write the HTML report (one self-contained file) from the stored results; question files
     given (answered with `whynet ask`) get a section "Asked questions"."""
     asked = load_asked(questions)
-    with _open_store(store_path, read_only=True) as store:
+    with _read_store(store_path) as store:
         try:
             path = write_report(output, store, quick=quick, asked=asked)
         except OSError as e:
             raise ConfigError(f"report: cannot write {output} ({e.strerror or e})") from e
-    click.echo(f"wrote {path.resolve()}")
+    click.echo(_("wrote {path}").format(path=path.resolve()))
+
+
+# -- export --------------------------------------------------------------------------------------
+
+@main.command("export")
+@click.argument("table", type=click.Choice(exporting.TABLES))
+@click.option("--format", "fmt", type=click.Choice(exporting.FORMATS), default="csv",
+              show_default=True, help="CSV (spec.* and result.* columns) or JSON lines.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="-",
+              help="File to write (default: standard output).")
+@_grid_option
+@store_option
+def export_cmd(table, fmt, output, quick, store_path):
+    """Export the stored runs (one row per run) or the verdicts (one row per question ID) as CSV
+    or JSON lines, for pandas or an experiment tracker."""
+    with _read_store(store_path) as store:
+        rows = store.rows() if table == "runs" else claims_table(store, quick)
+    try:
+        with click.open_file(output, "w", encoding="utf-8") as stream:
+            exporting.write(table, rows, fmt, stream)
+    except BrokenPipeError:  # `whynet export runs | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no flush error at exit
+        sys.exit(1)
+    except OSError as e:
+        raise ConfigError(f"export: cannot write {output} ({e.strerror or e})") from e
+    if output != "-":
+        click.echo(f"wrote {len(rows)} {table} to {Path(output).resolve()}", err=True)
 
 
 # -- train ---------------------------------------------------------------------------------------
@@ -372,22 +461,23 @@ def train_model(cfg: RunConfig, probe: bool = False, probe_every: int | None = N
 @main.command()
 @click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False),
               help="TOML file with these options (command-line options override it).")
-@click.option("--data", help=f"Data set: {FIELDS['data'].help[10:]}.  [default: moons]")
+@click.option("--data", type=_names(DATASETS), help="Data set.  [default: moons]")
 @click.option("--n", type=int, help="Number of examples (toy sets).")
 @click.option("--noise", type=float, help="Noise of a toy set (its default if not given).")
 @click.option("--test", type=float, help="Held-out fraction.  [default: 0.2]")
 @click.option("--hidden", help="Hidden layer sizes, e.g. 16,16.  [default: 16,16]")
-@click.option("--activation", help="Hidden activation.  [default: relu]")
-@click.option("--init", help="Weight initialiser (default: the activation's suggested one).")
-@click.option("--loss", help="softmax_ce, hinge, bce or mse.  [default: softmax_ce]")
-@click.option("--optimizer", help="sgd, adagrad, rmsprop, adam, adamw.  [default: adam]")
+@click.option("--activation", type=_names(ACTIVATIONS), help="Hidden activation.  [default: relu]")
+@click.option("--init", type=_names(INITIALIZERS, INIT_PRESETS),
+              help="Weight initialiser (default: the activation's suggested one).")
+@click.option("--loss", type=_names(LOSSES), help="Loss.  [default: softmax_ce]")
+@click.option("--optimizer", type=_names(OPTIMIZERS), help="Optimiser.  [default: adam]")
 @click.option("--lr", type=float, help="Learning rate (default: the optimiser's).")
 @click.option("--epochs", type=int, help="[default: 20]")
 @click.option("--batch-size", "batch_size", type=int, help="[default: 32]")
 @click.option("--seed", type=int, help="[default: 0]")
 @click.option("--dropout", type=float, help="Drop probability after each hidden layer.")
 @click.option("--batchnorm/--no-batchnorm", default=None, help="BatchNorm before activations.")
-@click.option("--regularizer", help="none, l1, l2 or elastic.")
+@click.option("--regularizer", type=_names(REGULARIZERS), help="Regulariser.  [default: none]")
 @click.option("--lam", type=float, help="Regularisation strength λ.")
 @click.option("--probe-every", "probe_every", type=click.IntRange(min=1),
               help="Measure the probes every N steps (default: about 20 times over the run).")
@@ -488,6 +578,7 @@ def load_asked(files) -> list:
 @click.option("--json", "as_json", is_flag=True, help="Print every field of every verdict.")
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a tty).")
 @click.option("--verbose", "-v", is_flag=True, help="Also print the evidence and the rule.")
+@lang_option
 @store_option
 def ask(files, quick, jobs, scheduler, budget, yes, as_json, progress, verbose, store_path):
     """Answer question files (TOML, see docs/ask.md) with measured runs and a verdict."""
@@ -515,8 +606,8 @@ def ask(files, quick, jobs, scheduler, budget, yes, as_json, progress, verbose, 
             summary = run_tasks(tasks, store, jobs=jobs, scheduler=scheduler, progress=progress)
         except KeyboardInterrupt:
             left = len(tasks) - len(store.done_keys(t.key for t in tasks))
-            click.secho(f"interrupted: {left} of {len(tasks)} runs left; ask again to finish "
-                        f"them", fg="yellow", err=True)
+            click.secho(_("interrupted: {left} of {total} runs left; ask again to finish them")
+                        .format(left=left, total=len(tasks)), fg="yellow", err=True)
             sys.exit(130)
         evaluations = [evaluate(e, collect(e, store, quick)) for e in experiments]
     if as_json:
@@ -535,12 +626,13 @@ def ask(files, quick, jobs, scheduler, budget, yes, as_json, progress, verbose, 
                         "seed": o.task.seed, "error": o.error} for o in summary.failed]})
     else:
         con = _console()
-        con.print(f"{len(tasks)} runs: {len(summary.ran)} ran, {len(summary.cached)} from the "
-                  f"store, {len(summary.failed)} failed  [dim](estimated {estimate:.0f} CPU s; "
-                  f"{path})[/]")
+        con.print(_("{total} runs: {ran} ran, {cached} from the store, {failed} failed").format(
+            total=len(tasks), ran=len(summary.ran), cached=len(summary.cached),
+            failed=len(summary.failed)) + "  [dim](" + _("estimated {seconds} CPU s").format(
+            seconds=f"{estimate:.0f}") + f"; {path})[/]")
         for o in summary.failed:
             last = (o.error or "").strip().splitlines()[-1:] or ["?"]
-            con.print(f"[red]failed[/] {o.task.label()}: {escape(last[0])}")
+            con.print("[red]" + _("failed") + f"[/] {o.task.label()}: {escape(last[0])}")
         _print_verdicts(con, evaluations, verbose)
     if summary.failed:
         sys.exit(1)
@@ -553,7 +645,8 @@ main.add_command(search_command)
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, type=int, show_default=True)
+@click.option("--port", default=8000, type=click.IntRange(0, 65535), show_default=True,
+              help="TCP port, 1–65535 (0: any free port).")
 @click.option("--open/--no-open", "open_browser", default=False, show_default=True,
               help="Open the page in a browser.")
 @click.option("--report", "report", default=None,

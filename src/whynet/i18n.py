@@ -132,6 +132,7 @@ def translations(lang: str) -> _gettext.NullTranslations:
         loaded = Translations.load(str(LOCALE_DIR), [lang], domain)
         if isinstance(loaded, Translations):  # a missing catalogue loads as NullTranslations
             merged.merge(loaded)
+            merged.plural = loaded.plural  # the language's rule (merge keeps English's n != 1)
     return merged
 
 

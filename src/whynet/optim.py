@@ -34,30 +34,17 @@ float32 update into float64 arithmetic).
 
 from __future__ import annotations
 
-import inspect
+import functools
 import math
 import os
 from concurrent.futures import ThreadPoolExecutor
-from numbers import Real
 
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
 from .dtypes import scalar
-from .errors import ConfigError, unknown_name
+from .errors import ConfigError, check_int, check_number, lookup
 from .nn.module import Module, Parameter
-
-
-def _check_number(owner: str, arg: str, value, low: float = 0.0, high: float = math.inf,
-                  high_open: bool = False) -> float:
-    """``value`` as a float if it is a real number in ``[low, high]`` (or ``[low, high)``)."""
-    ok = isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
-    ok = ok and low <= value and (value < high if high_open else value <= high)
-    if not ok:
-        bracket = ")" if high_open else "]"
-        where = f"≥ {low:g}" if high == math.inf else f"in [{low:g}, {high:g}{bracket}"
-        raise ConfigError(f"{owner}: {arg} must be a finite number {where}, got {value!r}")
-    return float(value)
 
 
 def _as_parameters(owner: str, params) -> list[Parameter]:
@@ -101,7 +88,7 @@ class Optimizer:
 
     @lr.setter
     def lr(self, value: float) -> None:
-        self._lr = _check_number(type(self).__name__, "lr", value)
+        self._lr = check_number(type(self).__name__, "lr", value, low=0.0)
 
     def zero_grad(self) -> None:
         for p in self.params:
@@ -210,9 +197,9 @@ class SGD(Optimizer):
     def __init__(self, params, lr: float = 0.01, momentum: float = 0.0, dampening: float = 0.0,
                  nesterov: bool = False, weight_decay: float = 0.0):
         super().__init__(params, lr)
-        self.momentum = _check_number("SGD", "momentum", momentum, 0, 1, high_open=True)
-        self.dampening = _check_number("SGD", "dampening", dampening, 0, 1)
-        self.weight_decay = _check_number("SGD", "weight_decay", weight_decay)
+        self.momentum = check_number("SGD", "momentum", momentum, low=0.0, high=1.0, high_open=True)
+        self.dampening = check_number("SGD", "dampening", dampening, low=0.0, high=1.0)
+        self.weight_decay = check_number("SGD", "weight_decay", weight_decay, low=0.0)
         if nesterov and (self.momentum == 0 or self.dampening != 0):
             raise ConfigError(f"SGD: nesterov needs momentum > 0 and dampening = 0, "
                               f"got momentum={momentum!r}, dampening={dampening!r}")
@@ -279,8 +266,8 @@ class AdaGrad(Optimizer):
 
     def __init__(self, params, lr: float = 0.01, eps: float = 1e-10, weight_decay: float = 0.0):
         super().__init__(params, lr)
-        self.eps = _check_number("AdaGrad", "eps", eps)
-        self.weight_decay = _check_number("AdaGrad", "weight_decay", weight_decay)
+        self.eps = check_number("AdaGrad", "eps", eps, low=0.0)
+        self.weight_decay = check_number("AdaGrad", "weight_decay", weight_decay, low=0.0)
 
     def _update(self, p: Parameter, state: dict) -> None:
         dt = p.value.dtype
@@ -325,11 +312,12 @@ class RMSProp(Optimizer):
     def __init__(self, params, lr: float = 0.01, alpha: float = 0.99, eps: float = 1e-8,
                  momentum: float = 0.0, centered: bool = False, weight_decay: float = 0.0):
         super().__init__(params, lr)
-        self.alpha = _check_number("RMSProp", "alpha", alpha, 0, 1, high_open=True)
-        self.eps = _check_number("RMSProp", "eps", eps)
-        self.momentum = _check_number("RMSProp", "momentum", momentum, 0, 1, high_open=True)
+        self.alpha = check_number("RMSProp", "alpha", alpha, low=0.0, high=1.0, high_open=True)
+        self.eps = check_number("RMSProp", "eps", eps, low=0.0)
+        self.momentum = check_number("RMSProp", "momentum", momentum, low=0.0, high=1.0,
+                                     high_open=True)
         self.centered = bool(centered)
-        self.weight_decay = _check_number("RMSProp", "weight_decay", weight_decay)
+        self.weight_decay = check_number("RMSProp", "weight_decay", weight_decay, low=0.0)
 
     def _update(self, p: Parameter, state: dict) -> None:
         dt = p.value.dtype
@@ -412,10 +400,10 @@ class Adam(Optimizer):
         owner = type(self).__name__
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise ConfigError(f"{owner}: betas must be a pair (β₁, β₂), got {betas!r}")
-        self.betas = (_check_number(owner, "betas[0]", betas[0], 0, 1, high_open=True),
-                      _check_number(owner, "betas[1]", betas[1], 0, 1, high_open=True))
-        self.eps = _check_number(owner, "eps", eps)
-        self.weight_decay = _check_number(owner, "weight_decay", weight_decay)
+        self.betas = (check_number(owner, "betas[0]", betas[0], low=0.0, high=1.0, high_open=True),
+                      check_number(owner, "betas[1]", betas[1], low=0.0, high=1.0, high_open=True))
+        self.eps = check_number(owner, "eps", eps, low=0.0)
+        self.weight_decay = check_number(owner, "weight_decay", weight_decay, low=0.0)
 
     def _update(self, p: Parameter, state: dict) -> None:
         dt = p.value.dtype
@@ -500,16 +488,8 @@ def get_optimizer(name, params, **kwargs) -> Optimizer:
             raise ConfigError(f"get_optimizer: got an optimizer instance {name!r} and keyword "
                               f"arguments {sorted(kwargs)}; set them on the instance instead")
         return name
-    key = str(name).lower()
-    if key not in OPTIMIZERS:
-        raise unknown_name("optimizer", name, OPTIMIZERS)
-    cls = OPTIMIZERS[key]
-    allowed = [a for a in inspect.signature(cls).parameters if a != "params"]
-    unknown = sorted(set(kwargs) - set(allowed))
-    if unknown:
-        raise ConfigError(f"{cls.__name__}: unknown argument(s) {', '.join(unknown)}; "
-                          f"allowed: {', '.join(allowed)}")
-    return cls(params, **kwargs)
+    bound = {key: functools.partial(cls, params) for key, cls in OPTIMIZERS.items()}
+    return lookup("optimizer", bound, name, kwargs)
 
 
 # -- learning-rate schedules --------------------------------------------------------------------
@@ -557,11 +537,8 @@ class StepLR(LRSchedule):
 
     def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1):
         super().__init__(optimizer)
-        if isinstance(step_size, bool) or not isinstance(step_size, (int, np.integer)) \
-                or step_size < 1:
-            raise ConfigError(f"StepLR: step_size must be an integer ≥ 1, got {step_size!r}")
-        self.step_size = int(step_size)
-        self.gamma = _check_number("StepLR", "gamma", gamma)
+        self.step_size = check_int("StepLR", "step_size", step_size)
+        self.gamma = check_number("StepLR", "gamma", gamma, low=0.0)
 
     def lr_at(self, epoch: int) -> float:
         return self.base_lr * self.gamma ** (epoch // self.step_size)
@@ -572,7 +549,7 @@ class ExponentialLR(LRSchedule):
 
     def __init__(self, optimizer: Optimizer, gamma: float):
         super().__init__(optimizer)
-        self.gamma = _check_number("ExponentialLR", "gamma", gamma)
+        self.gamma = check_number("ExponentialLR", "gamma", gamma, low=0.0)
 
     def lr_at(self, epoch: int) -> float:
         return self.base_lr * self.gamma ** epoch
@@ -587,10 +564,8 @@ class CosineAnnealingLR(LRSchedule):
 
     def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0):
         super().__init__(optimizer)
-        if isinstance(T_max, bool) or not isinstance(T_max, (int, np.integer)) or T_max < 1:
-            raise ConfigError(f"CosineAnnealingLR: T_max must be an integer ≥ 1, got {T_max!r}")
-        self.T_max = int(T_max)
-        self.eta_min = _check_number("CosineAnnealingLR", "eta_min", eta_min)
+        self.T_max = check_int("CosineAnnealingLR", "T_max", T_max)
+        self.eta_min = check_number("CosineAnnealingLR", "eta_min", eta_min, low=0.0)
 
     def lr_at(self, epoch: int) -> float:
         cos = (1 + math.cos(math.pi * epoch / self.T_max)) / 2
@@ -613,11 +588,9 @@ def clip_grad_norm(params, max_norm: float, norm_type: float = 2.0) -> float:
         norm_type: p of the p-norm (≥ 1), or ``math.inf`` for the largest |gᵢ|.
     """
     params = _as_parameters("clip_grad_norm", params)
-    max_norm = _check_number("clip_grad_norm", "max_norm", max_norm)
-    if max_norm == 0:
-        raise ConfigError("clip_grad_norm: max_norm must be > 0, got 0")
+    max_norm = check_number("clip_grad_norm", "max_norm", max_norm, low=0.0, low_open=True)
     if norm_type != math.inf:
-        norm_type = _check_number("clip_grad_norm", "norm_type", norm_type, 1)
+        norm_type = check_number("clip_grad_norm", "norm_type", norm_type, low=1.0)
     if norm_type == math.inf:
         total = max(float(np.max(np.abs(p.grad))) if p.grad.size else 0.0 for p in params)
     elif norm_type == 2:

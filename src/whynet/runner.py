@@ -31,8 +31,9 @@ from dataclasses import dataclass, field
 from threadpoolctl import threadpool_limits
 
 from . import __version__
-from .errors import ConfigError
-from .experiments.base import Experiment, RunResult, Verdict
+from .errors import ConfigError, check_int
+from .experiments.base import Experiment, RunResult, Verdict, combine
+from .experiments.questions import translated_questions
 from .store import Store, canonical_json, run_key, to_jsonable
 
 
@@ -177,8 +178,8 @@ def run_tasks(tasks, store: Store, jobs: int | None = None, scheduler=None,
     interrupt re-raised.
     """
     tasks = list(tasks)
-    if jobs is not None and (not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1):
-        raise ConfigError(f"run_tasks: jobs must be an int ≥ 1, got {jobs!r}")
+    if jobs is not None:
+        check_int("run_tasks", "jobs", jobs)
     summary = Summary()
     done = store.done_keys(t.key for t in tasks)
     todo, seen = [], set()
@@ -454,11 +455,8 @@ def claims(evaluations) -> list[dict]:
     is a verdict status, ``"not run"`` (an experiment exists, the store has no results),
     ``"not answered"`` (no experiment yet) or ``"error"`` (the experiment's verdicts raised).
     """
-    from .experiments.base import combine
-    from .experiments.questions import QUESTIONS
-
     rows = []
-    for qid, q in QUESTIONS.items():
+    for qid, q in translated_questions().items():  # claim, source and why as shown
         evs = [ev for ev in evaluations if qid in ev.experiment.questions]
         row = {"question": qid, "group": q.group, "claim": q.claim, "source": q.source,
                "why": q.why, "experiments": [ev.experiment.id for ev in evs],

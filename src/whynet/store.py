@@ -20,9 +20,11 @@ import sqlite3
 from pathlib import Path
 
 import numpy as np
+import platformdirs
 
 from . import __version__
 from .errors import ModelFileError
+from .experiments.base import RunResult
 
 SCHEMA_VERSION = 1
 
@@ -54,10 +56,29 @@ class StoreError(ModelFileError):
     """The results store file is unreadable, corrupt, or not a whynet store."""
 
 
+#: The store's file name in the user's cache folder.
+STORE_NAME = "runs.sqlite"
+
+
 def default_path() -> Path:
-    """``$WHYNET_STORE`` if set, else ``~/.cache/whynet/runs.sqlite``."""
+    """``$WHYNET_STORE`` if set, else ``runs.sqlite`` in the user's cache folder for whynet
+    (platformdirs: ``$XDG_CACHE_HOME/whynet``, by default ``~/.cache/whynet``, on Linux;
+    ``~/Library/Caches/whynet`` on macOS; ``%LOCALAPPDATA%\\whynet\\Cache`` on Windows). The
+    runs are a cache in that sense: every one of them can be recomputed."""
     env = os.environ.get("WHYNET_STORE")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "whynet" / "runs.sqlite"
+    if env:
+        return Path(env).expanduser()
+    return platformdirs.user_cache_path("whynet", appauthor=False) / STORE_NAME
+
+
+def require_existing(path: Path) -> Path:
+    """``path`` if a store file is there, else a :class:`StoreError` that names it and says how
+    to create one (for the commands that only read: they never create an empty store)."""
+    if not path.exists():
+        raise StoreError(f"results store {path} does not exist; create it by running "
+                         f"experiments (`whynet run a1 --quick`, or `whynet run all --quick`), "
+                         f"or point --store or $WHYNET_STORE at an existing store")
+    return path
 
 
 def to_jsonable(value):
@@ -93,6 +114,13 @@ def run_key(experiment_id: str, spec: dict, seed: int, experiment_version: int |
     payload = canonical_json({"experiment": experiment_id, "experiment_version": experiment_version,
                               "spec": spec, "seed": int(seed), "whynet": whynet_version})
     return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _row_dict(names: list[str], row) -> dict:
+    out = dict(zip(names, row))
+    out["spec"] = json.loads(out["spec"])
+    out["result"] = None if out["result"] is None else json.loads(out["result"])
+    return out
 
 
 def _now() -> str:
@@ -240,12 +268,14 @@ class Store:
         """One row as a dict (spec and result parsed), or None."""
         cur = self._execute("SELECT * FROM runs WHERE key=?", (key,))
         row = cur.fetchone()
-        if row is None:
-            return None
-        out = dict(zip([d[0] for d in cur.description], row))
-        out["spec"] = json.loads(out["spec"])
-        out["result"] = None if out["result"] is None else json.loads(out["result"])
-        return out
+        return None if row is None else _row_dict([d[0] for d in cur.description], row)
+
+    def rows(self) -> list[dict]:
+        """Every stored row (ok and failed, every version) as a dict with spec and result
+        parsed, in the order they finished (``whynet export runs``)."""
+        cur = self._execute("SELECT * FROM runs ORDER BY finished, rowid")
+        names = [d[0] for d in cur.description]
+        return [_row_dict(names, row) for row in cur.fetchall()]
 
     def results(self, experiment, specs=None, seeds=None) -> list:
         """Successful runs of this experiment (and version) as ``RunResult``s.
@@ -253,8 +283,6 @@ class Store:
         With ``specs``, only those specs, in that order (then by seed); with ``seeds``, only those
         seeds. Without, every stored run in the order they finished.
         """
-        from .experiments.base import RunResult
-
         rows = self._execute(
             "SELECT spec, seed, result, seconds FROM runs WHERE experiment=? AND "
             "experiment_version=? AND whynet_version=? AND status='ok' ORDER BY finished, rowid",

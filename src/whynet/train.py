@@ -30,14 +30,15 @@ from __future__ import annotations
 import math
 import sys
 from contextlib import contextmanager
-from numbers import Integral
 
 import numpy as np
 
-from .errors import ConfigError, DivergenceError, NonFiniteError, ShapeError, check_finite
+from .errors import (ConfigError, DivergenceError, NonFiniteError, ShapeError, check_finite,
+                     check_int, check_number)
 from .nn.losses import get_loss
 from .notebook import html_table
-from .nn.module import Module
+from .nn.module import Module, Sequential
+from .nn.norm import BatchNorm1d
 from .optim import Optimizer, clip_grad_norm, get_optimizer
 from .random import make_rng
 
@@ -87,9 +88,7 @@ class Every(Callback):
     """
 
     def __init__(self, k: int, fn, at_start: bool = True):
-        if not isinstance(k, int) or isinstance(k, bool) or k < 1:
-            raise ConfigError(f"Every: k must be an int ≥ 1, got {k!r}")
-        self.k, self.fn, self.at_start = k, fn, at_start
+        self.k, self.fn, self.at_start = check_int("Every", "k", k), fn, at_start
         self.steps: list[int] = []
         self.values: list = []
 
@@ -232,11 +231,8 @@ class Trainer:
             raise ConfigError(f"Trainer: optimizer must be a name or an Optimizer, "
                               f"got {type(optimizer).__name__}")
         self.regularizer = regularizer
-        if clip_norm is not None and (isinstance(clip_norm, bool)
-                                      or not isinstance(clip_norm, (int, float))
-                                      or not 0 < clip_norm < math.inf):
-            raise ConfigError(f"Trainer: clip_norm must be a finite number > 0 or None, "
-                              f"got {clip_norm!r}")
+        if clip_norm is not None:
+            check_number("Trainer", "clip_norm", clip_norm, low=0.0, low_open=True)
         self.clip_norm = clip_norm
         self.callbacks = list(callbacks)
         self._hooks = {name: [getattr(cb, name) for cb in self.callbacks if hasattr(cb, name)]
@@ -325,15 +321,9 @@ class EarlyStopping(Callback):
 
     def __init__(self, monitor: str = "val_loss", patience: int = 5, min_delta: float = 0.0,
                  restore_best: bool = True):
-        if isinstance(patience, bool) or not isinstance(patience, Integral) or patience < 1:
-            raise ConfigError(f"EarlyStopping: patience must be an integer ≥ 1, got {patience!r}")
-        if isinstance(min_delta, bool) or not isinstance(min_delta, (int, float)) \
-                or not 0 <= min_delta < math.inf:
-            raise ConfigError(f"EarlyStopping: min_delta must be a finite number ≥ 0, "
-                              f"got {min_delta!r}")
         self.monitor = monitor
-        self.patience = int(patience)
-        self.min_delta = float(min_delta)
+        self.patience = check_int("EarlyStopping", "patience", patience)
+        self.min_delta = check_number("EarlyStopping", "min_delta", min_delta, low=0.0)
         self.restore_best = bool(restore_best)
         self.mode = "max" if monitor.endswith("acc") else "min"
 
@@ -377,12 +367,6 @@ class EarlyStopping(Callback):
             ctx.history.best_epoch = self.best_epoch
 
 
-def _check_int(arg: str, value, low: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < low:
-        raise ConfigError(f"fit: {arg} must be an integer ≥ {low}, got {value!r}")
-    return int(value)
-
-
 def _check_data(what: str, X, y, dtype) -> tuple[np.ndarray, np.ndarray]:
     """Validate ``(X, y)`` at fit's boundary: arrays, ranks, lengths, finiteness."""
     x_name, y_name = ("X", "y") if what == "training" else ("validation X", "validation y")
@@ -414,8 +398,6 @@ def _check_data(what: str, X, y, dtype) -> tuple[np.ndarray, np.ndarray]:
 def _check_last_batch(model: Module, m: int, batch_size: int, drop_last: bool) -> None:
     """Refuse, before training, a last minibatch of one example when BatchNorm1d would have to
     estimate a variance from it (PyTorch fails at that batch, mid-epoch)."""
-    from .nn.norm import BatchNorm1d
-
     if drop_last or m % batch_size != 1:
         return
     if any(isinstance(mod, BatchNorm1d) for mod in model.modules()):
@@ -490,48 +472,77 @@ def fit(model: Module, X: np.ndarray, y: np.ndarray, *, loss, optimizer="sgd", l
         raise_on_divergence: raise :class:`~whynet.errors.DivergenceError` (with ``.history``)
             instead of returning the history with ``diverged = True``.
     """
+    X, y, val, epochs, batch_size = _check_fit_args(model, X, y, validation_data, epochs,
+                                                    batch_size, drop_last, divergence_factor)
+    optimizer = _fit_optimizer(model, optimizer, lr)
+    callbacks = list(callbacks) + _early_stopping(early_stopping, val is not None)
+    rng = make_rng(seed)
+    trainer = Trainer(model, loss, optimizer, regularizer=regularizer, clip_norm=clip_norm,
+                      callbacks=callbacks)
+    diverged = _train(trainer, X, y, val, epochs, batch_size, rng, shuffle=shuffle,
+                      record_steps=record_steps, progress=progress, drop_last=drop_last,
+                      divergence_factor=divergence_factor)
+    history = trainer.ctx.history
+    if diverged is not None and raise_on_divergence:
+        raise DivergenceError(history.stopped, diverged.step, history) from diverged
+    return history
+
+
+def _check_fit_args(model, X, y, validation_data, epochs, batch_size, drop_last,
+                    divergence_factor):
+    """fit's checks, before anything trains: ``(X, y, (X_val, y_val) or None, epochs,
+    batch_size)`` with the data cast to the model's dtype."""
     if not isinstance(model, Module):
         raise ConfigError(f"fit: model must be a whynet Module, got {type(model).__name__}")
-    epochs = _check_int("epochs", epochs)
-    batch_size = _check_int("batch_size", batch_size)
+    epochs = check_int("fit", "epochs", epochs)
+    batch_size = check_int("fit", "batch_size", batch_size)
     X, y = _check_data("training", X, y, model.dtype)
-    if divergence_factor is not None and (isinstance(divergence_factor, bool)
-                                          or not isinstance(divergence_factor, (int, float))
-                                          or not 1 < divergence_factor < math.inf):
-        raise ConfigError(f"fit: divergence_factor must be a finite number > 1 or None, "
-                          f"got {divergence_factor!r}")
+    if divergence_factor is not None:
+        check_number("fit", "divergence_factor", divergence_factor, low=1.0, low_open=True)
     if drop_last and X.shape[0] < batch_size:
         raise ConfigError(f"fit: drop_last=True with {X.shape[0]} examples and batch_size "
                           f"{batch_size} leaves no minibatch to train on")
     _check_last_batch(model, X.shape[0], batch_size, drop_last)
+    val = None
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
             raise ConfigError("fit: validation_data must be a pair (X_val, y_val)")
-        X_val, y_val = _check_data("validation", *validation_data, model.dtype)
+        val = _check_data("validation", *validation_data, model.dtype)
+    return X, y, val, epochs, batch_size
+
+
+def _fit_optimizer(model: Module, optimizer, lr) -> Optimizer:
+    """fit's optimiser: one built by name (with ``lr`` when given), or the caller's own with its
+    lr set to ``lr`` when given."""
     if isinstance(optimizer, str):
-        optimizer = get_optimizer(optimizer, model.parameters(),
-                                  **({} if lr is None else {"lr": lr}))
-    elif lr is not None:
+        return get_optimizer(optimizer, model.parameters(), **({} if lr is None else {"lr": lr}))
+    if lr is not None:
         if not isinstance(optimizer, Optimizer):
             raise ConfigError(f"fit: optimizer must be a name or an Optimizer, "
                               f"got {type(optimizer).__name__}")
         optimizer.lr = lr
-    callbacks = list(callbacks)
-    if early_stopping is not None and early_stopping is not False:
-        if not isinstance(early_stopping, EarlyStopping):
-            monitor = "val_loss" if validation_data is not None else "loss"
-            early_stopping = EarlyStopping(monitor=monitor,
-                                           patience=_check_int("early_stopping", early_stopping))
-        callbacks.append(early_stopping)
-    rng = make_rng(seed)
+    return optimizer
 
-    trainer = Trainer(model, loss, optimizer, regularizer=regularizer, clip_norm=clip_norm,
-                      callbacks=callbacks)
-    ctx = trainer.ctx
-    history = ctx.history
-    ctx.metrics = ("loss", "acc", "lr") + (("val_loss", "val_acc")
-                                           if validation_data is not None else ())
-    val = (X_val, y_val) if validation_data is not None else None
+
+def _early_stopping(early_stopping, has_validation: bool) -> list:
+    """``[]``, or the one :class:`EarlyStopping` callback fit's ``early_stopping`` asks for (an
+    int is the patience on ``val_loss``, on ``loss`` without validation data)."""
+    if early_stopping is None or early_stopping is False:
+        return []
+    if isinstance(early_stopping, EarlyStopping):
+        return [early_stopping]
+    return [EarlyStopping(monitor="val_loss" if has_validation else "loss",
+                          patience=check_int("fit", "early_stopping", early_stopping))]
+
+
+def _train(trainer: Trainer, X, y, val, epochs: int, batch_size: int, rng, *, shuffle: bool,
+           record_steps: bool, progress, drop_last: bool,
+           divergence_factor) -> DivergenceError | None:
+    """Run fit's epochs with the progress bar and the train/eval mode restored around them;
+    returns the DivergenceError that stopped training, if any."""
+    model = trainer.model
+    trainer.ctx.metrics = ("loss", "acc", "lr") + (("val_loss", "val_acc")
+                                                   if val is not None else ())
     batches = X.shape[0] // batch_size if drop_last else math.ceil(X.shape[0] / batch_size)
     bar = _make_progress(progress, epochs * batches)
     was_training = model.training
@@ -546,9 +557,7 @@ def fit(model: Module, X: np.ndarray, y: np.ndarray, *, loss, optimizer="sgd", l
         model.train(was_training)
         if bar:
             bar.stop()
-    if diverged is not None and raise_on_divergence:
-        raise DivergenceError(history.stopped, diverged.step, history) from diverged
-    return history
+    return diverged
 
 
 class _EpochTally:
@@ -640,8 +649,6 @@ def _run_epochs(trainer: Trainer, X, y, val, epochs, batch_size, rng, shuffle, r
 def _starting_loss(trainer: Trainer, X, y) -> float | None:
     """The loss of the initial weights on the first ≤ STARTING_EXAMPLES rows (evaluation mode),
     or None when it is not a finite number > 0 (then only non-finite losses count)."""
-    from .nn.module import Sequential
-
     # Hooks watch training steps; this measurement is not one of them.
     paused = [(s, s._forward_hooks, s._backward_hooks) for s in trainer.model.modules()
               if isinstance(s, Sequential)]

@@ -27,6 +27,9 @@ from matplotlib.figure import Figure
 
 from ..config import RunConfig, build
 from ..experiments.base import Experiment, Row, Verdict, combine, group, mean_spread, tally
+from ..i18n import _, ngettext
+from ..probes import Probe
+from ..report.status import label
 from ..train import Callback
 from .metrics import PROBE_EXAMPLES, TRAINING_METRICS, goal, probe_metrics, probe_steps, training_metrics
 from .question import Claim, Question, _show
@@ -58,8 +61,6 @@ def measure(spec_run: dict, seed: int, metrics, target, probe: bool) -> dict:
     callbacks: list = [clock]
     watcher = None
     if probe:
-        from ..probes import Probe
-
         train = run.data.train
         per_epoch = -(-len(train) // cfg.batch_size)
         watcher = Probe(run.model, train.X[:PROBE_EXAMPLES], train.y[:PROBE_EXAMPLES], run.loss,
@@ -90,20 +91,30 @@ class QuestionExperiment(Experiment):
         self.question = question.question
         self.seeds_full = question.full.seeds
         self.seeds_quick = question.quick.seeds
+
+    @property
+    def what(self) -> str:
+        """The grid, the fixed values and the metrics, in the language in force."""
+        question = self.q
         dims = ", ".join(f"{k} ∈ {{{', '.join(map(_show, v))}}}"
                          for k, v in question.full.dims.items())
         fixed = ", ".join(f"{k} = {_show(v)}" for k, v in question.full.base.items())
-        self.what = (f"Asked in {question.path}. Grid: {dims}; fixed: {fixed or 'defaults'}; "
-                     f"the rest are whynet train's defaults. Measured: "
-                     f"{', '.join(question.metrics)}"
-                     + (f" (target {question.target:g})" if question.target else "") + ".")
+        measured = ", ".join(question.metrics) + (
+            " " + _("(target {target})").format(target=f"{question.target:g}")
+            if question.target else "")
+        what = _("Asked in {path}. Grid: {dims}; fixed: {fixed}; the rest are whynet train's "
+                 "defaults. Measured: {measured}.").format(
+            path=question.path, dims=dims, fixed=fixed or _("defaults"), measured=measured)
         quick = {k: v for k, v in {**question.quick.base, **question.quick.dims}.items()
                  if {**question.full.base, **question.full.dims}.get(k) != v}
         if quick or question.quick.seeds != question.full.seeds:
             changes = [f"{k} = {_show(v)}" for k, v in quick.items()]
-            changes += [f"{question.quick.seeds} seeds"] if question.quick.seeds != \
-                question.full.seeds else []
-            self.what += f" The quick grid changes: {', '.join(changes)}."
+            n = question.quick.seeds
+            changes += [ngettext("{n} seed", "{n} seeds", n).format(n=n)] \
+                if n != question.full.seeds else []
+            what += " " + _("The quick grid changes: {changes}.").format(
+                changes=", ".join(changes))
+        return what
 
     @property
     def code_version(self) -> str:
@@ -186,7 +197,8 @@ def decide_claim(qid: str, claim: Claim, results, dims, shown=()) -> Verdict:
         for value, (chosen, best) in side.items():
             name = f"{claim.compare} {_show(chosen[0].spec[claim.compare])}"
             if best is not None:
-                name += f" (best {claim.best_over} {_show(best)})"
+                name += " " + _("(best {dimension} {value})").format(
+                    dimension=claim.best_over, value=_show(best))
             if cond:
                 name = f"{_cond_name(cond)}: {name}"
             measures = {metric: mean_spread([r.result[metric] for r in chosen])}
@@ -194,47 +206,65 @@ def decide_claim(qid: str, claim: Claim, results, dims, shown=()) -> Verdict:
                 if k != metric and k in chosen[0].result:
                     measures[k] = mean_spread([r.result[k] for r in chosen])
             rows.append(Row(name, measures))
-    status = combine(t.status for _, _, t in per_cond)
+    status = combine(t.status for _c, _p, t in per_cond)
     depends_on: tuple = ()
     if status == "depends":
         varying = [d for d in others
-                   if len({repr(c[d]) for c, _, t in per_cond if t.status == "holds"}
-                          | {repr(c[d]) for c, _, t in per_cond if t.status == "fails"}) > 1]
+                   if len({repr(c[d]) for c, _p, t in per_cond if t.status == "holds"}
+                          | {repr(c[d]) for c, _p, t in per_cond if t.status == "fails"}) > 1]
         if len(claim.pairs) > 1:
-            varying.append(f"which {claim.compare}s are compared")
+            varying.append(_("which values of {dimension} are compared").format(
+                dimension=claim.compare))
         depends_on = tuple(varying or others)
     agree = per_cond[0][2] if len(per_cond) == 1 else None
-    where = f" at each one's best {claim.best_over}" if claim.best_over else ""
-    within = f" (margin {claim.margin:g})" if claim.margin else ""
+    texts = _claim_texts(claim, status, per_cond, rows, depends_on)
+    return Verdict(qid, status, texts["sentence"],
+                   {r.condition: r.measures[metric] for r in rows}, answer=texts["answer"],
+                   evidence=rows, rule=texts["rule"], depends_on=depends_on, agree=agree)
 
-    def said(pair) -> str:
-        a, r, b = pair
-        return f"{_show(a)} {r} {_show(b)}"
 
-    n = sum(t.n for _, _, t in per_cond)
-    claim_words = f"{metric} of " + " and ".join(said(p) for p in claim.pairs) + where
+def _said(pair) -> str:
+    a, r, b = pair
+    return f"{_show(a)} {r} {_show(b)}"
+
+
+def _claim_texts(claim: Claim, status: str, per_cond, rows, depends_on) -> dict:
+    """The answer, the rule and the sentence of :func:`decide_claim`'s verdict, in the language
+    in force."""
+    metric = claim.metric
+    where = (" " + _("at each one's best {dimension}").format(dimension=claim.best_over)
+             if claim.best_over else "")
+    within = (" " + _("(margin {margin})").format(margin=f"{claim.margin:g}")
+              if claim.margin else "")
+    n = sum(t.n for _c, _p, t in per_cond)
+    words = _("{metric} of {pairs}").format(
+        metric=metric, pairs=_(" and ").join(_said(p) for p in claim.pairs)) + where
     if status == "holds":
-        answer = f"Yes: {claim_words}, in all {n} paired seed comparisons."
+        answer = ngettext("Yes: {claim}, in the {n} paired seed comparison.",
+                          "Yes: {claim}, in all {n} paired seed comparisons.", n)
     elif status == "fails":
-        answer = f"No: {claim_words} held in none of {n} paired seed comparisons."
+        answer = ngettext("No: {claim} did not hold in the {n} paired seed comparison.",
+                          "No: {claim} held in none of {n} paired seed comparisons.", n)
     elif status == "depends":
-        held = [(_cond_name(c) + " " if c else "") + said(p) for c, p, t in per_cond
-                if t.status == "holds"]
-        answer = f"It depends ({', '.join(depends_on)}): holds for {'; '.join(held)}, not for the rest."
+        answer = _("It depends ({on}): holds for {held}, not for the rest.")
     else:
-        answer = f"Inconclusive: {claim_words} held in some seeds, not in others."
+        answer = _("Inconclusive: {claim} held in some seeds, not in others.")
+    held = "; ".join((_cond_name(c) + " " if c else "") + _said(p) for c, p, t in per_cond
+                     if t.status == "holds")
+    answer = answer.format(claim=words, n=n, on=", ".join(depends_on), held=held)
     if len(answer.split()) > 30:  # the one-line answer stays one line
         answer = " ".join(answer.split()[:29]) + " …"
-    detail = "; ".join(f"{(_cond_name(c) + ', ') if c else ''}{said(p)}: {t.status}, {t} agree"
-                       for c, p, t in per_cond)
-    rule = (f"Paired per seed{where}: a seed agrees when the claim's relation holds between the "
-            f"two sides' {metric}{within}. A comparison holds when every seed agrees, fails when "
-            f"none does, else is inconclusive; the comparisons combine to holds, fails, depends "
-            f"(some hold, others fail) or inconclusive. {detail}.")
-    sentence = (f"Claim: {claim.text()}{where}. " +
-                " ".join(f"{r.condition}: {metric} {r.measures[metric]}." for r in rows))
-    return Verdict(qid, status, sentence, {r.condition: r.measures[metric] for r in rows},
-                   answer=answer, evidence=rows, rule=rule, depends_on=depends_on, agree=agree)
+    detail = "; ".join(_("{where}{pair}: {status}, {k} of {n} seeds agree").format(
+        where=(_cond_name(c) + ", ") if c else "", pair=_said(p), status=label(t.status),
+        k=t.agree, n=t.n) for c, p, t in per_cond)
+    rule = _("Paired per seed{where}: a seed agrees when the claim's relation holds between the "
+             "two sides' {metric}{within}. A comparison holds when every seed agrees, fails when "
+             "none does, else is inconclusive; the comparisons combine to holds, fails, depends "
+             "(some hold, others fail) or inconclusive. {detail}.").format(
+        where=where, metric=metric, within=within, detail=detail)
+    sentence = _("Claim: {claim}{where}.").format(claim=claim.text(), where=where) + " " + \
+        " ".join(f"{r.condition}: {metric} {r.measures[metric]}." for r in rows)
+    return {"answer": answer, "rule": rule, "sentence": sentence}
 
 
 # -- the figure --------------------------------------------------------------------------------------
@@ -284,9 +314,22 @@ def claim_figure(q: Question, results, dims) -> tuple[str, Figure]:
     if finite and min(finite) > 0 and max(finite) / min(finite) > 100:
         for ax in axes:
             ax.set_yscale("log")
-    caption = (f"{claim.metric} per {along or claim.compare}"
-               + (f" and {claim.compare}" if along else "")
-               + (f", one panel per {', '.join(others)}" if others else "")
-               + f": mean ± spread over {len({r.seed for r in results})} seeds, each seed a dot."
-               + (" Never reached = epochs + 1." if claim.metric == "epochs_to_target" else ""))
+    caption = _claim_caption(claim, along, others, len({r.seed for r in results}))
     return caption, fig
+
+
+def _claim_caption(claim: Claim, along, others, n_seeds: int) -> str:
+    """The figure's caption: what is plotted against what, over how many seeds."""
+    if along:
+        plotted = _("{metric} per {along} and {compare}").format(
+            metric=claim.metric, along=along, compare=claim.compare)
+    else:
+        plotted = _("{metric} per {compare}").format(metric=claim.metric, compare=claim.compare)
+    if others:
+        plotted += _(", one panel per {dimensions}").format(dimensions=", ".join(others))
+    text = ngettext("{plotted}: mean ± spread over {n} seed, each seed a dot.",
+                    "{plotted}: mean ± spread over {n} seeds, each seed a dot.",
+                    n_seeds).format(plotted=plotted, n=n_seeds)
+    if claim.metric == "epochs_to_target":
+        text += " " + _("Never reached = epochs + 1.")
+    return text

@@ -42,6 +42,7 @@ from pathlib import Path
 
 from ..config import FIELDS, RunConfig, check_field, read_toml
 from ..errors import ConfigError, UnknownNameError
+from ..i18n import _
 from .metrics import METRICS, PROBE_METRICS, check_metric, goal
 
 TOP_KEYS = ("id", "question", "source", "seeds", "run", "quick", "measure", "claim")
@@ -69,8 +70,9 @@ class Claim:
     margin: float = 0.0
 
     def text(self) -> str:
-        return " and ".join(f"{_show(a)} {r} {_show(b)}" for a, r, b in self.pairs) + \
-            f" on {self.metric}"
+        """``"relu < sigmoid and relu < tanh on epochs_to_target"``, in the language in force."""
+        pairs = _(" and ").join(f"{_show(a)} {r} {_show(b)}" for a, r, b in self.pairs)
+        return _("{pairs} on {metric}").format(pairs=pairs, metric=self.metric)
 
     @property
     def sides(self) -> list:
@@ -313,6 +315,31 @@ def loads_question(text: str, name: str = "question.toml") -> Question:
 def _parse(values: dict, text: str, path) -> Question:
     where = _Where(path, text)
     _check_keys(values, TOP_KEYS, None, where)
+    words, qid, source = _heading(values, path, where)
+    seeds = _seeds(values.get("seeds", DEFAULT_SEEDS), None, where)
+    fixed, dims = _run_table(values, where)
+    quick_table = _table(values, "quick", where)
+    q_fixed, q_dims = _quick_table(quick_table, fixed, dims, where)
+    quick_seeds = (_seeds(quick_table["seeds"], "quick", where) if "seeds" in quick_table
+                   else seeds)
+    metrics, target = _measure_table(values, where)
+    claim_table = values.get("claim")
+    if not isinstance(claim_table, dict):
+        raise where.error(None, "claim", "missing; a question needs a [claim] table")
+    claim = _claim(claim_table, dims, metrics, where)
+    full = _grid(fixed, dims, seeds, "run", where)
+    quick = _grid(q_fixed, q_dims, quick_seeds, "quick" if quick_table else "run", where)
+    for grid, table in ((full, "run"), (quick, "quick")):
+        for side in claim.sides:
+            if side not in grid.dims[claim.compare]:
+                raise where.error(table, claim.compare, f"the claim compares {_show(side)}, "
+                                                        f"which this grid leaves out")
+    return Question(qid, words.strip(), source, str(path), full, quick, tuple(metrics),
+                    None if target is None else float(target), claim)
+
+
+def _heading(values: dict, path, where: _Where) -> tuple[str, str, str]:
+    """The question in words, its id (default: the file's stem) and its source."""
     words = values.get("question")
     if not isinstance(words, str) or not words.strip():
         raise where.error(None, "question", "missing or empty; write the question in words")
@@ -322,8 +349,11 @@ def _parse(values: dict, text: str, path) -> Question:
     source = values.get("source", "")
     if not isinstance(source, str):
         raise where.error(None, "source", f"must be a string, got {source!r}")
-    seeds = _seeds(values.get("seeds", DEFAULT_SEEDS), None, where)
+    return words, qid, source
 
+
+def _run_table(values: dict, where: _Where) -> tuple[dict, dict]:
+    """[run]'s fixed values and its dimensions (at least one)."""
     run = _table(values, "run", where)
     if not run:
         raise where.error(None, "run", "missing; a question needs a [run] table with at least "
@@ -332,21 +362,28 @@ def _parse(values: dict, text: str, path) -> Question:
     if not dims:
         raise where.error(None, "run", "has no dimension; give one key a list of values to "
                                        "compare, e.g. activation = [\"relu\", \"tanh\"]")
-    quick_table = _table(values, "quick", where)
+    return fixed, dims
+
+
+def _quick_table(quick_table: dict, fixed: dict, dims: dict, where: _Where) -> tuple[dict, dict]:
+    """The quick grid's fixed values and dimensions: [run]'s, with [quick]'s shorter lists and
+    extra fixed values (it may shrink a dimension, never add or remove one)."""
     qfixed, qdims = _run_values(quick_table, "quick", where)
     for key in qdims:
         if key not in dims:
             raise where.error("quick", key, "is not a dimension of [run]; [quick] may shrink "
                                             "a dimension, not add one")
-    quick_seeds = (_seeds(quick_table["seeds"], "quick", where) if "seeds" in quick_table
-                   else seeds)
     q_fixed = {**fixed, **{k: v for k, v in qfixed.items() if k not in dims}}
     q_dims = {k: qdims.get(k, v) for k, v in dims.items()}
     for key in qfixed:
         if key in dims:
             raise where.error("quick", key, "is a dimension of [run]; in [quick] give it a "
                                             "shorter list of values, not one value")
+    return q_fixed, q_dims
 
+
+def _measure_table(values: dict, where: _Where) -> tuple[list, float | None]:
+    """[measure]'s metric names and its target accuracy (None when not given)."""
     measure = _table(values, "measure", where)
     _check_keys(measure, MEASURE_KEYS, "measure", where)
     metrics = measure.get("metrics")
@@ -362,16 +399,4 @@ def _parse(values: dict, text: str, path) -> Question:
     if any(m.endswith("_to_target") for m in metrics) and target is None:
         raise where.error("measure", "metrics", "epochs_to_target and seconds_to_target need "
                                                 "target = <validation accuracy> in [measure]")
-    claim_table = values.get("claim")
-    if not isinstance(claim_table, dict):
-        raise where.error(None, "claim", "missing; a question needs a [claim] table")
-    claim = _claim(claim_table, dims, metrics, where)
-    full = _grid(fixed, dims, seeds, "run", where)
-    quick = _grid(q_fixed, q_dims, quick_seeds, "quick" if quick_table else "run", where)
-    for grid, table in ((full, "run"), (quick, "quick")):
-        for side in claim.sides:
-            if side not in grid.dims[claim.compare]:
-                raise where.error(table, claim.compare, f"the claim compares {_show(side)}, "
-                                                        f"which this grid leaves out")
-    return Question(qid, words.strip(), source, str(path), full, quick, tuple(metrics),
-                    None if target is None else float(target), claim)
+    return metrics, target

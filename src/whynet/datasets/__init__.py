@@ -36,13 +36,14 @@ from __future__ import annotations
 import inspect
 
 from ..errors import ConfigError, lookup, unknown_name
-from .base import Dataset, Splits, split
+from .base import Dataset, Splits
 from .digits import digits
 from .files import load_arrays, load_csv
 from .mnist1d import mnist1d
 from .preprocessing import (FEATURES, PLAYGROUND_FEATURES, PREPROCESSORS, LogTransform, MinMax,
                             NoScaling, Scaler, Standardize, get_preprocessor, log_transform, minmax,
                             polynomial_features, standardize)
+from .splits import split
 from .toy import blobs, circles, flower, gaussian, moons, spiral, xor
 
 DATASETS = {

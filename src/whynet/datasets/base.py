@@ -1,4 +1,4 @@
-"""The containers every data set comes in: :class:`Dataset` and :class:`Splits`, and :func:`split`.
+"""The containers every data set comes in: :class:`Dataset` and :class:`Splits`.
 
 A :class:`Dataset` holds ``X`` (float32, one example per row) and ``y`` (int64 class indices
 ``0 … n_classes−1``; float32 targets for a regression set, where ``n_classes`` is 0). It unpacks
@@ -7,8 +7,9 @@ like a pair, so both styles work::
     ds = moons(n=200, seed=0)          # ds.X, ds.y, ds.name, ds.n_classes, ds.feature_names
     X, y = moons(n=200, seed=0)
 
-:class:`Splits` is the named triple ``(train, val, test)`` of Datasets that :func:`split` and
-:func:`~whynet.datasets.mnist1d` return; ``val`` is None when there is no validation set.
+:class:`Splits` is the named triple ``(train, val, test)`` of Datasets that
+:func:`~whynet.datasets.split` (in :mod:`.splits`) and :func:`~whynet.datasets.mnist1d` return;
+``val`` is None when there is no validation set.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..errors import ConfigError, ShapeError, check_number
+from ..errors import ShapeError, check_number
 from ..random import make_rng
 
 
@@ -123,61 +124,3 @@ def check_fraction(owner: str, arg: str, value, *, allow_zero: bool = True) -> f
     """``value`` as a float in [0, 1) (or (0, 1)), else a ConfigError naming ``owner.arg``."""
     return check_number(owner, arg, value, low=0.0, high=1.0, low_open=not allow_zero,
                         high_open=True)
-
-
-def split(X, y=None, *, val: float = 0.2, test: float = 0.2, seed=0,
-          stratify: bool = True) -> Splits:
-    """Split a data set into train, validation and test sets, shuffled by ``seed``.
-
-    Args:
-        X: a :class:`Dataset` (then ``y`` is None), or an array of inputs (m, …).
-        y: targets (m,) when ``X`` is an array; they go through :func:`load_arrays`'s checks.
-        val, test: fractions of all examples for the validation and test sets (``val=0`` gives
-            ``Splits.val = None``); ``val + test`` must be < 1.
-        seed: an int or a Generator; the same seed gives the same split.
-        stratify: keep each class's share the same in every part (ignored for regression).
-
-    Returns:
-        :class:`Splits` ``(train, val, test)``; each part unpacks as ``X, y``.
-
-    Uses scikit-learn's ``train_test_split`` twice: test off all examples, then val off the rest.
-    """
-    from sklearn.model_selection import train_test_split
-
-    from .files import load_arrays
-
-    if isinstance(X, Dataset):
-        if y is not None:
-            raise ConfigError("split: give either a Dataset or X and y, not a Dataset and y")
-        ds = X
-    elif y is None:
-        raise ConfigError("split: y is required when X is an array (or pass a Dataset)")
-    else:
-        ds = load_arrays(X, y)
-    val = check_fraction("split", "val", val)
-    test = check_fraction("split", "test", test, allow_zero=False)
-    if val + test >= 1:
-        raise ConfigError(f"split: val + test must be < 1 to leave a training set, "
-                          f"got {val} + {test} = {val + test}")
-    rng = make_rng(seed)
-    index = np.arange(len(ds))
-    strat = ds.y if (stratify and ds.n_classes) else None
-
-    def cut(idx, size, what):
-        try:
-            return train_test_split(idx, test_size=size, random_state=sklearn_seed(rng),
-                                    shuffle=True,
-                                    stratify=None if strat is None else strat[idx])
-        except ValueError as e:  # too few examples for the fraction, or a class with one member
-            raise ConfigError(f"split: cannot cut a {what} set of {size:.3g} from {len(idx)} "
-                              f"examples of {ds.name!r}: {e}") from None
-
-    rest, test_idx = cut(index, test, "test")
-    val_set = None
-    if val > 0:
-        train_idx, val_idx = cut(rest, val / (1 - test), "validation")
-        val_set = ds.subset(val_idx, f"{ds.name}/val")
-    else:
-        train_idx = rest
-    return Splits(ds.subset(train_idx, f"{ds.name}/train"), val_set,
-                  ds.subset(test_idx, f"{ds.name}/test"))

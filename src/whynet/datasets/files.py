@@ -134,6 +134,25 @@ def load_csv(path, target=-1, *, delimiter: str = ",", header="auto", task: str 
     where = f"load_csv({path!r})"
     if header not in (True, False, "auto"):
         raise ConfigError(f"{where}: header must be True, False or 'auto', got {header!r}")
+    rows = _read_rows(path, where, delimiter)
+    first = rows[0][1]
+    t, has_header = _target_column(where, path, target, header, first)
+    columns = first if has_header else [f"column {i + 1}" for i in range(len(first))]
+    data = rows[1:] if has_header else rows
+    if not data:
+        raise ConfigError(f"{where}: the file has a header but no data rows")
+    feature_cols = [i for i in range(len(first)) if i != t]
+    X, y = _csv_arrays(data, feature_cols, t, _cell_error(where, columns, has_header))
+    if has_header:
+        names = [columns[i] for i in feature_cols]
+    else:
+        names = [f"x{j + 1}" for j in range(len(feature_cols))]
+    return load_arrays(X, y, name=name or os.path.basename(path), feature_names=names, task=task)
+
+
+def _read_rows(path: str, where: str, delimiter: str) -> list[tuple[int, list[str]]]:
+    """The non-blank rows of a CSV file as ``(line number, stripped cells)``, all as wide as the
+    first and at least two cells wide; a ConfigError or ShapeError naming the file otherwise."""
     try:
         with open(path, newline="", encoding="utf-8-sig") as f:
             reader = csv.reader(f, delimiter=delimiter, skipinitialspace=True)
@@ -151,7 +170,6 @@ def load_csv(path, target=-1, *, delimiter: str = ",", header="auto", task: str 
         raise ConfigError(f"{where}: cannot be read as CSV text: {e}") from None
     if not rows:
         raise ConfigError(f"{where}: the file is empty")
-
     first_line, first = rows[0]
     width = len(first)
     if width < 2:
@@ -161,42 +179,47 @@ def load_csv(path, target=-1, *, delimiter: str = ",", header="auto", task: str 
         if len(row) != width:
             raise ShapeError(f"{where}: row {line} has {len(row)} cells, expected {width} "
                              f"(as in row {first_line})")
+    return rows
 
+
+def _target_column(where: str, path: str, target, header, first: list[str]) -> tuple[int, bool]:
+    """``(index of the target column, whether the first row is a header)``."""
+    width = len(first)
     if isinstance(target, str):
         if header is False:
             raise ConfigError(f"{where}: target {target!r} is a column name but header=False")
         if target not in first:
             raise unknown_name(f"target column in {path!r}", target, first)
-        t = first.index(target)
-        has_header = True
-    elif isinstance(target, (int, np.integer)) and not isinstance(target, bool):
+        return first.index(target), True
+    if isinstance(target, (int, np.integer)) and not isinstance(target, bool):
         if not -width <= target < width:
             raise ConfigError(f"{where}: target column index must be in [{-width}, {width - 1}] "
                               f"for {width} columns, got {target}")
         t = int(target) % width
         if header == "auto":
-            has_header = any(not _is_number(c) for i, c in enumerate(first) if i != t)
-        else:
-            has_header = bool(header)
-    else:
-        raise ConfigError(f"{where}: target must be a column index or name, got {target!r}")
+            return t, any(not _is_number(c) for i, c in enumerate(first) if i != t)
+        return t, bool(header)
+    raise ConfigError(f"{where}: target must be a column index or name, got {target!r}")
 
-    columns = first if has_header else [f"column {i + 1}" for i in range(width)]
-    data = rows[1:] if has_header else rows
-    if not data:
-        raise ConfigError(f"{where}: the file has a header but no data rows")
-    feature_cols = [i for i in range(width) if i != t]
 
-    def label(i):
-        return repr(columns[i]) if has_header else str(i + 1)
-
+def _cell_error(where: str, columns: list[str], has_header: bool):
+    """``bad_cell(kind, line, column, cell)`` → the error naming the file, row and column:
+    kind ``"number"`` (not a number: ConfigError), ``"missing"`` or ``"finite"``
+    (NonFiniteError)."""
     def bad_cell(kind, line, i, cell):
         err = NonFiniteError if kind != "number" else ConfigError
         what = {"number": f"{cell!r} is not a number",
                 "missing": "the cell is empty (a missing value)",
                 "finite": f"{cell!r} is not finite (NaN or infinity)"}[kind]
-        return err(f"{where}: row {line}, column {label(i)}: {what}")
+        column = repr(columns[i]) if has_header else str(i + 1)
+        return err(f"{where}: row {line}, column {column}: {what}")
 
+    return bad_cell
+
+
+def _csv_arrays(data, feature_cols: list[int], t: int, bad_cell) -> tuple[np.ndarray, np.ndarray]:
+    """``(X, y)`` from the data rows: X float64 (rows, features); y numbers when every target
+    cell is one, else the class names as strings."""
     lines = [line for line, _ in data]
     cells = [row for _, row in data]
     X = _parse_numbers(cells, feature_cols, lines, bad_cell)
@@ -205,14 +228,8 @@ def load_csv(path, target=-1, *, delimiter: str = ",", header="auto", task: str 
         if cell == "":
             raise bad_cell("missing", line, t, cell)
     if all(_is_number(c) for c in t_cells):
-        y = _parse_numbers(cells, [t], lines, bad_cell)[:, 0]
-    else:
-        y = np.asarray(t_cells)
-    if has_header:
-        names = [columns[i] for i in feature_cols]
-    else:
-        names = [f"x{j + 1}" for j in range(len(feature_cols))]
-    return load_arrays(X, y, name=name or os.path.basename(path), feature_names=names, task=task)
+        return X, _parse_numbers(cells, [t], lines, bad_cell)[:, 0]
+    return X, np.asarray(t_cells)
 
 
 def _parse_numbers(cells, cols, lines, bad_cell) -> np.ndarray:

@@ -101,47 +101,16 @@ def mnist1d(n: int = 5000, seed=0, shuffle_seq: bool = False, *, train_split: fl
     """
     n = check_int("mnist1d", "n", n, low=10)  # at least one example per class
     train_split = check_fraction("mnist1d", "train_split", train_split, allow_zero=False)
-    lo_pad, hi_pad = (int(p) for p in padding)
-    if not 0 <= lo_pad <= hi_pad:
-        raise ConfigError(f"mnist1d: padding must be (low, high) with 0 ≤ low ≤ high, "
-                          f"got {padding!r}")
+    lo_pad, hi_pad = _check_shape_args(padding, template_len, max_translation, final_seq_length)
     for arg, value in (("scale_coeff", scale_coeff), ("corr_noise_scale", corr_noise_scale),
                        ("iid_noise_scale", iid_noise_scale), ("shear_scale", shear_scale)):
         check_positive("mnist1d", arg, value, allow_zero=True)
-    for arg, value in (("template_len", template_len), ("max_translation", max_translation),
-                       ("final_seq_length", final_seq_length)):
-        check_positive("mnist1d", arg, value)
-    if template_len != _TEMPLATES.shape[1]:
-        raise ConfigError(f"mnist1d: template_len must be {_TEMPLATES.shape[1]} (the templates' "
-                          f"length), got {template_len!r}")
-    n = int(n)
     data_rng, perm_rng = spawn(make_rng(seed), 2)
-
     y = np.arange(n) % 10
-    length = template_len + hi_pad
-
-    # 1–2. pad with p zeros, then dilate the (12 + p)-point signal to 72 points.
-    # The 1e-8 marks the template as non-zero, so step 5 puts noise only in the padding.
-    p = data_rng.integers(lo_pad, hi_pad + 1, size=n)
-    padded = np.zeros((n, length))
-    padded[:, :template_len] = templates()[y] + 1e-8
-    x = _resample(padded, template_len + p, length)
-    # 3. scale.
-    x *= 1 + scale_coeff * (data_rng.random((n, 1)) - 0.5)
-    # 4. translate: a circular shift right by k, each row its own k.
-    k = data_rng.integers(0, max_translation, size=n)
-    cols = (np.arange(length)[None, :] - k[:, None]) % length
-    x = np.take_along_axis(x, cols, axis=1)
-    # 5–6. correlated noise where the signal is zero, then i.i.d. noise everywhere.
-    from scipy.ndimage import gaussian_filter1d
-
-    corr = gaussian_filter1d(corr_noise_scale * data_rng.standard_normal((n, length)), 2, axis=1)
-    x = np.where(x != 0, x, corr)
-    x += iid_noise_scale * data_rng.standard_normal((n, length))
-    # 7. shear, 8. resample to the final length.
-    x -= shear_scale * (data_rng.random((n, 1)) - 0.5) * np.linspace(-0.5, 0.5, length)
-    x = _resample(x, np.full(n, length), final_seq_length)
-
+    x = _signals(y, data_rng, (lo_pad, hi_pad), template_len=template_len,
+                 scale_coeff=scale_coeff, max_translation=max_translation,
+                 corr_noise_scale=corr_noise_scale, iid_noise_scale=iid_noise_scale,
+                 shear_scale=shear_scale, final_seq_length=final_seq_length)
     order = data_rng.permutation(n)
     x, y = x[order], y[order]
     # Standardising before the column permutation keeps the shuffled set an exact permutation
@@ -159,3 +128,50 @@ def mnist1d(n: int = 5000, seed=0, shuffle_seq: bool = False, *, train_split: fl
     train = Dataset(x[:cut], y[:cut], f"{name}/train", 10, names)
     test = Dataset(x[cut:], y[cut:], f"{name}/test", 10, names)
     return Splits(train, None, test)
+
+
+def _check_shape_args(padding, template_len, max_translation, final_seq_length):
+    """mnist1d's length arguments checked; returns the padding range ``(low, high)``."""
+    lo_pad, hi_pad = (int(p) for p in padding)
+    if not 0 <= lo_pad <= hi_pad:
+        raise ConfigError(f"mnist1d: padding must be (low, high) with 0 ≤ low ≤ high, "
+                          f"got {padding!r}")
+    for arg, value in (("template_len", template_len), ("max_translation", max_translation),
+                       ("final_seq_length", final_seq_length)):
+        check_positive("mnist1d", arg, value)
+    if template_len != _TEMPLATES.shape[1]:
+        raise ConfigError(f"mnist1d: template_len must be {_TEMPLATES.shape[1]} (the templates' "
+                          f"length), got {template_len!r}")
+    return lo_pad, hi_pad
+
+
+def _signals(y: np.ndarray, rng, padding: tuple[int, int], *, template_len: int,
+             scale_coeff: float, max_translation: int, corr_noise_scale: float,
+             iid_noise_scale: float, shear_scale: float, final_seq_length: int) -> np.ndarray:
+    """Steps 1–8 of the module doc for the classes ``y``: (n, final_seq_length) float64, the
+    draws from ``rng`` in the original's order."""
+    # scipy.ndimage takes about 0.2 s to import: only when MNIST-1D is generated.
+    from scipy.ndimage import gaussian_filter1d
+
+    n = len(y)
+    lo_pad, hi_pad = padding
+    length = template_len + hi_pad
+    # 1–2. pad with p zeros, then dilate the (12 + p)-point signal to 72 points.
+    # The 1e-8 marks the template as non-zero, so step 5 puts noise only in the padding.
+    p = rng.integers(lo_pad, hi_pad + 1, size=n)
+    padded = np.zeros((n, length))
+    padded[:, :template_len] = templates()[y] + 1e-8
+    x = _resample(padded, template_len + p, length)
+    # 3. scale.
+    x *= 1 + scale_coeff * (rng.random((n, 1)) - 0.5)
+    # 4. translate: a circular shift right by k, each row its own k.
+    k = rng.integers(0, max_translation, size=n)
+    cols = (np.arange(length)[None, :] - k[:, None]) % length
+    x = np.take_along_axis(x, cols, axis=1)
+    # 5–6. correlated noise where the signal is zero, then i.i.d. noise everywhere.
+    corr = gaussian_filter1d(corr_noise_scale * rng.standard_normal((n, length)), 2, axis=1)
+    x = np.where(x != 0, x, corr)
+    x += iid_noise_scale * rng.standard_normal((n, length))
+    # 7. shear, 8. resample to the final length.
+    x -= shear_scale * (rng.random((n, 1)) - 0.5) * np.linspace(-0.5, 0.5, length)
+    return _resample(x, np.full(n, length), final_seq_length)

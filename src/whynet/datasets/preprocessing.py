@@ -77,13 +77,33 @@ class Scaler:
         return f"{type(self).__name__}()"
 
 
+class _AffineScaler(Scaler):
+    """x′ = (x − shift) / scale per feature, both learned by ``fit``; subclasses say which
+    statistics they are (:meth:`_shift_scale`)."""
+
+    _needs_fit = True
+
+    def _shift_scale(self) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+    def _apply(self, X):
+        shift, scale = self._shift_scale()
+        return (X - shift.astype(X.dtype)) / scale.astype(X.dtype)
+
+    def inverse_transform(self, X):
+        a = _as_array(type(self).__name__, X)
+        self._check_fitted(a)
+        shift, scale = self._shift_scale()
+        return a * scale.astype(a.dtype) + shift.astype(a.dtype)
+
+
 class NoScaling(Scaler):
     """x′ = x (a copy): the "raw inputs" baseline."""
 
     name = "none"
 
 
-class Standardize(Scaler):
+class Standardize(_AffineScaler):
     """x′ = (x − μ) / σ per feature, μ and σ (population std) from the training set.
 
     Afterwards each training feature has mean 0 and std 1. A constant feature (σ = 0) gets σ = 1,
@@ -91,7 +111,6 @@ class Standardize(Scaler):
     """
 
     name = "standardize"
-    _needs_fit = True
 
     def fit(self, X) -> Standardize:
         a = _as_array("Standardize", X)
@@ -101,16 +120,11 @@ class Standardize(Scaler):
         self.n_features_ = a.shape[1]
         return self
 
-    def _apply(self, X):
-        return (X - self.mean_.astype(X.dtype)) / self.std_.astype(X.dtype)
-
-    def inverse_transform(self, X):
-        a = _as_array("Standardize", X)
-        self._check_fitted(a)
-        return a * self.std_.astype(a.dtype) + self.mean_.astype(a.dtype)
+    def _shift_scale(self):
+        return self.mean_, self.std_
 
 
-class MinMax(Scaler):
+class MinMax(_AffineScaler):
     """x′ = (x − min) / (max − min) per feature, min and max from the training set.
 
     Training data lands in [0, 1]; other sets may fall outside it (that is information, not an
@@ -118,7 +132,6 @@ class MinMax(Scaler):
     """
 
     name = "minmax"
-    _needs_fit = True
 
     def fit(self, X) -> MinMax:
         a = _as_array("MinMax", X)
@@ -131,13 +144,8 @@ class MinMax(Scaler):
         self.n_features_ = a.shape[1]
         return self
 
-    def _apply(self, X):
-        return (X - self.min_.astype(X.dtype)) / self.range_.astype(X.dtype)
-
-    def inverse_transform(self, X):
-        a = _as_array("MinMax", X)
-        self._check_fitted(a)
-        return a * self.range_.astype(a.dtype) + self.min_.astype(a.dtype)
+    def _shift_scale(self):
+        return self.min_, self.range_
 
 
 class LogTransform(Scaler):

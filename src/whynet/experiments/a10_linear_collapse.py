@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..i18n import N_, _
 from .. import datasets
 from ..nn import Dense, Sequential, mlp
 from ..nn.activations import Identity
@@ -58,7 +59,7 @@ def collapse_errors(seed: int, depth: int = 6, width: int = 32) -> dict:
 def ten_times_three() -> dict:
     """The note's example: three layers z ↦ 10z, as Dense(1, 1) layers with weight 10, bias 0."""
     layers = []
-    for _ in range(3):
+    for _rep in range(3):
         d = Dense(1, 1, dtype=np.float64)
         d.W.value[:] = 10.0
         d.b.value[:] = 0.0
@@ -75,22 +76,22 @@ def load(name: str, seed: int):
         data = datasets.circles(n=600, noise=0.1, factor=0.5, seed=seed)
     else:
         data = datasets.xor(n=600, noise=0.0, seed=seed)
-    Xtr, Xte, _ = datasets.standardize(data.X[:300], data.X[300:])
+    Xtr, Xte, _unused = datasets.standardize(data.X[:300], data.X[300:])
     return Xtr, data.y[:300], Xte, data.y[300:]
 
 
 class LinearCollapse(Experiment):
     id = "a10"
     questions = ("A10",)
-    title = "Linear activations collapse depth"
-    question = ("Does a deep net without a non-linearity collapse into one linear map that "
-                "cannot learn circles or XOR?")
-    what = ("(1) A [8, 32×6, 3] net with identity activations and random weights and biases: its "
+    title = N_("Linear activations collapse depth")
+    question = (N_("Does a deep net without a non-linearity collapse into one linear map that "
+                "cannot learn circles or XOR?"))
+    what = (N_("(1) A [8, 32×6, 3] net with identity activations and random weights and biases: its "
             "output against the single collapsed map W = W₇⋯W₁, b (largest difference, float32 "
             "and float64), and the note's three layers of z ↦ 10z. (2) [2, 16, 16, 16, 16, 1] nets "
             "with identity, tanh or ReLU hidden units trained on circles (noise 0.1) and XOR "
             "(300 training, 300 test points), SGD with momentum 0.9 (lr 0.05, batch 32; 50 "
-            "epochs in the quick grid, 200 in the full), binary cross-entropy: test accuracy.")
+            "epochs in the quick grid, 200 in the full), binary cross-entropy: test accuracy."))
     seeds_quick = 3
     seeds_full = 10
 
@@ -118,6 +119,58 @@ class LinearCollapse(Experiment):
         col = [r for r in results if r.spec["part"] == "collapse"]
         train = group([r for r in results if r.spec["part"] == "train"], ("dataset", "activation"))
         acc_of = {k: {r.seed: r.result["test_acc"] for r in runs} for k, runs in train.items()}
+        flags = self._seed_flags(col, acc_of)
+        # a demonstration: the collapse is algebra, and a linear map cannot separate circles or
+        # XOR; only an engine bug (or data with a linear signal) could make it come out otherwise
+        shown = demonstration(flags)
+        acc = {k: mean_spread([r.result["test_acc"] for r in runs]) for k, runs in train.items()}
+        e32 = max(c.result["float32"] for c in col)
+        e64 = max(c.result["float64"] for c in col)
+        ten = col[0].result
+        rule = (_("A demonstration (shown), since the collapse is algebra: in every seed the "
+                  "deep linear net equals its collapsed map to 1e-10 (float64) and 1e-4 "
+                  "(float32) relative to the output size, 10z three times is exactly 1000z, "
+                  "the deep linear net stays at or below {linear_max:.0%} test accuracy on "
+                  "circles and XOR and the better non-linear net reaches {nonlinear_min:.0%}. "
+                  "Any seed where it does not → fails.").format(
+                    linear_max=LINEAR_MAX, nonlinear_min=NONLINEAR_MIN))
+        if shown.status == "shown":
+            answer = (_("Yes: the deep linear net equals one matrix to round-off and stays "
+                        "near chance on circles and XOR ({acc_circles_identity:.0%}, "
+                        "{acc_xor_identity:.0%}); tanh and ReLU nets reach {min_a_acc:.0%}+.").format(
+                          acc_circles_identity=acc['circles', 'identity'].mean,
+                          acc_xor_identity=acc['xor', 'identity'].mean,
+                          min_a_acc=min((acc[d, a].mean for d in DATASETS for a in ('tanh', 'relu')))))
+        else:
+            answer = (_("Not in every seed ({shown} off): the collapse or the accuracies did "
+                        "not come out as the algebra says; see the evidence.").format(shown=shown))
+        evidence = [Row(f"{d}, {a}", {_("test accuracy"): acc[(d, a)]})
+                    for d in DATASETS for a in ACTIVATIONS]
+        evidence.append(Row(_("collapse, largest |net − (W x + b)|"), {
+            "float32": e32, "float64": e64, _("output size"): col[0].result["scale"],
+            _("10z three times: weight"): ten["collapsed_weight"]}))
+        sentence = (
+            _("A 7-matrix identity-activation net equals its collapsed map W x + b to "
+              "{e32:.1e} in float32 and {e64:.1e} in float64 (outputs of size "
+              "~{col_scale:.0f}); three layers of z ↦ 10z collapse to weight "
+              "{ten_collapsed_weight:g}, bias {ten_collapsed_bias:g}, and equal 1000z exactly. "
+              "Test accuracy, deep linear vs tanh vs ReLU: ").format(
+                e32=e32, e64=e64, col_scale=col[0].result['scale'],
+                ten_collapsed_weight=ten['collapsed_weight'],
+                ten_collapsed_bias=ten['collapsed_bias']) +
+            "; ".join(_("{d} {acc_d_identity} vs {acc_d_tanh} vs {acc_d_relu}").format(
+                          d=d, acc_d_identity=acc[d, 'identity'].fmt('.0%'),
+                          acc_d_tanh=acc[d, 'tanh'].fmt('.0%'),
+                          acc_d_relu=acc[d, 'relu'].fmt('.0%')) for d in DATASETS) + ". " + rule)
+        numbers = {f"test accuracy, {d}, {a}": acc[(d, a)] for d in DATASETS for a in ACTIVATIONS}
+        numbers.update({"collapse error float32": e32, "collapse error float64": e64,
+                        "10z three times: collapsed weight": ten["collapsed_weight"]})
+        return [Verdict("A10", shown.status, sentence, numbers, answer=answer, evidence=evidence,
+                        rule=rule, agree=shown)]
+
+    @staticmethod
+    def _seed_flags(col, acc_of):
+        """Per seed: the collapse holds to round-off and the accuracies are as the algebra says."""
         flags = []
         for c in col:
             i = c.seed
@@ -130,45 +183,7 @@ class LinearCollapse(Experiment):
                 best = max(acc_of[(d, a)][i] for a in ("tanh", "relu"))
                 ok = ok and acc_of[(d, "identity")][i] <= LINEAR_MAX and best >= NONLINEAR_MIN
             flags.append(ok)
-        # a demonstration: the collapse is algebra, and a linear map cannot separate circles or
-        # XOR; only an engine bug (or data with a linear signal) could make it come out otherwise
-        shown = demonstration(flags)
-        acc = {k: mean_spread([r.result["test_acc"] for r in runs]) for k, runs in train.items()}
-        e32 = max(c.result["float32"] for c in col)
-        e64 = max(c.result["float64"] for c in col)
-        ten = col[0].result
-        rule = (f"A demonstration (shown), since the collapse is algebra: in every seed the deep "
-                f"linear net equals its collapsed map to 1e-10 (float64) and 1e-4 (float32) "
-                f"relative to the output size, 10z three times is exactly 1000z, the deep linear "
-                f"net stays at or below {LINEAR_MAX:.0%} test accuracy on circles and XOR and "
-                f"the better non-linear net reaches {NONLINEAR_MIN:.0%}. Any seed where it does "
-                f"not → fails.")
-        if shown.status == "shown":
-            answer = (f"Yes: the deep linear net equals one matrix to round-off and stays near "
-                      f"chance on circles and XOR ({acc[('circles', 'identity')].mean:.0%}, "
-                      f"{acc[('xor', 'identity')].mean:.0%}); tanh and ReLU nets reach "
-                      f"{min(acc[(d, a)].mean for d in DATASETS for a in ('tanh', 'relu')):.0%}+.")
-        else:
-            answer = (f"Not in every seed ({shown} off): the collapse or the accuracies did not "
-                      f"come out as the algebra says; see the evidence.")
-        evidence = [Row(f"{d}, {a}", {"test accuracy": acc[(d, a)]})
-                    for d in DATASETS for a in ACTIVATIONS]
-        evidence.append(Row("collapse, largest |net − (W x + b)|", {
-            "float32": e32, "float64": e64, "output size": col[0].result["scale"],
-            "10z three times: weight": ten["collapsed_weight"]}))
-        sentence = (
-            f"A 7-matrix identity-activation net equals its collapsed map W x + b to {e32:.1e} in "
-            f"float32 and {e64:.1e} in float64 (outputs of size ~{col[0].result['scale']:.0f}); "
-            f"three layers of z ↦ 10z collapse to weight {ten['collapsed_weight']:g}, bias "
-            f"{ten['collapsed_bias']:g}, and equal 1000z exactly. Test accuracy, deep linear vs "
-            f"tanh vs ReLU: " +
-            "; ".join(f"{d} {acc[(d, 'identity')].fmt('.0%')} vs {acc[(d, 'tanh')].fmt('.0%')} vs "
-                      f"{acc[(d, 'relu')].fmt('.0%')}" for d in DATASETS) + ". " + rule)
-        numbers = {f"test accuracy, {d}, {a}": acc[(d, a)] for d in DATASETS for a in ACTIVATIONS}
-        numbers.update({"collapse error float32": e32, "collapse error float64": e64,
-                        "10z three times: collapsed weight": ten["collapsed_weight"]})
-        return [Verdict("A10", shown.status, sentence, numbers, answer=answer, evidence=evidence,
-                        rule=rule, agree=shown)]
+        return flags
 
     def figures(self, results):
         train = group([r for r in results if r.spec["part"] == "train"], ("dataset", "activation"))
@@ -184,11 +199,11 @@ class LinearCollapse(Experiment):
                 ax.scatter(Xt[:, 0], Xt[:, 1], c=yt, cmap="coolwarm", s=4, vmin=0, vmax=1)
                 ax.set(xlim=(-2.5, 2.5), ylim=(-2.5, 2.5), xticks=[], yticks=[])
                 ax.set_title(f"{d}, {a}: {r.result['test_acc']:.0%}")
-        fig.suptitle("Decision regions of 4-hidden-layer nets (seed 0, test points)")
+        fig.suptitle(_("Decision regions of 4-hidden-layer nets (seed 0, test points)"))
         fig.tight_layout()
-        return [("With identity activations the four hidden layers collapse into one linear map: "
-                 "a single straight boundary, whatever the depth. tanh and ReLU bend it round "
-                 "the circle and the XOR quadrants.", fig)]
+        return [(_("With identity activations the four hidden layers collapse into one linear "
+                   "map: a single straight boundary, whatever the depth. tanh and ReLU bend it "
+                   "round the circle and the XOR quadrants."), fig)]
 
 
 EXPERIMENT = LinearCollapse()

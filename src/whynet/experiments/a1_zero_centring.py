@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..i18n import N_, _
 from .. import datasets
 from ..nn import Dense, Module, Sequential, mlp
 from ..nn.losses import BCEWithLogits
@@ -108,19 +109,20 @@ def steps_to(steps, losses, target: float):
 class ZeroCentring(Experiment):
     id = "a1"
     questions = ("A1",)
-    title = "Zero-centred inputs and zig-zag updates"
-    question = ("Do non-zero-centred inputs (sigmoid outputs) make all of a neuron's weight "
-                "gradients share one sign, so updates zig-zag and learning slows?")
-    what = ("A [2, 8, 8, 1] net on moons (200 points, noise 0.2, standardised), binary "
-            "cross-entropy, plain SGD. Hidden layer 1 is the feed under test: sigmoid, tanh, and "
-            "the controls sigmoid − ½ (centred, sigmoid's derivative) and tanh + 1 (not centred, "
-            "tanh's derivative); hidden layer 2 (tanh) is the layer watched. Per step and per "
-            "unit of layer 2 that gets a gradient: whether all 8 incoming-weight gradients share "
-            "one sign, and the move of two of its weights. Per example (batch 1, lr 0.3, 6 "
-            "epochs; 2 in the quick grid) and with minibatches (batch 32, lr 2, 150 epochs): "
-            "the fraction of "
-            "one-signed steps and the steps until the training loss (on all 200 points, "
-            f"every step) falls below {TARGET_LOSS}.")
+    title = N_("Zero-centred inputs and zig-zag updates")
+    question = (N_("Do non-zero-centred inputs (sigmoid outputs) make all of a neuron's weight "
+                "gradients share one sign, so updates zig-zag and learning slows?"))
+    what = N_("A [2, 8, 8, 1] net on moons (200 points, noise 0.2, standardised), binary "
+               "cross-entropy, plain SGD. Hidden layer 1 is the feed under test: sigmoid, "
+               "tanh, and the controls sigmoid − ½ (centred, sigmoid's derivative) and tanh + "
+               "1 (not centred, tanh's derivative); hidden layer 2 (tanh) is the layer "
+               "watched. Per step and per unit of layer 2 that gets a gradient: whether all 8 "
+               "incoming-weight gradients share one sign, and the move of two of its weights. "
+               "Per example (batch 1, lr 0.3, 6 epochs; 2 in the quick grid) and with "
+               "minibatches (batch 32, lr 2, 150 epochs): the fraction of one-signed steps and "
+               "the steps until the training loss (on all 200 points, every step) falls below "
+               "{target_loss}.")
+    what_values = {"target_loss": TARGET_LOSS}
     seeds_quick = 3
     seeds_full = 10  # 10 of 10 paired seeds: a sign-test p of 0.002
     version = 2      # loss recorded every step; one-sign fraction among units with a gradient
@@ -215,36 +217,22 @@ class ZeroCentring(Experiment):
                     "sigmoid / tanh": ratio("sigmoid", "tanh")}
         never = {f: sum(r.result["steps_to_target"] is None for r in by[("minibatch", f)])
                  for f in FEEDS}
-        evidence = [Row(f"{f}-fed", {
-            "one-signed steps, batch 1": stat[("per-example", f)],
-            "one-signed steps, batch 32": stat[("minibatch", f)],
-            f"steps to loss {TARGET_LOSS}, batch 32": st[("minibatch", f)],
-            "runs that never got there": never[f]}) for f in FEEDS]
-        evidence.append(Row("paired step ratios (batch 32)", {k: v for k, v in centring.items()}))
-        rule = (f"Shown, not tested: with one example per step a unit fed by positive inputs gets "
-                f"one-signed gradients in 100% of steps (∂L/∂w_k = δ·a_k). Tested, per seed: "
-                f"with batches of 32 the non-centred feeds' one-sign fraction exceeds the centred "
-                f"ones' by more than {MARGIN}, and centring alone slows learning (tanh + 1 needs "
-                f"more steps to loss {TARGET_LOSS} than tanh, and sigmoid more than sigmoid − ½). "
-                f"Every seed → holds, none → fails, mixed → inconclusive.")
+        evidence = [Row(_("{feed}-fed").format(feed=f), {
+            _("one-signed steps, batch 1"): stat[("per-example", f)],
+            _("one-signed steps, batch 32"): stat[("minibatch", f)],
+            _("steps to loss {target_loss}, batch 32").format(target_loss=TARGET_LOSS): st[("minibatch", f)],
+            _("runs that never got there"): never[f]}) for f in FEEDS]
+        evidence.append(Row(_("paired step ratios (batch 32)"), {k: v for k, v in centring.items()}))
+        rule = (_("Shown, not tested: with one example per step a unit fed by positive inputs "
+                  "gets one-signed gradients at every step (∂L/∂w_k = δ·a_k). Tested, per "
+                  "seed: with batches of 32 the non-centred feeds' one-sign fraction exceeds "
+                  "the centred ones' by more than {margin}, and centring alone slows learning "
+                  "(tanh + 1 needs more steps to loss {target_loss} than tanh, and sigmoid "
+                  "more than sigmoid − ½). Every seed → holds, none → fails, mixed → "
+                  "inconclusive.").format(margin=MARGIN, target_loss=TARGET_LOSS))
         tr, sr = centring["tanh + 1 / tanh"].mean, centring["sigmoid / sigmoid − ½"].mean
         answer = _answer(status, t, tr, sr)
-        sentence = (
-            f"Per example, a unit fed by sigmoid or tanh + 1 gets one-signed incoming-weight "
-            f"gradients in {stat[('per-example', 'sigmoid')].fmt('.0%')} and "
-            f"{stat[('per-example', 'tanh + 1')].fmt('.0%')} of the steps where it gets any, "
-            f"against {stat[('per-example', 'tanh')].fmt('.0%')} fed by tanh and "
-            f"{stat[('per-example', 'sigmoid − ½')].fmt('.0%')} by sigmoid − ½; two of its weights "
-            f"move in the same direction in {together['sigmoid'].fmt('.0%')} of updates "
-            f"(sigmoid-fed) vs {together['tanh'].fmt('.0%')} (tanh-fed). With minibatches of 32 "
-            f"the signs mix across examples: {stat[('minibatch', 'sigmoid')].fmt('.0%')} "
-            f"(sigmoid-fed) vs {stat[('minibatch', 'tanh')].fmt('.0%')} (tanh-fed) "
-            f"(by more than {MARGIN} in {t['held']['one_sign']}). Steps to loss {TARGET_LOSS} (batch 32): " +
-            ", ".join(f"{f} {st[('minibatch', f)].fmt('.0f')}" for f in FEEDS) +
-            f". Centring alone: tanh + 1 needs {tr:.1f}× tanh's steps and sigmoid {sr:.1f}× "
-            f"centred sigmoid's (both slower in {t['held']['slower']}); centred sigmoid still needs "
-            f"{centring['sigmoid − ½ / tanh'].mean:.1f}× tanh's (same centring, a derivative at "
-            f"most ¼). " + rule)
+        sentence = self._sentence(rule, tr, sr, t, centring, stat, together, st)
         numbers = {f"one-sign fraction, {p}, {f}-fed": stat[(p, f)]
                    for p in ("per-example", "minibatch") for f in FEEDS}
         numbers.update({f"steps to loss {TARGET_LOSS}, batch 32, {f}": st[("minibatch", f)]
@@ -253,20 +241,52 @@ class ZeroCentring(Experiment):
         return [Verdict("A1", status, sentence, numbers, answer=answer, evidence=evidence,
                         rule=rule, agree=t["both"])]
 
+    @staticmethod
+    def _sentence(rule, tr, sr, t, centring, stat, together, st):
+        """The long form: what was measured per feed, and the rule."""
+        sentence = (
+            _("Per example, a unit fed by sigmoid or tanh + 1 gets one-signed incoming-weight "
+              "gradients in {stat_per_example_sigmoid} and {stat_per_example_tanh_1} of the "
+              "steps where it gets any, against {stat_per_example_tanh} fed by tanh and "
+              "{stat_per_example_sigmoid_2} by sigmoid − ½; two of its weights move in the "
+              "same direction in {together_sigmoid} of updates (sigmoid-fed) vs "
+              "{together_tanh} (tanh-fed). With minibatches of 32 the signs mix across "
+              "examples: {stat_minibatch_sigmoid} (sigmoid-fed) vs {stat_minibatch_tanh} "
+              "(tanh-fed) (by more than {margin} in {t_held_one_sign}). Steps to loss "
+              "{target_loss} (batch 32): ").format(
+                stat_per_example_sigmoid=stat['per-example', 'sigmoid'].fmt('.0%'),
+                stat_per_example_tanh_1=stat['per-example', 'tanh + 1'].fmt('.0%'),
+                stat_per_example_tanh=stat['per-example', 'tanh'].fmt('.0%'),
+                stat_per_example_sigmoid_2=stat['per-example', 'sigmoid − ½'].fmt('.0%'),
+                together_sigmoid=together['sigmoid'].fmt('.0%'),
+                together_tanh=together['tanh'].fmt('.0%'),
+                stat_minibatch_sigmoid=stat['minibatch', 'sigmoid'].fmt('.0%'),
+                stat_minibatch_tanh=stat['minibatch', 'tanh'].fmt('.0%'), margin=MARGIN,
+                t_held_one_sign=t['held']['one_sign'], target_loss=TARGET_LOSS) +
+            ", ".join(f"{f} {st[('minibatch', f)].fmt('.0f')}" for f in FEEDS) +
+            _(". Centring alone: tanh + 1 needs {tr:.1f}× tanh's steps and sigmoid {sr:.1f}× "
+              "centred sigmoid's (both slower in {t_held_slower}); centred sigmoid still needs "
+              "{centring_sigmoid_tanh:.1f}× tanh's (same centring, a derivative at most ¼). ").format(
+                tr=tr, sr=sr, t_held_slower=t['held']['slower'],
+                centring_sigmoid_tanh=centring['sigmoid − ½ / tanh'].mean) + rule)
+        return sentence
+
     def corrections(self, results):
         by = self._parts(results)
         agree = {f: mean_spread([r.result["agreement"] for r in by[("per-example", f)]])
                  for f in ("sigmoid", "tanh")}
         return [Correction(
-            "A1", "002", "tanh (cs231n lecture 6) is the fix for sigmoid's second "
-            "problem, which the note there calls the “non-linear function” problem",
-            "a few lines earlier the same note names sigmoid's second problem correctly: its "
-            "outputs are not zero-centred. That is what tanh fixes; tanh is no less non-linear "
-            "than sigmoid (tanh(z) = 2σ(2z) − 1)",
-            f"one-signed gradient steps, one example per step: sigmoid-fed "
-            f"{agree['sigmoid'].fmt('.0%')}, tanh-fed {agree['tanh'].fmt('.0%')}",
-            so_what="choose tanh over sigmoid in hidden layers for its zero-centred outputs; "
-            "every activation used here is non-linear, so non-linearity cannot be what tanh adds")]
+            "A1", "002", _("tanh (cs231n lecture 6) is the fix for sigmoid's second problem, "
+                           "which the note there calls the “non-linear function” problem"),
+            _("a few lines earlier the same note names sigmoid's second problem correctly: its "
+              "outputs are not zero-centred. That is what tanh fixes; tanh is no less "
+              "non-linear than sigmoid (tanh(z) = 2σ(2z) − 1)"),
+            _("one-signed gradient steps, one example per step: sigmoid-fed {agree_sigmoid}, "
+              "tanh-fed {agree_tanh}").format(
+                agree_sigmoid=agree['sigmoid'].fmt('.0%'), agree_tanh=agree['tanh'].fmt('.0%')),
+            so_what=_("choose tanh over sigmoid in hidden layers for its zero-centred outputs; "
+                      "every activation used here is non-linear, so non-linearity cannot be "
+                      "what tanh adds"))]
 
     def figures(self, results):
         by = self._parts(results)
@@ -284,17 +304,19 @@ class ZeroCentring(Experiment):
             st, lo = np.array(r["loss_steps"]), np.array(r["loss"])
             hit = r["steps_to_target"]
             ax1.plot(st[st > 0], lo[st > 0], color=COLOURS[f], lw=1.2,
-                     label=f"{f}-fed: {'never' if hit is None else f'{hit} steps'}")
+                     label=_("{f}-fed: {never_hit_steps}").format(
+                               f=f, never_hit_steps=_('never') if hit is None else _('{hit} steps').format(hit=hit)))
             if hit is not None:
                 ax1.plot([hit], [TARGET_LOSS], "o", color=COLOURS[f], ms=9, mec="black",
                          zorder=5)
         ax1.axhline(TARGET_LOSS, color="black", ls=":", lw=1.2)
-        ax1.text(0.01, TARGET_LOSS, f"target {TARGET_LOSS}", va="bottom", ha="left",
+        ax1.text(0.01, TARGET_LOSS, _("target {target_loss}").format(target_loss=TARGET_LOSS), va="bottom", ha="left",
                  transform=ax1.get_yaxis_transform(), fontsize=10)
-        ax1.set(xscale="log", yscale="log", xlabel="step (log scale)",
-                ylabel="training loss (BCE)",
-                title=f"Loss with batch 32 (seed {seed0}); ● = step the target was reached")
-        ax1.legend(loc="lower left", title="steps to target")
+        ax1.set(xscale="log", yscale="log", xlabel=_("step (log scale)"),
+                ylabel=_("training loss (BCE)"),
+                title=_("Loss with batch 32 (seed {seed0}); ● = step the target was reached").format(
+                          seed0=seed0))
+        ax1.legend(loc="lower left", title=_("steps to target"))
         x = np.arange(len(feeds))
         for k, f in enumerate(feeds):
             v = np.array(list(steps[f].values()), dtype=float)
@@ -303,14 +325,16 @@ class ZeroCentring(Experiment):
             ax2.plot([k - 0.25, k + 0.25], [np.median(v)] * 2, color="black", lw=2)
         cap = max(r.result["total_steps"] for r in by[("minibatch", feeds[0])])
         ax2.axhline(cap, color="grey", ls=":", lw=1)
-        ax2.set_xticks(x, [f"{f}-fed" for f in feeds])
-        ax2.set(yscale="log", ylabel=f"steps to loss {TARGET_LOSS}",
-                title=f"Every seed (bar: median; dotted: never, {cap} steps)")
+        ax2.set_xticks(x, [_("{feed}-fed").format(feed=f) for f in feeds])
+        ax2.set(yscale="log", ylabel=_("steps to loss {target_loss}").format(
+                                         target_loss=TARGET_LOSS),
+                title=_("Every seed (bar: median; dotted: never, {cap} steps)").format(cap=cap))
         fig1.tight_layout()
-        return ("Steps until the training loss falls below the target with minibatches of 32: "
-                "top, the loss curves of one seed, each marked where it first reaches the "
-                "target; bottom, every seed. The controls separate centring from the derivative: "
-                "tanh + 1 is tanh shifted off zero, sigmoid − ½ is sigmoid centred.", fig1)
+        return (_("Steps until the training loss falls below the target with minibatches of "
+                  "32: top, the loss curves of one seed, each marked where it first reaches "
+                  "the target; bottom, every seed. The controls separate centring from the "
+                  "derivative: tanh + 1 is tanh shifted off zero, sigmoid − ½ is sigmoid "
+                  "centred."), fig1)
 
     @staticmethod
     def _zigzag_figure(by):
@@ -320,24 +344,26 @@ class ZeroCentring(Experiment):
         for f in ("sigmoid", "tanh"):
             path = np.array(by[("per-example", f)][0].result["path"])
             ax3.plot(path[:, 0] - path[0, 0], path[:, 1] - path[0, 1], marker=".", ms=3, lw=0.8,
-                     color=COLOURS[f], label=f"{f}-fed")
+                     color=COLOURS[f], label=_("{feed}-fed").format(feed=f))
         ax3.axhline(0, color="grey", lw=0.5)
         ax3.axvline(0, color="grey", lw=0.5)
-        ax3.set(title="Two weights, first 200 steps", xlabel="w₁ − w₁(0)", ylabel="w₂ − w₂(0)")
+        ax3.set(title=_("Two weights, first 200 steps"), xlabel="w₁ − w₁(0)", ylabel="w₂ − w₂(0)")
         ax3.legend()
         centres = np.linspace(-180, 180, ANGLE_BINS + 1)[:-1] + 180 / ANGLE_BINS
         for f in ("sigmoid", "tanh"):
             h = np.sum([r.result["angle_hist"] for r in by[("per-example", f)]], axis=0)
-            ax4.step(centres, h / h.sum(), where="mid", color=COLOURS[f], label=f"{f}-fed")
+            ax4.step(centres, h / h.sum(), where="mid", color=COLOURS[f], label=_("{f}-fed").format(
+                                                                                    f=f))
         for lo in (0, -180):
             ax4.axvspan(lo, lo + 90, color="grey", alpha=0.12)
-        ax4.set(title="Direction of each update", xlabel="angle of (Δw₁, Δw₂), degrees",
-                ylabel="fraction of updates", xticks=[-180, -90, 0, 90, 180])
+        ax4.set(title=_("Direction of each update"), xlabel=_("angle of (Δw₁, Δw₂), degrees"),
+                ylabel=_("fraction of updates"), xticks=[-180, -90, 0, 90, 180])
         ax4.legend()
         fig2.tight_layout()
-        return ("The demonstration, one example per step: a unit fed by sigmoid outputs moves "
-                "its two weights the same way at every update (angles only in the shaded "
-                "quadrants I and III), a staircase; fed by tanh the updates point anywhere.", fig2)
+        return (_("The demonstration, one example per step: a unit fed by sigmoid outputs "
+                  "moves its two weights the same way at every update (angles only in the "
+                  "shaded quadrants I and III), a staircase; fed by tanh the updates point "
+                  "anywhere."), fig2)
 
     @staticmethod
     def _sign_figure(by):
@@ -349,15 +375,15 @@ class ZeroCentring(Experiment):
         for j, part in enumerate(("per-example", "minibatch")):
             m = [np.mean([r.result["agreement"] for r in by[(part, f)]]) for f in feeds]
             ax5.bar(x + (j - 0.5) * 0.38, m, width=0.38,
-                    label="batch 1" if part == "per-example" else "batch 32")
-        ax5.set_xticks(x, [f"{f}-fed" for f in feeds])
-        ax5.set(title="Units whose incoming gradients all share one sign",
-                ylabel="fraction of steps", ylim=(0, 1.05))
+                    label=_("batch 1") if part == "per-example" else _("batch 32"))
+        ax5.set_xticks(x, [_("{feed}-fed").format(feed=f) for f in feeds])
+        ax5.set(title=_("Units whose incoming gradients all share one sign"),
+                ylabel=_("fraction of steps"), ylim=(0, 1.05))
         ax5.legend(loc="upper center")
         fig3.tight_layout()
-        return ("How often all of a unit's incoming-weight gradients share a sign: always for "
-                "non-centred feeds with one example per step (by construction), less with "
-                "minibatches of 32, whose examples mix the signs.", fig3)
+        return (_("How often all of a unit's incoming-weight gradients share a sign: always "
+                  "for non-centred feeds with one example per step (by construction), less "
+                  "with minibatches of 32, whose examples mix the signs."), fig3)
 
 
 
@@ -365,16 +391,17 @@ def _answer(status: str, t: dict, tr: float, sr: float) -> str:
     """The one-line answer; ``tr``, ``sr``: mean step ratios tanh + 1 / tanh and sigmoid /
     sigmoid − ½."""
     if status == "holds":
-        return (f"Yes: positive inputs give one-signed updates, and shifting outputs off zero "
-                f"alone made training {min(tr, sr):.1f}–{max(tr, sr):.1f}× slower in every seed.")
+        return (_("Yes: positive inputs give one-signed updates, and shifting outputs off zero "
+                  "alone made training {min_tr_sr:.1f}–{max_tr_sr:.1f}× slower in every seed.").format(
+                    min_tr_sr=min(tr, sr), max_tr_sr=max(tr, sr)))
     if status == "fails" and t["shown"].status == "fails":
-        return "No: even with one example per step the gradient signs were mixed."
+        return _("No: even with one example per step the gradient signs were mixed.")
     if status == "fails":
-        return ("One-signed updates yes, slower learning no: shifting outputs off zero did not "
-                "slow training here.")
-    return (f"One-signed updates, yes; slower learning only on average: off-zero outputs cost "
-            f"{tr:.1f}× (tanh) and {sr:.1f}× (sigmoid) the steps; the test held in only "
-            f"{t['held']['both']}.")
+        return (_("One-signed updates yes, slower learning no: shifting outputs off zero did "
+                  "not slow training here."))
+    return (_("One-signed updates, yes; slower learning only on average: off-zero outputs cost "
+              "{tr:.1f}× (tanh) and {sr:.1f}× (sigmoid) the steps; the test held in only "
+              "{t_held_both}.").format(tr=tr, sr=sr, t_held_both=t['held']['both']))
 
 
 EXPERIMENT = ZeroCentring()

@@ -14,12 +14,13 @@ import time
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..i18n import N_, _
 from ..nn import mlp
 from ..optim import SGD
 from ..train import Callback, fit
 from .recipes import digits_split, elementwise_cost, gradient_ratios
-from .base import (Correction, Experiment, Published, Row, Tally, Verdict, combine, group,
-                   held_in, mean_spread, tally)
+from .base import (Correction, Experiment, Published, Row, Tally, Verdict, combine, group, held_in,
+                   mean_spread, tally)
 
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
@@ -49,15 +50,17 @@ class TargetClock(Callback):
 class ReluSpeed(Experiment):
     id = "a2"
     questions = ("A2",)
-    title = "Does ReLU train faster?"
-    question = "Does ReLU reach a target accuracy much sooner than sigmoid or tanh?"
-    what = ("An MLP with 3 hidden layers of 32 units (the full grid adds 5) on 600 standardised "
-            "digits, SGD with momentum 0.9, batch 32, He init for ReLU and Xavier for tanh (gain "
-            "5/3) and sigmoid; every activation tried at each learning rate of a small set and "
-            f"judged at its best one. Measured: epochs and CPU seconds until the validation "
-            f"accuracy (500 other digits) reaches {TARGET_ACC:.0%}; the forward + backward time of "
-            "each activation per million float32 elements; and, for the correction of note 000, "
-            "experiment A4's per-layer gradient ratio for ReLU and sigmoid.")
+    title = N_("Does ReLU train faster?")
+    question = N_("Does ReLU reach a target accuracy much sooner than sigmoid or tanh?")
+    what = N_("An MLP with 3 hidden layers of 32 units (the full grid adds 5) on 600 "
+               "standardised digits, SGD with momentum 0.9, batch 32, He init for ReLU and "
+               "Xavier for tanh (gain 5/3) and sigmoid; every activation tried at each "
+               "learning rate of a small set and judged at its best one. Measured: epochs and "
+               "CPU seconds until the validation accuracy (500 other digits) reaches "
+               "{target_acc:.0%}; the forward + backward time of each activation per million "
+               "float32 elements; and, for the correction of note 000, experiment A4's "
+               "per-layer gradient ratio for ReLU and sigmoid.")
+    what_values = {"target_acc": TARGET_ACC}
     seeds_quick = 3
     seeds_full = 10  # 10 of 10 paired seeds: a sign-test p of 0.002
 
@@ -144,41 +147,43 @@ class ReluSpeed(Experiment):
                   for a, (lr, runs) in best.items()}
             cap = best["relu"][1][0].result["max_epochs"]
             for a in ACTIVATIONS:
-                m = {f"epochs to {TARGET_ACC:.0%}": e[a], "CPU ms to target": ms[a],
-                     "learning rate": best[a][0]}
+                m = {_("epochs to {target_acc:.0%}").format(target_acc=TARGET_ACC): e[a],
+                     _("CPU ms to target"): ms[a], _("learning rate"): best[a][0]}
                 if a != "relu":
-                    m["seeds where ReLU needed fewer epochs"] = c["won"][a]
-                evidence.append(Row(f"{depth} hidden layers, {a}", m))
+                    m[_("seeds where ReLU needed fewer epochs")] = c["won"][a]
+                evidence.append(Row(_("{depth} hidden layers, {a}").format(depth=depth, a=a), m))
             parts.append(
-                f"with {depth} hidden layers, " +
-                ", ".join(f"{a} {e[a].fmt('.1f')} epochs ({ms[a].mean:.0f} ms of CPU, lr "
-                          f"{best[a][0]:g})" for a in ACTIVATIONS) +
-                f" — ReLU needs fewer epochs than sigmoid in {c['won']['sigmoid']} and than "
-                f"tanh in {c['won']['tanh']} (never reached = {cap + 1} epochs)")
+                _("with {depth} hidden layers, ").format(depth=depth) +
+                ", ".join(_("{a} {e_a} epochs ({ms_a:.0f} ms of CPU, lr {best_a:g})").format(
+                              a=a, e_a=e[a].fmt('.1f'), ms_a=ms[a].mean, best_a=best[a][0]) for a in ACTIVATIONS) +
+                _(" — ReLU needs fewer epochs than sigmoid in {c_won_sigmoid} and than tanh in "
+                  "{c_won_tanh} (never reached = {cap_1} epochs)").format(
+                    c_won_sigmoid=c['won']['sigmoid'], c_won_tanh=c['won']['tanh'], cap_1=cap + 1))
             numbers.update({f"epochs to {TARGET_ACC:.0%}, {depth} layers, {a} (lr {best[a][0]:g})":
                             e[a] for a in ACTIVATIONS})
             numbers.update({f"CPU ms to {TARGET_ACC:.0%}, {depth} layers, {a}": ms[a]
                             for a in ACTIVATIONS})
-        evidence.append(Row("cost per element, forward + backward", {
-            f"µs per million, {a}": cost[a] for a in ACTIVATIONS if a in cost}))
+        evidence.append(Row(_("cost per element, forward + backward"), {
+            _("µs per million, {a}").format(a=a): cost[a] for a in ACTIVATIONS if a in cost}))
         verdict_of = {(d, o): c["faster"][o].status for d, c in cmp.items() for o in c["faster"]}
         status = combine(verdict_of.values())
         depends_on = _depends_on(verdict_of, depths) if status == "depends" else []
         beaten = [o for o in ("sigmoid", "tanh") if all(verdict_of[(d, o)] == "holds"
                                                         for d in depths)]
         not_beaten = [o for o in ("sigmoid", "tanh") if o not in beaten]
-        rule = (f"Each activation at its best learning rate (fewest median epochs to "
-                f"{TARGET_ACC:.0%} validation accuracy, never reached = cap + 1). Per depth and "
-                f"per other activation, ReLU is faster when it needs fewer epochs in every seed "
-                f"(paired by seed); all comparisons → holds, none → fails, some → depends on "
-                f"{' and '.join(depends_on) or 'the comparison'}; seeds that disagree → "
-                f"inconclusive.")
+        rule = (_("Each activation at its best learning rate (fewest median epochs to "
+                  "{target_acc:.0%} validation accuracy, never reached = cap + 1). Per depth "
+                  "and per other activation, ReLU is faster when it needs fewer epochs in "
+                  "every seed (paired by seed); all comparisons → holds, none → fails, some → "
+                  "depends on {and_join_depends_on}; seeds that disagree → inconclusive.").format(
+                    target_acc=TARGET_ACC,
+                    and_join_depends_on=_(' and ').join(depends_on) or _('the comparison')))
         first = cmp[depths[0]]
         mean_e = {a: np.mean(list(first["epochs"][a].values())) for a in ACTIVATIONS}
         answer = _answer(status, beaten, not_beaten, mean_e, depths, cmp)
         sentence = (
-            f"At each activation's best learning rate, epochs to {TARGET_ACC:.0%} validation "
-            f"accuracy on digits: " + "; ".join(parts) + ". " + _cost_sentence(cost, first)
+            _("At each activation's best learning rate, epochs to {target_acc:.0%} validation "
+              "accuracy on digits: ").format(target_acc=TARGET_ACC) + "; ".join(parts) + ". " + _cost_sentence(cost, first)
             + " " + rule)
         numbers.update({f"µs per million elements, {a}": cost[a] for a in cost})
         tallies = [t for c in cmp.values() for t in c["faster"].values()]
@@ -194,19 +199,22 @@ class ReluSpeed(Experiment):
         n = sum(len(c["seeds"]) for c in cmp.values())
         if won["tanh"] < n:
             epochs = "; ".join(
-                f"{d} hidden layers: " + ", ".join(
+                _("{d} hidden layers: ").format(d=d) + ", ".join(
                     f"{a} {mean_spread(c['epochs'][a].values()).fmt('.1f')}"
                     for a in ACTIVATIONS) for d, c in cmp.items())
             out.append(Correction(
                 "A2", "000 Q2, 001",
-                "with ReLU the network learns much faster than with sigmoid or tanh",
-                f"each activation at its own best learning rate, ReLU needed fewer epochs to "
-                f"{TARGET_ACC:.0%} validation accuracy than sigmoid in {won['sigmoid']} of {n} "
-                f"paired comparisons but than tanh in only {won['tanh']} of {n}",
-                f"epochs to {TARGET_ACC:.0%}: {epochs}",
-                so_what="ReLU's speed-up is over saturating nets: a shallow, well-initialised "
-                "tanh MLP does not saturate and keeps up; the 6× of Krizhevsky et al. is for a "
-                "deep convolutional net. Tune the learning rate for each before comparing"))
+                _("with ReLU the network learns much faster than with sigmoid or tanh"),
+                _("each activation at its own best learning rate, ReLU needed fewer epochs to "
+                  "{target_acc:.0%} validation accuracy than sigmoid in {won_sigmoid} of {n} "
+                  "paired comparisons but than tanh in only {won_tanh} of {n}").format(
+                    target_acc=TARGET_ACC, won_sigmoid=won['sigmoid'], n=n, won_tanh=won['tanh']),
+                _("epochs to {target_acc:.0%}: {epochs}").format(
+                    target_acc=TARGET_ACC, epochs=epochs),
+                so_what=_("ReLU's speed-up is over saturating nets: a shallow, "
+                          "well-initialised tanh MLP does not saturate and keeps up; the 6× of "
+                          "Krizhevsky et al. is for a deep convolutional net. Tune the "
+                          "learning rate for each before comparing")))
         prof = group([r for r in results if r.spec["part"] == "profile"], "activation")
         if "relu" not in prof or "sigmoid" not in prof:
             return out
@@ -214,16 +222,17 @@ class ReluSpeed(Experiment):
         sig = mean_spread([r.result["delta_ratio"] for r in prof["sigmoid"]])
         active = mean_spread([np.mean(r.result["fprime"]) for r in prof["relu"]])
         out.append(Correction(
-            "A2", "000 Q2", "ReLU's derivative of 1 or 0 is good because it “switches off "
-            "features with small influence”",
-            "what matters is that the derivative is exactly 1 wherever the unit is active, so the "
-            "back-propagated gradient is not multiplied down layer after layer as with sigmoid "
-            "(σ′ ≤ 0.25); the zeros are a cost (dead units, A6), not the benefit",
-            f"gradient reaching layer 1 of a 10-layer net relative to layer 10 (experiment A4): "
-            f"ReLU {relu.mean:.3g}, sigmoid {sig.mean:.2g} (n={relu.n}); ReLU′ is 1 on "
-            f"{active.mean:.0%} of units and 0 on the rest",
-            so_what="ReLU helps deep nets because its gradient does not shrink with depth; a "
-            "unit switched off on every example learns nothing (A6)"))
+            "A2", "000 Q2", _("ReLU's derivative of 1 or 0 is good because it “switches off "
+                              "features with small influence”"),
+            _("what matters is that the derivative is exactly 1 wherever the unit is active, "
+              "so the back-propagated gradient is not multiplied down layer after layer as "
+              "with sigmoid (σ′ ≤ 0.25); the zeros are a cost (dead units, A6), not the benefit"),
+            _("gradient reaching layer 1 of a 10-layer net relative to layer 10 (experiment "
+              "A4): ReLU {relu:.3g}, sigmoid {sig:.2g} (n={relu_n}); ReLU′ is 1 on "
+              "{active:.0%} of units and 0 on the rest").format(
+                relu=relu.mean, sig=sig.mean, relu_n=relu.n, active=active.mean),
+            so_what=_("ReLU helps deep nets because its gradient does not shrink with depth; a "
+                      "unit switched off on every example learns nothing (A6)")))
         return out
 
     def published(self, results):
@@ -233,15 +242,18 @@ class ReluSpeed(Experiment):
         tanh = {r.seed: _epochs(r) for r in best["tanh"][1]}
         ratio = mean_spread([tanh[i] / relu[i] for i in sorted(set(relu) & set(tanh))])
         return [Published(
-            "A2", "Krizhevsky, Sutskever & Hinton 2012, Figure 1",
-            "a 4-layer CNN with ReLUs reaches 25% training error on CIFAR-10 six times faster "
-            "(in epochs) than the same net with tanh",
-            f"epochs to {TARGET_ACC:.0%} validation accuracy, tanh / ReLU: {ratio.fmt('.2f')}",
-            f"Ours is a {depth}-hidden-layer MLP on 8×8 digits, theirs a convolutional net on "
-            "CIFAR-10; both choose each network's learning rate to train as fast as possible. "
-            + ("A shallow MLP with Xavier-initialised tanh barely saturates, so tanh keeps up "
-               "with ReLU here; the gap opens with depth and saturation (see sigmoid, and A4)."
-               if ratio.mean < 2 else "ReLU's advantage over tanh shows here too."))]
+            "A2", _("Krizhevsky, Sutskever & Hinton 2012, Figure 1"),
+            _("a 4-layer CNN with ReLUs reaches 25% training error on CIFAR-10 six times "
+              "faster (in epochs) than the same net with tanh"),
+            _("epochs to {target_acc:.0%} validation accuracy, tanh / ReLU: {ratio}").format(
+                target_acc=TARGET_ACC, ratio=ratio.fmt('.2f')),
+            _("Ours is a {depth}-hidden-layer MLP on 8×8 digits, theirs a convolutional net on "
+              "CIFAR-10; both choose each network's learning rate to train as fast as "
+              "possible. ").format(depth=depth)
+            + (_("A shallow MLP with Xavier-initialised tanh barely saturates, so tanh keeps "
+                 "up with ReLU here; the gap opens with depth and saturation (see sigmoid, and "
+                 "A4).")
+               if ratio.mean < 2 else _("ReLU's advantage over tanh shows here too.")))]
 
     def figures(self, results):
         train = [r for r in results if r.spec["part"] == "train"]
@@ -255,10 +267,10 @@ class ReluSpeed(Experiment):
             for i, r in enumerate(runs):
                 acc = r.result["val_acc"]
                 ax1.plot(np.arange(1, len(acc) + 1), acc, color=colours[a], alpha=0.8,
-                         label=f"{a} (lr {lr:g})" if i == 0 else None)
+                         label=_("{a} (lr {lr:g})").format(a=a, lr=lr) if i == 0 else None)
         ax1.axhline(TARGET_ACC, color="grey", ls=":", lw=1)
-        ax1.set(title=f"Validation accuracy ({depth} hidden layers)", xlabel="epoch",
-                ylabel="accuracy", ylim=(0, 1))
+        ax1.set(title=_("Validation accuracy ({depth} hidden layers)").format(depth=depth), xlabel=_("epoch"),
+                ylabel=_("accuracy"), ylim=(0, 1))
         ax1.legend(loc="lower right")
         for a, runs in group(train, "activation").items():
             runs = [r for r in runs if r.spec["depth"] == depth]
@@ -272,13 +284,15 @@ class ReluSpeed(Experiment):
         ax2.set_xticks([], minor=True)
         cap = train[0].spec["epochs"]
         ax2.axhline(cap + 1, color="grey", ls=":", lw=1)
-        ax2.set(title="Epochs to target vs learning rate", xlabel="learning rate",
-                ylabel=f"epochs to {TARGET_ACC:.0%} ({cap + 1} = never)")
+        ax2.set(title=_("Epochs to target vs learning rate"), xlabel=_("learning rate"),
+                ylabel=_("epochs to {target_acc:.0%} ({cap_1} = never)").format(
+                           target_acc=TARGET_ACC, cap_1=cap + 1))
         ax2.legend()
         fig.tight_layout()
-        return [(f"Left: validation accuracy per epoch at each activation's best learning rate "
-                 f"(training stops at the {TARGET_ACC:.0%} target, dotted). Right: the learning "
-                 "rate scan behind that choice (mean over seeds; the dotted line means never).",
+        return [(_("Left: validation accuracy per epoch at each activation's best learning "
+                   "rate (training stops at the {target_acc:.0%} target, dotted). Right: the "
+                   "learning rate scan behind that choice (mean over seeds; the dotted line "
+                   "means never).").format(target_acc=TARGET_ACC),
                  fig)]
 
 
@@ -287,11 +301,11 @@ def _cost_sentence(cost: dict, first: dict) -> str:
     per_epoch = {a: mean_spread([1e3 * r.result["seconds_per_epoch"] for r in runs])
                  for a, (lr, runs) in first["best"].items()}
     depth = first["best"]["relu"][1][0].spec["depth"]
-    return ("Per element a forward + backward pass costs " +
-            ", ".join(f"{cost[a].mean:.0f} µs per million with {a}" for a in ACTIVATIONS
+    return (_("Per element a forward + backward pass costs ") +
+            ", ".join(_("{cost_a:.0f} µs per million with {a}").format(cost_a=cost[a].mean, a=a) for a in ACTIVATIONS
                       if a in cost) +
-            ", but matrix products and Python overhead dominate a training step: ms per epoch "
-            f"({depth} hidden layers) " +
+            _(", but matrix products and Python overhead dominate a training step: ms per "
+              "epoch ({depth} hidden layers) ").format(depth=depth) +
             ", ".join(f"{a} {per_epoch[a].mean:.1f}" for a in ACTIVATIONS) + ".")
 
 
@@ -299,9 +313,9 @@ def _depends_on(verdict_of: dict, depths) -> list[str]:
     """What a "depends" varies with: the activation ReLU is compared with, the depth, or both."""
     out = []
     if any(len({verdict_of[(d, o)] for o in ("sigmoid", "tanh")}) > 1 for d in depths):
-        out.append("activation compared")
+        out.append(_("activation compared"))
     if any(len({verdict_of[(d, o)] for d in depths}) > 1 for o in ("sigmoid", "tanh")):
-        out.append("depth")
+        out.append(_("depth"))
     return out
 
 
@@ -309,24 +323,31 @@ def _answer(status, beaten, not_beaten, mean_e, depths, cmp) -> str:
     """The one-line answer; ``mean_e``: mean epochs to the target (shallowest net); ``cmp``:
     per depth, the seeds where ReLU won against each other activation."""
     if status == "holds":
-        return (f"Yes: at each one's best learning rate ReLU reached {TARGET_ACC:.0%} in fewer "
-                f"epochs than sigmoid and tanh in every seed.")
+        return (_("Yes: at each one's best learning rate ReLU reached {target_acc:.0%} in "
+                  "fewer epochs than sigmoid and tanh in every seed.").format(
+                    target_acc=TARGET_ACC))
     if status == "fails":
-        return (f"No: at each one's best learning rate sigmoid and tanh reached {TARGET_ACC:.0%} "
-                f"in as few epochs as ReLU or fewer.")
+        return (_("No: at each one's best learning rate sigmoid and tanh reached "
+                  "{target_acc:.0%} in as few epochs as ReLU or fewer.").format(
+                    target_acc=TARGET_ACC))
     if status == "depends" and beaten and not_beaten:
-        return (f"Faster than {', '.join(beaten)}, not than {', '.join(not_beaten)}: at each "
-                f"one's best learning rate {' and '.join(not_beaten)} reached {TARGET_ACC:.0%} "
-                f"in as few epochs or fewer (ReLU {mean_e['relu']:.1f}, "
+        return (_("Faster than {join_beaten}, not than {join_not_beaten}: at each one's best "
+                  "learning rate {and_join_not_beaten} reached {target_acc:.0%} in as few "
+                  "epochs or fewer (ReLU {mean_e_relu:.1f}, ").format(
+                    join_beaten=', '.join(beaten), join_not_beaten=', '.join(not_beaten),
+                    and_join_not_beaten=_(' and ').join(not_beaten), target_acc=TARGET_ACC,
+                    mean_e_relu=mean_e['relu'])
                 + ", ".join(f"{o} {mean_e[o]:.1f}" for o in not_beaten) + ").")
     if status == "depends":
-        return ("It depends on the depth: ReLU's lead over " + " and ".join(not_beaten)
-                + " is not the same with " + " and ".join(str(d) for d in depths)
-                + " hidden layers.")
+        return (_("It depends on the depth: ReLU's lead over ") + _(" and ").join(not_beaten)
+                + _(" is not the same with ") + _(" and ").join(str(d) for d in depths)
+                + _(" hidden layers."))
     won = {o: " and ".join(cmp[d]["won"][o].replace(" of ", "/").replace(" seeds", "")
                            for d in depths) for o in ("sigmoid", "tanh")}
-    return (f"Unclear: ReLU needed fewer epochs than sigmoid in {won['sigmoid']} seeds, than tanh "
-            f"in {won['tanh']} ({' and '.join(str(d) for d in depths)} hidden layers).")
+    return (_("Unclear: ReLU needed fewer epochs than sigmoid in {won_sigmoid} seeds, than "
+              "tanh in {won_tanh} ({and_d_join} hidden layers).").format(
+                won_sigmoid=won['sigmoid'], won_tanh=won['tanh'],
+                and_d_join=_(' and ').join((str(d) for d in depths))))
 
 
 def _epochs(r) -> int:

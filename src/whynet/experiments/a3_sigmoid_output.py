@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..i18n import N_, _
 from .. import datasets
 from ..nn import mlp
 from ..nn.losses import get_loss
@@ -66,15 +67,17 @@ class TestAccuracy(Callback):
 class SigmoidOutput(Experiment):
     id = "a3"
     questions = ("A3",)
-    title = "Sigmoid at the output"
-    question = ("Is sigmoid with cross-entropy the right output for a binary classifier, rather "
-                "than a linear or tanh output trained with squared error?")
-    what = ("Moons with noise 0.3 (300 training, 1000 test points), a [2, 16, 16, 1] tanh net, "
-            "SGD with momentum 0.9 (lr 0.05, batch 32). Three heads on the same 0/1 targets: "
-            "σ(logit) with binary cross-entropy, a linear output with MSE, a tanh output with MSE; "
-            "each output is read as P(y = 1). On the test set: the fraction of outputs in [0, 1], "
-            f"the expected calibration error ({BINS} bins, outputs clipped to [0, 1]), the "
-            f"accuracy, and the epochs until the test accuracy reaches {TARGET_ACC:.0%}.")
+    title = N_("Sigmoid at the output")
+    question = (N_("Is sigmoid with cross-entropy the right output for a binary classifier, rather "
+                "than a linear or tanh output trained with squared error?"))
+    what = N_("Moons with noise 0.3 (300 training, 1000 test points), a [2, 16, 16, 1] tanh "
+               "net, SGD with momentum 0.9 (lr 0.05, batch 32). Three heads on the same 0/1 "
+               "targets: σ(logit) with binary cross-entropy, a linear output with MSE, a tanh "
+               "output with MSE; each output is read as P(y = 1). On the test set: the "
+               "fraction of outputs in [0, 1], the expected calibration error ({bins} bins, "
+               "outputs clipped to [0, 1]), the accuracy, and the epochs until the test "
+               "accuracy reaches {target_acc:.0%}.")
+    what_values = {"bins": BINS, "target_acc": TARGET_ACC}
     seeds_quick = 3
     seeds_full = 10
 
@@ -121,36 +124,42 @@ class SigmoidOutput(Experiment):
                     for k in ("valid", "ece", "accuracy")} for h in HEADS}
         ep = {h: mean_spread([_epochs(r) for r in by[h]]) for h in HEADS}
         worst = max(stat[h]["ece"].mean for h in others)
-        rule = ("Holds when, in every seed, every sigmoid output is a probability while each "
-                "squared-error head puts some outputs outside [0, 1], and sigmoid + BCE is no "
-                f"worse in calibration error (by more than {ECE_TOL}) or accuracy (by more than "
-                f"{ACC_TOL:.0%}, the noise of 1000 test points).")
+        rule = (_("Holds when, in every seed, every sigmoid output is a probability while each "
+                  "squared-error head puts some outputs outside [0, 1], and sigmoid + BCE is "
+                  "no worse in calibration error (by more than {ece_tol}) or accuracy (by more "
+                  "than {acc_tol:.0%}, the noise of 1000 test points).").format(
+                    ece_tol=ECE_TOL, acc_tol=ACC_TOL))
         s_ = stat["sigmoid + BCE"]
         if agree.status == "holds":
-            answer = (f"Yes: only σ + cross-entropy keeps every output a probability; squared-"
-                      f"error heads left {min(1 - stat[h]['valid'].mean for h in others):.0%}–"
-                      f"{max(1 - stat[h]['valid'].mean for h in others):.0%} outside [0, 1], and "
-                      f"σ was no less accurate.")
+            answer = (_("Yes: only σ + cross-entropy keeps every output a probability; "
+                        "squared-error heads left {min_1_stat:.0%}–{max_1_stat:.0%} outside "
+                        "[0, 1], and σ was no less accurate.").format(
+                          min_1_stat=min((1 - stat[h]['valid'].mean for h in others)),
+                          max_1_stat=max((1 - stat[h]['valid'].mean for h in others))))
         elif agree.status == "fails":
-            answer = ("No: the squared-error heads did as well, with outputs inside [0, 1] or "
-                      "better calibration or accuracy.")
+            answer = (_("No: the squared-error heads did as well, with outputs inside [0, 1] "
+                        "or better calibration or accuracy."))
         else:
-            answer = (f"Mostly, but not in every seed (all conditions met in {held_in(flags)}); "
-                      f"see the evidence per head.")
-        evidence = [Row(h, {"outputs in [0, 1]": stat[h]["valid"],
-                            "calibration error (ECE)": stat[h]["ece"],
-                            "test accuracy": stat[h]["accuracy"],
-                            f"epochs to {TARGET_ACC:.0%}": ep[h]}) for h in HEADS]
+            answer = (_("Mostly, but not in every seed (all conditions met in "
+                        "{held_in_flags}); see the evidence per head.").format(
+                          held_in_flags=held_in(flags)))
+        evidence = [Row(h, {_("outputs in [0, 1]"): stat[h]["valid"],
+                            _("calibration error (ECE)"): stat[h]["ece"],
+                            _("test accuracy"): stat[h]["accuracy"],
+                            _("epochs to {target_acc:.0%}").format(target_acc=TARGET_ACC): ep[h]}) for h in HEADS]
         sentence = (
-            "On fresh test points " +
-            "; ".join(f"{h}: {stat[h]['valid'].fmt('.1%')} of outputs are valid probabilities, "
-                      f"calibration error {stat[h]['ece'].fmt('.3f')}, accuracy "
-                      f"{stat[h]['accuracy'].fmt('.1%')}, {ep[h].fmt('.0f')} epochs to "
-                      f"{TARGET_ACC:.0%}" for h in HEADS) +
-            f". {rule} Squared error on 0/1 targets is also a proper scoring rule (its best "
-            f"output is P(y = 1)); measured, its calibration error is "
-            f"{worst / max(s_['ece'].mean, 1e-12):.1f}× sigmoid's at worst, and nothing keeps "
-            f"its outputs in range.")
+            _("On fresh test points ") +
+            "; ".join(_("{h}: {stat_h_valid} of outputs are valid probabilities, calibration "
+                        "error {stat_h_ece}, accuracy {stat_h_accuracy}, {ep_h} epochs to "
+                        "{target_acc:.0%}").format(
+                          h=h, stat_h_valid=stat[h]['valid'].fmt('.1%'),
+                          stat_h_ece=stat[h]['ece'].fmt('.3f'),
+                          stat_h_accuracy=stat[h]['accuracy'].fmt('.1%'), ep_h=ep[h].fmt('.0f'),
+                          target_acc=TARGET_ACC) for h in HEADS) +
+            _(". {rule} Squared error on 0/1 targets is also a proper scoring rule (its best "
+              "output is P(y = 1)); measured, its calibration error is {worst_s_max:.1f}× "
+              "sigmoid's at worst, and nothing keeps its outputs in range.").format(
+                rule=rule, worst_s_max=worst / max(s_['ece'].mean, 1e-12)))
         numbers = {f"{k} {h}": stat[h][k] for h in HEADS for k in ("valid", "ece", "accuracy")}
         numbers.update({f"epochs to {TARGET_ACC:.0%}, {h}": ep[h] for h in HEADS})
         return [Verdict("A3", agree.status, sentence, numbers, answer=answer, evidence=evidence,
@@ -168,8 +177,8 @@ class SigmoidOutput(Experiment):
             ax1.step(edges[:-1], counts / counts.sum(), where="post", color=colours[h], label=h)
         ax1.axvspan(-0.5, 0, color="grey", alpha=0.15)
         ax1.axvspan(1, 1.5, color="grey", alpha=0.15)
-        ax1.set(title="Outputs read as P(y = 1), test set", xlabel="output (clipped to ±0.5 "
-                "beyond [0, 1])", ylabel="fraction of test points")
+        ax1.set(title=_("Outputs read as P(y = 1), test set"), xlabel=_("output (clipped to ±0.5 "
+                                                                     "beyond [0, 1])"), ylabel=_("fraction of test points"))
         ax1.legend(loc="upper center")
         for h in HEADS:  # pooled over seeds
             rel = [r.result["reliability"] for r in by[h]]
@@ -179,14 +188,15 @@ class SigmoidOutput(Experiment):
             fr = np.sum([c["sum_y"] for c in rel], axis=0)[filled] / count[filled]
             ax2.plot(mp, fr, marker="o", ms=3, color=colours[h], label=h)
         ax2.plot([0, 1], [0, 1], color="grey", ls=":", lw=1)
-        ax2.set(title="Reliability (outputs clipped to [0, 1])", xlabel="mean predicted P(y = 1)",
-                ylabel="observed frequency of y = 1", xlim=(0, 1), ylim=(0, 1))
+        ax2.set(title=_("Reliability (outputs clipped to [0, 1])"), xlabel=_("mean predicted P(y "
+                                                                          "= 1)"),
+                ylabel=_("observed frequency of y = 1"), xlim=(0, 1), ylim=(0, 1))
         ax2.set_aspect("equal")
         ax2.legend(loc="upper left")
         fig.tight_layout()
-        return [("Top: the squared-error heads put outputs outside [0, 1] (shaded), where they "
-                 "cannot be probabilities; σ cannot. Bottom: reliability diagram — a calibrated "
-                 "head follows the diagonal.", fig)]
+        return [(_("Top: the squared-error heads put outputs outside [0, 1] (shaded), where "
+                   "they cannot be probabilities; σ cannot. Bottom: reliability diagram — a "
+                   "calibrated head follows the diagonal."), fig)]
 
 
 def _epochs(r) -> int:

@@ -17,31 +17,33 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..i18n import N_, _
 from .base import Experiment, Row, Tally, Verdict, combine, group, held_in, mean_spread, tally
 from .recipes import SCALES, gradient_ratios
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
 VANISHED = 1e-2   # δ at layer 1 below 1/100 of δ at layer 10: the first layer barely learns
 EXPLODED = 1e2    # δ at layer 1 above 100× δ at layer 10
-RULE = (f"Per activation, vanishing holds at standard init when the gradient reaching hidden "
-        f"layer 1 is below {VANISHED:g} of the one at layer 10 in every seed (tested for sigmoid "
-        f"and tanh, whose f′ ≤ ¼ and ≤ 1); exploding holds with N(0, 1) weights when it is above "
-        f"{EXPLODED:g}× (every activation). All hold → holds, some → depends on the activation "
-        f"and the weight scale.")
+RULE = N_("Per activation, vanishing holds at standard init when the gradient reaching hidden "
+          "layer 1 is below {vanished:g} of the one at layer 10 in every seed (tested for "
+          "sigmoid and tanh, whose f′ ≤ ¼ and ≤ 1); exploding holds with N(0, 1) weights when "
+          "it is above {exploded:g}× (every activation). All hold → holds, some → depends on "
+          "the activation and the weight scale.")
+"""The rule, shown as ``_(RULE).format(vanished=VANISHED, exploded=EXPLODED)``."""
 
 
 class Vanishing(Experiment):
     id = "a4"
     questions = ("A4",)
-    title = "Vanishing and exploding gradients"
-    question = ("Do gradients shrink by ≤ 0.25 per layer in a deep sigmoid net, and explode "
-                "instead when the weights are large?")
-    what = ("A net of 10 hidden layers of width 64 (plus a 10-way softmax output) on a batch of "
+    title = N_("Vanishing and exploding gradients")
+    question = (N_("Do gradients shrink by ≤ 0.25 per layer in a deep sigmoid net, and explode "
+                "instead when the weights are large?"))
+    what = (N_("A net of 10 hidden layers of width 64 (plus a 10-way softmax output) on a batch of "
             "standardised digits: one forward and backward pass at the activation's standard "
             "initialisation (Xavier for sigmoid, Xavier with gain 5/3 for tanh, He for ReLU) and "
             "with N(0, 1) weights. Per layer: the norm of the back-propagated gradient "
             "δ_l = ∂L/∂z_l and of ∂L/∂W_l, the mean f′(z) and the fraction of saturated units; "
-            "the ratio layer 1 / layer 10; and the bound ∏ 0.25·‖W_k‖₂ next to sigmoid's profile.")
+            "the ratio layer 1 / layer 10; and the bound ∏ 0.25·‖W_k‖₂ next to sigmoid's profile."))
     seeds_quick = 3
     seeds_full = 10
 
@@ -76,24 +78,9 @@ class Vanishing(Experiment):
 
         def where(claim, wanted):
             names = [a for a, s in claims[claim].items() if s == wanted]
-            return ", ".join(names) if names else "none"
+            return ", ".join(names) if names else _("none")
 
-        sentence = (
-            f"At standard init the gradient reaching hidden layer 1 is "
-            f"{fmt(('sigmoid', 'standard'))} (n={stat[('sigmoid', 'standard')].n} seeds) of the "
-            f"one at layer 10 for sigmoid (mean σ′ {fprime['sigmoid'].mean:.2f} per layer; "
-            f"the note's 0.25⁹ = 3.8e-06), but {fmt(('tanh', 'standard'))} for tanh and "
-            f"{fmt(('relu', 'standard'))} for ReLU; with N(0, 1) weights it is "
-            f"{fmt(('sigmoid', 'N(0,1)'))} for sigmoid (mean σ′ "
-            f"{fprime_large['sigmoid'].mean:.2f}: saturated), {fmt(('tanh', 'N(0,1)'))} for tanh "
-            f"and {fmt(('relu', 'N(0,1)'))} for ReLU. Vanishing (ratio < {VANISHED:g} in every "
-            f"seed) holds for "
-            f"{where('vanishes at standard init', 'holds')} and fails for "
-            f"{where('vanishes at standard init', 'fails')}; exploding with large weights (ratio > "
-            f"{EXPLODED:g}) holds for {where('explodes with N(0, 1) weights', 'holds')} and fails "
-            f"for {where('explodes with N(0, 1) weights', 'fails')}"
-            + (": it depends on the activation and the weight scale, not on max f′ alone."
-               if status == "depends" else "."))
+        sentence = self._sentence(status, fmt, where, stat, fprime, fprime_large)
         numbers = {f"δ ratio layer 1/10, {a}, {s}": stat[(a, s)]
                    for s in SCALES for a in ACTIVATIONS}
         numbers.update({f"mean f′, {a}, standard init": fprime[a] for a in ACTIVATIONS})
@@ -101,19 +88,56 @@ class Vanishing(Experiment):
         tallies = [vanish_t["sigmoid"], vanish_t["tanh"], *explode_t.values()]
         agree = Tally(status, sum(t.agree for t in tallies), sum(t.n for t in tallies))
         if status == "holds":
-            answer = ("Yes: at standard init sigmoid's and tanh's gradients vanish over 10 "
-                      "layers, and with N(0, 1) weights every activation's explodes.")
+            answer = (_("Yes: at standard init sigmoid's and tanh's gradients vanish over 10 "
+                        "layers, and with N(0, 1) weights every activation's explodes."))
         else:
-            answer = (f"Vanishes for {where('vanishes at standard init', 'holds')} at standard "
-                      f"init (sigmoid: {stat[('sigmoid', 'standard')].mean:.0e} of layer 10), "
-                      f"not for {where('vanishes at standard init', 'fails')}; explodes with "
-                      f"N(0, 1) weights for {where('explodes with N(0, 1) weights', 'holds')}, "
-                      f"not for {where('explodes with N(0, 1) weights', 'fails')}.")
+            answer = (_("Vanishes for {where_vanishes_at_standard_init_holds} at standard init "
+                        "(sigmoid: {stat_sigmoid_standard:.0e} of layer 10), not for "
+                        "{where_vanishes_at_standard_init_fails}; explodes with N(0, 1) "
+                        "weights for {where_explodes_with_n_0_1_weights_holds}, not for "
+                        "{where_explodes_with_n_0_1_weights_fails}.").format(
+                          where_vanishes_at_standard_init_holds=where('vanishes at standard init', 'holds'),
+                          stat_sigmoid_standard=stat['sigmoid', 'standard'].mean,
+                          where_vanishes_at_standard_init_fails=where('vanishes at standard init', 'fails'),
+                          where_explodes_with_n_0_1_weights_holds=where('explodes with N(0, 1) weights', 'holds'),
+                          where_explodes_with_n_0_1_weights_fails=where('explodes with N(0, 1) weights', 'fails')))
         evidence = _evidence(stat, fprime, fprime_large, counts)
-        return [Verdict("A4", status, sentence + " " + RULE, numbers, answer=answer,
-                        evidence=evidence, rule=RULE,
-                        depends_on=("activation", "weight scale") if status == "depends" else (),
+        rule = _(RULE).format(vanished=VANISHED, exploded=EXPLODED)
+        return [Verdict("A4", status, sentence + " " + rule, numbers, answer=answer,
+                        evidence=evidence, rule=rule,
+                        depends_on=(_("activation"), _("weight scale")) if status == "depends" else (),
                         agree=agree)]
+
+    @staticmethod
+    def _sentence(status, fmt, where, stat, fprime, fprime_large):
+        """The long form: the gradient ratios per activation and scale, and where each claim held."""
+        sentence = (
+            _("At standard init the gradient reaching hidden layer 1 is {sigmoid_standard} "
+              "(n={stat_sigmoid_standard} seeds) of the one at layer 10 for sigmoid (mean σ′ "
+              "{fprime_sigmoid:.2f} per layer; the note's 0.25⁹ = 3.8e-06), but "
+              "{tanh_standard} for tanh and {relu_standard} for ReLU; with N(0, 1) weights it "
+              "is {sigmoid_n_0_1} for sigmoid (mean σ′ {fprime_large_sigmoid:.2f}: saturated), "
+              "{tanh_n_0_1} for tanh and {relu_n_0_1} for ReLU. Vanishing (ratio < "
+              "{vanished:g} in every seed) holds for {where_vanishes_at_standard_init_holds} "
+              "and fails for {where_vanishes_at_standard_init_fails}; exploding with large "
+              "weights (ratio > {exploded:g}) holds for "
+              "{where_explodes_with_n_0_1_weights_holds} and fails for "
+              "{where_explodes_with_n_0_1_weights_fails}").format(
+                sigmoid_standard=fmt(('sigmoid', 'standard')),
+                stat_sigmoid_standard=stat['sigmoid', 'standard'].n,
+                fprime_sigmoid=fprime['sigmoid'].mean, tanh_standard=fmt(('tanh', 'standard')),
+                relu_standard=fmt(('relu', 'standard')), sigmoid_n_0_1=fmt(('sigmoid', 'N(0,1)')),
+                fprime_large_sigmoid=fprime_large['sigmoid'].mean,
+                tanh_n_0_1=fmt(('tanh', 'N(0,1)')), relu_n_0_1=fmt(('relu', 'N(0,1)')),
+                vanished=VANISHED,
+                where_vanishes_at_standard_init_holds=where('vanishes at standard init', 'holds'),
+                where_vanishes_at_standard_init_fails=where('vanishes at standard init', 'fails'),
+                exploded=EXPLODED,
+                where_explodes_with_n_0_1_weights_holds=where('explodes with N(0, 1) weights', 'holds'),
+                where_explodes_with_n_0_1_weights_fails=where('explodes with N(0, 1) weights', 'fails'))
+            + (_(": it depends on the activation and the weight scale, not on max f′ alone.")
+               if status == "depends" else "."))
+        return sentence
 
     def figures(self, results):
         by = group(results, ("activation", "scale"))
@@ -131,34 +155,35 @@ class Vanishing(Experiment):
                         label=a)
                 if a == "sigmoid":
                     ax.plot(layers, 0.25 ** (depth - layers), ls=":", color="black",
-                            label="0.25^(10−l) (note 003)")
+                            label=_("0.25^(10−l) (note 003)"))
                     spec = np.array([r.result["spectral"][1:depth] for r in runs])
                     bound = np.exp(np.log(0.25 * spec).mean(0))  # ‖W_{l+1}‖₂ for l = 1…9
                     ax.plot(layers, np.append(np.cumprod(bound[::-1])[::-1], 1.0), ls="--",
-                            color="tab:orange", alpha=0.6, label="bound ∏ 0.25‖W‖₂ (sigmoid)")
-            ax.set(yscale="log", xlabel="hidden layer l (1 = next to the input)",
-                   title=f"{scale} init")
+                            color="tab:orange", alpha=0.6, label=_("bound ∏ 0.25‖W‖₂ (sigmoid)"))
+            ax.set(yscale="log", xlabel=_("hidden layer l (1 = next to the input)"),
+                   title=_("{scale} init").format(scale=scale))
         axes[0].set_ylabel("‖∂L/∂z_l‖ / ‖∂L/∂z_10‖")
         for ax in axes:
-            ax.set_xlabel("hidden layer l (1 = input side)")
+            ax.set_xlabel(_("hidden layer l (1 = input side)"))
         handles, labels = axes[0].get_legend_handles_labels()
         fig.legend(handles, labels, loc="lower center", ncol=3, frameon=False)
-        fig.suptitle("Gradient reaching each layer of a 10-layer net")
+        fig.suptitle(_("Gradient reaching each layer of a 10-layer net"))
         fig.tight_layout(rect=(0, 0.14, 1, 1))
-        return [("Back-propagated gradient per layer relative to layer 10 (geometric mean over "
-                 "seeds). Left: at standard init sigmoid's falls by about 4× per layer, on the "
-                 "note's 0.25^L line and under the matrix bound; tanh and ReLU keep their size. "
-                 "Right: with N(0, 1) weights ReLU's and tanh's grow towards the input (explode) "
-                 "while sigmoid, saturated, still shrinks.", fig)]
+        return [(_("Back-propagated gradient per layer relative to layer 10 (geometric mean "
+                   "over seeds). Left: at standard init sigmoid's falls by about 4× per layer, "
+                   "on the note's 0.25^L line and under the matrix bound; tanh and ReLU keep "
+                   "their size. Right: with N(0, 1) weights ReLU's and tanh's grow towards the "
+                   "input (explode) while sigmoid, saturated, still shrinks."), fig)]
 
 
 def _evidence(stat, fprime, fprime_large, counts) -> list:
     """One row per (activation, weight scale): the layer-1 / layer-10 gradient ratio, the mean
     f′ and how many seeds passed the threshold."""
-    return [Row(f"{a}, {s} init", {
-        "gradient at layer 1 / layer 10": stat[(a, s)],
-        "mean f′": (fprime if s == "standard" else fprime_large)[a],
-        f"seeds below {VANISHED:g}" if s == "standard" else f"seeds above {EXPLODED:g}":
+    return [Row(_("{activation}, {scale} init").format(activation=a, scale=s), {
+        _("gradient at layer 1 / layer 10"): stat[(a, s)],
+        _("mean f′"): (fprime if s == "standard" else fprime_large)[a],
+        _("seeds below {vanished:g}").format(vanished=VANISHED) if s == "standard" else _("seeds above {exploded:g}").format(
+                                                                exploded=EXPLODED):
             counts[(a, s)]})
         for s in SCALES for a in ACTIVATIONS]
 

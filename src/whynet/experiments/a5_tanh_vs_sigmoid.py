@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..i18n import N_, _
 from .. import datasets
 from ..nn import mlp
 from ..optim import SGD
@@ -21,8 +22,9 @@ from .base import Correction, Experiment, Row, Tally, Verdict, combine, group, m
 
 DATASETS = ("moons", "circles", "spiral", "digits")
 TIE = 0.01  # test accuracies within one point count as equal
-WINNERS = {"tanh": "tanh better", "tie": "tied", "sigmoid": "sigmoid better",
-           "tanh?": "tanh ahead within the noise", "sigmoid?": "sigmoid ahead within the noise"}
+WINNERS = {"tanh": N_("tanh better"), "tie": N_("tied"), "sigmoid": N_("sigmoid better"),
+           "tanh?": N_("tanh ahead within the noise"),
+           "sigmoid?": N_("sigmoid ahead within the noise")}  # shown as _(WINNERS[w])
 
 
 def load(name: str, seed: int):
@@ -42,21 +44,23 @@ def load(name: str, seed: int):
         parts = np.split(np.arange(1000), [400, 600])
         classes = 2
     (train, val, test) = parts
-    Xtr, Xva, Xte, _ = datasets.standardize(X[train], X[val], X[test])
+    Xtr, Xva, Xte, _unused = datasets.standardize(X[train], X[val], X[test])
     return Xtr, y[train], Xva, y[val], Xte, y[test], classes
 
 
 class TanhVsSigmoid(Experiment):
     id = "a5"
     questions = ("A5",)
-    title = "tanh vs sigmoid in hidden layers"
-    question = "Is tanh better than sigmoid as a hidden activation, on every data set?"
-    what = ("The same [n, 16, 16, k] net with tanh or sigmoid hidden units (Xavier init, gain 5/3 "
-            "for tanh, 1 for sigmoid) on moons (noise 0.2), circles (noise 0.1), a 2-arm spiral "
-            "(noise 0.1) — 400 training, 200 validation, 400 test points each — and 600/200/400 "
-            "digits; SGD with momentum 0.9, batch 32, the same number of epochs. Each activation "
-            "is run at every learning rate of a small set and judged at the one with the best "
-            f"mean validation accuracy; we compare test accuracy (ties within {TIE:.0%}).")
+    title = N_("tanh vs sigmoid in hidden layers")
+    question = N_("Is tanh better than sigmoid as a hidden activation, on every data set?")
+    what = N_("The same [n, 16, 16, k] net with tanh or sigmoid hidden units (Xavier init, "
+               "gain 5/3 for tanh, 1 for sigmoid) on moons (noise 0.2), circles (noise 0.1), a "
+               "2-arm spiral (noise 0.1) — 400 training, 200 validation, 400 test points each "
+               "— and 600/200/400 digits; SGD with momentum 0.9, batch 32, the same number of "
+               "epochs. Each activation is run at every learning rate of a small set and "
+               "judged at the one with the best mean validation accuracy; we compare test "
+               "accuracy (ties within {tie:.0%}).")
+    what_values = {"tie": TIE}
     seeds_quick = 3
     seeds_full = 10  # 10 of 10 paired seeds: a sign-test p of 0.002
 
@@ -125,38 +129,46 @@ class TanhVsSigmoid(Experiment):
         cmp = self._compare(results)
         status = combine(c["status"] for c in cmp.values())
         on = {w: [d for d, c in cmp.items() if c["winner"] == w] for w in WINNERS}
-        outcome = "; ".join(f"{WINNERS[w]} on {', '.join(on[w])}" for w in WINNERS if on[w])
-        rule = (f"Per data set, from the paired difference d = tanh − sigmoid over seeds: tanh is "
-                f"better (holds) when mean d > {TIE:.0%} and tanh is never behind by more than "
-                f"{TIE:.0%} in a seed or ahead by more than twice the standard error; a tie "
-                f"(|mean d| ≤ {TIE:.0%}) or sigmoid ahead fails; seeds that disagree are "
-                f"inconclusive. Better on every data set → holds; on some only → depends on the "
-                f"data set.")
+        outcome = "; ".join(_("{outcome} on {data}").format(outcome=_(WINNERS[w]), data=", ".join(on[w]))
+                            for w in WINNERS if on[w])
+        rule = (_("Per data set, from the paired difference d = tanh − sigmoid over seeds: "
+                  "tanh is better (holds) when mean d > {tie:.0%} and tanh is never behind by "
+                  "more than {tie:.0%} in a seed or ahead by more than twice the standard "
+                  "error; a tie (|mean d| ≤ {tie:.0%}) or sigmoid ahead fails; seeds that "
+                  "disagree are inconclusive. Better on every data set → holds; on some only → "
+                  "depends on the data set.").format(tie=TIE))
         if status == "holds":
-            answer = "Yes: tanh beat sigmoid on every data set tried, each at its best learning rate."
+            answer = _("Yes: tanh beat sigmoid on every data set tried, each at its best "
+                       "learning rate.")
         elif status == "depends":
-            answer = (f"Not always: tanh beat sigmoid on {', '.join(on['tanh'])}, but "
-                      + ", ".join(f"{WINNERS[w]} on {', '.join(on[w])}" for w in WINNERS
+            answer = (_("Not always: tanh beat sigmoid on {join_on_tanh}, but ").format(
+                          join_on_tanh=', '.join(on['tanh']))
+                      + ", ".join(_("{outcome} on {data}").format(outcome=_(WINNERS[w]), data=", ".join(on[w]))
+                                  for w in WINNERS
                                   if w != "tanh" and on[w]) + ".")
         elif status == "fails":
-            answer = "No: tanh was not better than sigmoid on any data set tried here."
+            answer = _("No: tanh was not better than sigmoid on any data set tried here.")
         else:
-            answer = "Unclear: on some data set the seeds disagree on which activation is ahead."
-        evidence = [Row(d, {"tanh test accuracy": c["tanh"], "sigmoid test accuracy":
-                            c["sigmoid"], "tanh − sigmoid": c["diff"],
-                            "seeds where tanh is better": f"{c['better']} of {c['n']}",
-                            "learning rates (tanh, sigmoid)": f"{c['lr_tanh']:g}, "
+            answer = _("Unclear: on some data set the seeds disagree on which activation is "
+                       "ahead.")
+        evidence = [Row(d, {_("tanh test accuracy"): c["tanh"], _("sigmoid test accuracy"):
+                            c["sigmoid"], _("tanh − sigmoid"): c["diff"],
+                            _("seeds where tanh is better"): f"{c['better']} of {c['n']}",
+                            _("learning rates (tanh, sigmoid)"): f"{c['lr_tanh']:g}, "
                                                               f"{c['lr_sigmoid']:g}",
-                            "outcome": WINNERS[c["winner"]]})
+                            _("outcome"): _(WINNERS[c["winner"]])})
                     for d, c in cmp.items()]
-        parts = [f"{d} {c['tanh'].fmt('.1%')} vs {c['sigmoid'].fmt('.1%')}" for d, c in cmp.items()]
+        parts = [_("{data} {tanh} vs {sigmoid}").format(data=d, tanh=c['tanh'].fmt('.1%'),
+                                                         sigmoid=c['sigmoid'].fmt('.1%'))
+                 for d, c in cmp.items()]
         sentence = (
-            "Test accuracy, tanh vs sigmoid, each at its best learning rate: " + "; ".join(parts) +
-            f". Per data set: {outcome}. The note's claim “tanh is better” "
-            + {"holds": "holds on every data set.",
-               "depends": "depends on the data set.",
-               "fails": "fails on every data set.",
-               "inconclusive": "is inconclusive: the seeds disagree."}[status] + " " + rule)
+            _("Test accuracy, tanh vs sigmoid, each at its best learning rate: ") + "; ".join(parts) +
+            _(". Per data set: {outcome}. The note's claim “tanh is better” ").format(
+                outcome=outcome)
+            + {"holds": _("holds on every data set."),
+               "depends": _("depends on the data set."),
+               "fails": _("fails on every data set."),
+               "inconclusive": _("is inconclusive: the seeds disagree.")}[status] + " " + rule)
         numbers = {f"{d}: tanh": c["tanh"] for d, c in cmp.items()}
         numbers.update({f"{d}: sigmoid": c["sigmoid"] for d, c in cmp.items()})
         numbers.update({f"{d}: tanh − sigmoid": c["diff"] for d, c in cmp.items()})
@@ -164,7 +176,7 @@ class TanhVsSigmoid(Experiment):
         agree = Tally(status, sum(c["better"] if c["status"] == "holds" else c["n"] - c["better"]
                                   for c in cmp.values()), n)
         return [Verdict("A5", status, sentence, numbers, answer=answer, evidence=evidence,
-                        rule=rule, depends_on=("data set",) if status == "depends" else (),
+                        rule=rule, depends_on=(_("data set"),) if status == "depends" else (),
                         agree=agree)]
 
     def corrections(self, results):
@@ -173,16 +185,20 @@ class TanhVsSigmoid(Experiment):
         not_ahead = [d for d, c in cmp.items() if c["winner"] != "tanh"]
         if not not_ahead:
             return []  # the note's "always" held on every data set tried: nothing to correct
-        others = ", ".join(f"{d} ({WINNERS[cmp[d]['winner']]})" for d in not_ahead)
-        measured = (f"with the same net, budget and a learning rate chosen for each, tanh is "
-                    f"better on {', '.join(ahead) or 'no data set'} but not on {others}: often "
-                    f"better, not always")
-        number = "; ".join(f"{d}: tanh {c['tanh'].fmt('.1%')}, sigmoid {c['sigmoid'].fmt('.1%')}"
+        others = ", ".join(f"{d} ({_(WINNERS[cmp[d]['winner']])})" for d in not_ahead)
+        measured = (_("with the same net, budget and a learning rate chosen for each, tanh is "
+                      "better on {join_ahead_no_data_set} but not on {others}: often better, "
+                      "not always").format(
+                        join_ahead_no_data_set=', '.join(ahead) or _('no data set'), others=others))
+        number = "; ".join(_("{d}: tanh {c_tanh_1}, sigmoid {c_sigmoid_1}").format(
+                               d=d, c_tanh_1=c['tanh'].fmt('.1%'),
+                               c_sigmoid_1=c['sigmoid'].fmt('.1%'))
                            for d, c in cmp.items())
-        return [Correction("A5", "001", "tanh “always” gives better results than sigmoid in "
-                           "hidden layers", measured, number,
-                           so_what="try both: tanh's zero-centred outputs help most where "
-                           "sigmoid trains slowly (spiral, circles); on easy data they tie")]
+        return [Correction("A5", "001", _("tanh “always” gives better results than sigmoid in "
+                                          "hidden layers"), measured, number,
+                           so_what=_("try both: tanh's zero-centred outputs help most where "
+                                     "sigmoid trains slowly (spiral, circles); on easy data "
+                                     "they tie"))]
 
     def figures(self, results):
         cmp = self._compare(results)
@@ -199,21 +215,21 @@ class TanhVsSigmoid(Experiment):
             for i, d in enumerate(DATASETS):
                 pts = [r.result["test_acc"] for r in best[(d, a)][1]]
                 ax1.plot([i + (j - 0.5) * 0.38] * len(pts), pts, "k.", ms=4)
-        ax1.set_xticks(x, [f"{d}\n({WINNERS[cmp[d]['winner']]})" for d in DATASETS])
-        ax1.set(title="Test accuracy, each at its best learning rate", ylabel="accuracy",
+        ax1.set_xticks(x, [f"{d}\n({_(WINNERS[cmp[d]['winner']])})" for d in DATASETS])
+        ax1.set(title=_("Test accuracy, each at its best learning rate"), ylabel=_("accuracy"),
                 ylim=(0.4, 1.02))
         ax1.legend(loc="lower left")
         for d, style in zip(DATASETS, ("-", "--", "-.", ":")):
             for a in ("tanh", "sigmoid"):
                 curve = best[(d, a)][1][0].result["loss_curve"]
                 ax2.plot(np.arange(1, len(curve) + 1), curve, ls=style, color=colours[a],
-                         label=f"{d}, {a}")
-        ax2.set(yscale="log", title="Training loss (seed 0)", xlabel="epoch", ylabel="loss")
+                         label=_("{d}, {a}").format(d=d, a=a))
+        ax2.set(yscale="log", title=_("Training loss (seed 0)"), xlabel=_("epoch"), ylabel=_("loss"))
         ax2.legend(ncol=2, fontsize=9)
         fig.tight_layout()
-        return [("Top: test accuracy per data set (bars: mean ± std over seeds, dots: seeds), "
-                 "with the per-data-set outcome. Bottom: training loss of seed 0 at the chosen "
-                 "learning rates (colour: activation; line style: data set).", fig)]
+        return [(_("Top: test accuracy per data set (bars: mean ± std over seeds, dots: "
+                   "seeds), with the per-data-set outcome. Bottom: training loss of seed 0 at "
+                   "the chosen learning rates (colour: activation; line style: data set)."), fig)]
 
 
 EXPERIMENT = TanhVsSigmoid()

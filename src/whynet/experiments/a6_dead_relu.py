@@ -14,18 +14,20 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..i18n import N_, _
 from .. import datasets
 from ..nn import Dense, mlp
 from ..optim import SGD
 from ..probes import stats
 from ..random import make_rng
 from ..train import Every, fit
-from .base import Experiment, Row, Tally, Verdict, combine, demonstration, group, mean_spread, tally
+from .base import (Experiment, Row, Tally, Verdict, combine, demonstration, group, mean_spread,
+                   status_word, tally)
 
 ACTIVATIONS = ("relu", "leaky_relu", "prelu", "elu")
-CONDITIONS = {"negative bias": {"data": "moons", "bias": -1.0, "lr": 0.1, "clip_norm": None,
+CONDITIONS = {N_("negative bias"): {"data": "moons", "bias": -1.0, "lr": 0.1, "clip_norm": None,
                                 "epochs": 40},
-              "large learning rate": {"data": "digits", "bias": 0.0, "lr": 1.0, "clip_norm": 5.0,
+              N_("large learning rate"): {"data": "digits", "bias": 0.0, "lr": 1.0, "clip_norm": 5.0,
                                       "epochs": 15}}
 MARGIN = 0.05  # a cure must leave at least 5 points fewer units dead than ReLU
 
@@ -69,10 +71,10 @@ def dead_probe(X):
 class DeadRelu(Experiment):
     id = "a6"
     questions = ("A6",)
-    title = "Dead ReLUs and their cures"
-    question = ("Do ReLU units that are negative on every input stay dead for good, and do "
-                "Leaky ReLU, PReLU and ELU bring them back?")
-    what = ("Two stresses, plain SGD with batch 32 and the same He (ReLU) init for every "
+    title = N_("Dead ReLUs and their cures")
+    question = (N_("Do ReLU units that are negative on every input stay dead for good, and do "
+                "Leaky ReLU, PReLU and ELU bring them back?"))
+    what = (N_("Two stresses, plain SGD with batch 32 and the same He (ReLU) init for every "
             "activation: a [2, 32, 32, 32, 1] net on moons "
             "(300 points, noise 0.2) with every hidden bias initialised to −1 (lr 0.1, 40 "
             "epochs), and a [64, 64, 64, 64, 10] net on 500 digits at a large learning rate "
@@ -81,7 +83,7 @@ class DeadRelu(Experiment):
             "Leaky ReLU (slope 0.01), PReLU (α from 0.25) or ELU. Every 10 steps, on all "
             "training points: the fraction of hidden units whose pre-activation is ≤ 0 for "
             "every example, and per "
-            "unit whether it was ever in that state and whether it left it by the end.")
+            "unit whether it was ever in that state and whether it left it by the end."))
     seeds_quick = 3
     seeds_full = 10  # 10 of 10 paired seeds: a sign-test p of 0.002
 
@@ -139,7 +141,8 @@ class DeadRelu(Experiment):
                 seeds = sorted(set(end[a]) & set(end["relu"]))
                 flags = [end[a][i] < end["relu"][i] - MARGIN for i in seeds]
                 out[(c, a)] = tally(flags)
-                fewer[(c, a)] = f"{sum(flags)} of {len(flags)} seeds"
+                fewer[(c, a)] = _("{sum_flags} of {len_flags} seeds").format(
+                                    sum_flags=sum(flags), len_flags=len(flags))
         return out, fewer
 
     @staticmethod
@@ -147,20 +150,20 @@ class DeadRelu(Experiment):
         evidence = []
         for c in CONDITIONS:
             for a in ACTIVATIONS:
-                m = {"at start": _stat(by, "dead_start", c, a),
-                     "at peak": _stat(by, "dead_max", c, a),
-                     "at end": _stat(by, "dead_end", c, a)}
+                m = {_("at start"): _stat(by, "dead_start", c, a),
+                     _("at peak"): _stat(by, "dead_max", c, a),
+                     _("at end"): _stat(by, "dead_end", c, a)}
                 m = {k: v for k, v in m.items() if v is not None}
                 if a != "relu":
-                    m[f"{MARGIN * 100:.0f}+ points fewer than ReLU at end"] = fewer[(c, a)]
-                evidence.append(Row(f"{c}, {a}", m))
+                    m[_("{margin:.0f}+ points fewer than ReLU at end").format(margin=MARGIN * 100)] = fewer[(c, a)]
+                evidence.append(Row(f"{_(c)}, {a}", m))
         relu = [r for r in ok if r.spec["activation"] == "relu"]
-        evidence.append(Row("first hidden layer, ReLU (shown)", {
-            "dead units that came back": sum(r.result["recovered_layer1"] for r in relu),
-            "of units ever dead": sum(r.result["ever_dead_layer1"] for r in relu),
-            "runs": str(first)}))
-        evidence.append(Row("deeper hidden layers", {
-            f"share of dead units back at end, {a}": back[a] for a in ACTIVATIONS}))
+        evidence.append(Row(_("first hidden layer, ReLU (shown)"), {
+            _("dead units that came back"): sum(r.result["recovered_layer1"] for r in relu),
+            _("of units ever dead"): sum(r.result["ever_dead_layer1"] for r in relu),
+            _("runs"): str(first)}))
+        evidence.append(Row(_("deeper hidden layers"), {
+            _("share of dead units back at end, {a}").format(a=a): back[a] for a in ACTIVATIONS}))
         return evidence
 
     def verdicts(self, results):
@@ -179,15 +182,16 @@ class DeadRelu(Experiment):
             status = "fails"  # a first-layer dead ReLU came back: "never recovers" is false
 
         back = {a: _share_back(ok, a) for a in ACTIVATIONS}
-        diverged = [f"{r.spec['activation']} ({r.spec['condition']}, seed {r.seed})"
+        diverged = [_("{activation} ({condition}, seed {seed})").format(
+                        activation=r.spec['activation'], condition=_(r.spec['condition']), seed=r.seed)
                     for r in results if r.result["diverged"]]
         evidence = self._evidence(by, ok, fewer, first, back)
-        rule = (f"Per stress, Leaky ReLU fixes dead units when it ends with more than "
-                f"{MARGIN:.0%} fewer units with z ≤ 0 on every example than ReLU, in every seed "
-                f"(paired: same data and initial weights); both stresses → holds, one → depends "
-                f"on the stress, none → fails, seeds that disagree → inconclusive. That a "
-                f"first-layer dead ReLU never comes back is shown (no gradient, fixed inputs), "
-                f"not tested.")
+        rule = (_("Per stress, Leaky ReLU fixes dead units when it ends with more than "
+                  "{margin:.0%} fewer units with z ≤ 0 on every example than ReLU, in every "
+                  "seed (paired: same data and initial weights); both stresses → holds, one → "
+                  "depends on the stress, none → fails, seeds that disagree → inconclusive. "
+                  "That a first-layer dead ReLU never comes back is shown (no gradient, fixed "
+                  "inputs), not tested.").format(margin=MARGIN))
         answer = _answer(status, first, leaky, lambda c: _duo(by, c),
                          {c: fewer[(c, "leaky_relu")] for c in CONDITIONS})
         sentence = _sentence(by, first, back, cures, fewer, diverged) + " " + rule
@@ -221,17 +225,17 @@ class DeadRelu(Experiment):
                     n = min(len(r.result["steps"]) for r in runs)
                     mean = np.mean([r.result["dead_fraction"][:n] for r in runs], axis=0)
                     ax.plot(runs[0].result["steps"][:n], mean, color=colours[a], lw=2, label=a)
-            ax.set(title=c, xlabel="step")
+            ax.set(title=_(c), xlabel=_("step"))
         top = max(max(r.result["dead_fraction"]) for r in results if not r.result["diverged"])
-        axes[0].set(ylabel="units with z ≤ 0 on all inputs", ylim=(0, min(1, 1.15 * top)))
+        axes[0].set(ylabel=_("units with z ≤ 0 on all inputs"), ylim=(0, min(1, 1.15 * top)))
         handles, labels = axes[0].get_legend_handles_labels()
         fig.legend(handles, labels, loc="lower center", ncol=4, frameon=False)
-        fig.suptitle("Dead (ReLU) or inactive units (thin: seeds, thick: mean)")
+        fig.suptitle(_("Dead (ReLU) or inactive units (thin: seeds, thick: mean)"))
         fig.tight_layout(rect=(0, 0.08, 1, 1))
-        return [("Fraction of hidden units whose pre-activation is ≤ 0 for every training point. "
-                 "For ReLU these units are dead: they pass no gradient. Leaky ReLU's slope of "
-                 "0.01 lets them out only slowly; PReLU and ELU, with larger negative-side "
-                 "gradients, bring many back.", fig)]
+        return [(_("Fraction of hidden units whose pre-activation is ≤ 0 for every training "
+                   "point. For ReLU these units are dead: they pass no gradient. Leaky ReLU's "
+                   "slope of 0.01 lets them out only slowly; PReLU and ELU, with larger "
+                   "negative-side gradients, bring many back."), fig)]
 
 
 def _stat(by, key, condition, activation):
@@ -242,7 +246,7 @@ def _stat(by, key, condition, activation):
 
 
 def _pct(st) -> str:
-    return "n/a" if st is None else st.fmt(".0%")
+    return _("n/a") if st is None else st.fmt(".0%")
 
 
 def _share_back(ok, activation) -> float:
@@ -257,7 +261,7 @@ def _share_back(ok, activation) -> float:
 def _duo(by, condition) -> str:
     """Leaky vs ReLU dead at the end, means only (the answer is one plain line)."""
     leak, relu = (_stat(by, "dead_end", condition, a) for a in ("leaky_relu", "relu"))
-    return "n/a" if leak is None or relu is None else f"{leak.mean:.0%} vs {relu.mean:.0%}"
+    return _("n/a") if leak is None or relu is None else _("{leaky:.0%} vs {relu:.0%}").format(leaky=leak.mean, relu=relu.mean)
 
 
 def _answer(status, first, leaky, duo, fewer) -> str:
@@ -265,23 +269,27 @@ def _answer(status, first, leaky, duo, fewer) -> str:
     gives Leaky vs ReLU dead at the end, ``fewer`` the seeds where Leaky had fewer."""
     nb, lr = "negative bias", "large learning rate"
     if status == "holds":
-        return (f"Yes under both stresses: Leaky ReLU ended with fewer units dead than ReLU "
-                f"({duo(nb)} with biases at −1, {duo(lr)} at lr 1).")
+        return (_("Yes under both stresses: Leaky ReLU ended with fewer units dead than ReLU "
+                  "({duo_nb} with biases at −1, {duo_lr} at lr 1).").format(
+                    duo_nb=duo(nb), duo_lr=duo(lr)))
     if status == "depends":
         good = [c for c in CONDITIONS if leaky[c].status == "holds"]
         bad = [c for c in CONDITIONS if leaky[c].status != "holds"]
-        return (f"Depends on the stress: Leaky ReLU left fewer units dead under {good[0]} "
-                f"({duo(good[0])}), not under {bad[0]} ({duo(bad[0])}). First-layer dead ReLUs "
-                f"never returned.")
+        return (_("Depends on the stress: Leaky ReLU left fewer units dead under {good} "
+                  "({duo_good}), not under {bad} ({duo_bad}). First-layer dead ReLUs never "
+                  "returned.").format(
+                    good=_(good[0]), duo_good=duo(good[0]), bad=_(bad[0]), duo_bad=duo(bad[0])))
     if status == "fails" and first.status == "fails":
-        return "No: a dead ReLU of the first layer came back, which should be impossible."
+        return _("No: a dead ReLU of the first layer came back, which should be impossible.")
     if status == "fails":
-        return (f"No: Leaky ReLU did not leave fewer units dead than ReLU ({duo(nb)} with "
-                f"biases at −1, {duo(lr)} at lr 1).")
+        return (_("No: Leaky ReLU did not leave fewer units dead than ReLU ({duo_nb} with "
+                  "biases at −1, {duo_lr} at lr 1).").format(duo_nb=duo(nb), duo_lr=duo(lr)))
     short = {nb: "biases −1", lr: f"lr {CONDITIONS[lr]['lr']:g}"}
-    return (f"Unclear. Leaky vs ReLU dead at end, {short[nb]}: {duo(nb)} "
-            f"({MARGIN * 100:.0f}+ points fewer in {fewer[nb]}); {short[lr]}: {duo(lr)} "
-            f"({fewer[lr].removesuffix(' seeds')}).")
+    return (_("Unclear. Leaky vs ReLU dead at end, {short_nb}: {duo_nb} ({margin_100:.0f}+ "
+              "points fewer in {fewer_nb}); {short_lr}: {duo_lr} ({fewer_lr_removesuffix}).").format(
+                short_nb=short[nb], duo_nb=duo(nb), margin_100=MARGIN * 100, fewer_nb=fewer[nb],
+                short_lr=short[lr], duo_lr=duo(lr),
+                fewer_lr_removesuffix=fewer[lr].removesuffix(' seeds')))
 
 def _sentence(by, first, back, cures, fewer, diverged) -> str:
     """The long form: every number behind the verdict, in words."""
@@ -291,27 +299,41 @@ def _sentence(by, first, back, cures, fewer, diverged) -> str:
         return _stat(by, key, c, a)
 
     return (
-        f"With every hidden bias at −1, {_pct(stat('dead_start', nb, 'relu'))} of ReLU units "
-        f"start dead and {_pct(stat('dead_end', nb, 'relu'))} are dead after "
-        f"{by[(nb, 'relu')][0].spec['epochs']} epochs; units with z ≤ 0 on every example end "
-        f"at {_pct(stat('dead_end', nb, 'leaky_relu'))} with Leaky ReLU (slope 0.01), "
-        f"{_pct(stat('dead_end', nb, 'prelu'))} with PReLU and "
-        f"{_pct(stat('dead_end', nb, 'elu'))} with ELU. At lr "
-        f"{by[(lr, 'relu')][0].spec['lr']:g} on digits, ReLU peaks at "
-        f"{_pct(stat('dead_max', lr, 'relu'))} dead and ends at "
-        f"{_pct(stat('dead_end', lr, 'relu'))}"
-        f" (Leaky {_pct(stat('dead_max', lr, 'leaky_relu'))} → "
-        f"{_pct(stat('dead_end', lr, 'leaky_relu'))}, PReLU "
-        f"{_pct(stat('dead_max', lr, 'prelu'))} → {_pct(stat('dead_end', lr, 'prelu'))}, ELU "
-        f"{_pct(stat('dead_max', lr, 'elu'))} → "
-        f"{_pct(stat('dead_end', lr, 'elu'))}). A dead ReLU of the first hidden layer, whose "
-        f"inputs are the fixed data, never came back ({first}); deeper ones can, when the "
-        f"layers below them change (of the deeper units ever in that state, "
-        + ", ".join(f"{a} {back[a]:.0%}" for a in ACTIVATIONS) + " had left it at the end). "
-        f"Fewer dead than ReLU by more than {MARGIN:.0%} in every seed: "
-        + "; ".join(f"{c}: " + ", ".join(f"{a} {cures[(c, a)].status} (fewer in {fewer[(c, a)]})"
+        _("With every hidden bias at −1, {pct_stat_dead_start} of ReLU units start dead and "
+          "{pct_stat_dead_end} are dead after {by_nb_relu} epochs; units with z ≤ 0 on every "
+          "example end at {pct_stat_dead_end_2} with Leaky ReLU (slope 0.01), "
+          "{pct_stat_dead_end_3} with PReLU and {pct_stat_dead_end_4} with ELU. At lr "
+          "{by_lr_relu:g} on digits, ReLU peaks at {pct_stat_dead_max} dead and ends at "
+          "{pct_stat_dead_end_5} (Leaky {pct_stat_dead_max_2} → {pct_stat_dead_end_6}, PReLU "
+          "{pct_stat_dead_max_3} → {pct_stat_dead_end_7}, ELU {pct_stat_dead_max_4} → "
+          "{pct_stat_dead_end_8}). A dead ReLU of the first hidden layer, whose inputs are the "
+          "fixed data, never came back ({first}); deeper ones can, when the layers below them "
+          "change (of the deeper units ever in that state, ").format(
+            pct_stat_dead_start=_pct(stat('dead_start', nb, 'relu')),
+            pct_stat_dead_end=_pct(stat('dead_end', nb, 'relu')),
+            by_nb_relu=by[nb, 'relu'][0].spec['epochs'],
+            pct_stat_dead_end_2=_pct(stat('dead_end', nb, 'leaky_relu')),
+            pct_stat_dead_end_3=_pct(stat('dead_end', nb, 'prelu')),
+            pct_stat_dead_end_4=_pct(stat('dead_end', nb, 'elu')),
+            by_lr_relu=by[lr, 'relu'][0].spec['lr'],
+            pct_stat_dead_max=_pct(stat('dead_max', lr, 'relu')),
+            pct_stat_dead_end_5=_pct(stat('dead_end', lr, 'relu')),
+            pct_stat_dead_max_2=_pct(stat('dead_max', lr, 'leaky_relu')),
+            pct_stat_dead_end_6=_pct(stat('dead_end', lr, 'leaky_relu')),
+            pct_stat_dead_max_3=_pct(stat('dead_max', lr, 'prelu')),
+            pct_stat_dead_end_7=_pct(stat('dead_end', lr, 'prelu')),
+            pct_stat_dead_max_4=_pct(stat('dead_max', lr, 'elu')),
+            pct_stat_dead_end_8=_pct(stat('dead_end', lr, 'elu')), first=first)
+        + ", ".join(f"{a} {back[a]:.0%}" for a in ACTIVATIONS) + _(" had left it at the end). "
+                                                                   "Fewer dead than ReLU by "
+                                                                   "more than {margin:.0%} in "
+                                                                   "every seed: ").format(
+                                                                     margin=MARGIN)
+        + "; ".join(f"{_(c)}: " + ", ".join(_("{a} {cures_c_a} (fewer in {fewer_c_a})").format(
+                                             a=a, cures_c_a=status_word(cures[c, a].status),
+                                             fewer_c_a=fewer[c, a])
                                         for a in ACTIVATIONS[1:]) for c in CONDITIONS)
-        + "." + (f" Diverged: {', '.join(diverged)}." if diverged else ""))
+        + "." + (_(" Diverged: {runs}.").format(runs=", ".join(diverged)) if diverged else ""))
 
 
 EXPERIMENT = DeadRelu()

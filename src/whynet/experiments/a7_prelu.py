@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..i18n import N_, _
 from ..gradcheck import check_module, numerical_gradient, rel_error
 from ..nn import mlp
 from ..nn.activations import PReLU
@@ -54,14 +55,14 @@ def network_alpha_check(seed: int) -> float:
 class PReLUAlpha(Experiment):
     id = "a7"
     questions = ("A7",)
-    title = "PReLU learns its slope"
-    question = "Is PReLU's negative slope α learned by back-propagation, and is its gradient right?"
-    what = ("A [64, 64, 64, 64, 10] net with PReLU hidden units (one α per layer, starting at "
+    title = N_("PReLU learns its slope")
+    question = N_("Is PReLU's negative slope α learned by back-propagation, and is its gradient right?")
+    what = (N_("A [64, 64, 64, 64, 10] net with PReLU hidden units (one α per layer, starting at "
             "0.25, not weight-decayed), He init, on 600 standardised digits; SGD with momentum "
             "0.9 (lr 0.05, batch 32). Every 5 steps the probes record each layer's α. Gradient checks "
             "in float64: a PReLU layer alone (one shared α, and one α per unit) through "
             "whynet.gradcheck.check_module, and every α of a small PReLU network against centred "
-            "differences of its loss.")
+            "differences of its loss."))
     seeds_quick = 3
     seeds_full = 10  # 10 of 10 seeds: a sign-test p of 0.002
     version = 2      # α read from the probes' records (steps 1, 5, 10, …) and at the end
@@ -110,29 +111,33 @@ class PReLUAlpha(Experiment):
         agree = tally(flags)
         end = np.array([r.result["alpha_end"] for r in train])
         per_layer = [mean_spread(end[:, j]) for j in range(end.shape[1])]
-        rule = (f"Holds when, in every training seed, some layer's α ends more than {MOVED} away "
-                f"from its initial 0.25, and in every gradient-check seed ∂L/∂α agrees with "
-                f"centred differences to a relative error below {GRAD_TOL:g} (float64).")
+        rule = (_("Holds when, in every training seed, some layer's α ends more than {moved} "
+                  "away from its initial 0.25, and in every gradient-check seed ∂L/∂α agrees "
+                  "with centred differences to a relative error below {grad_tol:g} (float64).").format(
+                    moved=MOVED, grad_tol=GRAD_TOL))
         if agree.status == "holds":
-            answer = (f"Yes: every seed's α moved (largest change {np.mean(moved):.2f} from 0.25) "
-                      f"and its gradient matches finite differences to {max(worst):.0e}.")
+            answer = (_("Yes: every seed's α moved (largest change {np_moved:.2f} from 0.25) "
+                        "and its gradient matches finite differences to {max_worst:.0e}.").format(
+                          np_moved=np.mean(moved), max_worst=max(worst)))
         else:
-            answer = (f"Not in every run (held in {held_in(flags).removesuffix(' seeds')} runs): "
-                      f"some α stayed near 0.25 or its gradient "
-                      f"missed finite differences.")
-        evidence = [Row(f"hidden layer {j + 1}", {"α at end": s}) for j, s in enumerate(per_layer)]
-        evidence.append(Row("all layers", {"largest |α − 0.25| per seed": mean_spread(moved),
-                                           "validation accuracy": mean_spread(
+            answer = (_("Not in every run (held in {held_in_flags_removesuffix} runs): some α "
+                        "stayed near 0.25 or its gradient missed finite differences.").format(
+                          held_in_flags_removesuffix=held_in(flags).removesuffix(' seeds')))
+        evidence = [Row(_("hidden layer {j_1}").format(j_1=j + 1), {_("α at end"): s}) for j, s in enumerate(per_layer)]
+        evidence.append(Row(_("all layers"), {_("largest |α − 0.25| per seed"): mean_spread(moved),
+                                           _("validation accuracy"): mean_spread(
                                                [r.result["val_acc"] for r in train])}))
-        evidence.append(Row("gradient check of ∂L/∂α (float64)", {
-            "worst relative error": max(worst), "checks": len(worst)}))
+        evidence.append(Row(_("gradient check of ∂L/∂α (float64)"), {
+            _("worst relative error"): max(worst), _("checks"): len(worst)}))
         sentence = (
-            f"Starting from 0.25, the learned α of hidden layers 1–{end.shape[1]} end at " +
+            _("Starting from 0.25, the learned α of hidden layers 1–{end_shape_1} end at ").format(
+                end_shape_1=end.shape[1]) +
             ", ".join(s.fmt(".2f") for s in per_layer) +
-            f" after {train[0].spec['epochs']} epochs (largest move per seed "
-            f"{mean_spread(moved).fmt('.2f')}); ∂L/∂α agrees with centred differences to a "
-            f"relative error of at most {max(worst):.1e} (layer alone and through a network, "
-            f"float64). " + rule)
+            _(" after {train_spec_epochs} epochs (largest move per seed {mean_spread_moved}); "
+              "∂L/∂α agrees with centred differences to a relative error of at most "
+              "{max_worst:.1e} (layer alone and through a network, float64). ").format(
+                train_spec_epochs=train[0].spec['epochs'],
+                mean_spread_moved=mean_spread(moved).fmt('.2f'), max_worst=max(worst)) + rule)
         numbers = {f"α at end, layer {j + 1}": s for j, s in enumerate(per_layer)}
         numbers["largest |α − 0.25|"] = mean_spread(moved)
         numbers["worst gradient-check relative error"] = max(worst)
@@ -150,14 +155,14 @@ class PReLUAlpha(Experiment):
             for j in range(a.shape[1]):
                 ax.plot(r.result["steps"], a[:, j], color=colours[j % len(colours)],
                         alpha=0.9 if i == 0 else 0.35, lw=1.5 if i == 0 else 0.8,
-                        label=f"layer {j + 1}" if i == 0 else None)
+                        label=_("layer {j_1}").format(j_1=j + 1) if i == 0 else None)
         ax.axhline(0.25, color="grey", ls=":", lw=1)
-        ax.set(title="PReLU slope α per hidden layer during training", xlabel="step",
+        ax.set(title=_("PReLU slope α per hidden layer during training"), xlabel=_("step"),
                ylabel="α")
         ax.legend()
         fig.tight_layout()
-        return [("Each layer's α (seed 0 bold, other seeds faint) leaves its initial 0.25 "
-                 "(dotted): back-propagation moves it like any weight.", fig)]
+        return [(_("Each layer's α (seed 0 bold, other seeds faint) leaves its initial 0.25 "
+                   "(dotted): back-propagation moves it like any weight."), fig)]
 
 
 EXPERIMENT = PReLUAlpha()

@@ -14,6 +14,7 @@ import time
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..i18n import N_, _
 from ..nn import Dense, Maxout, Sequential, mlp
 from ..nn.activations import LeakyReLU, ReLU
 from ..optim import SGD
@@ -62,7 +63,7 @@ def step_times(models, X, y, steps: int, batch: int = 32, repeats: int = 5) -> l
     batches = [(X[i:i + batch], y[i:i + batch]) for i in range(0, batch * steps, batch)
                if i + batch <= len(X)]
     best = [float("inf")] * len(models)
-    for _ in range(repeats):
+    for _rep in range(repeats):
         for k, trainer in enumerate(trainers):
             start = time.process_time()
             for xb, yb in batches:
@@ -74,17 +75,18 @@ def step_times(models, X, y, steps: int, batch: int = 32, repeats: int = 5) -> l
 class MaxoutCost(Experiment):
     id = "a9"
     questions = ("A9",)
-    title = "Maxout: general, but k× the cost"
-    question = ("Does Maxout generalise ReLU and Leaky ReLU, at twice the parameters and compute "
-                "(k = 2)?")
-    what = (f"Nets [64, 64, 64, 10] on 600 standardised digits with ReLU, Leaky ReLU (0.01) or "
-            f"Maxout (k = {K}) hidden layers, SGD with momentum 0.9, batch 32, 10 epochs (30 in "
-            "the full grid), each at its best learning rate of a small set (by validation "
-            "accuracy on 500 other digits). Measured: parameters of the hidden layers and in all, "
-            "CPU time per training step (best of 5 rounds of 18 steps of batch 32, timed in turn "
-            "with a ReLU net of the same sizes), validation accuracy; "
-            "and, numerically, maxout with w₁ = 0 against ReLU and with w₁ = 0.01·w₂ against "
-            "Leaky ReLU (relative difference).")
+    title = N_("Maxout: general, but k× the cost")
+    question = (N_("Does Maxout generalise ReLU and Leaky ReLU, at twice the parameters and compute "
+                "(k = 2)?"))
+    what = N_("Nets [64, 64, 64, 10] on 600 standardised digits with ReLU, Leaky ReLU (0.01) "
+               "or Maxout (k = {k}) hidden layers, SGD with momentum 0.9, batch 32, 10 epochs "
+               "(30 in the full grid), each at its best learning rate of a small set (by "
+               "validation accuracy on 500 other digits). Measured: parameters of the hidden "
+               "layers and in all, CPU time per training step (best of 5 rounds of 18 steps of "
+               "batch 32, timed in turn with a ReLU net of the same sizes), validation "
+               "accuracy; and, numerically, maxout with w₁ = 0 against ReLU and with w₁ = "
+               "0.01·w₂ against Leaky ReLU (relative difference).")
+    what_values = {"k": K}
     seeds_quick = 3
     seeds_full = 10  # 10 of 10 paired seeds: a sign-test p of 0.002
     version = 2      # step time measured in turn with a ReLU reference net (cost_vs_relu)
@@ -150,38 +152,25 @@ class MaxoutCost(Experiment):
         acc = {n: mean_spread([r.result["val_acc"] for r in runs[n]]) for n in NETS}
         cases = max(max(r.result["relu_error"], r.result["leaky_error"]) for r in runs["maxout"])
         ratio = float(np.mean([r.result["cost_vs_relu"] for r in runs["maxout"]]))
-        rule = (f"Shown, not tested: with w₁ = 0 (and w₁ = 0.01·w₂) maxout equals ReLU (Leaky "
-                f"ReLU) to a relative {CASE_TOL:g}, and its hidden layers hold exactly {K}× the "
-                f"parameters. Tested, per seed: a training step costs more than {COST}× that of a "
-                f"ReLU net of the same sizes timed in turn with it, "
-                f"and maxout's validation accuracy is within {ACC_TOL * 100:.0f} points of the "
-                f"better of ReLU and Leaky ReLU (each at its best learning rate). Every seed → "
-                f"holds, none → fails, mixed → inconclusive.")
+        rule = (_("Shown, not tested: with w₁ = 0 (and w₁ = 0.01·w₂) maxout equals ReLU (Leaky "
+                  "ReLU) to a relative {case_tol:g}, and its hidden layers hold exactly {k}× "
+                  "the parameters. Tested, per seed: a training step costs more than {cost}× "
+                  "that of a ReLU net of the same sizes timed in turn with it, and maxout's "
+                  "validation accuracy is within {acc_tol_100:.0f} points of the better of "
+                  "ReLU and Leaky ReLU (each at its best learning rate). Every seed → holds, "
+                  "none → fails, mixed → inconclusive.").format(
+                    case_tol=CASE_TOL, k=K, cost=COST, acc_tol_100=ACC_TOL * 100))
         answer = _answer(status, shown, held_in(flags), ratio)
-        evidence = [Row(n, {"hidden-layer parameters": p[n]["params_hidden"],
-                            "all parameters": p[n]["params_total"], "CPU ms per step": ms[n],
-                            "validation accuracy": acc[n], "learning rate": best[n][0]})
+        evidence = [Row(n, {_("hidden-layer parameters"): p[n]["params_hidden"],
+                            _("all parameters"): p[n]["params_total"], _("CPU ms per step"): ms[n],
+                            _("validation accuracy"): acc[n], _("learning rate"): best[n][0]})
                     for n in NETS]
-        evidence.append(Row("maxout step / ReLU step, timed in turn", {
-            "ratio": mean_spread([r.result["cost_vs_relu"] for r in runs["maxout"]]),
-            f"seeds above {COST}×": sum(r.result["cost_vs_relu"] > COST for r in runs["maxout"])}))
-        evidence.append(Row("maxout special cases (shown)", {
-            "largest relative difference from ReLU / Leaky ReLU": cases, "runs": str(shown)}))
-        sentence = (
-            f"With w₁ = 0 a maxout unit equals ReLU, and with w₁ = 0.01·w₂ Leaky ReLU, to a "
-            f"relative {cases:.1e}. Its hidden layers hold {p['maxout']['params_hidden']:,} "
-            f"parameters against {p['relu']['params_hidden']:,} "
-            f"(×{p['maxout']['params_hidden'] / p['relu']['params_hidden']:g}; whole net "
-            f"{p['maxout']['params_total']:,} vs {p['relu']['params_total']:,}); a training step "
-            f"takes {ms['maxout'].fmt('.3f')} ms of CPU vs {ms['relu'].fmt('.3f')} (ReLU) and "
-            f"{ms['leaky_relu'].fmt('.3f')} (Leaky); timed in turn with a ReLU net of the same "
-            f"sizes it costs ×{ratio:.2f} — "
-            + (f"less than ×{K}: the output layer and the per-step overhead are shared. "
-               if ratio < K else
-               f"more than ×{K}: besides the doubled matrix products, picking and scattering "
-               f"through the winning piece (arg-max) costs extra. ")
-            + f"Validation accuracy: maxout {acc['maxout'].fmt('.1%')}, ReLU "
-            f"{acc['relu'].fmt('.1%')}, Leaky {acc['leaky_relu'].fmt('.1%')}. " + rule)
+        evidence.append(Row(_("maxout step / ReLU step, timed in turn"), {
+            _("ratio"): mean_spread([r.result["cost_vs_relu"] for r in runs["maxout"]]),
+            _("seeds above {cost}×").format(cost=COST): sum(r.result["cost_vs_relu"] > COST for r in runs["maxout"])}))
+        evidence.append(Row(_("maxout special cases (shown)"), {
+            _("largest relative difference from ReLU / Leaky ReLU"): cases, _("runs"): str(shown)}))
+        sentence = self._sentence(rule, cases, ratio, p, acc, ms)
         numbers = {"parameters in hidden layers, maxout": p["maxout"]["params_hidden"],
                    "parameters in hidden layers, ReLU": p["relu"]["params_hidden"]}
         numbers.update({f"ms per step, {n}": ms[n] for n in NETS})
@@ -189,6 +178,35 @@ class MaxoutCost(Experiment):
         numbers["maxout vs ReLU/Leaky special cases, max relative difference"] = cases
         return [Verdict("A9", status, sentence, numbers, answer=answer, evidence=evidence,
                         rule=rule, agree=agree)]
+
+    @staticmethod
+    def _sentence(rule, cases, ratio, p, acc, ms):
+        """The long form: the special cases, the cost and the accuracies, then the rule."""
+        sentence = (
+            _("With w₁ = 0 a maxout unit equals ReLU, and with w₁ = 0.01·w₂ Leaky ReLU, to a "
+              "relative {cases:.1e}. Its hidden layers hold {p_maxout_params_hidden:,} "
+              "parameters against {p_relu_params_hidden:,} (×{p_maxout_params_hidden_2:g}; "
+              "whole net {p_maxout_params_total:,} vs {p_relu_params_total:,}); a training "
+              "step takes {ms_maxout_3f} ms of CPU vs {ms_relu_3f} (ReLU) and "
+              "{ms_leaky_relu_3f} (Leaky); timed in turn with a ReLU net of the same sizes it "
+              "costs ×{ratio:.2f} — ").format(
+                cases=cases, p_maxout_params_hidden=p['maxout']['params_hidden'],
+                p_relu_params_hidden=p['relu']['params_hidden'],
+                p_maxout_params_hidden_2=p['maxout']['params_hidden'] / p['relu']['params_hidden'],
+                p_maxout_params_total=p['maxout']['params_total'],
+                p_relu_params_total=p['relu']['params_total'],
+                ms_maxout_3f=ms['maxout'].fmt('.3f'), ms_relu_3f=ms['relu'].fmt('.3f'),
+                ms_leaky_relu_3f=ms['leaky_relu'].fmt('.3f'), ratio=ratio)
+            + (_("less than ×{k}: the output layer and the per-step overhead are shared. ").format(
+                   k=K)
+               if ratio < K else
+               _("more than ×{k}: besides the doubled matrix products, picking and scattering "
+                 "through the winning piece (arg-max) costs extra. ").format(k=K))
+            + _("Validation accuracy: maxout {acc_maxout_1}, ReLU {acc_relu_1}, Leaky "
+                "{acc_leaky_relu_1}. ").format(
+                  acc_maxout_1=acc['maxout'].fmt('.1%'), acc_relu_1=acc['relu'].fmt('.1%'),
+                  acc_leaky_relu_1=acc['leaky_relu'].fmt('.1%')) + rule)
+        return sentence
 
     def figures(self, results):
         best = self._best(results)
@@ -202,36 +220,40 @@ class MaxoutCost(Experiment):
         ms = [np.mean([r.result["ms_per_step"] for r in best[n][1]]) for n in NETS]
         ax1.bar(x, params, color=[colours[n] for n in NETS])
         ax1.set_xticks(x, NETS)
-        ax1.set(title="Hidden-layer parameters")
+        ax1.set(title=_("Hidden-layer parameters"))
         ax2.bar(x, ms, color=[colours[n] for n in NETS])
         ax2.set_xticks(x, NETS)
-        ax2.set(title="CPU ms per training step")
+        ax2.set(title=_("CPU ms per training step"))
         for n in NETS:
             for i, r in enumerate(best[n][1]):
                 c = r.result["val_curve"]
                 ax3.plot(np.arange(1, len(c) + 1), c, color=colours[n], alpha=0.8,
                          label=n if i == 0 else None)
-        ax3.set(title="Validation accuracy at each net's best learning rate", xlabel="epoch",
-                ylabel="accuracy", ylim=(0.8, 1.0))
+        ax3.set(title=_("Validation accuracy at each net's best learning rate"), xlabel=_("epoch"),
+                ylabel=_("accuracy"), ylim=(0.8, 1.0))
         ax3.legend(loc="lower right")
         fig.tight_layout()
-        return [("Maxout (k = 2) doubles the hidden layers' parameters (top left) and costs more "
-                 "per training step (top right); bottom, validation accuracy per epoch (one "
-                 "line per seed).", fig)]
+        return [(_("Maxout (k = 2) doubles the hidden layers' parameters (top left) and costs "
+                   "more per training step (top right); bottom, validation accuracy per epoch "
+                   "(one line per seed)."), fig)]
 
 
 def _answer(status, shown, held: str, ratio: float) -> str:
     """The one-line answer; ``ratio``: maxout's step time over ReLU's, timed in turn."""
     if status == "holds":
-        return (f"Yes: maxout contains ReLU and Leaky ReLU exactly, has {K}× their hidden "
-                f"parameters and took {ratio:.1f}× ReLU's time per step.")
+        return (_("Yes: maxout contains ReLU and Leaky ReLU exactly, has {k}× their hidden "
+                  "parameters and took {ratio:.1f}× ReLU's time per step.").format(
+                    k=K, ratio=ratio))
     if status == "fails" and shown.status == "fails":
-        return "No: maxout did not reproduce ReLU or Leaky ReLU, or its parameter count is off."
+        return _("No: maxout did not reproduce ReLU or Leaky ReLU, or its parameter count is "
+                 "off.")
     if status == "fails":
-        return (f"Not the compute: maxout contains ReLU and has {K}× the parameters, but a step "
-                f"took {ratio:.1f}× ReLU's time or it learned worse.")
-    return (f"Contains ReLU and Leaky ReLU with {K}× the parameters; the extra compute "
-            f"({ratio:.1f}× per step on average) held in {held} only.")
+        return (_("Not the compute: maxout contains ReLU and has {k}× the parameters, but a "
+                  "step took {ratio:.1f}× ReLU's time or it learned worse.").format(
+                    k=K, ratio=ratio))
+    return (_("Contains ReLU and Leaky ReLU with {k}× the parameters; the extra compute "
+              "({ratio:.1f}× per step on average) held in {held} only.").format(
+                k=K, ratio=ratio, held=held))
 
 
 EXPERIMENT = MaxoutCost()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..i18n import N_, _
 from ..nn import BatchNorm1d, BatchNorm2d, mlp
 from ..train import fit
 from .base import Correction, Experiment, Published, Row, Verdict, group, mean_spread, tally
@@ -37,7 +38,7 @@ def preactivations(layer: str, trained: bool, epochs: int, seed: int) -> np.ndar
     ``"conv"``: the first convolution of :func:`small_cnn` with 8 channels, shape (m, 8, 8, 8).
     """
     images = layer == "conv"
-    Xtr, ytr, Xte, _ = digits_sets(seed, images)
+    Xtr, ytr, Xte, _unused = digits_sets(seed, images)
     if images:
         model, cut = small_cnn(8, seed), 1
     else:
@@ -97,19 +98,20 @@ def learned_vs_identity(epochs: int, seed: int) -> dict:
 class BatchNormIdentity(Experiment):
     id = "b1"
     questions = ("B1",)
-    title = "BatchNorm can undo itself"
-    question = ("Does BatchNorm with γ = √(σ² + ε) and β = μ give back exactly its input, so "
-                "normalising costs the network nothing it cannot undo?")
-    what = (f"Real activations: the pre-activations of the second hidden layer of a [64, 64, 64, "
-            f"10] ReLU MLP and of the first 3×3 convolution (8 channels) of a small CNN, on "
-            f"{PROBE} standardised test digits, before and after a few epochs of Adam. Each goes "
-            f"through a fresh BatchNorm1d / BatchNorm2d (γ = 1, β = 0: per channel mean 0 and "
-            f"std 1 expected), then again with γ = √(σ²_B + ε) and β = μ_B (the batch's own "
-            f"biased variance and mean), and in evaluation mode with γ = √(running_var + ε), "
-            f"β = running_mean. We report the largest |output − input| in float32 and float64. "
-            f"Then the same MLP is trained with a BatchNorm1d before each ReLU, and each unit's "
-            f"learned γ and β are compared with the identity values √(running_var + ε) and "
-            f"running_mean.")
+    title = N_("BatchNorm can undo itself")
+    question = (N_("Does BatchNorm with γ = √(σ² + ε) and β = μ give back exactly its input, so "
+                "normalising costs the network nothing it cannot undo?"))
+    what = N_("Real activations: the pre-activations of the second hidden layer of a [64, 64, "
+               "64, 10] ReLU MLP and of the first 3×3 convolution (8 channels) of a small CNN, "
+               "on {probe} standardised test digits, before and after a few epochs of Adam. "
+               "Each goes through a fresh BatchNorm1d / BatchNorm2d (γ = 1, β = 0: per channel "
+               "mean 0 and std 1 expected), then again with γ = √(σ²_B + ε) and β = μ_B (the "
+               "batch's own biased variance and mean), and in evaluation mode with γ = "
+               "√(running_var + ε), β = running_mean. We report the largest |output − input| "
+               "in float32 and float64. Then the same MLP is trained with a BatchNorm1d before "
+               "each ReLU, and each unit's learned γ and β are compared with the identity "
+               "values √(running_var + ε) and running_mean.")
+    what_values = {"probe": PROBE}
     seeds_quick = 3
     seeds_full = 5
 
@@ -180,79 +182,101 @@ class BatchNormIdentity(Experiment):
         d64 = numbers["max |restored − input|, float64"]
         rows = []
         for (layer, trained), runs in group(results, ("layer", "trained")).items():
-            rows.append(Row(f"{layer} pre-activations, {'trained' if trained else 'untrained'}", {
-                "max |channel mean| after BN": mean_spread(
+            rows.append(Row((_("{layer} pre-activations, trained") if trained else
+                             _("{layer} pre-activations, untrained")).format(layer=layer), {
+                _("max |channel mean| after BN"): mean_spread(
                     [r.result["max_abs_mean_float32"] for r in runs]),
-                "max |restored − input|, float32": mean_spread(
+                _("max |restored − input|, float32"): mean_spread(
                     [max(r.result["diff_float32"], r.result["diff_eval_float32"]) for r in runs]),
-                "max |restored − input|, float64": mean_spread(
+                _("max |restored − input|, float64"): mean_spread(
                     [max(r.result["diff_float64"], r.result["diff_eval_float64"]) for r in runs])}))
-        rule = (f"A demonstration: shown when, in every run, the largest |restored − input| is "
-                f"below {TOLERANCE['float32']:g} (float32) and {TOLERANCE['float64']:g} (float64) "
-                f"times max(1, |x|max), and the normalised channels have |mean| ≤ 1e-4 and "
-                f"|std − 1| ≤ 0.01; a miss would be an engine bug (status fails).")
-        sentence = (f"On real pre-activations (dense and convolutional, untrained and trained, "
-                    f"|x| up to {numbers['largest |input|'].max:.3g}), BatchNorm with γ = 1, "
-                    f"β = 0 gives every channel mean 0 (|mean| ≤ "
-                    f"{numbers['max |channel mean| after BN (float32)'].max:.1e}) and std 1 "
-                    f"(|std − 1| ≤ {numbers['max |channel std − 1| after BN (float32)'].max:.1e}, "
-                    f"from ε); with γ = √(σ² + ε), β = μ the output equals the input to "
-                    f"{d32.max:.1e} in float32 and {d64.max:.1e} in float64 (batch and running "
-                    f"statistics alike). {rule}")
-        answer = (f"Yes: with γ = √(σ² + ε) and β = μ, BatchNorm returns its input to "
-                  f"{d32.max:.0e} in float32. Training does not pick that setting, though.")
+        answer, rule, sentence = self._texts(d32, d64, numbers)
         if learned:
             more = self._learned_numbers(learned)
             numbers.update(more)
-            rows.append(Row("net trained with BatchNorm", {
-                "median learned γ": more["trained BN net: median learned γ"],
-                "median identity γ": more["trained BN net: median identity γ = √(σ² + ε)"],
-                "units within 10% of the identity":
+            rows.append(Row(_("net trained with BatchNorm"), {
+                _("median learned γ"): more["trained BN net: median learned γ"],
+                _("median identity γ"): more["trained BN net: median identity γ = √(σ² + ε)"],
+                _("units near the identity (within 10%)"):
                     more["trained BN net: units within 10% of the identity"]}))
-            sentence += (f" Training does not choose it, though: in a net trained with "
-                         f"BatchNorm the median learned γ is "
-                         f"{more['trained BN net: median learned γ']} where the identity would "
-                         f"need {more['trained BN net: median identity γ = √(σ² + ε)']}, and "
-                         f"{more['trained BN net: units within 10% of the identity'].fmt('.0%')} "
-                         f"of the units are within 10% of the identity.")
+            sentence += (_(" Training does not choose it, though: in a net trained with "
+                           "BatchNorm the median learned γ is "
+                           "{more_trained_bn_net_median_learned} where the identity would need "
+                           "{more_trained_bn_net_median_identity}, and "
+                           "{more_trained_bn_net_units_within_10_of_the_identity} of the units "
+                           "are near the identity (within 10%).").format(
+                             more_trained_bn_net_median_learned=more['trained BN net: median learned γ'],
+                             more_trained_bn_net_median_identity=more['trained BN net: median identity γ = √(σ² + ε)'],
+                             more_trained_bn_net_units_within_10_of_the_identity=more['trained BN net: units within 10% of the identity'].fmt('.0%')))
         else:
-            answer = (f"Yes: with γ = √(σ² + ε) and β = μ, BatchNorm returns its input to "
-                      f"{d32.max:.0e} in float32.")
+            answer = (_("Yes: with γ = √(σ² + ε) and β = μ, BatchNorm returns its input to "
+                        "{d32_max:.0e} in float32.").format(d32_max=d32.max))
         return [Verdict("B1", status, sentence, numbers, answer=answer, evidence=rows, rule=rule,
                         agree=t)]
 
+    @staticmethod
+    def _texts(d32, d64, numbers):
+        """The rule, the long form and the one-line answer."""
+        rule = (_("A demonstration: shown when, in every run, the largest |restored − input| "
+                  "is below {tolerance_float32:g} (float32) and {tolerance_float64:g} "
+                  "(float64) times max(1, |x|max), and the normalised channels have |mean| ≤ "
+                  "1e-4 and |std − 1| ≤ 0.01; a miss would be an engine bug (status fails).").format(
+                    tolerance_float32=TOLERANCE['float32'],
+                    tolerance_float64=TOLERANCE['float64']))
+        sentence = (_("On real pre-activations (dense and convolutional, untrained and "
+                      "trained, |x| up to {numbers_largest_input_max:.3g}), BatchNorm with γ = "
+                      "1, β = 0 gives every channel mean 0 (|mean| ≤ "
+                      "{numbers_max_max_channel_mean_after_bn_float32:.1e}) and std 1 (|std − "
+                      "1| ≤ {numbers_max_max_channel_std_1_after_bn_float32:.1e}, from ε); "
+                      "with γ = √(σ² + ε), β = μ the output equals the input to {d32_max:.1e} "
+                      "in float32 and {d64_max:.1e} in float64 (batch and running statistics "
+                      "alike). {rule}").format(
+                        numbers_largest_input_max=numbers['largest |input|'].max,
+                        numbers_max_max_channel_mean_after_bn_float32=numbers['max |channel mean| after BN (float32)'].max,
+                        numbers_max_max_channel_std_1_after_bn_float32=numbers['max |channel std − 1| after BN (float32)'].max,
+                        d32_max=d32.max, d64_max=d64.max, rule=rule))
+        answer = (_("Yes: with γ = √(σ² + ε) and β = μ, BatchNorm returns its input to "
+                    "{d32_max:.0e} in float32. Training does not pick that setting, though.").format(
+                      d32_max=d32.max))
+        return answer, rule, sentence
+
     def corrections(self, results):
-        _, learned = self._split(results)
+        _unused, learned = self._split(results)
         if not learned:
             return []
         more = self._learned_numbers(learned)
         return [Correction(
             "B1", "004 p59",
-            "asks whether BatchNorm, which normalises and then rescales by γ and shifts by β, "
-            "ends up passing its input through unchanged: an identity mapping",
-            f"It can: γ = √(σ² + ε), β = μ restores the input to round-off. But training does "
-            f"not go there: the median learned γ is "
-            f"{more['trained BN net: median learned γ'].mean:.2f} where the identity needs "
-            f"{more['trained BN net: median identity γ = √(σ² + ε)'].mean:.2f}, so trained "
-            f"BatchNorm layers keep normalising",
-            f"median γ {more['trained BN net: median learned γ']} vs identity "
-            f"{more['trained BN net: median identity γ = √(σ² + ε)']}; units within 10% of the "
-            f"identity {more['trained BN net: units within 10% of the identity'].fmt('.0%')}",
-            so_what="γ and β keep the identity available, so normalising never costs the layer "
-                    "anything it needs; the net then chooses a scale of its own, and it is not "
-                    "the one that undoes the normalisation.")]
+            _("asks whether BatchNorm, which normalises and then rescales by γ and shifts by "
+              "β, ends up passing its input through unchanged: an identity mapping"),
+            _("It can: γ = √(σ² + ε), β = μ restores the input to round-off. But training does "
+              "not go there: the median learned γ is {more_trained_bn_net_median_learned:.2f} "
+              "where the identity needs {more_trained_bn_net_median_identity:.2f}, so trained "
+              "BatchNorm layers keep normalising").format(
+                more_trained_bn_net_median_learned=more['trained BN net: median learned γ'].mean,
+                more_trained_bn_net_median_identity=more['trained BN net: median identity γ = √(σ² + ε)'].mean),
+            _("median γ {more_trained_bn_net_median_learned} vs identity "
+              "{more_trained_bn_net_median_identity}; units near the identity (within 10%) "
+              "{more_trained_bn_net_units_within_10_of_the_identity}").format(
+                more_trained_bn_net_median_learned=more['trained BN net: median learned γ'],
+                more_trained_bn_net_median_identity=more['trained BN net: median identity γ = √(σ² + ε)'],
+                more_trained_bn_net_units_within_10_of_the_identity=more['trained BN net: units within 10% of the identity'].fmt('.0%')),
+            so_what=_("γ and β keep the identity available, so normalising never costs the "
+                      "layer anything it needs; the net then chooses a scale of its own, and "
+                      "it is not the one that undoes the normalisation."))]
 
     def published(self, results):
-        results, _ = self._split(results)
+        results, _unused = self._split(results)
         d32 = max(max(r.result["diff_float32"], r.result["diff_eval_float32"]) for r in results)
         d64 = max(max(r.result["diff_float64"], r.result["diff_eval_float64"]) for r in results)
         return [Published(
-            "B1", "Ioffe & Szegedy 2015, §3",
-            "“by setting γ(k) = √Var[x(k)] and β(k) = E[x(k)], we could recover the original "
-            "activations, if that were the optimal thing to do” (stated, not measured)",
-            f"largest |restored − input| over all runs: {d32:.1e} (float32), {d64:.1e} (float64)",
-            "They add ε inside the square root of the normaliser; the exact inverse is "
-            "γ = √(Var[x] + ε), which is what we set.")]
+            "B1", _("Ioffe & Szegedy 2015, §3"),
+            _("“by setting γ(k) = √Var[x(k)] and β(k) = E[x(k)], we could recover the original "
+              "activations, if that were the optimal thing to do” (stated, not measured)"),
+            _("largest |restored − input| over all runs: {d32:.1e} (float32), {d64:.1e} "
+              "(float64)").format(d32=d32, d64=d64),
+            _("They add ε inside the square root of the normaliser; the exact inverse is γ = "
+              "√(Var[x] + ε), which is what we set."))]
 
     def figures(self, results):
         results, learned = self._split(results)
@@ -263,15 +287,16 @@ class BatchNormIdentity(Experiment):
         ax1, ax2 = fig.subplots(2, 1)
         x = np.asarray(r["channel_input"])
         bins = np.linspace(min(x.min(), -3), max(x.max(), 3), 40)
-        ax1.hist(x, bins=bins, color="0.7", label="input x (one unit)")
+        ax1.hist(x, bins=bins, color="0.7", label=_("input x (one unit)"))
         ax1.hist(r["channel_normalised"], bins=bins, histtype="step", color="tab:blue", lw=1.5,
-                 label="BN, γ=1, β=0")
+                 label=_("BN, γ=1, β=0"))
         ax1.hist(r["channel_restored"], bins=bins, histtype="step", color="tab:orange", lw=1.5,
-                 ls="--", label="BN, γ=√(σ²+ε), β=μ")
-        ax1.set(title="One unit's pre-activations", xlabel="value", ylabel="examples")
+                 ls="--", label=_("BN, γ=√(σ²+ε), β=μ"))
+        ax1.set(title=_("One unit's pre-activations"), xlabel=_("value"), ylabel=_("examples"))
         ax1.legend(fontsize=9)
 
-        labels = [f"{layer}\n{'trained' if trained else 'init'}" for layer, trained in first]
+        labels = [(_("{layer}\ntrained") if trained else _("{layer}\ninit")).format(layer=layer)
+                  for layer, trained in first]
         pos = np.arange(len(labels))
         for k, (name, colour) in enumerate((("float32", "tab:blue"), ("float64", "tab:green"))):
             rel = [max(max(q.result[f"diff_{name}"], q.result[f"diff_eval_{name}"])
@@ -279,31 +304,31 @@ class BatchNormIdentity(Experiment):
             ax2.bar(pos + (k - 0.5) * 0.38, np.maximum(rel, 1e-18), width=0.38, color=colour,
                     label=name)
             ax2.axhline(TOLERANCE[name], color=colour, ls=":", lw=1)
-        ax2.set(yscale="log", title="Largest |restored − input| / |x|max",
-                ylabel="relative difference (all seeds)", xticks=pos)
+        ax2.set(yscale="log", title=_("Largest |restored − input| / |x|max"),
+                ylabel=_("relative difference (all seeds)"), xticks=pos)
         ax2.set_xticklabels(labels, fontsize=9)
         ax2.legend(fontsize=9, loc="center right")
         fig.tight_layout()
-        out = [("Top: batch normalisation with γ = 1, β = 0 centres and rescales a unit (blue); "
-                "with γ = √(σ² + ε), β = μ its output (orange, dashed) lies exactly on the input "
-                "(grey). Bottom: the largest difference between input and restored output is "
-                "round-off: below 1e-7 of the largest value in float32 and 1e-15 in float64 "
-                "(dotted: the tolerances of the verdict).", fig)]
+        out = [(_("Top: batch normalisation with γ = 1, β = 0 centres and rescales a unit "
+                  "(blue); with γ = √(σ² + ε), β = μ its output (orange, dashed) lies exactly "
+                  "on the input (grey). Bottom: the largest difference between input and "
+                  "restored output is round-off: below 1e-7 of the largest value in float32 "
+                  "and 1e-15 in float64 (dotted: the tolerances of the verdict)."), fig)]
         if learned:
             fig2 = Figure(figsize=(3.8, 3.4))
             ax = fig2.subplots()
             for i, q in enumerate(learned):
                 ax.scatter(q.result["identity_gamma"], q.result["gamma"], s=5, alpha=0.5,
-                           color="tab:purple", label="BN units (all seeds)" if i == 0 else None)
+                           color="tab:purple", label=_("BN units (all seeds)") if i == 0 else None)
             top = max(max(q.result["identity_gamma"] + q.result["gamma"]) for q in learned)
-            ax.plot([0, top], [0, top], color="grey", ls=":", label="identity: γ = √(σ²+ε)")
-            ax.set(title="Learned γ vs the identity value", xlabel="√(running_var + ε)",
-                   ylabel="learned γ", xlim=(0, top * 1.05), ylim=(0, top * 1.05))
+            ax.plot([0, top], [0, top], color="grey", ls=":", label=_("identity: γ = √(σ²+ε)"))
+            ax.set(title=_("Learned γ vs the identity value"), xlabel=_("√(running_var + ε)"),
+                   ylabel=_("learned γ"), xlim=(0, top * 1.05), ylim=(0, top * 1.05))
             ax.legend(fontsize=9)
             fig2.tight_layout()
-            out.append(("Each point is one BatchNorm unit of an MLP trained with BatchNorm: "
-                        "the identity would put it on the dotted line; the learned γ stay "
-                        "near 1 whatever the unit's spread, so the layer keeps normalising.",
+            out.append((_("Each point is one BatchNorm unit of an MLP trained with BatchNorm: "
+                          "the identity would put it on the dotted line; the learned γ stay "
+                          "near 1 whatever the unit's spread, so the layer keeps normalising."),
                         fig2))
         return out
 

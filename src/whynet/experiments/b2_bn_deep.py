@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..i18n import N_, _
 from ..nn import BatchNorm1d, Dense, mlp
 from ..nn.activations import Activation
 from ..nn.init import normal
@@ -22,9 +23,9 @@ from ..nn.losses import SoftmaxCrossEntropy
 from ..optim import Adam
 from ..probes import stats
 from ..train import fit
-from .recipes import digits_sets
-from .base import Experiment, Row, Tally, Verdict, combine, group, mean_spread, tally
-from .recipes import BINS, histogram_figure
+from .base import Experiment, Row, Tally, Verdict, combine, group, mean_spread, outcome, tally
+from .figures import histogram_figure
+from .recipes import BINS, digits_sets
 
 #: net name → (activation, initialiser; None = the activation's suggested init).
 NETS = {"sigmoid, Xavier": ("sigmoid", None), "tanh, ×0.01": ("tanh", normal(std=0.01))}
@@ -72,18 +73,19 @@ def layer_profile(model, X, y) -> dict:
 class BatchNormDeep(Experiment):
     id = "b2"
     questions = ("B2",)
-    title = "BatchNorm in deep and badly initialised nets"
-    question = ("Does batch normalisation keep every layer's activations spread and let a deep "
-                "sigmoid net, or a badly initialised tanh net, train?")
-    what = ("Two 10-hidden-layer MLPs (width 64) on standardised digits (1,347 train / 450 test): "
-            "sigmoid units at their standard Xavier-uniform initialisation, and tanh units with "
-            "weights drawn as 0.01·N(0, 1). Each is trained with and without a BatchNorm1d before "
-            "every hidden activation (then the Dense layers drop their bias), by Adam "
-            "(lr 2e-3, batches of 128) for the same number of epochs (quick 8, full 40). At "
-            f"initialisation we record each hidden layer's activation std and histogram on "
-            f"{PROBE} training examples (BatchNorm using the batch's statistics) and each "
-            "layer's weight-gradient norm; during training, the loss and the test accuracy per "
-            "epoch.")
+    title = N_("BatchNorm in deep and badly initialised nets")
+    question = (N_("Does batch normalisation keep every layer's activations spread and let a deep "
+                "sigmoid net, or a badly initialised tanh net, train?"))
+    what = N_("Two 10-hidden-layer MLPs (width 64) on standardised digits (1,347 train / 450 "
+               "test): sigmoid units at their standard Xavier-uniform initialisation, and tanh "
+               "units with weights drawn as 0.01·N(0, 1). Each is trained with and without a "
+               "BatchNorm1d before every hidden activation (then the Dense layers drop their "
+               "bias), by Adam (lr 2e-3, batches of 128) for the same number of epochs (quick "
+               "8, full 40). At initialisation we record each hidden layer's activation std "
+               "and histogram on {probe} training examples (BatchNorm using the batch's "
+               "statistics) and each layer's weight-gradient norm; during training, the loss "
+               "and the test accuracy per epoch.")
+    what_values = {"probe": PROBE}
     seeds_quick = 3
     seeds_full = 8
 
@@ -112,6 +114,36 @@ class BatchNormDeep(Experiment):
     def verdicts(self, results):
         by = group(results, ("net", "batchnorm"))
         statuses, numbers, parts, tallies, rows = [], {}, [], [], []
+        self._per_net(statuses, tallies, numbers, parts, rows, by)
+        epochs = results[0].spec["epochs"] if results else 0
+        sentence = ("; ".join(parts) + _(" (same Adam, lr and {epochs} epochs). Holds for a "
+                                         "net when, in every seed, BN keeps every hidden "
+                                         "layer's activation std at initialisation above "
+                                         "{min_spread:g}× the largest and beats the plain "
+                                         "net's test accuracy by more than {min_gain_100:.0f} "
+                                         "points.").format(
+                                           epochs=epochs, min_spread=MIN_SPREAD,
+                                           min_gain_100=MIN_GAIN * 100))
+        status = combine(statuses)
+        rule = (_("Per net, holds when in every seed BN keeps every hidden layer's activation "
+                  "std at initialisation above {min_spread:g}× the largest and beats the plain "
+                  "net's test accuracy by more than {min_gain_100:.0f} points; nets disagree → "
+                  "depends on the network.").format(
+                    min_spread=MIN_SPREAD, min_gain_100=MIN_GAIN * 100))
+        agree = Tally(status, sum(t.agree for t in tallies), sum(t.n for t in tallies))
+        accs = {net: (numbers[f"{net}: test accuracy, no BN"].mean,
+                      numbers[f"{net}: test accuracy, BN"].mean) for net in NETS
+                if f"{net}: test accuracy, BN" in numbers}
+        answer = ((_("Yes: ") if status == "holds" else _("Not for every net: ") if status == "depends"
+                   else _("No: ") if status == "fails" else _("Unclear: "))
+                  + "; ".join(_("{net} {p:.0%} → {b:.0%} with BN").format(net=net, p=p, b=b) for net, (p, b) in accs.items())
+                  + _(", same {epochs} epochs.").format(epochs=epochs))
+        return [Verdict("B2", status, sentence, numbers, answer=answer, evidence=rows, rule=rule,
+                        depends_on=("network",) if status == "depends" else (), agree=agree)]
+
+    @staticmethod
+    def _per_net(statuses, tallies, numbers, parts, rows, by):
+        """Per net: its status, numbers, sentence part, tally and evidence rows (appended)."""
         for net in NETS:
             plain, bn = by.get((net, False), []), by.get((net, True), [])
             flags = []
@@ -142,43 +174,25 @@ class BatchNormDeep(Experiment):
                             f"{net}: activation std layer 10 / layer 1, BN": ratio_b,
                             f"{net}: ‖∂L/∂W‖ layer 1 / output layer, no BN": grad_p,
                             f"{net}: ‖∂L/∂W‖ layer 1 / output layer, BN": grad_b})
-            rows += [Row(f"{net}, no BN", {"test accuracy": acc_p,
-                                            "std layer 10 / layer 1 at init": ratio_p,
-                                            "‖∂L/∂W‖ layer 1 / output": grad_p}),
-                     Row(f"{net}, BN", {"test accuracy": acc_b,
-                                        "std layer 10 / layer 1 at init": ratio_b,
-                                        "‖∂L/∂W‖ layer 1 / output": grad_b,
-                                        "BN spreads and trains": f"{t.status} ({t})"})]
-            parts.append(f"{net}: test accuracy {acc_p.fmt('.0%')} without BN and "
-                         f"{acc_b.fmt('.0%')} with it; at initialisation layer 10's activation "
-                         f"std is {ratio_p} of layer 1's without BN and {ratio_b} with it, and the "
-                         f"first layer's weight-gradient norm is {grad_p} of the output layer's "
-                         f"without BN and {grad_b} with it")
-        epochs = results[0].spec["epochs"] if results else 0
-        sentence = ("; ".join(parts) + f" (same Adam, lr and {epochs} epochs). Holds for a net "
-                    f"when, in every seed, BN keeps every hidden layer's activation std at "
-                    f"initialisation above {MIN_SPREAD:g}× the largest and beats the plain net's "
-                    f"test accuracy by more than {MIN_GAIN * 100:.0f} points.")
-        status = combine(statuses)
-        rule = (f"Per net, holds when in every seed BN keeps every hidden layer's activation std "
-                f"at initialisation above {MIN_SPREAD:g}× the largest and beats the plain net's "
-                f"test accuracy by more than {MIN_GAIN * 100:.0f} points; nets disagree → "
-                f"depends on the network.")
-        agree = Tally(status, sum(t.agree for t in tallies), sum(t.n for t in tallies))
-        accs = {net: (numbers[f"{net}: test accuracy, no BN"].mean,
-                      numbers[f"{net}: test accuracy, BN"].mean) for net in NETS
-                if f"{net}: test accuracy, BN" in numbers}
-        answer = (("Yes: " if status == "holds" else "Not for every net: " if status == "depends"
-                   else "No: " if status == "fails" else "Unclear: ")
-                  + "; ".join(f"{net} {p:.0%} → {b:.0%} with BN" for net, (p, b) in accs.items())
-                  + f", same {epochs} epochs.")
-        return [Verdict("B2", status, sentence, numbers, answer=answer, evidence=rows, rule=rule,
-                        depends_on=("network",) if status == "depends" else (), agree=agree)]
+            rows += [Row(_("{net}, no BN").format(net=net), {_("test accuracy"): acc_p,
+                                            _("std layer 10 / layer 1 at init"): ratio_p,
+                                            _("‖∂L/∂W‖ layer 1 / output"): grad_p}),
+                     Row(_("{net}, BN").format(net=net), {_("test accuracy"): acc_b,
+                                        _("std layer 10 / layer 1 at init"): ratio_b,
+                                        _("‖∂L/∂W‖ layer 1 / output"): grad_b,
+                                        _("BN spreads and trains"): outcome(t.status, t)})]
+            parts.append(_("{net}: test accuracy {acc_p} without BN and {acc_b} with it; at "
+                           "initialisation layer 10's activation std is {ratio_p} of layer 1's "
+                           "without BN and {ratio_b} with it, and the first layer's "
+                           "weight-gradient norm is {grad_p} of the output layer's without BN "
+                           "and {grad_b} with it").format(
+                             net=net, acc_p=acc_p.fmt('.0%'), acc_b=acc_b.fmt('.0%'),
+                             ratio_p=ratio_p, ratio_b=ratio_b, grad_p=grad_p, grad_b=grad_b))
 
     def figures(self, results):
         by = group(results, ("net", "batchnorm"))
-        rows = {f"{net}\n{'BN' if bn else 'no BN'}": runs for (net, bn), runs in by.items()}
-        hist = histogram_figure(rows, "Activations per hidden layer at initialisation")
+        rows = {f"{net}\n{_('BN') if bn else _('no BN')}": runs for (net, bn), runs in by.items()}
+        hist = histogram_figure(rows, _("Activations per hidden layer at initialisation"))
 
         fig = Figure(figsize=(7.2, 6.6))
         ax1, ax2 = fig.subplots(2, 1)
@@ -187,26 +201,27 @@ class BatchNormDeep(Experiment):
             stds = np.array([r.result["std_init"] for r in runs])
             ax1.plot(np.arange(1, stds.shape[1] + 1), np.exp(np.log(stds).mean(0)),
                      color=colours[net], ls="-" if bn else "--", marker="o", ms=3,
-                     label=f"{net}, {'BN' if bn else 'no BN'}")
+                     label=_("{net}, {bn_no_bn}").format(net=net, bn_no_bn=_('BN') if bn else _('no BN')))
             for i, r in enumerate(runs):
                 acc = r.result["test_acc"]
                 ax2.plot(np.arange(1, len(acc) + 1), acc, color=colours[net],
                          ls="-" if bn else "--", alpha=0.8,
-                         label=f"{net}, {'BN' if bn else 'no BN'}" if i == 0 else None)
-        ax1.set(yscale="log", title="Activation std at initialisation", xlabel="hidden layer",
-                ylabel="std (log; geometric mean over seeds)")
+                         label=_("{net}, {bn_no_bn}").format(
+                                   net=net, bn_no_bn=_('BN') if bn else _('no BN')) if i == 0 else None)
+        ax1.set(yscale="log", title=_("Activation std at initialisation"), xlabel=_("hidden layer"),
+                ylabel=_("std (log; geometric mean over seeds)"))
         ax2.axhline(0.1, color="grey", ls=":", lw=1)
-        ax2.set(title="Test accuracy while training", xlabel="epoch", ylabel="test accuracy",
+        ax2.set(title=_("Test accuracy while training"), xlabel=_("epoch"), ylabel=_("test accuracy"),
                 ylim=(0, 1))
         ax1.legend(fontsize=9)
         ax2.legend(fontsize=9)
         fig.tight_layout()
-        return [("Each hidden layer's activations at initialisation (one seed). Without BN the "
-                 "×0.01 tanh net collapses to a spike at 0 within a few layers; with BN every "
-                 "layer of both nets is spread the same way.", hist),
-                ("Top: activation std per layer at initialisation (dashed: no BN, solid: BN). "
-                 "Bottom: test accuracy per epoch for every seed; without BN both nets stay at "
-                 "chance (10%, dotted) for the whole budget, with BN they learn.", fig)]
+        return [(_("Each hidden layer's activations at initialisation (one seed). Without BN "
+                   "the ×0.01 tanh net collapses to a spike at 0 within a few layers; with BN "
+                   "every layer of both nets is spread the same way."), hist),
+                (_("Top: activation std per layer at initialisation (dashed: no BN, solid: "
+                   "BN). Bottom: test accuracy per epoch for every seed; without BN both nets "
+                   "stay at chance (10%, dotted) for the whole budget, with BN they learn."), fig)]
 
 
 EXPERIMENT = BatchNormDeep()

@@ -38,6 +38,7 @@ from typing import Any, Callable
 import numpy as np
 
 from ..errors import ConfigError
+from ..i18n import N_, _
 from ..notebook import html_table
 from . import recipes
 
@@ -47,6 +48,9 @@ from . import recipes
 #: them apart and a demonstration never wears a test's badge.
 TESTS = ("holds", "fails", "depends", "inconclusive")
 STATUSES = (*TESTS, "shown")
+STATUS_WORDS = {"holds": N_("holds"), "fails": N_("fails"), "depends": N_("depends"),
+                "inconclusive": N_("inconclusive"), "shown": N_("shown")}
+"""How a status is written inside a sentence or an evidence cell (translated where shown)."""
 ANSWER_WORDS = 30  # a one-line answer is at most this many words
 
 
@@ -137,7 +141,7 @@ class Tally:
         return min(1.0, 2 * 0.5 ** self.n) if self.agree == self.n else 1.0
 
     def __str__(self) -> str:
-        return f"{self.agree} of {self.n} seeds"
+        return _("{k} of {n} seeds").format(k=self.agree, n=self.n)
 
 
 def tally(flags) -> Tally:
@@ -151,11 +155,22 @@ def tally(flags) -> Tally:
     return Tally("inconclusive", max(k, n - k), n)
 
 
+def status_word(status: str) -> str:
+    """A status as a word in the language in force: ``"holds"`` → 성립 in Korean."""
+    _check_status(status)
+    return _(STATUS_WORDS[status])
+
+
+def outcome(status: str, agree) -> str:
+    """An evidence cell: the status and the seeds behind it, ``"holds (3 of 3 seeds)"``."""
+    return _("{status} ({seeds})").format(status=status_word(status), seeds=agree)
+
+
 def held_in(flags) -> str:
     """``"k of n seeds"``: in how many runs a per-seed flag held (a :class:`Tally` counts the
     side of its status instead, which for "fails" is the runs where it did not)."""
     flags = [bool(f) for f in flags]
-    return f"{sum(flags)} of {len(flags)} seeds"
+    return _("{k} of {n} seeds").format(k=sum(flags), n=len(flags))
 
 
 def demonstration(flags) -> Tally:
@@ -363,6 +378,9 @@ class Experiment:
         id: short lower-case id, e.g. ``"a1"``; the module is named after it.
         questions: the question IDs answered, e.g. ``("A1",)``.
         title: a few words. question: one line. what: one paragraph on what is run and measured.
+            The three are English, marked with ``N_``; :meth:`texts` gives them in the language
+            in force. ``what`` may hold ``{name}`` placeholders filled from ``what_values``
+            (module constants), so the English attribute reads as before.
         seeds_quick, seeds_full: seeds per spec for the quick and the full grid.
         version: bump when ``run`` changes meaning, so stored results are recomputed.
     """
@@ -372,9 +390,26 @@ class Experiment:
     title: str = ""
     question: str = ""
     what: str = ""
+    what_values: dict = {}
     seeds_quick: int = 3
     seeds_full: int = 5
     version: int = 1
+
+    _what_template: str = ""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "what_values" in cls.__dict__:  # keep the template for translation, show it filled
+            cls._what_template = cls.what
+            cls.what = cls.what.format(**cls.what_values)
+
+    def texts(self) -> dict[str, str]:
+        """``title``, ``question`` and ``what`` in the language in force (:mod:`whynet.i18n`):
+        what the report, the CLI and the lab show. The attributes themselves stay English."""
+        what = _(self._what_template).format(**self.what_values) if self._what_template else (
+            _(self.what) if self.what else "")
+        return {"title": _(self.title) if self.title else "",
+                "question": _(self.question) if self.question else "", "what": what}
 
     def grid(self, quick: bool) -> list[dict]:
         raise NotImplementedError

@@ -17,6 +17,7 @@ from functools import lru_cache
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..i18n import N_, _
 from ..datasets import mnist1d
 from ..nn import Conv1d, Dense, Flatten, MaxPool1d, ReLU, Sequential, mlp
 from ..random import make_rng, spawn
@@ -64,10 +65,10 @@ def _data(shuffled: bool, n_train: int):
 class CnnVsMlp(Experiment):
     id = "c1"
     questions = ("C1",)
-    title = "CNN vs MLP, ordered and shuffled"
-    question = ("Does a CNN beat an MLP of the same size because it uses the order of the "
-                "inputs — and lose that edge when the positions are shuffled?")
-    what = ("MNIST-1D (Greydanus 2020; 4,000 training and 1,000 test signals of 40 points, "
+    title = N_("CNN vs MLP, ordered and shuffled")
+    question = (N_("Does a CNN beat an MLP of the same size because it uses the order of the "
+                "inputs — and lose that edge when the positions are shuffled?"))
+    what = (N_("MNIST-1D (Greydanus 2020; 4,000 training and 1,000 test signals of 40 points, "
             "generated from seed 0), as is and with one fixed permutation of the 40 positions "
             "applied to every signal. Three models: a 1-D CNN (two convolutions of 16 channels "
             "with max pooling, 2,490 parameters), an MLP with one hidden layer of 50 ReLU units "
@@ -76,7 +77,7 @@ class CnnVsMlp(Experiment):
             "The quick grid trains on the first 2,000 training signals for 10 epochs (200 "
             "steps), the full grid on all 4,000 for 40 (1,600 steps) and adds an MLP of the "
             "published size (40-100-100-10, 15,210 parameters). Seeds change the initial "
-            "weights and the batch order, not the data.")
+            "weights and the batch order, not the data."))
     seeds_quick = 3
     seeds_full = 8
 
@@ -122,34 +123,43 @@ class CnnVsMlp(Experiment):
                         "CNN − MLP, shuffled": mean_spread(edge_shuffled),
                         "parameters (CNN, MLP, logistic)":
                             f"{params.get('cnn')}, {params.get('mlp')}, {params.get('logistic')}"})
-        sentence = (f"With about the same number of parameters ({params.get('cnn'):,} vs "
-                    f"{params.get('mlp'):,}), the CNN reaches {stat['cnn', False].fmt('.0%')} test "
-                    f"accuracy on the ordered signals against the MLP's "
-                    f"{stat['mlp', False].fmt('.0%')}; with the positions shuffled the CNN falls "
-                    f"to {stat['cnn', True].fmt('.0%')} while the MLP stays at "
-                    f"{stat['mlp', True].fmt('.0%')} (its inputs are the same numbers in another "
-                    f"order). The CNN's edge over the MLP goes from {_points(edge_ordered)} to "
-                    f"{_points(edge_shuffled)}. Holds when, in every seed, the "
-                    f"CNN beats the MLP by more than {MIN_EDGE * 100:.0f} points on the ordered "
-                    f"signals and by less than half that margin once shuffled.")
+        sentence = (_("With about the same number of parameters ({params_get_cnn:,} vs "
+                      "{params_get_mlp:,}), the CNN reaches {stat_cnn_false} test accuracy on "
+                      "the ordered signals against the MLP's {stat_mlp_false}; with the "
+                      "positions shuffled the CNN falls to {stat_cnn_true} while the MLP stays "
+                      "at {stat_mlp_true} (its inputs are the same numbers in another order). "
+                      "The CNN's edge over the MLP goes from {points_edge_ordered} to "
+                      "{points_edge_shuffled}. Holds when, in every seed, the CNN beats the "
+                      "MLP by more than {min_edge_100:.0f} points on the ordered signals and "
+                      "by less than half that margin once shuffled.").format(
+                        params_get_cnn=params.get('cnn'), params_get_mlp=params.get('mlp'),
+                        stat_cnn_false=stat['cnn', False].fmt('.0%'),
+                        stat_mlp_false=stat['mlp', False].fmt('.0%'),
+                        stat_cnn_true=stat['cnn', True].fmt('.0%'),
+                        stat_mlp_true=stat['mlp', True].fmt('.0%'),
+                        points_edge_ordered=_points(edge_ordered),
+                        points_edge_shuffled=_points(edge_shuffled), min_edge_100=MIN_EDGE * 100))
         t = tally(flags)
-        rule = (f"Holds when, in every seed, the CNN beats the size-matched MLP by more than "
-                f"{MIN_EDGE * 100:.0f} points on the ordered signals and by less than half that "
-                f"seed's ordered margin once the positions are shuffled.")
-        rows = [Row(f"{model}{', positions shuffled' if shuffled else ''}",
-                    {"test accuracy": stat[model, shuffled], "parameters": params.get(model, "")})
+        rule = (_("Holds when, in every seed, the CNN beats the size-matched MLP by more than "
+                  "{min_edge_100:.0f} points on the ordered signals and by less than half that "
+                  "seed's ordered margin once the positions are shuffled.").format(
+                    min_edge_100=MIN_EDGE * 100))
+        rows = [Row(_("{model}, positions shuffled").format(model=model) if shuffled else model,
+                    {_("test accuracy"): stat[model, shuffled],
+                     _("parameters"): params.get(model, "")})
                 for model in MODELS for shuffled in (False, True) if (model, shuffled) in stat]
-        rows += [Row("CNN − MLP, ordered", {"points": mean_spread([d * 100
+        rows += [Row(_("CNN − MLP, ordered"), {_("points"): mean_spread([d * 100
                                                                    for d in edge_ordered])}),
-                 Row("CNN − MLP, shuffled", {"points": mean_spread([d * 100
+                 Row(_("CNN − MLP, shuffled"), {_("points"): mean_spread([d * 100
                                                                     for d in edge_shuffled])})]
         eo, es = mean_spread(edge_ordered).mean * 100, mean_spread(edge_shuffled).mean * 100
-        answer = (f"Yes: the CNN leads a same-size MLP by {eo:.0f} points on ordered signals "
-                  f"but {'leads' if es > 0 else 'trails'} by {abs(es):.0f} once positions are "
-                  f"shuffled; the MLP does not notice."
+        answer = (_("Yes: the CNN leads a same-size MLP by {eo:.0f} points on ordered signals "
+                    "but {leads_es_trails} by {abs_es:.0f} once positions are shuffled; the "
+                    "MLP does not notice.").format(
+                      eo=eo, leads_es_trails=_('leads') if es > 0 else _('trails'), abs_es=abs(es))
                   if t.status == "holds" else
-                  f"Not in every seed ({t}): CNN − MLP {eo:+.0f} points ordered, {es:+.0f} "
-                  f"shuffled.")
+                  _("Not in every seed ({t}): CNN − MLP {eo:+.0f} points ordered, {es:+.0f} "
+                    "shuffled.").format(t=t, eo=eo, es=es))
         return [Verdict("C1", t.status, sentence, numbers, answer=answer, evidence=rows,
                         rule=rule, agree=t)]
 
@@ -170,18 +180,19 @@ class CnnVsMlp(Experiment):
         if ("mlp_paper", False) in mean:
             gap = (PUBLISHED["mlp"][0] - mean["mlp", False]) * 100
             closed = (mean["mlp_paper", False] - mean["mlp", False]) * 100
-            paper = (f" An MLP of their size reaches {mean['mlp_paper', False]:.0%} here, closing "
-                     f"{closed:.0f} of the MLP's {gap:.0f}-point gap; the rest is their longer "
-                     f"training (and the residual connection in their MLP).")
+            paper = (_(" An MLP of their size reaches {mlp_paper_false:.0%} here, closing "
+                       "{closed:.0f} of the MLP's {gap:.0f}-point gap; the rest is their "
+                       "longer training (and the residual connection in their MLP).").format(
+                         mlp_paper_false=mean['mlp_paper', False], closed=closed, gap=gap))
         return [Published(
-            "C1", "Greydanus 2020, MNIST-1D (README table)", theirs, ours,
-            f"Gaps on the ordered data (ours − theirs, points): {gaps}. Their MLP has two hidden layers "
-            f"of 100 (15,210 parameters, 6× our size-matched MLP) and their CNN three strided "
-            f"convolutions of 25 channels (5,210, 2× ours); they train by Adam (lr 1e-2, "
-            f"batch 100) for 6,000–8,000 steps, we for {steps:,}, on a regenerated copy of the "
-            f"data set (same recipe, other random draws).{paper} The pattern is theirs: the CNN "
-            f"leads only while the positions keep their order, and the MLP does not notice the "
-            f"shuffle.")]
+            "C1", _("Greydanus 2020, MNIST-1D (README table)"), theirs, ours,
+            _("Gaps on the ordered data (ours − theirs, points): {gaps}. Their MLP has two "
+              "hidden layers of 100 (15,210 parameters, 6× our size-matched MLP) and their CNN "
+              "three strided convolutions of 25 channels (5,210, 2× ours); they train by Adam "
+              "(lr 1e-2, batch 100) for 6,000–8,000 steps, we for {steps:,}, on a regenerated "
+              "copy of the data set (same recipe, other random draws).{paper} The pattern is "
+              "theirs: the CNN leads only while the positions keep their order, and the MLP "
+              "does not notice the shuffle.").format(gaps=gaps, steps=steps, paper=paper))]
 
     def figures(self, results):
         acc = self._accuracies(results)
@@ -191,8 +202,8 @@ class CnnVsMlp(Experiment):
         width = 0.8 / len(models)
         colours = {"logistic": "tab:grey", "mlp": "tab:blue", "cnn": "tab:red",
                    "mlp_paper": "tab:cyan"}
-        labels = {"logistic": "logistic (410)", "mlp": "MLP (2,560)", "cnn": "CNN (2,490)",
-                  "mlp_paper": "MLP, paper size (15,210)"}
+        labels = {"logistic": _("logistic (410)"), "mlp": "MLP (2,560)", "cnn": "CNN (2,490)",
+                  "mlp_paper": _("MLP, paper size (15,210)")}
         for k, model in enumerate(models):
             for j, shuffled in enumerate((False, True)):
                 values = acc.get((model, shuffled))
@@ -208,17 +219,17 @@ class CnnVsMlp(Experiment):
                 if ref in PUBLISHED and not (model == "mlp" and "mlp_paper" in models):
                     ax.plot([x - width * 0.45, x + width * 0.45], [PUBLISHED[ref][j]] * 2,
                             color="k", ls="--", lw=1,
-                            label="published (Greydanus 2020)" if k == 0 and j == 0 else None)
+                            label=_("published (Greydanus 2020)") if k == 0 and j == 0 else None)
         ax.axhline(0.1, color="grey", ls=":", lw=1)
-        ax.set(xticks=[0, 1], ylim=(0, 1), ylabel="test accuracy",
-               title="MNIST-1D: ordered vs shuffled positions")
-        ax.set_xticklabels(["ordered positions", "shuffled positions"])
+        ax.set(xticks=[0, 1], ylim=(0, 1), ylabel=_("test accuracy"),
+               title=_("MNIST-1D: ordered vs shuffled positions"))
+        ax.set_xticklabels([_("ordered positions"), _("shuffled positions")])
         ax.legend(fontsize=9, loc="upper right")
         fig.tight_layout()
-        return [("Test accuracy per model (bars: mean, dots: seeds, dashed: the published "
-                 "numbers). The CNN's lead over an MLP of the same size exists only while the "
-                 "40 positions keep their order; the MLP and the logistic regression do not "
-                 "notice the shuffle.", fig)]
+        return [(_("Test accuracy per model (bars: mean, dots: seeds, dashed: the published "
+                   "numbers). The CNN's lead over an MLP of the same size exists only while "
+                   "the 40 positions keep their order; the MLP and the logistic regression do "
+                   "not notice the shuffle."), fig)]
 
 
 EXPERIMENT = CnnVsMlp()

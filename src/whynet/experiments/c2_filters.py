@@ -24,13 +24,14 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..i18n import N_, _
 from ..nn.init import get_initializer
 from ..optim import Adam
 from ..random import make_rng
 from ..train import fit
 from .recipes import digits_sets, small_cnn
-from .base import (Experiment, Published, Row, Tally, Verdict, combine, group, mean_spread, tally,
-                   values)
+from .base import (Experiment, Published, Row, Tally, Verdict, combine, group, mean_spread,
+                   outcome, status_word, tally, values)
 
 ORDER_NAMES = ("0: blob", "1: edge", "2: line/corner", "3: noise", "4: noise")
 RANDOM_SHARE = np.array([1, 2, 3, 2, 1]) / 9  # expected energy share per order, random filter
@@ -42,7 +43,7 @@ def polynomial_basis(k: int = 3) -> np.ndarray:
     """Orthonormal discrete polynomials on k points, column d of degree d (for k = 3:
     [1,1,1]/√3, [−1,0,1]/√2, [1,−2,1]/√6)."""
     t = np.arange(k) - (k - 1) / 2
-    q, _ = np.linalg.qr(np.stack([t ** d for d in range(k)], axis=1))
+    q, _unused = np.linalg.qr(np.stack([t ** d for d in range(k)], axis=1))
     return q * np.sign(q[-1])
 
 
@@ -66,16 +67,18 @@ def random_edge_shares(init: str, n: int, seed: int) -> np.ndarray:
 class FirstLayerFilters(Experiment):
     id = "c2"
     questions = ("C2",)
-    title = "Edge-like first-layer filters"
-    question = "Do a CNN's first-layer filters, trained on images, become edge detectors?"
-    what = ("A CNN with 16 first-layer 3×3 filters (Conv 16 → ReLU → MaxPool 2 → Conv 16 → ReLU "
-            "→ MaxPool 2 → Dense 10) is trained on the 8×8 digits (1,347 train, 450 test, pixels "
-            "standardised) by Adam (lr 1e-2, batches of 32), with and without L2 weight decay "
-            "1e-2. Each filter is split into its energy per derivative order (blob, edge, "
-            "line/corner, noise; see the module docstring); its edge share — the squared "
-            "correlation with the best-oriented Prewitt edge kernel — is compared with that of "
-            f"random filters from the same He-uniform initialiser ({N_RANDOM:,} draws, "
-            "expectation 2/9) and with the network's own filters before training.")
+    title = N_("Edge-like first-layer filters")
+    question = N_("Do a CNN's first-layer filters, trained on images, become edge detectors?")
+    what = N_("A CNN with 16 first-layer 3×3 filters (Conv 16 → ReLU → MaxPool 2 → Conv 16 → "
+               "ReLU → MaxPool 2 → Dense 10) is trained on the 8×8 digits (1,347 train, 450 "
+               "test, pixels standardised) by Adam (lr 1e-2, batches of 32), with and without "
+               "L2 weight decay 1e-2. Each filter is split into its energy per derivative "
+               "order (blob, edge, line/corner, noise; see the module docstring); its edge "
+               "share — the squared correlation with the best-oriented Prewitt edge kernel — "
+               "is compared with that of random filters from the same He-uniform initialiser "
+               "({n_random:,} draws, expectation 2/9) and with the network's own filters "
+               "before training.")
+    what_values = {"n_random": N_RANDOM}
     seeds_quick = 3
     seeds_full = 5
 
@@ -118,12 +121,61 @@ class FirstLayerFilters(Experiment):
         threshold = EDGE_FACTOR * mean_r
         clear_r = float(np.mean(random_edge_shares(results[0].result["init"], N_RANDOM,
                                                    seed=12345) > 0.5))
+        self._per_setting(by, statuses, tallies, numbers, rows, parts, threshold, clear_r)
+        numbers["random filter: edge share (mean, std)"] = f"{mean_r:.3f}, {std_r:.3f}"
+        status = combine(statuses)
+        sentence = (_("Random 3×3 filters put {mean_r:.3f} of their energy in the edge "
+                      "(first-derivative) patterns; ").format(mean_r=mean_r) + "; ".join(parts) + _(". Holds for a setting "
+                                                                     "when, in every seed, the "
+                                                                     "trained filters' mean "
+                                                                     "edge share is above "
+                                                                     "{edge_factor:g}× the "
+                                                                     "random one "
+                                                                     "({threshold:.3f}). On "
+                                                                     "8×8 digits this tests "
+                                                                     "only the first half of "
+                                                                     "the note: after one "
+                                                                     "pooling a second 3×3 "
+                                                                     "layer already sees the "
+                                                                     "whole 8×8 image, so "
+                                                                     "there is no room for an "
+                                                                     "edge → corner → part "
+                                                                     "hierarchy, and that half "
+                                                                     "is not measured here.").format(
+                                                                       edge_factor=EDGE_FACTOR,
+                                                                       threshold=threshold))
+        rows.append(Row(_("random 3×3 filters"), {_("edge share"): mean_r, _("clear edges"): clear_r}))
+        rule = (_("Per weight-decay setting, holds when in every seed the trained filters' "
+                  "mean edge share is above {edge_factor:g}× a random filter's "
+                  "({threshold:.3f}); settings disagree → depends on weight decay. Only the "
+                  "first-layer half of the note is tested.").format(
+                    edge_factor=EDGE_FACTOR, threshold=threshold))
+        agree = Tally(status, sum(t.agree for t in tallies), sum(t.n for t in tallies))
+        edge_by = {wd: mean_spread(values(runs, "edge_share")).mean for wd, runs in by.items()}
+        helped = [wd for wd, st in zip(by, statuses) if st == "holds"]
+        answer = (_("First-layer filters become edge-like ({max_edge_by_values:.2f} of their "
+                    "energy vs {mean_r:.2f} random) only with weight decay {join_w_g}; the "
+                    "hierarchy half is not testable on 8×8.").format(
+                      max_edge_by_values=max(edge_by.values()), mean_r=mean_r,
+                      join_w_g=', '.join((f'{w:g}' for w in helped)))
+                  if status == "depends" and helped else
+                  _("{yes_status_holds}: edge share ").format(
+                      yes_status_holds=_('Yes') if status == 'holds' else _('No') if status == 'fails' else _('Unclear')) + ", ".join(f"{v:.2f} (wd {w:g})" for w, v in edge_by.items())
+                  + _(" vs {mean_r:.2f} for random filters; deeper layers not testable on 8×8.").format(
+                        mean_r=mean_r))
+        return [Verdict("C2", status, sentence, numbers, answer=answer, evidence=rows, rule=rule,
+                        depends_on=(_("weight decay"),) if status == "depends" else (),
+                        agree=agree)]
+
+    @staticmethod
+    def _per_setting(by, statuses, tallies, numbers, rows, parts, threshold, clear_r):
+        """Per weight-decay setting: its status, numbers, sentence part, tally and rows (appended)."""
         for wd, runs in by.items():
             t = tally(r.result["edge_share"] > threshold for r in runs)
             status = t.status
             statuses.append(status)
             tallies.append(t)
-            label = f"weight decay {wd:g}"
+            label = _("weight decay {wd:g}").format(wd=wd)
             edge = mean_spread(values(runs, "edge_share"))
             init = mean_spread(values(runs, "initial_edge_share"))
             noise = mean_spread(values(runs, "noise_share"))
@@ -136,70 +188,47 @@ class FirstLayerFilters(Experiment):
                             f"{label}: share of filters with edge share > 0.5": clear,
                             f"{label}: ‖W − W₀‖ / ‖W₀‖": moved,
                             f"{label}: test accuracy": acc})
-            rows.append(Row(label, {"edge share, trained": edge, "edge share at init": init,
-                                    "clear edges (share > 0.5)": clear, "test accuracy": acc,
-                                    "edge-like": f"{status} ({t})"}))
-            parts.append(f"with {label} ({status}) the trained filters' edge share is {edge} "
-                         f"(the same filters at init: {init}), {clear.fmt('.0%')} of them are "
-                         f"clear edges (share > 0.5; random {clear_r:.0%}), their noise share is "
-                         f"{noise} (random 0.33) and test accuracy {acc.fmt('.0%')}")
-        numbers["random filter: edge share (mean, std)"] = f"{mean_r:.3f}, {std_r:.3f}"
-        status = combine(statuses)
-        sentence = (f"Random 3×3 filters put {mean_r:.3f} of their energy in the edge (first-"
-                    f"derivative) patterns; " + "; ".join(parts) + ". Holds for a setting when, "
-                    f"in every seed, the trained filters' mean edge share is above "
-                    f"{EDGE_FACTOR:g}× the random one ({threshold:.3f}). On 8×8 digits this "
-                    "tests only the first half of the note: after one pooling a second 3×3 "
-                    "layer already sees the whole 8×8 image, so there is no room for an edge → "
-                    "corner → part hierarchy, and that half is not measured here.")
-        rows.append(Row("random 3×3 filters", {"edge share": mean_r, "clear edges": clear_r}))
-        rule = (f"Per weight-decay setting, holds when in every seed the trained filters' mean "
-                f"edge share is above {EDGE_FACTOR:g}× a random filter's ({threshold:.3f}); "
-                f"settings disagree → depends on weight decay. Only the first-layer half of the "
-                f"note is tested.")
-        agree = Tally(status, sum(t.agree for t in tallies), sum(t.n for t in tallies))
-        edge_by = {wd: mean_spread(values(runs, "edge_share")).mean for wd, runs in by.items()}
-        helped = [wd for wd, st in zip(by, statuses) if st == "holds"]
-        answer = (f"First-layer filters become edge-like ({max(edge_by.values()):.2f} of their "
-                  f"energy vs {mean_r:.2f} random) only with weight decay "
-                  f"{', '.join(f'{w:g}' for w in helped)}; the hierarchy half is not testable on 8×8."
-                  if status == "depends" and helped else
-                  f"{'Yes' if status == 'holds' else 'No' if status == 'fails' else 'Unclear'}: "
-                  f"edge share " + ", ".join(f"{v:.2f} (wd {w:g})" for w, v in edge_by.items())
-                  + f" vs {mean_r:.2f} for random filters; deeper layers not testable on 8×8.")
-        return [Verdict("C2", status, sentence, numbers, answer=answer, evidence=rows, rule=rule,
-                        depends_on=("weight decay",) if status == "depends" else (),
-                        agree=agree)]
+            rows.append(Row(label, {_("edge share, trained"): edge, _("edge share at init"): init,
+                                    _("clear edges (share > 0.5)"): clear, _("test accuracy"): acc,
+                                    _("edge-like"): outcome(status, t)}))
+            parts.append(_("with {label} ({status}) the trained filters' edge share is {edge} "
+                           "(the same filters at init: {init}), {clear} of them are clear "
+                           "edges (share > 0.5; random {clear_r:.0%}), their noise share is "
+                           "{noise} (random 0.33) and test accuracy {acc}").format(
+                             label=label, status=status_word(status), edge=edge, init=init,
+                             clear=clear.fmt('.0%'), clear_r=clear_r, noise=noise,
+                             acc=acc.fmt('.0%')))
 
     def published(self, results):
         edge = mean_spread([r.result["edge_share"] for r in results
                             if r.spec["weight_decay"] == max(q.spec["weight_decay"]
                                                              for q in results)])
         return [Published(
-            "C2", "Krizhevsky, Sutskever & Hinton 2012, Figure 3; Zeiler & Fergus 2014, Figure 2",
-            "AlexNet's 96 first-layer 11×11 filters (ImageNet, 224×224) are oriented edges, "
-            "gratings and colour blobs; deeper layers respond to corners, textures and object "
-            "parts",
-            f"16 filters of 3×3 on 8×8 digits: edge share {edge} against 2/9 = 0.222 for random "
-            f"filters",
-            "Orders of magnitude less data, resolution and training: a 3×3 filter on an 8×8 "
-            "digit, where a stroke is ~2 pixels wide, can only be some mix of a blob, an edge "
-            "and a bar, and a mix is what we find; the deeper-layer half cannot be shown at "
-            "this size.")]
+            "C2", _("Krizhevsky, Sutskever & Hinton 2012, Figure 3; Zeiler & Fergus 2014, "
+                    "Figure 2"),
+            _("AlexNet's 96 first-layer 11×11 filters (ImageNet, 224×224) are oriented edges, "
+              "gratings and colour blobs; deeper layers respond to corners, textures and "
+              "object parts"),
+            _("16 filters of 3×3 on 8×8 digits: edge share {edge} against 2/9 = 0.222 for "
+              "random filters").format(edge=edge),
+            _("Orders of magnitude less data, resolution and training: a 3×3 filter on an 8×8 "
+              "digit, where a stroke is ~2 pixels wide, can only be some mix of a blob, an "
+              "edge and a bar, and a mix is what we find; the deeper-layer half cannot be "
+              "shown at this size."))]
 
     def figures(self, results):
         by = group(results, "weight_decay")
-        mean_r, _ = self._random_baseline(results)
+        mean_r, _unused = self._random_baseline(results)
         wd_show = max(by)
         runs = by[wd_show]
         r0 = runs[0].result
-        rows = [("before training", np.asarray(r0["initial_filters"]),
+        rows = [(_("before training"), np.asarray(r0["initial_filters"]),
                  np.asarray(r0["initial_spectrum"])[:, 1]),
-                (f"trained (weight decay {wd_show:g})", np.asarray(r0["filters"]),
+                (_("trained (weight decay {wd_show:g})").format(wd_show=wd_show), np.asarray(r0["filters"]),
                  np.asarray(r0["spectrum"])[:, 1])]
         if 0.0 in by and wd_show != 0.0:
             q = next(r for r in by[0.0] if r.seed == runs[0].seed).result
-            rows.insert(1, ("trained (no weight decay)", np.asarray(q["filters"]),
+            rows.insert(1, (_("trained (no weight decay)"), np.asarray(q["filters"]),
                             np.asarray(q["spectrum"])[:, 1]))
         n = rows[0][1].shape[0]
         grid_fig = Figure(figsize=(7.5, 0.75 * len(rows) + 0.5))
@@ -216,45 +245,52 @@ class FirstLayerFilters(Experiment):
                 if j == 0:
                     ax.set_ylabel(label.replace(" (", "\n("), fontsize=9, rotation=0, ha="right",
                                   va="center")
-        grid_fig.suptitle(f"First-layer 3×3 filters, seed {runs[0].seed} (above each: edge "
-                          f"share; random ≈ {mean_r:.2f}, red > 0.5)", fontsize=9)
+        grid_fig.suptitle(_("First-layer 3×3 filters, seed {runs_seed} (above each: edge "
+                            "share; random ≈ {mean_r:.2f}, red > 0.5)").format(
+                              runs_seed=runs[0].seed, mean_r=mean_r), fontsize=9)
         grid_fig.subplots_adjust(left=0.2, right=0.99, top=0.84, bottom=0.02, wspace=0.12,
                                  hspace=0.45)
 
+        fig = self._energy_figure(r0, by)
+        return [(_("The 16 first-layer filters of one seed before and after training (grey "
+                   "scale: black negative, white positive), each titled with its edge share. "
+                   "Trained filters are smoother than random ones, and several are oriented "
+                   "edges; others are blobs or bars."), grid_fig),
+                (_("Top: edge share of trained filters against random ones (grey). Bottom: "
+                   "where a filter's energy sits by derivative order; training moves it from "
+                   "the noisy orders 3–4 to the blob and edge patterns, more so with weight "
+                   "decay, which removes the random part of the initial filters that the data "
+                   "never corrects."), fig)]
+
+    @staticmethod
+    def _energy_figure(r0, by):
+        """Edge share per filter and energy by derivative order, per weight-decay setting."""
         fig = Figure(figsize=(7.2, 6.4))
         ax1, ax2 = fig.subplots(2, 1)
         shares_random = random_edge_shares(r0["init"], N_RANDOM, seed=12345)
         bins = np.linspace(0, 1, 21)
-        ax1.hist(shares_random, bins=bins, density=True, color="0.75", label="random filters")
+        ax1.hist(shares_random, bins=bins, density=True, color="0.75", label=_("random filters"))
         colours = ("tab:blue", "tab:red", "tab:green")
         for (wd, rs), colour in zip(by.items(), colours):
             trained = np.concatenate([np.asarray(r.result["spectrum"])[:, 1] for r in rs])
             ax1.hist(trained, bins=bins, density=True, histtype="step", lw=1.5, color=colour,
-                     label=f"trained, wd {wd:g} (all seeds)")
-        ax1.set(title="Edge share per filter", xlabel="share of energy in edge patterns",
-                ylabel="density")
+                     label=_("trained, wd {wd:g} (all seeds)").format(wd=wd))
+        ax1.set(title=_("Edge share per filter"), xlabel=_("share of energy in edge patterns"),
+                ylabel=_("density"))
         ax1.legend(fontsize=9)
         pos = np.arange(len(ORDER_NAMES))
         width = 0.8 / (len(by) + 1)
         ax2.bar(pos - 0.4 + width / 2, RANDOM_SHARE, width=width, color="0.75",
-                label="random (expected)")
+                label=_("random (expected)"))
         for k, ((wd, rs), colour) in enumerate(zip(by.items(), colours)):
             spec = np.mean([np.asarray(r.result["spectrum"]).mean(axis=0) for r in rs], axis=0)
             ax2.bar(pos - 0.4 + width * (k + 1.5), spec, width=width, color=colour,
-                    label=f"trained, wd {wd:g}")
-        ax2.set(title="Energy by derivative order", ylabel="mean share of energy", xticks=pos)
+                    label=_("trained, wd {wd:g}").format(wd=wd))
+        ax2.set(title=_("Energy by derivative order"), ylabel=_("mean share of energy"), xticks=pos)
         ax2.set_xticklabels(ORDER_NAMES, fontsize=9)
         ax2.legend(fontsize=9)
         fig.tight_layout()
-        return [("The 16 first-layer filters of one seed before and after training (grey "
-                 "scale: black negative, white positive), each titled with its edge share. "
-                 "Trained filters are smoother than random ones, and several are oriented "
-                 "edges; others are blobs or bars.", grid_fig),
-                ("Top: edge share of trained filters against random ones (grey). Bottom: where "
-                 "a filter's energy sits by derivative order; training moves it from the noisy "
-                 "orders 3–4 to the blob and edge patterns, more so with weight decay, which "
-                 "removes the random part of the initial filters that the data never "
-                 "corrects.", fig)]
+        return fig
 
 
 EXPERIMENT = FirstLayerFilters()

@@ -15,9 +15,10 @@ import math
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..i18n import N_, _
 from ..search import Range, expected_best, load_data, search
 from .base import (Correction, Experiment, Row, Tally, Verdict, combine, group, mean_spread,
-                   tally, values)
+                   outcome, status_word, tally, values)
 
 LOW, HIGH = 1e-4, 1.0
 DECADES = [(1e-4, 1e-3), (1e-3, 1e-2), (1e-2, 1e-1), (1e-1, 1.0)]
@@ -42,16 +43,16 @@ def _zero(params, trial) -> float:
 class LogSampling(Experiment):
     id = "h1"
     questions = ("H1",)
-    title = "Log-uniform learning rates"
-    question = "Should learning rates be sampled uniformly in log space rather than linearly?"
-    what = ("Part 1: Optuna's random sampler (via whynet.search) draws learning rates from "
+    title = N_("Log-uniform learning rates")
+    question = N_("Should learning rates be sampled uniformly in log space rather than linearly?")
+    what = (N_("Part 1: Optuna's random sampler (via whynet.search) draws learning rates from "
             "[1e-4, 1] once as a linear range and once as a log range; we count the share of "
             "samples in each decade. Part 2: the same sampler, with the same seed, draws a pool "
             "of 24 (full: 64) learning rates from each range; a trial trains a [64, 32, 32, 10] "
             "ReLU MLP for 5 epochs (batch 64) on 600 digits (60/20/20 split, standardised) with "
             "plain SGD or with Adam and scores its validation accuracy. From each pool we compute "
             "exactly the expected best accuracy of a random search of k trials (Bergstra & "
-            "Bengio's efficiency curve) and compare log and linear sampling at a budget of 8.")
+            "Bengio's efficiency curve) and compare log and linear sampling at a budget of 8."))
     seeds_quick = 3
     seeds_full = 8
     version = 1
@@ -127,25 +128,18 @@ class LogSampling(Experiment):
         budget = self._budget(results)
         status = combine([dec_status] + [b["status"] for b in budget.values()])
         names = OPTIMISER_NAMES
-        outcome = {"holds": "log better", "fails": "log not better",
-                   "inconclusive": "seeds disagree"}
+        compared = {"holds": _("log better"), "fails": _("log not better"),
+                   "inconclusive": _("seeds disagree")}
         per_opt = "; ".join(
-            f"{names.get(o, o)} (best learning rate found ≈ {b['best_lr']:.2g}): log "
-            f"{b['log'].fmt('.3f')} vs linear {b['linear'].fmt('.3f')}, difference "
-            f"{b['diff'].mean:+.3f} ± {b['diff'].std:.3f} ({outcome[b['status']]})"
+            _("{names_get_o} (best learning rate found ≈ {b_best_lr:.2g}): log {b_log_3f} vs "
+              "linear {b_linear_3f}, difference {b_diff:+.3f} ± {b_diff_std:.3f} "
+              "({outcome_b_status})").format(
+                names_get_o=names.get(o, o), b_best_lr=b['best_lr'], b_log_3f=b['log'].fmt('.3f'),
+                b_linear_3f=b['linear'].fmt('.3f'), b_diff=b['diff'].mean,
+                b_diff_std=b['diff'].std, outcome_b_status=compared[b['status']])
             for o, b in budget.items())
         spec = group(results, "part")["budget"][0].spec
-        sentence = (f"Uniform sampling on [1e-4, 1] puts {linear_top.fmt('.1%')} of {n} samples "
-                    f"in [0.1, 1]; log sampling puts "
-                    + ", ".join(f"{s.mean:.1%}" for s in log_shares)
-                    + " in the four decades. With the same budget of "
-                    f"{spec['budget']} trials, the expected best validation accuracy (from a pool "
-                    f"of {spec['pool']} random trials per sampling) is — {per_opt}. "
-                    f"The sampling part is shown when every seed is within 4 standard errors of 90% "
-                    f"and 25% per decade; the budget part holds for an optimiser when log beats "
-                    f"linear by more than {GAIN:.0%} in every seed"
-                    + ("; it holds for some optimisers and not others, so the claim depends on "
-                       "where the good learning rates lie." if status == "depends" else "."))
+        sentence = self._sentence(status, per_opt, n, spec, log_shares, linear_top)
         numbers = {"uniform share in [0.1, 1]": linear_top}
         numbers.update({f"log share in {name}": s for name, s in zip(DECADE_NAMES, log_shares)})
         for o, b in budget.items():
@@ -154,30 +148,52 @@ class LogSampling(Experiment):
                         f"sampling"] = b[sampling]
             numbers[f"{names.get(o, o)}: best learning rate found (median)"] = b["best_lr"]
         numbers["tolerance (4 s.e.) on 90% / 25%"] = f"{tol_top:.3f} / {tol_dec:.3f}"
-        rows = [Row("uniform sampling on [1e-4, 1]", {"share in [0.1, 1]": linear_top}),
-                Row("log sampling on [1e-4, 1]", {f"share in {name}": s for name, s in
+        rows = [Row(_("uniform sampling on [1e-4, 1]"), {_("share in [0.1, 1]"): linear_top}),
+                Row(_("log sampling on [1e-4, 1]"), {_("share in {name}").format(name=name): s for name, s in
                                                   zip(DECADE_NAMES, log_shares)})]
-        rows += [Row(f"{names.get(o, o)}, budget {b['budget']}", {
-            "expected best, log": b["log"], "expected best, linear": b["linear"],
-            "log − linear": b["diff"], "best learning rate (median)": b["best_lr"],
-            "log better": f"{b['status']} ({b['tally']})"}) for o, b in budget.items()]
+        rows += [Row(_("{optimiser}, budget {budget}").format(optimiser=names.get(o, o), budget=b['budget']), {
+            _("expected best, log"): b["log"], _("expected best, linear"): b["linear"],
+            _("log − linear"): b["diff"], _("best learning rate (median)"): b["best_lr"],
+            _("log better"): outcome(b['status'], b['tally'])}) for o, b in budget.items()]
         tests = [b["tally"] for b in budget.values()]
         agree = Tally(status, sum(t.agree for t in tests), sum(t.n for t in tests))
         wins = [names.get(o, o) for o, b in budget.items() if b["status"] == "holds"]
-        loses = [f"{names.get(o, o)} (best rate ≈ {b['best_lr']:.2g})"
+        loses = [_("{names_get_o} (best rate ≈ {b_best_lr:.2g})").format(
+                     names_get_o=names.get(o, o), b_best_lr=b['best_lr'])
                  for o, b in budget.items() if b["status"] == "fails"]
-        answer = (f"The 90% is arithmetic. Log sampling found better learning rates with "
-                  f"{', '.join(wins)}; with {', '.join(loses)} it did not."
+        answer = (_("The 90% (in the top decade) is arithmetic. Log sampling found better learning rates with "
+                    "{join_wins}; with {join_loses} it did not.").format(
+                      join_wins=', '.join(wins), join_loses=', '.join(loses))
                   ) if wins and loses else (
-                  "The 90% is arithmetic. Log sampling better: "
-                  + ", ".join(f"{names.get(o, o)} {b['status']}" for o, b in budget.items()) + ".")
-        rule = (f"Sampling shares are shown (arithmetic; a miss beyond 4 binomial standard errors "
-                f"would be a sampler bug). Tested per optimiser: log sampling is better when, in "
-                f"every seed, its expected best validation accuracy at the budget beats linear "
-                f"sampling's by more than {GAIN:.0%}; optimisers disagree → depends on the "
-                f"optimiser (where its good learning rates lie).")
+                  _("The 90% (in the top decade) is arithmetic. Log sampling better: ")
+                  + ", ".join(f"{names.get(o, o)} {status_word(b['status'])}" for o, b in budget.items()) + ".")
+        rule = (_("Sampling shares are shown (arithmetic; a miss beyond 4 binomial standard "
+                  "errors would be a sampler bug). Tested per optimiser: log sampling is "
+                  "better when, in every seed, its expected best validation accuracy at the "
+                  "budget beats linear sampling's by more than {gain:.0%}; optimisers disagree "
+                  "→ depends on the optimiser (where its good learning rates lie).").format(
+                    gain=GAIN))
         return [Verdict("H1", status, sentence, numbers, answer=answer, evidence=rows, rule=rule,
-                        depends_on=("optimizer",) if status == "depends" else (), agree=agree)]
+                        depends_on=(_("optimizer"),) if status == "depends" else (), agree=agree)]
+
+    @staticmethod
+    def _sentence(status, per_opt, n, spec, log_shares, linear_top):
+        """The long form: the sampling shares and the budget comparison per optimiser."""
+        sentence = (_("Uniform sampling on [1e-4, 1] puts {linear_top_1} of {n} samples in "
+                      "[0.1, 1]; log sampling puts ").format(
+                        linear_top_1=linear_top.fmt('.1%'), n=n)
+                    + ", ".join(f"{s.mean:.1%}" for s in log_shares)
+                    + _(" in the four decades. With the same budget of {spec_budget} trials, "
+                        "the expected best validation accuracy (from a pool of {spec_pool} "
+                        "random trials per sampling) is — {per_opt}. The sampling part is "
+                        "shown when every seed is within 4 standard errors of 90% and 25% per "
+                        "decade; the budget part holds for an optimiser when log beats linear "
+                        "by more than {gain:.0%} in every seed").format(
+                          spec_budget=spec['budget'], spec_pool=spec['pool'], per_opt=per_opt,
+                          gain=GAIN)
+                    + (_("; it holds for some optimisers and not others, so the claim depends "
+                         "on where the good learning rates lie.") if status == "depends" else "."))
+        return sentence
 
     def corrections(self, results):
         budget = self._budget(results)
@@ -186,24 +202,25 @@ class LogSampling(Experiment):
             return []
         o, b = next(iter(high.items()))
         name = OPTIMISER_NAMES.get(o, o)
-        outcome = {"holds": "log sampling still wins there",
-                   "fails": "there log sampling does not beat linear sampling",
-                   "inconclusive": "there the seeds disagree on which sampling wins"}[b["status"]]
+        result = {"holds": _("log sampling still wins there"),
+                   "fails": _("there log sampling does not beat linear sampling"),
+                   "inconclusive": _("there the seeds disagree on which sampling wins")}[b["status"]]
         return [Correction(
             "H1", "004 p77",
-            "the learning rate we want lies in 0.0001–0.1, so uniform sampling on [1e-4, 1] "
-            "finds it only 10% of the time",
-            f"where the good learning rates lie depends on the optimiser and the model: with "
-            f"{name} on the digits the best ones are in the top decade [0.1, 1], and {outcome}; "
-            f"sample in log space because the right decade is unknown, not because it is "
-            f"always a small one",
-            f"{name}: best learning rate found ≈ {b['best_lr']:.2g} (median over seeds); "
-            f"expected best validation accuracy of {b['budget']} trials: log "
-            f"{b['log'].fmt('.3f')}, "
-            f"linear {b['linear'].fmt('.3f')}",
-            so_what="Sample the learning rate in log space because you do not know which decade "
-                    "holds the good values; once a first search shows where they are, narrow "
-                    "the range around them.")]
+            _("the learning rate we want lies in 0.0001–0.1, so uniform sampling on [1e-4, 1] "
+              "finds it only one time in ten"),
+            _("where the good learning rates lie depends on the optimiser and the model: with "
+              "{name} on the digits the best ones are in the top decade [0.1, 1], and "
+              "{outcome}; sample in log space because the right decade is unknown, not because "
+              "it is always a small one").format(name=name, outcome=result),
+            _("{name}: best learning rate found ≈ {b_best_lr:.2g} (median over seeds); "
+              "expected best validation accuracy of {b_budget} trials: log {b_log_3f}, linear "
+              "{b_linear_3f}").format(
+                name=name, b_best_lr=b['best_lr'], b_budget=b['budget'],
+                b_log_3f=b['log'].fmt('.3f'), b_linear_3f=b['linear'].fmt('.3f')),
+            so_what=_("Sample the learning rate in log space because you do not know which "
+                      "decade holds the good values; once a first search shows where they are, "
+                      "narrow the range around them."))]
 
     # -- figures ----------------------------------------------------------------------------
 
@@ -216,15 +233,28 @@ class LogSampling(Experiment):
         for i, (sampling, colour) in enumerate((("linear", "tab:orange"), ("log", "tab:blue"))):
             shares = np.array([r.result[sampling] for r in dec])
             ax.bar(x + (i - 0.5) * 0.38, shares.mean(0), 0.38, yerr=shares.std(0),
-                   color=colour, label=f"{'uniform' if sampling == 'linear' else 'log-uniform'}"
-                                       f" on [1e-4, 1]")
+                   color=colour, label=_("{uniform_sampling_linear} on [1e-4, 1]").format(
+                                           uniform_sampling_linear=_('uniform') if sampling == 'linear' else _('log-uniform')))
         ax.axhline(0.25, color="tab:blue", ls=":", lw=1)
         ax.axhline(0.9, color="tab:orange", ls=":", lw=1)
         ax.set_xticks(x, DECADE_NAMES)
-        ax.set(title=f"Where {dec[0].spec['samples']} sampled learning rates fall",
-               xlabel="decade of the learning rate", ylabel="share of samples", ylim=(0, 1))
+        ax.set(title=_("Where {dec_spec_samples} sampled learning rates fall").format(
+                         dec_spec_samples=dec[0].spec['samples']),
+               xlabel=_("decade of the learning rate"), ylabel=_("share of samples"), ylim=(0, 1))
         ax.legend(fontsize=9, loc="upper left")
 
+        fig2 = self._budget_figure(parts)
+        return [(_("Uniform sampling (orange) spends nine draws in ten in the top decade; "
+                   "log-uniform sampling (blue) gives each decade a quarter."), fig1),
+                (_("Top: validation accuracy of every trial against its learning rate shows in "
+                   "which decade each optimiser's good learning rates lie (orange band: where "
+                   "nine uniform draws in ten land). Bottom: the best accuracy a random search of k "
+                   "trials can expect (mean over seeds, band: min–max), log (solid) vs linear "
+                   "(dashed); the dotted line marks the budget the verdict uses."), fig2)]
+
+    @staticmethod
+    def _budget_figure(parts):
+        """Every trial of seed 0, and the expected best against the budget."""
         fig2 = Figure(figsize=(7.2, 7.6), layout="constrained")
         ax1, ax2 = fig2.subplots(2, 1)
         budget = group(parts["budget"], "optimizer")
@@ -236,9 +266,9 @@ class LogSampling(Experiment):
                         label=OPTIMISER_NAMES.get(opt, opt))
         ax1.set_xscale("log")
         ax1.axvspan(0.1, 1, color="tab:orange", alpha=0.12, lw=0,
-                    label="[0.1, 1]: 90% of uniform draws")
-        ax1.set(title="Every trial (seed 0)", xlabel="learning rate (log scale)",
-                ylabel="validation accuracy", ylim=(0, 1))
+                    label=_("[0.1, 1]: 90% (uniform sampling)"))
+        ax1.set(title=_("Every trial (seed 0)"), xlabel=_("learning rate (log scale)"),
+                ylabel=_("validation accuracy"), ylim=(0, 1))
         ax1.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=3)
         styles = {"log": "-", "linear": "--"}
         for opt, rs in budget.items():
@@ -247,7 +277,9 @@ class LogSampling(Experiment):
                 k = np.arange(1, curves.shape[1] + 1)
                 k_max = len(k)
                 ax2.plot(k, curves.mean(0), styles[sampling], color=colours.get(opt),
-                         label=f"{OPTIMISER_NAMES.get(opt, opt)}, {sampling}")
+                         label=_("{opt_optimiser_names_get}, {sampling}").format(
+                                   opt_optimiser_names_get=OPTIMISER_NAMES.get(opt, opt),
+                                   sampling=sampling))
                 ax2.fill_between(k, curves.min(0), curves.max(0), color=colours.get(opt),
                                  alpha=0.12, lw=0)
         budget_k = parts["budget"][0].spec["budget"]
@@ -255,16 +287,10 @@ class LogSampling(Experiment):
         ax2.set_xscale("log", base=2)
         ticks = [k for k in (1, 2, 4, 8, 16, 32, 64) if k <= k_max]
         ax2.set_xticks(ticks, [str(k) for k in ticks])
-        ax2.set(title="Expected best vs budget", xlabel="trials (log scale)",
-                ylabel="expected best validation accuracy", ylim=(0, 1))
+        ax2.set(title=_("Expected best vs budget"), xlabel=_("trials (log scale)"),
+                ylabel=_("expected best validation accuracy"), ylim=(0, 1))
         ax2.legend(fontsize=9, loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2)
-        return [("Uniform sampling (orange) spends 90% of its draws in the top decade; "
-                 "log-uniform sampling (blue) gives each decade a quarter.", fig1),
-                ("Top: validation accuracy of every trial against its learning rate shows in "
-                 "which decade each optimiser's good learning rates lie (orange band: where 90% "
-                 "of uniform draws land). Bottom: the best accuracy a random search of k trials "
-                 "can expect (mean over seeds, band: min–max), log (solid) vs linear (dashed); "
-                 "the dotted line marks the budget the verdict uses.", fig2)]
+        return fig2
 
 
 EXPERIMENT = LogSampling()

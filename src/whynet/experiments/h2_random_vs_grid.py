@@ -14,10 +14,11 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..i18n import N_, _
 from ..random import make_rng
 from ..search import Choice, Range, expected_best, load_data, parse_space, plot_trials, search
 from .base import (Experiment, Published, Row, Tally, Verdict, combine, group, mean_spread,
-                   tally, values)
+                   outcome, status_word, tally, values)
 
 GAIN = 0.01  # random "beats" grid when its best is higher by more than this
 BUMP_WIDTH = 0.08  # std of the important parameter's Gaussian bump, on [0, 1]
@@ -92,10 +93,10 @@ def _random_search(space, objective, n_trials, seed, data=None):
 class RandomVsGrid(Experiment):
     id = "h2"
     questions = ("H2",)
-    title = "Random search vs grid search"
-    question = ("Does random search beat grid search when one hyperparameter matters and "
-                "another does not?")
-    what = ("Grid and random layouts of n × n trials (n = 2, 3, 4; full adds 5) run through "
+    title = N_("Random search vs grid search")
+    question = (N_("Does random search beat grid search when one hyperparameter matters and "
+                "another does not?"))
+    what = (N_("Grid and random layouts of n × n trials (n = 2, 3, 4; full adds 5) run through "
             "whynet.search with Optuna's GridSampler and RandomSampler. Analytic objective, as in "
             "Bergstra & Bengio (2012) figure 1: f(x, y) = exp(−(x − c)²/(2·0.08²)) + "
             "0.05·(½ + ½ sin 2π(y + φ)) on [0, 1]², with c and φ drawn anew in each of 30 (full: "
@@ -107,7 +108,7 @@ class RandomVsGrid(Experiment):
             "random trials. The grid's n points per parameter sit at the centres of n equal cells of "
             "its range, (i + ½)/n of the way (in log space for a log range), as in the cs231n "
             "figure, not on the endpoints. The grid's main effects show how much each parameter "
-            "matters. Each budget is judged on its own.")
+            "matters. Each budget is judged on its own."))
     seeds_quick = 3
     seeds_full = 8
     version = 2
@@ -225,37 +226,39 @@ class RandomVsGrid(Experiment):
                 depends_on.append("budget")
             if len(set(by_objective.values())) > 1 or not depends_on:
                 depends_on.append("objective")
-        rows = [Row(f"{p['budget']} trials ({p['grid_distinct']} vs {p['random_distinct']} "
-                    f"distinct values)", {
-                        "analytic: grid": p["ana_grid"], "analytic: random": p["ana_random"],
-                        "analytic: random ahead": f"{p['analytic'].status} ({p['analytic']})",
-                        "MLP: grid": p["train_grid"], "MLP: random (expected)": p["train_random"],
-                        "MLP: random ahead": f"{p['training'].status} ({p['training']})"})
+        rows = [Row(_("{p_budget} trials ({p_grid_distinct} vs {p_random_distinct} distinct "
+                      "values)").format(
+                        p_budget=p['budget'], p_grid_distinct=p['grid_distinct'],
+                        p_random_distinct=p['random_distinct']), {
+                        _("analytic: grid"): p["ana_grid"], _("analytic: random"): p["ana_random"],
+                        _("analytic: random ahead"): outcome(p['analytic'].status, p['analytic']),
+                        _("MLP: grid"): p["train_grid"], _("MLP: random (expected)"): p["train_random"],
+                        _("MLP: random ahead"): outcome(p['training'].status, p['training'])})
                 for p in pb]
         per_budget = "; ".join(
-            f"{p['budget']} trials: analytic random {p['ana_random'].mean:.3f} vs grid "
-            f"{p['ana_grid'].mean:.3f} ({p['analytic'].status}), MLP random "
-            f"{p['train_random'].mean:.3f} vs grid {p['train_grid'].mean:.3f} "
-            f"({p['training'].status})" for p in pb)
+            _("{p_budget} trials: analytic random {p_ana_random:.3f} vs grid {p_ana_grid:.3f} "
+              "({p_analytic_status}), MLP random {p_train_random:.3f} vs grid "
+              "{p_train_grid:.3f} ({p_training_status})").format(
+                p_budget=p['budget'], p_ana_random=p['ana_random'].mean,
+                p_ana_grid=p['ana_grid'].mean, p_analytic_status=status_word(p['analytic'].status),
+                p_train_random=p['train_random'].mean, p_train_grid=p['train_grid'].mean,
+                p_training_status=status_word(p['training'].status)) for p in pb)
         ahead_ana = [p["budget"] for p in pb if p["analytic"].status == "holds"]
         ahead_mlp = [p["budget"] for p in pb if p["training"].status == "holds"]
 
         def budgets(bs):
-            return ", ".join(map(str, bs)) if bs else "no budget"
-        answer = (f"Against a fair grid (cell centres), random search leads on the bump objective "
-                  f"at {budgets(ahead_ana)} trials; on the MLP at {budgets(ahead_mlp)}"
-                  + ("; the grid does as well." if not ahead_mlp else "."))
-        rule = (f"Per budget and objective, random search is ahead when, in every seed, its best "
-                f"(analytic: mean over {s['repeats']} repetitions; MLP: expected best from a pool "
-                f"of {s['pool']}) exceeds the grid's by more than {GAIN}; the grid's points sit "
-                f"at the centres of n equal cells of each range ((i + ½)/n, log-spaced for log "
-                f"ranges). All ahead → holds, none → fails, mixed → depends.")
-        sentence = (
-            f"A grid of n × n trials tries n distinct values of the important parameter, random "
-            f"search n² (by construction). On the analytic objective (bump moved in each of "
-            f"{s['repeats']} repetitions) and on the MLP, where the learning rate explains "
-            f"{s['effects_lr'].mean:.0%} of the grid's variance and the L2 penalty "
-            f"{s['effects_l2'].mean:.0%}: " + per_budget + ". " + rule)
+            return ", ".join(map(str, bs)) if bs else _("no budget")
+        answer = (_("Against a fair grid (cell centres), random search leads on the bump "
+                    "objective at {budgets_ahead_ana} trials; on the MLP at {budgets_ahead_mlp}").format(
+                      budgets_ahead_ana=budgets(ahead_ana), budgets_ahead_mlp=budgets(ahead_mlp))
+                  + (_("; the grid does as well.") if not ahead_mlp else "."))
+        rule = (_("Per budget and objective, random search is ahead when, in every seed, its "
+                  "best (analytic: mean over {s_repeats} repetitions; MLP: expected best from "
+                  "a pool of {s_pool}) exceeds the grid's by more than {gain}; the grid's "
+                  "points sit at the centres of n equal cells of each range ((i + ½)/n, "
+                  "log-spaced for log ranges). All ahead → holds, none → fails, mixed → "
+                  "depends.").format(s_repeats=s['repeats'], s_pool=s['pool'], gain=GAIN))
+        sentence = self._sentence(rule, per_budget, s)
         numbers = {"MLP: variance explained by the learning rate": s["effects_lr"],
                    "MLP: variance explained by the L2 penalty": s["effects_l2"]}
         for p in pb:
@@ -267,6 +270,19 @@ class RandomVsGrid(Experiment):
         return [Verdict("H2", status, sentence, numbers, answer=answer, evidence=rows, rule=rule,
                         depends_on=tuple(depends_on), agree=agree)]
 
+    @staticmethod
+    def _sentence(rule, per_budget, s):
+        """The long form: the search per budget and the variance explained, then the rule."""
+        sentence = (
+            _("A grid of n × n trials tries n distinct values of the important parameter, "
+              "random search n² (by construction). On the analytic objective (bump moved in "
+              "each of {s_repeats} repetitions) and on the MLP, where the learning rate "
+              "explains {s_effects_lr:.0%} of the grid's variance and the L2 penalty "
+              "{s_effects_l2:.0%}: ").format(
+                s_repeats=s['repeats'], s_effects_lr=s['effects_lr'].mean,
+                s_effects_l2=s['effects_l2'].mean) + per_budget + ". " + rule)
+        return sentence
+
     def published(self, results):
         s = self._summary(results)
         ana = group(results, "part")["analytic"]
@@ -274,18 +290,21 @@ class RandomVsGrid(Experiment):
         g9 = sorted({a.result["grid_distinct"][j9] for a in ana})
         r9 = sorted({a.result["random_distinct"][j9] for a in ana})
         return [Published(
-            "H2", "Bergstra & Bengio 2012, Random Search for Hyper-Parameter Optimization "
-                  "(JMLR 13), figure 1 and §2",
-            "with 9 trials a grid tests 3 distinct values of the important parameter, random "
-            "search 9; on neural nets, random search finds models as good or better than grid "
-            "search in a fraction of the trials",
-            f"distinct values in 9 trials: grid {'/'.join(map(str, g9))}, random "
-            f"{'/'.join(map(str, r9))}; analytic best of 9: random {s['ana_random'].fmt('.3f')}, "
-            f"grid {s['ana_grid'].fmt('.3f')}; MLP random − grid over budgets "
-            f"{s['train_gap'].mean:+.3f}",
-            "Their neural-net comparison searched up to 32 hyperparameters on MNIST variants; we "
-            "search 2 on a small digits MLP, so the gap on the real objective is smaller and "
-            "depends on whether a grid value happens to fall near the best learning rate.")]
+            "H2", _("Bergstra & Bengio 2012, Random Search for Hyper-Parameter Optimization "
+                    "(JMLR 13), figure 1 and §2"),
+            _("with 9 trials a grid tests 3 distinct values of the important parameter, random "
+              "search 9; on neural nets, random search finds models as good or better than "
+              "grid search in a fraction of the trials"),
+            _("distinct values in 9 trials: grid {join_map_str}, random {join_map_str_2}; "
+              "analytic best of 9: random {s_ana_random_3f}, grid {s_ana_grid_3f}; MLP random "
+              "− grid over budgets {s_train_gap:+.3f}").format(
+                join_map_str='/'.join(map(str, g9)), join_map_str_2='/'.join(map(str, r9)),
+                s_ana_random_3f=s['ana_random'].fmt('.3f'),
+                s_ana_grid_3f=s['ana_grid'].fmt('.3f'), s_train_gap=s['train_gap'].mean),
+            _("Their neural-net comparison searched up to 32 hyperparameters on MNIST "
+              "variants; we search 2 on a small digits MLP, so the gap on the real objective "
+              "is smaller and depends on whether a grid value happens to fall near the best "
+              "learning rate."))]
 
     # -- figures ----------------------------------------------------------------------------
 
@@ -302,44 +321,49 @@ class RandomVsGrid(Experiment):
             top.plot(xs, f.important(xs), color="tab:green")
             top.plot(pts[:, 0], f.important(pts[:, 0]), "o", color="tab:red", ms=4)
             top.set(xlim=(-0.04, 1.04), ylim=(-0.05, 1.15), xticks=[], yticks=[],
-                    title=f"{layout.capitalize()} layout: {distinct(pts[:, 0])} distinct x",
+                    title=_("{layout_capitalize} layout: {distinct_pts} distinct x").format(
+                              layout_capitalize=_(layout).capitalize(),
+                              distinct_pts=distinct(pts[:, 0])),
                     ylabel="g(x)")
             ax = fig1.add_subplot(gs[1, col])
             ax.scatter(pts[:, 0], pts[:, 1], color="tab:red", s=25, zorder=3)
             for x in pts[:, 0]:
                 ax.axvline(x, color="tab:red", lw=0.5, alpha=0.4)
-            ax.set(xlim=(-0.04, 1.04), ylim=(-0.04, 1.04), xlabel="important parameter x",
-                   ylabel="unimportant parameter y" if col == 0 else None, aspect="equal")
+            ax.set(xlim=(-0.04, 1.04), ylim=(-0.04, 1.04), xlabel=_("important parameter x"),
+                   ylabel=_("unimportant parameter y") if col == 0 else None, aspect="equal")
 
         fig2 = Figure(figsize=(7.2, 6.4), layout="constrained")
         ax1, ax2 = fig2.subplots(2, 1)
-        for ax, part, ylabel in ((ax1, "analytic", "best f (mean over repetitions)"),
-                                 (ax2, "training", "best validation accuracy")):
+        for ax, part, ylabel in ((ax1, "analytic", _("best f (mean over repetitions)")),
+                                 (ax2, "training", _("best validation accuracy"))):
             runs = parts[part]
             budgets = runs[0].result["budgets"]
             for layout, style in (("grid", "s--"), ("random", "o-")):
                 curves = np.array(values(runs, f"{layout}_best"))
                 ax.errorbar(budgets, curves.mean(0), yerr=curves.std(0), fmt=style, ms=4,
                             capsize=2, color="tab:orange" if layout == "grid" else "tab:blue",
-                            label=f"{layout}" + (" (expected best)" if part == "training"
+                            label=_("{layout}").format(layout=layout) + (_(" (expected best)") if part == "training"
                                                  and layout == "random" else ""))
             ax.set_xticks(budgets, [str(b) for b in budgets])
-            ax.set(xlabel="trials (n × n)", ylabel=ylabel,
-                   title="Analytic objective" if part == "analytic" else "MLP on digits (Adam)")
+            ax.set(xlabel=_("trials (n × n)"), ylabel=ylabel,
+                   title=_("Analytic objective") if part == "analytic" else _("MLP on digits "
+                                                                           "(Adam)"))
             ax.legend(fontsize=9, loc="lower right")
         train = parts["training"][0]
         trials = [{"number": i, "state": "complete", "value": v, "params": {"lr": lr, "l2": l2},
                    "intermediate": {}} for i, (lr, l2, v) in enumerate(train.result["pool"])]
         space = parse_space({"lr": Range(1e-4, 1.0, log=True), "l2": Range(1e-6, 1e-3, log=True)})
-        fig3 = plot_trials(trials, space, f"MLP on digits (Adam): {len(trials)} random trials "
-                                          f"projected on each hyperparameter (seed {train.seed})")
-        return [("Bergstra & Bengio's figure 1, measured: the same 9 trials as a 3 × 3 grid "
-                 "(left) and at random (right). Top: the important parameter's effect g(x) and "
-                 "the values each layout tried on it.", fig1),
-                ("Best score against the number of trials, grid at cell centres (orange) vs "
-                 "random (blue), mean ± std over seeds; each budget is judged on its own.", fig2),
-                ("The real objective seen as whynet search draws it: validation accuracy "
-                 "depends on the learning rate (left) and hardly on the L2 penalty (right).",
+        fig3 = plot_trials(trials, space, _("MLP on digits (Adam): {len_trials} random trials "
+                                            "projected on each hyperparameter (seed "
+                                            "{train_seed})").format(
+                                              len_trials=len(trials), train_seed=train.seed))
+        return [(_("Bergstra & Bengio's figure 1, measured: the same 9 trials as a 3 × 3 grid "
+                   "(left) and at random (right). Top: the important parameter's effect g(x) "
+                   "and the values each layout tried on it."), fig1),
+                (_("Best score against the number of trials, grid at cell centres (orange) vs "
+                   "random (blue), mean ± std over seeds; each budget is judged on its own."), fig2),
+                (_("The real objective seen as whynet search draws it: validation accuracy "
+                   "depends on the learning rate (left) and hardly on the L2 penalty (right)."),
                  fig3)]
 
 

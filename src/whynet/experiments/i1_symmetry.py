@@ -20,13 +20,14 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..i18n import N_, _
 from ..nn import mlp
 from ..nn.layers import Dense
 from ..probes.stats import distinct_units
 from ..optim import SGD
 from ..train import Every, accuracy, fit
 from .base import (Experiment, Published, Row, Tally, Verdict, combine, group, mean_spread,
-                   tally, values)
+                   status_word, tally, values)
 from .recipes import circles_split
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid")
@@ -55,23 +56,23 @@ def mechanism(result: dict) -> str:
     """How a zero-initialised run stayed put: ``frozen`` (no weight moved at all), ``symmetric``
     (weights moved, one distinct unit per layer) or ``broken`` (more than one distinct unit)."""
     if any(c > 1 for c in result["final_distinct"]):
-        return "broken"
-    return "frozen" if result["weights_moved"] == 0.0 else "symmetric"
+        return N_("broken")  # N_: the mechanism is data; it is translated where shown
+    return N_("frozen") if result["weights_moved"] == 0.0 else N_("symmetric")
 
 
 class Symmetry(Experiment):
     id = "i1"
     questions = ("I1",)
-    title = "Zero initialisation and symmetry"
-    question = "Does zero initialisation keep all hidden units of a layer identical?"
-    what = ("The deeplearning.ai initialisation assignment's network [2, 10, 5, 1] (sigmoid output "
+    title = N_("Zero initialisation and symmetry")
+    question = N_("Does zero initialisation keep all hidden units of a layer identical?")
+    what = (N_("The deeplearning.ai initialisation assignment's network [2, 10, 5, 1] (sigmoid output "
             "with binary cross-entropy) with ReLU, tanh or sigmoid hidden units is trained on "
             "circles (300 train, 100 test, noise 0.05) by full-batch gradient descent with "
             "momentum 0.9 (lr 0.1), with every weight and bias zero (ReLU, tanh, sigmoid) and, "
             "as the baseline, a ReLU net with He weights. Every 20 steps we count the "
             "distinct units of each hidden layer (rows of [W | b] equal to a relative tolerance "
             "of 1e-4), in float64; at the end, the largest distance any weight moved from its "
-            "start (exactly 0 means frozen).")
+            "start (exactly 0 means frozen)."))
     seeds_quick = 3
     seeds_full = 10
     version = 2
@@ -132,71 +133,116 @@ class Symmetry(Experiment):
         # each activation's seeds agree with that activation's own status
         agree = Tally(status, sum(p["tally"].agree for p in per.values()), n)
         rows, parts = [], []
-        words = {"frozen": "frozen (every weight gradient exactly 0, nothing moves)",
-                 "symmetric": "symmetric (the weights move, every unit as the same copy)",
-                 "broken": "symmetry broken"}
+        words = {"frozen": _("frozen (every weight gradient exactly 0, nothing moves)"),
+                 "symmetric": _("symmetric (the weights move, every unit as the same copy)"),
+                 "broken": _("symmetry broken")}
         ra = mean_spread(values(rand, "test_acc"))
         for act, p in per.items():
             z = p["zero"]
             za = mean_spread(values(z, "test_acc"))
-            rows.append(Row(f"{act}, zero init", {
-                "distinct units, layer 1 (of 10)": mean_spread(
+            rows.append(Row(_("{act}, zero init").format(act=act), {
+                _("distinct units, layer 1 (of 10)"): mean_spread(
                     [x.result["final_distinct"][0] for x in z]),
-                "distinct units, layer 2 (of 5)": mean_spread(
+                _("distinct units, layer 2 (of 5)"): mean_spread(
                     [x.result["final_distinct"][1] for x in z]),
-                "largest weight change": mean_spread(values(z, "weights_moved")),
-                "test accuracy": za, "mechanism": p["mechanism"]}))
-            parts.append(f"{act} {words.get(p['mechanism'], p['mechanism'])}, test accuracy "
-                         f"{za.fmt('.0%')} ({p['tally'].status}, {p['tally']})")
-        rows.append(Row("relu, He init", {
-            "distinct units, layer 1 (of 10)": mean_spread(
+                _("largest weight change"): mean_spread(values(z, "weights_moved")),
+                _("test accuracy"): za,
+                _("mechanism"): "/".join(_(k) for k in p["mechanism"].split("/"))}))
+            parts.append(_("{act} {words_get_p}, test accuracy {za} ({p_tally_status}, "
+                           "{p_tally})").format(
+                             act=act, words_get_p=words.get(p['mechanism'], p['mechanism']),
+                             za=za.fmt('.0%'), p_tally_status=status_word(p['tally'].status),
+                             p_tally=p['tally']))
+        rows.append(Row(_("relu, He init"), {
+            _("distinct units, layer 1 (of 10)"): mean_spread(
                 [x.result["final_distinct"][0] for x in rand]),
-            "distinct units, layer 2 (of 5)": mean_spread(
+            _("distinct units, layer 2 (of 5)"): mean_spread(
                 [x.result["final_distinct"][1] for x in rand]),
-            "largest weight change": mean_spread(values(rand, "weights_moved")),
-            "test accuracy": ra}))
+            _("largest weight change"): mean_spread(values(rand, "weights_moved")),
+            _("test accuracy"): ra}))
         frozen = [a for a, p in per.items() if p["mechanism"] == "frozen"]
         symmetric = [a for a, p in per.items() if p["mechanism"] == "symmetric"]
         if status == "holds":
-            answer = (f"Yes, one distinct unit per layer, but {' and '.join(frozen) or 'none'} "
-                      f"stay identical because nothing moves (all weight gradients are 0); only "
-                      f"{' and '.join(symmetric) or 'none'} shows true symmetry.")
+            answer = (_("Yes, one distinct unit per layer, but {and_join_frozen} stay "
+                        "identical because nothing moves (all weight gradients are 0); only "
+                        "{and_join_symmetric} shows true symmetry.").format(
+                          and_join_frozen=_(' and ').join(frozen) or _('none'),
+                          and_join_symmetric=_(' and ').join(symmetric) or _('none')))
         else:
-            each = ", ".join(f"{a} {p['tally'].status}" for a, p in per.items())
-            answer = f"Not for every activation ({each}); see the evidence per activation."
-        rule = (f"Per activation, holds when in every seed the zero-initialised net ends with one "
-                f"distinct unit per hidden layer and the He-initialised ReLU net beats it by more "
-                f"than {MARGIN * 100:.0f} points of test accuracy; all hold → holds, mixed → "
-                f"depends on the activation. Mechanism: 'frozen' when no weight moved at all, "
-                f"'symmetric' when weights moved yet stayed identical.")
-        sentence = ("With every weight and bias zero: " + "; ".join(parts) + f"; He-initialised "
-                    f"ReLU net {ra.fmt('.0%')}. With ReLU and tanh, f(0) = 0 makes every hidden "
-                    "activation 0, and each weight's gradient is a product with a zero factor, "
-                    "so only the output bias learns and the net predicts the base rate: the units "
-                    "are identical because nothing moves, not because identical units get "
-                    "identical updates. With sigmoid, σ(0) = ½, the upper weights receive "
-                    "gradients and all units move together: that is symmetry. " + rule)
+            each = ", ".join(f"{a} {status_word(p['tally'].status)}" for a, p in per.items())
+            answer = _("Not for every activation ({each}); see the evidence per activation.").format(
+                         each=each)
+        rule = (_("Per activation, holds when in every seed the zero-initialised net ends with "
+                  "one distinct unit per hidden layer and the He-initialised ReLU net beats it "
+                  "by more than {margin_100:.0f} points of test accuracy; all hold → holds, "
+                  "mixed → depends on the activation. Mechanism: 'frozen' when no weight moved "
+                  "at all, 'symmetric' when weights moved yet stayed identical.").format(
+                    margin_100=MARGIN * 100))
+        sentence = self._sentence(rule, parts, ra)
         numbers = {f"test accuracy, {act} zero init": mean_spread(values(p["zero"], "test_acc"))
                    for act, p in per.items()}
         numbers["test accuracy, relu He init"] = ra
         numbers.update({f"mechanism, {act} zero init": p["mechanism"] for act, p in per.items()})
         return [Verdict("I1", status, sentence, numbers, answer=answer, evidence=rows, rule=rule,
-                        depends_on=("activation",) if status == "depends" else (),
+                        depends_on=(_("activation"),) if status == "depends" else (),
                         agree=agree)]
+
+    @staticmethod
+    def _sentence(rule, parts, ra):
+        """The long form: what each zero-initialised net did, against He-initialised ReLU."""
+        sentence = (_("With every weight and bias zero: ") + "; ".join(parts) + _("; "
+                                                                               "He-initialised "
+                                                                               "ReLU net {ra}. "
+                                                                               "With ReLU and "
+                                                                               "tanh, f(0) = 0 "
+                                                                               "makes every "
+                                                                               "hidden "
+                                                                               "activation 0, "
+                                                                               "and each "
+                                                                               "weight's "
+                                                                               "gradient is a "
+                                                                               "product with a "
+                                                                               "zero factor, "
+                                                                               "so only the "
+                                                                               "output bias "
+                                                                               "learns and the "
+                                                                               "net predicts "
+                                                                               "the base rate: "
+                                                                               "the units are "
+                                                                               "identical "
+                                                                               "because "
+                                                                               "nothing moves, "
+                                                                               "not because "
+                                                                               "identical "
+                                                                               "units get "
+                                                                               "identical "
+                                                                               "updates. With "
+                                                                               "sigmoid, σ(0) "
+                                                                               "= ½, the upper "
+                                                                               "weights "
+                                                                               "receive "
+                                                                               "gradients and "
+                                                                               "all units move "
+                                                                               "together: that "
+                                                                               "is symmetry. ").format(
+                                                                                 ra=ra.fmt('.0%')) + rule)
+        return sentence
 
     def published(self, results):
         by = group(results, ("activation", "init"))
         z, r = by[("relu", "zeros")], by[("relu", "random")]
         return [Published(
-            "I1", "deeplearning.ai course 2, week 1: Initialization assignment",
-            "zeros: 50% train, 50% test; He: 99% train, 96% test",
-            f"zeros: {mean_spread(values(z, 'train_acc')).fmt('.0%')} train, "
-            f"{mean_spread(values(z, 'test_acc')).fmt('.0%')} test; He: "
-            f"{mean_spread(values(r, 'train_acc')).fmt('.0%')} train, "
-            f"{mean_spread(values(r, 'test_acc')).fmt('.0%')} test",
-            "Same network and data recipe; we train by full-batch GD with momentum 0.9 "
-            f"at lr 0.1 for {r[0].spec['steps']} steps instead of plain GD at lr 0.01 for 15,000 "
-            "iterations.")]
+            "I1", _("deeplearning.ai course 2, week 1: Initialization assignment"),
+            _("zeros: 50% train, 50% test; He: 99% train, 96% test"),
+            _("zeros: {mean_spread_values_z} train, {mean_spread_values_z_2} test; He: "
+              "{mean_spread_values_train_acc} train, {mean_spread_values_test_acc} test").format(
+                mean_spread_values_z=mean_spread(values(z, 'train_acc')).fmt('.0%'),
+                mean_spread_values_z_2=mean_spread(values(z, 'test_acc')).fmt('.0%'),
+                mean_spread_values_train_acc=mean_spread(values(r, 'train_acc')).fmt('.0%'),
+                mean_spread_values_test_acc=mean_spread(values(r, 'test_acc')).fmt('.0%')),
+            _("Same network and data recipe; we train by full-batch GD with momentum 0.9 at lr "
+              "0.1 for {spec_steps} steps instead of plain GD at lr 0.01 for 15,000 iterations.").format(
+                spec_steps=r[0].spec['steps']))]
 
     def figures(self, results):
         by = group(results, ("activation", "init"))
@@ -207,19 +253,19 @@ class Symmetry(Experiment):
             r = runs[0].result
             counts = np.array(r["distinct"])
             style = "-" if init == "zeros" else "--"
-            label = f"{act}, {'zero' if init == 'zeros' else 'random'} init"
+            label = (_("{act}, zero init") if init == "zeros" else _("{act}, random init")).format(act=act)
             ax1.plot(r["steps"], counts[:, 0], style, color=colours[act], label=label)
             ax2.plot(np.linspace(0, runs[0].spec["steps"], len(r["loss"])), r["loss"], style,
                      color=colours[act], label=label)
-        ax1.set(title="Distinct units in hidden layer 1 (of 10), seed 0", xlabel="step",
-                ylabel="distinct units", ylim=(0, 11))
-        ax2.set(title="Training loss, seed 0", xlabel="step", ylabel="BCE loss")
+        ax1.set(title=_("Distinct units in hidden layer 1 (of 10), seed 0"), xlabel=_("step"),
+                ylabel=_("distinct units"), ylim=(0, 11))
+        ax2.set(title=_("Training loss, seed 0"), xlabel=_("step"), ylabel=_("BCE loss"))
         ax1.legend(fontsize=9, ncol=3, loc="center right")
         fig.tight_layout()
-        return [("Zero init (solid) leaves one distinct unit per layer for the whole run; random "
-                 "init (dashed) keeps the units distinct and learns. With ReLU and tanh the zero "
-                 "net is frozen (its loss stays at ln 2 = 0.693); with sigmoid it moves, as one "
-                 "unit.", fig)]
+        return [(_("Zero init (solid) leaves one distinct unit per layer for the whole run; "
+                   "random init (dashed) keeps the units distinct and learns. With ReLU and "
+                   "tanh the zero net is frozen (its loss stays at ln 2 = 0.693); with sigmoid "
+                   "it moves, as one unit."), fig)]
 
 
 EXPERIMENT = Symmetry()

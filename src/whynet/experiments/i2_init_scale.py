@@ -12,19 +12,21 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..i18n import N_, _
 from .base import Experiment, Row, Verdict, group, mean_spread, tally
-from .recipes import histogram_figure, layer_statistics
+from .figures import histogram_figure
+from .recipes import layer_statistics
 
 class InitScale(Experiment):
     id = "i2"
     questions = ("I2",)
-    title = "Weight scale in a deep tanh net"
-    question = ("Do small random weights (×0.01) make activations vanish with depth, and ×1 "
-                "saturate tanh, while Xavier keeps them spread?")
-    what = ("A 10-layer tanh network (all layers width×width, zero biases) is fed a batch of unit "
+    title = N_("Weight scale in a deep tanh net")
+    question = (N_("Do small random weights (×0.01) make activations vanish with depth, and ×1 "
+                "saturate tanh, while Xavier keeps them spread?"))
+    what = (N_("A 10-layer tanh network (all layers width×width, zero biases) is fed a batch of unit "
             "Gaussian inputs with weights drawn as 0.01·N(0,1), N(0,1), or Xavier N(0, 1/fan_in) "
             "(cs231n's randn/√fan_in). One forward pass; per layer we record the activations' "
-            "mean, standard deviation, the fraction saturated (|a| > 0.99) and a histogram.")
+            "mean, standard deviation, the fraction saturated (|a| > 0.99) and a histogram."))
     seeds_quick = 3
     seeds_full = 10
 
@@ -53,24 +55,28 @@ class InitScale(Experiment):
         x_first = mean_spread([r.result["std"][0] for r in xavier])
         x_last = mean_spread([r.result["std"][-1] for r in xavier])
         t = tally(flags)
-        rows = [Row(f"{k} weights", {
-            "std, layer 1": mean_spread([r.result["std"][0] for r in runs]),
-            "std, layer 10": mean_spread([r.result["std"][-1] for r in runs]),
-            "saturated (|a| > 0.99), layers 2–10": mean_spread(
+        rows = [Row(_("{init} weights").format(init=k), {
+            _("std, layer 1"): mean_spread([r.result["std"][0] for r in runs]),
+            _("std, layer 10"): mean_spread([r.result["std"][-1] for r in runs]),
+            _("saturated (|a| > 0.99), layers 2–10"): mean_spread(
                 [np.mean(r.result["saturated"][1:]) for r in runs])}) for k, runs in by.items()]
-        rule = ("Holds when, in every seed, ×0.01's last-layer std is below 1/1000 of its first, "
-                "×1 saturates over half the units of every layer after the first, and Xavier "
-                "keeps the last std above 1/10 of the first with < 20% saturated.")
-        answer = ("Yes: with ×0.01 weights a 10-layer tanh net's activations shrink to almost "
-                  "nothing, with ×1 most units saturate near 1 or −1, and Xavier keeps them spread."
+        rule = (_("Holds when, in every seed, ×0.01's last-layer std is below 1/1000 of its "
+                  "first, ×1 saturates over half the units of every layer after the first, and "
+                  "Xavier keeps the last std above 1/10 of the first with saturation < 20%."))
+        answer = (_("Yes: with ×0.01 weights a 10-layer tanh net's activations shrink to "
+                    "almost nothing, with ×1 most units saturate near 1 or −1, and Xavier "
+                    "keeps them spread.")
                   if t.status == "holds" else
-                  f"Not in every seed ({t}): see the evidence per initialisation.")
-        sentence = (f"×0.01: activation std falls from {small_first} in layer 1 to {small_last} "
-                    f"in layer 10; ×1: {large_sat.fmt('.0%')} of units in layers 2–10 are "
-                    f"saturated (|a| > 0.99); Xavier: std {x_first} → {x_last}, still spread. "
-                    f"Holds when, in every seed, ×0.01's last-layer std is below 1/1000 of its "
-                    f"first, ×1 saturates over half the units of every layer after the first, and "
-                    f"Xavier keeps the last std above 1/10 of the first with < 20% saturated.")
+                  _("Not in every seed ({t}): see the evidence per initialisation.").format(t=t))
+        sentence = (_("×0.01: activation std falls from {small_first} in layer 1 to "
+                      "{small_last} in layer 10; ×1: {large_sat} of units in layers 2–10 are "
+                      "saturated (|a| > 0.99); Xavier: std {x_first} → {x_last}, still spread. "
+                      "Holds when, in every seed, ×0.01's last-layer std is below 1/1000 of "
+                      "its first, ×1 saturates over half the units of every layer after the "
+                      "first, and Xavier keeps the last std above 1/10 of the first with "
+                      "saturation < 20%.").format(
+                        small_first=small_first, small_last=small_last,
+                        large_sat=large_sat.fmt('.0%'), x_first=x_first, x_last=x_last))
         return [Verdict("I2", t.status, sentence, answer=answer, evidence=rows, rule=rule,
                         agree=t, numbers={
             "×0.01 std, layer 1": small_first, "×0.01 std, layer 10": small_last,
@@ -79,19 +85,19 @@ class InitScale(Experiment):
 
     def figures(self, results):
         by = group(results, "init")
-        hist = histogram_figure(by, "10-layer tanh net: activations per layer")
+        hist = histogram_figure(by, _("10-layer tanh net: activations per layer"))
         fig = Figure(figsize=(6.0, 3.2))
         ax = fig.subplots()
         for key, runs in by.items():
             stds = np.array([r.result["std"] for r in runs])
             ax.plot(np.arange(1, stds.shape[1] + 1), stds.mean(0), marker="o", label=key)
-        ax.set(yscale="log", xlabel="layer", ylabel="activation std (log)",
-               title="Activation spread with depth (tanh)")
+        ax.set(yscale="log", xlabel=_("layer"), ylabel=_("activation std (log)"),
+               title=_("Activation spread with depth (tanh)"))
         ax.legend(fontsize=9)
         fig.tight_layout()
-        return [("Histograms of each layer's activations: ×0.01 collapses to a spike at 0, ×1 "
-                 "piles up at ±1 (saturated), Xavier stays spread.", hist),
-                ("Standard deviation of the activations per layer (mean over seeds).", fig)]
+        return [(_("Histograms of each layer's activations: ×0.01 collapses to a spike at 0, "
+                   "×1 piles up at ±1 (saturated), Xavier stays spread."), hist),
+                (_("Standard deviation of the activations per layer (mean over seeds)."), fig)]
 
 
 EXPERIMENT = InitScale()

@@ -16,14 +16,16 @@ import math
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..i18n import N_, _
 from .. import datasets
 from ..nn import mlp
 from ..nn.activations import Sigmoid
 from ..optim import SGD, Adam
 from ..train import Every, fit
 from .base import (Experiment, Published, Row, Tally, Verdict, combine, group, mean_spread,
-                   tally)
-from .recipes import histogram_figure, layer_statistics
+                   outcome, status_word, tally)
+from .figures import histogram_figure
+from .recipes import layer_statistics
 
 LN10 = math.log(10)
 #: The 30-layer net's optimisers: SGD with momentum (He et al.'s setting) and Adam.
@@ -64,15 +66,15 @@ def sigmoid_means(model, X):
 class XavierVsHe(Experiment):
     id = "i3"
     questions = ("I3",)
-    title = "Xavier vs He in deep ReLU nets"
-    question = ("Does Xavier init collapse a deep ReLU net's activations while He keeps them "
-                "spread, and does a 30-layer ReLU net train only under He?")
-    what = ("(1) A 10-layer ReLU net (width×width, zero biases) fed unit Gaussian inputs, weights "
+    title = N_("Xavier vs He in deep ReLU nets")
+    question = (N_("Does Xavier init collapse a deep ReLU net's activations while He keeps them "
+                "spread, and does a 30-layer ReLU net train only under He?"))
+    what = (N_("(1) A 10-layer ReLU net (width×width, zero biases) fed unit Gaussian inputs, weights "
             "0.01·N(0,1), Xavier N(0, 1/fan_in) or He N(0, 2/fan_in): per-layer activation std and "
             "histograms. (2) A 30-layer ReLU MLP of width 64 on standardised digits (800 examples), "
             "batch 64, under Xavier-normal vs He-normal, trained by SGD with momentum 0.9 "
             "(lr 0.003) and by Adam (lr 0.001): the loss curve. (3) A 4-hidden-layer sigmoid net (width 100) with U(±1/√fan_in) weights on "
-            "digits, SGD lr 0.1, batch 10: each layer's mean activation over the first epochs.")
+            "digits, SGD lr 0.1, batch 10: each layer's mean activation over the first epochs."))
     seeds_quick = 3
     seeds_full = 8
     version = 2
@@ -132,46 +134,64 @@ class XavierVsHe(Experiment):
         numbers = {"Xavier: std layer 10 / layer 1": mean_spread(ratio["Xavier"]),
                    "He: std layer 10 / layer 1": mean_spread(ratio["He"]),
                    "×0.01: std layer 10 / layer 1": mean_spread(ratio["×0.01"])}
-        rows = [Row(f"10-layer ReLU net, {k} init", {"std layer 10 / layer 1": mean_spread(v)})
+        rows = [Row(_("10-layer ReLU net, {k} init").format(k=k), {_("std layer 10 / layer 1"): mean_spread(v)})
                 for k, v in ratio.items()]
         parts = []
         for opt, (t, xl, hl) in trains.items():
             name = OPTIMIZERS[opt][0]
             numbers[f"30-layer final loss, Xavier, {name}"] = xl
             numbers[f"30-layer final loss, He, {name}"] = hl
-            rows.append(Row(f"30-layer ReLU net, {name}", {
-                "final loss, Xavier": xl, "final loss, He": hl,
-                "Xavier stalls, He trains": f"{t.status} ({t})"}))
-            parts.append(f"with {name} it ends at loss {xl} under Xavier and {hl} under He "
-                         f"({'Xavier stalls, He trains' if t.status == 'holds' else 'not a stall' if t.status == 'fails' else 'seeds disagree'}, {t})")
+            rows.append(Row(_("30-layer ReLU net, {name}").format(name=name), {
+                _("final loss, Xavier"): xl, _("final loss, He"): hl,
+                _("Xavier stalls, He trains"): outcome(t.status, t)}))
+            parts.append(_("with {name} it ends at loss {xl} under Xavier and {hl} under He "
+                           "({xavier_stalls_he_trains_t_status}, {t})").format(
+                             name=name, xl=xl, hl=hl,
+                             xavier_stalls_he_trains_t_status=_('Xavier stalls, He trains') if t.status == 'holds' else _('not a stall') if t.status == 'fails' else _('seeds disagree'),
+                             t=t))
         stalls = [opt for opt, (t, *_) in trains.items() if t.status == "holds"]
         learns = [opt for opt, (t, *_) in trains.items() if t.status == "fails"]
         names = {"sgd": "SGD", "adam": "Adam"}
         if forward.status == "holds" and stalls and learns:
-            answer = (f"Xavier does shrink a deep ReLU net's activations layer by layer, but the "
-                      f"30-layer net stalls only with {', '.join(names[o] for o in stalls)}; with "
-                      f"{', '.join(names[o] for o in learns)} it trains.")
+            answer = (_("Xavier does shrink a deep ReLU net's activations layer by layer, but "
+                        "the 30-layer net stalls only with {join_o_names}; with "
+                        "{join_o_names_2} it trains.").format(
+                          join_o_names=', '.join((names[o] for o in stalls)),
+                          join_o_names_2=', '.join((names[o] for o in learns))))
         elif status == "holds":
-            answer = ("Yes: Xavier shrinks the activations layer by layer and the 30-layer ReLU "
-                      "net stalls under Xavier with every optimiser tried, while He trains.")
+            answer = (_("Yes: Xavier shrinks the activations layer by layer and the 30-layer "
+                        "ReLU net stalls under Xavier with every optimiser tried, while He "
+                        "trains."))
         else:
-            answer = (f"Partly: forward collapse {forward.status}; "
-                      + ", ".join(f"{names[o]} {t[0].status}" for o, t in trains.items())
-                      + ". See the evidence.")
-        rule = (f"Forward: holds when in every seed Xavier's layer-10 std is below "
-                f"{COLLAPSED:g}× layer 1's and He's above {KEPT:g}×. Training, per optimiser: "
-                f"holds when in every seed Xavier's final loss stays within {STALL} of ln 10 and "
-                f"He's falls below {TRAINS:g}·ln 10. Mixed outcomes → depends on the optimiser.")
-        sentence = (f"In a 10-layer ReLU net the activation std of layer 10 relative to layer 1 is "
-                    f"{numbers['Xavier: std layer 10 / layer 1']} under Xavier (halving the "
-                    f"variance per layer predicts 2^-4.5 ≈ 0.044) and "
-                    f"{numbers['He: std layer 10 / layer 1']} under He ({forward.status}, "
-                    f"{forward}). The 30-layer ReLU net (ln 10 = 2.303: no learning): "
-                    + "; ".join(parts) + ". Adam divides each step by a running RMS of the "
-                    "gradient, so the tiny gradients that reach Xavier's lower layers still give "
-                    "full-size steps; SGD's steps shrink with them. " + rule)
+            answer = (_("Partly: forward collapse {forward_status}; ").format(
+                          forward_status=status_word(forward.status))
+                      + ", ".join(f"{names[o]} {status_word(t[0].status)}" for o, t in trains.items())
+                      + _(". See the evidence."))
+        rule = (_("Forward: holds when in every seed Xavier's layer-10 std is below "
+                  "{collapsed:g}× layer 1's and He's above {kept:g}×. Training, per optimiser: "
+                  "holds when in every seed Xavier's final loss stays within {stall} of ln 10 "
+                  "and He's falls below {trains:g}·ln 10. Mixed outcomes → depends on the "
+                  "optimiser.").format(collapsed=COLLAPSED, kept=KEPT, stall=STALL, trains=TRAINS))
+        sentence = self._sentence(rule, parts, forward, numbers)
         return [Verdict("I3", status, sentence, numbers, answer=answer, evidence=rows, rule=rule,
-                        depends_on=("optimizer",) if status == "depends" else (), agree=agree)]
+                        depends_on=(_("optimizer"),) if status == "depends" else (), agree=agree)]
+
+    @staticmethod
+    def _sentence(rule, parts, forward, numbers):
+        """The long form: the forward std ratios and the training per optimiser."""
+        sentence = (_("In a 10-layer ReLU net the activation std of layer 10 relative to layer "
+                      "1 is {numbers_xavier_std_layer_10_layer_1} under Xavier (halving the "
+                      "variance per layer predicts 2^-4.5 ≈ 0.044) and "
+                      "{numbers_he_std_layer_10_layer_1} under He ({forward_status}, "
+                      "{forward}). The 30-layer ReLU net (ln 10 = 2.303: no learning): ").format(
+                        numbers_xavier_std_layer_10_layer_1=numbers['Xavier: std layer 10 / layer 1'],
+                        numbers_he_std_layer_10_layer_1=numbers['He: std layer 10 / layer 1'],
+                        forward_status=status_word(forward.status), forward=forward)
+                    + "; ".join(parts) + _(". Adam divides each step by a running RMS of the "
+                                           "gradient, so the tiny gradients that reach "
+                                           "Xavier's lower layers still give full-size steps; "
+                                           "SGD's steps shrink with them. ") + rule)
+        return sentence
 
     def published(self, results):
         trn = self._train(results).get("sgd", {})
@@ -180,20 +200,25 @@ class XavierVsHe(Experiment):
         top_end = mean_spread([r.result["means"][-1][-1] for r in glorot])
         low_end = mean_spread([np.mean(r.result["means"][-1][:-1]) for r in glorot])
         return [
-            Published("I3", "He et al. 2015, Figure 3 (30-layer ReLU net)",
-                      "Xavier init stalls, He init converges",
-                      f"final loss Xavier {mean_spread([r.result['final_loss'] for r in trn['xavier_normal']])}, "
-                      f"He {mean_spread([r.result['final_loss'] for r in trn['he_normal']])}",
-                      "Their net is a 30-layer conv net on ImageNet trained by SGD; ours a "
-                      "width-64 MLP on digits for a few hundred SGD steps — the same stall, at a "
-                      "thousandth of the cost. With Adam the Xavier net trains (see the verdict)."),
-            Published("I3", "Glorot & Bengio 2010, Figure 2 (sigmoid net, standard init)",
-                      "the top hidden layer's activations are driven towards 0 early in training, "
-                      "lower layers stay near 0.5",
-                      f"top layer mean {top_start} → {top_end} after "
-                      f"{glorot[0].result['steps'][-1]} steps; lower layers {low_end}",
-                      "4 hidden layers of 100 units on digits instead of 5 of 1000 on Shapeset; "
-                      "the same direction, measured on 200 fixed examples."),
+            Published("I3", _("He et al. 2015, Figure 3 (30-layer ReLU net)"),
+                      _("Xavier init stalls, He init converges"),
+                      _("final loss Xavier {mean_spread_final_loss_trn}, He "
+                        "{mean_spread_final_loss_trn_2}").format(
+                          mean_spread_final_loss_trn=mean_spread([r.result['final_loss'] for r in trn['xavier_normal']]),
+                          mean_spread_final_loss_trn_2=mean_spread([r.result['final_loss'] for r in trn['he_normal']])),
+                      _("Their net is a 30-layer conv net on ImageNet trained by SGD; ours a "
+                        "width-64 MLP on digits for a few hundred SGD steps — the same stall, "
+                        "at a thousandth of the cost. With Adam the Xavier net trains (see the "
+                        "verdict).")),
+            Published("I3", _("Glorot & Bengio 2010, Figure 2 (sigmoid net, standard init)"),
+                      _("the top hidden layer's activations are driven towards 0 early in "
+                        "training, lower layers stay near 0.5"),
+                      _("top layer mean {top_start} → {top_end} after {glorot_steps_1} steps; "
+                        "lower layers {low_end}").format(
+                          top_start=top_start, top_end=top_end,
+                          glorot_steps_1=glorot[0].result['steps'][-1], low_end=low_end),
+                      _("4 hidden layers of 100 units on digits instead of 5 of 1000 on "
+                        "Shapeset; the same direction, measured on 200 fixed examples.")),
         ]
 
     def figures(self, results):
@@ -208,18 +233,19 @@ class XavierVsHe(Experiment):
             stds = np.array([r.result["std"] for r in runs])
             layers = np.arange(1, stds.shape[1] + 1)
             ax.plot(layers, np.exp(np.log(stds).mean(0)), "o-", color=colours.get(key),
-                    label=f"{key} (geometric mean over seeds)")
+                    label=_("{key} (geometric mean over seeds)").format(key=key))
             ax.fill_between(layers, stds.min(0), stds.max(0), color=colours.get(key), alpha=0.2)
         x0 = np.exp(np.log([r.result["std"][0] for r in fwd["Xavier"]]).mean())
         layers = np.arange(1, len(fwd["Xavier"][0].result["std"]) + 1)
-        ax.plot(layers, x0 * 2 ** (-(layers - 1) / 2), "k:", label="Xavier theory: ×1/√2 per layer")
-        ax.set(yscale="log", xlabel="layer", ylabel="activation std (log scale)",
-               title="10-layer ReLU net: activation std per layer")
+        ax.plot(layers, x0 * 2 ** (-(layers - 1) / 2), "k:", label=_("Xavier theory: ×1/√2 per "
+                                                                     "layer"))
+        ax.set(yscale="log", xlabel=_("layer"), ylabel=_("activation std (log scale)"),
+               title=_("10-layer ReLU net: activation std per layer"))
         ax.set_xticks(layers)
         ax.legend(fontsize=9)
         std.tight_layout()
 
-        hist = histogram_figure(fwd, "10-layer ReLU net: activations per layer (clipped at 3)")
+        hist = histogram_figure(fwd, _("10-layer ReLU net: activations per layer (clipped at 3)"))
 
         curves = Figure(figsize=(7.2, 3.2 * len(trn) + 0.3))
         axes = np.atleast_1d(curves.subplots(len(trn), 1, sharex=True))
@@ -228,10 +254,11 @@ class XavierVsHe(Experiment):
                 for i, r in enumerate(runs):
                     ax.plot(np.arange(1, len(r.result["loss"]) + 1), r.result["loss"],
                             color="tab:red" if key == "xavier_normal" else "tab:blue", alpha=0.7,
-                            label=key.replace("_normal", "") if i == 0 else None)
+                            label=key.replace(_("_normal"), "") if i == 0 else None)
             ax.axhline(LN10, color="grey", ls=":", lw=1)
-            ax.set(title=f"30-layer ReLU MLP on digits, {OPTIMIZERS[opt][0]}", xlabel="epoch",
-                   ylabel="training loss")
+            ax.set(title=_("30-layer ReLU MLP on digits, {optimizers_opt}").format(
+                             optimizers_opt=OPTIMIZERS[opt][0]), xlabel=_("epoch"),
+                   ylabel=_("training loss"))
             ax.legend(fontsize=9)
         curves.tight_layout()
 
@@ -240,20 +267,20 @@ class XavierVsHe(Experiment):
         r = glorot[0].result
         means = np.array(r["means"])
         for j in range(means.shape[1]):
-            ax2.plot(r["steps"], means[:, j], label=f"hidden layer {j + 1}")
-        ax2.set(title="Sigmoid net, standard init U(±1/√fan_in), seed 0", xlabel="step",
-                ylabel="mean activation")
+            ax2.plot(r["steps"], means[:, j], label=_("hidden layer {j_1}").format(j_1=j + 1))
+        ax2.set(title=_("Sigmoid net, standard init U(±1/√fan_in), seed 0"), xlabel=_("step"),
+                ylabel=_("mean activation"))
         ax2.legend(fontsize=9)
         sig.tight_layout()
-        return [("Activation std per layer (band: min–max over seeds): under Xavier it falls by "
-                 "about 1/√2 per layer, as halving the variance predicts (dotted); under He it "
-                 "stays; ×0.01 collapses at once.", std),
-                ("Histograms per layer (seed 0): under Xavier the spread shrinks layer by layer, "
-                 "under He it stays; ×0.01 collapses at once.", hist),
-                ("A 30-layer ReLU net, every seed: with SGD it does not learn under Xavier (loss "
-                 "pinned at ln 10, dotted) and does under He; with Adam both train.", curves),
-                ("The top sigmoid layer's mean activation drifts towards 0 while the lower "
-                 "layers stay at 0.5 (Glorot & Bengio).", sig)]
+        return [(_("Activation std per layer (band: min–max over seeds): under Xavier it falls "
+                   "by about 1/√2 per layer, as halving the variance predicts (dotted); under "
+                   "He it stays; ×0.01 collapses at once."), std),
+                (_("Histograms per layer (seed 0): under Xavier the spread shrinks layer by "
+                   "layer, under He it stays; ×0.01 collapses at once."), hist),
+                (_("A 30-layer ReLU net, every seed: with SGD it does not learn under Xavier "
+                   "(loss pinned at ln 10, dotted) and does under He; with Adam both train."), curves),
+                (_("The top sigmoid layer's mean activation drifts towards 0 while the lower "
+                   "layers stay at 0.5 (Glorot & Bengio)."), sig)]
 
 
 EXPERIMENT = XavierVsHe()

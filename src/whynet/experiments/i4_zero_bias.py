@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..i18n import N_, _
 from .. import datasets
 from ..nn import mlp
 from ..nn.layers import Dense
@@ -28,14 +29,15 @@ from ..optim import SGD
 from ..probes.stats import distinct_units
 from ..random import make_rng
 from ..train import accuracy, fit
-from .base import Experiment, Row, Tally, Verdict, combine, group, mean_spread, tally, values
+from .base import (Experiment, Row, Tally, Verdict, combine, group, mean_spread, status_word,
+                   tally, values)
 from .recipes import circles_split
 
-STARTS = {  # name → (weights random?, biases random?)
-    "random W, zero b": (True, False),
-    "random W, random b": (True, True),
-    "zero W, random b": (False, True),
-    "zero W, zero b": (False, False),
+STARTS = {  # name → (weights random?, biases random?); the names are shown as _(name)
+    N_("random W, zero b"): (True, False),
+    N_("random W, random b"): (True, True),
+    N_("zero W, random b"): (False, True),
+    N_("zero W, zero b"): (False, False),
 }
 DATASETS = ("circles", "moons")
 COST = 0.05  # zero biases may cost at most 5 points of test accuracy against random biases
@@ -73,14 +75,14 @@ def build(start: str, seed: int):
 class ZeroBias(Experiment):
     id = "i4"
     questions = ("I4",)
-    title = "Zero biases vs zero weights"
-    question = "May biases start at zero while weights must not?"
-    what = ("The [2, 10, 5, 1] ReLU net of I1 on circles and on moons (noise 0.2; 300 train / 100 "
+    title = N_("Zero biases vs zero weights")
+    question = N_("May biases start at zero while weights must not?")
+    what = (N_("The [2, 10, 5, 1] ReLU net of I1 on circles and on moons (noise 0.2; 300 train / 100 "
             "test each), trained in float64 by full-batch gradient descent with momentum 0.9 "
             "(lr 0.1) from four starts: He weights with zero or N(0, 0.1²) biases, zero weights "
             "with N(0, 0.1²) biases, and all zero. We report test accuracy, the distinct units of "
             "hidden layer 1 and ‖W₁‖ at the end, and each data set's linear signal "
-            "‖mean((y − ȳ)·x)‖.")
+            "‖mean((y − ȳ)·x)‖."))
     seeds_quick = 3
     seeds_full = 10
     version = 2
@@ -128,53 +130,68 @@ class ZeroBias(Experiment):
             for start, runs in by.items():
                 acc = mean_spread(values(runs, "test_acc"))
                 numbers[f"{data}: test accuracy, {start}"] = acc
-                rows.append(Row(f"{data}, {start}", {
-                    "test accuracy": acc,
-                    "distinct units, layer 1 (of 10)": mean_spread(values(runs,
+                rows.append(Row(f"{data}, {_(start)}", {
+                    _("test accuracy"): acc,
+                    _("distinct units, layer 1 (of 10)"): mean_spread(values(runs,
                                                                           "distinct_layer1")),
-                    "‖W₁‖ at the end": mean_spread(values(runs, "w1_norm"))}))
+                    _("‖W₁‖ at the end"): mean_spread(values(runs, "w1_norm"))}))
             numbers[f"{data}: linear signal ‖mean((y − ȳ)x)‖"] = signal
             acc = {k: mean_spread(values(v, "test_acc")) for k, v in by.items()}
             parts.append(
-                f"{data} (linear signal {signal.fmt('.3f')}): random W with zero b "
-                f"{acc['random W, zero b'].fmt('.0%')}, with random b "
-                f"{acc['random W, random b'].fmt('.0%')}; zero W with random b "
-                f"{acc['zero W, random b'].fmt('.0%')} (‖W₁‖ = "
-                f"{mean_spread(values(by['zero W, random b'], 'w1_norm'))} at the end); all zero "
-                f"{acc['zero W, zero b'].fmt('.0%')} — zero biases harmless: "
-                f"{p['bias'].status} ({p['bias']}), weights must be random: "
-                f"{p['weights'].status} ({p['weights']})")
+                _("{data} (linear signal {signal_3f}): random W with zero b "
+                  "{acc_random_w_zero_b}, with random b {acc_random_w_random_b}; zero W with "
+                  "random b {acc_zero_w_random_b} (‖W₁‖ = {mean_spread_values_by} at the end); "
+                  "all zero {acc_zero_w_zero_b} — zero biases harmless: {p_bias_status} "
+                  "({p_bias}), weights must be random: {p_weights_status} ({p_weights})").format(
+                    data=data, signal_3f=signal.fmt('.3f'),
+                    acc_random_w_zero_b=acc['random W, zero b'].fmt('.0%'),
+                    acc_random_w_random_b=acc['random W, random b'].fmt('.0%'),
+                    acc_zero_w_random_b=acc['zero W, random b'].fmt('.0%'),
+                    mean_spread_values_by=mean_spread(values(by['zero W, random b'], 'w1_norm')),
+                    acc_zero_w_zero_b=acc['zero W, zero b'].fmt('.0%'),
+                    p_bias_status=status_word(p['bias'].status), p_bias=p['bias'],
+                    p_weights_status=status_word(p['weights'].status), p_weights=p['weights']))
         sig = {d: mean_spread(values(p["by"]["random W, zero b"], "linear_signal")).mean
                for d, p in per.items()}
         escaped = {d: sum(r.result["w1_norm"] > ESCAPED for r in p["by"]["zero W, random b"])
                    for d, p in per.items()}
         n_seeds = {d: len(p["by"]["zero W, random b"]) for d, p in per.items()}
         bias_fine = all(p["bias"].status == "holds" for p in per.values())
-        answer = (("Zero biases are harmless. " if bias_fine else "Zero biases cost accuracy "
-                   "somewhere (see evidence). ")
-                  + "Zero weights, random biases: W₁ left zero in "
-                  + ", ".join(f"{escaped[d]}/{n_seeds[d]} seeds on {d}" for d in per)
-                  + ", moved only by the inputs' linear signal.")
+        answer = ((_("Zero biases are harmless. ") if bias_fine else _("Zero biases cost accuracy "
+                                                                    "somewhere (see evidence). "))
+                  + _("Zero weights, random biases: W₁ left zero in ")
+                  + ", ".join(_("{escaped_d}/{n_seeds_d} seeds on {d}").format(
+                                  escaped_d=escaped[d], n_seeds_d=n_seeds[d], d=d) for d in per)
+                  + _(", moved only by the inputs' linear signal."))
         numbers.update({f"{d}: seeds where W₁ left 0 (‖W₁‖ > {ESCAPED:g}), zero W random b":
                         f"{escaped[d]} of {n_seeds[d]}" for d in per})
-        rule = (f"Per data set, holds when in every seed zero biases cost under {COST * 100:.0f} "
-                f"points against random biases and keep all 10 units distinct, and random W with "
-                f"zero b beats both zero-W starts (random or zero b) by more than "
-                f"{MARGIN * 100:.0f} points; holds on some data sets and fails on others → "
-                f"depends on the data set.")
-        sentence = ("; ".join(parts) + ". With W = 0 and random biases the units differ (no "
-                    "symmetry), but each outputs a constant; W₁ then moves only by the linear "
-                    "correlation of the residual with the input, ≈ 0 on circles "
-                    + (f"({sig.get('circles', float('nan')):.3f}) " if "circles" in sig else "")
-                    + "and clearly non-zero on moons "
-                    + (f"({sig.get('moons', float('nan')):.3f})" if "moons" in sig else "")
-                    + ". The upper weights start at 0 too, so W₁'s growth is second order: a "
-                    "saddle the net leaves slowly, and only where there is a linear signal to "
-                    "follow. With every weight and bias zero the ReLU net is frozen (I1). "
-                    + rule)
+        rule = (_("Per data set, holds when in every seed zero biases cost under "
+                  "{cost_100:.0f} points against random biases and keep all 10 units distinct, "
+                  "and random W with zero b beats both zero-W starts (random or zero b) by "
+                  "more than {margin_100:.0f} points; holds on some data sets and fails on "
+                  "others → depends on the data set.").format(
+                    cost_100=COST * 100, margin_100=MARGIN * 100))
+        sentence = self._sentence(rule, sig, parts)
         return [Verdict("I4", status, sentence, numbers, answer=answer, evidence=rows,
-                        rule=rule, depends_on=("data set",) if status == "depends" else (),
+                        rule=rule, depends_on=(_("data set"),) if status == "depends" else (),
                         agree=agree)]
+
+    @staticmethod
+    def _sentence(rule, sig, parts):
+        """The long form: per data set, then zero weights with random biases."""
+        sentence = ("; ".join(parts) + _(". With W = 0 and random biases the units differ (no "
+                                         "symmetry), but each outputs a constant; W₁ then "
+                                         "moves only by the linear correlation of the residual "
+                                         "with the input, ≈ 0 on circles ")
+                    + (f"({sig.get('circles', float('nan')):.3f}) " if "circles" in sig else "")
+                    + _("and clearly non-zero on moons ")
+                    + (f"({sig.get('moons', float('nan')):.3f})" if "moons" in sig else "")
+                    + _(". The upper weights start at 0 too, so W₁'s growth is second order: a "
+                        "saddle the net leaves slowly, and only where there is a linear signal "
+                        "to follow. With every weight and bias zero the ReLU net is frozen "
+                        "(I1). ")
+                    + rule)
+        return sentence
 
     def figures(self, results):
         per = self._per_data(results)
@@ -183,14 +200,15 @@ class ZeroBias(Experiment):
         for ax, (data, p) in zip(axes, per.items()):
             for key, runs in p["by"].items():
                 curve = np.mean([r.result["loss"] for r in runs], axis=0)
-                ax.plot(np.linspace(0, runs[0].spec["steps"], len(curve)), curve, label=key)
-            ax.set(title=f"{data}: training loss from four starts (mean over seeds)",
-                   xlabel="step", ylabel="BCE loss")
+                ax.plot(np.linspace(0, runs[0].spec["steps"], len(curve)), curve, label=_(key))
+            ax.set(title=_("{data}: training loss from four starts (mean over seeds)").format(
+                             data=data),
+                   xlabel=_("step"), ylabel=_("BCE loss"))
             ax.legend(fontsize=9, ncol=2)
         fig.tight_layout()
-        return [("Zero biases train as well as random ones on both data sets. Zero weights with "
-                 "random biases stay at ln 2 on circles (no linear signal) but learn on moons; "
-                 "all-zero weights and biases never move.", fig)]
+        return [(_("Zero biases train as well as random ones on both data sets. Zero weights "
+                   "with random biases stay at ln 2 on circles (no linear signal) but learn on "
+                   "moons; all-zero weights and biases never move."), fig)]
 
 
 EXPERIMENT = ZeroBias()

@@ -22,12 +22,14 @@ from functools import lru_cache
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..i18n import N_, _
 from ..datasets import mnist1d
 from ..nn import RNN, Dense, LastStep, Sequential
 from ..nn.losses import SoftmaxCrossEntropy
 from ..random import make_rng, spawn
 from ..train import fit
-from .base import Experiment, Published, Row, Tally, Verdict, combine, group, mean_spread, tally
+from .base import (Experiment, Published, Row, Tally, Verdict, combine, group, mean_spread,
+                   outcome, tally)
 
 VANISHED = 1e-2   # ‖∂L/∂h_1‖ below 1/100 of ‖∂L/∂h_T‖
 EXPLODED = 1e2    # ‖∂L/∂h_1‖ above 100× ‖∂L/∂h_T‖
@@ -77,17 +79,17 @@ def gradient_profile(model: Sequential, rnn: RNN, X, y) -> dict:
 class BackpropThroughTime(Experiment):
     id = "n1"
     questions = ("N1",)
-    title = "Gradients through time in an RNN"
-    question = ("Does back-propagation through time make the gradient reaching early time steps "
-                "of a tanh RNN vanish — and how does that depend on the recurrent weights?")
-    what = ("A tanh RNN with 32 hidden units reads MNIST-1D signals one point per step (T = 40) "
+    title = N_("Gradients through time in an RNN")
+    question = (N_("Does back-propagation through time make the gradient reaching early time steps "
+                "of a tanh RNN vanish — and how does that depend on the recurrent weights?"))
+    what = (N_("A tanh RNN with 32 hidden units reads MNIST-1D signals one point per step (T = 40) "
             "and a Dense layer classifies them from the last state h_T (softmax cross-entropy), "
             "in float64. On a batch of 256 training signals we back-propagate once and record "
             "‖∂L/∂h_t‖ for every t (mean over examples), at PyTorch's initialisation "
             "U(±1/√32) (spectral radius ρ ≈ 0.6) and with W_hh rescaled to spectral radii ρ "
             "from 0.5 to 3 (the full grid: 0.5 to 5); then once more after training the "
             "standard-init net by Adam (lr 1e-2, gradients clipped to norm 1). Vanished: "
-            "‖∂L/∂h_1‖ < 1/100 of ‖∂L/∂h_T‖; exploded: > 100×.")
+            "‖∂L/∂h_1‖ < 1/100 of ‖∂L/∂h_T‖; exploded: > 100×."))
     seeds_quick = 3
     seeds_full = 10
 
@@ -118,31 +120,13 @@ class BackpropThroughTime(Experiment):
         init = [r for r in results if r.spec["part"] == "init"]
         by = group(init, "radius")
         statuses, numbers, parts, tallies, rows = [], {}, [], [], []
-        kinds: dict[str, list[str]] = {"vanishes": [], "explodes": [], "neither": []}
+        kinds: dict[str, list[str]] = {N_("vanishes"): [], N_("explodes"): [], N_("neither"): []}
         steps_by_rho = []
-        for radius, runs in by.items():
-            ratios = [r.result["ratio"] for r in runs]
-            t = tally(q < VANISHED for q in ratios)
-            statuses.append(t.status)
-            tallies.append(t)
-            rho = mean_spread([r.result["radius"] for r in runs])
-            label = (f"standard init (ρ = {rho.mean:.2f})" if radius == STANDARD
-                     else f"ρ = {radius:g}")
-            ratio = mean_spread(ratios)
-            step = mean_spread([r.result["per_step"] for r in runs])
-            numbers[f"{label}: ‖∂L/∂h_1‖ / ‖∂L/∂h_T‖"] = ratio
-            numbers[f"{label}: factor per step back"] = step
-            kind = ("vanishes" if all(q < VANISHED for q in ratios) else
-                    "explodes" if all(q > EXPLODED for q in ratios) else "neither")
-            kinds[kind].append(label)
-            steps_by_rho.append((rho.mean, step.mean))
-            parts.append(f"{label}: {ratio} (×{step.mean:.2f} per step)")
-            rows.append(Row(label, {"‖∂L/∂h_1‖ / ‖∂L/∂h_T‖": ratio, "factor per step back": step,
-                                    "vanishes (< " + f"{VANISHED:g})": f"{t.status} ({t})"}))
+        self._per_radius(by, numbers, statuses, tallies, steps_by_rho, parts, rows, kinds)
         steps_by_rho.sort()
         (rho_lo, step_lo), (rho_hi, step_hi) = steps_by_rho[0], steps_by_rho[-1]
-        summary = "; ".join(f"{kind} for {', '.join(labels)}" for kind, labels in kinds.items()
-                            if labels)
+        summary = "; ".join(_("{kind} for {radii}").format(kind=_(kind), radii=", ".join(labels))
+                            for kind, labels in kinds.items() if labels)
         trained = [r for r in results if r.spec["part"] == "trained"]
         tail = ""
         if trained:
@@ -152,39 +136,84 @@ class BackpropThroughTime(Experiment):
             sat_t = mean_spread([r.result["saturated"] for r in trained])
             numbers["after training: ‖∂L/∂h_1‖ / ‖∂L/∂h_T‖"] = ratio_t
             numbers["after training: saturated hidden values (|h| > 0.97)"] = sat_t
-            tail = (f" After {trained[0].spec['epochs']} epochs of training, the standard-init "
-                    f"net has ρ = {rho_t}, {sat_t.fmt('.0%')} of its hidden values saturated "
-                    f"and a ratio of {ratio_t}.")
+            tail = (_(" After {trained_spec_epochs} epochs of training, the standard-init net "
+                      "has ρ = {rho_t}, {sat_t} of its hidden values saturated and a ratio of "
+                      "{ratio_t}.").format(
+                        trained_spec_epochs=trained[0].spec['epochs'], rho_t=rho_t,
+                        sat_t=sat_t.fmt('.0%'), ratio_t=ratio_t))
         status = combine(statuses)
-        verdict_note = {"depends": ": whether it vanishes depends on the recurrent weights",
-                        "holds": ": it vanishes in every setting measured",
-                        "fails": ": it vanishes in none of the settings measured",
-                        "inconclusive": " (seeds disagree in some setting)"}
+        verdict_note = {"depends": _(": whether it vanishes depends on the recurrent weights"),
+                        "holds": _(": it vanishes in every setting measured"),
+                        "fails": _(": it vanishes in none of the settings measured"),
+                        "inconclusive": _(" (seeds disagree in some setting)")}
         steps = len(init[0].result["g"]) if init else 0
-        sentence = (f"‖∂L/∂h_1‖ / ‖∂L/∂h_{steps}‖ in a tanh RNN with the loss at the last of "
-                    f"{steps} steps: " + "; ".join(parts) + f". So the gradient {summary}"
-                    f"{verdict_note[status]}. The factor per step back is close to ρ where the "
-                    f"units are unsaturated (×{step_lo:.2f} at ρ = {rho_lo:.2f}) and below it "
-                    f"where tanh saturates (×{step_hi:.2f} at ρ = {rho_hi:.2f})."
-                    + tail + f" A setting holds when, in every seed, the ratio is below "
-                    f"{VANISHED:g} (exploded: above {EXPLODED:g}).")
+        sentence = self._sentence(tail, parts, summary, step_lo, rho_lo, step_hi, rho_hi, steps, verdict_note, status)
         if trained:
-            rows.append(Row("standard init, after training", {
-                "‖∂L/∂h_1‖ / ‖∂L/∂h_T‖": ratio_t, "spectral radius ρ": rho_t}))
-        rule = (f"Per spectral radius, the gradient vanishes when, in every seed, "
-                f"‖∂L/∂h_1‖ / ‖∂L/∂h_T‖ is below {VANISHED:g} (explodes: above {EXPLODED:g}); "
-                f"vanishes for some radii and not others → depends on the recurrent weights.")
+            rows.append(Row(_("standard init, after training"), {
+                "‖∂L/∂h_1‖ / ‖∂L/∂h_T‖": ratio_t, _("spectral radius ρ"): rho_t}))
+        rule = (_("Per spectral radius, the gradient vanishes when, in every seed, ‖∂L/∂h_1‖ / "
+                  "‖∂L/∂h_T‖ is below {vanished:g} (explodes: above {exploded:g}); vanishes "
+                  "for some radii and not others → depends on the recurrent weights.").format(
+                    vanished=VANISHED, exploded=EXPLODED))
         agree = Tally(status, sum(t.agree for t in tallies), sum(t.n for t in tallies))
-        answer = (f"It depends on the recurrent weights: the gradient vanishes for "
-                  f"{', '.join(kinds['vanishes']) or 'none'}"
-                  + (f", explodes for {', '.join(kinds['explodes'])}" if kinds["explodes"] else "")
+        answer = (_("It depends on the recurrent weights: the gradient vanishes for "
+                    "{join_kinds_vanishes}").format(
+                      join_kinds_vanishes=', '.join(kinds['vanishes']) or _('none'))
+                  + (_(", explodes for {join_kinds_explodes}").format(
+                         join_kinds_explodes=', '.join(kinds['explodes'])) if kinds["explodes"] else "")
                   + "." if status == "depends" else
-                  {"holds": "Yes: it vanished at every spectral radius measured.",
-                   "fails": "No: it vanished at none of the spectral radii measured.",
-                   "inconclusive": "Unclear: seeds disagree at some spectral radius."}[status])
+                  {"holds": _("Yes: it vanished at every spectral radius measured."),
+                   "fails": _("No: it vanished at none of the spectral radii measured."),
+                   "inconclusive": _("Unclear: seeds disagree at some spectral radius.")}[status])
         return [Verdict("N1", status, sentence, numbers, answer=answer, evidence=rows, rule=rule,
-                        depends_on=("recurrent spectral radius ρ",) if status == "depends" else (),
+                        depends_on=(_("recurrent spectral radius ρ"),) if status == "depends" else (),
                         agree=agree)]
+
+    @staticmethod
+    def _per_radius(by, numbers, statuses, tallies, steps_by_rho, parts, rows, kinds):
+        """Per spectral radius: status, numbers, sentence part, tally and rows (appended)."""
+        for radius, runs in by.items():
+            ratios = [r.result["ratio"] for r in runs]
+            t = tally(q < VANISHED for q in ratios)
+            statuses.append(t.status)
+            tallies.append(t)
+            rho = mean_spread([r.result["radius"] for r in runs])
+            label = (_("standard init (ρ = {rho:.2f})").format(rho=rho.mean) if radius == STANDARD
+                     else f"ρ = {radius:g}")
+            ratio = mean_spread(ratios)
+            step = mean_spread([r.result["per_step"] for r in runs])
+            numbers[f"{label}: ‖∂L/∂h_1‖ / ‖∂L/∂h_T‖"] = ratio
+            numbers[f"{label}: factor per step back"] = step
+            kind = ("vanishes" if all(q < VANISHED for q in ratios) else
+                    "explodes" if all(q > EXPLODED for q in ratios) else "neither")
+            kinds[kind].append(label)
+            steps_by_rho.append((rho.mean, step.mean))
+            parts.append(_("{label}: {ratio} (×{step:.2f} per step)").format(
+                             label=label, ratio=ratio, step=step.mean))
+            rows.append(Row(label, {"‖∂L/∂h_1‖ / ‖∂L/∂h_T‖": ratio, _("factor per step back"): step,
+                                    _("vanishes (< {vanished:g})").format(vanished=VANISHED): outcome(t.status, t)}))
+
+    @staticmethod
+    def _sentence(tail, parts, summary, step_lo, rho_lo, step_hi, rho_hi, steps, verdict_note, status):
+        """The long form: the gradient ratio per spectral radius, and the trained nets."""
+        sentence = (_("‖∂L/∂h_1‖ / ‖∂L/∂h_{steps}‖ in a tanh RNN with the loss at the last of "
+                      "{steps} steps: ").format(steps=steps) + "; ".join(parts) + _(". So the gradient "
+                                                              "{summary}{verdict_note_status}. "
+                                                              "The factor per step back is "
+                                                              "close to ρ where the units are "
+                                                              "unsaturated (×{step_lo:.2f} at "
+                                                              "ρ = {rho_lo:.2f}) and below it "
+                                                              "where tanh saturates "
+                                                              "(×{step_hi:.2f} at ρ = "
+                                                              "{rho_hi:.2f}).").format(
+                                                                summary=summary,
+                                                                verdict_note_status=verdict_note[status],
+                                                                step_lo=step_lo, rho_lo=rho_lo,
+                                                                step_hi=step_hi, rho_hi=rho_hi)
+                    + tail + _(" A setting holds when, in every seed, the ratio is below "
+                               "{vanished:g} (exploded: above {exploded:g}).").format(
+                                 vanished=VANISHED, exploded=EXPLODED))
+        return sentence
 
     def published(self, results):
         init = [r for r in results if r.spec["part"] == "init"]
@@ -197,14 +226,14 @@ class BackpropThroughTime(Experiment):
                 show.append(f"ρ = {k:g}: ‖∂L/∂h_1‖/‖∂L/∂h_T‖ = "
                             f"{mean_spread([r.result['ratio'] for r in by[k]])}")
         return [Published(
-            "N1", "Pascanu, Mikolov & Bengio 2013, §2.1 (after Bengio et al. 1994)",
-            "for tanh units, a largest singular value of W_hh below 1 is sufficient for the "
-            "long-term gradient components to vanish, and above 1 is necessary for them to "
-            "explode",
+            "N1", _("Pascanu, Mikolov & Bengio 2013, §2.1 (after Bengio et al. 1994)"),
+            _("for tanh units, a largest singular value of W_hh below 1 is sufficient for the "
+              "long-term gradient components to vanish, and above 1 is necessary for them to "
+              "explode"),
             "; ".join(show),
-            "We rescale the spectral radius (largest |eigenvalue|), not the largest singular "
-            "value; for these random matrices the two differ by a factor below 2, and past "
-            "ρ ≈ 1 the measured ratio grows with ρ even though saturation makes tanh′ < 1.")]
+            _("We rescale the spectral radius (largest |eigenvalue|), not the largest singular "
+              "value; for these random matrices the two differ by a factor below 2, and past ρ "
+              "≈ 1 the measured ratio grows with ρ even though saturation makes tanh′ < 1."))]
 
     def figures(self, results):
         init = [r for r in results if r.spec["part"] == "init"]
@@ -216,36 +245,40 @@ class BackpropThroughTime(Experiment):
                                           "tab:brown", "tab:pink"))}
         for radius, runs in by.items():
             g = np.exp(np.mean([np.log(r.result["g"]) for r in runs], axis=0))
-            label = (f"standard (ρ≈{np.mean([r.result['radius'] for r in runs]):.2f})"
+            label = (_("standard init (ρ = {rho:.2f})").format(
+                         rho=np.mean([r.result['radius'] for r in runs]))
                      if radius == STANDARD else f"ρ = {radius:g}")
             ax1.plot(np.arange(1, len(g) + 1), g, color=cmap[radius], lw=2 if radius == STANDARD
                      else 1.2, label=label)
         for r in [q for q in results if q.spec["part"] == "trained"][:1]:
             ax1.plot(np.arange(1, len(r.result["g"]) + 1), r.result["g"], color="black", ls="--",
-                     label=f"after training (ρ≈{r.result['radius']:.2f})")
-        ax1.set(yscale="log", title="Gradient reaching h_t (loss at t = T)", xlabel="time step t",
+                     label=_("after training (ρ≈{radius:.2f})").format(radius=r.result['radius']))
+        ax1.set(yscale="log", title=_("Gradient reaching h_t (loss at t = T)"), xlabel=_("time "
+                                                                                      "step t"),
                 ylabel="‖∂L/∂h_t‖ / ‖∂L/∂h_T‖")
         rho = np.array([r.result["radius"] for r in init])
         step = np.array([r.result["per_step"] for r in init])
         ax2.scatter(rho, step, s=14, color=[cmap[r.spec["radius"]] for r in init], zorder=3)
         lims = (0, max(rho.max(), step.max(), 1.1) * 1.08)
         grid = np.linspace(*lims, 50)
-        ax2.plot(grid, grid, color="grey", ls=":", lw=1, label="factor = ρ (linear, unsaturated)")
+        ax2.plot(grid, grid, color="grey", ls=":", lw=1, label=_("factor = ρ (linear, "
+                                                                 "unsaturated)"))
         ax2.axhline(1, color="grey", lw=0.8)
-        ax2.set(xlim=lims, ylim=lims, title="Factor per step back vs ρ",
-                xlabel="spectral radius ρ of W_hh", ylabel="(g_1/g_T)^(1/(T−1))")
+        ax2.set(xlim=lims, ylim=lims, title=_("Factor per step back vs ρ"),
+                xlabel=_("spectral radius ρ of W_hh"), ylabel="(g_1/g_T)^(1/(T−1))")
         # One legend for both panels (same colours), where the right panel is empty.
         handles, labels = ax1.get_legend_handles_labels()
         h2, l2 = ax2.get_legend_handles_labels()
         ax2.legend(handles + h2, labels + l2, fontsize=9, loc="upper left")
         fig.tight_layout()
         orders = -np.log10(np.mean([r.result["ratio"] for r in by.get(STANDARD, init)]))
-        return [("Top: how much of the last step's gradient reaches each earlier hidden state "
-                 "(geometric mean over seeds). Straight lines on the log scale are geometric "
-                 "decay or growth: below ρ = 1 it vanishes, above it explodes; the standard "
-                 f"initialisation (black) loses {orders:.0f} orders of magnitude over "
-                 f"{len(init[0].result['g'])} steps. Bottom: the measured factor per step follows "
-                 "the spectral radius (dotted) until tanh saturates.", fig)]
+        return [(_("Top: how much of the last step's gradient reaches each earlier hidden "
+                   "state (geometric mean over seeds). Straight lines on the log scale are "
+                   "geometric decay or growth: below ρ = 1 it vanishes, above it explodes; the "
+                   "standard initialisation (black) loses {orders:.0f} orders of magnitude "
+                   "over {len_init_g} steps. Bottom: the measured factor per step follows the "
+                   "spectral radius (dotted) until tanh saturates.").format(
+                     orders=orders, len_init_g=len(init[0].result['g'])), fig)]
 
 
 EXPERIMENT = BackpropThroughTime()

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..i18n import N_, _
 from .. import datasets
 from ..nn import mlp
 from ..nn.layers import Dense
@@ -29,7 +30,7 @@ from ..optim import SGD
 from ..probes.stats import SPARSITY_EPS, weight_sparsity
 from ..train import Callback, accuracy, fit
 from .base import (Correction, Experiment, Row, Tally, Verdict, combine, group, mean_spread,
-                   tally, values)
+                   outcome, tally, values)
 
 REGULARIZERS = {
     "none": lambda lam: None,
@@ -37,8 +38,8 @@ REGULARIZERS = {
     "l1": lambda lam: L1(lam),
     "l1_prox": lambda lam: L1(lam, proximal=True),
 }
-LABELS = {"none": "no penalty", "l2": "L2", "l1": "L1 (subgradient)",
-          "l1_prox": "L1 (proximal)"}
+LABELS = {"none": N_("no penalty"), "l2": "L2", "l1": N_("L1 (subgradient)"),
+          "l1_prox": N_("L1 (proximal)")}  # English in the numbers' names, _(label) where shown
 COLOURS = {"none": "tab:grey", "l2": "tab:blue", "l1": "tab:orange", "l1_prox": "tab:red"}
 PRUNE_FRACTIONS = (0.5, 0.7, 0.8, 0.9, 0.95)
 HIST_RANGE = (-8.0, 0.5)  # log10|w|; exact zeros are counted apart
@@ -103,10 +104,10 @@ class SignFlips(Callback):
 class L1Sparsity(Experiment):
     id = "r1"
     questions = ("R1",)
-    title = "L1 sparsity: proximal vs subgradient vs L2"
-    question = ("Does L1 make the weights sparse (exact zeros) and so compress the model, while "
-                "L2 only shrinks them?")
-    what = ("A [64, 32, 10] ReLU MLP (He init) on scikit-learn's digits (pixels in [0, 1]; 1000 "
+    title = N_("L1 sparsity: proximal vs subgradient vs L2")
+    question = (N_("Does L1 make the weights sparse (exact zeros) and so compress the model, while "
+                "L2 only shrinks them?"))
+    what = (N_("A [64, 32, 10] ReLU MLP (He init) on scikit-learn's digits (pixels in [0, 1]; 1000 "
             "training and 797 test images, split by the seed), SGD with momentum 0.9, lr 0.1, "
             "batch 50, trained with no penalty, with L2 (λ/2)·Σw², with L1 λ·Σ|w| applied by its "
             "subgradient λ·sign(w), and with L1 applied by the proximal step (soft-thresholding "
@@ -114,12 +115,12 @@ class L1Sparsity(Experiment):
             "fraction of weights that are exactly 0 and below 1e-3 in magnitude (the probes' "
             "weight_sparsity), the fraction that flip sign during the last epoch, the fraction "
             "of input pixels whose 32 outgoing weights are all exactly 0, and the test accuracy "
-            "before pruning, after zeroing every |w| < 1e-3, and after magnitude-pruning 50–95% "
-            "of the weights. Proximal L1 gets its exact zeros from soft-thresholding: any weight "
+            "before pruning, after zeroing every |w| < 1e-3, and after magnitude pruning at "
+            "50–95%. Proximal L1 gets its exact zeros from soft-thresholding: any weight "
             "whose loss gradient cannot carry it past ηλ is put at 0.0 and stays there. The "
             "subgradient step overshoots 0 by up to ηλ and rattles around it, so it leaves many "
             "tiny weights that flip sign but almost no exact zeros; L2's pull λw fades as "
-            "w → 0, so its weights shrink but never reach 0.")
+            "w → 0, so its weights shrink but never reach 0."))
     seeds_quick = 3
     seeds_full = 10
     version = 1
@@ -215,18 +216,18 @@ class L1Sparsity(Experiment):
 
         def row(label, runs):
             return Row(label, {
-                "exactly 0": mean_spread(values(runs, "exact_zero")),
+                _("exactly 0"): mean_spread(values(runs, "exact_zero")),
                 "|w| < 1e-3": mean_spread(values(runs, "near_zero")),
-                "test accuracy": mean_spread(values(runs, "test_acc")),
-                f"after pruning {pct}": mean_spread(
+                _("test accuracy"): mean_spread(values(runs, "test_acc")),
+                _("after pruning {pct}").format(pct=pct): mean_spread(
                     [r.result["magnitude_pruned_acc"][str(PRUNED)] for r in runs]),
-                "after pruning 95%": mean_spread(
+                _("after pruning 95%"): mean_spread(
                     [r.result["magnitude_pruned_acc"]["0.95"] for r in runs])})
 
-        rows = [row("no penalty", none)]
+        rows = [row(_("no penalty"), none)]
         for lam_sub, lam_prox in pairs:
-            rows.append(row(f"L1 subgradient, λ = {lam_sub:g}", self._at(by_lam, lam_sub)["l1"]))
-            rows.append(row(f"L1 proximal, λ = {lam_prox:g} (matched)",
+            rows.append(row(_("L1 subgradient, λ = {lam_sub:g}").format(lam_sub=lam_sub), self._at(by_lam, lam_sub)["l1"]))
+            rows.append(row(_("L1 proximal, λ = {lam_prox:g} (matched)").format(lam_prox=lam_prox),
                             self._at(by_lam, lam_prox)["l1_prox"]))
             rows.append(row(f"L2, λ = {lam_sub:g}", self._at(by_lam, lam_sub)["l2"]))
         lam = shown_lam(by_lam)
@@ -240,8 +241,8 @@ class L1Sparsity(Experiment):
             f"sign flips among tiny weights, subgradient L1 (λ={lam:g})": flipped,
             "test accuracy, no penalty": acc_none,
             f"test accuracy after pruning {pct}, no penalty": pruned0,
-            "compressible, subgradient L1": f"{tallies['l1'].status} ({tallies['l1']})",
-            "compressible, proximal L1": f"{tallies['l1_prox'].status} ({tallies['l1_prox']})"})
+            "compressible, subgradient L1": outcome(tallies['l1'].status, tallies['l1']),
+            "compressible, proximal L1": outcome(tallies['l1_prox'].status, tallies['l1_prox'])})
         pruned = {}
         for lam_sub, lam_prox in pairs:
             for key, lam_k in (("l1", lam_sub), ("l1_prox", lam_prox)):
@@ -249,39 +250,60 @@ class L1Sparsity(Experiment):
                                  for r in self._at(by_lam, lam_k)[key]])
                 pruned[key, lam_k] = s
                 numbers[f"test accuracy after pruning {pct}, {LABELS[key]} (λ={lam_k:g})"] = s
-        verdict_of = {k: {"holds": "does", "fails": "does not",
-                          "inconclusive": "is unclear whether it does"}[t.status]
+        verdict_of = {k: {"holds": _("does"), "fails": _("does not"),
+                          "inconclusive": _("is unclear whether it does")}[t.status]
                       for k, t in tallies.items()}
+        answer = self._answer_text(pairs, lam, pct, pruned0, zeros, pruned)
+        rule = (_("Exact zeros are shown, not tested: a subgradient or L2 step lands on 0.0 "
+                  "only by accident, soft-thresholding puts every |w| < lr·λ there. "
+                  "Compression is tested at matched strength (subgradient λ vs proximal "
+                  "{match}·λ, since momentum {momentum:g} applies the subgradient pull up to "
+                  "{match}×): an L1 step compresses when, in every seed and pair, its net "
+                  "pruned to {pct} (smallest |w| first) beats the unpenalised net pruned the "
+                  "same way by more than {better_100:.0f} points. Mixed → depends on the L1 "
+                  "step.").format(match=MATCH, momentum=MOMENTUM, pct=pct, better_100=BETTER * 100))
+        sentence = self._sentence(rule, lam, pct, verdict_of, tallies, flipped, pruned0, zeros, pruned)
+        return [Verdict("R1", status, sentence, numbers, answer=answer, evidence=rows, rule=rule,
+                        depends_on=(_("L1 step (subgradient or proximal)"),)
+                        if status == "depends" else (), agree=agree)]
+
+    @staticmethod
+    def _answer_text(pairs, lam, pct, pruned0, zeros, pruned):
+        """The one-line answer from the pruning test."""
         if pairs:
             ls, lp = pairs[-1]
-            answer = (f"Only the proximal step gives exact zeros ({zeros['l1_prox'].mean:.0%} at "
-                      f"λ = {lam:g}). Pruned to {pct}, subgradient L1 keeps "
-                      f"{pruned['l1', ls].mean:.0%}, proximal {pruned['l1_prox', lp].mean:.0%}, "
-                      f"no penalty {pruned0.mean:.0%}.")
+            answer = (_("Only the proximal step gives exact zeros ({zeros_l1_prox:.0%} at λ = "
+                        "{lam:g}). Pruned to {pct}, subgradient L1 keeps {pruned_l1_ls:.0%}, "
+                        "proximal {pruned_l1_prox_lp:.0%}, no penalty {pruned0:.0%}.").format(
+                          zeros_l1_prox=zeros['l1_prox'].mean, lam=lam, pct=pct,
+                          pruned_l1_ls=pruned['l1', ls].mean,
+                          pruned_l1_prox_lp=pruned['l1_prox', lp].mean, pruned0=pruned0.mean))
         else:
-            answer = "No matched-strength pair in this grid; see the evidence."
-        rule = (f"Exact zeros are shown, not tested: a subgradient or L2 step lands on 0.0 only "
-                f"by accident, soft-thresholding puts every |w| < lr·λ there. Compression is "
-                f"tested at matched strength (subgradient λ vs proximal {MATCH}·λ, since momentum "
-                f"{MOMENTUM:g} applies the subgradient pull up to {MATCH}×): an L1 step compresses "
-                f"when, in every seed and pair, its net pruned to {pct} (smallest |w| first) beats "
-                f"the unpenalised net pruned the same way by more than {BETTER * 100:.0f} points. "
-                f"Mixed → depends on the L1 step.")
+            answer = _("No matched-strength pair in this grid; see the evidence.")
+        return answer
+
+    @staticmethod
+    def _sentence(rule, lam, pct, verdict_of, tallies, flipped, pruned0, zeros, pruned):
+        """The long form: exact zeros, the pruning test per λ pair, then the rule."""
         sentence = (
-            f"Exact zeros at λ = {lam:g}: proximal L1 {zeros['l1_prox'].fmt('.1%')}, subgradient "
-            f"L1 {zeros['l1'].fmt('.2%')}, L2 {zeros['l2'].fmt('.2%')}: only soft-thresholding "
-            f"puts weights on 0.0; subgradient L1's tiny weights rattle round 0 "
-            f"({flipped.fmt('.0%')} of them flip sign in the last epoch). Whether that makes the "
-            f"model compressible is another question, which the pruning numbers answer: with "
-            f"{pct} of the weights deleted the unpenalised net keeps {pruned0.fmt('.1%')} test "
-            f"accuracy; " + "; ".join(
-                f"{LABELS[k]} at λ = {lam_k:g} keeps {v.fmt('.1%')}" for (k, lam_k), v in
-                pruned.items()) + f". Subgradient L1 {verdict_of['l1']} make the model "
-            f"compressible ({tallies['l1']}), proximal L1 {verdict_of['l1_prox']} "
-            f"({tallies['l1_prox']}). {rule}")
-        return [Verdict("R1", status, sentence, numbers, answer=answer, evidence=rows, rule=rule,
-                        depends_on=("L1 step (subgradient or proximal)",)
-                        if status == "depends" else (), agree=agree)]
+            _("Exact zeros at λ = {lam:g}: proximal L1 {zeros_l1_prox_1}, subgradient L1 "
+              "{zeros_l1_2}, L2 {zeros_l2_2}: only soft-thresholding puts weights on 0.0; "
+              "subgradient L1's tiny weights rattle round 0 ({flipped} of them flip sign in "
+              "the last epoch). Whether that makes the model compressible is another question, "
+              "which the pruning numbers answer: with {pct} of the weights deleted the "
+              "unpenalised net keeps {pruned0_1} test accuracy; ").format(
+                lam=lam, zeros_l1_prox_1=zeros['l1_prox'].fmt('.1%'),
+                zeros_l1_2=zeros['l1'].fmt('.2%'), zeros_l2_2=zeros['l2'].fmt('.2%'),
+                flipped=flipped.fmt('.0%'), pct=pct, pruned0_1=pruned0.fmt('.1%')) + "; ".join(
+                _("{labels_k} at λ = {lam_k:g} keeps {v_1}").format(
+                    labels_k=_(LABELS[k]), lam_k=lam_k, v_1=v.fmt('.1%')) for (k, lam_k), v in
+                pruned.items()) + _(". Subgradient L1 {verdict_of_l1} make the model "
+                                    "compressible ({tallies_l1}), proximal L1 "
+                                    "{verdict_of_l1_prox} ({tallies_l1_prox}). {rule}").format(
+                                      verdict_of_l1=verdict_of['l1'], tallies_l1=tallies['l1'],
+                                      verdict_of_l1_prox=verdict_of['l1_prox'],
+                                      tallies_l1_prox=tallies['l1_prox'], rule=rule))
+        return sentence
 
     def corrections(self, results):
         none, by_lam = self._by_lam(results)
@@ -297,23 +319,26 @@ class L1Sparsity(Experiment):
         pruned = mean_spread(values(by["l1_prox"], "pruned_acc"))
         return [Correction(
             "R1", "000 Q5/Q6",
-            "L1 'compresses' the model by reducing the influence of unneeded features; W becomes "
-            "sparse, and that is what reduces the features' influence.",
-            "Loose on both counts. Sparsity is about connections, not features: L1 zeroes single "
-            "weights, and an input only drops out when every one of its outgoing weights is 0, "
-            "which is rarer. Compressing means those zero weights can be deleted without "
-            "changing the outputs. Reducing influence is not what makes the zeros either: L2 also "
-            "shrinks every weight's influence and leaves no zeros. The zeros come from the kink "
-            "of |w| at 0, applied by soft-thresholding.",
-            f"proximal L1 (λ={lam:g}): {zeros.fmt('.1%')} of weights exactly 0, but only "
-            f"{dead.fmt('.1%')} of the 64 input pixels lose all their weights (the training set "
-            f"has {const.mean:.1f} constant pixels); test accuracy {acc.fmt('.1%')} before and "
-            f"{pruned.fmt('.1%')} after deleting them. L2: ‖W‖ {norm_l2} vs {norm_none} without "
-            f"a penalty, exact zeros {l2_zero.fmt('.1%')}.",
-            so_what="Compression means deleting weights without losing accuracy, and it needs "
-                    "small weights, not exact zeros: L1 by either step makes most weights small "
-                    "enough to delete; the proximal step also sets them to exactly 0, so "
-                    "the zeros are visible without a pruning pass.")]
+            _("L1 'compresses' the model by reducing the influence of unneeded features; W "
+              "becomes sparse, and that is what reduces the features' influence."),
+            _("Loose on both counts. Sparsity is about connections, not features: L1 zeroes "
+              "single weights, and an input only drops out when every one of its outgoing "
+              "weights is 0, which is rarer. Compressing means those zero weights can be "
+              "deleted without changing the outputs. Reducing influence is not what makes the "
+              "zeros either: L2 also shrinks every weight's influence and leaves no zeros. The "
+              "zeros come from the kink of |w| at 0, applied by soft-thresholding."),
+            _("proximal L1 (λ={lam:g}): {zeros_1} of weights exactly 0, but only {dead_1} of "
+              "the 64 input pixels lose all their weights (the training set has {const:.1f} "
+              "constant pixels); test accuracy {acc_1} before and {pruned_1} after deleting "
+              "them. L2: ‖W‖ {norm_l2} vs {norm_none} without a penalty, exact zeros "
+              "{l2_zero_1}.").format(
+                lam=lam, zeros_1=zeros.fmt('.1%'), dead_1=dead.fmt('.1%'), const=const.mean,
+                acc_1=acc.fmt('.1%'), pruned_1=pruned.fmt('.1%'), norm_l2=norm_l2,
+                norm_none=norm_none, l2_zero_1=l2_zero.fmt('.1%')),
+            so_what=_("Compression means deleting weights without losing accuracy, and it "
+                      "needs small weights, not exact zeros: L1 by either step makes most "
+                      "weights small enough to delete; the proximal step also sets them to "
+                      "exactly 0, so the zeros are visible without a pruning pass."))]
 
     # -- figures ----------------------------------------------------------------------------------
     def figures(self, results):
@@ -324,12 +349,12 @@ class L1Sparsity(Experiment):
         prune = Figure(figsize=(7.2, 3.8))
         ax = prune.subplots()
         xs = [0.0, *PRUNE_FRACTIONS]
-        curves = [("none", none, LABELS["none"])]
+        curves = [("none", none, _(LABELS["none"]))]
         if pairs:
             ls, lp = pairs[-1]
-            curves += [("l1", self._at(by_lam, ls)["l1"], f"{LABELS['l1']}, λ = {ls:g}"),
+            curves += [("l1", self._at(by_lam, ls)["l1"], f"{_(LABELS['l1'])}, λ = {ls:g}"),
                        ("l1_prox", self._at(by_lam, lp)["l1_prox"],
-                        f"{LABELS['l1_prox']}, λ = {lp:g} (matched)"),
+                        _("{label}, λ = {lam:g} (matched)").format(label=_(LABELS['l1_prox']), lam=lp)),
                        ("l2", self._at(by_lam, ls)["l2"], f"L2, λ = {ls:g}")]
         for key, rs, label in curves:
             accs = np.array([[r.result["magnitude_pruned_acc"][str(f)] for f in PRUNE_FRACTIONS]
@@ -338,11 +363,28 @@ class L1Sparsity(Experiment):
             ax.errorbar(xs, ys.mean(axis=0), yerr=ys.std(axis=0, ddof=1) if len(rs) > 1 else None,
                         marker="o", capsize=3, color=COLOURS[key], label=label)
         ax.axvline(PRUNED, color="k", ls=":", lw=1)
-        ax.set(title="Test accuracy after magnitude pruning (mean ± std over seeds)",
-               xlabel="fraction of weights set to 0 (smallest |w| first)", ylabel="test accuracy")
+        ax.set(title=_("Test accuracy after magnitude pruning (mean ± std over seeds)"),
+               xlabel=_("fraction of weights set to 0 (smallest |w| first)"), ylabel=_("test "
+                                                                                    "accuracy"))
         ax.legend(fontsize=9, loc="lower left")
         prune.tight_layout()
 
+        fig1 = self._weights_figure(none, by_lam, lam)
+        return [
+            (_("Pruning decides the compression half: deleting the smallest weights of the "
+               "subgradient-L1 and (matched-strength) proximal-L1 nets costs far less accuracy "
+               "than deleting those of the unpenalised or L2 nets. Dotted: the 90% the verdict "
+               "tests."), prune),
+            (_("Top: where the weights' magnitudes end up (seed 0); the bars at the far left "
+               "are the fraction exactly 0. Only proximal L1 (red) puts a large share at 0.0; "
+               "subgradient L1 (orange) piles weights up near 0 without reaching it; L2 (blue) "
+               "shifts the whole distribution left. Bottom: the same against λ (the same λ is "
+               "not the same strength: see the rule)."), fig1),
+        ]
+
+    @staticmethod
+    def _weights_figure(none, by_lam, lam):
+        """The |w| histogram at one λ, and exact zeros against λ."""
         fig1 = Figure(figsize=(7.2, 6.6))
         ax1, ax2 = fig1.subplots(2, 1)
         edges = np.linspace(*HIST_RANGE, HIST_BINS + 1)
@@ -352,37 +394,28 @@ class L1Sparsity(Experiment):
         for i, key in enumerate(("none", "l2", "l1", "l1_prox")):
             r = runs[key][0].result
             frac = np.array(r["log_abs_hist"]) / r["n_weights"]
-            ax1.step(centres, frac, where="mid", color=COLOURS[key], label=LABELS[key])
+            ax1.step(centres, frac, where="mid", color=COLOURS[key], label=_(LABELS[key]))
             if r["exact_zero"] > 0:
                 ax1.bar(zero_at + (i - 1.5) * 0.25, r["exact_zero"], width=0.25,
                         color=COLOURS[key])
         ax1.axvline(np.log10(SPARSITY_EPS), color="k", ls=":", lw=1)
         ax1.set_xticks([zero_at, -6, -4, -2, 0], ["w=0", "-6", "-4", "-2", "0"])
-        ax1.set(title=f"|w| after training, λ = {lam:g} (seed 0)", xlabel="log10 |w|",
-                ylabel="fraction of weights", yscale="log", ylim=(3e-4, 1.5))
+        ax1.set(title=_("|w| after training, λ = {lam:g} (seed 0)").format(lam=lam), xlabel=_("log10 |w|"),
+                ylabel=_("fraction of weights"), yscale="log", ylim=(3e-4, 1.5))
         ax1.legend(fontsize=9, loc="upper center", ncol=2)
         lams = list(by_lam)
         for key in ("l2", "l1", "l1_prox"):
             z = [mean_spread(values(by_lam[v][key], "exact_zero")) for v in lams]
             ax2.errorbar(lams, [s.mean for s in z], yerr=[s.std for s in z], marker="o",
-                         color=COLOURS[key], label=f"{LABELS[key]}: exactly 0")
+                         color=COLOURS[key], label=_("{labels_key}: exactly 0").format(
+                                                       labels_key=_(LABELS[key])))
             n = [mean_spread(values(by_lam[v][key], "near_zero")).mean for v in lams]
             ax2.plot(lams, n, ls="--", color=COLOURS[key], alpha=0.7)
-        ax2.set(title="w = 0 (solid), |w| < 1e-3 (dashed)", xlabel="λ", xscale="log",
-                ylabel="fraction of weights", ylim=(-0.02, 1.0))
+        ax2.set(title=_("w = 0 (solid), |w| < 1e-3 (dashed)"), xlabel="λ", xscale="log",
+                ylabel=_("fraction of weights"), ylim=(-0.02, 1.0))
         ax2.legend(fontsize=9)
         fig1.tight_layout()
-        return [
-            ("Pruning decides the compression half: deleting the smallest weights of the "
-             "subgradient-L1 and (matched-strength) proximal-L1 nets costs far less accuracy "
-             "than deleting those of the unpenalised or L2 nets. Dotted: the 90% the verdict "
-             "tests.", prune),
-            ("Top: where the weights' magnitudes end up (seed 0); the bars at the far left are "
-             "the fraction exactly 0. Only proximal L1 (red) puts a large share at 0.0; "
-             "subgradient L1 (orange) piles weights up near 0 without reaching it; L2 (blue) "
-             "shifts the whole distribution left. Bottom: the same against λ (the same λ is not "
-             "the same strength: see the rule).", fig1),
-        ]
+        return fig1
 
 
 EXPERIMENT = L1Sparsity()

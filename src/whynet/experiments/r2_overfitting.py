@@ -12,13 +12,15 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..i18n import N_, _
 from .. import datasets
 from ..nn import mlp
 from ..nn.losses import SoftmaxCrossEntropy
 from ..nn.regularizers import L2
 from ..optim import Adam
 from ..train import fit
-from .base import Experiment, Row, Tally, Verdict, combine, group, mean_spread, tally, values
+from .base import (Experiment, Row, Tally, Verdict, combine, group, mean_spread, status_word,
+                   tally, values)
 
 N_TRAIN, N_TEST = 100, 1000
 SHRINK = 0.03  # "prevents overfitting": the gap falls by more than 3 accuracy points …
@@ -28,22 +30,22 @@ SHRINK = 0.03  # "prevents overfitting": the gap falls by more than 3 accuracy p
 def noisy_moons(seed: int):
     """100 training and 1000 test points of moons with noise 0.3 (the classes overlap)."""
     data = datasets.moons(n=N_TRAIN + N_TEST, noise=0.3, seed=seed)
-    train, _, test = datasets.split(data, val=0.0, test=N_TEST / (N_TRAIN + N_TEST), seed=seed)
+    train, _unused, test = datasets.split(data, val=0.0, test=N_TEST / (N_TRAIN + N_TEST), seed=seed)
     return train, test
 
 
 class Overfitting(Experiment):
     id = "r2"
     questions = ("R2",)
-    title = "Weight decay and dropout vs overfitting"
-    question = ("Do weight decay and dropout shrink the gap between training and test accuracy "
-                "of a big network on a small noisy data set?")
-    what = ("A [2, 64, 64, 2] ReLU MLP (He init, about 4,400 weights) on 100 training points of "
+    title = N_("Weight decay and dropout vs overfitting")
+    question = (N_("Do weight decay and dropout shrink the gap between training and test accuracy "
+                "of a big network on a small noisy data set?"))
+    what = (N_("A [2, 64, 64, 2] ReLU MLP (He init, about 4,400 weights) on 100 training points of "
             "moons with noise 0.3, tested on 1000 fresh points from the same distribution. Adam, "
             "lr 0.01, full batch. Either an L2 penalty (λ/2)·Σw² over a range of λ, or dropout "
             "after each hidden layer with drop probability p. We measure the training and test "
             "accuracy (both in evaluation mode) and their gap, the data loss on both sets, and "
-            "‖W‖.")
+            "‖W‖."))
     seeds_quick = 3
     seeds_full = 10
     version = 1
@@ -118,69 +120,97 @@ class Overfitting(Experiment):
     def verdicts(self, results):
         none, methods = self._methods(results)
         label = {"l2": "λ", "dropout": "p"}
-        names = {"l2": "L2", "dropout": "dropout"}
+        names = {"l2": "L2", "dropout": N_("dropout")}
         gap0, test0 = mean_spread(values(none, "gap")), mean_spread(values(none, "test_acc"))
         train0 = mean_spread(values(none, "train_acc"))
-        rows = [Row("no regularisation", {"train accuracy": train0, "test accuracy": test0,
-                                          "gap": gap0})]
+        rows = [Row(_("no regularisation"), {_("train accuracy"): train0, _("test accuracy"): test0,
+                                          _("gap"): gap0})]
         numbers = {"gap, no regularisation": gap0, "test accuracy, no regularisation": test0}
         parts = []
         for method, m in methods.items():
             for v, t in m["table"].items():
-                rows.append(Row(f"{names[method]} {label[method]} = {v:g}", {
-                    "train accuracy": t["train"], "test accuracy": t["test"], "gap": t["gap"],
-                    "test change vs none": t["test_change"],
-                    "gap shrinks, test not lower": str(t["tally"])
-                    if t["tally"].status != "fails" else f"0 of {t['tally'].n} seeds"}))
+                rows.append(Row(f"{_(names[method])} {label[method]} = {v:g}", {
+                    _("train accuracy"): t["train"], _("test accuracy"): t["test"], _("gap"): t["gap"],
+                    _("test change vs none"): t["test_change"],
+                    _("gap shrinks, test not lower"): str(t["tally"])
+                    if t["tally"].status != "fails" else _("0 of {t_tally_n} seeds").format(
+                                                             t_tally_n=t['tally'].n)}))
             b = m["table"][m["best"]]
             numbers[f"{names[method]}: best setting"] = f"{label[method]} = {m['best']:g}"
             numbers[f"{names[method]}: test accuracy at {label[method]} = {m['best']:g}"] = b["test"]
             numbers[f"{names[method]}: gap at {label[method]} = {m['best']:g}"] = b["gap"]
-            helping = ", ".join(f"{v:g}" for v in m["passing"]) or "none"
-            parts.append(f"{names[method]}: settings that shrink the gap without lowering test "
-                         f"accuracy in every seed: {label[method]} ∈ {{{helping}}}; at "
-                         f"{label[method]} = {m['best']:g} the gap is {b['gap'].fmt('.1%')} and "
-                         f"test accuracy {b['test'].fmt('.1%')} ({m['status']})")
+            helping = ", ".join(f"{v:g}" for v in m["passing"]) or _("none")
+            parts.append(_("{names_method}: settings that shrink the gap without lowering test "
+                           "accuracy in every seed: {label_method} ∈ {{{helping}}}; at "
+                           "{label_method} = {m_best:g} the gap is {b_gap_1} and test accuracy "
+                           "{b_test_1} ({m_status})").format(
+                             names_method=_(names[method]), label_method=label[method],
+                             helping=helping, m_best=m['best'], b_gap_1=b['gap'].fmt('.1%'),
+                             b_test_1=b['test'].fmt('.1%'), m_status=status_word(m['status'])))
         status = combine(m["status"] for m in methods.values())
         agree = Tally(status, sum(m["tally"].agree for m in methods.values()),
                       sum(m["tally"].n for m in methods.values()))
-        _, by = self._split(results)
+        _unused, by = self._split(results)
         lam_max = max(by["l2"])
         top = methods["l2"]["table"][lam_max]
         helped = {k: m for k, m in methods.items() if m["status"] == "holds"}
+        answer = self._answer_text(status, helped, names, label, test0, methods)
+        rule = (_("A setting prevents overfitting when, in every seed, its train–test gap is "
+                  "more than {shrink_100:.0f} points below the unregularised net's and its "
+                  "test accuracy is not lower. A regulariser holds if some setting does (the "
+                  "one with the best test accuracy is named), fails if none does in any seed; "
+                  "L2 and dropout combine (mixed → depends on the regulariser). A closed gap "
+                  "with lower test accuracy is underfitting, not a pass.").format(
+                    shrink_100=SHRINK * 100))
+        sentence = self._sentence(rule, parts, lam_max, train0, test0, gap0, top)
+        return [Verdict("R2", status, sentence, numbers, answer=answer, evidence=rows, rule=rule,
+                        depends_on=(_("regulariser"),) if status == "depends" else (), agree=agree)]
+
+    @staticmethod
+    def _answer_text(status, helped, names, label, test0, methods):
+        """The one-line answer: which settings closed the gap without costing accuracy."""
         if status == "holds":
             answer = ("Yes: " + "; ".join(
-                f"{names[k]} at {label[k]} = {m['best']:g} lifts test accuracy "
-                f"{test0.mean:.0%} → {m['table'][m['best']]['test'].mean:.0%}" for k, m in
-                helped.items()) + " and shrinks the gap. Too strong, both accuracies fall.")
+                _("{names_k} at {label_k} = {m_best:g} lifts test accuracy {test0:.0%} → "
+                  "{m_table_best:.0%}").format(
+                    names_k=_(names[k]), label_k=label[k], m_best=m['best'], test0=test0.mean,
+                    m_table_best=m['table'][m['best']]['test'].mean) for k, m in
+                helped.items()) + _(" and shrinks the gap. Too strong, both accuracies fall."))
         elif helped:
             def other(k, m):
                 if m["status"] == "fails":
-                    return f"{names[k]} closes the gap only by lowering test accuracy"
-                return (f"{names[k]} is unclear (best {label[k]} = {m['best']:g} passes in "
-                        f"{m['tally']})")
-            answer = (" and ".join(
-                f"{names[k]} does ({label[k]} = {m['best']:g}: test {test0.mean:.0%} → "
-                f"{m['table'][m['best']]['test'].mean:.0%}, smaller gap)" for k, m in
+                    return _("{names_k} closes the gap only by lowering test accuracy").format(
+                               names_k=_(names[k]))
+                return (_("{names_k} is unclear (best {label_k} = {m_best:g} passes in "
+                          "{m_tally})").format(
+                            names_k=_(names[k]), label_k=label[k], m_best=m['best'],
+                            m_tally=m['tally']))
+            answer = (_(" and ").join(
+                _("{names_k} does ({label_k} = {m_best:g}: test {test0:.0%} → "
+                  "{m_table_best:.0%}, smaller gap)").format(
+                    names_k=_(names[k]), label_k=label[k], m_best=m['best'], test0=test0.mean,
+                    m_table_best=m['table'][m['best']]['test'].mean) for k, m in
                 helped.items()) + "; " + "; ".join(other(k, m) for k, m in methods.items()
                                                    if k not in helped) + ".")
         else:
-            answer = ("No setting shrank the gap without lowering test accuracy in every seed: "
-                      "the gap closes by underfitting.")
-        rule = (f"A setting prevents overfitting when, in every seed, its train–test gap is more "
-                f"than {SHRINK * 100:.0f} points below the unregularised net's and its test "
-                f"accuracy is not lower. A regulariser holds if some setting does (the one with "
-                f"the best test accuracy is named), fails if none does in any seed; L2 and "
-                f"dropout combine (mixed → depends on the regulariser). A closed gap with lower "
-                f"test accuracy is underfitting, not a pass.")
+            answer = (_("No setting shrank the gap without lowering test accuracy in every "
+                        "seed: the gap closes by underfitting."))
+        return answer
+
+    @staticmethod
+    def _sentence(rule, parts, lam_max, train0, test0, gap0, top):
+        """The long form: per method, then the rule."""
         sentence = (
-            f"Without regularisation the net fits its 100 noisy points to {train0.fmt('.0%')} "
-            f"but reaches only {test0.fmt('.1%')} on fresh data (gap {gap0.fmt('.1%')}). "
-            + "; ".join(parts) + f". Past a point the penalty wins over the data: at λ = "
-            f"{lam_max:g} training and test accuracy both fall, to {top['train'].fmt('.0%')} and "
-            f"{top['test'].fmt('.0%')}, and the gap closes by underfitting. " + rule)
-        return [Verdict("R2", status, sentence, numbers, answer=answer, evidence=rows, rule=rule,
-                        depends_on=("regulariser",) if status == "depends" else (), agree=agree)]
+            _("Without regularisation the net fits its 100 noisy points to {train0} but "
+              "reaches only {test0_1} on fresh data (gap {gap0_1}). ").format(
+                train0=train0.fmt('.0%'), test0_1=test0.fmt('.1%'), gap0_1=gap0.fmt('.1%'))
+            + "; ".join(parts) + _(". Past a point the penalty wins over the data: at λ = "
+                                   "{lam_max:g} training and test accuracy both fall, to "
+                                   "{top_train} and {top_test}, and the gap closes by "
+                                   "underfitting. ").format(
+                                     lam_max=lam_max, top_train=top['train'].fmt('.0%'),
+                                     top_test=top['test'].fmt('.0%')) + rule)
+        return sentence
 
     def figures(self, results):
         none, by = self._split(results)
@@ -189,28 +219,30 @@ class Overfitting(Experiment):
         tr0 = mean_spread(values(none, "train_acc")).mean
         te0 = mean_spread(values(none, "test_acc")).mean
         for ax, (method, settings), xlabel in zip(axes, by.items(),
-                                                  ("L2 penalty λ", "dropout rate p")):
+                                                  (_("L2 penalty λ"), _("dropout rate p"))):
             runs = dict(settings)
             if method == "dropout":  # p = 0 is the unregularised net
                 runs = {0.0: none, **runs}
             xs = list(runs)
-            for key, colour, name in (("train_acc", "tab:blue", "train"),
-                                      ("test_acc", "tab:red", "test")):
+            for key, colour, name in (("train_acc", "tab:blue", _("train")),
+                                      ("test_acc", "tab:red", _("test"))):
                 s = [mean_spread(values(runs[x], key)) for x in xs]
                 ax.errorbar(xs, [v.mean for v in s], yerr=[v.std for v in s], marker="o",
                             color=colour, label=name)
-            ax.axhline(tr0, color="tab:blue", ls=":", lw=1, label="train, none")
-            ax.axhline(te0, color="tab:red", ls=":", lw=1, label="test, none")
-            ax.set(xlabel=xlabel, title=f"{'Weight decay' if method == 'l2' else 'Dropout'}")
+            ax.axhline(tr0, color="tab:blue", ls=":", lw=1, label=_("train, none"))
+            ax.axhline(te0, color="tab:red", ls=":", lw=1, label=_("test, none"))
+            ax.set(xlabel=xlabel, title=(
+                                            _('Weight decay') if method == 'l2' else _('Dropout')))
             if method == "l2":
                 ax.set_xscale("log")
-            ax.set_ylabel("accuracy")
+            ax.set_ylabel(_("accuracy"))
         axes[0].legend(fontsize=9, loc="lower left", ncol=2)
         fig.tight_layout()
-        return [("Training (blue) and test (red) accuracy as the regularisation grows; dotted "
-                 "lines: no regularisation. The gap between blue and red is the overfitting. It "
-                 "only counts as prevented where red stays at or above its dotted line; at the "
-                 "largest λ the gap closes because the net underfits and both fall.", fig)]
+        return [(_("Training (blue) and test (red) accuracy as the regularisation grows; "
+                   "dotted lines: no regularisation. The gap between blue and red is the "
+                   "overfitting. It only counts as prevented where red stays at or above its "
+                   "dotted line; at the largest λ the gap closes because the net underfits and "
+                   "both fall."), fig)]
 
 
 EXPERIMENT = Overfitting()

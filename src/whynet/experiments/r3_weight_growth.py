@@ -17,6 +17,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from scipy.optimize import minimize_scalar
 
+from ..i18n import N_, _
 from .. import datasets
 from ..nn import Sequential
 from ..nn.layers import Dense
@@ -24,7 +25,7 @@ from ..nn.regularizers import L2
 from ..optim import SGD
 from ..train import Trainer
 from .base import (Correction, Experiment, Published, Row, Tally, Verdict, combine, group,
-                   mean_spread, tally, values)
+                   mean_spread, outcome, tally, values)
 
 MARGIN = 0.5  # points closer than this to the line x1 + x2 = 0 are dropped: separable, γ* ≥ 0.5
 FLIPPED = 10  # labels flipped in the "overlapping" variant (5% of 200)
@@ -67,10 +68,10 @@ def max_margin_direction(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, floa
 class WeightGrowth(Experiment):
     id = "r3"
     questions = ("R3",)
-    title = "Weight norm on separable data"
-    question = ("Do the weights keep growing as training goes on, and why: separable data "
-                "under cross-entropy, or influential features?")
-    what = ("Logistic regression without a bias, z = wᵀx, trained by full-batch gradient descent "
+    title = N_("Weight norm on separable data")
+    question = (N_("Do the weights keep growing as training goes on, and why: separable data "
+                "under cross-entropy, or influential features?"))
+    what = (N_("Logistic regression without a bias, z = wᵀx, trained by full-batch gradient descent "
             "(lr 1) on binary cross-entropy, from w = 0. Data: Playground's two Gaussians "
             "(200 points, centres ±(2, 2)), minus the few points within 0.5 of the line "
             "x1 + x2 = 0, so they are separable through the origin; then the same points with an "
@@ -79,7 +80,7 @@ class WeightGrowth(Experiment):
             "margin min y·wᵀx/‖w‖ and the angle between w and the max-margin direction "
             "(the hard-margin SVM through the origin, found by a search over angles). Soudry et "
             "al. (2018) predict ‖w‖ ≈ ln t / γ* on separable data: a rise of ln 10 / γ* per "
-            "decade of steps.")
+            "decade of steps."))
     seeds_quick = 3
     seeds_full = 10
     version = 1
@@ -140,19 +141,20 @@ class WeightGrowth(Experiment):
                     and f.result["per_decade_last"] > 0.25 * f.result["predicted_per_decade"]
                     and 0.5 < f.result["per_decade_last"] / f.result["per_decade_previous"] < 2
                     for f in free)
-        conditions = {"separable, no penalty": (free, sep),
-                      f"separable, L2 λ = {lam:g}": (l2, tally(self.grows(r.result) for r in l2)),
-                      f"{FLIPPED} labels flipped, no penalty":
+        conditions = {_("separable, no penalty"): (free, sep),
+                      _("separable, L2 λ = {lam:g}").format(lam=lam):
+                          (l2, tally(self.grows(r.result) for r in l2)),
+                      _("{flipped} labels flipped, no penalty").format(flipped=FLIPPED):
                           (overlap, tally(self.grows(r.result) for r in overlap))}
         status = combine(t.status for _, t in conditions.values())
         agree = Tally(status, sum(t.agree for _, t in conditions.values()),
                       sum(t.n for _, t in conditions.values()))
-        rows = [Row(name, {f"‖w‖ at step {T}": mean_spread(values(runs, "final_norm")),
-                           "rise over the last decade": mean_spread(values(runs,
+        rows = [Row(name, {_("‖w‖ at step {t}").format(t=T): mean_spread(values(runs, "final_norm")),
+                           _("rise over the last decade"): mean_spread(values(runs,
                                                                            "per_decade_last")),
-                           "relative change, last decade": mean_spread(
+                           _("relative change, last decade"): mean_spread(
                                values(runs, "relative_change_last")),
-                           "still growing": f"{t.status} ({t})"})
+                           _("still growing"): outcome(t.status, t)})
                 for name, (runs, t) in conditions.items()]
         rise = mean_spread(values(free, "per_decade_last"))
         pred = mean_spread(values(free, "predicted_per_decade"))
@@ -171,78 +173,112 @@ class WeightGrowth(Experiment):
         }
         growing = [n for n, (_, t) in conditions.items() if t.status == "holds"]
         flat = [n for n, (_, t) in conditions.items() if t.status == "fails"]
-        if status == "depends":
-            answer = (f"Only on separable data without a penalty (like ln t). With an L2 penalty, "
-                      f"or with {FLIPPED} labels flipped so the classes overlap, ‖w‖ levels off.")
-        elif status == "holds":
-            answer = "Yes, in every condition measured, even with a penalty or overlapping classes."
-        elif status == "fails":
-            answer = "No: ‖w‖ levelled off in every condition measured, separable data included."
-        else:
-            answer = "Unclear: the seeds disagree in some condition (see the evidence)."
-        rule = (f"Per condition, ‖w‖ still grows when, in every seed, it rises by more than "
-                f"{10 * PLATEAU:.0%} over the last decade of steps (on separable data also by "
-                f"more than a quarter of ln 10/γ* and within 2× of the decade before: "
-                f"logarithmic); grows in some conditions and not others → depends on the data's "
-                f"separability and the penalty.")
-        sentence = (
-            f"On separable data without a penalty ‖w‖ is still rising at step {T}: by {rise} over "
-            f"the last decade of steps (the asymptote of Soudry et al., ln 10 / γ*, is {pred}), "
-            f"while the loss goes to {mean_spread(values(free, 'final_loss')).fmt('.2g')} and w "
-            f"turns to within "
-            f"{numbers['angle to the max-margin direction at the end (degrees)'].fmt('.2f')}° of "
-            f"the max-margin direction. With L2 (λ = {lam:g}) it levels off at "
-            f"{numbers[f'‖w‖ at step {T}, separable + L2']} and with {FLIPPED} flipped labels at "
-            f"{numbers[f'‖w‖ at step {T}, overlapping']} (changes over the last decade "
-            f"{numbers['relative change over the last decade, L2'].fmt('.1e')} and "
-            f"{numbers['relative change over the last decade, overlapping'].fmt('.1e')} of ‖w‖). "
-            f"Growth: {', '.join(growing) or 'none'}; levelled off: {', '.join(flat) or 'none'}. "
-            + rule)
+        answer = self._answer_text(status)
+        rule = (_("Per condition, ‖w‖ still grows when, in every seed, it rises by more than "
+                  "{v10_plateau:.0%} over the last decade of steps (on separable data also by "
+                  "more than a quarter of ln 10/γ* and within 2× of the decade before: "
+                  "logarithmic); grows in some conditions and not others → depends on the "
+                  "data's separability and the penalty.").format(v10_plateau=10 * PLATEAU))
+        sentence = self._sentence(rule, T, rise, pred, lam, numbers, growing, flat, free)
         return [Verdict("R3", status, sentence, numbers, answer=answer, evidence=rows, rule=rule,
-                        depends_on=("data separability", "penalty") if status == "depends"
+                        depends_on=(_("data separability"), _("penalty")) if status == "depends"
                         else (), agree=agree)]
+
+    @staticmethod
+    def _answer_text(status):
+        """The one-line answer: where ‖w‖ kept growing."""
+        if status == "depends":
+            answer = (_("Only on separable data without a penalty (like ln t). With an L2 "
+                        "penalty, or with {flipped} labels flipped so the classes overlap, ‖w‖ "
+                        "levels off.").format(flipped=FLIPPED))
+        elif status == "holds":
+            answer = _("Yes, in every condition measured, even with a penalty or overlapping "
+                       "classes.")
+        elif status == "fails":
+            answer = _("No: ‖w‖ levelled off in every condition measured, separable data "
+                       "included.")
+        else:
+            answer = _("Unclear: the seeds disagree in some condition (see the evidence).")
+        return answer
+
+    @staticmethod
+    def _sentence(rule, T, rise, pred, lam, numbers, growing, flat, free):
+        """The long form: the growth per condition against the predicted rate."""
+        sentence = (
+            _("On separable data without a penalty ‖w‖ is still rising at step {t}: by {rise} "
+              "over the last decade of steps (the asymptote of Soudry et al., ln 10 / γ*, is "
+              "{pred}), while the loss goes to {mean_spread_values_free} and w turns to within "
+              "{numbers_angle_to_the_max_margin_direction_at_the_end_degrees}° of the "
+              "max-margin direction. With L2 (λ = {lam:g}) it levels off at "
+              "{numbers_w_at_step_t} and with {flipped} flipped labels at "
+              "{numbers_w_at_step_t_2} (changes over the last decade "
+              "{numbers_relative_change_over_the_last_decade_l2_1e} and "
+              "{numbers_relative_change_over_the_last_decade_overlapping_1e} of ‖w‖). Growth: "
+              "{join_growing_none}; levelled off: {join_flat_none}. ").format(
+                t=T, rise=rise, pred=pred,
+                mean_spread_values_free=mean_spread(values(free, 'final_loss')).fmt('.2g'),
+                numbers_angle_to_the_max_margin_direction_at_the_end_degrees=numbers['angle to the max-margin direction at the end (degrees)'].fmt('.2f'),
+                lam=lam, numbers_w_at_step_t=numbers[f'‖w‖ at step {T}, separable + L2'],
+                flipped=FLIPPED, numbers_w_at_step_t_2=numbers[f'‖w‖ at step {T}, overlapping'],
+                numbers_relative_change_over_the_last_decade_l2_1e=numbers['relative change over the last decade, L2'].fmt('.1e'),
+                numbers_relative_change_over_the_last_decade_overlapping_1e=numbers['relative change over the last decade, overlapping'].fmt('.1e'),
+                join_growing_none=', '.join(growing) or _('none'),
+                join_flat_none=', '.join(flat) or _('none'))
+            + rule)
+        return sentence
 
     def corrections(self, results):
         free, l2, overlap = self._parts(results)
         T = free[0].spec["steps"]
         return [Correction(
             "R3", "000 Q8",
-            "w grows the longer the network trains because the feature is influential: the w of "
-            "influential features gets large.",
-            "The growth comes from the loss, not from the features: on separable data the "
-            "cross-entropy keeps rewarding larger margins, so ‖w‖ grows without bound (like "
-            "ln t) unless a penalty stops it. Flipping 5% of the labels leaves every feature as "
-            "informative as before, yet ‖w‖ stops growing.",
-            f"‖w‖ at step {T}: separable {mean_spread(values(free, 'final_norm'))}, still rising "
-            f"{mean_spread(values(free, 'per_decade_last'))} per decade; same points with 10 "
-            f"labels flipped {mean_spread(values(overlap, 'final_norm'))} (flat, relative change "
-            f"{mean_spread(values(overlap, 'relative_change_last')).fmt('.1e')}); separable with "
-            f"L2 λ = {l2[0].spec['l2']:g} {mean_spread(values(l2, 'final_norm'))}.",
-            so_what="Large weights are a sign of separable data and an unpenalised loss, not of "
-                    "important features; a small L2 penalty (or early stopping) bounds them.")]
+            _("w grows the longer the network trains because the feature is influential: the w "
+              "of influential features gets large."),
+            _("The growth comes from the loss, not from the features: on separable data the "
+              "cross-entropy keeps rewarding larger margins, so ‖w‖ grows without bound (like "
+              "ln t) unless a penalty stops it. Flipping one label in twenty leaves every feature "
+              "as informative as before, yet ‖w‖ stops growing."),
+            _("‖w‖ at step {t}: separable {mean_spread_values_free}, still rising "
+              "{mean_spread_values_free_2} per decade; same points with 10 labels flipped "
+              "{mean_spread_values_overlap} (flat, relative change "
+              "{mean_spread_values_overlap_2}); separable with L2 λ = {l2_spec:g} "
+              "{mean_spread_values_l2}.").format(
+                t=T, mean_spread_values_free=mean_spread(values(free, 'final_norm')),
+                mean_spread_values_free_2=mean_spread(values(free, 'per_decade_last')),
+                mean_spread_values_overlap=mean_spread(values(overlap, 'final_norm')),
+                mean_spread_values_overlap_2=mean_spread(values(overlap, 'relative_change_last')).fmt('.1e'),
+                l2_spec=l2[0].spec['l2'],
+                mean_spread_values_l2=mean_spread(values(l2, 'final_norm'))),
+            so_what=_("Large weights are a sign of separable data and an unpenalised loss, not "
+                      "of important features; a small L2 penalty (or early stopping) bounds "
+                      "them."))]
 
     def published(self, results):
         free = self._parts(results)[0]
         T = free[0].spec["steps"]
         return [Published(
-            "R3", "Soudry, Hoffer, Nacson, Gunasekar & Srebro 2018, JMLR 19(70), Theorem 3",
-            "on separable data, gradient descent on the logistic loss gives w(t) = ŵ·ln t + O(1) "
-            "with ŵ the hard-margin SVM solution (‖ŵ‖ = 1/γ*): ‖w‖ rises by ln 10/γ* per decade "
-            "and its direction converges to the max-margin one, slowly (as 1/ln t)",
-            f"rise over steps {T // 10}–{T}: {mean_spread(values(free, 'per_decade_last'))} vs "
-            f"ln 10/γ* = {mean_spread(values(free, 'predicted_per_decade'))}; angle to the SVM "
-            f"direction {mean_spread(values(free, 'final_angle')).fmt('.2f')}° at step {T}",
-            "Same setting (linear model without bias, full-batch GD, small enough step). The rise "
-            "approaches ln 10/γ* from below because the O(1) term is still settling at these step "
-            "counts.")]
+            "R3", _("Soudry, Hoffer, Nacson, Gunasekar & Srebro 2018, JMLR 19(70), Theorem 3"),
+            _("on separable data, gradient descent on the logistic loss gives w(t) = ŵ·ln t + "
+              "O(1) with ŵ the hard-margin SVM solution (‖ŵ‖ = 1/γ*): ‖w‖ rises by ln 10/γ* "
+              "per decade and its direction converges to the max-margin one, slowly (as 1/ln t)"),
+            _("rise over steps {t_10}–{t}: {mean_spread_values_free} vs ln 10/γ* = "
+              "{mean_spread_values_free_2}; angle to the SVM direction "
+              "{mean_spread_values_free_3}° at step {t}").format(
+                t_10=T // 10, t=T,
+                mean_spread_values_free=mean_spread(values(free, 'per_decade_last')),
+                mean_spread_values_free_2=mean_spread(values(free, 'predicted_per_decade')),
+                mean_spread_values_free_3=mean_spread(values(free, 'final_angle')).fmt('.2f')),
+            _("Same setting (linear model without bias, full-batch GD, small enough step). The "
+              "rise approaches ln 10/γ* from below because the O(1) term is still settling at "
+              "these step counts."))]
 
     def figures(self, results):
         free, l2, overlap = self._parts(results)
         fig = Figure(figsize=(7.2, 6.4))
         ax1, ax2 = fig.subplots(2, 1)
-        runs = ((free, "tab:red", "separable"),
-                (l2, "tab:blue", f"separable, L2 λ={l2[0].spec['l2']:g}"),
-                (overlap, "tab:green", "10 labels flipped"))
+        runs = ((free, "tab:red", _("separable")),
+                (l2, "tab:blue", _("separable, L2 λ = {lam:g}").format(lam=l2[0].spec['l2'])),
+                (overlap, "tab:green", _("10 labels flipped")))
         for rs, colour, label in runs:
             for i, r in enumerate(rs):
                 ax1.plot(r.result["steps"], r.result["norm"], color=colour, alpha=0.8,
@@ -252,23 +288,23 @@ class WeightGrowth(Experiment):
         T = t[-1]
         end = r0["norm"][-1] + 0.3
         ax1.plot([T / 10, T], [end - r0["predicted_per_decade"], end], "k:", lw=1.5,
-                 label="slope ln 10/γ* per decade")
-        ax1.set(xscale="log", title="‖w‖ over training", xlabel="step (log scale)", ylabel="‖w‖")
+                 label=_("slope ln 10/γ* per decade"))
+        ax1.set(xscale="log", title=_("‖w‖ over training"), xlabel=_("step (log scale)"), ylabel="‖w‖")
         ax1.legend(fontsize=9)
         for i, r in enumerate(free):
             ax2.plot(r.result["steps"], r.result["angle"], color="tab:red",
-                     label="separable" if i == 0 else None)
-        ax2.set(xscale="log", title="Angle of w to the max-margin direction",
-                xlabel="step (log scale)", ylabel="degrees")
+                     label=_("separable") if i == 0 else None)
+        ax2.set(xscale="log", title=_("Angle of w to the max-margin direction"),
+                xlabel=_("step (log scale)"), ylabel=_("degrees"))
         ax2.legend(fontsize=9)
         fig.tight_layout()
-        return [("Top: on separable data (red) ‖w‖ rises by a constant amount per decade of "
-                 "steps — close to a straight line on a log axis, approaching from below the slope "
-                 "ln 10/γ* that Soudry et al. predict (dotted, seed 0) — while "
-                 "with L2 (blue) or with a few labels flipped (green) it flattens. Bottom: the "
-                 "growing w turns slowly (as 1/ln t) towards the max-margin separator; where other "
-                 "points sit almost as close to the boundary as the support vectors, the turn "
-                 "takes far longer than this run.", fig)]
+        return [(_("Top: on separable data (red) ‖w‖ rises by a constant amount per decade of "
+                   "steps — close to a straight line on a log axis, approaching from below the "
+                   "slope ln 10/γ* that Soudry et al. predict (dotted, seed 0) — while with L2 "
+                   "(blue) or with a few labels flipped (green) it flattens. Bottom: the "
+                   "growing w turns slowly (as 1/ln t) towards the max-margin separator; where "
+                   "other points sit almost as close to the boundary as the support vectors, "
+                   "the turn takes far longer than this run."), fig)]
 
 
 EXPERIMENT = WeightGrowth()

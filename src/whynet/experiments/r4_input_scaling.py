@@ -17,6 +17,7 @@ import math
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..i18n import N_, _
 from .. import datasets
 from ..nn import Sequential
 from ..nn.layers import Dense
@@ -28,8 +29,9 @@ from .base import Correction, Experiment, Row, Verdict, group, mean_spread, tall
 
 FEATURES = ("age", "income", "rate", "tiny")
 INPUTS = ("raw", "minmax", "standardize", "log", "log+standardize")
-LABELS = {"raw": "raw", "minmax": "min-max", "standardize": "standardised", "log": "log(1+x)",
-          "log+standardize": "log, then standardised"}
+LABELS = {"raw": N_("raw"), "minmax": N_("min-max"), "standardize": N_("standardised"),
+          "log": "log(1+x)", "log+standardize": N_("log, then standardised")}
+"""English in the numbers' names; shown as ``_(LABELS[k])``."""
 N = 600
 TARGET = 0.40  # the training loss to reach (the best linear fits reach 0.33–0.37)
 # Learning rates tried: factor / λ_max(X̃ᵀX̃/m). The logistic loss's Hessian is at most
@@ -90,23 +92,25 @@ def steps_to(losses: list[float], target: float) -> int | None:
 class InputScaling(Experiment):
     id = "r4"
     questions = ("R4",)
-    title = "Input scaling: raw, min-max, standardised, log"
-    question = ("How do raw, min-max, standardised and log-transformed inputs change how fast a "
-                "model trains, and how does that differ from regularisation?")
-    what = ("A synthetic credit data set (600 examples): age U(20, 70), income log-normal around "
-            "30,000 (right-skewed), a rate U(0, 1) and a tiny feature U(0, 0.01); the label comes "
-            "from a logistic model in which income enters through its log. Logistic regression "
-            "(one Dense unit with bias, zero init, binary cross-entropy), full-batch gradient "
-            "descent, on the raw inputs, min-max scaled, standardised, log(1+x), and log then "
-            "standardised. Each preprocessing gets the best of the learning rates "
-            f"{', '.join(f'{f:g}' for f in LR_FACTORS)}/λ_max(X̃ᵀX̃/m) (quick grid: 8/λ_max "
-            "only). The Hessian of the logistic loss is at most ¼·X̃ᵀX̃/m, so 8/λ_max is the "
-            "largest step that is stable along every direction. A run stops at the step limit, "
-            f"or once its loss improves by less than {STALL:g} over {WINDOW} steps (converged, "
-            f"or stalled). We count the steps to a training loss of {TARGET}, and measure the "
-            "condition number κ of X̃ᵀX̃/m (X̃ = [X, 1]) and each feature's range, mean and std "
-            f"after preprocessing. Beside them, the standardised inputs with an L2 penalty "
-            f"λ = {L2_LAMBDA}: a change of objective, not of inputs.")
+    title = N_("Input scaling: raw, min-max, standardised, log")
+    question = (N_("How do raw, min-max, standardised and log-transformed inputs change how fast a "
+                "model trains, and how does that differ from regularisation?"))
+    what = N_("A synthetic credit data set (600 examples): age U(20, 70), income log-normal "
+               "around 30,000 (right-skewed), a rate U(0, 1) and a tiny feature U(0, 0.01); "
+               "the label comes from a logistic model in which income enters through its log. "
+               "Logistic regression (one Dense unit with bias, zero init, binary "
+               "cross-entropy), full-batch gradient descent, on the raw inputs, min-max "
+               "scaled, standardised, log(1+x), and log then standardised. Each preprocessing "
+               "gets the best of the learning rates {join_g_lr_factors}/λ_max(X̃ᵀX̃/m) (quick "
+               "grid: 8/λ_max only). The Hessian of the logistic loss is at most ¼·X̃ᵀX̃/m, so "
+               "8/λ_max is the largest step that is stable along every direction. A run stops "
+               "at the step limit, or once its loss improves by less than {stall:g} over "
+               "{window} steps (converged, or stalled). We count the steps to a training loss "
+               "of {target}, and measure the condition number κ of X̃ᵀX̃/m (X̃ = [X, 1]) and "
+               "each feature's range, mean and std after preprocessing. Beside them, the "
+               "standardised inputs with an L2 penalty λ = {l2_lambda}: a change of objective, "
+               "not of inputs.")
+    what_values = {"join_g_lr_factors": ', '.join((f'{f:g}' for f in LR_FACTORS)), "stall": STALL, "window": WINDOW, "target": TARGET, "l2_lambda": L2_LAMBDA}
     seeds_quick = 3
     seeds_full = 8
     version = 1
@@ -132,7 +136,7 @@ class InputScaling(Experiment):
             lr = factor / (eig[-1] + 4 * spec["l2"])
             trainer = Trainer(model, loss_fn, SGD(model.parameters(), lr=lr), regularizer=reg)
             losses = []
-            for _ in range(spec["steps"]):
+            for _rep in range(spec["steps"]):
                 loss = trainer.train_step(X, data.y)
                 if not math.isfinite(loss) or loss > 1e3:
                     break
@@ -144,7 +148,7 @@ class InputScaling(Experiment):
             key = (hit if hit is not None else math.inf, data_loss)
             if best is None or key < best[0]:
                 best = (key, factor, hit, losses, data_loss, model)
-        _, factor, hit, losses, data_loss, model = best
+        _lr, factor, hit, losses, data_loss, model = best
         step = max(1, len(losses) // 150)
         return {
             "kappa": float(eig[-1] / eig[0]), "log10_kappa": float(np.log10(eig[-1] / eig[0])),
@@ -189,10 +193,11 @@ class InputScaling(Experiment):
                 runs = plain[k]
                 loss = mean_spread(values(runs, "final_loss")).fmt(".2f")
                 if all(r.result["steps_run"] < T for r in runs):
-                    return f"never (stalled at loss {loss})"
-                return f"not within {T} steps (loss {loss})"
+                    return _("never (stalled at loss {loss})").format(loss=loss)
+                return _("not within {t} steps (loss {loss})").format(t=T, loss=loss)
             if any(v is None for v in s):
-                return f"{sum(v is not None for v in s)}/{len(s)} seeds reached"
+                return _("{sum_s_v}/{len_s} seeds reached").format(
+                           sum_s_v=sum((v is not None for v in s)), len_s=len(s))
             return str(mean_spread(s))
 
         kappa = {k: mean_spread(values(v, "log10_kappa")) for k, v in plain.items()}
@@ -204,35 +209,45 @@ class InputScaling(Experiment):
         numbers.update({
             "final loss, standardised": std_loss, "final loss, min-max": mm_loss,
             f"final loss (without penalty), standardised + L2 λ={L2_LAMBDA:g}": pen_loss})
-        sentence = (
-            f"Steps to a training loss of {TARGET} at each preprocessing's best learning rate: "
-            + ", ".join(f"{LABELS[k]} {fmt_steps(k)}" for k in plain)
-            + "; log10 κ of X̃ᵀX̃/m: " + ", ".join(f"{LABELS[k]} {kappa[k]}" for k in plain)
-            + f". Standardising (mean 0, std 1) is fastest because it makes X̃ᵀX̃/m nearly the "
-            f"identity; min-max only fixes the scales, not the offsets; the log alone reshapes "
-            f"income but leaves the scales apart. Min-max and standardised inputs end at the same "
-            f"loss ({mm_loss} vs {std_loss}) — preprocessing changes the speed, not the best fit "
-            f"— while an L2 penalty (λ = {L2_LAMBDA:g}) changes the fit itself (loss {pen_loss}). "
-            f"Holds when, in every seed, steps and κ order standardised < min-max < raw, log then "
-            f"standardised beats log alone, the measured means/stds/ranges are those of the "
-            f"definitions (standardised: mean 0, std 1 within 1e-3 and values above 1; min-max: "
-            f"exactly [0, 1]), min-max and standardised final losses agree within 0.005, and the "
-            f"penalty raises the loss by more than 0.01.")
+        sentence = self._sentence(mm_loss, std_loss, pen_loss, plain, kappa, fmt_steps)
         t = tally(flags)
-        rule = ("Holds when, in every seed, steps to the target and κ both order standardised "
-                "< min-max < raw, log then standardised beats log alone, the measured moments "
-                "and ranges match the definitions, min-max and standardised final losses agree "
-                "within 0.005, and the L2 penalty raises the loss by more than 0.01.")
-        rows = [Row(LABELS[k], {f"steps to loss {TARGET}": fmt_steps(k), "log10 κ": kappa[k],
-                                "final loss": mean_spread(values(plain[k], "final_loss"))})
+        rule = (_("Holds when, in every seed, steps to the target and κ both order "
+                  "standardised < min-max < raw, log then standardised beats log alone, the "
+                  "measured moments and ranges match the definitions, min-max and standardised "
+                  "final losses agree within 0.005, and the L2 penalty raises the loss by more "
+                  "than 0.01."))
+        rows = [Row(_(LABELS[k]), {_("steps to loss {target}").format(target=TARGET): fmt_steps(k), "log10 κ": kappa[k],
+                                _("final loss"): mean_spread(values(plain[k], "final_loss"))})
                 for k in plain]
-        rows.append(Row(f"standardised + L2 λ = {L2_LAMBDA:g}", {"final loss (data only)": pen_loss}))
-        answer = ("Standardising (mean 0, std 1), not squeezing into [0, 1], is what speeds "
-                  "gradient descent; both reach the same fit, which only a penalty changes."
+        rows.append(Row(_("standardised + L2 λ = {lam:g}").format(lam=L2_LAMBDA), {_("final loss (data only)"): pen_loss}))
+        answer = (_("Standardising (mean 0, std 1), not squeezing into [0, 1], is what speeds "
+                    "gradient descent; both reach the same fit, which only a penalty changes.")
                   if t.status == "holds" else
-                  f"Not in every seed ({t}): see steps and κ per preprocessing.")
+                  _("Not in every seed ({t}): see steps and κ per preprocessing.").format(t=t))
         return [Verdict("R4", t.status, sentence, numbers, answer=answer, evidence=rows,
                         rule=rule, agree=t)]
+
+    @staticmethod
+    def _sentence(mm_loss, std_loss, pen_loss, plain, kappa, fmt_steps):
+        """The long form: steps and condition number per scaling, and the penalty."""
+        sentence = (
+            _("Steps to a training loss of {target} at each preprocessing's best learning "
+              "rate: ").format(target=TARGET)
+            + ", ".join(f"{_(LABELS[k])} {fmt_steps(k)}" for k in plain)
+            + _("; log10 κ of X̃ᵀX̃/m: ") + ", ".join(f"{_(LABELS[k])} {kappa[k]}" for k in plain)
+            + _(". Standardising (mean 0, std 1) is fastest because it makes X̃ᵀX̃/m nearly "
+                "the identity; min-max only fixes the scales, not the offsets; the log alone "
+                "reshapes income but leaves the scales apart. Min-max and standardised inputs "
+                "end at the same loss ({mm_loss} vs {std_loss}) — preprocessing changes the "
+                "speed, not the best fit — while an L2 penalty (λ = {l2_lambda:g}) changes the "
+                "fit itself (loss {pen_loss}). Holds when, in every seed, steps and κ order "
+                "standardised < min-max < raw, log then standardised beats log alone, the "
+                "measured means/stds/ranges are those of the definitions (standardised: mean "
+                "0, std 1 within 1e-3 and values above 1; min-max: exactly [0, 1]), min-max "
+                "and standardised final losses agree within 0.005, and the penalty raises the "
+                "loss by more than 0.01.").format(
+                  mm_loss=mm_loss, std_loss=std_loss, l2_lambda=L2_LAMBDA, pen_loss=pen_loss))
+        return sentence
 
     def corrections(self, results):
         plain, pen = self._parts(results)
@@ -254,35 +269,42 @@ class InputScaling(Experiment):
         return [
             Correction(
                 "R4", "004 p37",
-                "Normalisation puts the values between 0 and 1.",
-                "That is min-max scaling. Standardising, the normalisation the lecture means, "
-                "gives every feature mean 0 and std 1, so values fall on both sides of 0 and "
-                "beyond 1 (far beyond for a skewed feature). Min-max leaves the means at about "
-                "0.5, and the offset slows gradient descent.",
-                f"seed 0, standardised: mean/std {moments(std)}; ranges {ranges(std)}. "
-                f"Min-max: ranges {ranges(mm)}; mean/std {moments(mm)}. Steps to loss {TARGET}: "
-                f"standardised {std['steps_to_target']}, min-max {mm['steps_to_target']}.",
-                so_what="Standardise inputs for gradient descent: centring matters as much as "
-                        "scaling, and a value above 1 after standardising is expected, not a "
-                        "bug."),
+                _("Normalisation puts the values between 0 and 1."),
+                _("That is min-max scaling. Standardising, the normalisation the lecture "
+                  "means, gives every feature mean 0 and std 1, so values fall on both sides "
+                  "of 0 and beyond 1 (far beyond for a skewed feature). Min-max leaves the "
+                  "means at about 0.5, and the offset slows gradient descent."),
+                _("seed 0, standardised: mean/std {moments_std}; ranges {ranges_std}. Min-max: "
+                  "ranges {ranges_mm}; mean/std {moments_mm}. Steps to loss {target}: "
+                  "standardised {std_steps_to_target}, min-max {mm_steps_to_target}.").format(
+                    moments_std=moments(std), ranges_std=ranges(std), ranges_mm=ranges(mm),
+                    moments_mm=moments(mm), target=TARGET,
+                    std_steps_to_target=std['steps_to_target'],
+                    mm_steps_to_target=mm['steps_to_target']),
+                so_what=_("Standardise inputs for gradient descent: centring matters as much "
+                          "as scaling, and a value above 1 after standardising is expected, "
+                          "not a bug.")),
             Correction(
                 "R4", "000 appendix (Q1)",
-                "Asks whether taking logs is also a regularisation method, and how it differs "
-                "from normalising to a standard normal (the group suspected regularisation and "
-                "normalisation were being confused).",
-                "They were. Taking logs, min-max and standardising are input preprocessing: they "
-                "change the inputs the model sees. The log changes the shape of a skewed "
-                "feature (a model linear in log income fits better). Min-max and standardising "
-                "change only scale and offset, which a linear layer can undo, so they leave the "
-                "best fit alone and change how fast gradient descent gets there. Regularisation "
-                "changes the objective: an L2 penalty moves the optimum itself.",
-                f"final training loss: min-max {mm_loss}, standardised {std_loss} (same fit); log "
-                f"then standardised {log_loss} (a better fit: the right shape); standardised + L2 "
-                f"λ = {L2_LAMBDA:g} {pen_loss} (a different optimum); each trained until its loss "
-                f"stopped improving or for {T} steps.",
-                so_what="Preprocessing changes what the model sees and how fast it learns; "
-                        "regularisation changes what it is asked to minimise. Choose them for "
-                        "different reasons.")]
+                _("Asks whether taking logs is also a regularisation method, and how it "
+                  "differs from normalising to a standard normal (the group suspected "
+                  "regularisation and normalisation were being confused)."),
+                _("They were. Taking logs, min-max and standardising are input preprocessing: "
+                  "they change the inputs the model sees. The log changes the shape of a "
+                  "skewed feature (a model linear in log income fits better). Min-max and "
+                  "standardising change only scale and offset, which a linear layer can undo, "
+                  "so they leave the best fit alone and change how fast gradient descent gets "
+                  "there. Regularisation changes the objective: an L2 penalty moves the "
+                  "optimum itself."),
+                _("final training loss: min-max {mm_loss}, standardised {std_loss} (same fit); "
+                  "log then standardised {log_loss} (a better fit: the right shape); "
+                  "standardised + L2 λ = {l2_lambda:g} {pen_loss} (a different optimum); each "
+                  "trained until its loss stopped improving or for {t} steps.").format(
+                    mm_loss=mm_loss, std_loss=std_loss, log_loss=log_loss, l2_lambda=L2_LAMBDA,
+                    pen_loss=pen_loss, t=T),
+                so_what=_("Preprocessing changes what the model sees and how fast it learns; "
+                          "regularisation changes what it is asked to minimise. Choose them "
+                          "for different reasons."))]
 
     # -- figures ----------------------------------------------------------------------------------
     def figures(self, results):
@@ -294,23 +316,24 @@ class InputScaling(Experiment):
         for k, runs in plain.items():
             r = runs[0].result
             xs = np.arange(len(r["loss_curve"])) * r["curve_step"] + 1
-            ax1.plot(xs, r["loss_curve"], color=colours[k], label=LABELS[k])
+            ax1.plot(xs, r["loss_curve"], color=colours[k], label=_(LABELS[k]))
         r = pen[0].result
         xs = np.arange(len(r["loss_curve"])) * r["curve_step"] + 1
         ax1.plot(xs, r["loss_curve"], color="tab:blue", ls="--",
-                 label="standardised + L2 (with penalty)")
+                 label=_("standardised + L2 (with penalty)"))
         ax1.axhline(TARGET, color="k", ls=":", lw=1)
-        ax1.set(xscale="log", title="Training loss (best lr each, seed 0)", xlabel="step",
-                ylabel="BCE loss", ylim=(0.3, 0.75))
+        ax1.set(xscale="log", title=_("Training loss (best lr each, seed 0)"), xlabel=_("step"),
+                ylabel=_("BCE loss"), ylim=(0.3, 0.75))
         T = results[0].spec["steps"]
         for k, runs in plain.items():
             kap = values(runs, "log10_kappa")
             st = [v if v is not None else T * 1.5 for v in values(runs, "steps_to_target")]
-            ax2.scatter(kap, st, color=colours[k], label=LABELS[k])
+            ax2.scatter(kap, st, color=colours[k], label=_(LABELS[k]))
         ax2.axhline(T, color="k", ls=":", lw=1)
-        ax2.text(0.2, T * 1.15, "not reached", fontsize=9)
-        ax2.set(yscale="log", title="Steps to target vs conditioning", xlabel="log10 κ(X̃ᵀX̃/m)",
-                ylabel=f"steps to loss {TARGET}")
+        ax2.text(0.2, T * 1.15, _("not reached"), fontsize=9)
+        ax2.set(yscale="log", title=_("Steps to target vs conditioning"), xlabel=_("log10 "
+                                                                                "κ(X̃ᵀX̃/m)"),
+                ylabel=_("steps to loss {target}").format(target=TARGET))
         handles, labels = ax1.get_legend_handles_labels()
         ax2.legend(handles, labels, fontsize=9, loc="lower right")
         fig.tight_layout()
@@ -321,10 +344,10 @@ class InputScaling(Experiment):
             r = plain[k][0].result
             y = np.arange(len(FEATURES))
             ax.hlines(y, r["min"], r["max"], color=colours[k], lw=3)
-            ax.plot(r["mean"], y, "k|", ms=10, label="mean")
-            ax.set(title=LABELS[k], xlabel="value")
+            ax.plot(r["mean"], y, "k|", ms=10, label=_("mean"))
+            ax.set(title=_(LABELS[k]), xlabel=_("value"))
             if k == "raw":
-                ax.set(xscale="log", xlim=(1e-5, 3e6), xlabel="value (log scale)")
+                ax.set(xscale="log", xlim=(1e-5, 3e6), xlabel=_("value (log scale)"))
             if k != "raw":
                 ax.axvline(0, color="k", lw=0.6)
                 ax.axvline(1, color="k", lw=0.6, ls=":")
@@ -332,14 +355,14 @@ class InputScaling(Experiment):
         axes[0].legend(fontsize=9)
         fig2.tight_layout()
         return [
-            ("Top: the training loss under each preprocessing at its best learning rate; the "
-             "dotted line is the target. Bottom: steps to the target against the condition number "
-             "of X̃ᵀX̃/m — runs that never reach it sit above the dotted line. Gradient descent "
-             "is as slow as the inputs are badly conditioned.", fig),
-            ("Each feature's range (bar) and mean (tick) after preprocessing (seed 0). Raw: "
-             "scales from 0.01 to 10⁵. Min-max: every feature in [0, 1] (dotted line at 1) with "
-             "means near 0.5. Standardised: means at 0, values spread past 1 — standardising is "
-             "not 'between 0 and 1'.", fig2),
+            (_("Top: the training loss under each preprocessing at its best learning rate; the "
+               "dotted line is the target. Bottom: steps to the target against the condition "
+               "number of X̃ᵀX̃/m — runs that never reach it sit above the dotted line. "
+               "Gradient descent is as slow as the inputs are badly conditioned."), fig),
+            (_("Each feature's range (bar) and mean (tick) after preprocessing (seed 0). Raw: "
+               "scales from 0.01 to 10⁵. Min-max: every feature in [0, 1] (dotted line at 1) "
+               "with means near 0.5. Standardised: means at 0, values spread past 1 — "
+               "standardising is not 'between 0 and 1'."), fig2),
         ]
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..i18n import N_, _
 from ..gradcheck import check_module, rel_error
 from ..nn.activations import PReLU
 from ..nn.conv import Conv1d, Conv2d
@@ -88,16 +89,16 @@ def accumulation_guard(rng: np.random.Generator) -> dict:
 class GradShape(Experiment):
     id = "r5"
     questions = ("R5",)
-    title = "dW has the shape of W"
-    question = ("Does every parameter's gradient have exactly its parameter's shape, and why?")
-    what = ("One of each layer type with parameters (Dense, Maxout, PReLU, BatchNorm1d, "
+    title = N_("dW has the shape of W")
+    question = (N_("Does every parameter's gradient have exactly its parameter's shape, and why?"))
+    what = (N_("One of each layer type with parameters (Dense, Maxout, PReLU, BatchNorm1d, "
             "BatchNorm2d, LayerNorm, Conv1d, Conv2d, RNN), in float64, on a small random input; "
             "forward, then backward of L = Σ G ⊙ out for a random G. For every parameter we "
             "compare grad.shape and grad.dtype with the value's, and check entry by entry that "
             "grad[i, j] = ∂L/∂W[i, j] by centred finite differences (whynet.gradcheck). We also "
             "build the Jacobian ∂Z/∂W of a Dense layer (one backward pass per output entry) to "
             "show that it is not W-shaped, and try accumulating a wrongly shaped gradient into "
-            "Parameter.grad.")
+            "Parameter.grad."))
     seeds_quick = 2
     seeds_full = 5
     version = 1
@@ -136,27 +137,30 @@ class GradShape(Experiment):
         listing = "; ".join(f"{p['layer']}.{p['param']} {tuple(p['value_shape'])}"
                             for p in r0["params"])
         sentence = (
-            f"All {r0['n_params']} parameters of {len(results[0].spec['layers'])} layer types have "
-            f"a grad of exactly their own shape and dtype ({listing}), and every entry is the "
-            f"derivative of the loss by that weight (largest finite-difference relative error "
-            f"{err.fmt('.1e')}). The engine keeps it so by construction: Parameter.grad is "
-            f"allocated with the value's shape and backward only adds into it in place, so a "
-            f"transposed dW raises an error — though an array that broadcasts would not. ")
-        rule = (f"A demonstration: shown when, in every seed, all shapes and dtypes match, every "
-                f"finite-difference relative error is below {TOLERANCE:g}, and a transposed "
-                f"update raises; a miss would be an engine bug (status fails).")
+            _("All {r0_n_params} parameters of {len_results_spec} layer types have a grad of "
+              "exactly their own shape and dtype ({listing}), and every entry is the "
+              "derivative of the loss by that weight (largest finite-difference relative error "
+              "{err_1e}). The engine keeps it so by construction: Parameter.grad is allocated "
+              "with the value's shape and backward only adds into it in place, so a transposed "
+              "dW raises an error — though an array that broadcasts would not. ").format(
+                r0_n_params=r0['n_params'], len_results_spec=len(results[0].spec['layers']),
+                listing=listing, err_1e=err.fmt('.1e')))
+        rule = (_("A demonstration: shown when, in every seed, all shapes and dtypes match, "
+                  "every finite-difference relative error is below {tolerance:g}, and a "
+                  "transposed update raises; a miss would be an engine bug (status fails).").format(
+                    tolerance=TOLERANCE))
         sentence += rule
         by_layer: dict = {}
         for p in r0["params"]:
             by_layer.setdefault(p["layer"], []).append(p)
-        rows = [Row(layer, {"parameters": ", ".join(f"{p['param']} {tuple(p['value_shape'])}"
+        rows = [Row(layer, {_("parameters"): ", ".join(f"{p['param']} {tuple(p['value_shape'])}"
                                                     for p in ps),
-                            "grad shape = value shape": all(p["value_shape"] == p["grad_shape"]
+                            _("grad shape = value shape"): all(p["value_shape"] == p["grad_shape"]
                                                             for p in ps),
-                            "largest relative error": max(p["error"] for p in ps)})
+                            _("largest relative error"): max(p["error"] for p in ps)})
                 for layer, ps in by_layer.items()]
-        answer = ("Yes, because the loss is one number: there is one ∂L/∂w per weight. "
-                  "The Jacobian of Z by W has four indices; the chain rule contracts it.")
+        answer = (_("Yes, because the loss is one number: there is one ∂L/∂w per weight. The "
+                    "Jacobian of Z by W has four indices; the chain rule contracts it."))
         return [Verdict("R5", status, sentence, answer=answer, evidence=rows, rule=rule, agree=t,
                         numbers={
             "parameters checked": r0["n_params"],
@@ -170,18 +174,23 @@ class GradShape(Experiment):
         j = results[0].result["jacobian"]
         return [Correction(
             "R5", "000 appendix",
-            "dW has W's dimensions because a matrix keeps its dimensions when differentiated.",
-            "A matrix does not keep its dimensions under differentiation: the derivative of the "
-            "matrix Z = XWᵀ + b with respect to W is a 4-index Jacobian. dW has W's shape because "
-            "the loss is a single number, so there is one ∂L/∂W(i, j) per weight; the chain rule "
-            "contracts the Jacobian with ∂L/∂Z down to that shape.",
-            f"Dense layer, W {tuple(j['W_shape'])}, 4 examples: ∂Z/∂W has shape "
-            f"{tuple(j['jacobian_shape'])} ({j['jacobian_size']} numbers); contracted with ∂L/∂Z "
-            f"it gives dW {tuple(j['grad_shape'])}, equal to backward's to a relative error of "
-            f"{j['chain_rule_error']:.1e}.",
-            so_what="Read dW's shape from the loss being a scalar, not from the matrix: the same "
-                    "reasoning gives db, dγ and every other parameter gradient its parameter's "
-                    "shape, and it is the check to run when a hand-written backward disagrees.")]
+            _("dW has W's dimensions because a matrix keeps its dimensions when differentiated."),
+            _("A matrix does not keep its dimensions under differentiation: the derivative of "
+              "the matrix Z = XWᵀ + b with respect to W is a 4-index Jacobian. dW has W's "
+              "shape because the loss is a single number, so there is one ∂L/∂W(i, j) per "
+              "weight; the chain rule contracts the Jacobian with ∂L/∂Z down to that shape."),
+            _("Dense layer, W {tuple_j_w_shape}, 4 examples: ∂Z/∂W has shape "
+              "{tuple_j_jacobian_shape} ({j_jacobian_size} numbers); contracted with ∂L/∂Z it "
+              "gives dW {tuple_j_grad_shape}, equal to backward's to a relative error of "
+              "{j_chain_rule_error:.1e}.").format(
+                tuple_j_w_shape=tuple(j['W_shape']),
+                tuple_j_jacobian_shape=tuple(j['jacobian_shape']),
+                j_jacobian_size=j['jacobian_size'], tuple_j_grad_shape=tuple(j['grad_shape']),
+                j_chain_rule_error=j['chain_rule_error']),
+            so_what=_("Read dW's shape from the loss being a scalar, not from the matrix: the "
+                      "same reasoning gives db, dγ and every other parameter gradient its "
+                      "parameter's shape, and it is the check to run when a hand-written "
+                      "backward disagrees."))]
 
     def figures(self, results):
         params = results[0].result["params"]
@@ -196,12 +205,13 @@ class GradShape(Experiment):
         ax.axvline(TOLERANCE, color="k", ls=":", lw=1)
         ax.set_yticks(y, labels, fontsize=9)
         ax.invert_yaxis()
-        ax.set(xscale="log", xlabel="relative error of grad vs finite differences",
-               title="Every parameter: grad shape = value shape (green)")
+        ax.set(xscale="log", xlabel=_("relative error of grad vs finite differences"),
+               title=_("Every parameter: grad shape = value shape (green)"))
         fig.tight_layout()
-        return [("One bar per parameter of every layer type, labelled with its shape: green means "
-                 "grad.shape == value.shape; the bar is the finite-difference relative error of "
-                 "the grad (dotted line: 1e-6), so each entry of dW is ∂L/∂W for that very entry.",
+        return [(_("One bar per parameter of every layer type, labelled with its shape: green "
+                   "means grad.shape == value.shape; the bar is the finite-difference relative "
+                   "error of the grad (dotted line: 1e-6), so each entry of dW is ∂L/∂W for "
+                   "that very entry."),
                  fig)]
 
 

@@ -16,6 +16,7 @@ import math
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..i18n import N_, _
 from .. import datasets
 from ..nn import mlp
 from ..nn.regularizers import L2
@@ -94,10 +95,10 @@ def selection_bias(dev_ok: np.ndarray, test_acc: np.ndarray, dev_size: int, k: i
 class DevBias(Experiment):
     id = "r6"
     questions = ("R6",)
-    title = "Dev-set selection bias"
-    question = ("Is the dev-set score of the configuration a search picked an optimistic "
-                "estimate of how it does on new data?")
-    what = ("A random search (Optuna's random sampler through whynet.search) over learning rate "
+    title = N_("Dev-set selection bias")
+    question = (N_("Is the dev-set score of the configuration a search picked an optimistic "
+                "estimate of how it does on new data?"))
+    what = (N_("A random search (Optuna's random sampler through whynet.search) over learning rate "
             "[1e-3, 1] (log), width {2…64}, depth {1, 2} and L2 λ [1e-5, 0.1] (log) for a ReLU "
             "MLP trained by SGD (batch 32, 10 epochs) on 200 points of moons with noise 0.35. "
             "Each trial is "
@@ -106,7 +107,7 @@ class DevBias(Experiment):
             "choice for 400 random dev sets (of 25, 50 or 200 points from a pool of 1000) and "
             "random subsets of k configurations: the mean of dev − test accuracy of the chosen "
             "configuration is the selection bias, and with k = 1 (no choice) it is the baseline "
-            "that should be 0.")
+            "that should be 0."))
     seeds_quick = 3
     seeds_full = 10
     version = 1
@@ -169,33 +170,41 @@ class DevBias(Experiment):
             f"{d} examples {signed(mean_spread([r.result['bias_by_dev'][i] for r in results]))}"
             for i, d in enumerate(spec["dev_sizes"]))
         sentence = (
-            f"The configuration the search picked out of {spec['n_trials']} scores "
-            f"{chosen_dev.fmt('.1%')} on its {spec['dev']}-example dev set but "
-            f"{chosen_test.fmt('.1%')} on 1000 fresh test points (dev − test {signed(gap)}, "
-            f"standard error {se:.3f} over {n} searches). Averaged over {spec['draws']} dev sets "
-            f"per seed, the chosen configuration's dev score exceeds its test score by "
-            f"{signed(mean_spread(bias))}, against {signed(mean_spread(base))} for a "
-            f"configuration taken without choosing; the bias shrinks as the dev set grows "
-            f"({by_dev}). Holds when, in every seed, the selection bias exceeds the no-choice "
-            f"baseline by more than {MARGIN}.")
+            _("The configuration the search picked out of {spec_n_trials} scores "
+              "{chosen_dev_1} on its {spec_dev}-example dev set but {chosen_test_1} on 1000 "
+              "fresh test points (dev − test {signed_gap}, standard error {se:.3f} over {n} "
+              "searches). Averaged over {spec_draws} dev sets per seed, the chosen "
+              "configuration's dev score exceeds its test score by {signed_mean_spread_bias}, "
+              "against {signed_mean_spread_base} for a configuration taken without choosing; "
+              "the bias shrinks as the dev set grows ({by_dev}). Holds when, in every seed, "
+              "the selection bias exceeds the no-choice baseline by more than {margin}.").format(
+                spec_n_trials=spec['n_trials'], chosen_dev_1=chosen_dev.fmt('.1%'),
+                spec_dev=spec['dev'], chosen_test_1=chosen_test.fmt('.1%'),
+                signed_gap=signed(gap), se=se, n=n, spec_draws=spec['draws'],
+                signed_mean_spread_bias=signed(mean_spread(bias)),
+                signed_mean_spread_base=signed(mean_spread(base)), by_dev=by_dev, margin=MARGIN))
         t = tally(flags)
-        rule = (f"Holds when, in every seed, the selection bias (dev − test of the chosen "
-                f"configuration, averaged over {spec['draws']} dev sets) exceeds the no-choice "
-                f"baseline by more than {MARGIN}.")
-        rows = [Row("the search's choice", {"dev accuracy": chosen_dev,
-                                             "test accuracy": chosen_test, "dev − test": gap}),
-                Row(f"chosen by a {spec['dev']}-example dev set (average over dev sets)",
-                    {"dev − test": mean_spread(bias)}),
-                Row("taken without choosing (k = 1)", {"dev − test": mean_spread(base)})]
-        rows += [Row(f"chosen with a {d}-example dev set", {"dev − test": mean_spread(
+        rule = (_("Holds when, in every seed, the selection bias (dev − test of the chosen "
+                  "configuration, averaged over {spec_draws} dev sets) exceeds the no-choice "
+                  "baseline by more than {margin}.").format(
+                    spec_draws=spec['draws'], margin=MARGIN))
+        rows = [Row(_("the search's choice"), {_("dev accuracy"): chosen_dev,
+                                             _("test accuracy"): chosen_test, _("dev − test"): gap}),
+                Row(_("chosen by a {spec_dev}-example dev set (average over dev sets)").format(
+                        spec_dev=spec['dev']),
+                    {_("dev − test"): mean_spread(bias)}),
+                Row(_("taken without choosing (k = 1)"), {_("dev − test"): mean_spread(base)})]
+        rows += [Row(_("chosen with a {d}-example dev set").format(d=d), {_("dev − test"): mean_spread(
             [r.result["bias_by_dev"][i] for r in results])})
             for i, d in enumerate(spec["dev_sizes"])]
-        answer = (f"Yes: the chosen configuration scores {mean_spread(bias).mean * 100:.1f} points "
-                  f"higher on its dev set than on fresh data; an unchosen one "
-                  f"{mean_spread(base).mean * 100:+.1f}."
+        answer = (_("Yes: the chosen configuration scores {mean_spread_bias_100:.1f} points "
+                    "higher on its dev set than on fresh data; an unchosen one "
+                    "{mean_spread_base_100:+.1f}.").format(
+                      mean_spread_bias_100=mean_spread(bias).mean * 100,
+                      mean_spread_base_100=mean_spread(base).mean * 100)
                   if t.status == "holds" else
-                  f"Not clearly ({t}): the chosen configuration's dev optimism did not beat the "
-                  f"no-choice baseline in every seed.")
+                  _("Not clearly ({t}): the chosen configuration's dev optimism did not beat "
+                    "the no-choice baseline in every seed.").format(t=t))
         return [Verdict("R6", t.status, sentence, numbers, answer=answer, evidence=rows,
                         rule=rule, agree=t)]
 
@@ -204,32 +213,36 @@ class DevBias(Experiment):
         ax1, ax2 = fig.subplots(2, 1)
         r0 = results[0].result
         trials = np.array(r0["trials"])
-        ax1.scatter(trials[:, 4], trials[:, 5], s=14, color="tab:grey", label="trials (seed 0)")
+        ax1.scatter(trials[:, 4], trials[:, 5], s=14, color="tab:grey", label=_("trials (seed "
+                                                                                "0)"))
         for i, r in enumerate(results):
             ax1.scatter(r.result["search_dev"], r.result["search_test"], marker="*", s=110,
-                        color="tab:red", label="chosen on dev" if i == 0 else None)
+                        color="tab:red", label=_("chosen on dev") if i == 0 else None)
         # Zoom on the better half of the trials, where the choice is made.
         lo = float(np.median(trials[:, 5])) - 0.08
         hi = max(trials[:, 4].max(), trials[:, 5].max()) + 0.03
-        ax1.plot([lo, hi], [lo, hi], "k:", lw=1, label="dev = test")
-        ax1.set(title="Dev vs test accuracy", xlabel=f"dev accuracy ({results[0].spec['dev']} ex.)",
-                ylabel="test accuracy (1000 ex.)", xlim=(lo, hi), ylim=(lo, hi))
+        ax1.plot([lo, hi], [lo, hi], "k:", lw=1, label=_("dev = test"))
+        ax1.set(title=_("Dev vs test accuracy"), xlabel=_("dev accuracy ({results_spec_dev} ex.)").format(
+                                                         results_spec_dev=results[0].spec['dev']),
+                ylabel=_("test accuracy (1000 ex.)"), xlim=(lo, hi), ylim=(lo, hi))
         ax1.legend(fontsize=9, loc="upper left")
         ks = r0["ks"]
         bias_k = np.array([r.result["bias_by_k"][:len(ks)] for r in results])
         ax2.errorbar(ks, bias_k.mean(axis=0), yerr=bias_k.std(axis=0), marker="o",
-                     color="tab:red", label=f"dev set of {results[0].spec['dev']}")
+                     color="tab:red", label=_("dev set of {results_spec_dev}").format(
+                                                results_spec_dev=results[0].spec['dev']))
         ax2.axhline(0, color="k", lw=0.8)
-        ax2.set(xscale="log", title="Selection bias",
-                xlabel="configurations compared (k)", ylabel="dev − test accuracy of the choice")
+        ax2.set(xscale="log", title=_("Selection bias"),
+                xlabel=_("configurations compared (k)"), ylabel=_("dev − test accuracy of the "
+                                                               "choice"))
         ax2.legend(fontsize=9)
         fig.tight_layout()
-        return [("Top: each grey dot is one trained configuration (the better half shown); a "
-                 "dot under the dotted line "
-                 "did better on the dev set than on new data. The stars (the search's choice, one "
-                 "per seed) sit under the line: the winner is picked partly for its luck on the "
-                 "dev set. Bottom: that optimism grows with the number of configurations the dev "
-                 "set chose among; with k = 1 (no choice) the dev score is unbiased.", fig)]
+        return [(_("Top: each grey dot is one trained configuration (the better half shown); a "
+                   "dot under the dotted line did better on the dev set than on new data. The "
+                   "stars (the search's choice, one per seed) sit under the line: the winner "
+                   "is picked partly for its luck on the dev set. Bottom: that optimism grows "
+                   "with the number of configurations the dev set chose among; with k = 1 (no "
+                   "choice) the dev score is unbiased."), fig)]
 
 
 EXPERIMENT = DevBias()

@@ -1,10 +1,11 @@
-"""Recipes that several experiments share: data splits, model builders, measurements, figures.
+"""Recipes that several experiments share: data splits, model builders, measurements.
 
 An experiment's stored runs are keyed by a hash that includes the *fingerprint* of every recipe
 the experiment's module uses (:func:`fingerprint`): the source of the recipe, of the recipes it
 calls, and the value of the constants it reads. Editing a recipe therefore recomputes exactly the
 runs of the experiments that use it; the others still come from the store. Only put code here
-that at least two experiments use.
+that at least two experiments use. Figures change no number, so the figures that several
+experiments share live in :mod:`whynet.experiments.figures`, outside the run key.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import time
 import types
 
 import numpy as np
-from matplotlib.figure import Figure
 
 from .. import datasets
 from ..nn import Conv2d, Dense, Flatten, MaxPool2d, ReLU, Sequential, mlp
@@ -189,33 +189,6 @@ def elementwise_cost(name: str, elements: int, repeats: int, seed: int) -> dict:
     per_million = 1e6 / z.size * 1e6
     return {"forward_us_per_M": min(fwd) * per_million, "backward_us_per_M": min(bwd) * per_million,
             "us_per_M": (min(fwd) + min(bwd)) * per_million}
-
-# -- figures ----------------------------------------------------------------------------------------
-
-def histogram_figure(by: dict, title: str) -> Figure:
-    """Rows: initialisations; columns: layers — the cs231n / Glorot & Bengio figure."""
-    rows = list(by)
-    depth = len(by[rows[0]][0].result["hist"])
-    fig = Figure(figsize=(7.5, 1.25 * len(rows) + 0.6))
-    axes = fig.subplots(len(rows), depth, sharex=True, squeeze=False)
-    for i, key in enumerate(rows):
-        r = by[key][0].result
-        lo, hi = r["range"]
-        edges = np.linspace(lo, hi, BINS + 1)
-        for j in range(depth):
-            ax = axes[i, j]
-            counts = np.asarray(r["hist"][j], dtype=float)
-            ax.bar(edges[:-1], counts / max(counts.sum(), 1), width=edges[1] - edges[0],
-                   align="edge", color="tab:blue")
-            ax.set_yticks([])
-            ax.tick_params(labelsize=6)
-            if i == 0:
-                ax.set_title(f"layer {j + 1}", fontsize=7)
-            if j == 0:
-                ax.set_ylabel(key if isinstance(key, str) else key[-1], fontsize=8)
-    fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
-    return fig
 
 # -- fingerprints -----------------------------------------------------------------------------------
 

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import re
 
 from ..errors import ConfigError, unknown_name
+from . import __path__ as PACKAGE_PATH
 from .base import Experiment
 from .questions import QUESTIONS
 
 # Modules of the package that are machinery, not experiments.
-_NOT_EXPERIMENTS = {"base", "registry", "questions"}
+_NOT_EXPERIMENTS = {"base", "registry", "questions", "recipes", "figures"}
 
 _discovered: dict[str, Experiment] | None = None
 _registered: dict[str, Experiment] = {}
@@ -23,10 +25,8 @@ _registered: dict[str, Experiment] = {}
 def _discover() -> dict[str, Experiment]:
     global _discovered
     if _discovered is None:
-        from . import __path__ as package_path
-
         found: dict[str, Experiment] = {}
-        for info in pkgutil.iter_modules(package_path):
+        for info in pkgutil.iter_modules(PACKAGE_PATH):
             if info.name in _NOT_EXPERIMENTS or info.name.startswith("_"):
                 continue
             try:
@@ -106,6 +106,4 @@ def register(experiment: Experiment) -> _Registration:
 
 def _natural(text: str):
     """Sort key that puts a2 before a10."""
-    import re
-
     return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", text)]

@@ -14,6 +14,7 @@ import math
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..i18n import N_, _
 from .. import datasets
 from ..nn import mlp
 from ..nn.init import normal
@@ -49,13 +50,13 @@ class EveryStep(Callback):
 class LossVsAccuracy(Experiment):
     id = "t1"
     questions = ("T1",)
-    title = "Flat loss, rising accuracy"
-    question = ("Can the loss stay near ln(10) while accuracy jumps to ~20% or more on a 10-class "
-                "problem?")
-    what = ("A [64, 64, 10] ReLU net with small weights (N(0, 0.01²)) on standardised digits "
+    title = N_("Flat loss, rising accuracy")
+    question = (N_("Can the loss stay near ln(10) while accuracy jumps to ~20% and beyond on a 10-class "
+                "problem?"))
+    what = (N_("A [64, 64, 10] ReLU net with small weights (N(0, 0.01²)) on standardised digits "
             "(1,797 images, 10 classes), trained by SGD (batch 32) at a small learning rate (0.01) "
             "and, for contrast, at 0.1; every 4 steps we evaluate the loss and the accuracy on the "
-            "whole training set.")
+            "whole training set."))
     seeds_quick = 3
     seeds_full = 10
 
@@ -81,23 +82,28 @@ class LossVsAccuracy(Experiment):
         acc_first = mean_spread([r.result["acc_first"] for r in small])
         acc_last = mean_spread([r.result["acc_last"] for r in small])
         steps = small[0].result["steps"][-1]
-        sentence = (f"At lr 0.01, over {steps} steps the loss goes from {loss_first} to {loss_last} "
-                    f"(ln 10 = {LN10:.3f}) while the accuracy goes from {acc_first.fmt('.0%')} to "
-                    f"{acc_last.fmt('.0%')}. Holds when, in every seed, the loss stays within 0.1 of "
-                    f"ln 10 and the accuracy reaches 20%.")
+        sentence = (_("At lr 0.01, over {steps} steps the loss goes from {loss_first} to "
+                      "{loss_last} (ln 10 = {ln10:.3f}) while the accuracy goes from "
+                      "{acc_first} to {acc_last}. Holds when, in every seed, the loss stays "
+                      "within 0.1 of ln 10 and the accuracy reaches 20%.").format(
+                        steps=steps, loss_first=loss_first, loss_last=loss_last, ln10=LN10,
+                        acc_first=acc_first.fmt('.0%'), acc_last=acc_last.fmt('.0%')))
         t = tally(flags)
-        rule = ("Holds when, in every seed at lr 0.01, the loss at the end stays within 0.1 of "
-                "ln 10 and the accuracy reaches 20%.")
+        rule = (_("Holds when, in every seed at lr 0.01, the loss at the end stays within 0.1 "
+                  "of ln 10 and the accuracy reaches 20%."))
         rows = [Row(f"lr {lr:g}", {
-            "loss at start": mean_spread([r.result["loss_first"] for r in runs]),
-            "loss at end": mean_spread([r.result["loss_last"] for r in runs]),
-            "accuracy at start": mean_spread([r.result["acc_first"] for r in runs]),
-            "accuracy at end": mean_spread([r.result["acc_last"] for r in runs])})
+            _("loss at start"): mean_spread([r.result["loss_first"] for r in runs]),
+            _("loss at end"): mean_spread([r.result["loss_last"] for r in runs]),
+            _("accuracy at start"): mean_spread([r.result["acc_first"] for r in runs]),
+            _("accuracy at end"): mean_spread([r.result["acc_last"] for r in runs])})
             for lr, runs in group(results, "lr").items()]
-        answer = (f"Yes: at lr 0.01 accuracy climbed to {acc_last.mean:.0%} while the loss only "
-                  f"went from {loss_first.mean:.2f} to {loss_last.mean:.2f}, next to ln 10 = 2.30."
+        answer = (_("Yes: at lr 0.01 accuracy climbed to {acc_last:.0%} while the loss only "
+                    "went from {loss_first:.2f} to {loss_last:.2f}, next to ln 10 = 2.30.").format(
+                      acc_last=acc_last.mean, loss_first=loss_first.mean,
+                      loss_last=loss_last.mean)
                   if t.status == "holds" else
-                  f"Not here ({t}): the loss left ln 10 or accuracy stayed below 20%.")
+                  _("Not here ({t}): the loss left ln 10 or accuracy stayed below 20%.").format(
+                      t=t))
         return [Verdict("T1", t.status, sentence, answer=answer, evidence=rows, rule=rule, agree=t,
                         numbers={
             "loss at start": loss_first, "loss at end": loss_last,
@@ -109,15 +115,15 @@ class LossVsAccuracy(Experiment):
         ax1, ax2 = fig.subplots(2, 1)
         for lr, runs in by.items():
             r = runs[0].result
-            ax1.plot(r["steps"], r["loss"], label=f"lr {lr}")
-            ax2.plot(r["steps"], r["acc"], label=f"lr {lr}")
+            ax1.plot(r["steps"], r["loss"], label=_("lr {lr}").format(lr=lr))
+            ax2.plot(r["steps"], r["acc"], label=_("lr {lr}").format(lr=lr))
         ax1.axhline(LN10, color="grey", ls=":", lw=1)
-        ax1.set(title="Training loss (ln 10 dotted)", xlabel="step", ylabel="loss")
-        ax2.set(title="Training accuracy", xlabel="step", ylabel="accuracy", ylim=(0, 1))
+        ax1.set(title=_("Training loss (ln 10 dotted)"), xlabel=_("step"), ylabel=_("loss"))
+        ax2.set(title=_("Training accuracy"), xlabel=_("step"), ylabel=_("accuracy"), ylim=(0, 1))
         ax2.legend(fontsize=9)
         fig.tight_layout()
-        return [("At lr 0.01 the loss hardly leaves ln 10 while the accuracy climbs far above "
-                 "chance (10%): a flat loss curve does not mean nothing is learned.", fig)]
+        return [(_("At lr 0.01 the loss hardly leaves ln 10 while the accuracy climbs far "
+                   "above chance (10%): a flat loss curve does not mean nothing is learned."), fig)]
 
 
 EXPERIMENT = LossVsAccuracy()

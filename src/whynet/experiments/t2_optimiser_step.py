@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..i18n import N_, _
 from .. import datasets
 from ..nn import mlp
 from ..nn.losses import SoftmaxCrossEntropy
@@ -20,7 +21,7 @@ from .base import Experiment, Row, Verdict, group, mean_spread, tally, values
 ADAPTIVE = 0.95  # adaptive optimisers "decide the step": mean cosine with −g below this
 OPTIMISERS = {
     "SGD": lambda p: SGD(p, lr=0.1),
-    "SGD + momentum 0.9": lambda p: SGD(p, lr=0.1, momentum=0.9),
+    N_("SGD + momentum 0.9"): lambda p: SGD(p, lr=0.1, momentum=0.9),
     "RMSProp": lambda p: RMSProp(p, lr=0.01),
     "Adam": lambda p: Adam(p, lr=0.01),
 }
@@ -37,13 +38,13 @@ def cosine(a: np.ndarray, b: np.ndarray) -> float:
 class OptimiserStep(Experiment):
     id = "t2"
     questions = ("T2",)
-    title = "Same gradient, different steps"
-    question = "Does backprop only give the gradient, while the optimiser decides the step?"
-    what = ("Four copies of one [2, 16, 16, 2] tanh network (float64, same seed) on the same batch "
+    title = N_("Same gradient, different steps")
+    question = N_("Does backprop only give the gradient, while the optimiser decides the step?")
+    what = (N_("Four copies of one [2, 16, 16, 2] tanh network (float64, same seed) on the same batch "
             "of 200 moons points. Each takes 30 full-batch steps with SGD (lr 0.1), SGD with "
             "momentum 0.9 (lr 0.1), RMSProp (lr 0.01) or Adam (lr 0.01). We check that the first "
             "gradients are bit-identical, that SGD's step is exactly −η·g, and measure the cosine "
-            "between each optimiser's step and −g, the step length, and the loss after 30 steps.")
+            "between each optimiser's step and −g, the step length, and the loss after 30 steps."))
     seeds_quick = 3
     seeds_full = 10
 
@@ -83,7 +84,7 @@ class OptimiserStep(Experiment):
         by = group(results, "optimiser")
         seeds = sorted({r.seed for r in results})
         shown, flags = [], []
-        for i, _ in enumerate(seeds):
+        for i, _seed in enumerate(seeds):
             runs = {k: v[i] for k, v in by.items()}
             # Shown (by construction): every copy gets the same gradient; SGD steps along −g.
             same_grad = len({r.result["first_grad_checksum"] for r in runs.values()}) == 1
@@ -98,21 +99,22 @@ class OptimiserStep(Experiment):
         cos = {k: mean_spread(values(v, "cosine_mean")) for k, v in by.items()}
         final = {k: mean_spread(values(v, "final_loss")) for k, v in by.items()}
         err = max(r.result["sgd_formula_error"] for r in by["SGD"])
-        rule = (f"Shown by construction (an engine bug otherwise): all copies receive "
-                f"bit-identical first gradients and SGD's update is W − η·g exactly. Tested: "
-                f"holds when, in every seed, RMSProp's and Adam's steps have a mean cosine with "
-                f"−g below {ADAPTIVE}.")
-        sentence = (f"All four copies receive bit-identical first gradients ({sum(shown)} of "
-                    f"{len(shown)} seeds); SGD's update equals W − η·g exactly (max difference "
-                    f"{err:g}). Mean cosine between the step and −g: "
-                    + ", ".join(f"{k} {v.fmt('.3f')}" for k, v in cos.items())
-                    + "; loss after the run: " + ", ".join(f"{k} {v}" for k, v in final.items())
+        rule = (_("Shown by construction (an engine bug otherwise): all copies receive "
+                  "bit-identical first gradients and SGD's update is W − η·g exactly. Tested: "
+                  "holds when, in every seed, RMSProp's and Adam's steps have a mean cosine "
+                  "with −g below {adaptive}.").format(adaptive=ADAPTIVE))
+        sentence = (_("All four copies receive bit-identical first gradients ({sum_shown} of "
+                      "{len_shown} seeds); SGD's update equals W − η·g exactly (max difference "
+                      "{err:g}). Mean cosine between the step and −g: ").format(
+                        sum_shown=sum(shown), len_shown=len(shown), err=err)
+                    + ", ".join(f"{_(k)} {v.fmt('.3f')}" for k, v in cos.items())
+                    + _("; loss after the run: ") + ", ".join(f"{_(k)} {v}" for k, v in final.items())
                     + ". " + rule)
-        rows = [Row(k, {"cosine(step, −g), mean over steps": cos[k], "final loss": final[k]})
+        rows = [Row(_(k), {_("cosine(step, −g), mean over steps"): cos[k], _("final loss"): final[k]})
                 for k in by]
-        answer = (f"Yes: all four optimisers got the same gradient; SGD stepped exactly along −g, "
-                  f"Adam at mean cosine {cos['Adam'].mean:.2f} and RMSProp at "
-                  f"{cos['RMSProp'].mean:.2f} to it.")
+        answer = (_("Yes: all four optimisers got the same gradient; SGD stepped exactly along "
+                    "−g, Adam at mean cosine {cos_adam:.2f} and RMSProp at {cos_rmsprop:.2f} "
+                    "to it.").format(cos_adam=cos['Adam'].mean, cos_rmsprop=cos['RMSProp'].mean))
         numbers = {f"cosine(step, −g), {k}": v for k, v in cos.items()}
         numbers.update({f"final loss, {k}": v for k, v in final.items()})
         return [Verdict("T2", status, sentence, numbers, answer=answer, evidence=rows, rule=rule,
@@ -124,14 +126,15 @@ class OptimiserStep(Experiment):
         ax1, ax2 = fig.subplots(2, 1)
         for name, runs in by.items():
             r = runs[0].result
-            ax1.plot(r["cosine"], label=name)
-            ax2.plot(r["loss"], label=name)
-        ax1.set(title="cos(step, −gradient)", xlabel="step", ylabel="cosine", ylim=(-0.1, 1.05))
-        ax2.set(title="Loss on the batch", xlabel="step", ylabel="loss")
+            ax1.plot(r["cosine"], label=_(name))
+            ax2.plot(r["loss"], label=_(name))
+        ax1.set(title=_("cos(step, −gradient)"), xlabel=_("step"), ylabel=_("cosine"), ylim=(-0.1, 1.05))
+        ax2.set(title=_("Loss on the batch"), xlabel=_("step"), ylabel=_("loss"))
         ax2.legend(fontsize=9)
         fig.tight_layout()
-        return [("The same gradients, four different walks: SGD follows −g exactly (cosine 1), "
-                 "momentum turns with its history, RMSProp and Adam rescale each coordinate.", fig)]
+        return [(_("The same gradients, four different walks: SGD follows −g exactly (cosine "
+                   "1), momentum turns with its history, RMSProp and Adam rescale each "
+                   "coordinate."), fig)]
 
 
 EXPERIMENT = OptimiserStep()

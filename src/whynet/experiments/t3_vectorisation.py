@@ -13,6 +13,7 @@ import time
 import numpy as np
 from matplotlib.figure import Figure
 
+from ..i18n import N_, _
 from .. import datasets
 from ..nn import mlp
 from ..nn.losses import SoftmaxCrossEntropy
@@ -39,7 +40,7 @@ def looped_gradients(model, loss_fn, X, y):
 
 def best_time(fn, repeats: int) -> float:
     times = []
-    for _ in range(repeats):
+    for _rep in range(repeats):
         t = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t)
@@ -49,13 +50,13 @@ def best_time(fn, repeats: int) -> float:
 class Vectorisation(Experiment):
     id = "t3"
     questions = ("T3",)
-    title = "Loop vs vectorised batch"
-    question = "Does vectorising over examples give the same numbers and make training much faster?"
-    what = ("A [64, 128, 64, 10] ReLU network on a batch of digits: the mean cross-entropy loss and "
+    title = N_("Loop vs vectorised batch")
+    question = N_("Does vectorising over examples give the same numbers and make training much faster?")
+    what = (N_("A [64, 128, 64, 10] ReLU network on a batch of digits: the mean cross-entropy loss and "
             "every parameter gradient computed by a Python loop over the examples (one forward "
             "and backward each, gradients accumulated) and by one batched forward and backward, "
             "in float64. We report the largest difference and the best-of-5 time of each, for "
-            "batch sizes 32 and 256.")
+            "batch sizes 32 and 256."))
     seeds_quick = 2
     seeds_full = 5
 
@@ -84,24 +85,25 @@ class Vectorisation(Experiment):
                  for r in by[largest]]
         diff = max(values(results, "max_abs_difference"))
         speed = {b: mean_spread(values(runs, "speedup")) for b, runs in by.items()}
-        sentence = (f"Loop and batch agree to {diff:.1e} (float64) for every loss and gradient; "
-                    f"the batch is faster by " +
-                    ", ".join(f"{v.fmt('.0f')}× at m = {b}" for b, v in speed.items()) +
-                    f". Holds when, in every seed at m = {largest}, the numbers agree to 1e-12 and "
-                    f"the batch is at least 10× faster.")
+        sentence = (_("Loop and batch agree to {diff:.1e} (float64) for every loss and "
+                      "gradient; the batch is faster by ").format(diff=diff) +
+                    ", ".join(_("{speed}× at m = {m}").format(speed=v.fmt('.0f'), m=b) for b, v in speed.items()) +
+                    _(". Holds when, in every seed at m = {largest}, the numbers agree to "
+                      "1e-12 and the batch is at least 10× faster.").format(largest=largest))
         numbers = {"largest difference": diff}
         numbers.update({f"speed-up at m = {b}": v for b, v in speed.items()})
         t = tally(flags)
-        rule = (f"Holds when, in every seed at m = {largest}, loop and batch agree to 1e-12 "
-                f"(float64) and the batch is at least 10× faster.")
-        rows = [Row(f"batch of {b}", {"speed-up (loop time / batch time)": v,
-                                       "largest |difference|": max(values(by[b],
+        rule = (_("Holds when, in every seed at m = {largest}, loop and batch agree to 1e-12 "
+                  "(float64) and the batch is at least 10× faster.").format(largest=largest))
+        rows = [Row(_("batch of {b}").format(b=b), {_("speed-up (loop time / batch time)"): v,
+                                       _("largest |difference|"): max(values(by[b],
                                                                           "max_abs_difference"))})
                 for b, v in speed.items()]
-        answer = (f"Yes: the same numbers to {diff:.0e}, and the batched pass is "
-                  f"{speed[largest].mean:.0f}× faster than a Python loop at m = {largest}."
+        answer = (_("Yes: the same numbers to {diff:.0e}, and the batched pass is "
+                    "{speed_largest:.0f}× faster than a Python loop at m = {largest}.").format(
+                      diff=diff, speed_largest=speed[largest].mean, largest=largest)
                   if t.status == "holds" else
-                  f"Not here ({t}): see the speed-ups per batch size.")
+                  _("Not here ({t}): see the speed-ups per batch size.").format(t=t))
         return [Verdict("T3", t.status, sentence, numbers, answer=answer, evidence=rows,
                         rule=rule, agree=t)]
 
@@ -112,14 +114,15 @@ class Vectorisation(Experiment):
         sizes = list(by)
         loop = [np.mean(values(by[b], "loop_seconds")) * 1e3 for b in sizes]
         batch = [np.mean(values(by[b], "batch_seconds")) * 1e3 for b in sizes]
-        ax.plot(sizes, loop, marker="o", label="loop over examples")
-        ax.plot(sizes, batch, marker="o", label="one batched pass")
-        ax.set(xscale="log", yscale="log", xlabel="batch size m", ylabel="ms per forward+backward",
-               title="Same numbers, different cost")
+        ax.plot(sizes, loop, marker="o", label=_("loop over examples"))
+        ax.plot(sizes, batch, marker="o", label=_("one batched pass"))
+        ax.set(xscale="log", yscale="log", xlabel=_("batch size m"), ylabel=_("ms per "
+                                                                           "forward+backward"),
+               title=_("Same numbers, different cost"))
         ax.legend(fontsize=9)
         fig.tight_layout()
-        return [("The loop's cost grows with m at Python speed; the batch pays one matrix product "
-                 "per layer.", fig)]
+        return [(_("The loop's cost grows with m at Python speed; the batch pays one matrix "
+                   "product per layer."), fig)]
 
 
 EXPERIMENT = Vectorisation()

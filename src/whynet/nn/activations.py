@@ -12,7 +12,9 @@ followed. Class attributes describe the function so experiments and probes can r
   non-linearities" of Krizhevsky et al. 2012). ReLU-like functions, flat on one side only, are not;
 * ``max_derivative``: sup f′(z), rounded up (0.25 for sigmoid: the 0.25^L bound of question A4);
 * ``suggested_init``: the initialiser that keeps activations spread with this function;
-* ``gain_name``: the name passed to :func:`whynet.nn.init.calculate_gain` (see :meth:`gain`).
+* ``gain_name``: the key of PyTorch's gain table (:data:`TORCH_GAINS`, or ``"leaky_relu"``)
+  whose gain suits this function: :func:`calculate_gain` of the activation's name reads it,
+  so an activation PyTorch does not list (ELU, GELU…) takes relu's √2 (see :meth:`gain`).
 
 Hyperparameters can move these (ELU's α sets its lower bound); the instance then overrides the
 class attribute, so read them from the instance when you have one.
@@ -37,12 +39,19 @@ import inspect
 import math
 
 import numpy as np
-from scipy.special import erfc
 
 from .. import dtypes
-from ..errors import ConfigError, ShapeError, check_int, check_number, check_positive, unknown_name
-from .init import calculate_gain
+from ..errors import ConfigError, ShapeError, check_int, check_number, unknown_name
 from .module import Module
+
+
+def erfc(x: np.ndarray) -> np.ndarray:
+    """``scipy.special.erfc`` (complementary error function, elementwise, dtype kept), imported on
+    first use: only GELU needs it, and importing scipy.special costs ~0.3 s that every
+    ``whynet`` command would otherwise pay."""
+    from scipy.special import erfc as scipy_erfc
+
+    return scipy_erfc(x)
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
@@ -98,7 +107,7 @@ class Activation(Module):
         return {}
 
     def gain(self) -> float:
-        """The recommended init gain: :func:`whynet.nn.init.calculate_gain` of ``gain_name``."""
+        """The recommended init gain: :func:`calculate_gain` of ``gain_name``."""
         return calculate_gain(self.gain_name)
 
     def extra_repr(self) -> str:
@@ -356,12 +365,11 @@ class ELU(Activation):
     saturating = False
     max_derivative = 1.0
     suggested_init = "he_normal"
-    gain_name = "elu"
+    gain_name = "relu"
 
     def __init__(self, alpha: float = 1.0):
         super().__init__()
-        self.alpha = check_number("ELU", "alpha", alpha)
-        check_positive("ELU", "alpha", self.alpha, allow_zero=True)
+        self.alpha = check_number("ELU", "alpha", alpha, low=0.0)
         self.output_range = (-self.alpha, np.inf)
         self.max_derivative = max(1.0, self.alpha)
 
@@ -433,12 +441,11 @@ class CELU(Activation):
     saturating = False
     max_derivative = 1.0
     suggested_init = "he_normal"
-    gain_name = "celu"
+    gain_name = "relu"
 
     def __init__(self, alpha: float = 1.0):
         super().__init__()
-        self.alpha = check_number("CELU", "alpha", alpha)
-        check_positive("CELU", "alpha", self.alpha)
+        self.alpha = check_number("CELU", "alpha", alpha, low=0.0, low_open=True)
         self.output_range = (-self.alpha, np.inf)
 
     def forward(self, x):
@@ -493,7 +500,7 @@ class GELU(Activation):
     saturating = False
     max_derivative = 1.1289042
     suggested_init = "he_normal"
-    gain_name = "gelu"
+    gain_name = "relu"
 
     def __init__(self, approximate: str = "none"):
         super().__init__()
@@ -575,7 +582,7 @@ class SiLU(Activation):
     saturating = False
     max_derivative = 1.0998394
     suggested_init = "he_normal"
-    gain_name = "silu"
+    gain_name = "relu"
 
     def forward(self, x):
         self._sig = sigmoid(x)
@@ -608,7 +615,7 @@ class Mish(Activation):
     saturating = False
     max_derivative = 1.0884982
     suggested_init = "he_normal"
-    gain_name = "mish"
+    gain_name = "relu"
 
     def forward(self, x):
         s = _log1p_exp_neg_abs(x)
@@ -648,14 +655,12 @@ class Softplus(Activation):
     saturating = False
     max_derivative = 1.0
     suggested_init = "he_normal"
-    gain_name = "softplus"
+    gain_name = "relu"
 
     def __init__(self, beta: float = 1.0, threshold: float = 20.0):
         super().__init__()
-        self.beta = check_number("Softplus", "beta", beta)
-        check_positive("Softplus", "beta", self.beta)
-        self.threshold = check_number("Softplus", "threshold", threshold)
-        check_positive("Softplus", "threshold", self.threshold)
+        self.beta = check_number("Softplus", "beta", beta, low=0.0, low_open=True)
+        self.threshold = check_number("Softplus", "threshold", threshold, low=0.0, low_open=True)
 
     def forward(self, x):
         bx = x if self.beta == 1 else x * self.beta
@@ -693,7 +698,7 @@ class Softsign(Activation):
     saturating = True
     max_derivative = 1.0
     suggested_init = "xavier_uniform"
-    gain_name = "softsign"
+    gain_name = "linear"
 
     def forward(self, x):
         den = np.abs(x)
@@ -723,7 +728,7 @@ class Hardtanh(Activation):
     saturating = True
     max_derivative = 1.0
     suggested_init = "xavier_uniform"
-    gain_name = "hardtanh"
+    gain_name = "linear"
 
     def __init__(self, min_val: float = -1.0, max_val: float = 1.0):
         super().__init__()
@@ -764,7 +769,7 @@ class ReLU6(Hardtanh):
     saturating = True
     max_derivative = 1.0
     suggested_init = "he_normal"
-    gain_name = "relu6"
+    gain_name = "relu"
 
     def __init__(self):
         super().__init__(0.0, 6.0)
@@ -779,6 +784,38 @@ ACTIVATIONS: dict[str, type[Activation]] = {
                 Mish, Softplus, Softsign, Hardtanh, ReLU6)
 }
 ACTIVATIONS.update({"linear": Identity, "leakyrelu": LeakyReLU, "swish": SiLU, "gelu_tanh": GELU})
+
+#: PyTorch's gain table (``torch.nn.init.calculate_gain``) but for ``leaky_relu``, whose gain
+#: √(2/(1+slope²)) depends on the slope: the factor that keeps the scale of a layer's output
+#: with this non-linearity after it. SELU's 3/4 is PyTorch's choice for self-normalisation.
+TORCH_GAINS: dict[str, float] = {
+    **dict.fromkeys(("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
+                     "conv_transpose2d", "conv_transpose3d", "sigmoid"), 1.0),
+    "tanh": 5.0 / 3,
+    "relu": math.sqrt(2.0),
+    "selu": 3.0 / 4,
+}
+
+
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
+    """The recommended gain for a non-linearity, with PyTorch's table (:data:`TORCH_GAINS`).
+
+    linear, conv*, sigmoid → 1; tanh → 5/3; relu → √2; leaky_relu → √(2/(1+slope²)) with
+    ``param`` the slope (0.01 by default); selu → 3/4. Any other activation name of
+    :data:`ACTIVATIONS` takes the gain of its class's ``gain_name`` (ELU, GELU, SiLU… → relu's;
+    Softsign, Hardtanh → 1).
+    """
+    name = nonlinearity.lower() if isinstance(nonlinearity, str) else nonlinearity
+    if name not in TORCH_GAINS and name != "leaky_relu" and name in ACTIVATIONS:
+        name = ACTIVATIONS[name].gain_name
+    if name == "leaky_relu":
+        slope = 0.01 if param is None else float(param)
+        return math.sqrt(2.0 / (1 + slope ** 2))
+    if name in TORCH_GAINS:
+        return TORCH_GAINS[name]
+    raise unknown_name("nonlinearity", str(nonlinearity),
+                       {*TORCH_GAINS, "leaky_relu", *ACTIVATIONS})
+
 
 # Aliases that are a class with preset arguments; get_activation applies them.
 _ALIAS_KWARGS = {"gelu_tanh": {"approximate": "tanh"}}

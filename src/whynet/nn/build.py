@@ -85,13 +85,7 @@ def mlp(sizes, activation="relu", init=None, output_activation=None, dropout: fl
     """
     sizes = _check_sizes(sizes)
     n_hidden = len(sizes) - 2
-    if isinstance(activation, (list, tuple)):
-        if len(activation) != n_hidden:
-            raise ConfigError(f"mlp: activation list needs one entry per hidden layer "
-                              f"({n_hidden} for sizes {sizes}), got {len(activation)}")
-        names = list(activation)
-    else:
-        names = [activation] * n_hidden
+    names = _hidden_activations(activation, sizes)
     dropout = check_number("mlp", "dropout", dropout, low=0.0, high=1.0, high_open=True)
     dt = dtypes.resolve(dtype)
     root = make_rng(seed)
@@ -99,13 +93,8 @@ def mlp(sizes, activation="relu", init=None, output_activation=None, dropout: fl
     dropout_rngs = spawn(root, n_hidden)
 
     def dense(i: int, act) -> Dense:
-        if init is None:
-            name, kwargs = suggested_init(act) if act is not None else ("xavier_uniform", {})
-        else:
-            name, kwargs = init, {}
         bias = not (batchnorm and i < n_hidden)
-        return Dense(sizes[i], sizes[i + 1], init=name, bias=bias, rng=dense_rngs[i], dtype=dt,
-                     **kwargs)
+        return _dense(sizes[i], sizes[i + 1], init, act, bias, dense_rngs[i], dt)
 
     layers = []
     for i, name in enumerate(names):
@@ -121,3 +110,24 @@ def mlp(sizes, activation="relu", init=None, output_activation=None, dropout: fl
     if out_act is not None:
         layers.append(out_act)
     return Sequential(*layers)
+
+
+def _hidden_activations(activation, sizes: list[int]) -> list:
+    """One activation name per hidden layer: ``activation`` repeated, or its list checked."""
+    n_hidden = len(sizes) - 2
+    if not isinstance(activation, (list, tuple)):
+        return [activation] * n_hidden
+    if len(activation) != n_hidden:
+        raise ConfigError(f"mlp: activation list needs one entry per hidden layer "
+                          f"({n_hidden} for sizes {sizes}), got {len(activation)}")
+    return list(activation)
+
+
+def _dense(n_in: int, n_out: int, init, act, bias: bool, rng, dtype) -> Dense:
+    """A Dense layer initialised by ``init``, or (None) as suits ``act``, the activation after
+    it (:func:`suggested_init`; Xavier with gain 1 before none)."""
+    if init is None:
+        name, kwargs = suggested_init(act) if act is not None else ("xavier_uniform", {})
+    else:
+        name, kwargs = init, {}
+    return Dense(n_in, n_out, init=name, bias=bias, rng=rng, dtype=dtype, **kwargs)

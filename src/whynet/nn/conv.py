@@ -34,28 +34,22 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .. import dtypes
-from ..errors import ConfigError, ShapeError
+from ..errors import ConfigError, ShapeError, check_int
 from ..random import make_rng
 from .fast_conv import ConvEngine
-from .init import Initializer, get_initializer
+from .init import Initializer, add_weight_and_bias, init_config
 from .module import Module
 
 DEFAULT_INIT = "he_uniform"
 IMPLEMENTATIONS = ("fast", "reference")
-
-def _check_size(owner: str, arg: str, value, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ConfigError(f"{owner}: {arg} must be an integer ≥ {minimum}, got {value!r}")
-    return int(value)
-
 
 def _ntuple(owner: str, arg: str, value, n: int, minimum: int = 1) -> tuple[int, ...]:
     """``value`` as an n-tuple of ints ≥ ``minimum``: an int is repeated, a sequence is checked."""
     if isinstance(value, (list, tuple)):
         if len(value) != n:
             raise ConfigError(f"{owner}: {arg} must be an int or {n} ints, got {value!r}")
-        return tuple(_check_size(owner, arg, v, minimum) for v in value)
-    return (_check_size(owner, arg, value, minimum),) * n
+        return tuple(check_int(owner, arg, v, low=minimum) for v in value)
+    return (check_int(owner, arg, value, low=minimum),) * n
 
 
 def _dims(sizes: tuple[int, ...]) -> str:
@@ -175,8 +169,8 @@ class _ConvNd(_SpatialModule):
         #: between calls. Not part of get_config: both compute the same function.
         self.impl = impl
         self.engine = ConvEngine()
-        self.in_channels = _check_size(owner, "in_channels", in_channels)
-        self.out_channels = _check_size(owner, "out_channels", out_channels)
+        self.in_channels = check_int(owner, "in_channels", in_channels)
+        self.out_channels = check_int(owner, "out_channels", out_channels)
         self.kernel_size = _ntuple(owner, "kernel_size", kernel_size, nd)
         self.stride = _ntuple(owner, "stride", stride, nd)
         self.padding = _ntuple(owner, "padding", padding, nd, minimum=0)
@@ -184,18 +178,9 @@ class _ConvNd(_SpatialModule):
         self._dtype = dt
         rng = make_rng(rng)
         self.init_name = init if isinstance(init, str) else getattr(init, "__name__", "custom")
-        # A callable initialiser cannot be written to JSON. The saved weights replace whatever a
-        # rebuilt layer draws, so get_config names the default in its place.
-        self._init_config = ({"init": init, **init_kwargs} if isinstance(init, str)
-                             else {"init": DEFAULT_INIT})
-        self._init_config["bias_init"] = bias_init if isinstance(bias_init, str) else "zeros"
+        self._init_config = init_config(init, init_kwargs, bias_init, DEFAULT_INIT)
         shape = (self.out_channels, self.in_channels) + self.kernel_size
-        w = get_initializer(init, **init_kwargs)(shape, rng, dt)
-        self.W = self.add_parameter("W", np.ascontiguousarray(w, dtype=dt))
-        self.b = None
-        if bias:
-            b = get_initializer(bias_init)((self.out_channels,), rng, dt)
-            self.b = self.add_parameter("b", np.ascontiguousarray(b, dtype=dt), regularize=False)
+        add_weight_and_bias(self, shape, init, init_kwargs, bias, bias_init, rng, dt)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self._check_spatial(x, self.in_channels)

@@ -32,36 +32,11 @@ from typing import Callable
 import numpy as np
 
 from .. import dtypes
-from ..errors import ConfigError, check_positive, lookup, unknown_name
+from ..errors import ConfigError, check_positive, lookup
+# calculate_gain lives beside the activation table it reads; torch has it here.
+from .activations import calculate_gain  # noqa: F401
 
 Initializer = Callable[[tuple, np.random.Generator, np.dtype], np.ndarray]
-
-
-def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
-    """The recommended gain for a non-linearity, with PyTorch's table.
-
-    linear, conv*, sigmoid → 1; tanh → 5/3; relu → √2; leaky_relu → √(2/(1+slope²)) with
-    slope 0.01 by default; selu → 3/4 (as PyTorch, chosen for self-normalisation).
-    Other activations of whynet map to the closest entry: elu/gelu/silu/… use relu's gain.
-    """
-    linear_like = {"linear", "identity", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
-                   "conv_transpose2d", "conv_transpose3d", "sigmoid", "softsign", "hardtanh"}
-    relu_like = {"relu", "elu", "celu", "gelu", "gelu_tanh", "silu", "swish", "mish",
-                 "softplus", "relu6", "prelu"}
-    name = nonlinearity.lower()
-    if name in linear_like:
-        return 1.0
-    if name == "tanh":
-        return 5.0 / 3
-    if name in relu_like:
-        return math.sqrt(2.0)
-    if name == "leaky_relu":
-        slope = 0.01 if param is None else float(param)
-        return math.sqrt(2.0 / (1 + slope ** 2))
-    if name == "selu":
-        return 3.0 / 4
-    raise unknown_name("nonlinearity", nonlinearity, linear_like | relu_like
-                       | {"tanh", "leaky_relu", "selu"})
 
 
 def compute_fans(shape: tuple) -> tuple[int, int]:
@@ -197,3 +172,25 @@ def get_initializer(init: str | Initializer, **kwargs) -> Initializer:
     if callable(init):
         return init
     return lookup("initialiser", INITIALIZERS, init, kwargs)
+
+
+def init_config(init, init_kwargs: dict, bias_init, default: str) -> dict:
+    """A layer's initialiser arguments as JSON, for its ``get_config``. A callable cannot be
+    written to JSON; the saved weights replace whatever a rebuilt layer draws, so the name of
+    the layer's ``default`` initialiser stands in for it."""
+    config = {"init": init, **init_kwargs} if isinstance(init, str) else {"init": default}
+    config["bias_init"] = bias_init if isinstance(bias_init, str) else "zeros"
+    return config
+
+
+def add_weight_and_bias(layer, shape: tuple, init, init_kwargs: dict, bias: bool, bias_init,
+                        rng: np.random.Generator, dtype) -> None:
+    """Give ``layer`` its parameters: ``W`` of ``shape`` drawn by ``init``, then, when ``bias``,
+    ``b`` of shape ``(shape[0],)`` drawn by ``bias_init`` and left out of weight penalties
+    (``layer.b`` is None without a bias). Both come from ``rng``, W first."""
+    w = get_initializer(init, **init_kwargs)(shape, rng, dtype)
+    layer.W = layer.add_parameter("W", np.ascontiguousarray(w, dtype=dtype))
+    layer.b = None
+    if bias:
+        b = get_initializer(bias_init)((shape[0],), rng, dtype)
+        layer.b = layer.add_parameter("b", np.ascontiguousarray(b, dtype=dtype), regularize=False)

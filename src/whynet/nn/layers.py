@@ -12,18 +12,10 @@ import numpy as np
 from .. import dtypes
 from ..errors import ShapeError, check_int, check_number
 from ..random import make_rng
-from .init import Initializer, get_initializer
+from .init import Initializer, add_weight_and_bias, get_initializer, init_config
 from .module import Module
 
 DEFAULT_INIT = "xavier_uniform"
-
-
-def _init_config(init, init_kwargs: dict, bias_init) -> dict:
-    """The initialiser arguments as JSON. A callable cannot be written to JSON; the saved weights
-    replace whatever a rebuilt layer draws, so the default's name stands in for it."""
-    config = {"init": init, **init_kwargs} if isinstance(init, str) else {"init": DEFAULT_INIT}
-    config["bias_init"] = bias_init if isinstance(bias_init, str) else "zeros"
-    return config
 
 
 class Dense(Module):
@@ -62,13 +54,9 @@ class Dense(Module):
         self._dtype = dt
         rng = make_rng(rng)
         self.init_name = init if isinstance(init, str) else getattr(init, "__name__", "custom")
-        self._init_config = _init_config(init, init_kwargs, bias_init)
-        w = get_initializer(init, **init_kwargs)((self.n_out, self.n_in), rng, dt)
-        self.W = self.add_parameter("W", np.ascontiguousarray(w, dtype=dt))
-        self.b = None
-        if bias:
-            b = get_initializer(bias_init)((self.n_out,), rng, dt)
-            self.b = self.add_parameter("b", np.ascontiguousarray(b, dtype=dt), regularize=False)
+        self._init_config = init_config(init, init_kwargs, bias_init, DEFAULT_INIT)
+        add_weight_and_bias(self, (self.n_out, self.n_in), init, init_kwargs, bias, bias_init,
+                            rng, dt)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         self._check_input(x, 2, self.n_in)
@@ -209,7 +197,7 @@ class Maxout(Module):
         dt = dtypes.resolve(dtype)
         self._dtype = dt
         rng = make_rng(rng)
-        self._init_config = _init_config(init, init_kwargs, bias_init)
+        self._init_config = init_config(init, init_kwargs, bias_init, DEFAULT_INIT)
         w_init = get_initializer(init, **init_kwargs)
         b_init = get_initializer(bias_init)
         w = np.stack([w_init((self.n_out, self.n_in), rng, dt) for _ in range(self.k)])

@@ -97,6 +97,20 @@ class Loss:
     def _check_targets(self, logits: np.ndarray, y) -> np.ndarray:
         raise NotImplementedError
 
+    def _value_targets(self, logits: np.ndarray, y, shape_hint: str, kind: str) -> np.ndarray:
+        """Targets with one finite number per logit (BCE, MSE), as an array not yet reshaped;
+        ``shape_hint`` and ``kind`` complete the messages."""
+        owner = type(self).__name__
+        y = np.asarray(y)
+        self._check_length(logits, y)
+        if y.size != logits.size:
+            raise ShapeError(f"{owner}: expected targets of shape {logits.shape}{shape_hint}, "
+                             f"got {y.shape}")
+        if y.dtype.kind not in "fiub":
+            raise ConfigError(f"{owner}: targets must be {kind}, got dtype {y.dtype}")
+        check_finite(owner, "targets", y)
+        return y
+
 
 class _ClassIndexLoss(Loss):
     """Shared target handling of losses over C classes with integer labels (m,)."""
@@ -218,18 +232,10 @@ class BCEWithLogits(Loss):
     _ranks = (1, 2)
 
     def _check_targets(self, logits, y) -> np.ndarray:
-        owner = type(self).__name__
-        y = np.asarray(y)
-        self._check_length(logits, y)
-        if y.size != logits.size:
-            raise ShapeError(f"{owner}: expected targets of shape {logits.shape} (or one value "
-                             f"per logit), got {y.shape}")
-        if y.dtype.kind not in "fiub":
-            raise ConfigError(f"{owner}: targets must be numbers in [0, 1], got dtype {y.dtype}")
-        check_finite(owner, "targets", y)
+        y = self._value_targets(logits, y, " (or one value per logit)", "numbers in [0, 1]")
         if y.min() < 0 or y.max() > 1:
             bad = y.min() if y.min() < 0 else y.max()
-            raise ConfigError(f"{owner}: targets must be in [0, 1], got {bad!r}")
+            raise ConfigError(f"{type(self).__name__}: targets must be in [0, 1], got {bad!r}")
         return y.reshape(logits.shape).astype(logits.dtype, copy=False)
 
     def forward(self, logits, y) -> float:
@@ -274,14 +280,7 @@ class MSE(Loss):
     _ranks = (1, 2)
 
     def _check_targets(self, logits, y) -> np.ndarray:
-        owner = type(self).__name__
-        y = np.asarray(y)
-        self._check_length(logits, y)
-        if y.size != logits.size:
-            raise ShapeError(f"{owner}: expected targets of shape {logits.shape}, got {y.shape}")
-        if y.dtype.kind not in "fiub":
-            raise ConfigError(f"{owner}: targets must be numbers, got dtype {y.dtype}")
-        check_finite(owner, "targets", y)
+        y = self._value_targets(logits, y, "", "numbers")
         return y.reshape(logits.shape).astype(logits.dtype, copy=False)
 
     def forward(self, logits, y) -> float:

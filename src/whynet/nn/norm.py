@@ -20,14 +20,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes
-from ..errors import ConfigError, ShapeError, check_positive
+from ..errors import ConfigError, ShapeError, check_int, check_number, check_positive
 from .module import Module
-
-
-def _check_size(owner: str, arg: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ConfigError(f"{owner}: {arg} must be an integer ≥ 1, got {value!r}")
-    return int(value)
 
 
 def _normalize_backward(dxhat: np.ndarray, xhat: np.ndarray, inv_std: np.ndarray,
@@ -64,15 +58,12 @@ class _BatchNorm(Module):
                  rng=None, dtype=None):
         super().__init__()
         owner = type(self).__name__
-        self.num_features = _check_size(owner, "num_features", num_features)
+        self.num_features = check_int(owner, "num_features", num_features)
         check_positive(owner, "eps", eps)
-        if momentum is not None and (isinstance(momentum, bool)
-                                     or not isinstance(momentum, (int, float))
-                                     or not 0 <= momentum <= 1):
-            raise ConfigError(f"{owner}: momentum must be a number in [0, 1] or None "
-                              f"(cumulative average), got {momentum!r}")
         self.eps = float(eps)
-        self.momentum = None if momentum is None else float(momentum)
+        # None: a cumulative average of every batch seen, as PyTorch.
+        self.momentum = None if momentum is None else \
+            check_number(owner, "momentum", momentum, low=0.0, high=1.0)
         dt = dtypes.resolve(dtype)
         self._dtype = dt
         # rng is accepted for a uniform layer signature; γ = 1 and β = 0 need no randomness.
@@ -219,7 +210,7 @@ class LayerNorm(Module):
             else tuple(normalized_shape)
         if not shape:
             raise ConfigError(f"LayerNorm: normalized_shape must not be empty, got {shape}")
-        self.normalized_shape = tuple(_check_size("LayerNorm", "normalized_shape", s)
+        self.normalized_shape = tuple(check_int("LayerNorm", "normalized_shape", s)
                                       for s in shape)
         check_positive("LayerNorm", "eps", eps)
         self.eps = float(eps)

@@ -12,21 +12,12 @@ import math
 import numpy as np
 
 from .. import dtypes
-from ..errors import ConfigError, ShapeError
+from ..errors import ConfigError, ShapeError, check_int
 from ..random import make_rng
 from .init import Initializer, get_initializer, uniform
 from .module import Module
 
 NONLINEARITIES = ("tanh", "relu")
-
-
-def _check_size(owner: str, arg: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ConfigError(f"{owner}: {arg} must be an integer ≥ 1, got {value!r}")
-    return int(value)
-
-
-BIAS_FORMS = (1, 2)
 
 
 class RNN(Module):
@@ -76,15 +67,13 @@ class RNN(Module):
                  nonlinearity: str = "tanh", init: str | Initializer | None = None,
                  bias: bool = True, biases: int = 2, **init_kwargs):
         super().__init__()
-        self.n_in = _check_size("RNN", "n_in", n_in)
-        self.n_hidden = _check_size("RNN", "n_hidden", n_hidden)
+        self.n_in = check_int("RNN", "n_in", n_in)
+        self.n_hidden = check_int("RNN", "n_hidden", n_hidden)
         if nonlinearity not in NONLINEARITIES:
             raise ConfigError(f"RNN: nonlinearity must be one of {NONLINEARITIES}, "
                               f"got {nonlinearity!r}")
-        if isinstance(biases, bool) or biases not in BIAS_FORMS:
-            raise ConfigError(f"RNN: biases must be 1 or 2, got {biases!r}")
         self.nonlinearity = nonlinearity
-        self.biases = int(biases)
+        self.biases = check_int("RNN", "biases", biases, low=1, high=2)
         dt = dtypes.resolve(dtype)
         self._dtype = dt
         rng = make_rng(rng)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from ..errors import ConfigError
 from .recorder import DEFAULT_EVERY
+from .torch import TorchProbe
 
 try:
     from lightning.pytorch.callbacks import Callback
@@ -33,8 +34,6 @@ class ProbeCallback(Callback):
         self.probe = None
 
     def on_fit_start(self, trainer, pl_module) -> None:
-        from .torch import TorchProbe
-
         self.probe = TorchProbe(pl_module, self.X, self.y, self.loss_fn, every=self.every,
                                 **self.options)
 

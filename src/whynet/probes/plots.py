@@ -51,6 +51,25 @@ def _layers_with(records: Records, quantity: str) -> list[str]:
     return [la for la in records.where(quantity=quantity).layers() if la != MODEL]
 
 
+def _line_axes():
+    """``(figure, axes)``: the one-panel 6 × 3.5 in figure of the line plots."""
+    fig = Figure(figsize=(6, 3.5), layout="constrained")
+    return fig, fig.subplots()
+
+
+def _finish(fig: Figure, ax, title: str, ylabel: str, *, xlabel: str | None = "step",
+            log: bool = False) -> Figure:
+    """Label a line plot (log y axis when ``log``), add its legend and return the figure."""
+    if log:
+        ax.set_yscale("log")
+    if xlabel:
+        ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7)
+    return fig
+
+
 def activation_histograms(source, step: int | None = None, layers=None) -> Figure:
     """One panel per activation layer: the histogram of its outputs at ``step`` (default: the
     last measured), titled with the layer, mean and standard deviation."""
@@ -110,20 +129,15 @@ def gradient_norms(source, quantity: str = "output_grad_norm", steps=None) -> Fi
     all_steps = sub.steps()
     if steps is None:
         steps = sorted({all_steps[0], all_steps[len(all_steps) // 2], all_steps[-1]})
-    fig = Figure(figsize=(6, 3.5), layout="constrained")
-    ax = fig.subplots()
+    fig, ax = _line_axes()
     x = np.arange(len(layers))
     for s in steps:
         at = sub.where(step=s)
         values = [at.where(layer=la).column("value") for la in layers]
         y = np.array([v[0] if v.size else np.nan for v in values])
         ax.plot(x, _positive(y), marker="o", label=f"step {s}")
-    ax.set_yscale("log")
     ax.set_xticks(x, layers, rotation=30, fontsize=7)
-    ax.set_ylabel(quantity)
-    ax.set_title("gradient norm by layer", fontsize=9)
-    ax.legend(fontsize=7)
-    return fig
+    return _finish(fig, ax, "gradient norm by layer", quantity, xlabel=None, log=True)
 
 
 def update_ratios(source) -> Figure:
@@ -133,18 +147,12 @@ def update_ratios(source) -> Figure:
     if not layers:
         raise ConfigError("update_ratios: no update_ratio records (measure inside fit, or call "
                           "on_before_update/on_step_end around your update)")
-    fig = Figure(figsize=(6, 3.5), layout="constrained")
-    ax = fig.subplots()
+    fig, ax = _line_axes()
     for layer in layers:
         s, v = records.series(layer, "update_ratio")
         ax.plot(s, _positive(v), label=layer)
     ax.axhline(HEALTHY_UPDATE_RATIO, color="k", linestyle="--", linewidth=1, label="1e-3")
-    ax.set_yscale("log")
-    ax.set_xlabel("step")
-    ax.set_ylabel("‖ΔW‖ / ‖W‖")
-    ax.set_title("update-to-weight ratio", fontsize=9)
-    ax.legend(fontsize=7)
-    return fig
+    return _finish(fig, ax, "update-to-weight ratio", "‖ΔW‖ / ‖W‖", log=True)
 
 
 def dead_saturated(source) -> Figure:
@@ -154,8 +162,7 @@ def dead_saturated(source) -> Figure:
     saturated = _layers_with(records, "saturated")
     if not dead and not saturated:
         raise ConfigError("dead_saturated: no 'dead' or 'saturated' records")
-    fig = Figure(figsize=(6, 3.5), layout="constrained")
-    ax = fig.subplots()
+    fig, ax = _line_axes()
     for layer in dead:
         s, v = records.series(layer, "dead")
         ax.plot(s, v, label=f"{layer} dead")
@@ -163,8 +170,4 @@ def dead_saturated(source) -> Figure:
         s, v = records.series(layer, "saturated")
         ax.plot(s, v, linestyle="--", label=f"{layer} saturated")
     ax.set_ylim(-0.02, 1.02)
-    ax.set_xlabel("step")
-    ax.set_ylabel("fraction")
-    ax.set_title("dead units and saturated outputs", fontsize=9)
-    ax.legend(fontsize=7)
-    return fig
+    return _finish(fig, ax, "dead units and saturated outputs", "fraction")

@@ -26,16 +26,22 @@ from __future__ import annotations
 
 import copy
 import math
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from numbers import Integral
 from typing import Iterable
 
 import numpy as np
 
-from ..errors import ConfigError, ShapeError, check_finite
+from ..errors import ConfigError, ShapeError, check_finite, check_int, check_number
+from ..nn.activations import Activation
+from ..nn.layers import Dense
+from ..nn.losses import get_loss
 from ..notebook import html_table
 from . import stats
 from .findings import Context, Finding, FindingRules, Thresholds, rank
 from .records import MODEL, Histograms, Records, make_entry
+from .replay import save_html
 
 #: Measure every this many steps by default. On the benchmark MLP (784-1024-1024-10, batches of
 #: 256) one measurement with a 256-example probe batch costs about 2.5 training steps (a forward
@@ -56,17 +62,10 @@ class Cadence:
     def __init__(self, every=DEFAULT_EVERY):
         self.every = every
         self._steps: frozenset[int] | None = None
-        if isinstance(every, str):
-            if every != "log":
-                raise ConfigError(f"Probe: every must be an int ≥ 1, 'log' or a list of steps, "
-                                  f"got {every!r}")
-        elif isinstance(every, (int, np.integer)) and not isinstance(every, bool):
-            if every < 1:
-                raise ConfigError(f"Probe: every must be an int ≥ 1, 'log' or a list of steps, "
-                                  f"got {every!r}")
-        elif isinstance(every, Iterable):
+        if isinstance(every, Iterable) and not isinstance(every, str):
             self._steps = frozenset(int(s) for s in every)
-        else:
+        elif every != "log" and not (isinstance(every, Integral) and not isinstance(every, bool)
+                                     and every >= 1):
             raise ConfigError(f"Probe: every must be an int ≥ 1, 'log' or a list of steps, "
                               f"got {every!r}")
 
@@ -165,15 +164,11 @@ class BaseProbe:
             raise ConfigError(f"{owner}: mode must be 'eval' or 'train', got {mode!r}")
         for arg, value in (("bins", bins), ("jacobian_max_units", jacobian_max_units),
                            ("jacobian_examples", jacobian_examples)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ConfigError(f"{owner}: {arg} must be an integer ≥ 1, got {value!r}")
-        percentiles = tuple(percentiles)
-        if not all(isinstance(q, (int, float)) and 0 <= q <= 100 for q in percentiles):
-            raise ConfigError(f"{owner}: percentiles must be numbers in [0, 100], "
-                              f"got {percentiles!r}")
+            check_int(owner, arg, value)
+        percentiles = tuple(check_number(owner, f"percentiles[{i}]", q, low=0.0, high=100.0)
+                            for i, q in enumerate(percentiles))
         for arg, value in (("sparsity_eps", sparsity_eps), ("symmetry_tol", symmetry_tol)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-                raise ConfigError(f"{owner}: {arg} must be a number > 0, got {value!r}")
+            check_number(owner, arg, value, low=0.0, low_open=True)
         if len(X) != len(y):
             raise ShapeError(f"{owner}: X has {len(X)} examples but y has {len(y)}")
         if len(X) == 0:
@@ -208,6 +203,30 @@ class BaseProbe:
 
     def _weight_arrays(self) -> list[tuple[str, str, np.ndarray]]:
         raise NotImplementedError
+
+    def _save_state(self):
+        """What a train-mode probe pass would move (buffers, random generators)."""
+        raise NotImplementedError
+
+    def _restore_state(self, state) -> None:
+        raise NotImplementedError
+
+    @contextmanager
+    def _untouched(self, params, modules):
+        """Around a probe pass: put back the parameters' gradients, every module's train/eval
+        mode and, for ``mode="train"``, the state the pass moves (:meth:`_save_state`)."""
+        saved_grads = [p.grad for p in params]
+        modes = [(m, m.training) for m in modules]
+        saved_state = self._save_state() if self.mode == "train" else None
+        try:
+            yield
+        finally:
+            for p, g in zip(params, saved_grads):
+                p.grad = g
+            for m, flag in modes:
+                m.training = flag
+            if saved_state is not None:
+                self._restore_state(saved_state)
 
     def _init_names(self) -> dict[str, str]:
         """Weight layer label → initialiser name, where the model keeps it."""
@@ -419,8 +438,6 @@ class BaseProbe:
 
     def save_html(self, path, title: str | None = None):
         """Write this run as a self-contained HTML replay (see :mod:`whynet.probes.replay`)."""
-        from .replay import save_html  # Jinja2 and the template only when asked for
-
         return save_html(self, path, title)
 
     def report(self, lesson: str | None = None) -> str:
@@ -438,9 +455,6 @@ def _activation_info(module) -> ActivationInfo:
 
 
 def _kind(module) -> str:
-    from ..nn.activations import Activation
-    from ..nn.layers import Dense
-
     if isinstance(module, Activation):
         return module.name
     if isinstance(module, Dense):
@@ -521,8 +535,6 @@ class Probe(BaseProbe):
         self.X = X
         self.y = np.asarray(y)
         if isinstance(loss_fn, str):
-            from ..nn.losses import get_loss
-
             loss_fn = get_loss(loss_fn)
         if not (hasattr(loss_fn, "forward") and hasattr(loss_fn, "backward")):
             raise ConfigError(f"Probe: loss_fn must be a whynet loss or its name, "
@@ -555,10 +567,7 @@ class Probe(BaseProbe):
         return out
 
     def _capture(self):
-        from ..nn.activations import Activation
-
         model = self.model
-        labels = self.layer_labels()
         forward: dict[int, tuple] = {}
         backward: dict[int, tuple] = {}
 
@@ -569,9 +578,6 @@ class Probe(BaseProbe):
             backward[i] = (dout, dx)
 
         params = model.parameters()
-        saved_grads = [p.grad for p in params]
-        modes = [(m, m.training) for m in model.modules()]
-        saved_state = self._save_state() if self.mode == "train" else None
         # Running statistics as they were before this pass (a train-mode pass updates them).
         running = {i: (m.running_mean.copy(), m.running_var.copy(), getattr(m, "eps", 1e-5))
                    for i, m in enumerate(model.layers)
@@ -579,43 +585,50 @@ class Probe(BaseProbe):
         handles = [model.register_forward_hook(on_forward),
                    model.register_backward_hook(on_backward)]
         try:
-            for p in params:
-                p.grad = np.zeros_like(p.value)
-            model.train(self.mode == "train")
-            X = self.X.astype(model.dtype, copy=False)
-            # The probe is an instrument: a diverged network must give NaN records and a
-            # finding, not a FloatingPointError in the middle of training.
-            loss, accuracy = math.nan, None
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-                logits = model.forward(X)
-                if np.isfinite(logits).all():  # the losses refuse non-finite logits
-                    loss = float(self.loss_fn.forward(logits, self.y))
-                    accuracy = self.loss_fn.accuracy(logits, self.y) \
-                        if hasattr(self.loss_fn, "accuracy") else None
-                    model.backward(self.loss_fn.backward())
-            captures = []
-            for i, (label, m) in enumerate(zip(labels, model.layers)):
-                x, out, fprime = forward.get(i, (None, None, None))
-                dout, dx = backward.get(i, (None, None))
-                cap = LayerCapture(label=label, kind=label.split(":", 1)[1], x=x, out=out,
-                                   fprime=fprime, dout=dout, dx=dx, weights=_weights_of(m))
-                if isinstance(m, Activation):
-                    cap.activation = _activation_info(m)
-                    own = dict(m.named_parameters(recurse=False))
-                    if "alpha" in own:
-                        cap.slopes = own["alpha"].value
-                cap.batchnorm = running.get(i)
-                captures.append(cap)
+            with self._untouched(params, model.modules()):
+                for p in params:
+                    p.grad = np.zeros_like(p.value)
+                model.train(self.mode == "train")
+                loss, accuracy = self._probe_pass()
+                captures = self._to_captures(forward, backward, running)
         finally:
             for h in handles:
                 h.remove()
-            for p, g in zip(params, saved_grads):
-                p.grad = g
-            for m, flag in modes:
-                m.training = flag
-            if saved_state is not None:
-                self._restore_state(saved_state)
         return loss, (None if accuracy is None else float(accuracy)), captures
+
+    def _probe_pass(self) -> tuple[float, float | None]:
+        """Forward and backward on the probe batch: ``(loss, accuracy)``, NaN and None when the
+        logits are not finite (then no backward)."""
+        model = self.model
+        X = self.X.astype(model.dtype, copy=False)
+        # The probe is an instrument: a diverged network must give NaN records and a
+        # finding, not a FloatingPointError in the middle of training.
+        loss, accuracy = math.nan, None
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            logits = model.forward(X)
+            if np.isfinite(logits).all():  # the losses refuse non-finite logits
+                loss = float(self.loss_fn.forward(logits, self.y))
+                accuracy = self.loss_fn.accuracy(logits, self.y) \
+                    if hasattr(self.loss_fn, "accuracy") else None
+                model.backward(self.loss_fn.backward())
+        return loss, accuracy
+
+    def _to_captures(self, forward, backward, running) -> list[LayerCapture]:
+        """One :class:`LayerCapture` per top-level layer from what the hooks saw."""
+        captures = []
+        for i, (label, m) in enumerate(zip(self.layer_labels(), self.model.layers)):
+            x, out, fprime = forward.get(i, (None, None, None))
+            dout, dx = backward.get(i, (None, None))
+            cap = LayerCapture(label=label, kind=label.split(":", 1)[1], x=x, out=out,
+                               fprime=fprime, dout=dout, dx=dx, weights=_weights_of(m))
+            if isinstance(m, Activation):
+                cap.activation = _activation_info(m)
+                own = dict(m.named_parameters(recurse=False))
+                if "alpha" in own:
+                    cap.slopes = own["alpha"].value
+            cap.batchnorm = running.get(i)
+            captures.append(cap)
+        return captures
 
     def _save_state(self):
         """Buffers (BatchNorm's running statistics and batch count) and the random generators

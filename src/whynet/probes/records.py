@@ -15,6 +15,7 @@ import numpy as np
 
 from ..errors import ConfigError, ShapeError
 from ..notebook import html_table
+from .stats import histogram, norm
 
 COLUMNS = ("step", "layer", "quantity", "value")
 MODEL = "model"
@@ -224,8 +225,6 @@ class Histograms:
 def make_entry(step: int, layer: str, kind: str, values: np.ndarray, bins: int,
                value_range: tuple[float, float]) -> HistogramEntry:
     """Histogram ``values`` into ``bins`` bins over ``value_range``, with the raw summary."""
-    from .stats import histogram, norm
-
     flat = np.asarray(values).ravel()
     counts = histogram(flat, bins, value_range)
     lo, hi = value_range

@@ -40,6 +40,7 @@ import math
 import numpy as np
 
 from ..errors import ConfigError, WhynetError
+from ..nn.activations import get_activation
 from .recorder import DEFAULT_EVERY, ActivationInfo, BaseProbe, LayerCapture
 
 #: torch activation class → whynet activation name (whose class attributes describe it).
@@ -83,8 +84,6 @@ def _activation_info(module) -> ActivationInfo | None:
     name = TORCH_ACTIVATIONS.get(type(module).__name__)
     if name is None:
         return None
-    from ..nn.activations import get_activation
-
     kwargs = {}
     if name == "hardtanh":
         kwargs = {"min_val": float(module.min_val), "max_val": float(module.max_val)}
@@ -98,6 +97,40 @@ def _activation_info(module) -> ActivationInfo | None:
         act = get_activation(name)
     return ActivationInfo(name=name, output_range=tuple(act.output_range),
                           saturating=bool(act.saturating), max_derivative=float(act.max_derivative))
+
+
+class _CallLog:
+    """What the forward and backward hooks of one probe pass saw: one entry per forward call, in
+    execution order (a module called twice has two), with x, out, f′(z), and later dx, dout."""
+
+    def __init__(self, torch):
+        self._torch = torch
+        self.calls: list[dict] = []
+        self._by_module: dict[int, list[dict]] = {}
+        self._backward_seen: dict[int, int] = {}
+
+    def on_forward(self, module, inputs, output) -> None:
+        torch = self._torch
+        x = inputs[0] if inputs else None
+        entry = {"module": module, "x": x, "out": output, "fprime": None}
+        if _activation_info(module) is not None and torch.is_tensor(x):
+            # f′(z) by autograd on a detached copy; .forward skips the hooks (no recursion).
+            with torch.enable_grad():
+                z = x.detach().requires_grad_(True)
+                (g,) = torch.autograd.grad(module.forward(z).sum(), z)
+            entry["fprime"] = g
+        self.calls.append(entry)
+        self._by_module.setdefault(id(module), []).append(entry)
+
+    def on_backward(self, module, grad_input, grad_output) -> None:
+        # Backward visits a module's calls in reverse order of the forward pass.
+        entries = self._by_module.get(id(module), [])
+        k = self._backward_seen.get(id(module), 0)
+        self._backward_seen[id(module)] = k + 1
+        if k < len(entries):
+            entry = entries[len(entries) - 1 - k]
+            entry["dx"] = grad_input[0] if grad_input else None
+            entry["dout"] = grad_output[0] if grad_output else None
 
 
 def _kind(module) -> str:
@@ -198,40 +231,10 @@ class TorchProbe(BaseProbe):
         return None
 
     def _capture(self):
-        torch = self._torch
         model = self.model
-        calls: list[dict] = []              # one per forward call, in execution order
-        by_module: dict[int, list[dict]] = {}
-        backward_seen: dict[int, int] = {}
-
-        def on_forward(module, inputs, output):
-            x = inputs[0] if inputs else None
-            entry = {"module": module, "x": x, "out": output, "fprime": None}
-            info = _activation_info(module)
-            if info is not None and torch.is_tensor(x):
-                # f′(z) by autograd on a detached copy; .forward skips the hooks (no recursion).
-                with torch.enable_grad():
-                    z = x.detach().requires_grad_(True)
-                    (g,) = torch.autograd.grad(module.forward(z).sum(), z)
-                entry["fprime"] = g
-            calls.append(entry)
-            by_module.setdefault(id(module), []).append(entry)
-
-        def on_backward(module, grad_input, grad_output):
-            # Backward visits a module's calls in reverse order of the forward pass.
-            entries = by_module.get(id(module), [])
-            k = backward_seen.get(id(module), 0)
-            backward_seen[id(module)] = k + 1
-            if k < len(entries):
-                entry = entries[len(entries) - 1 - k]
-                entry["dx"] = grad_input[0] if grad_input else None
-                entry["dout"] = grad_output[0] if grad_output else None
-
+        log = _CallLog(self._torch)
         params = list(model.parameters())
-        saved_grads = [p.grad for p in params]
-        modes = [(m, m.training) for m in model.modules()]
         inplace = [m for _, m in self._leaves if getattr(m, "inplace", False) is True]
-        saved_state = self._save_state() if self.mode == "train" else None
         running = {id(m): (_numpy(m.running_mean).copy(), _numpy(m.running_var).copy(), m.eps)
                    for _, m in self._leaves
                    if getattr(m, "running_mean", None) is not None
@@ -239,36 +242,38 @@ class TorchProbe(BaseProbe):
         handles = []
         try:
             for _, m in self._leaves:
-                handles.append(m.register_forward_hook(on_forward))
-                handles.append(m.register_full_backward_hook(on_backward))
+                handles.append(m.register_forward_hook(log.on_forward))
+                handles.append(m.register_full_backward_hook(log.on_backward))
             for m in inplace:
                 m.inplace = False
-            for p in params:
-                p.grad = None
-            model.train(self.mode == "train")
-            X = self.X.detach().clone().requires_grad_(True)  # so the first layer gets ∂L/∂X
-            loss, accuracy = math.nan, None
-            with torch.enable_grad():
-                logits = model(X)
-                if bool(torch.isfinite(logits).all()):
-                    loss_t = self.loss_fn(logits, self.y)
-                    loss = float(loss_t.detach())
-                    accuracy = self._accuracy(logits.detach(), self.y)
-                    loss_t.backward()
-            grads = {id(p): _numpy(p.grad) if p.grad is not None
-                     else np.zeros(tuple(p.shape), dtype=_numpy(p).dtype) for p in params}
+            with self._untouched(params, model.modules()):
+                for p in params:
+                    p.grad = None
+                model.train(self.mode == "train")
+                loss, accuracy = self._probe_pass()
+                grads = {id(p): _numpy(p.grad) if p.grad is not None
+                         else np.zeros(tuple(p.shape), dtype=_numpy(p).dtype) for p in params}
         finally:
             for h in handles:
                 h.remove()
             for m in inplace:
                 m.inplace = True
-            for p, g in zip(params, saved_grads):
-                p.grad = g
-            for m, flag in modes:
-                m.training = flag
-            if saved_state is not None:
-                self._restore_state(saved_state)
-        return loss, accuracy, self._to_captures(calls, grads, running)
+        return loss, accuracy, self._to_captures(log.calls, grads, running)
+
+    def _probe_pass(self) -> tuple[float, float | None]:
+        """Forward and backward on the probe batch: ``(loss, accuracy)``, NaN and None when the
+        logits are not finite (then no backward)."""
+        torch = self._torch
+        X = self.X.detach().clone().requires_grad_(True)  # so the first layer gets ∂L/∂X
+        loss, accuracy = math.nan, None
+        with torch.enable_grad():
+            logits = self.model(X)
+            if bool(torch.isfinite(logits).all()):
+                loss_t = self.loss_fn(logits, self.y)
+                loss = float(loss_t.detach())
+                accuracy = self._accuracy(logits.detach(), self.y)
+                loss_t.backward()
+        return loss, accuracy
 
     def _to_captures(self, calls, grads, running) -> list[LayerCapture]:
         names = {id(m): name for name, m in self._leaves}

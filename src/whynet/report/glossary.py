@@ -1,11 +1,21 @@
 """The report's glossary: terms read from ``glossary.toml`` and linked from their first use.
 
-``glossary.toml`` holds one table per term, keyed by a stable id (the anchor is ``g-<key>``)::
+``glossary.toml`` holds one table per term, keyed by a stable id (the anchor is ``g-<key>``),
+with a sub-table per translation; it is the one home of whynet's terminology::
 
     [ece]
     term = "expected calibration error (ECE)"
     aliases = ["ECE", "expected calibration error"]
     definition = "…"
+
+    [ece.ko]
+    term = "기대 보정 오차 (ECE)"
+    aliases = ["기대 보정 오차"]
+    definition = "…"
+    terminology = {"calibration error" = "보정 오차"}
+
+``terminology`` maps an English form to the form every translation of a message containing it
+must use (tests/test_glossary.py checks the catalogues against it).
 
 :class:`Linker` escapes a text for HTML and turns the first use of each term (any alias, as a
 whole word) into a link to its glossary entry. One linker per report section, so that a reader
@@ -23,55 +33,121 @@ from importlib import resources
 from markupsafe import Markup, escape
 
 from ..errors import ConfigError
+from ..i18n import PSEUDO
 
 FIELDS = ("term", "aliases", "definition")
+TRANSLATED_FIELDS = (*FIELDS, "terminology")
+LANGUAGE_KEY = re.compile(r"[a-z]{2,3}")
 
 
 @dataclass(frozen=True)
 class Term:
+    """One glossary entry in one language; ``original`` is the English term when this is a
+    translation whose term does not already show it (shown next to it, so a learner meets both
+    words), else ``""``."""
+
     key: str
     term: str
     aliases: tuple[str, ...]
     definition: str
+    original: str = ""
+    translations: tuple = ()  # ((lang, {field: value}), …) as read from the file
 
     @property
     def anchor(self) -> str:
         return f"g-{self.key}"
 
+    def translation(self, lang: str) -> dict:
+        """The ``[key.<lang>]`` table (empty when the file has none)."""
+        return dict(self.translations).get(lang, {})
+
+    def localised(self, lang: str) -> "Term":
+        """This term in ``lang``: its ``[key.<lang>]`` table with the English aliases kept (a
+        Korean text still writes ReLU or Adam); English where the file has no translation; the
+        pseudo-locale wraps the English in ⟦…⟧."""
+        if lang == PSEUDO:
+            return Term(self.key, f"⟦{self.term}⟧", self.aliases, f"⟦{self.definition}⟧",
+                        self.term)
+        table = self.translation(lang)
+        if not table:
+            return self
+        shown = self.term.lower() in table["term"].lower()  # "ReLU", "0 중심 (zero-centred)"
+        return Term(self.key, table["term"], (*table["aliases"], *self.aliases),
+                    table["definition"], "" if shown else self.term)
+
 
 def parse_glossary(text: str, name: str = "glossary.toml") -> dict[str, Term]:
     """Terms from TOML text, checked: every field present and no unknown ones, keys of lower-case
-    letters, digits and ``_``, and no alias claimed by two terms (it could link to only one)."""
+    letters, digits and ``_``, translations as ``[key.<lang>]`` tables with the same fields (and
+    an optional ``terminology``), and no alias claimed by two terms in one language (it could
+    link to only one)."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{name}: not valid TOML ({e})") from e
-    terms, owner = {}, {}
+    terms, owners = {}, {}
     for key, entry in data.items():
         if not re.fullmatch(r"[a-z][a-z0-9_]*", key) or not isinstance(entry, dict):
             raise ConfigError(f"{name}: [{key}] must be a table with a lower-case key")
-        unknown, missing = set(entry) - set(FIELDS), set(FIELDS) - set(entry)
-        if unknown or missing:
-            raise ConfigError(f"{name}: [{key}] has unknown {sorted(unknown)} / missing "
-                              f"{sorted(missing)} fields; allowed: {', '.join(FIELDS)}")
-        for alias in entry["aliases"]:
-            if alias.lower() in owner:
-                raise ConfigError(f"{name}: alias {alias!r} of [{key}] is also an alias of "
-                                  f"[{owner[alias.lower()]}]")
-            owner[alias.lower()] = key
-        terms[key] = Term(key, entry["term"], tuple(entry["aliases"]), entry["definition"])
+        langs = {k: v for k, v in entry.items()
+                 if isinstance(v, dict) and LANGUAGE_KEY.fullmatch(k)}
+        english = {k: v for k, v in entry.items() if k not in langs}
+        _check_fields(english, FIELDS, FIELDS, f"{name}: [{key}]")
+        _claim_aliases(english["aliases"], key, owners.setdefault("en", {}), name)
+        for lang, table in langs.items():
+            _check_fields(table, TRANSLATED_FIELDS, FIELDS, f"{name}: [{key}.{lang}]")
+            _claim_aliases(table["aliases"], key, owners.setdefault(lang, {}), name)
+        terms[key] = Term(key, english["term"], tuple(english["aliases"]), english["definition"],
+                          translations=tuple(sorted(langs.items())))
     return terms
 
 
+def _check_fields(entry: dict, allowed, required, where: str) -> None:
+    unknown, missing = set(entry) - set(allowed), set(required) - set(entry)
+    if unknown or missing:
+        raise ConfigError(f"{where} has unknown {sorted(unknown)} / missing {sorted(missing)} "
+                          f"fields; allowed: {', '.join(allowed)}")
+
+
+def _claim_aliases(aliases, key: str, owner: dict, name: str) -> None:
+    for alias in aliases:
+        if alias.lower() in owner:
+            raise ConfigError(f"{name}: alias {alias!r} of [{key}] is also an alias of "
+                              f"[{owner[alias.lower()]}]")
+        owner[alias.lower()] = key
+
+
 @lru_cache(maxsize=1)
-def load_glossary() -> dict[str, Term]:
-    """The glossary shipped with whynet (``whynet/report/glossary.toml``)."""
+def read_glossary() -> dict[str, Term]:
+    """The glossary shipped with whynet (``whynet/report/glossary.toml``), every language."""
     text = resources.files("whynet.report").joinpath("glossary.toml").read_text("utf-8")
     return parse_glossary(text)
 
 
+def load_glossary(lang: str = "en") -> dict[str, Term]:
+    """The glossary in ``lang`` (see :meth:`Term.localised`)."""
+    return {k: t.localised(lang) for k, t in read_glossary().items()}
+
+
+def terminology(lang: str) -> dict[str, str | list[str]]:
+    """English form → the form a ``lang`` translation must use (or the forms it must all
+    contain, in any order), from every term's table."""
+    return {en: form for t in read_glossary().values()
+            for en, form in t.translation(lang).get("terminology", {}).items()}
+
+
 def _is_acronym(alias: str) -> bool:
-    return not any(c.islower() for c in alias)
+    return not any(c.islower() for c in alias) and not _HANGUL.search(alias)
+
+
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+
+
+def _alias_pattern(alias: str) -> str:
+    """An alias as a whole word; a Korean one may be followed by a particle (기울기가, 층을)."""
+    text = re.escape(str(escape(alias)))
+    body = text if _is_acronym(alias) else f"(?i:{text})"
+    return rf"(?<![\w-]){body}" + ("" if _HANGUL.search(alias) else r"(?![\w-])")
 
 
 class Linker:
@@ -89,10 +165,8 @@ class Linker:
                          key=lambda x: -len(x[0]))
         self._exact = {a: k for a, k in aliases}
         self._lower = {a.lower(): k for a, k in aliases if not _is_acronym(a)}
-        parts = [re.escape(str(escape(a))) if _is_acronym(a) else
-                 f"(?i:{re.escape(str(escape(a)))})" for a, _ in aliases]
-        self._pattern = (re.compile(r"(?<![\w-])(?:" + "|".join(parts) + r")(?![\w-])")
-                         if parts else None)
+        parts = [_alias_pattern(a) for a, _k in aliases]
+        self._pattern = re.compile("|".join(parts)) if parts else None
 
     def _key(self, found: str) -> str | None:
         return self._exact.get(found) or self._lower.get(found.lower())

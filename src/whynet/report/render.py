@@ -23,10 +23,18 @@ import struct
 import sys
 from pathlib import Path
 
+from babel.numbers import format_decimal
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from .. import __version__
+from ..experiments import registry
+from ..experiments.base import Stat, format_number
+from ..experiments.questions import (NOTES, translated_groups, translated_known_corrections,
+                                     translated_notes, translated_questions)
+from ..i18n import LANGUAGES, N_, _, current_language, install_jinja, ngettext, use_language
+from ..runner import choose_quick, claims, collect, evaluate
 from . import status as _status
+from .fonts import figure_fonts
 from .glossary import Linker, load_glossary
 
 FIGURE_DPI = 144          # 1.5 image pixels per CSS pixel: sharp on high-density screens
@@ -127,15 +135,18 @@ def figure_to_data_uri(fig) -> str:
 
 
 def _figures(experiment, results) -> tuple[list[dict], str | None]:
+    """The experiment's figures drawn in the language in force (its font, its labels)."""
     import matplotlib
 
     try:
-        with matplotlib.rc_context(REPORT_RC):  # figures pick up the report's font sizes
-            figs = list(experiment.figures(results))
-        out = []
-        for i, item in enumerate(figs, 1):
-            caption, fig = item if isinstance(item, tuple) else (f"Figure {i}", item)
-            out.append({"caption": caption, **render_figure(fig)})
+        with figure_fonts(current_language()):
+            with matplotlib.rc_context(REPORT_RC):  # figures pick up the report's font sizes
+                figs = list(experiment.figures(results))
+            out = []
+            for i, item in enumerate(figs, 1):
+                caption, fig = (item if isinstance(item, tuple)
+                                else (_("Figure {i}").format(i=i), item))
+                out.append({"caption": caption, **render_figure(fig)})
         return out, None
     except Exception as e:  # noqa: BLE001 — a broken figure must not lose the report
         return [], f"{type(e).__name__}: {e}"
@@ -158,8 +169,6 @@ def evidence_table(rows) -> dict | None:
     """A verdict's evidence rows as a table: the measure names as columns (first-seen order), a
     cell per condition and measure; when every Stat has the same n, the n moves to the caption.
     ``rows`` are :class:`~whynet.experiments.base.Row` s. None when there are none."""
-    from ..experiments.base import Stat, format_number
-
     rows = list(rows)
     if not rows:
         return None
@@ -174,7 +183,9 @@ def evidence_table(rows) -> dict | None:
         if isinstance(v, Stat):
             if common_n is not None:
                 text = _N_SUFFIX.sub("", text)
-            return {"text": text, "title": f"min {v.min:.4g}, max {v.max:.4g} over {v.n} seeds"}
+            return {"text": text, "title": ngettext(
+                "min {min}, max {max} over {n} seed", "min {min}, max {max} over {n} seeds",
+                v.n).format(min=f"{v.min:.4g}", max=f"{v.max:.4g}", n=v.n)}
         return {"text": text, "title": ""}
 
     has_stat = any(isinstance(v, Stat) for r in rows for v in r.measures.values())
@@ -188,33 +199,48 @@ def agreement(tally) -> str:
     """``"5 of 5 seeds agree (sign-test p = 0.06)"``; p only for a unanimous tally."""
     if tally is None:
         return ""
-    text = f"{tally.agree} of {tally.n} seeds agree"
     if tally.agree == tally.n and tally.n:
-        text += f" (sign-test p = {tally.sign_p:.2g})"
-    return text
+        return _("{k} of {n} seeds agree (sign-test p = {p})").format(
+            k=tally.agree, n=tally.n, p=f"{tally.sign_p:.2g}")
+    return _("{k} of {n} seeds agree").format(k=tally.agree, n=tally.n)
 
 
 # -- sections --------------------------------------------------------------------------------
 
-def _experiment(ev, store, quick) -> dict:
-    from ..runner import choose_quick
+GRIDS = {"quick": N_("quick"), "full": N_("full")}
+"""A grid's name (the key stays English data) → its label, translated where shown."""
 
+
+def count(n: int) -> str:
+    """An integer as the language writes it (grouping: ``2,153``), through Babel."""
+    lang = current_language()
+    return format_decimal(n, locale=lang if lang in LANGUAGES else LANGUAGES[0])
+
+
+def _experiment(ev, store, quick, texts_marked: bool = True) -> dict:
+    """An experiment's view. ``texts_marked``: its title, question and description are marked
+    messages (a built-in experiment) to translate, not a question file's own words."""
     e, results = ev.experiment, ev.results
     q = choose_quick(e, store) if quick is None else quick
     specs = e.grid(q)
     figures, fig_error = _figures(e, results) if results else ([], None)
     corrections, corr_error = _optional(e.corrections, results) if results else ([], None)
     published, pub_error = _optional(e.published, results) if results else ([], None)
+    texts = e.texts() if texts_marked else {"title": e.title, "question": e.question,
+                                             "what": e.what}
     return {
-        "id": e.id, "title": e.title, "question": e.question, "what": e.what,
+        "id": e.id, **texts,
         "questions": list(e.questions), "grid": "quick" if q else "full",
+        "grid_label": _(GRIDS["quick" if q else "full"]),
         "n_specs": len(specs), "seeds": sorted({r.seed for r in results}),
         "n_runs": len(results), "planned": len(specs) * (e.seeds_quick if q else e.seeds_full),
         "seconds": sum(r.seconds for r in results), "error": ev.error,
         "verdicts": list(ev.verdicts), "figures": figures,
-        "problems": [p for p in (fig_error and f"figures: {fig_error}",
-                                 corr_error and f"corrections: {corr_error}",
-                                 pub_error and f"published: {pub_error}") if p],
+        "problems": [p for p in (fig_error and _("figures: {error}").format(error=fig_error),
+                                 corr_error and _("corrections: {error}").format(
+                                     error=corr_error),
+                                 pub_error and _("published baselines: {error}").format(
+                                     error=pub_error)) if p],
         "corrections": corrections, "published": published,
         "failures": [{"spec": f["spec"], "seed": f["seed"],
                       "last": (f["error"] or "").strip().splitlines()[-1:] or [""]}
@@ -224,18 +250,16 @@ def _experiment(ev, store, quick) -> dict:
 
 def _verdict_view(v, link) -> dict:
     return {"question": v.question, "status": v.status, "label": _status.label(v.status),
-            "kind": "demonstration" if v.status == "shown" else "test",
             "answer": link(v.answer), "has_answer": bool(v.answer),
             "evidence": evidence_table(v.evidence), "rule": link(v.rule),
             "agree": agreement(v.agree), "depends_on": list(v.depends_on),
             "sentence": link(v.sentence), "numbers": list(v.as_dict()["numbers"].items())}
 
 
-def _question_section(q, row, experiments, placed, terms) -> dict:
-    """One question's section. ``placed`` maps an experiment id to the question whose section
-    already shows its figures (an experiment answering several questions shows them once)."""
-    from ..experiments.questions import NOTES
-
+def _question_section(q, row, experiments, placed, terms, notes) -> dict:
+    """One question's section (``q`` and ``notes`` translated). ``placed`` maps an experiment id
+    to the question whose section already shows its figures (an experiment answering several
+    questions shows them once)."""
     link = Linker(terms)  # each section links its own first uses
     mine = [x for x in experiments if q.id in x["questions"]]
     key_figures, other_figures, shown_in, anchors = [], [], [], []
@@ -251,8 +275,8 @@ def _question_section(q, row, experiments, placed, terms) -> dict:
         "id": q.id, "claim": link(q.claim), "status": row["status"],
         "label": _status.label(row["status"]),
         "sources": [{"note": s.note, "where": s.where,
-                     "file": NOTES[s.note].file if s.note in NOTES else "",
-                     "title": NOTES[s.note].title if s.note in NOTES else ""}
+                     "file": notes[s.note].file if s.note in notes else "",
+                     "title": notes[s.note].title if s.note in notes else ""}
                     for s in q.sources],
         "verdicts": [_verdict_view(v, link) for x in mine for v in x["verdicts"]
                      if v.question == q.id],
@@ -265,20 +289,19 @@ def _question_section(q, row, experiments, placed, terms) -> dict:
     return view
 
 
-def _overview_rows(rows, questions, terms) -> list[dict]:
+def _overview_rows(rows, terms) -> list[dict]:
+    """The overview table's rows (``rows`` from :func:`whynet.runner.claims`, whose claim and
+    source are already in the language in force)."""
     link = Linker(terms)
     out = []
     for r in rows:
-        q = questions[r["question"]]
-        out.append({**r, "label": _status.label(r["status"]), "claim_html": link(q.claim),
+        out.append({**r, "label": _status.label(r["status"]), "claim_html": link(r["claim"]),
                     "answer_html": link(r["answer"] or r["sentence"]),
                     "has_answer": bool(r["answer"])})
     return out
 
 
 def _corrections(experiments, terms) -> list[dict]:
-    from ..experiments.questions import NOTES
-
     out = []
     for x in experiments:
         for c in x["corrections"]:
@@ -295,41 +318,42 @@ def _environment(experiments) -> list[tuple[str, str]]:
     import matplotlib
     import numpy
 
-    grids = sorted({x["grid"] for x in experiments if x["n_runs"]}) or ["—"]
+    grids = [_(GRIDS[g]) for g in sorted({x["grid"] for x in experiments if x["n_runs"]})]
     seeds = sorted({s for x in experiments for s in x["seeds"]})
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover — not on Linux
         cores = os.cpu_count()
+    machine = (f"{platform.system()} {platform.machine()}, "
+               + ngettext("{n} core", "{n} cores", cores).format(n=cores)
+               + (f", {platform.processor()}" if platform.processor() else ""))
     return [
         ("whynet", __version__), ("numpy", numpy.__version__),
         ("matplotlib", matplotlib.__version__),
         ("python", platform.python_version()),
-        ("machine", f"{platform.system()} {platform.machine()}, {cores} cores"
-                    + (f", {platform.processor()}" if platform.processor() else "")),
-        ("grid", ", ".join(grids)),
-        ("seeds", ", ".join(map(str, seeds)) if seeds else "—"),
-        ("run time (sum over runs)", f"{sum(x['seconds'] for x in experiments):.1f} s"),
-        ("date", _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")),
+        (_("machine"), machine),
+        (_("grid"), ", ".join(grids) or "—"),
+        (_("seeds"), ", ".join(map(str, seeds)) if seeds else "—"),
+        (_("run time (sum over runs)"), f"{sum(x['seconds'] for x in experiments):.1f} s"),
+        (_("date"), _now()),
     ]
 
 
 def _asked_sections(asked, store, quick) -> list[dict]:
     """Sections for asked questions (:class:`whynet.ask.QuestionExperiment` s): the same
     experiment view and verdict view as a built-in question's."""
-    from ..runner import collect, evaluate
-
     out = []
     for e in asked:
-        x = _experiment(evaluate(e, collect(e, store, quick)), store, quick)
-        link = Linker(load_glossary())
+        x = _experiment(evaluate(e, collect(e, store, quick)), store, quick, texts_marked=False)
+        link = Linker(load_glossary(current_language()))
         out.append({"q": e.q, "x": x, "claim": e.q.claim.text(),
                     "verdicts": [_verdict_view(v, link) for v in x["verdicts"]]})
     return out
 
 
-def build_report(store, quick: bool | None = None, experiments=None, asked=()) -> str:
-    """The report as an HTML string.
+def build_report(store, quick: bool | None = None, experiments=None, asked=(),
+                 lang: str | None = None) -> str:
+    """The report as an HTML string, in ``lang`` (default: the language in force).
 
     Args:
         store: an open :class:`~whynet.store.Store`.
@@ -337,49 +361,76 @@ def build_report(store, quick: bool | None = None, experiments=None, asked=()) -
             grid when it is complete in the store, else the quick one.
         experiments: which experiments (default: every registered one).
         asked: :class:`whynet.ask.QuestionExperiment` s, shown in their own section.
+        lang: ``"en"``, ``"ko"`` (or the pseudo-locale ``"qps"``); verdicts, figures and every
+            label are made in it, so the figures are rendered once per language.
     """
-    from ..experiments import registry
-    from ..experiments.questions import GROUPS, KNOWN_CORRECTIONS, NOTES, QUESTIONS
-    from ..runner import claims, collect, evaluate
+    with use_language(lang or current_language()):
+        return _build(store, quick, experiments, asked)
 
+
+def _build(store, quick, experiments, asked) -> str:
     experiments = registry.all_experiments() if experiments is None else list(experiments)
     evaluations = [evaluate(e, collect(e, store, quick)) for e in experiments]
     exps = [_experiment(ev, store, quick) for ev in evaluations]
     rows = claims(evaluations)
-    terms = load_glossary()
+    terms = load_glossary(current_language())
     placed: dict = {}
     by_id = {r["question"]: r for r in rows}
-    sections = [_question_section(q, by_id[q.id], exps, placed, terms)
-                for q in QUESTIONS.values()]
+    questions, notes = translated_questions(), translated_notes()
+    sections = [_question_section(q, by_id[q.id], exps, placed, terms, notes)
+                for q in questions.values()]
     corrections = _corrections(exps, terms)
     measured_notes = {c["note"] for c in corrections}
     pending = [{"question": q, "note": n, "says": says}
-               for q, n, says, _ in KNOWN_CORRECTIONS if n not in measured_notes]
-    env = Environment(loader=PackageLoader("whynet.report", "templates"),
-                      autoescape=select_autoescape(["html", "j2"]),
-                      trim_blocks=True, lstrip_blocks=True)
-    template = env.get_template("report.html.j2")
+               for q, n, says, _fix in translated_known_corrections() if n not in measured_notes]
+    overview = _overview_rows(rows, terms)
     environment = _environment(exps)
-    facts = dict(environment)
-    env_line = (f"{facts['grid'].capitalize()} grid{'s' if ',' in facts['grid'] else ''} · "
-                f"whynet {__version__} · {facts['date']}")
-    return template.render(
-        env_line=env_line, groups=GROUPS, notes=NOTES,
-        rows=_overview_rows(rows, QUESTIONS, terms),
-        counts=_status.counts(r["status"] for r in rows), labels=_status.LABELS,
+    return _template().render(
+        lang=current_language(), env_line=_env_line(exps),
+        groups=translated_groups(), notes=list(notes.values()),
+        rows=overview, counts=_status.counts(r["status"] for r in rows),
+        labels={s: _status.label(s) for s in _status.LABELS},
         sections=sections, corrections=corrections, pending=pending,
         glossary=sorted(terms.values(), key=lambda t: t.term.lower()),
-        environment=environment, n_questions=len(QUESTIONS),
+        environment=environment, n_questions=len(questions),
         answered=sum(r["status"] not in _status.OPEN for r in rows),
-        n_runs=sum(x["n_runs"] for x in exps),
+        n_runs=count(sum(x["n_runs"] for x in exps)),
+        scaling=next((r for r in overview if r["question"] == SCALING_QUESTION), None),
         asked=_asked_sections(asked, store, quick))
 
 
-def write_report(path, store, quick: bool | None = None, experiments=None, asked=()) -> Path:
+SCALING_QUESTION = "R4"
+"""The question whose measurement the "정규화 or 규제" section cites (input scaling)."""
+
+
+def _template():
+    env = Environment(loader=PackageLoader("whynet.report", "templates"),
+                      autoescape=select_autoescape(["html", "j2"]),
+                      trim_blocks=True, lstrip_blocks=True)
+    install_jinja(env)
+    return env.get_template("report.html.j2")
+
+
+def _now() -> str:
+    return _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+
+
+def _env_line(exps) -> str:
+    """``"Quick grid · whynet 0.4 · 2026-05-01 12:00 UTC"`` (the grids actually reported)."""
+    grids = sorted({x["grid"] for x in exps if x["n_runs"]})
+    if len(grids) == 1:
+        grid = _("Quick grid") if grids[0] == "quick" else _("Full grid")
+    else:
+        grid = _("Quick and full grids") if grids else _("No runs yet")
+    return f"{grid} · whynet {__version__} · {_now()}"
+
+
+def write_report(path, store, quick: bool | None = None, experiments=None, asked=(),
+                 lang: str | None = None) -> Path:
     """Write :func:`build_report` to ``path`` (folders created); returns the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    html = build_report(store, quick, experiments, asked)
+    html = build_report(store, quick, experiments, asked, lang)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(html, encoding="utf-8")
     tmp.replace(path)  # never leave a half-written report behind

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any, Mapping
 
@@ -21,7 +22,7 @@ from .objective import load_data
 from .results import _fmt
 from .samplers import SAMPLERS
 from .space import HYPERPARAMETERS, parse_option, parse_space, scalar
-from .study import DEFAULT_STORAGE, GRACE_PERIOD, PRUNERS, SearchResult, search
+from .study import DEFAULT_STORAGE, GRACE_PERIOD, PRUNERS, SEARCH_DB, SearchResult, search
 
 SEARCH_SETTINGS = ("sampler", "seed", "n_trials", "timeout", "storage", "study_name", "pruner",
                    "grid_points", "plot", "top")
@@ -74,13 +75,14 @@ def _data_option(text: str) -> tuple[str, Any]:
 @click.option("--n-trials", type=int, help="Finished trials the study should have "
                                            "(default 20); a resumed study runs the rest.")
 @click.option("--timeout", type=float, help="Stop starting trials after this many seconds.")
-@click.option("--storage", help=f"Optuna storage URL (default {DEFAULT_STORAGE}); "
+@click.option("--storage", help=f"Optuna storage URL or SQLite file (default {SEARCH_DB} "
+                                f"beside the results store, see 'whynet list --help'); "
                                 f"'memory' keeps nothing.")
 @click.option("--study-name", help="Study to create or resume.")
 @click.option("--pruner", type=click.Choice(PRUNERS), help="Pruner (default median).")
 @click.option("--grid-points", type=int, help="Values per range for the grid (default 3).")
-@click.option("--plot", "plot_path", help="PNG of every trial per hyperparameter "
-                                          "(default STUDY.png; 'none' to skip).")
+@click.option("--plot", "plot_path", help="Also write a PNG of every trial per "
+                                          "hyperparameter to this file (none by default).")
 @click.option("--top", type=int, help="Rows in the table of best trials (default 5).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON only.")
 def search_command(config_path, params, data_name, data_args, sampler, seed, n_trials, timeout,
@@ -146,13 +148,16 @@ def run_search(entries: Mapping, data: Mapping, settings: Mapping, as_json: bool
                     pruner=settings.get("pruner", "median"),
                     grid_points=settings.get("grid_points", 3), callbacks=[show])
     study = result.study
-    plot = settings.get("plot") or f"{_safe(study.study_name)}.png"
-    if plot != "none":
+    plot = settings.get("plot")
+    plot = None if plot in (None, "", "none") else plot  # "none": what earlier versions took
+    if plot:
         fig = result.figure(f"{study.study_name}: every trial projected on each hyperparameter")
-        fig.savefig(plot, dpi=110)
+        try:
+            fig.savefig(plot, dpi=110)
+        except OSError as e:
+            raise ConfigError(f"search: cannot write the plot {plot} ({e.strerror or e})") from e
     if as_json:
-        out.write(json.dumps({**result.to_dict(), "plot": None if plot == "none" else plot})
-                  + "\n")
+        out.write(json.dumps({**result.to_dict(), "plot": plot}) + "\n")
         return result
     counts = result.counts()
     console.print(f"study {study.study_name!r} in {result.storage}: "
@@ -162,13 +167,9 @@ def run_search(entries: Mapping, data: Mapping, settings: Mapping, as_json: bool
         console.print(f"({counts['running']} running: another process, or one that was "
                       f"killed — it is marked failed {GRACE_PERIOD} s after its last heartbeat)")
     console.print(result.table(settings.get("top", 5)))
-    if plot != "none":
+    if plot:
         console.print(f"plot: {plot}")
     return result
-
-
-def _safe(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
 
 
 def main(argv=None) -> int:
@@ -188,6 +189,7 @@ def main(argv=None) -> int:
     except SystemExit as e:
         return e.code
     except WhynetError as e:
-        click.secho(f"error: {e}", fg="red", err=True)
+        click.secho(f"error: {e}", fg="red", err=True,
+                    color=False if os.environ.get("NO_COLOR") else None)
         return 2
     return 0

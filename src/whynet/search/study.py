@@ -6,7 +6,9 @@ sample and keeps the validation accuracy; Optuna does the rest:
 * samplers ``grid``, ``random`` and ``tpe``, all seeded (:mod:`whynet.search.samplers`);
 * pruning: each epoch's validation accuracy is reported, and Optuna's ``MedianPruner`` stops a
   trial that is below the median of earlier trials at the same epoch;
-* storage: SQLite by default (``sqlite:///whynet-search.db``), or any URL Optuna accepts. The
+* storage: by default the SQLite file ``search.db`` beside the results store (the folder of
+  :func:`whynet.store.default_path`: ``$WHYNET_STORE``'s, else the user cache folder), or a
+  file name, or any URL Optuna accepts. The
   same storage and study name *resume* a study: ``n_trials`` is the number of finished
   (complete or pruned) trials the study should have, so an interrupted search, run again, does
   only the trials it had left, and several processes pointed at one storage share the work.
@@ -23,26 +25,43 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from ..errors import ConfigError, WhynetError, check_int, check_number, unknown_name
+from ..store import default_path
 from .objective import Data, MLPObjective, TrialPruned, load_data
 from .results import best_table, plot_trials
 from .samplers import SAMPLERS, make_sampler, optuna_module as _optuna
 from .space import HYPERPARAMETERS, Space, parse_space
 
-DEFAULT_STORAGE = "sqlite:///whynet-search.db"
+#: ``storage=DEFAULT_STORAGE``: :func:`default_storage_path`, beside the results store.
+DEFAULT_STORAGE = "default"
+SEARCH_DB = "search.db"
 PRUNERS = ("median", "none")
 HEARTBEAT_INTERVAL = 5  # seconds between a running trial's heartbeats in an RDB storage
 GRACE_PERIOD = 20  # seconds without a heartbeat before a running trial counts as failed
 
 
+def default_storage_path() -> Path:
+    """``search.db`` in the folder of the results store (:func:`whynet.store.default_path`)."""
+    return default_path().parent / SEARCH_DB
+
+
 def make_storage(storage: str | None):
     """``None`` → in memory; a URL → Optuna's RDB storage with heartbeats; a bare file name →
-    SQLite at that path. SQLite waits up to 60 s for a lock held by another process."""
+    SQLite at that path; :data:`DEFAULT_STORAGE` → :func:`default_storage_path` (its folder
+    created). SQLite waits up to 60 s for a lock held by another process."""
     optuna = _optuna()
     if storage is None:
         return None, "memory"
     if not isinstance(storage, str) or not storage:
-        raise ConfigError(f"search: storage must be a URL such as {DEFAULT_STORAGE!r} or None, "
-                          f"got {storage!r}")
+        raise ConfigError(f"search: storage must be a URL such as 'sqlite:///search.db', a file "
+                          f"name, or None, got {storage!r}")
+    if storage == DEFAULT_STORAGE:
+        path = default_storage_path()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise ConfigError(f"search: cannot create the folder {path.parent} for {SEARCH_DB} "
+                              f"({e.strerror}); pass --storage") from e
+        storage = str(path)
     url = storage if "://" in storage else f"sqlite:///{Path(storage).resolve()}"
     engine_kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
     for attempt in range(5):
@@ -151,30 +170,8 @@ def search(space: Mapping | Space, *, objective: Callable | None = None,
         callbacks: Optuna callbacks ``fn(study, frozen_trial)``, called after each trial.
     """
     optuna = _optuna()
-    check_int("search", "seed", seed, low=0)
-    check_int("search", "n_trials", n_trials)
-    if timeout is not None:
-        check_number("search", "timeout (seconds)", timeout, low=0.0, low_open=True)
-    check_int("search", "grid_points", grid_points, low=2)
-    if pruner not in PRUNERS:
-        raise unknown_name("pruner", pruner, PRUNERS)
-    if sampler not in SAMPLERS:
-        raise unknown_name("sampler", sampler, SAMPLERS)
-    if objective is None:
-        space = space if isinstance(space, Space) else parse_space(space, HYPERPARAMETERS)
-        if isinstance(data, str):
-            data = load_data(data, seed=seed)
-        elif isinstance(data, Mapping):
-            data = load_data(**{"seed": seed, **data})
-        objective = MLPObjective(data, seed=seed)
-        objective.check(space)
-        default_name = f"{data.name}:" + "+".join(space.dims) if space.dims else data.name
-    else:
-        space = space if isinstance(space, Space) else parse_space(space, None)
-        default_name = "custom:" + "+".join(space.dims)
-    if not space.dims:
-        raise ConfigError("search: the space has nothing to search; give at least one range or "
-                          "list of choices")
+    _check_search_args(seed, n_trials, timeout, grid_points, pruner, sampler)
+    space, objective, default_name = _objective_and_space(space, objective, data, seed)
     target = n_trials
     if sampler == "grid":
         target = min(n_trials, space.grid_size(grid_points))
@@ -195,35 +192,80 @@ def search(space: Mapping | Space, *, objective: Callable | None = None,
         result = SearchResult(study, space, url)
         done = len(study.get_trials(deepcopy=False, states=_finished_states()))
         if done < target:
-            def record(study, frozen):
-                if frozen.state in _finished_states():
-                    result.ran.append(frozen.number)
-
-            def run_trial(trial):
-                try:
-                    return objective(space.sample(trial), trial)
-                except TrialPruned as e:
-                    raise optuna.TrialPruned(str(e)) from None
-
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                # Other processes may be adding trials to a stored study: stop when the study,
-                # not this process, has its n_trials. (It costs a query per trial, so not in
-                # memory, where no one else can add any.)
-                shared = [] if rdb is None else [
-                    optuna.study.MaxTrialsCallback(target, _finished_states())]
-                try:
-                    study.optimize(run_trial, n_trials=target - done, timeout=timeout,
-                                   callbacks=[record, *shared, *callbacks])
-                except ValueError as e:
-                    if isinstance(e, WhynetError):
-                        raise
-                    # Optuna's: a parameter's kind (float, int, choices) differs from the
-                    # study's earlier trials.
-                    raise ConfigError(f"search: study {study.study_name!r} in {url}: {e} — a "
-                                      f"study keeps one space; use another study name") from None
+            _optimize(result, objective, target - done, timeout, shared=rdb is not None,
+                      target=target, callbacks=callbacks)
     finally:
         optuna.logging.set_verbosity(verbosity)
     return result
+
+
+def _check_search_args(seed, n_trials, timeout, grid_points, pruner, sampler) -> None:
+    """search's scalar arguments, checked before Optuna is touched."""
+    check_int("search", "seed", seed, low=0)
+    check_int("search", "n_trials", n_trials)
+    if timeout is not None:
+        check_number("search", "timeout (seconds)", timeout, low=0.0, low_open=True)
+    check_int("search", "grid_points", grid_points, low=2)
+    if pruner not in PRUNERS:
+        raise unknown_name("pruner", pruner, PRUNERS)
+    if sampler not in SAMPLERS:
+        raise unknown_name("sampler", sampler, SAMPLERS)
+
+
+def _objective_and_space(space, objective, data, seed) -> tuple[Space, Callable, str]:
+    """``(space, objective, default study name)``: the built-in MLP objective on ``data`` when
+    ``objective`` is None (its space checked against :data:`HYPERPARAMETERS`), else the
+    caller's objective over a free space."""
+    if objective is None:
+        space = space if isinstance(space, Space) else parse_space(space, HYPERPARAMETERS)
+        if isinstance(data, str):
+            data = load_data(data, seed=seed)
+        elif isinstance(data, Mapping):
+            data = load_data(**{"seed": seed, **data})
+        objective = MLPObjective(data, seed=seed)
+        objective.check(space)
+        default_name = f"{data.name}:" + "+".join(space.dims) if space.dims else data.name
+    else:
+        space = space if isinstance(space, Space) else parse_space(space, None)
+        default_name = "custom:" + "+".join(space.dims)
+    if not space.dims:
+        raise ConfigError("search: the space has nothing to search; give at least one range or "
+                          "list of choices")
+    return space, objective, default_name
+
+
+def _optimize(result: SearchResult, objective: Callable, n_trials: int, timeout, *,
+              shared: bool, target: int, callbacks) -> None:
+    """Run ``n_trials`` more trials of ``result.study``, noting the finished ones in
+    ``result.ran``; ``shared``: the study is stored, so other processes may add trials too."""
+    optuna = _optuna()
+    study, space, url = result.study, result.space, result.storage
+
+    def record(study, frozen):
+        if frozen.state in _finished_states():
+            result.ran.append(frozen.number)
+
+    def run_trial(trial):
+        try:
+            return objective(space.sample(trial), trial)
+        except TrialPruned as e:
+            raise optuna.TrialPruned(str(e)) from None
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        # Other processes may be adding trials to a stored study: stop when the study, not
+        # this process, has its n_trials. (It costs a query per trial, so not in memory, where
+        # no one else can add any.)
+        limit = [optuna.study.MaxTrialsCallback(target, _finished_states())] if shared else []
+        try:
+            study.optimize(run_trial, n_trials=n_trials, timeout=timeout,
+                           callbacks=[record, *limit, *callbacks])
+        except ValueError as e:
+            if isinstance(e, WhynetError):
+                raise
+            # Optuna's: a parameter's kind (float, int, choices) differs from the study's
+            # earlier trials.
+            raise ConfigError(f"search: study {study.study_name!r} in {url}: {e} — a study "
+                              f"keeps one space; use another study name") from None
 
 
