@@ -6,7 +6,6 @@ text of the page bypasses the catalogue. Skipped when /usr/bin/chromium is missi
 
 import os
 import re
-import time
 
 import pytest
 
