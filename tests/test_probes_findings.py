@@ -9,6 +9,7 @@ import pytest
 
 from whynet.datasets import digits
 from whynet.errors import ConfigError
+from whynet.i18n import use_language
 from whynet.nn import mlp
 from whynet.probes import RULE_QUESTIONS, RULES, Context, Finding, FindingRules, Probe, \
     Thresholds, diagnose
@@ -27,6 +28,25 @@ TANH_NET = Context(layers=("0:dense", "1:tanh", "2:dense", "3:tanh", "4:dense"),
 
 def _with(context: Context, **changes) -> Context:
     return Context(**{**context.__dict__, **changes})
+
+
+# -- the language of a finding ---------------------------------------------------------------------
+def test_a_finding_is_said_in_the_language_in_force_and_can_be_said_again_in_another():
+    """The sentence is made where the rule fires, in the language in force (Korean here, as
+    `whynet train --lang ko` or a Korean lab session); the same finding says itself in English."""
+    with use_language("ko"):
+        (f,) = FindingRules(context=RELU_NET).check(20, [("1:relu", "dead", 0.41)])
+        assert str(f).startswith("20단계, 1:relu: relu 유닛의 41%가 20단계부터 죽어 있습니다")
+    assert "학습률을 낮추거나" in f.message
+    english = f.text("en")
+    assert "41% of the relu units are dead since step 20" in english
+    assert "lower the learning rate" in english
+    with use_language("en"):
+        assert str(f).startswith("step 20, 1:relu: 41% of the relu units")
+        assert f.text() == english
+    assert f.text("qps").startswith("⟦") and "⟦relu 41%" not in f.text("qps")
+    # A finding made by hand has only its sentence.
+    assert Finding(1, "model", "flat_loss", 0.0, "as written", "T1").text("ko") == "as written"
 
 
 # -- the rules on planted rows ---------------------------------------------------------------------

@@ -42,6 +42,20 @@ def test_the_page_carries_every_record_and_no_outside_request(probe, tmp_path):
     assert set(data["histograms"]) == set(probe.histograms.layers())
 
 
+def test_each_finding_carries_its_question():
+    """Inputs on a ±15 scale saturate tanh from the start: the finding names question R4."""
+    X = np.random.default_rng(0).standard_normal((300, 2)).astype(np.float32) * 5
+    y = (X[:, 0] * X[:, 1] > 0).astype(np.int64)
+    model = mlp([2, 16, 16, 2], activation="tanh", seed=0)
+    p = Probe(model, X[:128], y[:128], "softmax_ce", every=10)
+    fit(model, X, y, loss="softmax_ce", lr=0.5, epochs=3, batch_size=30, callbacks=[p],
+        progress=False)
+    found = replay_data(p)["findings"]
+    assert found and [(f["rule"], f["question"]) for f in found] \
+        == [(f.rule, f.question) for f in p.findings]
+    assert ("saturation", "R4") in [(f["rule"], f["question"]) for f in found]
+
+
 def test_bad_targets_and_empty_probes_are_refused(probe, tmp_path):
     with pytest.raises(ConfigError, match="is a directory"):
         probe.save_html(tmp_path)

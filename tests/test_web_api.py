@@ -5,6 +5,7 @@ The streaming and the browser are tested in test_web_stream.py and test_web_brow
 
 import base64
 import json
+import re
 import time
 import warnings
 
@@ -16,11 +17,14 @@ with warnings.catch_warnings():  # Starlette suggests httpx2 for its TestClient;
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient  # noqa: E402
 
+from whynet.probes import RULES  # noqa: E402
 from whynet.web import schema  # noqa: E402
 from whynet.web.presets import PRESETS  # noqa: E402
 from whynet.web.schema import LabConfig, Limits  # noqa: E402
 from whynet.web.server import create_app  # noqa: E402
 from whynet.web.session import GRID, UNIT_GRID, LabSession  # noqa: E402
+
+HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 FAST = {"optimizer": "adam", "lr": 0.03}  # learns circles in a few hundred steps
 
@@ -473,3 +477,69 @@ def test_the_report_in_the_working_directory_is_served_by_default(tmp_path, monk
     assert default_report() is None
     (tmp_path / "report.html").write_text("<html>report</html>")
     assert default_report().name == "report.html"
+
+
+# Four tanh layers from N(0, 0.01²) at a learning rate of 10: three findings in 300 steps (the
+# loss rises, outputs saturate, gradients vanished from step 0).
+THREE_FINDINGS = {"layers": [{"units": 8, "activation": "tanh"}] * 4, "init": "small", "lr": 10.0}
+
+
+def test_a_lesson_is_ranked_first_among_the_findings():
+    lab = LabSession(LabConfig(**THREE_FINDINGS))
+    lab.train(300)
+    plain = [f["rule"] for f in lab.findings]
+    assert len(plain) >= 2 and plain == sorted(plain, key=RULES.index), plain
+    assert plain[0] != "vanishing_gradient"
+    lab.lesson = "vanishing_gradient"  # the small-init-tanh preset's lesson
+    first, *rest = [f["rule"] for f in lab.findings]
+    assert first == "vanishing_gradient" and rest == sorted(rest, key=RULES.index)
+    assert {p.lesson for p in PRESETS} - {None} <= set(RULES)
+
+
+def test_the_view_switches_language_and_lesson_and_the_run_goes_on(api):
+    r = api.post("/api/sessions", json=THREE_FINDINGS, headers={"Accept-Language": "ko-KR,ko"})
+    sid = r.json()["id"]
+    assert r.json()["lang"] == "ko"
+    api.post(f"/api/sessions/{sid}/step", json={"steps": 300})
+    before = api.get(f"/api/sessions/{sid}").json()
+    assert before["lang"] == "ko" and before["findings"]
+    assert all(HANGUL.search(f["text"]) for f in before["findings"])
+    assert before["layers"][0]["name"] == "은닉층 1"
+    r = api.put(f"/api/sessions/{sid}/view", json={"lang": "en", "preset": "small-init-tanh"})
+    assert r.status_code == 200 and r.json()["lesson"] == "vanishing_gradient"
+    after = api.get(f"/api/sessions/{sid}").json()
+    # The same run at the same step: only the words and the order changed.
+    assert (after["run"], after["step"], after["boundary"]) == \
+        (before["run"], before["step"], before["boundary"])
+    assert after["findings"][0]["rule"] == "vanishing_gradient"
+    assert not any(HANGUL.search(f["text"]) for f in after["findings"])
+    assert after["layers"][0]["name"] == "hidden 1"
+    assert sorted(f["rule"] for f in after["findings"]) == \
+        sorted(f["rule"] for f in before["findings"])
+    r = api.put(f"/api/sessions/{sid}/view", json={"lang": "fr"})
+    assert r.status_code == 422 and r.json()["fields"] == ["lang"]
+
+
+def test_refusals_and_the_page_speak_the_language_asked_for(api):
+    ko = {"Accept-Language": "ko"}
+    r = api.post("/api/sessions", json={"lr": -1, "batch_size": 500}, headers=ko)
+    assert r.status_code == 422
+    assert "lr: 0보다 커야 합니다, 받은 값: -1" in r.json()["message"]
+    r = api.post("/api/sessions", json={"batch_size": 250}, headers=ko)
+    assert r.json()["message"].startswith("batch_size는 훈련 데이터 수 이하여야 합니다")
+    assert r.json()["fields"] == ["batch_size"]
+    assert "실습 세션" in api.get("/api/sessions/" + "A" * 24, headers=ko).json()["message"]
+    page = api.get("/", headers={"Accept-Language": "ko-KR,ko;q=0.9,en;q=0.8"})
+    assert '<html lang="ko">' in page.text and "▶ 재생" in page.text
+    assert page.headers["content-language"] == "ko"
+    assert '<html lang="en">' in api.get("/?lang=en", headers=ko).text  # ?lang= wins
+    messages = api.get("/api/messages?lang=ko").json()
+    assert messages["lang"] == "ko" and messages["messages"]["▶ Play"] == "▶ 재생"
+    assert api.get("/api/messages", headers={"Accept-Language": "en"}).json()["messages"] == {}
+    pseudo = api.get("/api/messages?lang=qps").json()["messages"]
+    assert pseudo["▶ Play"] == "⟦▶ Play⟧"
+    with_ko = {p["id"]: p for p in api.get("/api/presets", headers=ko).json()}
+    assert with_ko["dead-relu"]["title"] == "죽은 ReLU 유닛"
+    # English keeps pydantic's own words.
+    r = api.post("/api/sessions", json={"lr": -1})
+    assert r.json()["message"] == "lr: Input should be greater than 0, got -1"

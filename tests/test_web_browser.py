@@ -51,6 +51,9 @@ class Tab:
 
     def ready(self):
         self.page.wait_for_selector("body[data-ready='1']", timeout=20_000)
+        # The controls are built before the stream's first state arrives: wait for it, so that
+        # `run` and `step` read now are the session's (not the empty page's 0).
+        self.wait("Boolean(document.body.dataset.run)", timeout=20.0)
 
     def js(self, expr):
         return self.page.evaluate(expr)
@@ -321,6 +324,14 @@ def test_on_a_phone_the_page_is_no_wider_than_the_screen(lab, browser):
                           "e.getBoundingClientRect().height < 40).map(e => e.id || e.textContent)")
     assert small == []
     page.close()
+
+
+def test_the_unit_buttons_are_touch_targets_on_the_desktop_too(lab, browser):
+    tab = Tab(browser, f"{lab}/?layers=4:tanh,2:tanh")
+    sizes = tab.js("[...document.querySelectorAll('.unit-buttons button')].map(b => "
+                   "[b.getBoundingClientRect().width, b.getBoundingClientRect().height])")
+    assert len(sizes) == 4 and all(w >= 40 and h >= 40 for w, h in sizes), sizes
+    tab.page.close()
 
 
 def test_regression_on_the_plane_brings_the_test_loss_down(lab, browser):

@@ -28,9 +28,11 @@ The thresholds are in :class:`Thresholds`, each with the reason for its value.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 
 from ..errors import ConfigError
+from ..i18n import _, use_language
 from .records import MODEL
 
 #: The rules, most important first: a network that diverged or whose units are dead, identical
@@ -156,10 +158,20 @@ class Context:
     n_examples: int | None = None
 
 
+Say = Callable[[], str]
+"""A finding's sentence, made when called, in the language in force then (see :mod:`whynet.i18n`):
+the rules build it from values they captured when they fired, so it can be said again later in
+another language (the lab switches language without losing its findings)."""
+
+
 @dataclass(frozen=True)
 class Finding:
     """One finding: the rule that fired, where (the worst layer) and when, the value there, a
-    sentence, and the question of the catalogue that explains it (None when none does)."""
+    sentence, and the question of the catalogue that explains it (None when none does).
+
+    ``message`` is the sentence in the language in force when the rule fired; ``say`` (from the
+    rules; None for a finding made by hand) makes it again, so :meth:`text` can give it in any
+    language."""
 
     step: int
     layer: str
@@ -167,9 +179,20 @@ class Finding:
     value: float
     message: str
     question: str | None = None
+    say: Say | None = field(default=None, compare=False, repr=False)
+
+    def text(self, lang: str | None = None) -> str:
+        """The sentence in ``lang`` (None: the language in force now)."""
+        if self.say is None:
+            return self.message
+        if lang is None:
+            return self.say()
+        with use_language(lang):
+            return self.say()
 
     def __str__(self) -> str:
-        return f"step {self.step}, {self.layer}: {self.message}"
+        return _("step {step}, {layer}: {message}").format(step=self.step, layer=self.layer,
+                                                          message=self.text())
 
 
 def _kind(layer: str) -> str:
@@ -182,11 +205,16 @@ def _pct(v: float) -> str:
 
 def _share(hits: list[tuple[str, float]], noun: str) -> str:
     """``"41% of the relu units (and 30% in 3:relu)"``: the worst layer (named by the finding's
-    ``layer``) first, then the others."""
+    ``layer``) first, then the others. ``noun``: ``"units"`` or ``"outputs"``."""
     hits = sorted(hits, key=lambda h: -h[1])
     (layer, v), rest = hits[0], hits[1:]
-    also = "; ".join(f"{_pct(w)} in {la}" for la, w in rest)
-    return f"{_pct(v)} of the {_kind(layer)} {noun}" + (f" (and {also})" if rest else "")
+    template = (_("{pct} of the {kind} units") if noun == "units"
+                else _("{pct} of the {kind} outputs"))
+    head = template.format(pct=_pct(v), kind=_kind(layer))
+    if not rest:
+        return head
+    also = "; ".join(_("{pct} in {layer}").format(pct=_pct(w), layer=la) for la, w in rest)
+    return _("{head} (and {also})").format(head=head, also=also)
 
 
 def _finite(v) -> bool:
@@ -238,12 +266,12 @@ class FindingRules:
         if loss is not None:
             self._curve[step] = (loss, self._now.get((MODEL, "accuracy")))
         found = []
-        for rule, layer, value, message, question in self._candidates(step, rows):
+        for rule, layer, value, say, question in self._candidates(step, rows):
             if rule in self.fired or self.fired.keys() & _OPPOSITES.get(rule, set()):
                 continue
             if "nonfinite" in self.fired:
                 break  # after divergence the statistics of the network mean nothing
-            f = Finding(step, layer, rule, float(value), message, question)
+            f = Finding(step, layer, rule, float(value), say(), question, say)
             self.fired[rule] = f
             found.append(f)
         return found
@@ -256,8 +284,8 @@ class FindingRules:
             return []
         self._finished = True
         found = []
-        for rule, value, message in self._end_of_run():
-            f = Finding(self._step, MODEL, rule, value, message, RULE_QUESTIONS[rule])
+        for rule, value, say in self._end_of_run():
+            f = Finding(self._step, MODEL, rule, value, say(), RULE_QUESTIONS[rule], say)
             self.fired[rule] = f
             found.append(f)
         return found
@@ -280,10 +308,13 @@ class FindingRules:
         rms = self.context.input_rms
         return rms is not None and rms > self.thresholds.input_scale
 
-    def _inputs_text(self) -> str:
-        c = self.context
-        extra = f", |x| up to {c.input_max:.3g}" if c.input_max is not None else ""
-        return f"the inputs are not standardised (RMS of a feature up to {c.input_rms:.3g}{extra})"
+    def _inputs_text(self) -> Say:
+        rms, top = self.context.input_rms, self.context.input_max
+        if top is None:
+            return lambda: _("the inputs are not standardised (RMS of a feature up to "
+                             "{rms:.3g})").format(rms=rms)
+        return lambda: _("the inputs are not standardised (RMS of a feature up to {rms:.3g}, "
+                         "|x| up to {top:.3g})").format(rms=rms, top=top)
 
     def _dense_before(self, layer: str) -> str | None:
         """The weight layer that feeds activation ``layer`` (the nearest one before it)."""
@@ -304,6 +335,8 @@ class FindingRules:
         return scale is not None and scale < self.thresholds.tiny_weights
 
     # -- the rules, in the order of RULES ----------------------------------------------------------
+    # Each rule yields ``(rule, layer, value, say, question)``; ``say`` makes the sentence from
+    # values captured here (never from state that changes later), in the language in force.
     def _candidates(self, step, rows):
         t = self.thresholds
         now = self._now
@@ -312,9 +345,10 @@ class FindingRules:
         if step != self._first_step and _finite(loss) and _finite(loss0) \
                 and loss > t.loss_rise * loss0:
             yield ("loss_rising", MODEL, loss,
-                   f"the loss on the probe batch rose from {loss0:.3g} to {loss:.3g}: the steps "
-                   "make the network worse, so the learning rate is too high; lower it (or clip "
-                   "the gradient norm).", RULE_QUESTIONS["loss_rising"])
+                   lambda: _("the loss on the probe batch rose from {loss0:.3g} to {loss:.3g}: "
+                             "the steps make the network worse, so the learning rate is too "
+                             "high; lower it (or clip the gradient norm).").format(
+                       loss0=loss0, loss=loss), RULE_QUESTIONS["loss_rising"])
         # A saturating activation at exactly zero (sigmoid underflowing) is saturated, not dead.
         dead = [(la, v) for (la, q), v in now.items() if q == "dead" and v >= t.dead
                 and la not in self.context.saturating]
@@ -334,85 +368,107 @@ class FindingRules:
         for layer, q, v in rows:
             if (q == "nonfinite" and v > 0) \
                     or (q in ("loss", "train_loss") and not math.isfinite(v)):
-                what = "the loss" if q != "nonfinite" else f"{_pct(v)} of the values captured"
-                yield ("nonfinite", layer, v,
-                       f"non-finite values (NaN or inf) since step {step}: {what} in {layer}. "
-                       "Training has diverged; lower the learning rate, clip the gradient norm, "
-                       "or check the inputs for NaN.", RULE_QUESTIONS["nonfinite"])
+                def say(q=q, v=v, layer=layer):
+                    what = (_("the loss") if q != "nonfinite"
+                            else _("{pct} of the values captured").format(pct=_pct(v)))
+                    return _("non-finite values (NaN or inf) since step {step}: {what} in "
+                             "{layer}. Training has diverged; lower the learning rate, clip the "
+                             "gradient norm, or check the inputs for NaN.").format(
+                        step=step, what=what, layer=layer)
+                yield ("nonfinite", layer, v, say, RULE_QUESTIONS["nonfinite"])
                 return
 
     def _dead(self, step, dead):
         worst = max(dead, key=lambda h: h[1])
-        where = _share(dead, "units")
         if self._at_init(step):
-            if self._inputs_large():
-                cause = (f"{self._inputs_text()}, which puts these units' pre-activations below "
-                         "zero for every example: standardise the inputs (zero mean, unit "
-                         "variance), or use Leaky ReLU, PReLU or ELU.")
-                question = "R4"
-            else:
-                cause = ("the initial weights and biases put these units' pre-activations below "
-                         "zero for every example: start the biases at zero (or slightly "
-                         "positive), check the initialisation, or use Leaky ReLU, PReLU or ELU.")
-                question = RULE_QUESTIONS["dead_units"]
-            return ("dead_units", worst[0], worst[1],
-                    f"{where} are dead from the start (step {step}, before any update): they "
-                    "output zero for every probe example and get no gradient. The learning rate"
-                    f" is not the cause; {cause}", question)
+            return self._dead_at_init(step, dead, worst)
         layer = self._dense_before(worst[0])
         he = self.context.init.get(layer, "").startswith("he") if layer else False
-        alive = "" if self._first_step is None or self._first_step > 1 \
-            else f" (fewer were at step {self._first_step}, before any update)"
-        return ("dead_units", worst[0], worst[1],
-                f"{where} are dead since step {step}{alive}: they output zero for "
-                "every probe example, so they get no gradient and do not recover. Units that die "
-                "during training were pushed there by large steps: lower the learning rate"
-                + ("" if he else ", use He initialisation")
-                + ", or use Leaky ReLU, PReLU or ELU.", RULE_QUESTIONS["dead_units"])
+        first = None if self._first_step is None or self._first_step > 1 else self._first_step
+
+        def say():
+            alive = "" if first is None else _(" (fewer were at step {step}, before any "
+                                               "update)").format(step=first)
+            advice = (_("lower the learning rate, or use Leaky ReLU, PReLU or ELU.") if he else
+                      _("lower the learning rate, use He initialisation, or use Leaky ReLU, "
+                        "PReLU or ELU."))
+            return _("{where} are dead since step {step}{alive}: they output zero for every "
+                     "probe example, so they get no gradient and do not recover. Units that die "
+                     "during training were pushed there by large steps: {advice}").format(
+                where=_share(dead, "units"), step=step, alive=alive, advice=advice)
+        return ("dead_units", worst[0], worst[1], say, RULE_QUESTIONS["dead_units"])
+
+    def _dead_at_init(self, step, dead, worst):
+        large = self._inputs_large()
+        inputs = self._inputs_text()
+
+        def say():
+            if large:
+                cause = _("{inputs}, which puts these units' pre-activations below zero for "
+                          "every example: standardise the inputs (zero mean, unit variance), or "
+                          "use Leaky ReLU, PReLU or ELU.").format(inputs=inputs())
+            else:
+                cause = _("the initial weights and biases put these units' pre-activations "
+                          "below zero for every example: start the biases at zero (or slightly "
+                          "positive), check the initialisation, or use Leaky ReLU, PReLU or ELU.")
+            return _("{where} are dead from the start (step {step}, before any update): they "
+                     "output zero for every probe example and get no gradient. The learning rate "
+                     "is not the cause; {cause}").format(where=_share(dead, "units"), step=step,
+                                                         cause=cause)
+        return ("dead_units", worst[0], worst[1], say,
+                "R4" if large else RULE_QUESTIONS["dead_units"])
 
     def _symmetry(self, step, sym):
         layer, v = min(sym, key=lambda h: h[1])
         n = self.context.units[layer]
-        others = [la for la, _ in sym if la != layer]
-        also = f" ({', '.join(others)} too)" if others else ""
-        return ("symmetry", layer, v,
-                f"only {int(v)} distinct unit(s) out of {n}{also}: the units compute the same "
-                f"function (symmetry), so the layer acts as {int(v)} unit(s). Weights that start "
-                "equal (e.g. all zeros) get equal gradients and stay equal; initialise the "
-                "weights randomly (biases may start at zero).", RULE_QUESTIONS["symmetry"])
+        others = [la for la, _v in sym if la != layer]
+
+        def say():
+            also = _(" ({layers} too)").format(layers=", ".join(others)) if others else ""
+            return _("only {k} distinct unit(s) out of {n}{also}: the units compute the same "
+                     "function (symmetry), so the layer acts as {k} unit(s). Weights that start "
+                     "equal (e.g. all zeros) get equal gradients and stay equal; initialise the "
+                     "weights randomly (biases may start at zero).").format(k=int(v), n=n,
+                                                                            also=also)
+        return ("symmetry", layer, v, say, RULE_QUESTIONS["symmetry"])
 
     def _saturation(self, step, sat):
         t = self.thresholds
         worst = max(sat, key=lambda h: h[1])
         kind = _kind(worst[0])
-        head = (f"{_share(sat, 'outputs')} are saturated (near the ends of the range, where f′ is "
-                "under 6% of its maximum)")
+
+        def head():
+            return _("{share} are saturated (near the ends of the range, where f′ is under 0.06 × "
+                     "its maximum)").format(share=_share(sat, "outputs"))
         if not self._at_init(step):
-            return ("saturation", worst[0], worst[1],
-                    f"{head} since step {step}, not at initialisation: the weights grew during "
-                    "training, so little gradient passes. Lower the learning rate, add weight "
-                    "decay (L2), or add batch normalisation.", "I2")
+            return ("saturation", worst[0], worst[1], lambda: _(
+                "{head} since step {step}, not at initialisation: the weights grew during "
+                "training, so little gradient passes. Lower the learning rate, add weight decay "
+                "(L2), or add batch normalisation.").format(head=head(), step=step), "I2")
         dense = self._dense_before(worst[0])
         scale = self._now.get((dense, "weight_scale")) if dense else None
         init = self.context.init.get(dense) if dense else None
         named = f" ({init})" if init and init.isidentifier() else ""
-        if self._inputs_large() and worst[0] == self._first_activation() \
-                and not (scale is not None and scale > t.weight_scale):
-            return ("saturation", worst[0], worst[1],
-                    f"{head} from the start (step {step}, before any update). The weights"
-                    f"{named} are not the cause: {self._inputs_text()}, so even unit-scale "
-                    "weights give pre-activations in the flat ends. Standardise the inputs (zero "
-                    "mean, unit variance), or add batch normalisation.", "R4")
-        if scale is not None and scale > t.weight_scale:
-            return ("saturation", worst[0], worst[1],
-                    f"{head} from the start (step {step}, before any update): the initial "
-                    f"weights{named} are too large for {kind} (a unit's incoming weights have "
-                    f"norm {scale:.3g}; Xavier gives about 1). Use Xavier initialisation, or add "
-                    "batch normalisation.", "I2")
-        return ("saturation", worst[0], worst[1],
-                f"{head} from the start (step {step}, before any update): the pre-activations "
-                "are large although the weights are not. Add batch normalisation, or use a "
-                "non-saturating activation such as ReLU.", "I2")
+        big = scale is not None and scale > t.weight_scale
+        if self._inputs_large() and worst[0] == self._first_activation() and not big:
+            inputs = self._inputs_text()
+            return ("saturation", worst[0], worst[1], lambda: _(
+                "{head} from the start (step {step}, before any update). The weights{named} are "
+                "not the cause: {inputs}, so even unit-scale weights give pre-activations in the "
+                "flat ends. Standardise the inputs (zero mean, unit variance), or add batch "
+                "normalisation.").format(head=head(), step=step, named=named, inputs=inputs()),
+                "R4")
+        if big:
+            return ("saturation", worst[0], worst[1], lambda: _(
+                "{head} from the start (step {step}, before any update): the initial "
+                "weights{named} are too large for {kind} (a unit's incoming weights have norm "
+                "{scale:.3g}; Xavier gives about 1). Use Xavier initialisation, or add batch "
+                "normalisation.").format(head=head(), step=step, named=named, kind=kind,
+                                         scale=scale), "I2")
+        return ("saturation", worst[0], worst[1], lambda: _(
+            "{head} from the start (step {step}, before any update): the pre-activations are "
+            "large although the weights are not. Add batch normalisation, or use a "
+            "non-saturating activation such as ReLU.").format(head=head(), step=step), "I2")
 
     def _gradient_flow(self, step, dead: bool, symmetric: bool):
         t = self.thresholds
@@ -424,42 +480,55 @@ class FindingRules:
             # The probe's evaluation-mode pass normalises with BatchNorm's running statistics,
             # which no update has set yet: not the network that trains.
             return
-        bn_advice = "" if batchnorm else ", batch normalisation"
         if ratio < t.vanishing:
             # Dead units and identical units stop the gradient too; their own findings say why.
             if dead or symmetric or "dead_units" in self.fired or "symmetry" in self.fired:
                 return
-            scales = sorted(v for (la, q), v in self._now.items() if q == "weight_scale")
-            scale = scales[len(scales) // 2] if scales else None
-            if scale is not None and scale < t.small_weights:
-                why = ("the weights are too small (a unit's incoming weights have norm "
-                       f"{scale:.2g} in the median layer; Xavier gives about 1), so each layer "
-                       "shrinks the signal and its gradient: use Xavier initialisation (He for "
-                       "ReLU).")
-                question = "I2"
-            elif self.context.saturating or not self.context.activations:
-                why = ("each saturating activation (sigmoid, tanh) multiplies the gradient by "
-                       f"f′ ≤ 1 (σ′ ≤ ¼), so it shrinks with depth: use ReLU with He "
-                       f"initialisation{bn_advice}, or fewer layers.")
-                question = "A4"
-            else:
-                inits = set(self.context.init.values())
-                he = bool(inits) and all(i.startswith("he") for i in inits)
-                why = ("the activations do not saturate, so the weights are too small for the "
-                       "depth: each layer shrinks the signal. "
-                       + ("Use fewer layers." if he and batchnorm
-                          else "Add batch normalisation or use fewer layers." if he
-                          else "Use He initialisation (std √(2/fan_in)) for ReLU."))
-                question = "I3"
-            yield ("vanishing_gradient", MODEL, ratio,
-                   f"gradients vanish: ‖∂L/∂z‖ at the first layer is {ratio:.1e} of that at the "
-                   f"last, so the early layers barely learn; {why}", question)
+            why, question = self._why_vanishing(batchnorm)
+            yield ("vanishing_gradient", MODEL, ratio, lambda: _(
+                "gradients vanish: ‖∂L/∂z‖ at the first layer is {ratio:.1e} of that at the "
+                "last, so the early layers barely learn; {why}").format(ratio=ratio, why=why()),
+                question)
         elif ratio > t.exploding:
-            yield ("exploding_gradient", MODEL, ratio,
-                   f"gradients explode: ‖∂L/∂z‖ at the first layer is {ratio:.1e} times that at "
-                   "the last, so the early layers take huge steps. The weights are too large for "
-                   "the depth: use Xavier/He initialisation, a lower learning rate"
-                   f"{bn_advice}, or gradient clipping.", RULE_QUESTIONS["exploding_gradient"])
+            yield ("exploding_gradient", MODEL, ratio, lambda: (_(
+                "gradients explode: ‖∂L/∂z‖ at the first layer is {ratio:.1e} times that at the "
+                "last, so the early layers take huge steps. The weights are too large for the "
+                "depth: use Xavier/He initialisation, a lower learning rate, or gradient "
+                "clipping.") if batchnorm else _(
+                "gradients explode: ‖∂L/∂z‖ at the first layer is {ratio:.1e} times that at the "
+                "last, so the early layers take huge steps. The weights are too large for the "
+                "depth: use Xavier/He initialisation, a lower learning rate, batch "
+                "normalisation, or gradient clipping.")).format(ratio=ratio),
+                RULE_QUESTIONS["exploding_gradient"])
+
+    def _why_vanishing(self, batchnorm: bool) -> tuple[Say, str]:
+        """Why gradients vanish here, and the question that explains it: weights too small (I2),
+        saturating activations (A4), or a non-saturating net whose init is too small (I3)."""
+        scales = sorted(v for (la, q), v in self._now.items() if q == "weight_scale")
+        scale = scales[len(scales) // 2] if scales else None
+        if scale is not None and scale < self.thresholds.small_weights:
+            return (lambda: _("the weights are too small (a unit's incoming weights have norm "
+                              "{scale:.2g} in the median layer; Xavier gives about 1), so each "
+                              "layer shrinks the signal and its gradient: use Xavier "
+                              "initialisation (He for ReLU).").format(scale=scale), "I2")
+        if self.context.saturating or not self.context.activations:
+            return ((lambda: _("each saturating activation (sigmoid, tanh) multiplies the "
+                               "gradient by f′ ≤ 1 (σ′ ≤ ¼), so it shrinks with depth: use ReLU "
+                               "with He initialisation, or fewer layers.")) if batchnorm else
+                    (lambda: _("each saturating activation (sigmoid, tanh) multiplies the "
+                               "gradient by f′ ≤ 1 (σ′ ≤ ¼), so it shrinks with depth: use ReLU "
+                               "with He initialisation, batch normalisation, or fewer layers.")),
+                    "A4")
+        inits = set(self.context.init.values())
+        he = bool(inits) and all(i.startswith("he") for i in inits)
+
+        def say():
+            advice = (_("Use fewer layers.") if he and batchnorm
+                      else _("Add batch normalisation or use fewer layers.") if he
+                      else _("Use He initialisation (std √(2/fan_in)) for ReLU."))
+            return _("the activations do not saturate, so the weights are too small for the "
+                     "depth: each layer shrinks the signal. {advice}").format(advice=advice)
+        return say, "I3"
 
     def _update_ratio(self, step, dead: bool):
         """One verdict on the learning rate for the whole model (it is one number): too high when
@@ -477,23 +546,24 @@ class FindingRules:
                   if q.startswith("update_ratio") and _finite(v) and not self._tiny(la)]
         if not ratios:
             return
-        values = sorted(v for _, v in ratios)
+        values = sorted(v for _la, v in ratios)
         median = values[len(values) // 2] if len(values) % 2 \
             else (values[len(values) // 2 - 1] + values[len(values) // 2]) / 2
         la, top = max(ratios, key=lambda h: h[1])
         if median > t.update_high or top > 1:
-            yield ("update_ratio_high", la, top,
-                   f"one step changes the weights by {median:.1e} of their norm in the median "
-                   f"layer and {top:.1e} in {la} (about 1e-3 is healthy): the learning rate is "
-                   "too high; lower it.", RULE_QUESTIONS["update_ratio_high"])
+            yield ("update_ratio_high", la, top, lambda: _(
+                "one step changes the weights by {median:.1e} of their norm in the median layer "
+                "and {top:.1e} in {layer} (about 1e-3 is healthy): the learning rate is too "
+                "high; lower it.").format(median=median, top=top, layer=la),
+                RULE_QUESTIONS["update_ratio_high"])
             return
         if top < t.update_low and not dead and not self._converged() \
                 and not self.fired.keys() & {"vanishing_gradient", "dead_units"}:
-            yield ("update_ratio_low", la, top,
-                   f"one step changes the weights by at most {top:.1e} of their norm in every "
-                   "layer (about 1e-3 is healthy) while the model has not learnt its training "
-                   "data: the learning rate is too low; raise it (or train much longer).",
-                   RULE_QUESTIONS["update_ratio_low"])
+            yield ("update_ratio_low", la, top, lambda: _(
+                "one step changes the weights by at most {top:.1e} of their norm in every layer "
+                "(about 1e-3 is healthy) while the model has not learnt its training data: the "
+                "learning rate is too low; raise it (or train much longer).").format(top=top),
+                RULE_QUESTIONS["update_ratio_low"])
 
     def _symmetric_layers(self) -> list[tuple[str, float]]:
         """``(layer, distinct units)`` of the hidden layers with half their units or fewer
@@ -511,21 +581,22 @@ class FindingRules:
         t = self.thresholds
         if _finite(loss0) and _finite(acc0) and abs(loss - loss0) <= t.flat_loss * abs(loss0) \
                 and acc - acc0 >= t.accuracy_move:
-            yield ("flat_loss", MODEL, loss,
-                   f"the loss is flat ({loss0:.3g} → {loss:.3g}) while accuracy rose from "
-                   f"{_pct(acc0)} to {_pct(acc)}: the ranking of the classes improves while the "
-                   "predicted probabilities stay near uniform. Normal in the first steps at a "
-                   "small learning rate; if it persists, raise the learning rate.",
-                   RULE_QUESTIONS["flat_loss"])
+            yield ("flat_loss", MODEL, loss, lambda: _(
+                "the loss is flat ({loss0:.3g} → {loss:.3g}) while accuracy rose from {acc0} to "
+                "{acc}: the ranking of the classes improves while the predicted probabilities "
+                "stay near uniform. Normal in the first steps at a small learning rate; if it "
+                "persists, raise the learning rate.").format(loss0=loss0, loss=loss,
+                                                             acc0=_pct(acc0), acc=_pct(acc)),
+                RULE_QUESTIONS["flat_loss"])
 
     def _end_of_run(self):
         """The end of the run: a model that has not learnt its training data (probe accuracy
         below ``underfit_accuracy``). Loss still falling over the last third of the run → the run
         is too short; loss on a plateau → underfitting, whose cure depends on the model's size
         (fewer weights than probe examples: more capacity; otherwise a higher learning rate or a
-        much longer run)."""
+        much longer run). Yields ``(rule, value, say)``."""
         t = self.thresholds
-        steps = sorted(s for s, (loss, _) in self._curve.items() if _finite(loss))
+        steps = sorted(s for s, (loss, _acc) in self._curve.items() if _finite(loss))
         if len(steps) < 3:
             return
         last = steps[-1]
@@ -536,29 +607,38 @@ class FindingRules:
         start = max([s for s in steps if s <= cut], default=steps[-2])
         loss_a = self._curve[start][0]
         fall = (loss_a - loss_end) / loss_a if loss_a > 0 else 0.0
-        trend = f"{loss_a:.3g} at step {start} → {loss_end:.3g} at step {last}, −{max(fall, 0):.1%}"
-        right = f"{_pct(acc_end)} of the probe (training) examples right"
+        facts = {"loss_a": loss_a, "start": start, "loss_end": loss_end, "last": last,
+                 "fall": f"{max(fall, 0):.1%}", "right": _pct(acc_end)}
         if fall >= t.still_falling:
-            yield ("train_longer", fall,
-                   f"the run ended while the loss was still falling ({trend} over the last third "
-                   f"of the run), with {right}: train longer (more epochs), or raise the "
-                   "learning rate.")
+            yield ("train_longer", fall, lambda: _(
+                "the run ended while the loss was still falling ({loss_a:.3g} at step {start} → "
+                "{loss_end:.3g} at step {last}, −{fall} over the last third of the run), with "
+                "{right} of the probe (training) examples right: train longer (more epochs), or "
+                "raise the learning rate.").format(**facts))
         else:
-            c = self.context
-            if c.n_params is not None and c.n_examples is not None \
-                    and c.n_params < c.n_examples:
-                advice = (f"A model of {c.n_params:,} weights for {c.n_examples:,} examples is "
-                          "too small to fit them: add units or layers (or better input "
-                          "features).")
-            else:
-                size = f" ({c.n_params:,} weights for {c.n_examples:,} examples)" \
-                    if c.n_params is not None and c.n_examples is not None else ""
-                advice = (f"The model is not small{size}, so its size is not the first suspect: "
-                          "raise the learning rate or train much longer; add units or layers "
-                          "if that does not help.")
-            yield ("underfitting", acc_end,
-                   f"the model underfits: {right} at the end and the loss barely falls any more "
-                   f"({trend} over the last third of the run). {advice}")
+            advice = self._underfit_advice()
+            yield ("underfitting", acc_end, lambda: _(
+                "the model underfits: {right} of the probe (training) examples right at the end "
+                "and the loss barely falls any more ({loss_a:.3g} at step {start} → "
+                "{loss_end:.3g} at step {last}, −{fall} over the last third of the run). "
+                "{advice}").format(advice=advice(), **facts))
+
+    def _underfit_advice(self) -> Say:
+        c = self.context
+        known = c.n_params is not None and c.n_examples is not None
+        if known and c.n_params < c.n_examples:
+            return lambda: _("A model of {n_params:,} weights for {n_examples:,} examples is too "
+                             "small to fit them: add units or layers (or better input "
+                             "features).").format(n_params=c.n_params, n_examples=c.n_examples)
+        if known:
+            return lambda: _("The model is not small ({n_params:,} weights for {n_examples:,} "
+                             "examples), so its size is not the first suspect: raise the "
+                             "learning rate or train much longer; add units or layers if that "
+                             "does not help.").format(n_params=c.n_params,
+                                                      n_examples=c.n_examples)
+        return lambda: _("The model is not small, so its size is not the first suspect: raise "
+                         "the learning rate or train much longer; add units or layers if that "
+                         "does not help.")
 
 
 def rank(found, lesson: str | None = None) -> list:

@@ -49,8 +49,8 @@ def replay_data(probe, title: str | None = None) -> dict:
         if e.kind == "activation":
             layer = histograms.setdefault(e.layer, {"edges": e.edges.tolist(), "steps": {}})
             layer["steps"][str(e.step)] = e.counts.tolist()
-    findings = [{"step": int(f.step), "layer": f.layer, "rule": f.rule, "message": f.message}
-                for f in getattr(probe, "findings", [])]
+    findings = [{"step": int(f.step), "layer": f.layer, "rule": f.rule, "message": f.message,
+                 "question": f.question} for f in getattr(probe, "findings", [])]
     return {"title": title or "whynet probe replay", "steps": records.steps(),
             "layers": [la for la in records.layers() if la != "model"],
             "series": series, "histograms": histograms, "findings": findings,

@@ -18,6 +18,7 @@ from typing import Annotated, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..config import RunConfig
+from ..i18n import _
 
 # -- the closed sets a client chooses from ---------------------------------------------------------
 
@@ -135,16 +136,19 @@ class LabConfig(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> LabConfig:
+        # Said in the language of the request being validated (the server sets it).
         if len(set(self.features)) != len(self.features):
-            raise ValueError(f"features must not repeat, got {self.features}")
+            raise ValueError(_("features must not repeat, got {features}").format(
+                features=self.features))
         n_train = self.n_train
         if self.batch_size > n_train:
-            raise ValueError(f"batch_size must be ≤ the number of training points ({n_train} of "
-                             f"{self.n_points} at train_ratio {self.train_ratio}), "
-                             f"got {self.batch_size}")
+            raise ValueError(_("batch_size must be ≤ the number of training points ({n_train} of "
+                               "{n_points} at train_ratio {ratio}), got {batch}").format(
+                n_train=n_train, n_points=self.n_points, ratio=self.train_ratio,
+                batch=self.batch_size))
         if self.batchnorm and self.batch_size < 2:
-            raise ValueError("batch_size must be ≥ 2 with batchnorm (the variance of one example "
-                             "is 0), got 1")
+            raise ValueError(_("batch_size must be ≥ 2 with batchnorm (the variance of one "
+                               "example is 0), got 1"))
         return self
 
     def to_run_config(self) -> RunConfig:

@@ -26,6 +26,7 @@ import numpy as np
 from ..datasets import (blobs, circles, flower, gaussian, moons, polynomial_features, spiral,
                         split, xor)
 from ..errors import DivergenceError, WhynetError
+from ..i18n import _
 from ..nn import mlp
 from ..nn.activations import Activation
 from ..nn.init import normal
@@ -34,6 +35,7 @@ from ..nn.losses import MSE, BCEWithLogits
 from ..nn.regularizers import get_regularizer
 from ..optim import get_optimizer
 from ..probes import RULE_QUESTIONS, Probe, stats
+from ..probes.findings import Finding, rank
 from ..random import make_rng, spawn
 from ..train import Trainer
 from .playground_sets import disc, multigauss, plane
@@ -142,12 +144,15 @@ class LabSession:
 
     Attributes: ``config``, ``step`` (updates done), ``epoch`` (passes over the training set, a
     float), ``run`` (bumped on every reset, so a stream knows to start its curves again),
-    ``stopped`` (why training stopped by itself: divergence or the step limit; None otherwise).
+    ``stopped`` (why training stopped by itself: divergence, the step limit or an error, in the
+    language in force; None otherwise), ``lesson`` (a finding rule ranked first: a preset's own
+    lesson; None for none), ``findings`` (ranked, said in the language in force).
     """
 
-    def __init__(self, config: LabConfig, max_steps: int = 200_000):
+    def __init__(self, config: LabConfig, max_steps: int = 200_000, lesson: str | None = None):
         self.max_steps = max_steps
         self.run = 0
+        self.lesson = lesson
         self.configure(config)
 
     # -- building ----------------------------------------------------------------------------------
@@ -220,11 +225,11 @@ class LabSession:
         self._pos = 0
         self.step = 0
         self.epoch_count = 0
-        self.stopped: str | None = None
+        self._stopped: tuple[str, object] | None = None  # (kind, say)
         self.run += 1
         self.history: dict[str, list] = {}
         self.history_version = 0
-        self.findings: list[dict] = []
+        self._found: list[tuple[Finding, str]] = []   # (finding, layer label)
         self.layers = self._layer_table()
         self._last: dict[str, float] = {}
         self.view: dict = {}
@@ -243,9 +248,14 @@ class LabSession:
                 current["saturating"] = bool(module.saturating)
         for k, row in enumerate(table):
             last = k == len(table) - 1
-            row["name"] = "output" if last else f"hidden {k + 1}"
+            row["hidden"] = None if last else k + 1
             row["act_name"] = None if last else self.config.layers[k].activation
         return table
+
+    @staticmethod
+    def _row_name(row: dict) -> str:
+        """How the page names a weight layer, in the language in force."""
+        return _("output") if row["hidden"] is None else _("hidden {k}").format(k=row["hidden"])
 
     def _make_grid(self, names) -> None:
         pts = np.concatenate([self.train_set.X, self.test_set.X])
@@ -275,19 +285,22 @@ class LabSession:
         """
         dense = [m for m in self.model.layers if isinstance(m, Dense)]
         if not 0 <= layer < len(dense):
-            raise ParameterError(f"layer must be 0 to {len(dense) - 1}, got {layer}")
+            raise ParameterError(_("layer must be 0 to {top}, got {layer}").format(
+                top=len(dense) - 1, layer=layer))
         W = dense[layer].W.value
         if not 0 <= unit < W.shape[0]:
-            raise ParameterError(f"unit must be 0 to {W.shape[0] - 1} in layer {layer}, "
-                                 f"got {unit}")
+            raise ParameterError(_("unit must be 0 to {top} in layer {layer}, got {unit}").format(
+                top=W.shape[0] - 1, layer=layer, unit=unit))
         if kind == "weight":
             if source is None or not 0 <= source < W.shape[1]:
-                raise ParameterError(f"source must be 0 to {W.shape[1] - 1} for a weight of "
-                                     f"layer {layer}, got {source}")
+                raise ParameterError(_("source must be 0 to {top} for a weight of layer {layer}, "
+                                       "got {source}").format(top=W.shape[1] - 1, layer=layer,
+                                                              source=source))
             W[unit, source] = value
         else:
             if dense[layer].b is None:
-                raise ParameterError(f"layer {layer} has no bias (batch norm follows it)")
+                raise ParameterError(_("layer {layer} has no bias (batch norm follows it)")
+                                     .format(layer=layer))
             dense[layer].b.value[unit] = value
         self.measure()
 
@@ -306,7 +319,9 @@ class LabSession:
     def _train_step(self) -> bool:
         """One update; False (and ``stopped`` set) when training cannot go on."""
         if self.step >= self.max_steps:
-            self.stopped = f"stopped at the lab's limit of {self.max_steps:,} steps; reset to go on"
+            n = self.max_steps
+            self._stopped = ("limit", lambda: _("stopped at the lab's limit of {n:,} steps; reset "
+                                                "to go on").format(n=n))
             return False
         idx = self._next_batch()
         try:
@@ -314,14 +329,51 @@ class LabSession:
             with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
                 self.trainer.train_step(self.X_train[idx], self.y_train[idx])
         except DivergenceError as e:
-            self.stopped = str(e)
-            self.findings.append({"step": self.step + 1, "layer": "model", "rule": "nonfinite",
-                                  "question": RULE_QUESTIONS["nonfinite"],
-                                  "text": f"{e}. The learning rate is too large for this network; "
-                                          "lower it and reset."})
+            self._diverged(self.step + 1, e.loss)
             return False
         self.step = self.trainer.step
         return True
+
+    def _diverged(self, step: int, loss: float | None) -> None:
+        """Training diverged at ``step`` (``loss``: where the loss went, None when not finite):
+        stop, and say so as a finding too."""
+        def said():
+            if loss is None or not math.isfinite(loss):
+                return _("training diverged at step {step}: the loss is not finite").format(
+                    step=step)
+            return _("training diverged at step {step}: the loss reached {loss:.3g}, far above "
+                     "where it started").format(step=step, loss=loss)
+
+        def say():
+            return _("{what}. The learning rate is too large for this network; lower it and "
+                     "reset.").format(what=said())
+        self._stopped = ("diverged", said)
+        self._found.append((Finding(step, "model", "nonfinite", math.nan, say(),
+                                    RULE_QUESTIONS["nonfinite"], say), "model"))
+
+    def stop_by_error(self, error: Exception) -> None:
+        """Stop training because the engine raised ``error`` (a bug: this session only)."""
+        name, text = type(error).__name__, str(error)
+        self._stopped = ("error", lambda: _("training stopped by an error: {name}: {text}")
+                         .format(name=name, text=text))
+
+    @property
+    def stopped(self) -> str | None:
+        """Why training stopped by itself, in the language in force (None: it did not)."""
+        return None if self._stopped is None else self._stopped[1]()
+
+    @property
+    def stopped_kind(self) -> str | None:
+        """``"limit"`` (the step cap: information), ``"diverged"``, ``"error"`` or None."""
+        return None if self._stopped is None else self._stopped[0]
+
+    @property
+    def findings(self) -> list[dict]:
+        """The findings so far, ranked (the lesson first), said in the language in force."""
+        names = {id(f): label for f, label in self._found}
+        return [{"step": f.step, "layer": self._layer_name(names[id(f)]), "rule": f.rule,
+                 "question": f.question, "text": f.text()}
+                for f in rank([f for f, _label in self._found], self.lesson)]
 
     def train(self, steps: int) -> int:
         """Up to ``steps`` updates (fewer if training stops), the last one measured by the probe.
@@ -412,19 +464,17 @@ class LabSession:
 
     def _take_findings(self) -> None:
         for f in self.probe.findings:
-            if f.rule == "nonfinite" and any(g["rule"] == "nonfinite" for g in self.findings):
+            if f.rule == "nonfinite" and any(g.rule == "nonfinite" for g, _la in self._found):
                 continue  # the trainer's divergence already said it, naming the step
-            self.findings.append({"step": f.step, "layer": self._layer_name(f.layer),
-                                  "rule": f.rule, "question": f.question,
-                                  "text": f.message})
+            self._found.append((f, f.layer))
         self.probe.findings.clear()
-        del self.findings[:-50]
+        del self._found[:-50]
 
     def _layer_name(self, label: str) -> str:
         for row in self.layers:
             if label in (row["dense"], row["activation"]):
-                return row["name"]
-        return "network" if label == "model" else label
+                return self._row_name(row)
+        return _("network") if label == "model" else label
 
     def _histograms(self) -> list[dict | None]:
         """Each hidden layer's activations on the probe batch, binned over one shared range."""
@@ -460,7 +510,7 @@ class LabSession:
         layers = []
         for k, row in enumerate(self.layers, start=1):
             d, a = row["dense"], row["activation"]
-            entry = {"name": row["name"], "activation": row["act_name"], "units": row["units"],
+            entry = {"hidden": row["hidden"], "activation": row["act_name"], "units": row["units"],
                      "saturating": row.get("saturating", False),
                      "grad_norm": _opt(latest.get((d, "weight_grad_norm"))),
                      "update_ratio": _opt(latest.get((d, "update_ratio"))),
@@ -513,9 +563,12 @@ class LabSession:
             cursor.update(run=self.run, history_version=self.history_version, rows=n)
         columns = list(self.history)
         last = self._last
+        view = dict(self.view)
+        view["layers"] = [{**row, "name": self._row_name(row)} for row in view.get("layers", [])]
         return {
             "run": self.run, "step": self.step, "epoch": self.epoch_count,
-            "stopped": self.stopped, "config": self.config.model_dump(),
+            "stopped": self.stopped, "stopped_kind": self.stopped_kind,
+            "config": self.config.model_dump(),
             "problem": "regression" if self.config.regression else "classification",
             "metrics": {k: last.get(k) for k in ("train_loss", "test_loss", "train_acc",
                                                  "test_acc")},
@@ -523,7 +576,7 @@ class LabSession:
                         "rows": [[self.history[c][i] for c in columns] for i in range(start, n)]},
             "points": self.points() if full else None,
             "findings": self.findings,
-            **self.view,
+            **view,
         }
 
 

@@ -5,9 +5,22 @@
 // one weight (POST …/parameter), and draws the state the server streams over a WebSocket (≈10 a
 // second while training). The whole configuration lives in the URL, so a copied link rebuilds
 // the same run. A change the server refuses snaps the controls and the URL back.
+//
+// Every text the page shows comes from the "lab" catalogue (locale/<lang>/LC_MESSAGES/lab.po):
+// the server renders index.html in the chosen language, serves the catalogue as JSON
+// (GET /api/messages) for this script's _("…") (extracted by Babel's javascript method), and
+// speaks the session's language in what it streams. The switch (한국어 / English) changes all of
+// it in place, keeping the running session; the language is in the URL (lang=).
 "use strict";
 (function () {
   const $ = (id) => document.getElementById(id);
+  let MESSAGES = {};
+  let lang = document.documentElement.lang || "en";
+  // A message in the page's language (the msgid itself when the catalogue has none: English).
+  const _ = (msgid) => MESSAGES[msgid] || msgid;
+  // Fill named placeholders after translation: fmt(_("step {n}"), {n: 3}).
+  const fmt = (text, values) => text.replace(/\{(\w+)\}/g,
+    (m, k) => (Object.prototype.hasOwnProperty.call(values, k) ? String(values[k]) : m));
   const LRS = [0.00001, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10];
   const RATES = [0, 0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1];
   const DROPOUTS = [0, 0.1, 0.2, 0.3, 0.5, 0.8];
@@ -29,7 +42,8 @@
 
   // -- talking to the server ------------------------------------------------------------------
   async function api(method, path, body) {
-    const init = {method, headers: {}};
+    // The server answers (and refuses) in the page's language.
+    const init = {method, headers: {"Accept-Language": lang}};
     if (body !== undefined) {
       init.headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
@@ -62,6 +76,7 @@
     q.set("bn", config.batchnorm ? "1" : "0");
     if (config.standardize) q.set("std", "1");
     q.set("speed", String(speed));
+    q.set("lang", lang);
     if (!view.test) q.set("showtest", "0");
     if (view.discrete) q.set("discrete", "1");
     if (presetId) q.set("preset", presetId);
@@ -95,7 +110,7 @@
     // Links to the report open in a new tab and carry the lab's state for "Back to the lab".
     const back = encodeURIComponent(location.search.slice(1));
     for (const a of document.querySelectorAll("a[data-report]")) {
-      a.href = `/report?back=${back}#${a.dataset.report}`;
+      a.href = `/report?lang=${lang}&back=${back}#${a.dataset.report}`;
     }
   }
 
@@ -114,16 +129,30 @@
     }
   }
 
-  function buildControls() {
-    fillSelect($("dataset"), options.datasets, (v) => ({disc: "disc in a ring (Playground's circle)",
-      plane: "plane (regression)", multigauss: "multi-gauss (regression)"}[v] || v));
-    fillSelect($("init"), options.inits, (v) => ({default: "default",
-      small: "small: N(0, 0.01²)", zeros: "zeros"}[v] || v));
-    fillSelect($("optimizer"), options.optimizers, (v) => ({momentum: "SGD + momentum 0.9",
-      nesterov: "SGD + Nesterov 0.9", sgd: "SGD", adam: "Adam", rmsprop: "RMSProp",
+  // The menus' texts (again after a language switch; the chosen values stay).
+  function labelControls() {
+    fillSelect($("dataset"), options.datasets, (v) => ({disc: _("disc in a ring (Playground's circle)"),
+      plane: _("plane (regression)"), multigauss: _("multi-gauss (regression)")}[v] || v));
+    fillSelect($("init"), options.inits, (v) => ({default: _("default"),
+      small: _("small: N(0, 0.01²)"), zeros: _("zeros")}[v] || v));
+    fillSelect($("optimizer"), options.optimizers, (v) => ({momentum: _("SGD + momentum 0.9"),
+      nesterov: _("SGD + Nesterov 0.9"), sgd: "SGD", adam: "Adam", rmsprop: "RMSProp",
       adagrad: "AdaGrad"}[v] || v));
+    fillSelect($("regularizer"), options.regularizers, (v) => ({none: _("none"), l1: "L1", l2: "L2"}[v]));
+    fillSelect($("activation-all"), ["", ...options.activations], (v) => v || _("— set all layers —"));
+    const preset = $("preset");
+    preset.querySelectorAll("option[value]:not([value=''])").forEach((o) => o.remove());
+    for (const p of presets) {
+      const o = document.createElement("option");
+      o.value = p.id;
+      o.textContent = `${p.title} (${p.questions.join(", ")})`;
+      preset.appendChild(o);
+    }
+  }
+
+  function buildControls() {
+    labelControls();
     fillSelect($("lr"), LRS);
-    fillSelect($("regularizer"), options.regularizers, (v) => ({none: "none", l1: "L1", l2: "L2"}[v]));
     fillSelect($("reg_rate"), RATES);
     fillSelect($("dropout"), DROPOUTS);
     $("n_points").max = options.limits.max_points;
@@ -138,7 +167,7 @@
       chip.textContent = options.feature_labels[f] || f;
       chip.addEventListener("click", () => {
         const on = config.features.includes(f);
-        if (on && config.features.length === 1) return showStatus("Keep at least one input feature.", "info");
+        if (on && config.features.length === 1) return showStatus(_("Keep at least one input feature."), "info");
         config.features = on ? config.features.filter((x) => x !== f)
           : options.features.filter((x) => x === f || config.features.includes(x));
         changed();
@@ -146,12 +175,6 @@
       feats.appendChild(chip);
     }
     const preset = $("preset");
-    for (const p of presets) {
-      const o = document.createElement("option");
-      o.value = p.id;
-      o.textContent = `${p.title} (${p.questions.join(", ")})`;
-      preset.appendChild(o);
-    }
 
     for (const id of ["dataset", "init", "optimizer", "regularizer"]) {
       $(id).addEventListener("change", (e) => { config[id] = e.target.value; changed(); });
@@ -170,7 +193,6 @@
     });
     $("batchnorm").addEventListener("change", (e) => { config.batchnorm = e.target.checked; changed(); });
     $("standardize").addEventListener("change", (e) => { config.standardize = e.target.checked; changed(); });
-    fillSelect($("activation-all"), ["", ...options.activations], (v) => v || "— set all layers —");
     $("activation-all").addEventListener("change", (e) => {
       const act = e.target.value;
       e.target.value = "";
@@ -254,13 +276,13 @@
   let lines = [], biases = [];
 
   function unitName(col) {
-    if (col === 0) return "input";
-    return col === config.layers.length + 1 ? "output" : `hidden ${col}`;
+    if (col === 0) return _("input");
+    return col === config.layers.length + 1 ? _("output") : fmt(_("hidden {k}"), {k: col});
   }
 
   function buildNet() {
     const shape = JSON.stringify([config.layers, config.features]);
-    $("layer-count").textContent = `${config.layers.length} of ${options.limits.max_layers}`;
+    $("layer-count").textContent = fmt(_("{n} of {max}"), {n: config.layers.length, max: options.limits.max_layers});
     if (shape === lastShape) return;
     lastShape = shape;
     closeParam();
@@ -299,7 +321,7 @@
     };
     const label = (text) => { const s = document.createElement("span"); s.textContent = text; return s; };
     // Inputs.
-    const inputs = column("inputs", [label("Input")]);
+    const inputs = column("inputs", [label(_("Input"))]);
     config.features.forEach((f, j) => {
       const w = node(inputs, `input-${j}`, options.feature_labels[f] || f, -1, j, "input");
       const name = document.createElement("span");
@@ -311,12 +333,12 @@
     config.layers.forEach((layer, k) => {
       const minus = document.createElement("button");
       minus.textContent = "−";
-      minus.title = "one unit fewer";
-      minus.setAttribute("aria-label", `one unit fewer in hidden layer ${k + 1}`);
+      minus.title = _("one unit fewer");
+      minus.setAttribute("aria-label", fmt(_("one unit fewer in hidden layer {k}"), {k: k + 1}));
       const plus = document.createElement("button");
       plus.textContent = "+";
-      plus.title = "one unit more";
-      plus.setAttribute("aria-label", `one unit more in hidden layer ${k + 1}`);
+      plus.title = _("one unit more");
+      plus.setAttribute("aria-label", fmt(_("one unit more in hidden layer {k}"), {k: k + 1}));
       // By index, at click time: `config` is replaced by the server's copy after each change.
       minus.addEventListener("click", () => {
         if (config.layers[k].units > 1) { config.layers[k].units -= 1; changed(); }
@@ -326,7 +348,7 @@
       });
       const act = document.createElement("select");
       act.id = `activation-${k}`;
-      act.title = `activation of hidden layer ${k + 1}`;
+      act.title = fmt(_("activation of hidden layer {k}"), {k: k + 1});
       fillSelect(act, options.activations);
       act.value = layer.activation;
       act.addEventListener("change", (e) => { config.layers[k].activation = e.target.value; changed(); });
@@ -335,11 +357,11 @@
       buttons.append(minus, label(`${layer.units}`), plus);
       const nodes = column("hidden", [buttons, act]);
       for (let j = 0; j < layer.units; j++) {
-        node(nodes, `unit-${k}-${j}`, `hidden ${k + 1}, unit ${j + 1}`, k, j, "hidden");
+        node(nodes, `unit-${k}-${j}`, fmt(_("hidden {k}, unit {j}"), {k: k + 1, j: j + 1}), k, j, "hidden");
       }
     });
-    const out = column("output-col", [label("Output")]);
-    node(out, "unit-out", "output", config.layers.length, 0, "output");
+    const out = column("output-col", [label(_("Output"))]);
+    node(out, "unit-out", _("output"), config.layers.length, 0, "output");
     // One line per weight, one square per bias (drawn under / over the nodes by placeLines).
     for (let col = 1; col < cols.length; col++) {
       const nIn = cols[col - 1].children.length, nOut = cols[col].children.length;
@@ -353,8 +375,9 @@
           const t = document.createElementNS(SVG, "title");
           hit.appendChild(t);
           const what = {layer: col - 1, kind: "weight", unit: i, source: j,
-            name: `weight ${col === 1 ? (options.feature_labels[config.features[j]] || "") : `${unitName(col - 1)}:${j + 1}`}` +
-              ` → ${unitName(col)}${col === cols.length - 1 ? "" : ":" + (i + 1)}`};
+            name: fmt(_("weight {source} → {unit}"), {
+              source: col === 1 ? (options.feature_labels[config.features[j]] || "") : `${unitName(col - 1)}:${j + 1}`,
+              unit: `${unitName(col)}${col === cols.length - 1 ? "" : ":" + (i + 1)}`})};
           hit.addEventListener("mouseenter", () => { path.classList.add("hot"); netInfo(what); });
           hit.addEventListener("mouseleave", () => { path.classList.remove("hot"); netInfo(null); });
           hit.addEventListener("click", (e) => openParam(what, e));
@@ -365,7 +388,7 @@
         sq.type = "button";
         sq.className = "bias";
         const what = {layer: col - 1, kind: "bias", unit: i, source: null,
-          name: `bias of ${unitName(col)}${col === cols.length - 1 ? "" : ":" + (i + 1)}`};
+          name: fmt(_("bias of {unit}"), {unit: `${unitName(col)}${col === cols.length - 1 ? "" : ":" + (i + 1)}`})};
         sq.setAttribute("aria-label", what.name);
         sq.addEventListener("mouseenter", () => netInfo(what));
         sq.addEventListener("mouseleave", () => netInfo(null));
@@ -425,7 +448,7 @@
       l.path.setAttribute("stroke", weightColour(w));
       l.path.setAttribute("stroke-opacity", String(0.25 + 0.65 * Math.min(1, a)));
       l.path.dataset.w = String(w);
-      l.title.textContent = `${l.what.name}: ${fmtNum(w)} (click to edit)`;
+      l.title.textContent = fmt(_("{name}: {value} (click to edit)"), {name: l.what.name, value: fmtNum(w)});
     }
     for (const b of biases) {
       const v = paramValue(net, b.what);
@@ -433,7 +456,7 @@
       if (b.el.hidden) continue;
       b.el.style.background = weightColour(v);
       b.el.style.opacity = String(0.3 + 0.7 * Math.min(1, Math.abs(v)));
-      b.el.title = `${b.what.name}: ${fmtNum(v)} (click to edit)`;
+      b.el.title = fmt(_("{name}: {value} (click to edit)"), {name: b.what.name, value: fmtNum(v)});
       b.el.dataset.w = String(v);
     }
     const info = $("net-info");
@@ -444,12 +467,12 @@
     const info = $("net-info");
     if (!what) {
       info.dataset.what = "";
-      info.textContent = "Hover a unit to see it large in the output panel; hover a line for its weight; click a line or a bias square to edit it.";
+      info.textContent = _("Hover a unit to see it large in the output panel; hover a line for its weight; click a line or a bias square to edit it.");
       return;
     }
     info.dataset.what = JSON.stringify(what);
     const v = lastState ? paramValue(lastState.network, what) : null;
-    info.textContent = `${what.name} = ${fmtNum(v)} · click to edit`;
+    info.textContent = fmt(_("{name} = {value} · click to edit"), {name: what.name, value: fmtNum(v)});
   }
 
   let editing = null;
@@ -477,14 +500,14 @@
   async function submitParam() {
     if (!editing) return;
     const value = Number($("param-value").value);
-    if (!Number.isFinite(value)) return showStatus("Type a number, e.g. 0.5 or -1.2.");
+    if (!Number.isFinite(value)) return showStatus(_("Type a number, e.g. 0.5 or -1.2."));
     const {layer, kind, unit, source} = editing;
     try {
       await api("POST", `/api/sessions/${session}/parameter`, {layer, kind, unit, source, value});
       closeParam();
       showStatus("");
     } catch (e) {
-      showStatus(`Not set: ${e.message}`);
+      showStatus(fmt(_("Not set: {why}"), {why: e.message}));
     }
   }
 
@@ -525,16 +548,16 @@
         showConfig();
         writeURL();
         markRefused(e.fields);
-        showStatus(`Not changed: ${e.message}. The controls show the running settings again.`);
+        showStatus(fmt(_("Not changed: {why}. The controls show the running settings again."), {why: e.message}));
       } else {
         showStatus(e.message);
       }
     }
   }
 
-  async function control(action, body) {
+  async function control(action, body, method) {
     try {
-      await api("POST", `/api/sessions/${session}/${action}`, body);
+      await api(method || "POST", `/api/sessions/${session}/${action}`, body);
     } catch (e) {
       showStatus(e.message);
     }
@@ -554,6 +577,7 @@
     if (p.speed) speed = p.speed;
     if (playing) control("pause");
     changed();
+    sendView();
   }
 
   function showPreset() {
@@ -563,14 +587,14 @@
     $("preset-title").textContent = p.title;
     $("preset-text").textContent = p.explanation;
     const qs = $("preset-questions");
-    qs.innerHTML = "Questions: ";
+    qs.textContent = _("Questions:") + " ";
     for (const q of p.questions) qs.appendChild(questionBadge(q));
     const link = $("preset-report");
     link.dataset.report = `exp-${p.experiment}`;
     link.target = "_blank";
     link.rel = "noopener";
-    link.textContent = `experiment ${p.experiment.toUpperCase()} in the report`;
-    link.title = options.report ? "" : "no report is served yet: the link says how to make one";
+    link.textContent = fmt(_("experiment {id} in the report"), {id: p.experiment.toUpperCase()});
+    link.title = options.report ? "" : _("no report is served yet: the link says how to make one");
   }
 
   function questionBadge(q) {
@@ -596,6 +620,12 @@
     accepted = clone(info.config);
     document.body.dataset.session = session;
     connect();
+    if (presetId) sendView();
+  }
+
+  // The session's language and lesson (the preset whose own finding is ranked first).
+  function sendView() {
+    if (session) control("view", {lang, preset: presetId}, "PUT");
   }
 
   // One WebSocket per tab (browsers open many per host, unlike the six HTTP connections that
@@ -622,9 +652,9 @@
   function lost() {
     document.body.dataset.connected = "0";
     playing = false;
-    $("play").textContent = "▶ Play";
+    $("play").textContent = _("▶ Play");
     document.body.dataset.playing = "0";
-    showStatus("Server unreachable, retrying…", "info");
+    showStatus(_("Server unreachable, retrying…"), "info");
     if (retrying) return;
     retrying = true;
     const attempt = async () => {
@@ -686,15 +716,15 @@
     const unit = hover && hoverMap(st, hover);
     if (unit) {
       paint(canvas, b64bytes(unit.map), st.unit_grid, (v) => v / 127.5 - 1, 0.9);
-      $("boundary-caption").textContent = `${hover.title}: from ${fmtNum(unit.min)} to ` +
-        `${fmtNum(unit.max)}` + (unit.scale ? ` (full colour at ±${fmtNum(unit.scale)})` : "");
+      $("boundary-caption").textContent = fmt(unit.scale ? _("{unit}: from {lo} to {hi} (full colour at ±{scale})")
+        : _("{unit}: from {lo} to {hi}"), {unit: hover.title, lo: fmtNum(unit.min), hi: fmtNum(unit.max), scale: fmtNum(unit.scale)});
     } else {
       const toT = view.discrete ? (v) => (v >= 127.5 ? 1 : -1) : (v) => v / 127.5 - 1;
       paint(canvas, b64bytes(b.p), b.size, toT, 0.8);
       const reg = st.problem === "regression";
       $("boundary-caption").textContent = reg
-        ? (view.discrete ? "output, discretized: its sign" : "output: the predicted value, −1 orange · 0 white · 1 blue")
-        : (view.discrete ? "output, discretized: the predicted class" : "output: P(class 1), 0 orange · 0.5 white · 1 blue");
+        ? (view.discrete ? _("output, discretized: its sign") : _("output: the predicted value, −1 orange · 0 white · 1 blue"))
+        : (view.discrete ? _("output, discretized: the predicted class") : _("output: P(class 1), 0 orange · 0.5 white · 1 blue"));
     }
     drawAxes(ctx, b.extent, canvas.width, canvas.height);
     if (!points) return;
@@ -713,11 +743,11 @@
         ctx.beginPath();
         ctx.arc((x - x0) / (x1 - x0) * W, (y1 - y) / (y1 - y0) * H, test ? 3.2 : 3, 0, 2 * Math.PI);
         if (test) {
-          // Test points: lighter, ringed (Playground's "show test data").
-          ctx.fillStyle = colour(set.y[i], 0.45);
+          // Test points: lighter, with a light ring (Playground's "show test data").
+          ctx.fillStyle = colour(set.y[i], 0.4);
           ctx.fill();
-          ctx.lineWidth = 1.4;
-          ctx.strokeStyle = "#111";
+          ctx.lineWidth = 1;
+          ctx.strokeStyle = "rgba(31,41,51,0.35)";
         } else {
           ctx.fillStyle = colour(set.y[i], 1);
           ctx.fill();
@@ -770,8 +800,9 @@
       paint(c, b64bytes(u.map), st.unit_grid, (v) => v / 127.5 - 1, 0.9);
       const dead = u.min === 0 && u.max === 0;
       c.classList.toggle("dead", dead);
-      c.title = dead ? `hidden ${k + 1}, unit ${j + 1}: outputs 0 everywhere on the picture`
-        : `hidden ${k + 1}, unit ${j + 1}: outputs from ${fmtNum(u.min)} to ${fmtNum(u.max)} on the picture`;
+      c.title = dead ? fmt(_("hidden {k}, unit {j}: outputs 0 everywhere on the picture"), {k: k + 1, j: j + 1})
+        : fmt(_("hidden {k}, unit {j}: outputs from {lo} to {hi} on the picture"),
+          {k: k + 1, j: j + 1, lo: fmtNum(u.min), hi: fmtNum(u.max)});
     }));
     const out = $("unit-out");
     if (out) paint(out, b64bytes(st.boundary.p), st.boundary.size, (v) => v / 127.5 - 1, 0.8);
@@ -783,7 +814,7 @@
     $("bar-lo").textContent = reg ? "−1" : "0";
     $("bar-hi").textContent = reg ? "1" : "1";
     $("legend-classes").hidden = reg;
-    $("acc-head").textContent = reg ? "" : "accuracy";
+    $("acc-head").textContent = reg ? "" : _("accuracy");
   }
 
   function redraw() {
@@ -806,8 +837,8 @@
       const bh = (H - 2) * Math.sqrt(c / max);  // √ so thin tails stay visible
       ctx.fillRect(i * bw + 0.5, H - bh, Math.max(1, bw - 1), bh);
     });
-    canvas.title = `activations from ${fmtNum(h.edges[0])} to ${fmtNum(h.edges[h.edges.length - 1])}, ` +
-      "the same axis for every layer (bar height ∝ √count)";
+    canvas.title = fmt(_("activations from {lo} to {hi}, the same axis for every layer (bar height ∝ √count)"),
+      {lo: fmtNum(h.edges[0]), hi: fmtNum(h.edges[h.edges.length - 1])});
   }
 
   function fmtNum(v) {
@@ -858,15 +889,19 @@
     const ol = $("findings");
     ol.innerHTML = "";
     if (!findings.length) {
-      ol.innerHTML = '<li class="muted">none yet: the probes look for dead and saturated units, ' +
-        "vanishing and exploding gradients, symmetric units, odd update ratios and divergence</li>";
+      const li = document.createElement("li");
+      li.className = "muted";
+      li.textContent = _("none yet: the probes look for dead and saturated units, vanishing and " +
+        "exploding gradients, symmetric units, odd update ratios and divergence");
+      ol.appendChild(li);
       return;
     }
-    for (const f of [...findings].reverse()) {
+    // Most important first (the server ranks them; a preset's own lesson leads).
+    for (const f of findings) {
       const li = document.createElement("li");
       const where = document.createElement("span");
       where.className = "where";
-      where.textContent = `step ${f.step} · ${f.layer}`;
+      where.textContent = fmt(_("step {step} · {layer}"), {step: f.step, layer: f.layer});
       li.appendChild(where);
       li.appendChild(document.createTextNode(f.text));
       if (f.question) li.appendChild(questionBadge(f.question));
@@ -883,7 +918,7 @@
     const el = $(id);
     el.innerHTML = "";
     return new uPlot({
-      width: chartWidth(el), height: height || 170, series: [{label: "step"}, ...series.map(line)],
+      width: chartWidth(el), height: height || 170, series: [{label: _("step")}, ...series.map(line)],
       scales: {x: {time: false}, ...scales}, axes: [{size: 28}, ...axes],
       legend: {show: true, live: false}, cursor: {drag: {x: false, y: false}},
     }, [[]].concat(series.map(() => [])), el);
@@ -902,14 +937,14 @@
     for (const c of Object.values(charts)) c.destroy();
     charts = {};
     charts.loss = makeChart("chart-loss", [
-      {label: "train loss", stroke: "#7b8794", width: 1.5, scale: "loss"},
-      {label: "test loss", stroke: "#1f2933", width: 2, scale: "loss"},
-      {label: "train acc", stroke: "#7b8794", width: 1, dash: [4, 3], scale: "acc"},
-      {label: "test acc", stroke: "#0b6bcb", width: 1.5, dash: [4, 3], scale: "acc"},
+      {label: _("train loss"), stroke: "#7b8794", width: 1.5, scale: "loss"},
+      {label: _("test loss"), stroke: "#1f2933", width: 2, scale: "loss"},
+      {label: _("train acc"), stroke: "#7b8794", width: 1, dash: [4, 3], scale: "acc"},
+      {label: _("test acc"), stroke: "#0b6bcb", width: 1.5, dash: [4, 3], scale: "acc"},
     ], {loss: {auto: true, range: (u, lo, hi) => [0, Math.max(hi, 0.1)]}, acc: {range: [0, 1]}},
     [{scale: "loss", size: 44}, {scale: "acc", side: 1, size: 44, grid: {show: false}}], 190);
-    const perLayer = (prefix, extra) => Array.from({length: nLayers}, (_, k) => ({
-      label: k === nLayers - 1 ? "out" : `L${k + 1}`, stroke: LAYER_COLORS[k] || "#444",
+    const perLayer = (prefix, extra) => Array.from({length: nLayers}, (u, k) => ({
+      label: k === nLayers - 1 ? _("out") : `L${k + 1}`, stroke: LAYER_COLORS[k] || "#444",
       width: 1.5, ...(extra || {}),
     }));
     const logAxis = [{size: 48, values: (u, splits) => splits.map(logTick)}];
@@ -918,8 +953,8 @@
       {label: "1e-3", stroke: "#9aa5b1", dash: [5, 4], width: 1}], {y: {distr: 3}}, logAxis);
     const hidden = nLayers - 1;
     charts.dead = makeChart("chart-dead", [
-      ...Array.from({length: hidden}, (_, k) => ({label: `dead L${k + 1}`, stroke: LAYER_COLORS[k], width: 1.5})),
-      ...sat.map((k) => ({label: `sat L${k + 1}`, stroke: LAYER_COLORS[k], width: 1, dash: [4, 3]})),
+      ...Array.from({length: hidden}, (u, k) => ({label: fmt(_("dead L{k}"), {k: k + 1}), stroke: LAYER_COLORS[k], width: 1.5})),
+      ...sat.map((k) => ({label: fmt(_("sat L{k}"), {k: k + 1}), stroke: LAYER_COLORS[k], width: 1, dash: [4, 3]})),
     ], {y: {range: [0, 1]}}, [{size: 44}]);
   }
 
@@ -956,9 +991,11 @@
   }
 
   // -- one update from the server ---------------------------------------------------------------
-  function onState(st) {
+  // One update; `again` redraws the last one (after a language switch) without adding its
+  // history rows a second time.
+  function onState(st, again) {
     const nLayers = st.layers.length;
-    if (st.run !== lastRun || st.history.full) {
+    if (st.run !== lastRun || st.history.full || again) {
       if (st.run !== lastRun) {
         config = st.config;
         showConfig();
@@ -968,9 +1005,9 @@
     }
     if (st.points) points = st.points;
     lastState = st;
-    addHistory(st.history);
+    if (!again) addHistory(st.history);
     playing = st.playing;
-    $("play").textContent = playing ? "❚❚ Pause" : "▶ Play";
+    $("play").textContent = playing ? _("❚❚ Pause") : _("▶ Play");
     $("rate").textContent = playing && st.rate !== null && st.rate !== undefined
       ? Math.round(st.rate).toLocaleString("en") : "–";
     document.body.dataset.playing = playing ? "1" : "0";
@@ -990,7 +1027,7 @@
     drawCharts(st.layers);
     if (st.stopped) {
       // The lab's step cap is information (reset to go on), divergence is a warning.
-      showStatus(st.stopped, st.stopped.includes("limit") ? "info" : "");
+      showStatus(st.stopped, st.stopped_kind === "limit" ? "info" : "");
     }
     document.body.dataset.step = String(st.step);
     document.body.dataset.run = String(st.run);
@@ -1019,7 +1056,7 @@
       link.download = out.filename;
       link.hidden = false;
     } catch (e) {
-      $("ask-error").textContent = `Not a question yet: ${e.message}`;
+      $("ask-error").textContent = fmt(_("Not a question yet: {why}"), {why: e.message});
       $("ask-error").hidden = false;
     }
   }
@@ -1031,13 +1068,68 @@
     $("ask-make").addEventListener("click", askQuestion);
   }
 
+  // -- the language switch (한국어 / English): everything in place, the session goes on ----------
+  async function loadLanguage(code) {
+    const [msgs, opts, ps] = await Promise.all([api("GET", `/api/messages?lang=${code}`),
+      api("GET", `/api/options?lang=${code}`), api("GET", `/api/presets?lang=${code}`)]);
+    MESSAGES = msgs.messages;
+    lang = msgs.lang;
+    options = options ? {...options, questions: opts.questions} : opts;
+    presets = ps;
+  }
+
+  async function switchLanguage(code) {
+    if (code === lang) return;
+    // The same page in the other language, for the texts index.html holds.
+    const r = await fetch(`/?lang=${encodeURIComponent(code)}`);
+    const doc = new DOMParser().parseFromString(await r.text(), "text/html");
+    await loadLanguage(code);
+    const mine = document.querySelectorAll("[data-i18n]"), theirs = doc.querySelectorAll("[data-i18n]");
+    mine.forEach((el, i) => {
+      const other = theirs[i];
+      if (!other) return;
+      if (el.dataset.i18n !== "attrs") el.innerHTML = other.innerHTML;
+      for (const a of ["title", "aria-label"]) {
+        if (other.hasAttribute(a)) el.setAttribute(a, other.getAttribute(a));
+      }
+    });
+    document.documentElement.lang = lang;
+    document.title = doc.title;
+    showLanguage();
+    labelControls();
+    lastShape = "";
+    showConfig();
+    showPreset();
+    netInfo(null);
+    showStatus("");
+    if (lastState) onState(lastState, true);
+    writeURL();
+    sendView();
+  }
+
+  function showLanguage() {
+    for (const a of document.querySelectorAll(".lang-switch a")) {
+      if (a.dataset.lang === lang) a.setAttribute("aria-current", "true");
+      else a.removeAttribute("aria-current");
+    }
+  }
+
+  function buildLanguageSwitch() {
+    for (const a of document.querySelectorAll(".lang-switch a")) {
+      a.addEventListener("click", (e) => {
+        e.preventDefault();
+        switchLanguage(a.dataset.lang).catch((err) => showStatus(err.message));
+      });
+    }
+  }
+
   async function start() {
-    [options, presets] = await Promise.all([api("GET", "/api/options"), api("GET", "/api/presets")]);
     const q = new URLSearchParams(location.search);
+    await loadLanguage(lang);
     presetId = presets.some((p) => p.id === q.get("preset")) ? q.get("preset") : "";
     const preset = presets.find((p) => p.id === presetId);
     // "?preset=dead-relu" alone is a short link to a preset; any other key is a full state.
-    const bare = preset && [...q.keys()].every((k) => k === "preset");
+    const bare = preset && [...q.keys()].every((k) => k === "preset" || k === "lang");
     config = bare ? JSON.parse(JSON.stringify(preset.config)) : fromQuery(q, options.defaults);
     speed = q.has("speed") ? q.get("speed") : ((bare && preset.speed) || "epoch");
     if (speed !== "epoch") speed = Number(speed);
@@ -1047,7 +1139,7 @@
     try {
       await openSession();
     } catch (e) {
-      showStatus(`This link's settings were refused (${e.message}); showing the defaults instead.`);
+      showStatus(fmt(_("This link's settings were refused ({why}); showing the defaults instead."), {why: e.message}));
       config = JSON.parse(JSON.stringify(options.defaults));
       await openSession();
     }
@@ -1055,6 +1147,8 @@
     // an id (events from the stream are tasks of their own and cannot run before this line).
     buildControls();
     buildAsk();
+    buildLanguageSwitch();
+    showLanguage();
     showConfig();
     showPreset();
     writeURL();
@@ -1068,5 +1162,5 @@
     document.body.dataset.ready = "1";
   }
 
-  start().catch((e) => showStatus(`The lab could not start: ${e.message}`));
+  start().catch((e) => showStatus(fmt(_("The lab could not start: {why}"), {why: e.message})));
 })();
