@@ -6,6 +6,7 @@ needs an extra must say which one to install.
 """
 
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -24,8 +25,16 @@ def bare_env(tmp_path_factory):
     # Without PYTHONPATH: pointed at a checkout's src/ (whose whynet.egg-info the wheel build
     # writes), pip would take whynet as installed already and skip it.
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    # Built from a copy: with pytest-xdist each worker runs this fixture, and two setuptools
+    # builds in one source tree (its build/ and egg-info folders) break each other.
+    source = tmp / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md", "src"):
+        copy = shutil.copytree if (ROOT / name).is_dir() else shutil.copy2
+        copy(ROOT / name, source / name, **({"ignore": shutil.ignore_patterns(
+            "__pycache__", "*.egg-info")} if copy is shutil.copytree else {}))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp / "dist"),
-                    str(ROOT)], check=True, capture_output=True, text=True, env=env)
+                    str(source)], check=True, capture_output=True, text=True, env=env)
     (wheel,) = (tmp / "dist").glob("whynet-*.whl")
     venv.create(tmp / "venv", with_pip=True)
     bin_dir = tmp / "venv" / "bin"
