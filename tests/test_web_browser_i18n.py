@@ -19,8 +19,7 @@ pytestmark = [
 sync_api = pytest.importorskip("playwright.sync_api")
 httpx = pytest.importorskip("httpx")
 
-from test_web_browser import ARGS, Tab  # noqa: E402
-from test_web_stream import running_server  # noqa: E402
+from test_web_browser import Tab, browser, lab  # noqa: E402,F401  (the same module fixtures)
 
 from whynet.i18n import use_language  # noqa: E402
 from whynet.web import schema  # noqa: E402
@@ -28,20 +27,6 @@ from whynet.web.presets import PRESETS  # noqa: E402
 
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 P = {p.id: p for p in PRESETS}
-
-
-@pytest.fixture(scope="module")
-def lab():
-    with running_server() as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 class KoreanTab(Tab):
