@@ -20,6 +20,8 @@ and the messages of deep library errors stay English.
 
 from __future__ import annotations
 
+import _thread
+import contextlib
 import contextvars
 import importlib.util
 import json
@@ -28,6 +30,7 @@ import os
 import signal
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import click
@@ -38,7 +41,7 @@ from rich.table import Table
 from . import __version__, export as exporting
 from .config import INIT_PRESETS, RunConfig, build, read_toml
 from .datasets import DATASETS
-from .errors import ConfigError, WhynetError
+from .errors import ConfigError, WhynetError, check_file_path
 from .experiments import catalogue, registry
 from .nn.activations import ACTIVATIONS
 from .nn.init import INITIALIZERS
@@ -66,12 +69,66 @@ def error_line(message: str) -> None:
                 color=False if os.environ.get("NO_COLOR") else None)
 
 
+class _CtrlC:
+    """The SIGINT handler while a command runs: Ctrl-C as a KeyboardInterrupt, as Python's own
+    handler, except inside the import system, where a KeyboardInterrupt raised in one of its
+    weakref callbacks is swallowed with an "Exception ignored … Traceback" on stderr and the
+    command runs on. There it is delivered again 10 ms later, once the import step is over (or,
+    if the command ends first, as it ends)."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.deferred: threading.Timer | None = None
+
+    def __call__(self, signum, frame) -> None:
+        if frame is not None and frame.f_code.co_filename.startswith("<frozen importlib"):
+            with self.lock:
+                if self.deferred is None:
+                    self.deferred = threading.Timer(0.01, self.deliver, (signum,))
+                    self.deferred.daemon = True
+                    self.deferred.start()
+            return
+        raise KeyboardInterrupt
+
+    def deliver(self, signum) -> None:
+        with self.lock:
+            self.deferred = None
+        _thread.interrupt_main(signum)
+
+    def still_pending(self) -> bool:
+        """Cancel a deferred interrupt not yet delivered; whether there was one."""
+        with self.lock:
+            timer, self.deferred = self.deferred, None
+        if timer is not None:
+            timer.cancel()
+        return timer is not None
+
+
+@contextlib.contextmanager
+def _clean_ctrl_c():
+    """A :class:`_CtrlC` as the SIGINT handler while a command runs (in the main thread, where
+    Python's default handler is installed: an ignored SIGINT stays ignored)."""
+    main_thread = threading.current_thread() is threading.main_thread()
+    handler = _CtrlC()
+    swap = main_thread and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    if swap:
+        signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        if swap and signal.getsignal(signal.SIGINT) is handler:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+        if handler.still_pending():  # Ctrl-C came during the command's last import
+            raise KeyboardInterrupt
+
+
 class _Group(click.Group):
     """A click group that turns whynet's errors into one red line and exit status 2."""
 
     def invoke(self, ctx):
         try:  # in a context of its own: --lang holds for this command only (also in-process)
-            return contextvars.copy_context().run(super().invoke, ctx)
+            with _clean_ctrl_c():
+                return contextvars.copy_context().run(super().invoke, ctx)
         except WhynetError as e:
             error_line(str(e))
             ctx.exit(2)
@@ -396,10 +453,12 @@ def report(questions, output, quick, store_path):
 def export_cmd(table, fmt, output, quick, store_path):
     """Export the stored runs (one row per run) or the verdicts (one row per question ID) as CSV
     or JSON lines, for pandas or an experiment tracker."""
+    if output != "-":
+        check_file_path("export", "the output", output)
     with _read_store(store_path) as store:
         rows = store.rows() if table == "runs" else claims_table(store, quick)
     try:
-        with click.open_file(output, "w", encoding="utf-8") as stream:
+        with click.open_file("-", "w") if output == "-" else _replacing(Path(output)) as stream:
             exporting.write(table, rows, fmt, stream)
     except BrokenPipeError:  # `whynet export runs | head`: the reader has all it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no flush error at exit
@@ -408,6 +467,21 @@ def export_cmd(table, fmt, output, quick, store_path):
         raise ConfigError(f"export: cannot write {output} ({e.strerror or e})") from e
     if output != "-":
         click.echo(f"wrote {len(rows)} {table} to {Path(output).resolve()}", err=True)
+
+
+@contextlib.contextmanager
+def _replacing(path: Path):
+    """A UTF-8 text stream to a temporary sibling of ``path``, renamed to ``path`` when the block
+    ends well and removed when it does not (an error, Ctrl-C): an earlier file at ``path`` is
+    never left half-overwritten. (click's ``atomic=True`` renames even after an error.)"""
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as stream:
+            yield stream
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 # -- train ---------------------------------------------------------------------------------------

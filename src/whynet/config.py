@@ -61,10 +61,18 @@ def _optional(check: Callable) -> Callable:
     return lambda owner, arg, v: None if v is None else check(owner, arg, v)
 
 
+#: The most hidden layers a configuration may have (the experiments use tens at most): a depth
+#: typo is refused at once, not after building a million layers.
+MAX_HIDDEN_LAYERS = 1000
+
+
 def _sizes(owner, arg, v) -> tuple[int, ...]:
     if not isinstance(v, (list, tuple)):
         raise ConfigError(f"{owner}: {arg} must be a list of layer sizes such as [16, 16], "
                           f"got {v!r}")
+    if len(v) > MAX_HIDDEN_LAYERS:
+        raise ConfigError(f"{owner}: {arg} has {len(v):,} layers, more than the "
+                          f"{MAX_HIDDEN_LAYERS} whynet builds")
     return tuple(check_int(owner, f"{arg}[{i}]", s) for i, s in enumerate(v))
 
 
@@ -217,6 +225,25 @@ class RunConfig:
         if clash:
             raise ConfigError(f"{owner}: data_args must not hold {', '.join(clash)}; they are "
                               f"settings of their own")
+        self._check_data_args(owner)
+
+    def _check_data_args(self, owner: str) -> None:
+        """Each key of ``data_args`` an argument of the data set, its value of the type of the
+        argument's default (true/false, an integer, a number): a question file or search learns
+        of a typo before its first run, not from every run failing."""
+        params = inspect.signature(DATASETS[self.data]).parameters
+        for key, value in self.data_args.items():
+            if key not in params:
+                takes = [p for p in params if p not in ("n", "noise", "seed")]
+                raise ConfigError(f"{owner}: data_args: data set {self.data!r} takes no {key}; "
+                                  f"it takes: {', '.join(takes) or 'nothing'}")
+            default, arg = params[key].default, f"data_args.{key}"
+            if isinstance(default, bool):
+                check_bool(owner, arg, value)
+            elif isinstance(default, int):
+                check_int(owner, arg, value, low=None)
+            elif isinstance(default, float):
+                check_number(owner, arg, value)
 
     def replace(self, **changes) -> RunConfig:
         """A copy with ``changes``, checked again."""
@@ -270,14 +297,15 @@ def where(source: str, key: str, text: str | None) -> str:
 
 def read_toml(path, what: str = "config") -> tuple[dict, str]:
     """A TOML file's table and its text; unreadable, non-UTF-8 or invalid TOML raise naming the
-    file as ``what PATH`` (tomllib needs UTF-8; another encoding is refused, never guessed)."""
+    file as ``what PATH`` (tomllib needs UTF-8; another encoding is refused, never guessed; a
+    UTF-8 byte-order mark is skipped)."""
     label = f"{what} {path}"
     try:
         raw = Path(path).read_bytes()
     except OSError as e:
         raise ConfigError(f"{label}: cannot read it ({e.strerror})") from None
-    try:
-        text = raw.decode("utf-8")
+    try:  # a byte-order mark (Windows editors write one) is not part of the TOML
+        text = raw.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as e:
         line = raw[:e.start].count(b"\n") + 1
         raise ConfigError(f"{label}: not UTF-8 text (byte {raw[e.start]:#04x} on line {line}); "
@@ -330,7 +358,12 @@ def build_data(cfg: RunConfig) -> Splits:
 
 
 def _subset(ds: Dataset, n: int, rng) -> Dataset:
-    return ds.subset(np.sort(rng.permutation(len(ds))[:min(n, len(ds))]))
+    """A random subset of ``n`` examples (in their order); more than ``ds`` holds is an error,
+    not a quiet cap: the run would not be the one asked for."""
+    if n > len(ds):
+        raise ConfigError(f"examples: asks for {n} examples of {ds.name!r}, which has "
+                          f"{len(ds)}; ask for fewer (or set n, for a generated set)")
+    return ds.subset(np.sort(rng.permutation(len(ds))[:n]))
 
 
 def n_outputs(cfg: RunConfig, train: Dataset) -> int:
@@ -349,14 +382,25 @@ def n_outputs(cfg: RunConfig, train: Dataset) -> int:
 MAX_PARAMETERS = 50_000_000
 
 
+def _short(values: list, sep: str | None = None, keep: int = 8) -> str:
+    """``values`` for a message: whole when short, else the first and last few and the count
+    (a depth typo must not print a million numbers)."""
+    tail = f" ({len(values):,} sizes)" if len(values) > keep else ""
+    if tail:
+        values = [*values[:keep // 2], "…", *values[-2:]]
+    text = sep.join(map(str, values)) if sep else "[" + ", ".join(map(str, values)) + "]"
+    return text + tail
+
+
 def build_model(cfg: RunConfig, n_in: int, n_out: int):
     """The MLP ``[n_in, *hidden, n_out]`` of ``cfg`` (:func:`whynet.nn.mlp`, seeded by
     ``cfg.seed``); more than :data:`MAX_PARAMETERS` weights is a ``ConfigError``."""
     sizes = [n_in, *cfg.hidden, n_out]
     count = sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
     if count > MAX_PARAMETERS:
-        raise ConfigError(f"hidden {list(cfg.hidden)}: an MLP {' → '.join(map(str, sizes))} has "
-                          f"{count:,} weights, more than the {MAX_PARAMETERS:,} whynet builds")
+        raise ConfigError(f"hidden {_short(list(cfg.hidden))}: an MLP "
+                          f"{_short(sizes, ' → ')} has {count:,} weights, more than the "
+                          f"{MAX_PARAMETERS:,} whynet builds")
     init = INIT_PRESETS[cfg.init]() if cfg.init in INIT_PRESETS else cfg.init
     activation = list(cfg.activation) if isinstance(cfg.activation, tuple) else cfg.activation
     return mlp([n_in, *cfg.hidden, n_out], activation=activation, init=init,

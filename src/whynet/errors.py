@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import inspect
 import math
+import os
 from numbers import Integral, Real
+from pathlib import Path
 
 import numpy as np
 
@@ -100,6 +102,24 @@ def check_str(owner: str, arg: str, value) -> str:
     if not isinstance(value, str):
         raise ConfigError(f"{owner}: {arg} must be a string, got {value!r}")
     return value
+
+
+def check_file_path(owner: str, arg: str, value) -> Path:
+    """``value`` as a :class:`~pathlib.Path` that can name a file to write: a non-empty path
+    whose last part is a name (not ``""``, ``"."`` or ``".."``) and that is not an existing
+    directory; else a :class:`ConfigError` naming ``owner``'s ``arg``."""
+    try:
+        text = os.fspath(value)
+    except TypeError:
+        raise ConfigError(f"{owner}: {arg} must be a file path, got {value!r}") from None
+    if isinstance(text, bytes):
+        text = os.fsdecode(text)
+    path = Path(text)
+    if not text.strip() or path.name in ("", ".", ".."):
+        raise ConfigError(f"{owner}: {arg} must name a file, got {text!r}")
+    if path.is_dir():
+        raise ConfigError(f"{owner}: {arg} {text} is a directory; give a file name inside it")
+    return path
 
 
 def _bounds(low, high, low_open: bool = False, high_open: bool = False) -> str:

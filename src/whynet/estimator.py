@@ -31,6 +31,7 @@ the estimator sees (after the Pipeline's transforms). The callbacks of the last 
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from numbers import Integral
 
@@ -42,10 +43,12 @@ from sklearn.metrics import r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .config import RunConfig, build_model, build_optimizer, build_regularizer
-from .errors import ConfigError, check_bool, check_int, check_number
+from .errors import (ConfigError, NonFiniteError, ShapeError, WhynetError, check_bool, check_int,
+                     check_number)
 from .nn.activations import ACTIVATIONS
 from .nn.layers import Dense
 from .nn.losses import get_loss
@@ -166,6 +169,29 @@ CHECKS = {
 
 
 # -- scikit-learn's training rules as a callback ---------------------------------------------------
+
+def _checked_data(est, *args, **kwargs):
+    """scikit-learn's ``validate_data(est, *args, **kwargs)``, its refusals (NaN, lengths that
+    differ, a 1-D X, strings…) raised as whynet errors (still ValueErrors, with scikit-learn's
+    words): a caller catching :class:`~whynet.errors.WhynetError` catches them too."""
+    try:
+        return validate_data(est, *args, **kwargs)
+    except NotFittedError:
+        raise
+    except ValueError as e:
+        raise _data_error(type(est).__name__, e) from None
+
+
+def _data_error(owner: str, e: ValueError) -> WhynetError:
+    """The whynet error for scikit-learn's data error ``e``: non-finite values, a shape, or
+    (anything else) a value."""
+    message = f"{owner}: {e}"
+    if re.search(r"NaN|infinity", message):
+        return NonFiniteError(message)
+    if re.search(r"samples|features|dim|[12]D array|1d array|shape", message):
+        return ShapeError(message)
+    return ConfigError(message)
+
 
 class SklearnRules(Callback):
     """scikit-learn's end-of-epoch rules, on the estimator's fitted state (so ``partial_fit``
@@ -414,7 +440,7 @@ class _BaseMLP(BaseEstimator):
 
     def _outputs(self, X) -> np.ndarray:
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float32, np.float64], reset=False)
+        X = _checked_data(self, X, dtype=[np.float32, np.float64], reset=False)
         # float64 outputs, so that softmax and the probabilities' sums are exact to float64
         return self.model_.predict(X.astype(self.model_.dtype, copy=False)).astype(np.float64)
 
@@ -483,17 +509,25 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         return self._fit(X, y, incremental=True, classes=classes)
 
     def _validate(self, X, y, fresh: bool, classes=None):
-        X, y = validate_data(self, X, y, dtype=[np.float32, np.float64], reset=fresh)
-        check_classification_targets(y)
+        X, y = _checked_data(self, X, y, dtype=[np.float32, np.float64], reset=fresh)
+        try:
+            check_classification_targets(y)
+        except ValueError as e:  # continuous or multi-output y
+            raise _data_error("MLPClassifier", e) from None
         if type_of_target(y) not in ("binary", "multiclass"):
             raise ConfigError(f"MLPClassifier: y must hold one label per row, got "
                               f"{type_of_target(y)} targets")
         if fresh:
             labels = np.unique(y) if classes is None else np.unique(np.asarray(classes))
             if len(labels) < 2:
-                raise ValueError(f"MLPClassifier.fit: y needs at least 2 classes, got 1 class "
-                                 f"({labels[0]!r})")
+                raise ConfigError(f"MLPClassifier.fit: y needs at least 2 classes, got 1 class "
+                                  f"({labels[0]!r})")
             self.classes_, self.n_outputs_ = labels, len(labels)
+        elif classes is not None and not np.array_equal(np.unique(np.asarray(classes)),
+                                                        self.classes_):
+            raise ConfigError(f"MLPClassifier.partial_fit: classes={list(classes)!r} differs from "
+                              f"the first call's {self.classes_.tolist()}; the network's outputs "
+                              f"are fixed (fit anew for other classes)")
         unseen = np.setdiff1d(y, self.classes_)
         if len(unseen):
             raise ConfigError(f"MLPClassifier: y has labels {unseen.tolist()} not in classes_ "
@@ -550,7 +584,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return self._fit(X, y, incremental=True)
 
     def _validate(self, X, y, fresh: bool, classes=None):
-        X, y = validate_data(self, X, y, dtype=[np.float32, np.float64], multi_output=True,
+        X, y = _checked_data(self, X, y, dtype=[np.float32, np.float64], multi_output=True,
                              y_numeric=True, reset=fresh)
         n_out = 1 if y.ndim == 1 else y.shape[1]
         if fresh:

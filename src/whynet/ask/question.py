@@ -35,6 +35,7 @@ The format is documented in ``docs/ask.md``.
 from __future__ import annotations
 
 import itertools
+import math
 import re
 import tomllib
 from dataclasses import dataclass
@@ -289,8 +290,8 @@ def _claim(table: dict, dims: dict, metrics, where: _Where) -> Claim:
             raise where.error("claim", "best_by", f"{best_by!r} has no better direction; use "
                                                   f"one of the training metrics")
     margin = table.get("margin", 0.0)
-    if isinstance(margin, bool) or not isinstance(margin, (int, float)) or margin < 0:
-        raise where.error("claim", "margin", f"must be a number ≥ 0, got {margin!r}")
+    if isinstance(margin, bool) or not isinstance(margin, (int, float)) or not 0 <= margin < math.inf:
+        raise where.error("claim", "margin", f"must be a finite number ≥ 0, got {margin!r}")
     if any(r == "==" for _, r, _ in pairs) and margin == 0:
         raise where.error("claim", "margin", "'==' needs a margin > 0 (equal within what?)")
     return Claim(compare, tuple(pairs), metric, best_over, best_by, float(margin))
@@ -392,6 +393,9 @@ def _measure_table(values: dict, where: _Where) -> tuple[list, float | None]:
                                                 f"known: {', '.join(METRICS)}")
     for m in metrics:
         check_metric(m, where("measure", "metrics"))
+    if len(set(metrics)) < len(metrics):
+        twice = sorted({m for m in metrics if metrics.count(m) > 1})
+        raise where.error("measure", "metrics", f"names {', '.join(twice)} more than once")
     target = measure.get("target")
     if target is not None and (isinstance(target, bool) or not isinstance(target, (int, float))
                                or not 0 < target <= 1):

@@ -24,6 +24,14 @@ from .base import Dataset
 
 TASKS = ("classification", "regression")
 
+#: Integer labels below this are class indices (class k is output k, as in PyTorch); larger ones
+#: (a code such as 99999999999999999999 would not even fit int64) are class names, numbered in
+#: sorted order.
+MAX_LABEL = 2**31
+
+#: The largest float32: a feature beyond it would become ±inf when the data is cast.
+F32_MAX = float(np.finfo(np.float32).max)
+
 
 def _encode_targets(owner: str, y: np.ndarray, task: str | None):
     """(targets, n_classes, class_names) from raw targets of shape (m,)."""
@@ -39,8 +47,11 @@ def _encode_targets(owner: str, y: np.ndarray, task: str | None):
         if not numeric:
             raise ConfigError(f"{owner}: regression targets must be numbers, got {y.dtype} values "
                               f"such as {y[0]!r}")
-        return y.astype(np.float32), 0, ()
-    if integral and (len(y) == 0 or y.min() >= 0):
+        with np.errstate(over="ignore"):  # checked just below, without a RuntimeWarning
+            targets = y.astype(np.float32)
+        check_finite(owner, "y (as float32)", targets)
+        return targets, 0, ()
+    if integral and (len(y) == 0 or 0 <= y.min() <= y.max() < MAX_LABEL):
         labels = y.astype(np.int64)
         return labels, int(labels.max()) + 1 if len(labels) else 0, ()
     classes, labels = np.unique(y, return_inverse=True)
@@ -79,7 +90,8 @@ def load_arrays(X, y, *, name: str = "arrays", feature_names=None,
         raise ShapeError(f"{owner}: X must have shape (m, n_features), got {raw.shape}; "
                          f"use X.reshape(-1, 1) for a single feature")
     check_finite(owner, "X", raw)
-    Xf = np.ascontiguousarray(raw, dtype=np.float32)
+    with np.errstate(over="ignore"):  # checked just below, without a RuntimeWarning
+        Xf = np.ascontiguousarray(raw, dtype=np.float32)
     # float64 values beyond float32's range (~3.4e38) become inf in the cast.
     check_finite(owner, "X (as float32)", Xf)
     yr = np.asarray(y)
@@ -122,7 +134,8 @@ def load_csv(path, target=-1, *, delimiter: str = ",", header="auto", task: str 
         task: as in :func:`load_arrays`.
         name: the data set's name (default: the file name).
 
-    Every feature cell must be a finite number; the target may be numbers or class names.
+    Every feature cell must be a finite number within float32's range; the target may be
+    numbers or class names.
 
     Raises (each message names the file, the row as a line number in the file, and the column):
         ConfigError: missing, unreadable or empty file (or a directory), unknown target column,
@@ -204,13 +217,15 @@ def _target_column(where: str, path: str, target, header, first: list[str]) -> t
 
 def _cell_error(where: str, columns: list[str], has_header: bool):
     """``bad_cell(kind, line, column, cell)`` → the error naming the file, row and column:
-    kind ``"number"`` (not a number: ConfigError), ``"missing"`` or ``"finite"``
-    (NonFiniteError)."""
+    kind ``"number"`` (not a number: ConfigError), ``"missing"``, ``"finite"`` or
+    ``"float32"`` (beyond float32's range; NonFiniteError)."""
     def bad_cell(kind, line, i, cell):
         err = NonFiniteError if kind != "number" else ConfigError
         what = {"number": f"{cell!r} is not a number",
                 "missing": "the cell is empty (a missing value)",
-                "finite": f"{cell!r} is not finite (NaN or infinity)"}[kind]
+                "finite": f"{cell!r} is not finite (NaN or infinity)",
+                "float32": f"{cell!r} is beyond float32's range (±{F32_MAX:.3g}), in which "
+                           f"whynet computes"}[kind]
         column = repr(columns[i]) if has_header else str(i + 1)
         return err(f"{where}: row {line}, column {column}: {what}")
 
@@ -239,7 +254,7 @@ def _parse_numbers(cells, cols, lines, bad_cell) -> np.ndarray:
         values = np.array(block, dtype=np.float64)
     except ValueError:
         values = None
-    if values is not None and np.isfinite(values).all():
+    if values is not None and np.isfinite(values).all() and (abs(values) <= F32_MAX).all():
         return values
     out = np.empty((len(block), len(cols)))
     for r, (line, row) in enumerate(zip(lines, block)):  # slow path: name the first bad cell
@@ -252,5 +267,7 @@ def _parse_numbers(cells, cols, lines, bad_cell) -> np.ndarray:
                 raise bad_cell("number", line, i, cell) from None
             if not math.isfinite(v):
                 raise bad_cell("finite", line, i, cell)
+            if abs(v) > F32_MAX:
+                raise bad_cell("float32", line, i, cell)
             out[r, j] = v
     return out

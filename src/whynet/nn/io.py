@@ -89,9 +89,15 @@ MIN_ELEMENTS = {
 
 def _paths(path) -> tuple[Path, Path]:
     """``path`` without a ``.npz``/``.json`` suffix → (path.npz, path.json)."""
-    p = Path(path)
+    try:
+        p = Path(path)
+    except TypeError:
+        raise ModelFileError(f"a model path must be a file path, got {path!r}") from None
     if p.suffix in (".npz", ".json"):
         p = p.with_suffix("")
+    if p.name in ("", ".", ".."):
+        raise ModelFileError(f"a model path must end in a file name such as model, got "
+                             f"{str(path)!r}")
     return p.with_name(p.name + ".npz"), p.with_name(p.name + ".json")
 
 
@@ -139,10 +145,12 @@ def save(model: Module, path) -> tuple[Path, Path]:
         tmp_json.write_text(text + "\n", encoding="utf-8")
         tmp_npz.replace(npz_path)
         tmp_json.replace(json_path)
-    except OSError as e:
+    except BaseException as e:  # an OSError, or Ctrl-C mid-write: no .tmp file left behind
         for p in (tmp_npz, tmp_json):
             if p.is_file():
                 p.unlink()
+        if not isinstance(e, OSError):
+            raise
         raise ModelFileError(f"save: cannot write {npz_path} and {json_path} "
                              f"({e.strerror or e})") from e
     return npz_path, json_path
@@ -229,7 +237,10 @@ def _fill(model: Sequential, arrays: dict, npz_path: Path) -> None:
     if extra:
         raise ModelFileError(f"{npz_path}: arrays {', '.join(extra)} belong to no parameter of "
                              f"the architecture in the .json file")
-    model.load_state_dict(arrays, strict=False)
+    try:
+        model.load_state_dict(arrays, strict=False)
+    except ModelFileError as e:  # values the model's dtype cannot hold
+        raise ModelFileError(f"{npz_path}: {e}") from None
 
 
 # What a damaged zip or .npy member can raise while it is read.

@@ -221,6 +221,9 @@ class Module:
             values[key] = value
         problems = [f"size mismatch for {k!r}: got shape {got}, the model has {want}"
                     for k, (got, want) in mismatched.items()]
+        problems += [f"{k!r} holds finite values beyond {_target_dtype(slots[k])}'s range "
+                     f"(they would become inf)" for k, v in values.items()
+                     if k not in mismatched and _overflows(v, _target_dtype(slots[k]))]
         if strict and missing:
             problems.append(f"missing key(s): {', '.join(map(repr, missing))}")
         if strict and unexpected:
@@ -432,3 +435,21 @@ class Sequential(Module):
             suffix = f"  # {n:,} params" if n else ""
             lines.append(f"  ({i}) {m!r}{suffix}")
         return "\n".join(lines)
+
+
+def _target_dtype(slot) -> np.dtype:
+    """The dtype a state-dict value is cast to when loaded into ``slot`` = (owner, name,
+    is_param)."""
+    owner, name, is_param = slot
+    return np.asarray(owner._params[name].value if is_param else getattr(owner, name)).dtype
+
+
+def _overflows(value: np.ndarray, dtype: np.dtype) -> bool:
+    """Whether casting ``value`` to the floating ``dtype`` turns a finite number into ±inf
+    (float64 1e300 → float32); NaN and inf already there are the caller's business, as in
+    PyTorch."""
+    if np.dtype(dtype).kind != "f" or value.dtype.kind != "f" or value.size == 0:
+        return False
+    finite = value[np.isfinite(value)]
+    return bool(finite.size) and float(np.abs(finite).max()) > float(np.finfo(dtype).max)
+

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from ..errors import ConfigError
+from ..errors import ConfigError, check_file_path
 from .records import Records
 
 #: The per-layer table's columns: (quantity, heading, format: "pct" | "sci" | "num").
@@ -62,9 +62,7 @@ def save_html(probe, path, title: str | None = None) -> Path:
 
     The file is written whole to a temporary name and then renamed, so a failure leaves any
     earlier file at ``path`` untouched."""
-    path = Path(path)
-    if path.is_dir():
-        raise ConfigError(f"save_html: {path} is a directory; give a file name such as run.html")
+    path = check_file_path("save_html", "path", path)
     if not path.parent.exists():
         raise ConfigError(f"save_html: the folder {path.parent} does not exist")
     data = replay_data(probe, title)
@@ -74,6 +72,10 @@ def save_html(probe, path, title: str | None = None) -> Path:
     payload = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
     html = env.get_template("replay.html.j2").render(title=data["title"], payload=payload)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(html, encoding="utf-8")
-    tmp.replace(path)
+    try:
+        tmp.write_text(html, encoding="utf-8")
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return path

@@ -17,7 +17,7 @@ import click
 from rich.console import Console
 
 from ..config import read_toml
-from ..errors import ConfigError, WhynetError
+from ..errors import ConfigError, WhynetError, check_file_path, check_int
 from .objective import load_data
 from .results import _fmt
 from .samplers import SAMPLERS
@@ -57,6 +57,31 @@ def _data_option(text: str) -> tuple[str, Any]:
     if not sep or not key.strip():
         raise ConfigError(f"search: a --data-arg option must look like KEY=VALUE, got {text!r}")
     return key.strip(), scalar(value)
+
+
+def _once(option: str, parsed: list) -> dict:
+    """``{name: value}`` of repeated ``option`` s, parsed as ``((name, value), text)``; a name
+    given twice is an error (the later would silently win)."""
+    seen: dict = {}
+    for (name, _value), text in parsed:
+        if name in seen:
+            raise ConfigError(f"search: {option} {name} is given twice ({option} {seen[name]} and "
+                              f"{option} {text}); give it once")
+        seen[name] = text
+    return {name: value for (name, value), _text in parsed}
+
+
+def _check_outputs(settings: Mapping) -> None:
+    """The settings used only after the search (the table's rows, the plot's file), checked
+    before it: a search of many minutes must not end in an error that loses its plot."""
+    if "top" in settings:
+        check_int("search", "top", settings["top"], low=1)
+    plot = settings.get("plot")
+    if plot not in (None, "", "none"):
+        path = check_file_path("search", "plot", plot)
+        if not path.parent.is_dir():
+            raise ConfigError(f"search: cannot write the plot {plot} (the folder {path.parent} "
+                              f"does not exist)")
 
 
 @click.command("search", context_settings={"help_option_names": ["-h", "--help"]})
@@ -102,12 +127,12 @@ def search_command(config_path, params, data_name, data_args, sampler, seed, n_t
     data = dict(cfg.get("data", {}))
     if data_name:
         data["name"] = data_name
-    data.update(_data_option(a) for a in data_args)
+    data.update(_once("--data-arg", [(_data_option(a), a) for a in data_args]))
     entries = dict(cfg.get("space", {}))
     sources = {name: f"search config {config_path!r}, [space] {name}" for name in entries}
-    for text in params:
-        name, spec = parse_option(text)
-        entries[name], sources[name] = spec, f"search: -p {text}"
+    given = _once("-p", [(parse_option(text), text) for text in params])
+    entries.update(given)
+    sources.update({name: f"search: -p {text}" for name, text in zip(given, params)})
     try:
         run_search(entries, data, settings, as_json, sources=sources)
     except KeyboardInterrupt:
@@ -125,6 +150,7 @@ def run_search(entries: Mapping, data: Mapping, settings: Mapping, as_json: bool
     storage = settings.get("storage", DEFAULT_STORAGE)
     storage = None if storage == "memory" else storage
     space = parse_space(entries, HYPERPARAMETERS, sources)
+    _check_outputs(settings)
     data = load_data(**{"seed": seed, **data})
     quiet = as_json
 
