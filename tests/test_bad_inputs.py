@@ -908,3 +908,10 @@ def test_partial_fit_with_other_classes_is_refused():
                                           r"\[0, 1\]"):
         clf.partial_fit(X, y, classes=[0, 1, 2])
     clf.partial_fit(X, y, classes=[1, 0])  # the same classes, in another order: fine
+
+
+def test_a_generated_set_of_a_billion_examples_is_refused_before_generating():
+    """``whynet train --n 1000000000`` began generating 16 GB of data (the sibling of case 2
+    for data): n has an upper bound, said with separators."""
+    cli_error(["train", "--n", "1000000000"],
+              match="n must be an integer in [1, 1,000,000], got 1000000000")

@@ -46,6 +46,9 @@ from .train import fit
 # N(0, 0.01²) (cs231n's ``0.01 * np.random.randn``), the scale question I2 asks about.
 INIT_PRESETS: dict[str, Callable] = {"small": lambda: normal(std=0.01)}
 MIN_EXAMPLES = 10  # a subset smaller than this cannot be split into train, val and test
+#: The most examples a generated set may have: a laboratory's toy sets hold thousands; a typo
+#: such as ``n = 1000000000`` (16 GB of float64) must be refused before anything is generated.
+MAX_EXAMPLES = 1_000_000
 
 
 def _name(kind: str, table) -> Callable:
@@ -126,7 +129,8 @@ def _int(**bounds) -> Callable:
 FIELDS: dict[str, Field] = {
     # the data
     "data": Field("str", _name("data set", DATASETS), "data set: " + ", ".join(DATASETS)),
-    "n": Field("int or none", _optional(_int()), "number of examples (a generated set)"),
+    "n": Field("int or none", _optional(_int(high=MAX_EXAMPLES)),
+               "number of examples (a generated set)"),
     "noise": Field("float or none", _optional(_number(low=0.0)), "noise of a generated set"),
     "data_args": Field("table", _table, "other arguments of the data set (centers = 2, …)"),
     "examples": Field("int or none", _optional(_int(low=MIN_EXAMPLES)),

@@ -125,12 +125,17 @@ def check_file_path(owner: str, arg: str, value) -> Path:
 def _bounds(low, high, low_open: bool = False, high_open: bool = False) -> str:
     """" ≥ 1", " > 0", " ≤ 5" or " in [0, 1)": the words for an interval, for a message."""
     if low is not None and high is not None:
-        return f" in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+        return f" in {'(' if low_open else '['}{_num(low)}, {_num(high)}{')' if high_open else ']'}"
     if low is not None:
-        return f" {'>' if low_open else '≥'} {low:g}"
+        return f" {'>' if low_open else '≥'} {_num(low)}"
     if high is not None:
-        return f" {'<' if high_open else '≤'} {high:g}"
+        return f" {'<' if high_open else '≤'} {_num(high)}"
     return ""
+
+
+def _num(v) -> str:
+    """A bound for a message: ``0.5``, ``1e-08``; a large integer with separators, 1,000,000."""
+    return f"{v:,}" if isinstance(v, Integral) and abs(v) >= 10**6 else f"{v:g}"
 
 
 def lookup(kind: str, table, name, kwargs: dict | None = None):

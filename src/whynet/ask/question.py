@@ -290,7 +290,9 @@ def _claim(table: dict, dims: dict, metrics, where: _Where) -> Claim:
             raise where.error("claim", "best_by", f"{best_by!r} has no better direction; use "
                                                   f"one of the training metrics")
     margin = table.get("margin", 0.0)
-    if isinstance(margin, bool) or not isinstance(margin, (int, float)) or not 0 <= margin < math.inf:
+    finite = isinstance(margin, (int, float)) and not isinstance(margin, bool) \
+        and math.isfinite(margin)
+    if not finite or margin < 0:
         raise where.error("claim", "margin", f"must be a finite number ≥ 0, got {margin!r}")
     if any(r == "==" for _, r, _ in pairs) and margin == 0:
         raise where.error("claim", "margin", "'==' needs a margin > 0 (equal within what?)")
