@@ -289,14 +289,19 @@ def _claim(table: dict, dims: dict, metrics, where: _Where) -> Claim:
         if goal(best_by) is None:
             raise where.error("claim", "best_by", f"{best_by!r} has no better direction; use "
                                                   f"one of the training metrics")
-    margin = table.get("margin", 0.0)
+    margin = _margin(table.get("margin", 0.0), where)
+    if any(r == "==" for _, r, _ in pairs) and margin == 0:
+        raise where.error("claim", "margin", "'==' needs a margin > 0 (equal within what?)")
+    return Claim(compare, tuple(pairs), metric, best_over, best_by, float(margin))
+
+
+def _margin(margin, where: _Where) -> float:
+    """[claim] margin: a finite number ≥ 0 (a NaN margin would make every comparison false)."""
     finite = isinstance(margin, (int, float)) and not isinstance(margin, bool) \
         and math.isfinite(margin)
     if not finite or margin < 0:
         raise where.error("claim", "margin", f"must be a finite number ≥ 0, got {margin!r}")
-    if any(r == "==" for _, r, _ in pairs) and margin == 0:
-        raise where.error("claim", "margin", "'==' needs a margin > 0 (equal within what?)")
-    return Claim(compare, tuple(pairs), metric, best_over, best_by, float(margin))
+    return margin
 
 
 def load_question(path) -> Question:
