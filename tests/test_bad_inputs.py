@@ -915,3 +915,12 @@ def test_a_generated_set_of_a_billion_examples_is_refused_before_generating():
     for data): n has an upper bound, said with separators."""
     cli_error(["train", "--n", "1000000000"],
               match="n must be an integer in [1, 1,000,000], got 1000000000")
+
+
+@pytest.mark.parametrize("address", ["not a url", "tcp://host", "ftp://x:1"])
+def test_a_scheduler_option_that_is_no_address_is_one_line(tmp_path, address):
+    """``whynet run --scheduler "not a url"`` printed distributed's ValueError traceback."""
+    pytest.importorskip("distributed")
+    line = cli_error(["run", "a10", "--quick", "--scheduler", address,
+                      "--store", tmp_path / "s.sqlite"])
+    assert f"--scheduler {address!r} is not a Dask scheduler address" in line

@@ -320,6 +320,9 @@ class _Dask:
             self.client = Client(scheduler, timeout=10) if self.own else scheduler
         except (OSError, TimeoutError) as e:
             raise ConfigError(f"cannot reach the Dask scheduler at {scheduler!r} ({e})") from e
+        except ValueError as e:  # not an address at all: "host", "tcp://host" (no port)
+            raise ConfigError(f"--scheduler {scheduler!r} is not a Dask scheduler address such "
+                              f"as tcp://host:8786 ({e})") from e
         try:
             self._check_versions()
         except BaseException:
