@@ -29,8 +29,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .datasets import (DATASETS, PLAYGROUND_FEATURES, RADIUS, REGRESSION_SETS, Dataset,
-                       Splits, Standardize, get_dataset, noisy, polynomial_features, split)
+from .datasets import (DATASETS, PLAYGROUND_FEATURES, RADIUS, Dataset, Splits, Standardize,
+                       get_dataset, noisy, polynomial_features, split)
 from .errors import (ConfigError, UnknownNameError, check_bool, check_int, check_number,
                      check_str, unknown_name)
 from .nn.activations import ACTIVATIONS

@@ -23,7 +23,7 @@ import time
 
 import numpy as np
 
-from ..config import RunConfig, build, build_regularizer
+from ..config import build, build_regularizer
 from ..errors import DivergenceError, WhynetError
 from ..i18n import _
 from ..nn.activations import Activation
