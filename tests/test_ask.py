@@ -327,11 +327,15 @@ def test_training_metrics_count_epochs_to_target_and_mark_divergence():
 
     epochs = {"loss": [1.0, 0.5, 0.4], "acc": [0.5, 0.8, 0.9], "val_loss": [1.1, 0.6, 0.7],
               "val_acc": [0.5, 0.92, 0.95]}
-    m = training_metrics(epochs, False, [0.1, 0.2, 0.3], 0.9, 3)
-    assert (m["epochs_to_target"], m["seconds_to_target"]) == (2, 0.2)
+    m = training_metrics(epochs, False, [0.1, 0.2, 0.3], 0.9, 3, steps_per_epoch=5)
+    assert (m["epochs_to_target"], m["steps_to_target"], m["seconds_to_target"]) == (2, 10, 0.2)
+    assert m["reached_target"] == 1.0
     assert (m["best_val_acc"], m["final_val_loss"], m["best_val_loss"]) == (0.95, 0.7, 0.6)
-    never = training_metrics(epochs, False, [0.1, 0.2, 0.3], 0.99, 3)
-    assert (never["epochs_to_target"], never["seconds_to_target"]) == (4, 0.3)
+    # Never reached: epochs + 1, but inf steps and seconds, so that a shorter run that stopped
+    # short (batch 128 never there in 0.04 s) does not beat a longer one that got there.
+    never = training_metrics(epochs, False, [0.1, 0.2, 0.3], 0.99, 3, steps_per_epoch=5)
+    assert never["epochs_to_target"] == 4 and never["reached_target"] == 0.0
+    assert math.isinf(never["steps_to_target"]) and math.isinf(never["seconds_to_target"])
     gone = training_metrics(epochs, True, [0.1, 0.2, 0.3], 0.9, 3)
     assert math.isnan(gone["final_val_acc"]) and gone["diverged"] == 1.0
     assert "epochs_to_target" not in training_metrics(epochs, False, [0.1], None, 3)
