@@ -65,13 +65,43 @@ BAD = [
     (('expect = "tanh > sigmoid"', 'expect = "tanh > relu"'), 16, "[claim] expect",
      "not a value of activation"),
     (("epochs = 2", 'epochs = 2\nseed = 3'), 10, "[run] seed", "seeds = N"),
+    # written by someone who had only docs/ask.md:
+    (("epochs = 2", "epochs = 2\nbatchsize = 8"), 10, "[run] batchsize",
+     "did you mean 'batch_size'?"),
+    (("epochs = 2", 'epochs = "two"'), 9, "[run] epochs", "must be an integer"),
+    (("seeds = 2", 'seeds = "2"'), 2, "seeds", "must be an integer from 1 to"),
+    (("hidden = [4]", "hidden = 4"), 7, "[run] hidden", "list of layer sizes"),
+    (("n = 60", "n = 60,"), 6, "not valid TOML", "column 7"),
+    (("epochs = 2", "epochs = 2\nepochs = 3"), 10, "not valid TOML", "overwrite"),
+    (("epochs = 2", 'epochs = 2\noptimizer = "adam"\nmomentum = 0.9'), 11, "[run] momentum",
+     "not a valid run with momentum = 0.9: momentum is a setting of sgd"),
+    (("epochs = 2", 'epochs = 2\nlam = 0.01'), 10, "[run] lam", "not a valid run"),
+    (('n = 60', 'n = [60, 60]'), 6, "[run] n", "must not repeat a value"),
+    (('expect = "tanh > sigmoid"', 'expect = "tanh == sigmoid"'), 16, "[claim] expect",
+     "'==' needs margin"),
+    (('metric = "final_val_acc"', 'metric = "final_val_acc"\nbest_over = "lr"'), 18,
+     "[claim] best_over", "'lr' is not a dimension of [run]"),
+    (('metrics = ["final_val_acc", "dead"]', 'metrics = ["epochs_to_target"]'), 12,
+     "[measure] metrics", "need target"),
+    # saturation is undefined for ReLU: refused for a claim on it, and when no run has it
+    ((('activation = ["tanh", "sigmoid"]', 'activation = ["tanh", "relu"]'),
+      ('metrics = ["final_val_acc", "dead"]', 'metrics = ["saturated"]'),
+      ('expect = "tanh > sigmoid"', 'expect = "tanh > relu"'),
+      ('metric = "final_val_acc"', 'metric = "saturated"')), 17, "[claim] metric",
+     "'saturated' is not defined for activation relu"),
+    ((('activation = ["tanh", "sigmoid"]', 'activation = ["relu", "elu"]'),
+      ('metrics = ["final_val_acc", "dead"]', 'metrics = ["final_val_acc", "saturated.mean"]'),
+      ('expect = "tanh > sigmoid"', 'expect = "relu > elu"')), 12, "[measure] metrics",
+     "'saturated.mean' is not defined for activation relu"),
 ]
 
 
 @pytest.mark.parametrize("change, line, key, words", BAD)
 def test_a_bad_question_names_line_and_key_and_stores_nothing(tmp_path, change, line, key, words):
-    text = TINY.replace(*change)
-    assert text != TINY
+    text = TINY
+    for old, new in (change if isinstance(change[0], tuple) else [change]):
+        assert old in text
+        text = text.replace(old, new)
     path = write(tmp_path, text)
     store = tmp_path / "runs.sqlite"
     res = CliRunner().invoke(main, ["ask", str(path), "--store", str(store)])
@@ -354,3 +384,48 @@ def test_probe_metrics_average_layers_and_time():
     assert m["dead.mean"] == pytest.approx(0.3)
     # the output layer is left out: 4 of 8 hidden units distinct at the start, 8 of 8 at the end
     assert (m["distinct_units.start"], m["distinct_units"]) == (0.5, 1.0)
+
+
+def test_saturation_of_an_unbounded_activation_shows_as_undefined_not_nan(tmp_path):
+    text = (TINY.replace('["tanh", "sigmoid"]', '["tanh", "relu"]')
+            .replace('"final_val_acc", "dead"', '"final_val_acc", "saturated"')
+            .replace("tanh > sigmoid", "tanh > relu"))
+    q = load_question(write(tmp_path, text))
+    results = [RunResult({"activation": a, "run": {"activation": a}}, seed,
+                         {"final_val_acc": acc, "saturated": sat})
+               for a, acc, sat in (("tanh", 0.9, 0.2), ("relu", 0.8, float("nan")))
+               for seed in (0, 1)]
+    v = decide_claim("t", q.claim, results, ["activation"], shown=q.metrics)
+    rows = {r.condition: r.as_dict()["measures"] for r in v.evidence}
+    assert rows["activation tanh"]["saturated"] == "0.2 ± 0 (n=2)"
+    assert rows["activation relu"]["saturated"].startswith("undefined (relu is unbounded")
+
+
+def test_a_side_that_never_reaches_the_target_is_never_faster(tmp_path):
+    # batch 128 stops short (inf seconds) after less CPU time than batch 8 needs to get there.
+    text = """\
+question = "q"
+[run]
+batch_size = [8, 128]
+[measure]
+metrics = ["seconds_to_target", "steps_to_target"]
+target = 0.9
+[claim]
+compare = "batch_size"
+expect = "{}"
+metric = "{}"
+"""
+    inf = float("inf")
+    results = [RunResult({"batch_size": b}, seed, {"seconds_to_target": s, "steps_to_target": s})
+               for b, s in ((8, 0.2), (128, inf)) for seed in (0, 1, 2)]
+    for metric in ("seconds_to_target", "steps_to_target"):
+        def status(expect):
+            q = load_question(write(tmp_path, text.format(expect, metric)))
+            return decide_claim("t", q.claim, results, ["batch_size"]).status
+        assert status("128 < 8") == "fails" and status("8 < 128") == "holds"
+    both_never = [RunResult(r.spec, r.seed, {"seconds_to_target": inf, "steps_to_target": inf})
+                  for r in results]
+    q = load_question(write(tmp_path, text.format("128 <= 8", "seconds_to_target")))
+    assert decide_claim("t", q.claim, both_never, ["batch_size"]).status == "holds"
+    q = load_question(write(tmp_path, text.format("128 < 8", "seconds_to_target")))
+    assert decide_claim("t", q.claim, both_never, ["batch_size"]).status == "fails"

@@ -303,11 +303,23 @@ def _claim(table: dict, dims: dict, metrics, where: _Where) -> Claim:
     if metric not in metrics:
         raise where.error("claim", "metric", f"{metric!r} is not measured; add it to [measure] "
                                              f"metrics (measured: {', '.join(metrics)})")
-    expect = table["expect"]
+    pairs = _pairs(table["expect"], compare, dims[compare], where)
+    best_over, best_by = _best(table, compare, dims, metrics, where)
+    margin = table.get("margin", 0.0)
+    if isinstance(margin, bool) or not isinstance(margin, (int, float)) or margin < 0:
+        raise where.error("claim", "margin", f"must be a number ≥ 0, got {margin!r}")
+    if any(r == "==" for _, r, _ in pairs) and margin == 0:
+        key = "margin" if "margin" in table else "expect"
+        raise where.error("claim", key, "'==' needs margin = a number > 0 in [claim] (equal "
+                                        "within what?)")
+    return Claim(compare, tuple(pairs), metric, best_over, best_by, float(margin))
+
+
+def _pairs(expect, compare: str, values: list, where: _Where) -> list:
+    """``expect`` ("A < B" or a list of them) as (a, relation, b) triples of ``values``."""
     texts = expect if isinstance(expect, list) else [expect]
     if not texts or not all(isinstance(t, str) for t in texts):
         raise where.error("claim", "expect", f"must be 'A < B' or a list of them, got {expect!r}")
-    names = {_show(v).lower(): v for v in dims[compare]}
     pairs = []
     for text in texts:
         m = re.fullmatch(r"\s*(.+?)\s*(" + "|".join(map(re.escape, RELATIONS)) + r")\s*(.+?)\s*",
@@ -317,14 +329,19 @@ def _claim(table: dict, dims: dict, metrics, where: _Where) -> Claim:
                                                  f"{', '.join(RELATIONS)}, got {text!r}")
         sides = []
         for word in (m.group(1), m.group(3)):
-            value = _value_named(word, dims[compare])
+            value = _value_named(word, values)
             if value is None:
                 raise where.error("claim", "expect", f"{word!r} is not a value of {compare}; "
-                                                     f"values: {', '.join(names)}")
+                                                     f"values: {', '.join(map(_show, values))}")
             sides.append(value)
         if sides[0] == sides[1]:
             raise where.error("claim", "expect", f"{text!r} compares a value with itself")
         pairs.append((sides[0], m.group(2), sides[1]))
+    return pairs
+
+
+def _best(table: dict, compare: str, dims: dict, metrics, where: _Where) -> tuple:
+    """``best_over`` (another dimension, or None) and ``best_by`` (a measured training metric)."""
     best_over = table.get("best_over")
     if best_over is not None:
         if best_over not in dims or best_over == compare:
@@ -344,14 +361,7 @@ def _claim(table: dict, dims: dict, metrics, where: _Where) -> Claim:
         if goal(best_by) is None:
             raise where.error("claim", "best_by", f"{best_by!r} has no better direction; use "
                                                   f"one of the training metrics")
-    margin = table.get("margin", 0.0)
-    if isinstance(margin, bool) or not isinstance(margin, (int, float)) or margin < 0:
-        raise where.error("claim", "margin", f"must be a number ≥ 0, got {margin!r}")
-    if any(r == "==" for _, r, _ in pairs) and margin == 0:
-        key = "margin" if "margin" in table else "expect"
-        raise where.error("claim", key, "'==' needs margin = a number > 0 in [claim] (equal "
-                                        "within what?)")
-    return Claim(compare, tuple(pairs), metric, best_over, best_by, float(margin))
+    return best_over, best_by
 
 
 def _value_named(word: str, values: list):
