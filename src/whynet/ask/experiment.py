@@ -318,9 +318,9 @@ def claim_figure(q: Question, results, dims) -> tuple[str, Figure]:
                 sel = [r for r in rs if r.spec[along or claim.compare] == x]
                 if not sel:
                     continue
-                # inf (never reached the target) is not drawn; the caption says so
-                v = [x if math.isfinite(x) else math.nan
-                     for x in (float(r.result[claim.metric]) for r in sel)]
+                v = [float(r.result[claim.metric]) for r in sel]
+                _mark_never(ax, j + (0.06 * i if along else 0), v, f"C{i}")
+                v = [x if not math.isinf(x) else math.nan for x in v]  # inf: not drawn
                 everything += v
                 stat = mean_spread(v)
                 means.append(stat.mean)
@@ -345,6 +345,15 @@ def claim_figure(q: Question, results, dims) -> tuple[str, Figure]:
             ax.set_yscale("log")
     caption = _claim_caption(claim, along, others, len({r.seed for r in results}))
     return caption, fig
+
+
+def _mark_never(ax, x: float, values, color: str) -> None:
+    """Above position ``x``, how many runs never reached the target (inf, not drawn)."""
+    never = sum(math.isinf(v) for v in values)
+    if never:
+        ax.annotate(f"{never} of {len(values)}\nnever reached", (x, 0.97),
+                    xycoords=("data", "axes fraction"), ha="center", va="top", fontsize=8,
+                    color=color)
 
 
 def _claim_caption(claim: Claim, along, others, n_seeds: int) -> str:
