@@ -242,9 +242,9 @@ def _shown_measure(runs, name: str):
 
 
 #: How a run that never reached the target counts, per metric (the rule says it).
-_NEVER = {"epochs_to_target": " (a run that never reached the target counts epochs + 1)",
-          "steps_to_target": " (a run that never reached the target counts inf: never faster)",
-          "seconds_to_target": " (a run that never reached the target counts inf: never faster)"}
+_NEVER = {"epochs_to_target": " A run that never reached the target counts epochs + 1.",
+          "steps_to_target": " A run that never reached the target counts inf: never faster.",
+          "seconds_to_target": " A run that never reached the target counts inf: never faster."}
 
 
 def _said(pair) -> str:
@@ -278,17 +278,20 @@ def _claim_texts(claim: Claim, status: str, per_cond, rows, depends_on) -> dict:
     answer = answer.format(claim=words, n=n, on=", ".join(depends_on), held=held)
     if len(answer.split()) > 30:  # the one-line answer stays one line
         answer = " ".join(answer.split()[:29]) + " …"
-    # "true in k of n seeds" counts the seeds where the relation held, whatever the status
-    # (the verdict's own "k of n seeds agree" counts the seeds on the status's side).
-    detail = "; ".join("{where}{pair}: {status}, true in {k} of {n} seeds".format(
+    # Here "k of n seeds agree" counts the seeds where the relation held, as the rule defines
+    # agreeing, whatever the status (the verdict's own count is of the seeds on its side).
+    detail = "; ".join(_("{where}{pair}: {status}, {k} of {n} seeds agree").format(
         where=(_cond_name(c) + ", ") if c else "", pair=_said(p), status=label(t.status),
         k=k, n=t.n) for c, p, t, k in per_cond)
-    rule = ("Paired per seed{where}: in each seed the claim's relation is true or false between "
-            "the two sides' {metric}{within}{never}. A comparison holds when it is true in every "
-            "seed, fails when it is false in every seed, else is inconclusive; the comparisons "
-            "combine to holds, fails, depends (some hold, others fail) or inconclusive. "
-            "{detail}.").format(where=where, metric=metric, within=within, detail=detail,
-                                never=_NEVER.get(metric, ""))
+    rule = _("Paired per seed{where}: a seed agrees when the claim's relation holds between the "
+             "two sides' {metric}{within}. A comparison holds when every seed agrees, fails when "
+             "none does, else is inconclusive; the comparisons combine to holds, fails, depends "
+             "(some hold, others fail) or inconclusive. {detail}.").format(
+        where=where, metric=metric, within=within, detail=detail)
+    rule += _NEVER.get(metric, "")
+    if any(t.agree != k for _c, _p, t, k in per_cond):  # a fails or a split
+        rule += (" The count beside the verdict is of the seeds on its side: for fails, those "
+                 "where the relation did not hold.")
     sentence = _("Claim: {claim}{where}.").format(claim=claim.text(), where=where) + " " + \
         " ".join(f"{r.condition}: {metric} {r.measures[metric]}." for r in rows)
     return {"answer": answer, "rule": rule, "sentence": sentence}

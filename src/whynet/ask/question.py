@@ -366,10 +366,10 @@ def _best(table: dict, compare: str, dims: dict, metrics, where: _Where) -> tupl
 
 def _value_named(word: str, values: list):
     """The value of a dimension that ``word`` spells (as the file does, any case, quotes
-    ignored; a number also by value: ``2`` names 2.0), or None."""
+    ignored, spaces too; a number also by value: ``2`` names 2.0), or None."""
     word = word.strip("\"'").strip()
-    for v in values:
-        if _show(v).lower() == word.lower():
+    for v in values:  # "[32,32]" names [32, 32]: spaces do not count
+        if _show(v).lower().replace(" ", "") == word.lower().replace(" ", ""):
             return v
     try:
         number = float(word)
