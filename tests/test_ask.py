@@ -59,7 +59,7 @@ BAD = [
                                                         for i in range(MAX_RUNS)) + "]"),
      8, "[run] lr", "too large"),
     (('metrics = ["final_val_acc", "dead"]', 'metrics = ["final_val_acc", "deadness"]'), 12,
-     "[measure] metrics", "unknown metric 'deadness'; known:"),
+     "[measure] metrics", "unknown metric 'deadness'; did you mean 'dead'? known:"),
     (('compare = "activation"', 'compare = "lr"'), 15, "[claim] compare",
      "not a dimension"),
     (('expect = "tanh > sigmoid"', 'expect = "tanh > relu"'), 16, "[claim] expect",
@@ -83,6 +83,12 @@ BAD = [
      "[claim] best_over", "'lr' is not a dimension of [run]"),
     (('metrics = ["final_val_acc", "dead"]', 'metrics = ["epochs_to_target"]'), 12,
      "[measure] metrics", "need target"),
+    (('metric = "final_val_acc"', 'metric = "val_acc"'), 17, "[claim] metric",
+     "did you mean 'final_val_acc' or 'best_val_acc'?"),
+    (("n = 60", "data_args = [{ factor = 0.5 }, { factor = 0.8 }]"), 6, "[run] data_args",
+     "cannot be a dimension"),
+    (('metric = "final_val_acc"', 'metric = "final_val_acc"\n[extras]\nx = 1'), 18, "extras",
+     "unknown key; allowed: id, question"),
     # saturation is undefined for ReLU: refused for a claim on it, and when no run has it
     ((('activation = ["tanh", "sigmoid"]', 'activation = ["tanh", "relu"]'),
       ('metrics = ["final_val_acc", "dead"]', 'metrics = ["saturated"]'),
@@ -110,6 +116,24 @@ def test_a_bad_question_names_line_and_key_and_stores_nothing(tmp_path, change, 
     assert len(err) == 1 and err[0].startswith("error: question ")
     assert f"line {line}: {key}" in err[0] and words in err[0], err[0]
     assert not store.exists()  # checked before the store is opened: nothing written
+
+
+def test_a_missing_measure_table_is_named(tmp_path):
+    text = TINY.replace('[measure]\nmetrics = ["final_val_acc", "dead"]\n', "")
+    with pytest.raises(ConfigError, match=r"q.toml: measure: missing; a question needs a \[measure\]"):
+        load_question(write(tmp_path, text))
+
+
+def test_expect_takes_values_as_written_by_hand(tmp_path):
+    # ≥ for >=, a number by its value, a list without spaces
+    text = (TINY.replace("hidden = [4]", "hidden = [[4], [4, 4]]\nlr = [0.01, 2.0]")
+            .replace('activation = ["tanh", "sigmoid"]', 'activation = "tanh"'))
+    q = load_question(write(tmp_path, text.replace('compare = "activation"', 'compare = "lr"')
+                            .replace('"tanh > sigmoid"', '"2 ≥ 0.01"')))
+    assert q.claim.pairs == ((2.0, ">=", 0.01),)
+    q = load_question(write(tmp_path, text.replace('compare = "activation"', 'compare = "hidden"')
+                            .replace('"tanh > sigmoid"', '"[4,4] > [4]"')))
+    assert q.claim.pairs == (([4, 4], ">", [4]),)
 
 
 def test_unknown_names_list_the_known_ones(tmp_path):

@@ -31,6 +31,7 @@ initialised (step 1); ``.mean``: averaged over the measurements. They have no be
 
 from __future__ import annotations
 
+import difflib
 import math
 
 import numpy as np
@@ -58,8 +59,11 @@ def check_metric(name: str, where: str) -> None:
     base, _, when = name.partition(".")
     ok = name in TRAINING_METRICS or (base in PROBE_METRICS and when in ("", *WHEN))
     if not ok:
+        close = ([m for m in METRICS if base in m or m in base]
+                 or difflib.get_close_matches(base, METRICS, n=1, cutoff=0.75))
+        hint = f"did you mean {' or '.join(map(repr, close))}? " if close else ""
         raise UnknownNameError(
-            f"{where}: unknown metric {name!r}; known: {', '.join(TRAINING_METRICS)}, and the "
+            f"{where}: unknown metric {name!r}; {hint}known: {', '.join(TRAINING_METRICS)}, and the "
             f"probe quantities {', '.join(PROBE_METRICS)} (each also as NAME.start or NAME.mean)")
 
 

@@ -142,6 +142,8 @@ class _Where:
             head = re.match(r"\s*\[\s*([A-Za-z0-9_.-]+)\s*\]", line)
             if head:
                 current = head.group(1)
+                if table is None and current == key:  # a top-level key written as a table
+                    return i
             elif current == table and re.match(rf"\s*\"?{re.escape(key)}\"?\s*=", line):
                 return i
         return None
@@ -195,6 +197,10 @@ def _run_values(table: dict, name: str, where: _Where) -> tuple[dict, dict]:
         if key not in FIELDS:
             raise where.error(name, key, _unknown_key(key, [k for k in FIELDS
                                                             if k not in NOT_IN_RUN]))
+        if key == "data_args" and isinstance(value, list):
+            raise where.error(name, key, "cannot be a dimension (it is one table of the data "
+                                         "set's arguments); ask one question per table, or make "
+                                         "noise or n the dimension")
         if _is_dimension(key, value):
             if len(value) < 2:
                 raise where.error(name, key, f"a dimension needs at least two values, got "
@@ -322,6 +328,7 @@ def _pairs(expect, compare: str, values: list, where: _Where) -> list:
         raise where.error("claim", "expect", f"must be 'A < B' or a list of them, got {expect!r}")
     pairs = []
     for text in texts:
+        text = text.replace("≤", "<=").replace("≥", ">=")
         m = re.fullmatch(r"\s*(.+?)\s*(" + "|".join(map(re.escape, RELATIONS)) + r")\s*(.+?)\s*",
                          text)
         if not m:
@@ -482,6 +489,9 @@ def _quick_table(quick_table: dict, fixed: dict, dims: dict, where: _Where) -> t
 
 def _measure_table(values: dict, where: _Where) -> tuple[list, float | None]:
     """[measure]'s metric names and its target accuracy (None when not given)."""
+    if "measure" not in values:
+        raise where.error(None, "measure", "missing; a question needs a [measure] table with "
+                                           "metrics = [\"final_val_acc\", …]")
     measure = _table(values, "measure", where)
     _check_keys(measure, MEASURE_KEYS, "measure", where)
     metrics = measure.get("metrics")
