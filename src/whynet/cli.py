@@ -39,7 +39,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import __version__, export as exporting
-from .config import INIT_PRESETS, RunConfig, build, read_toml
+from .config import FIELDS, INIT_PRESETS, RunConfig, build, read_toml
 from .datasets import DATASETS
 from .errors import ConfigError, WhynetError, check_file_path
 from .experiments import catalogue, registry
@@ -537,13 +537,15 @@ def train_model(cfg: RunConfig, probe: bool = False, probe_every: int | None = N
               help="TOML file with these options (command-line options override it).")
 @click.option("--data", type=_names(DATASETS), help="Data set.  [default: moons]")
 @click.option("--n", type=int, help="Number of examples (toy sets).")
-@click.option("--noise", type=float, help="Noise of a toy set (its default if not given).")
+@click.option("--noise", type=float, help=FIELDS["noise"].help[0].upper() + FIELDS["noise"].help[1:]
+              + ". 0 to 0.5 as TensorFlow Playground's slider.")
 @click.option("--test", type=float, help="Held-out fraction.  [default: 0.2]")
 @click.option("--hidden", help="Hidden layer sizes, e.g. 16,16.  [default: 16,16]")
 @click.option("--activation", type=_names(ACTIVATIONS), help="Hidden activation.  [default: relu]")
 @click.option("--init", type=_names(INITIALIZERS, INIT_PRESETS),
               help="Weight initialiser (default: the activation's suggested one).")
-@click.option("--loss", type=_names(LOSSES), help="Loss.  [default: softmax_ce]")
+@click.option("--loss", type=_names(LOSSES),
+              help="Loss.  [default: mse for a regression set (plane, multigauss), else softmax_ce]")
 @click.option("--optimizer", type=_names(OPTIMIZERS), help="Optimiser.  [default: adam]")
 @click.option("--lr", type=float, help="Learning rate (default: the optimiser's).")
 @click.option("--epochs", type=int, help="[default: 20]")
@@ -616,7 +618,7 @@ def train(config_path, as_json, tensorboard_dir, probe_every, **cli_options):
 def _used(run) -> dict:
     """The values the run actually used where the configuration left a default."""
     inits = sorted({d.init_name for d in run.model.layers if getattr(d, "init_name", None)})
-    return {"lr": float(run.optimizer.lr), "init": inits or None}
+    return {"lr": float(run.optimizer.lr), "init": inits or None, "loss": run.loss.name}
 
 
 def _pct(v) -> str:

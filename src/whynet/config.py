@@ -29,8 +29,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .datasets import (DATASETS, PLAYGROUND_FEATURES, Dataset, Splits, get_dataset,
-                       polynomial_features, split, standardize)
+from .datasets import (DATASETS, PLAYGROUND_FEATURES, RADIUS, Dataset, Splits, Standardize,
+                       get_dataset, noisy, polynomial_features, split)
 from .errors import (ConfigError, UnknownNameError, check_bool, check_int, check_number,
                      check_str, unknown_name)
 from .nn.activations import ACTIVATIONS
@@ -131,7 +131,9 @@ FIELDS: dict[str, Field] = {
     "data": Field("str", _name("data set", DATASETS), "data set: " + ", ".join(DATASETS)),
     "n": Field("int or none", _optional(_int(high=MAX_EXAMPLES)),
                "number of examples (a generated set)"),
-    "noise": Field("float or none", _optional(_number(low=0.0)), "noise of a generated set"),
+    "noise": Field("float or none", _optional(_number(low=0.0)),
+                   "noise of a 2-D set: each point moves by Gaussian noise of std noise × the "
+                   "set's radius, its label staying with it (none: the set's default)"),
     "data_args": Field("table", _table, "other arguments of the data set (centers = 2, …)"),
     "examples": Field("int or none", _optional(_int(low=MIN_EXAMPLES)),
                       "use a random subset of this many examples"),
@@ -152,7 +154,9 @@ FIELDS: dict[str, Field] = {
     "dropout": Field("float", _number(low=0.0, high=1.0, high_open=True),
                      "drop probability after each hidden activation"),
     # the training
-    "loss": Field("str", _name("loss", LOSSES), "softmax_ce, hinge, bce or mse"),
+    "loss": Field("str or none", _optional(_name("loss", LOSSES)),
+                  "softmax_ce, hinge, bce or mse (none: mse for a regression set, else "
+                  "softmax_ce)"),
     "optimizer": Field("str", _name("optimizer", OPTIMIZERS), ", ".join(OPTIMIZERS)),
     "lr": Field("float or none", _optional(_number(low=0.0, low_open=True)),
                 "learning rate (none: the optimiser's default)"),
@@ -190,7 +194,7 @@ class RunConfig:
     init: str | None = None
     batchnorm: bool = False
     dropout: float = 0.0
-    loss: str = "softmax_ce"
+    loss: str | None = None
     optimizer: str = "adam"
     lr: float | None = None
     momentum: float = 0.0
@@ -322,22 +326,12 @@ def read_toml(path, what: str = "config") -> tuple[dict, str]:
 
 # -- building ------------------------------------------------------------------------------------
 
-def build_data(cfg: RunConfig) -> Splits:
-    """The data set of ``cfg`` as :class:`~whynet.datasets.Splits` ``(train, val, test)``:
-    generated with ``cfg.seed``, subset to ``examples``, split (stratified), Playground
-    ``features`` computed, flattened to (m, n_features) and, with ``standardize``, scaled on the
-    training set. ``val`` is None when ``cfg.val`` is 0."""
-    accepted = inspect.signature(DATASETS[cfg.data]).parameters
-    kwargs = dict(cfg.data_args)
-    for key in ("n", "noise"):
-        if getattr(cfg, key) is not None:
-            if key not in accepted:
-                raise ConfigError(f"data set {cfg.data!r} takes no {key}; it takes: "
-                                  f"{', '.join(accepted) or 'nothing'}")
-            kwargs[key] = getattr(cfg, key)
-    if "seed" in accepted:
-        kwargs["seed"] = cfg.seed
-    ds = get_dataset(cfg.data, **kwargs)
+def build_examples(cfg: RunConfig) -> Splits:
+    """The examples of ``cfg`` as the data set has them (a 2-D set's points), before features
+    and scaling: generated with ``cfg.seed`` (a 2-D set with the front door's ``noise``,
+    :func:`whynet.datasets.noisy`), subset to ``examples`` and split (stratified) by a Generator
+    from the same seed. ``val`` is None when ``cfg.val`` is 0."""
+    ds = _generate(cfg)
     rng = make_rng(cfg.seed)
     if isinstance(ds, Splits):  # MNIST-1D keeps its own test set; val comes off its training set
         train, test = ds.train, ds.test
@@ -347,18 +341,73 @@ def build_data(cfg: RunConfig) -> Splits:
         val = None
         if cfg.val:
             train, _, val = split(train, val=0.0, test=cfg.val / (1 - cfg.test), seed=rng)
-    else:
-        if cfg.examples is not None:
-            ds = _subset(ds, cfg.examples, rng)
-        train, val, test = split(ds, val=cfg.val, test=cfg.test, seed=rng)
-    parts = [p for p in (train, val, test) if p is not None]
-    if cfg.features:
-        parts = [polynomial_features(p, cfg.features) for p in parts]
-    parts = [p.with_X(p.X.reshape(len(p), -1), p.feature_names if p.X.ndim == 2 else ())
-             for p in parts]
-    if cfg.standardize:
-        parts = list(standardize(*parts)[:-1])
-    return Splits(parts[0], parts[1] if val is not None else None, parts[-1])
+        return Splits(train, val, test)
+    if cfg.examples is not None:
+        ds = _subset(ds, cfg.examples, rng)
+    return split(ds, val=cfg.val, test=cfg.test, seed=rng)
+
+
+def _generate(cfg: RunConfig):
+    """The data set of ``cfg`` (a Dataset, or Splits for MNIST-1D), before subset and split."""
+    kwargs = dict(cfg.data_args)
+    if cfg.n is not None:
+        kwargs["n"] = cfg.n
+    if cfg.data in RADIUS:
+        return noisy(cfg.data, cfg.noise, seed=cfg.seed, **kwargs)
+    accepted = inspect.signature(DATASETS[cfg.data]).parameters
+    if cfg.noise is not None:
+        raise ConfigError(f"data set {cfg.data!r} takes no noise; noise is a setting of the 2-D "
+                          f"sets: {', '.join(RADIUS)}")
+    if "n" in kwargs and "n" not in accepted:
+        raise ConfigError(f"data set {cfg.data!r} takes no n; it takes: "
+                          f"{', '.join(accepted) or 'nothing'}")
+    if "seed" in accepted:
+        kwargs["seed"] = cfg.seed
+    return get_dataset(cfg.data, **kwargs)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """How a data set's examples become the network's inputs: the Playground ``features`` of a
+    2-D set (:func:`~whynet.datasets.polynomial_features`), flattening to (m, n_features), and
+    with ``standardize`` the training set's :class:`~whynet.datasets.Standardize`.
+
+    ``inputs(dataset)`` maps a :class:`Dataset`; ``inputs.array(X)`` maps raw points (a grid to
+    draw a decision boundary on): (m, 2) or (m, …) → (m, n_features) float32.
+    """
+
+    features: tuple[str, ...] | None
+    scaler: Standardize | None
+
+    @classmethod
+    def fit(cls, cfg: RunConfig, train: Dataset) -> Inputs:
+        """The map of ``cfg``, its scaler fitted on the training set ``train``."""
+        unscaled = cls(cfg.features, None)
+        scaler = Standardize().fit(unscaled(train)) if cfg.standardize else None
+        return cls(cfg.features, scaler)
+
+    def __call__(self, ds: Dataset) -> Dataset:
+        if self.features:
+            ds = polynomial_features(ds, self.features)
+        ds = ds.with_X(ds.X.reshape(len(ds), -1), ds.feature_names if ds.X.ndim == 2 else ())
+        return ds if self.scaler is None else self.scaler.transform(ds)
+
+    def array(self, X: np.ndarray) -> np.ndarray:
+        X = polynomial_features(X, self.features) if self.features else X
+        X = X.reshape(len(X), -1)
+        return X if self.scaler is None else self.scaler.transform(X)
+
+
+def build_data(cfg: RunConfig) -> Splits:
+    """The data set of ``cfg`` as :class:`~whynet.datasets.Splits` ``(train, val, test)``:
+    :func:`build_examples` mapped by :class:`Inputs` (features, flattened, standardised on the
+    training set). ``val`` is None when ``cfg.val`` is 0."""
+    return _mapped(build_examples(cfg), cfg)[0]
+
+
+def _mapped(examples: Splits, cfg: RunConfig) -> tuple[Splits, Inputs]:
+    inputs = Inputs.fit(cfg, examples.train)
+    return Splits(*(None if p is None else inputs(p) for p in examples)), inputs
 
 
 def _subset(ds: Dataset, n: int, rng) -> Dataset:
@@ -370,12 +419,21 @@ def _subset(ds: Dataset, n: int, rng) -> Dataset:
     return ds.subset(np.sort(rng.permutation(len(ds))[:n]))
 
 
+def loss_name(cfg: RunConfig, train: Dataset) -> str:
+    """The loss of ``cfg``; unset, the data's: ``mse`` for a regression set (no classes), else
+    ``softmax_ce``."""
+    if cfg.loss is not None:
+        return cfg.loss
+    return "softmax_ce" if train.n_classes else "mse"
+
+
 def n_outputs(cfg: RunConfig, train: Dataset) -> int:
     """Output units: one logit per class for softmax cross-entropy and hinge, else one."""
-    if issubclass(LOSSES[cfg.loss], (SoftmaxCrossEntropy, MulticlassHinge)):
+    loss = loss_name(cfg, train)
+    if issubclass(LOSSES[loss], (SoftmaxCrossEntropy, MulticlassHinge)):
         if not train.n_classes:
-            raise ConfigError(f"loss {cfg.loss!r} needs classes; data set {train.name!r} has "
-                              f"none (a regression set)")
+            raise ConfigError(f"loss {loss!r} needs classes; data set {train.name!r} has "
+                              f"none (a regression set: use loss mse)")
         return train.n_classes
     return 1
 
@@ -430,7 +488,12 @@ def build_regularizer(cfg: RunConfig):
 
 @dataclass
 class Run:
-    """What :func:`build` returns: the configuration and the objects it describes."""
+    """What :func:`build` returns: the configuration and the objects it describes.
+
+    ``examples`` are the data set's examples before ``inputs`` (features, scaling) made ``data``
+    of them — a 2-D set's points, for plots and the lab's pictures; both are None when the
+    caller gave the data.
+    """
 
     config: RunConfig
     data: Splits
@@ -438,6 +501,8 @@ class Run:
     loss: Any
     optimizer: Any
     regularizer: Any
+    examples: Splits | None = None
+    inputs: Inputs | None = None
 
     def fit(self, callbacks=(), **kwargs):
         """:func:`whynet.train.fit` on the training set with the config's epochs, batch size and
@@ -458,9 +523,12 @@ def build(cfg: RunConfig, data: Splits | Dataset | None = None) -> Run:
     ``data`` replaces the configured data set (the estimator's ``X, y``): a :class:`Dataset`
     (the training set) or :class:`Splits`.
     """
+    examples = inputs = None
     if isinstance(data, Dataset):
         data = Splits(data, None, None)
-    data = build_data(cfg) if data is None else data
+    elif data is None:
+        examples = build_examples(cfg)
+        data, inputs = _mapped(examples, cfg)
     model = build_model(cfg, data.train.n_features, n_outputs(cfg, data.train))
-    return Run(cfg, data, model, get_loss(cfg.loss), build_optimizer(cfg, model.parameters()),
-               build_regularizer(cfg))
+    return Run(cfg, data, model, get_loss(loss_name(cfg, data.train)),
+               build_optimizer(cfg, model.parameters()), build_regularizer(cfg), examples, inputs)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 
 from ..config import RunConfig
+from ..datasets import REGRESSION_SETS
 from ..errors import ConfigError
 from .metrics import goal
 from .question import DEFAULT_SEEDS, _show, loads_question
@@ -59,8 +60,10 @@ def question_from_config(cfg: RunConfig, dimension: str, values, *, metric: str 
     lines = [f"question = {_toml(words)}", "source = \"the whynet lab\"", f"seeds = {seeds}", "",
              "[run]"]
     lines += [f"{k} = {_toml(v)}" for k, v in run.items()]
+    # A regression set has no accuracy: its question measures losses only.
+    shown = {"final_loss"} if cfg.data in REGRESSION_SETS else {"best_val_acc", "final_loss"}
     lines += [f"{dimension} = {_toml(values)}", "", "[measure]",
-              f"metrics = {_toml(sorted({metric, 'best_val_acc', 'final_loss'}))}", "",
+              f"metrics = {_toml(sorted({metric} | shown))}", "",
               "[claim]", f"compare = {_toml(dimension)}", f"expect = {_toml(expect)}",
               f"metric = {_toml(metric)}", ""]
     text = "\n".join(lines)

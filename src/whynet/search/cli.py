@@ -19,7 +19,7 @@ from rich.console import Console
 from ..config import read_toml
 from ..errors import ConfigError, WhynetError, check_file_path, check_int
 from .objective import load_data
-from .results import _fmt
+from .results import _fmt, test_score
 from .samplers import SAMPLERS
 from .space import HYPERPARAMETERS, parse_option, parse_space, scalar
 from .study import DEFAULT_STORAGE, GRACE_PERIOD, PRUNERS, SEARCH_DB, SearchResult, search
@@ -159,7 +159,7 @@ def run_search(entries: Mapping, data: Mapping, settings: Mapping, as_json: bool
             return
         shown = "  ".join(f"{k}={_fmt(v)}" for k, v in t.params.items())
         if t.state.name == "COMPLETE":
-            test = t.user_attrs.get("test_acc")
+            test = test_score(t.user_attrs)
             what = f"val {t.value:.4f}" + ("" if test is None else f"  test {test:.4f}") \
                 + ("  diverged" if t.user_attrs.get("diverged") else "")
         elif t.state.name == "PRUNED":

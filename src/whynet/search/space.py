@@ -65,7 +65,7 @@ HYPERPARAMETERS: dict[str, Hyperparameter] = {
                          lambda owner, v: check_number(owner, "l2", v, low=0.0)),
     "dropout": _setting("dropout", float, 0.0),
     "batchnorm": _setting("batchnorm", bool, False),
-    "loss": _setting("loss", str, "softmax_ce"),
+    "loss": _setting("loss", str, None),
 }
 
 

@@ -153,7 +153,8 @@ def search(space: Mapping | Space, *, objective: Callable | None = None,
         space: ``{name: {low, high, log…} | {choices} | value}`` or a :class:`Space`. With the
             built-in objective the names are those of :data:`HYPERPARAMETERS`.
         objective: ``objective(params, trial) -> float`` to maximise; None trains an MLP on
-            ``data`` (:class:`MLPObjective`) and returns its validation accuracy.
+            ``data`` (:class:`MLPObjective`) and returns its validation score (accuracy, or R²
+            for a regression set).
         data: for the built-in objective, a data set name, a :class:`Data`, or keyword
             arguments of :func:`load_data` (``{"name": "digits", "examples": 500}``).
         sampler: ``"grid"``, ``"random"`` or ``"tpe"``; ``seed`` seeds it (and the data split
@@ -188,7 +189,7 @@ def search(space: Mapping | Space, *, objective: Callable | None = None,
             study_name=study_name or default_name, direction="maximize", load_if_exists=True)
         if study.direction != optuna.study.StudyDirection.MAXIMIZE:
             raise ConfigError(f"search: study {study.study_name!r} in {url} minimises; whynet "
-                              f"searches maximise accuracy — use another study name")
+                              f"searches maximise a score — use another study name")
         result = SearchResult(study, space, url)
         done = len(study.get_trials(deepcopy=False, states=_finished_states()))
         if done < target:
