@@ -63,8 +63,8 @@ def _optional(check: Callable) -> Callable:
 
 def _sizes(owner, arg, v) -> tuple[int, ...]:
     if not isinstance(v, (list, tuple)):
-        raise ConfigError(f"{owner}: {arg} must be a list of layer sizes such as [16, 16], "
-                          f"got {v!r}")
+        raise ConfigError(_("{owner}: {arg} must be a list of layer sizes such as [16, 16], got "
+                            "{value!r}").format(owner=owner, arg=arg, value=v))
     return tuple(check_int(owner, f"{arg}[{i}]", s) for i, s in enumerate(v))
 
 
@@ -77,20 +77,24 @@ def _activations(owner, arg, v):
 
 def _features(owner, arg, v):
     if not isinstance(v, (list, tuple)) or not v:
-        raise ConfigError(f"{owner}: {arg} must be a non-empty list of input features from "
-                          f"{', '.join(PLAYGROUND_FEATURES)}, got {v!r}")
+        raise ConfigError(_("{owner}: {arg} must be a non-empty list of input features from "
+                            "{playground_features}, got {value!r}")
+                            .format(owner=owner, arg=arg,
+                                    playground_features=', '.join(PLAYGROUND_FEATURES),
+                                    value=v))
     for f in v:
         if f not in PLAYGROUND_FEATURES:
             raise unknown_name("input feature", str(f), PLAYGROUND_FEATURES)
     if len(set(v)) != len(v):
-        raise ConfigError(f"{owner}: {arg} must not repeat a feature, got {list(v)}")
+        raise ConfigError(_("{owner}: {arg} must not repeat a feature, got {value}")
+                            .format(owner=owner, arg=arg, value=list(v)))
     return tuple(v)
 
 
 def _table(owner, arg, v) -> dict:
     if not isinstance(v, dict) or not all(isinstance(k, str) for k in v):
-        raise ConfigError(f"{owner}: {arg} must be a table of the data set's arguments, "
-                          f"got {v!r}")
+        raise ConfigError(_("{owner}: {arg} must be a table of the data set's arguments, got "
+                            "{value!r}").format(owner=owner, arg=arg, value=v))
     return dict(v)
 
 
@@ -197,26 +201,33 @@ class RunConfig:
     def _check_together(self, owner: str) -> None:
         """The checks that involve two fields."""
         if isinstance(self.activation, tuple) and len(self.activation) != len(self.hidden):
-            raise ConfigError(f"{owner}: activation lists {len(self.activation)} names for "
-                              f"{len(self.hidden)} hidden layers; give one per layer")
+            raise ConfigError(_("{owner}: activation lists {n_activation} names for {n_hidden} "
+                                "hidden layers; give one per layer")
+                                .format(owner=owner, n_activation=len(self.activation),
+                                        n_hidden=len(self.hidden)))
         if self.val + self.test >= 1:
-            raise ConfigError(f"{owner}: val + test must be < 1 to leave a training set, got "
-                              f"{self.val} + {self.test}")
+            raise ConfigError(_("{owner}: val + test must be < 1 to leave a training set, got "
+                                "{val} + {test}")
+                                .format(owner=owner, val=self.val, test=self.test))
         if self.momentum and self.optimizer not in ("sgd", "rmsprop"):
-            raise ConfigError(f"{owner}: momentum is a setting of sgd and rmsprop, not of "
-                              f"{self.optimizer!r}")
+            raise ConfigError(_("{owner}: momentum is a setting of sgd and rmsprop, not of "
+                                "{optimizer!r}")
+                                .format(owner=owner, optimizer=self.optimizer))
         if self.nesterov and not (self.optimizer == "sgd" and self.momentum > 0):
-            raise ConfigError(f"{owner}: nesterov needs optimizer 'sgd' with momentum > 0")
+            raise ConfigError(_("{owner}: nesterov needs optimizer 'sgd' with momentum > 0")
+                                .format(owner=owner))
         if self.lam and self.regularizer == "none":
-            raise ConfigError(f"{owner}: lam = {self.lam:g} has no effect without a regularizer; "
-                              f"set regularizer to l1, l2 or elastic")
+            raise ConfigError(_("{owner}: lam = {lam:g} has no effect without a regularizer; set "
+                                "regularizer to l1, l2 or elastic")
+                                .format(owner=owner, lam=self.lam))
         if self.batchnorm and self.batch_size < 2:
-            raise ConfigError(f"{owner}: batchnorm needs batch_size ≥ 2 (the variance of one "
-                              f"example is 0), got {self.batch_size}")
+            raise ConfigError(_("{owner}: batchnorm needs batch_size ≥ 2 (the variance of one "
+                                "example is 0), got {batch_size}")
+                                .format(owner=owner, batch_size=self.batch_size))
         clash = sorted({"n", "noise", "seed"} & set(self.data_args))
         if clash:
-            raise ConfigError(f"{owner}: data_args must not hold {', '.join(clash)}; they are "
-                              f"settings of their own")
+            raise ConfigError(_("{owner}: data_args must not hold {clash}; they are settings of "
+                                "their own").format(owner=owner, clash=', '.join(clash)))
 
     def replace(self, **changes) -> RunConfig:
         """A copy with ``changes``, checked again."""
@@ -239,7 +250,8 @@ class RunConfig:
             try:
                 checked[key] = check_field(owner, key, value)
             except UnknownNameError as e:
-                raise UnknownNameError(f"{owner}: {key}: {e}") from None
+                raise UnknownNameError(_("{owner}: {key}: {reason}")
+                                         .format(owner=owner, key=key, reason=e)) from None
         try:
             return dataclasses.replace(base or cls(), **checked)
         except ConfigError as e:  # a check of two fields: name the source instead of RunConfig
@@ -250,8 +262,9 @@ def check_keys(values, source: str) -> None:
     """Raise naming the keys of ``values`` that are not fields, and the fields."""
     unknown = sorted(set(values) - set(FIELDS))
     if unknown:
-        raise ConfigError(f"{source}: unknown key(s) {', '.join(unknown)}; allowed: "
-                          f"{', '.join(FIELDS)}")
+        raise ConfigError(_("{source}: unknown key(s) {unknown}; allowed: {fields}")
+                            .format(source=source, unknown=', '.join(unknown),
+                                    fields=', '.join(FIELDS)))
 
 
 def check_field(owner: str, name: str, value):
@@ -275,17 +288,20 @@ def read_toml(path, what: str = "config") -> tuple[dict, str]:
     try:
         raw = Path(path).read_bytes()
     except OSError as e:
-        raise ConfigError(f"{label}: cannot read it ({e.strerror})") from None
+        raise ConfigError(_("{label}: cannot read it ({reason})")
+                            .format(label=label, reason=e.strerror)) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         line = raw[:e.start].count(b"\n") + 1
-        raise ConfigError(f"{label}: not UTF-8 text (byte {raw[e.start]:#04x} on line {line}); "
-                          f"TOML files must be UTF-8") from None
+        raise ConfigError(_("{label}: not UTF-8 text (byte {raw:#04x} on line {line}); TOML "
+                            "files must be UTF-8")
+                            .format(label=label, raw=raw[e.start], line=line)) from None
     try:
         return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{label}: not valid TOML ({e})") from None
+        raise ConfigError(_("{label}: not valid TOML ({reason})")
+                            .format(label=label, reason=e)) from None
 
 
 # -- building ------------------------------------------------------------------------------------
@@ -300,8 +316,9 @@ def build_data(cfg: RunConfig) -> Splits:
     for key in ("n", "noise"):
         if getattr(cfg, key) is not None:
             if key not in accepted:
-                raise ConfigError(f"data set {cfg.data!r} takes no {key}; it takes: "
-                                  f"{', '.join(accepted) or 'nothing'}")
+                raise ConfigError(_("data set {data!r} takes no {key}; it takes: {accepted}")
+                                    .format(data=cfg.data, key=key,
+                                            accepted=', '.join(accepted) or 'nothing'))
             kwargs[key] = getattr(cfg, key)
     if "seed" in accepted:
         kwargs["seed"] = cfg.seed
@@ -337,8 +354,8 @@ def n_outputs(cfg: RunConfig, train: Dataset) -> int:
     """Output units: one logit per class for softmax cross-entropy and hinge, else one."""
     if issubclass(LOSSES[cfg.loss], (SoftmaxCrossEntropy, MulticlassHinge)):
         if not train.n_classes:
-            raise ConfigError(f"loss {cfg.loss!r} needs classes; data set {train.name!r} has "
-                              f"none (a regression set)")
+            raise ConfigError(_("loss {loss!r} needs classes; data set {name!r} has none (a "
+                                "regression set)").format(loss=cfg.loss, name=train.name))
         return train.n_classes
     return 1
 
@@ -355,8 +372,11 @@ def build_model(cfg: RunConfig, n_in: int, n_out: int):
     sizes = [n_in, *cfg.hidden, n_out]
     count = sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
     if count > MAX_PARAMETERS:
-        raise ConfigError(f"hidden {list(cfg.hidden)}: an MLP {' → '.join(map(str, sizes))} has "
-                          f"{count:,} weights, more than the {MAX_PARAMETERS:,} whynet builds")
+        raise ConfigError(_("hidden {hidden}: an MLP {map} has {count:,} weights, more than the "
+                            "{max_parameters:,} whynet builds")
+                            .format(hidden=list(cfg.hidden),
+                                    map=' → '.join(map(str, sizes)), count=count,
+                                    max_parameters=MAX_PARAMETERS))
     init = INIT_PRESETS[cfg.init]() if cfg.init in INIT_PRESETS else cfg.init
     activation = list(cfg.activation) if isinstance(cfg.activation, tuple) else cfg.activation
     return mlp([n_in, *cfg.hidden, n_out], activation=activation, init=init,

@@ -37,7 +37,7 @@ from pathlib import Path
 
 from babel.support import Translations
 
-from .errors import ConfigError
+from . import errors  # errors imports this module too: only its module object here
 
 LANGUAGES = ("en", "ko")
 """Languages a user can choose; the first is the source language."""
@@ -72,7 +72,8 @@ def resolve(lang: str | None) -> str:
     code = _base(lang)
     if code in LANGUAGES or code == PSEUDO:
         return code
-    raise ConfigError(f"unknown language {lang!r}: choose one of {', '.join(LANGUAGES)}")
+    raise errors.ConfigError(_("unknown language {lang!r}: choose one of {languages}").format(
+        lang=lang, languages=", ".join(LANGUAGES)))
 
 
 def _base(lang: str) -> str:
@@ -87,8 +88,8 @@ def default_language() -> str:
     if chosen:
         code = _base(chosen)
         if code not in LANGUAGES and code != PSEUDO:
-            raise ConfigError(f"WHYNET_LANG={chosen!r} is not a known language: "
-                              f"choose one of {', '.join(LANGUAGES)}")
+            raise errors.ConfigError(f"WHYNET_LANG={chosen!r} is not a known language: "
+                                     f"choose one of {', '.join(LANGUAGES)}")
         return code
     for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
         value = os.environ.get(var)
