@@ -77,7 +77,8 @@ class _Group(click.Group):
             ctx.exit(2)
         except click.UsageError as e:  # a bad option or argument: one line too, not click's three
             where = e.ctx.command_path if e.ctx is not None else "whynet"
-            error_line(f"{e.format_message()} (see '{where} --help')")
+            error_line(_("{message} (see '{command} --help')").format(
+                message=e.format_message(), command=where))
             ctx.exit(2)
         except KeyboardInterrupt:  # Ctrl-C outside a run's own handling: one line, no traceback
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C while exiting too
@@ -220,7 +221,7 @@ def _seconds(s: float | None) -> str:
 
 def _select(ids) -> list:
     if not ids:
-        raise ConfigError("whynet run: name experiments (see `whynet list`) or 'all'")
+        raise ConfigError(_("whynet run: name experiments (see `whynet list`) or 'all'"))
     if "all" in ids:
         return registry.all_experiments()
     return [registry.get(i.lower()) for i in dict.fromkeys(ids)]
@@ -379,7 +380,8 @@ def report(questions, output, quick, store_path):
         try:
             path = write_report(output, store, quick=quick, asked=asked)
         except OSError as e:
-            raise ConfigError(f"report: cannot write {output} ({e.strerror or e})") from e
+            raise ConfigError(_("report: cannot write {output} ({reason})")
+                                .format(output=output, reason=e.strerror or e)) from e
     click.echo(_("wrote {path}").format(path=path.resolve()))
 
 
@@ -405,7 +407,8 @@ def export_cmd(table, fmt, output, quick, store_path):
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no flush error at exit
         sys.exit(1)
     except OSError as e:
-        raise ConfigError(f"export: cannot write {output} ({e.strerror or e})") from e
+        raise ConfigError(_("export: cannot write {output} ({reason})")
+                            .format(output=output, reason=e.strerror or e)) from e
     if output != "-":
         click.echo(f"wrote {len(rows)} {table} to {Path(output).resolve()}", err=True)
 
@@ -417,7 +420,8 @@ def _parse_hidden(value) -> list[int]:
     try:
         return [int(v) for v in value.replace(" ", "").split(",") if v]
     except ValueError:
-        raise ConfigError(f"train: hidden must be layer sizes like 16,16, got {value!r}") from None
+        raise ConfigError(_("train: hidden must be layer sizes like 16,16, got {value!r}")
+                            .format(value=value)) from None
 
 
 def train_config(config_path=None, options: dict | None = None) -> RunConfig:
@@ -426,10 +430,11 @@ def train_config(config_path=None, options: dict | None = None) -> RunConfig:
     A bad key or value names the file and its line."""
     cfg = RunConfig()
     if config_path:
-        values, text = read_toml(config_path, "train config")
+        what = _("train config")
+        values, text = read_toml(config_path, what)
         if set(values) == {"train"} and isinstance(values["train"], dict):
             values = values["train"]
-        cfg = RunConfig.from_dict(values, f"train config {config_path}", text)
+        cfg = RunConfig.from_dict(values, f"{what} {config_path}", text)
     given = {k: v for k, v in (options or {}).items() if v is not None}
     if isinstance(given.get("hidden"), str):
         given["hidden"] = _parse_hidden(given["hidden"])
@@ -488,16 +493,18 @@ def train(config_path, as_json, tensorboard_dir, probe_every, **cli_options):
     """Fit an MLP on a named data set, print the history and what the probes found."""
     cfg = train_config(config_path, cli_options)
     if tensorboard_dir and importlib.util.find_spec("tensorboardX") is None:  # before training
-        raise ConfigError("TensorBoard export needs tensorboardX: "
-                          "pip install 'whynet[tensorboard]'")
+        raise ConfigError(_("TensorBoard export needs tensorboardX: pip install "
+                            "'whynet[tensorboard]'"))
     history, run, probe = train_model(cfg, probe=True, probe_every=probe_every)
     model = run.model
     if tensorboard_dir:
         try:
             export_tensorboard(probe, tensorboard_dir)
         except OSError as e:
-            raise ConfigError(f"train: cannot write TensorBoard files to {tensorboard_dir} "
-                              f"({e.strerror or e})") from e
+            raise ConfigError(_("train: cannot write TensorBoard files to {tensorboard_dir} "
+                                "({reason})")
+                                .format(tensorboard_dir=tensorboard_dir,
+                                        reason=e.strerror or e)) from e
     e = history.epochs
     ranked = probe.ranked()
     findings = [str(f) for f in ranked]
@@ -559,8 +566,9 @@ def load_asked(files) -> list:
     for f in files:
         e = QuestionExperiment(load_question(f))
         if e.q.id in seen:
-            raise ConfigError(f"question {f}: id {e.q.id!r} is also the id of {seen[e.q.id]}; "
-                              f"give one of them another id = \"…\"")
+            raise ConfigError(_("question {f}: id {id!r} is also the id of {seen}; give one of "
+                                "them another id = \"…\"")
+                                .format(f=f, id=e.q.id, seen=seen[e.q.id]))
         seen[e.q.id] = f
         experiments.append(e)
     return experiments
@@ -597,10 +605,13 @@ def ask(files, quick, jobs, scheduler, budget, yes, as_json, progress, verbose, 
     estimate = sum(seconds_per_run(e, quick) * todo[e.id] for e in experiments if todo[e.id])
     limit = DEFAULT_BUDGET if budget is None else budget
     if estimate / workers > limit and not yes:
-        raise ConfigError(f"ask: about {estimate:.0f} CPU seconds for {sum(todo.values())} runs "
-                          f"(≈ {estimate / workers:.0f} s on {workers} worker(s)), over the budget "
-                          f"of {limit:.0f} s; pass --yes to run anyway, --quick for the smaller "
-                          f"grid, or --budget SECONDS")
+        raise ConfigError(_("ask: about {estimate:.0f} CPU seconds for {sum} runs (≈ "
+                            "{estimate2:.0f} s on {workers} worker(s)), over the budget of "
+                            "{limit:.0f} s; pass --yes to run anyway, --quick for the smaller "
+                            "grid, or --budget SECONDS")
+                            .format(estimate=estimate, sum=sum(todo.values()),
+                                    estimate2=estimate / workers, workers=workers,
+                                    limit=limit))
     with _open_store(path) as store:
         try:
             summary = run_tasks(tasks, store, jobs=jobs, scheduler=scheduler, progress=progress)
@@ -659,8 +670,8 @@ def serve(host, port, open_browser, report):
         from .web.server import serve as serve_lab
     except ImportError as e:
         if getattr(e, "name", "") in ("fastapi", "uvicorn", "starlette", "pydantic"):
-            raise ConfigError(f"whynet serve needs FastAPI and uvicorn: "
-                              f"pip install 'whynet[web]' ({e})") from e
+            raise ConfigError(_("whynet serve needs FastAPI and uvicorn: pip install "
+                                "'whynet[web]' ({reason})").format(reason=e)) from e
         raise
     serve_lab(host, port, open_browser, report=report)
     # The server has stopped cleanly (sessions and streams ended, sockets closed) and nothing is

@@ -33,6 +33,7 @@ from .datasets import (DATASETS, PLAYGROUND_FEATURES, Dataset, Splits, get_datas
                        polynomial_features, split, standardize)
 from .errors import (ConfigError, UnknownNameError, check_bool, check_int, check_number,
                      check_str, unknown_name)
+from .i18n import _
 from .nn.activations import ACTIVATIONS
 from .nn.build import mlp
 from .nn.init import INITIALIZERS, normal
@@ -331,7 +332,7 @@ def build_data(cfg: RunConfig) -> Splits:
             test = _subset(test, round(cfg.examples * cfg.test), rng)
         val = None
         if cfg.val:
-            train, _, val = split(train, val=0.0, test=cfg.val / (1 - cfg.test), seed=rng)
+            train, _empty, val = split(train, val=0.0, test=cfg.val / (1 - cfg.test), seed=rng)
     else:
         if cfg.examples is not None:
             ds = _subset(ds, cfg.examples, rng)

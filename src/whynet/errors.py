@@ -181,3 +181,15 @@ class StateDictError(ModelFileError):
         self.missing_keys = list(missing_keys)
         self.unexpected_keys = list(unexpected_keys)
         self.mismatched = dict(mismatched or {})
+
+
+def key_problems(missing=(), unexpected=()) -> list[str]:
+    """``["missing key(s): 'a', 'b'", "unexpected key(s): 'c'"]`` (the parts that apply): how a
+    state dict's keys fail to fit a model, in :class:`StateDictError`'s messages."""
+    problems = []
+    if missing:
+        problems.append(_("missing key(s): {keys}").format(keys=", ".join(map(repr, missing))))
+    if unexpected:
+        problems.append(_("unexpected key(s): {keys}").format(
+            keys=", ".join(map(repr, unexpected))))
+    return problems

@@ -33,6 +33,7 @@ import math
 import numpy as np
 
 from ..errors import UnknownNameError
+from ..i18n import _
 
 TRAINING_METRICS: dict[str, str] = {
     "final_val_acc": "max", "best_val_acc": "max", "final_val_loss": "min",
@@ -49,12 +50,15 @@ PROBE_EXAMPLES = 256
 
 def check_metric(name: str, where: str) -> None:
     """Raise :class:`UnknownNameError` naming ``where`` unless ``name`` is a metric."""
-    base, _, when = name.partition(".")
+    base, _sep, when = name.partition(".")
     ok = name in TRAINING_METRICS or (base in PROBE_METRICS and when in ("", *WHEN))
     if not ok:
         raise UnknownNameError(
-            f"{where}: unknown metric {name!r}; known: {', '.join(TRAINING_METRICS)}, and the "
-            f"probe quantities {', '.join(PROBE_METRICS)} (each also as NAME.start or NAME.mean)")
+            _("{where}: unknown metric {name!r}; known: {training_metrics}, and the probe "
+              "quantities {probe_metrics} (each also as NAME.start or NAME.mean)")
+              .format(where=where, name=name,
+                      training_metrics=', '.join(TRAINING_METRICS),
+                      probe_metrics=', '.join(PROBE_METRICS)))
 
 
 def goal(name: str) -> str | None:

@@ -131,7 +131,7 @@ class _Where:
     """Names a key of the file by its table and line: ``question q.toml, line 7: [claim] metric``."""
 
     def __init__(self, path, text: str):
-        self.label = f"question {path}"
+        self.label = _("question") + f" {path}"  # as read_toml names the file
         self.lines = text.splitlines()
 
     def line(self, table: str | None, key: str) -> int | None:
@@ -146,7 +146,7 @@ class _Where:
 
     def __call__(self, table: str | None, key: str) -> str:
         n = self.line(table, key)
-        place = f"{self.label}, line {n}" if n else self.label
+        place = _("{label}, line {line}").format(label=self.label, line=n) if n else self.label
         return f"{place}: " + (f"[{table}] {key}" if table else key)
 
     def error(self, table, key, message) -> ConfigError:
@@ -156,14 +156,16 @@ class _Where:
 def _table(values, name, where: _Where) -> dict:
     v = values.get(name, {})
     if not isinstance(v, dict):
-        raise where.error(None, name, f"must be a table ([{name}]), got {v!r}")
+        raise where.error(None, name, _("must be a table ([{name}]), got {value!r}")
+                                        .format(name=name, value=v))
     return v
 
 
 def _check_keys(values: dict, allowed, table, where: _Where) -> None:
     for key in values:
         if key not in allowed:
-            raise where.error(table, key, f"unknown key; allowed: {', '.join(allowed)}")
+            raise where.error(table, key, _("unknown key; allowed: {allowed}")
+                                            .format(allowed=', '.join(allowed)))
 
 
 def _is_dimension(key: str, value) -> bool:
@@ -181,18 +183,21 @@ def _run_values(table: dict, name: str, where: _Where) -> tuple[dict, dict]:
         if key == "seeds" and name == "quick":
             continue
         if key in NOT_IN_RUN:
-            raise where.error(name, key, "seeds are set by the top-level key seeds = N "
-                                         "(seeds 0 … N−1), not in [run]")
+            raise where.error(name, key, _("seeds are set by the top-level key seeds = N (seeds "
+                                           "0 … N−1), not in [run]"))
         if key not in FIELDS:
-            raise where.error(name, key, f"unknown key; allowed: "
-                                         f"{', '.join(k for k in FIELDS if k not in NOT_IN_RUN)}")
+            allowed = ", ".join(k for k in FIELDS if k not in NOT_IN_RUN)
+            raise where.error(name, key, _("unknown key; allowed: {allowed}").format(
+                allowed=allowed))
         if _is_dimension(key, value):
             if len(value) < 2:
-                raise where.error(name, key, f"a dimension needs at least two values, got "
-                                             f"{value!r} (give a single value without brackets)")
+                raise where.error(name, key, _("a dimension needs at least two values, got "
+                                               "{value!r} (give a single value without brackets)")
+                                               .format(value=value))
             checked = [_check_value(name, key, v, where) for v in value]
             if len({repr(c) for c in checked}) != len(checked):
-                raise where.error(name, key, f"a dimension must not repeat a value, got {value!r}")
+                raise where.error(name, key, _("a dimension must not repeat a value, got "
+                                               "{value!r}").format(value=value))
             dims[key] = checked
         else:
             fixed[key] = _check_value(name, key, value, where)
@@ -203,17 +208,20 @@ def _check_value(table, key, value, where: _Where):
     try:
         checked = check_field("question", key, value)
     except UnknownNameError as e:
-        raise UnknownNameError(f"{where(table, key)}: {e}") from None
+        raise UnknownNameError(_("{where}: {reason}")
+                                 .format(where=where(table, key), reason=e)) from None
     except ConfigError as e:
-        raise ConfigError(f"{where(table, key)}: {str(e).removeprefix('question: ')}") from None
+        raise ConfigError(_("{where}: {reason}").format(
+            where=where(table, key), reason=str(e).removeprefix("question: "))) from None
     # Store plain JSON values: tuples to lists, so specs hash the same after a round trip.
     return list(checked) if isinstance(checked, tuple) else checked
 
 
 def _seeds(value, table, where: _Where) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_SEEDS:
-        raise where.error(table, "seeds", f"must be an integer from 1 to {MAX_SEEDS}, "
-                                          f"got {value!r}")
+        raise where.error(table, "seeds", _("must be an integer from 1 to {max_seeds}, got "
+                                            "{value!r}")
+                                            .format(max_seeds=MAX_SEEDS, value=value))
     return value
 
 
@@ -223,15 +231,19 @@ def _grid(fixed, dims, seeds, table, where: _Where) -> Grid:
         biggest = max(dims, key=lambda k: len(dims[k])) if dims else "seeds"
         sizes = " × ".join(f"{len(v)} {k}" for k, v in dims.items())
         raise where.error(table if dims else None, biggest,
-                          f"the grid is too large: {sizes or '1 spec'} × {seeds} seeds = "
-                          f"{grid.n_runs} runs (at most {MAX_RUNS}); drop values or seeds")
+                          _("the grid is too large: {sizes} × {seeds} seeds = {n_runs} runs (at "
+                            "most {max_runs}); drop values or seeds")
+                            .format(sizes=sizes or '1 spec', seeds=seeds,
+                                    n_runs=grid.n_runs, max_runs=MAX_RUNS))
     # Every combination must be a valid RunConfig (two-field checks: momentum with adam, …).
     for spec in grid.specs():
         try:
             RunConfig.from_dict({**fixed, **spec}, where.label)
         except ConfigError as e:
-            raise ConfigError(f"{where.label}: [{table}] the combination {spec or fixed} is not a "
-                              f"valid run: {str(e).removeprefix(where.label + ': ')}") from None
+            raise ConfigError(_("{label}: [{table}] the combination {spec} is not a valid run: "
+                                "{reason}")
+                                .format(label=where.label, table=table, spec=spec or fixed,
+                                        reason=str(e).removeprefix(where.label + ": "))) from None
     return grid
 
 
@@ -239,66 +251,83 @@ def _claim(table: dict, dims: dict, metrics, where: _Where) -> Claim:
     _check_keys(table, CLAIM_KEYS, "claim", where)
     for key in ("compare", "expect", "metric"):
         if key not in table:
-            raise where.error("claim", key, "missing; a claim needs compare, expect and metric")
+            raise where.error("claim", key, _("missing; a claim needs compare, expect and metric"))
         if key != "expect" and not isinstance(table[key], str):
-            raise where.error("claim", key, f"must be a string, got {table[key]!r}")
+            raise where.error("claim", key, _("must be a string, got {table!r}")
+                                              .format(table=table[key]))
     compare = table["compare"]
     if compare not in dims:
-        raise where.error("claim", "compare", f"{compare!r} is not a dimension of [run]; "
-                                              f"dimensions: {', '.join(dims) or 'none'}")
+        raise where.error("claim", "compare", _("{compare!r} is not a dimension of [run]; "
+                                                "dimensions: {dims}")
+                                                .format(compare=compare,
+                                                        dims=', '.join(dims) or 'none'))
     metric = table["metric"]
     check_metric(metric, where("claim", "metric"))
     if metric not in metrics:
-        raise where.error("claim", "metric", f"{metric!r} is not measured; add it to [measure] "
-                                             f"metrics (measured: {', '.join(metrics)})")
+        raise where.error("claim", "metric", _("{metric!r} is not measured; add it to [measure] "
+                                               "metrics (measured: {metrics})")
+                                               .format(metric=metric,
+                                                       metrics=', '.join(metrics)))
     expect = table["expect"]
     texts = expect if isinstance(expect, list) else [expect]
     if not texts or not all(isinstance(t, str) for t in texts):
-        raise where.error("claim", "expect", f"must be 'A < B' or a list of them, got {expect!r}")
+        raise where.error("claim", "expect", _("must be 'A < B' or a list of them, got {expect!r}")
+                                               .format(expect=expect))
     names = {_show(v).lower(): v for v in dims[compare]}
     pairs = []
     for text in texts:
         m = re.fullmatch(r"\s*(.+?)\s*(" + "|".join(map(re.escape, RELATIONS)) + r")\s*(.+?)\s*",
                          text)
         if not m:
-            raise where.error("claim", "expect", f"must read 'A < B' with a relation from "
-                                                 f"{', '.join(RELATIONS)}, got {text!r}")
+            raise where.error("claim", "expect", _("must read 'A < B' with a relation from "
+                                                   "{relations}, got {text!r}")
+                                                   .format(relations=', '.join(RELATIONS),
+                                                           text=text))
         sides = []
         for word in (m.group(1), m.group(3)):
             if word.strip("\"'").lower() not in names:
-                raise where.error("claim", "expect", f"{word!r} is not a value of {compare}; "
-                                                     f"values: {', '.join(names)}")
+                raise where.error("claim", "expect", _("{word!r} is not a value of {compare}; "
+                                                       "values: {names}")
+                                                       .format(word=word, compare=compare,
+                                                               names=', '.join(names)))
             sides.append(names[word.strip("\"'").lower()])
         if sides[0] == sides[1]:
-            raise where.error("claim", "expect", f"{text!r} compares a value with itself")
+            raise where.error("claim", "expect", _("{text!r} compares a value with itself")
+                                                   .format(text=text))
         pairs.append((sides[0], m.group(2), sides[1]))
     best_over = table.get("best_over")
     if best_over is not None:
         if best_over not in dims or best_over == compare:
-            raise where.error("claim", "best_over", f"must be a dimension other than {compare}; "
-                                                    f"dimensions: {', '.join(dims)}")
+            raise where.error("claim", "best_over", _("must be a dimension other than {compare}; "
+                                                      "dimensions: {dims}")
+                                                      .format(compare=compare,
+                                                              dims=', '.join(dims)))
     best_by = table.get("best_by")
     if best_by is not None:
         if best_over is None:
-            raise where.error("claim", "best_by", "needs best_over")
+            raise where.error("claim", "best_by", _("needs best_over"))
         check_metric(best_by, where("claim", "best_by"))
         if best_by not in metrics:
-            raise where.error("claim", "best_by", f"{best_by!r} is not measured; measured: "
-                                                  f"{', '.join(metrics)}")
+            raise where.error("claim", "best_by", _("{best_by!r} is not measured; measured: "
+                                                    "{metrics}")
+                                                    .format(best_by=best_by,
+                                                            metrics=', '.join(metrics)))
         if goal(best_by) is None:
-            raise where.error("claim", "best_by", f"{best_by!r} has no better direction; use "
-                                                  f"one of the training metrics")
+            raise where.error("claim", "best_by", _("{best_by!r} has no better direction; use "
+                                                    "one of the training metrics")
+                                                    .format(best_by=best_by))
     margin = table.get("margin", 0.0)
     if isinstance(margin, bool) or not isinstance(margin, (int, float)) or margin < 0:
-        raise where.error("claim", "margin", f"must be a number ≥ 0, got {margin!r}")
+        raise where.error("claim", "margin", _("must be a number ≥ 0, got {margin!r}")
+                                               .format(margin=margin))
     if any(r == "==" for _, r, _ in pairs) and margin == 0:
-        raise where.error("claim", "margin", "'==' needs a margin > 0 (equal within what?)")
+        raise where.error("claim", "margin", _("'==' needs a margin > 0 (equal within what?)"))
     return Claim(compare, tuple(pairs), metric, best_over, best_by, float(margin))
 
 
 def load_question(path) -> Question:
     """Read and validate a question file (see the module docstring); nothing is run."""
-    values, text = read_toml(path, "question")
+    values, text = read_toml(path, _("question"))
     return _parse(values, text, path)
 
 
@@ -308,7 +337,8 @@ def loads_question(text: str, name: str = "question.toml") -> Question:
     try:
         values = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"question {name}: not valid TOML ({e})") from None
+        raise ConfigError(_("question {name}: not valid TOML ({reason})")
+                            .format(name=name, reason=e)) from None
     return _parse(values, text, name)
 
 
@@ -325,15 +355,16 @@ def _parse(values: dict, text: str, path) -> Question:
     metrics, target = _measure_table(values, where)
     claim_table = values.get("claim")
     if not isinstance(claim_table, dict):
-        raise where.error(None, "claim", "missing; a question needs a [claim] table")
+        raise where.error(None, "claim", _("missing; a question needs a [claim] table"))
     claim = _claim(claim_table, dims, metrics, where)
     full = _grid(fixed, dims, seeds, "run", where)
     quick = _grid(q_fixed, q_dims, quick_seeds, "quick" if quick_table else "run", where)
     for grid, table in ((full, "run"), (quick, "quick")):
         for side in claim.sides:
             if side not in grid.dims[claim.compare]:
-                raise where.error(table, claim.compare, f"the claim compares {_show(side)}, "
-                                                        f"which this grid leaves out")
+                raise where.error(table, claim.compare, _("the claim compares {show}, which this "
+                                                          "grid leaves out")
+                                                          .format(show=_show(side)))
     return Question(qid, words.strip(), source, str(path), full, quick, tuple(metrics),
                     None if target is None else float(target), claim)
 
@@ -342,13 +373,15 @@ def _heading(values: dict, path, where: _Where) -> tuple[str, str, str]:
     """The question in words, its id (default: the file's stem) and its source."""
     words = values.get("question")
     if not isinstance(words, str) or not words.strip():
-        raise where.error(None, "question", "missing or empty; write the question in words")
+        raise where.error(None, "question", _("missing or empty; write the question in words"))
     qid = values.get("id", Path(path).stem)
     if not isinstance(qid, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", qid):
-        raise where.error(None, "id", f"must be letters, digits, '-', '_' or '.', got {qid!r}")
+        raise where.error(None, "id", _("must be letters, digits, '-', '_' or '.', got {qid!r}")
+                                        .format(qid=qid))
     source = values.get("source", "")
     if not isinstance(source, str):
-        raise where.error(None, "source", f"must be a string, got {source!r}")
+        raise where.error(None, "source", _("must be a string, got {source!r}")
+                                            .format(source=source))
     return words, qid, source
 
 
@@ -356,12 +389,12 @@ def _run_table(values: dict, where: _Where) -> tuple[dict, dict]:
     """[run]'s fixed values and its dimensions (at least one)."""
     run = _table(values, "run", where)
     if not run:
-        raise where.error(None, "run", "missing; a question needs a [run] table with at least "
-                                       "one dimension (a list of values)")
+        raise where.error(None, "run", _("missing; a question needs a [run] table with at least "
+                                         "one dimension (a list of values)"))
     fixed, dims = _run_values(run, "run", where)
     if not dims:
-        raise where.error(None, "run", "has no dimension; give one key a list of values to "
-                                       "compare, e.g. activation = [\"relu\", \"tanh\"]")
+        raise where.error(None, "run", _("has no dimension; give one key a list of values to "
+                                         "compare, e.g. activation = [\"relu\", \"tanh\"]"))
     return fixed, dims
 
 
@@ -371,14 +404,14 @@ def _quick_table(quick_table: dict, fixed: dict, dims: dict, where: _Where) -> t
     qfixed, qdims = _run_values(quick_table, "quick", where)
     for key in qdims:
         if key not in dims:
-            raise where.error("quick", key, "is not a dimension of [run]; [quick] may shrink "
-                                            "a dimension, not add one")
+            raise where.error("quick", key, _("is not a dimension of [run]; [quick] may shrink a "
+                                              "dimension, not add one"))
     q_fixed = {**fixed, **{k: v for k, v in qfixed.items() if k not in dims}}
     q_dims = {k: qdims.get(k, v) for k, v in dims.items()}
     for key in qfixed:
         if key in dims:
-            raise where.error("quick", key, "is a dimension of [run]; in [quick] give it a "
-                                            "shorter list of values, not one value")
+            raise where.error("quick", key, _("is a dimension of [run]; in [quick] give it a "
+                                              "shorter list of values, not one value"))
     return q_fixed, q_dims
 
 
@@ -388,15 +421,17 @@ def _measure_table(values: dict, where: _Where) -> tuple[list, float | None]:
     _check_keys(measure, MEASURE_KEYS, "measure", where)
     metrics = measure.get("metrics")
     if not isinstance(metrics, list) or not metrics or not all(isinstance(m, str) for m in metrics):
-        raise where.error("measure", "metrics", f"must be a non-empty list of metric names; "
-                                                f"known: {', '.join(METRICS)}")
+        raise where.error("measure", "metrics", _("must be a non-empty list of metric names; "
+                                                  "known: {metrics}")
+                                                  .format(metrics=', '.join(METRICS)))
     for m in metrics:
         check_metric(m, where("measure", "metrics"))
     target = measure.get("target")
     if target is not None and (isinstance(target, bool) or not isinstance(target, (int, float))
                                or not 0 < target <= 1):
-        raise where.error("measure", "target", f"must be an accuracy in (0, 1], got {target!r}")
+        raise where.error("measure", "target", _("must be an accuracy in (0, 1], got {target!r}")
+                                                 .format(target=target))
     if any(m.endswith("_to_target") for m in metrics) and target is None:
-        raise where.error("measure", "metrics", "epochs_to_target and seconds_to_target need "
-                                                "target = <validation accuracy> in [measure]")
+        raise where.error("measure", "metrics", _("epochs_to_target and seconds_to_target need "
+                                                  "target = <validation accuracy> in [measure]"))
     return metrics, target

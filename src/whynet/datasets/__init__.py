@@ -36,6 +36,7 @@ from __future__ import annotations
 import inspect
 
 from ..errors import ConfigError, lookup, unknown_name
+from ..i18n import _
 from .base import Dataset, Splits
 from .digits import digits
 from .files import load_arrays, load_csv
@@ -73,8 +74,9 @@ def get_dataset(name: str, **kwargs):
     allowed = inspect.signature(fn).parameters
     unknown = sorted(set(kwargs) - set(allowed))
     if unknown:
-        raise ConfigError(f"data set {name!r}: unknown argument(s) {', '.join(unknown)}; "
-                          f"allowed: {', '.join(allowed) or 'none'}")
+        raise ConfigError(_("data set {name!r}: unknown argument(s) {unknown}; allowed: {allowed}")
+                            .format(name=name, unknown=', '.join(unknown),
+                                    allowed=', '.join(allowed) or 'none'))
     return lookup("data set", DATASETS, name, kwargs)
 
 

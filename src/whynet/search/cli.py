@@ -18,6 +18,7 @@ from rich.console import Console
 
 from ..config import read_toml
 from ..errors import ConfigError, WhynetError
+from ..i18n import _
 from .objective import load_data
 from .results import _fmt
 from .samplers import SAMPLERS
@@ -36,26 +37,33 @@ def load_config(path) -> dict:
     val, test, standardize and the data set's own arguments) and ``[space]``. Unknown sections or
     ``[search]`` keys raise naming them and the allowed ones; ``[space]`` names are checked by
     :func:`~whynet.search.space.parse_space`, ``[data]`` arguments by the data set."""
-    cfg, _ = read_toml(path, "search config")
-    where = f"search config {str(path)!r}"
+    what = _("search config")
+    cfg, _text = read_toml(path, what)
+    where = f"{what} {str(path)!r}"
     unknown = sorted(set(cfg) - set(CONFIG_SECTIONS))
     if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; "
-                          f"allowed: {', '.join(CONFIG_SECTIONS)} (as [tables])")
+        raise ConfigError(_("{where}: unknown key(s) {unknown}; allowed: {config_sections} (as "
+                            "[tables])")
+                            .format(where=where, unknown=', '.join(unknown),
+                                    config_sections=', '.join(CONFIG_SECTIONS)))
     for section in CONFIG_SECTIONS:
         if section in cfg and not isinstance(cfg[section], dict):
-            raise ConfigError(f"{where}: {section} must be a [table]")
+            raise ConfigError(_("{where}: {section} must be a [table]")
+                                .format(where=where, section=section))
     unknown = sorted(set(cfg.get("search", {})) - set(SEARCH_SETTINGS))
     if unknown:
-        raise ConfigError(f"{where}: unknown [search] key(s) "
-                          f"{', '.join(unknown)}; allowed: {', '.join(SEARCH_SETTINGS)}")
+        raise ConfigError(_("{where}: unknown [search] key(s) {unknown}; allowed: "
+                            "{search_settings}")
+                            .format(where=where, unknown=', '.join(unknown),
+                                    search_settings=', '.join(SEARCH_SETTINGS)))
     return cfg
 
 
 def _data_option(text: str) -> tuple[str, Any]:
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
-        raise ConfigError(f"search: a --data-arg option must look like KEY=VALUE, got {text!r}")
+        raise ConfigError(_("search: a --data-arg option must look like KEY=VALUE, got {text!r}")
+                            .format(text=text))
     return key.strip(), scalar(value)
 
 
@@ -155,7 +163,8 @@ def run_search(entries: Mapping, data: Mapping, settings: Mapping, as_json: bool
         try:
             fig.savefig(plot, dpi=110)
         except OSError as e:
-            raise ConfigError(f"search: cannot write the plot {plot} ({e.strerror or e})") from e
+            raise ConfigError(_("search: cannot write the plot {plot} ({reason})")
+                                .format(plot=plot, reason=e.strerror or e)) from e
     if as_json:
         out.write(json.dumps({**result.to_dict(), "plot": plot}) + "\n")
         return result
