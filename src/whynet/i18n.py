@@ -45,6 +45,8 @@ LANGUAGE_NAMES = {"en": "English", "ko": "한국어"}
 PSEUDO = "qps"
 """The pseudo-locale: every message wrapped in ⟦…⟧ (for tests)."""
 DOMAINS = ("whynet", "experiments", "lab")
+CLICK_DOMAIN = "click"
+"""The catalogue of click's own strings that whynet's commands show (see :func:`for_click`)."""
 LOCALE_DIR = Path(__file__).with_name("locale")
 
 _current: contextvars.ContextVar[str | None] = contextvars.ContextVar("whynet_language",
@@ -119,6 +121,28 @@ def set_language(lang: str | None) -> str:
     code = resolve(lang)
     _current.set(code)
     return code
+
+
+@contextmanager
+def for_click(lang: str):
+    """click's own strings ("Usage:", "No such option: …") in ``lang`` inside the block.
+
+    click translates them with the standard library's ``gettext.gettext``: the global domain,
+    in the language of ``$LANGUAGE``. For the block, the global domain is whynet's
+    :data:`CLICK_DOMAIN` catalogue and ``$LANGUAGE`` is ``lang``; both are put back after.
+    """
+    saved = os.environ.get("LANGUAGE"), _gettext.textdomain()
+    _gettext.bindtextdomain(CLICK_DOMAIN, str(LOCALE_DIR))
+    _gettext.textdomain(CLICK_DOMAIN)
+    os.environ["LANGUAGE"] = lang
+    try:
+        yield
+    finally:
+        if saved[0] is None:
+            os.environ.pop("LANGUAGE", None)
+        else:
+            os.environ["LANGUAGE"] = saved[0]
+        _gettext.textdomain(saved[1])
 
 
 @lru_cache(maxsize=None)

@@ -16,9 +16,10 @@ from typing import Any, Mapping
 import click
 from rich.console import Console
 
+from ..cli_lang import Command, lang_option, option
 from ..config import read_toml
 from ..errors import ConfigError, WhynetError
-from ..i18n import _
+from ..i18n import N_, _
 from .objective import load_data
 from .results import _fmt
 from .samplers import SAMPLERS
@@ -67,38 +68,39 @@ def _data_option(text: str) -> tuple[str, Any]:
     return key.strip(), scalar(value)
 
 
-@click.command("search", context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False),
-              help="TOML file with [search], [data] and [space] tables.")
-@click.option("-p", "--param", "params", multiple=True, metavar="NAME=SPEC",
-              help="A hyperparameter: lr=1e-4:1:log (range), width=8,16,32 (choices), "
-                   "epochs=20 (fixed). Repeatable; overrides the file. Names: "
-                   + ", ".join(HYPERPARAMETERS) + ".")
-@click.option("--data", "data_name", help="Data set name (default moons).")
-@click.option("--data-arg", "data_args", multiple=True, metavar="KEY=VALUE",
-              help="A data setting (examples, val, test, standardize) or an argument of "
-                   "the data set (n=500, noise=0.3). Repeatable.")
-@click.option("--sampler", type=click.Choice(SAMPLERS), help="Sampler (default tpe).")
-@click.option("--seed", type=int, help="Seed of the sampler, the split and the weights.")
-@click.option("--n-trials", type=int, help="Finished trials the study should have "
-                                           "(default 20); a resumed study runs the rest.")
-@click.option("--timeout", type=float, help="Stop starting trials after this many seconds.")
-@click.option("--storage", help=f"Optuna storage URL or SQLite file (default {SEARCH_DB} "
-                                f"beside the results store, see 'whynet list --help'); "
-                                f"'memory' keeps nothing.")
-@click.option("--study-name", help="Study to create or resume.")
-@click.option("--pruner", type=click.Choice(PRUNERS), help="Pruner (default median).")
-@click.option("--grid-points", type=int, help="Values per range for the grid (default 3).")
-@click.option("--plot", "plot_path", help="Also write a PNG of every trial per "
-                                          "hyperparameter to this file (none by default).")
-@click.option("--top", type=int, help="Rows in the table of best trials (default 5).")
-@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON only.")
+@click.command("search", cls=Command, context_settings={"help_option_names": ["-h", "--help"]},
+               help=N_("Search hyperparameters of an MLP on a data set with Optuna (grid, random, "
+                       "TPE).\n\nEvery -p range is checked against the setting's valid values "
+                       "before the first trial."))
+@option("-c", "--config", "config_path", type=click.Path(dir_okay=False),
+        help=N_("TOML file with [search], [data] and [space] tables."))
+@option("-p", "--param", "params", multiple=True, metavar="NAME=SPEC",
+        help=N_("A hyperparameter: lr=1e-4:1:log (range), width=8,16,32 (choices), "
+                "epochs=20 (fixed). Repeatable; overrides the file. Names: {names}."),
+        help_args={"names": ", ".join(HYPERPARAMETERS)})
+@option("--data", "data_name", help=N_("Data set name (default moons)."))
+@option("--data-arg", "data_args", multiple=True, metavar="KEY=VALUE",
+        help=N_("A data setting (examples, val, test, standardize) or an argument of "
+                "the data set (n=500, noise=0.3). Repeatable."))
+@option("--sampler", type=click.Choice(SAMPLERS), help=N_("Sampler (default tpe)."))
+@option("--seed", type=int, help=N_("Seed of the sampler, the split and the weights."))
+@option("--n-trials", type=int, help=N_("Finished trials the study should have "
+                                        "(default 20); a resumed study runs the rest."))
+@option("--timeout", type=float, help=N_("Stop starting trials after this many seconds."))
+@option("--storage", help=N_("Optuna storage URL or SQLite file (default {file} beside the "
+                             "results store, see 'whynet list --help'); 'memory' keeps nothing."),
+        help_args={"file": SEARCH_DB})
+@option("--study-name", help=N_("Study to create or resume."))
+@option("--pruner", type=click.Choice(PRUNERS), help=N_("Pruner (default median)."))
+@option("--grid-points", type=int, help=N_("Values per range for the grid (default 3)."))
+@option("--plot", "plot_path", help=N_("Also write a PNG of every trial per "
+                                       "hyperparameter to this file (none by default)."))
+@option("--top", type=int, help=N_("Rows in the table of best trials (default 5)."))
+@option("--json", "as_json", is_flag=True, help=N_("Print the results as JSON only."))
+@lang_option
 def search_command(config_path, params, data_name, data_args, sampler, seed, n_trials, timeout,
                    storage, study_name, pruner, grid_points, plot_path, top, as_json):
-    """Search hyperparameters of an MLP on a data set with Optuna (grid, random, TPE).
-
-    Every -p range is checked against the setting's valid values before the first trial.
-    """
+    """``whynet search`` (what it does for the user: the ``help`` above, translated when shown)."""
     cfg = load_config(config_path) if config_path else {}
     settings = dict(cfg.get("search", {}))
     for key, value in (("sampler", sampler), ("seed", seed), ("n_trials", n_trials),
