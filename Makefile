@@ -51,6 +51,10 @@ i18n: venv
 	  $(PYBABEL) -q update -D $$d -i $(LOCALE_DIR)/$$d.pot -d $(LOCALE_DIR) --ignore-obsolete \
 	  && $(PYBABEL) compile -D $$d -d $(LOCALE_DIR) --statistics || exit 1; \
 	done
+	# click's own strings (hand-kept catalogue, see whynet/cli_lang.py) and their pseudo-locale
+	$(PYBABEL) compile -D click -d $(LOCALE_DIR) --statistics
+	PYTHONPATH=src $(VENV)/bin/python -c "from whynet.i18n import write_pseudo_catalogue; \
+	  write_pseudo_catalogue()"
 
 # A new language: make i18n-init LANG_NEW=xx (then translate, `make i18n`, add it to LANGUAGES).
 i18n-init: venv

@@ -36,7 +36,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import __version__, export as exporting
-from .cli_lang import Group, lang_option, language_in, option
+from .cli_lang import Group, Option, lang_option, language_in, option
 from .config import INIT_PRESETS, RunConfig, build, read_toml
 from .datasets import DATASETS
 from .errors import ConfigError, WhynetError
@@ -177,7 +177,8 @@ store_option = option("--store", "store_path", type=click.Path(dir_okay=False),
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]},
              help=N_("whynet — a neural-network laboratory: experiments that answer *why*."))
-@click.version_option(__version__, prog_name="whynet")
+@click.version_option(__version__, prog_name="whynet", cls=Option,
+                      help=N_("Show the version and exit."))
 @lang_option
 def main():
     """The ``whynet`` command group (its help: ``help=`` above, translated when shown)."""

@@ -35,6 +35,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
+from babel.messages import mofile, pofile
 from babel.support import Translations
 
 from . import errors  # errors imports this module too: only its module object here
@@ -143,6 +144,23 @@ def for_click(lang: str):
         else:
             os.environ["LANGUAGE"] = saved[0]
         _gettext.textdomain(saved[1])
+
+
+def write_pseudo_catalogue(domain: str = CLICK_DOMAIN, source: str = "ko") -> Path:
+    """Compile the pseudo-locale's ``domain`` catalogue (``make i18n``): every message of
+    ``source``'s catalogue as ``⟦message⟧``. Only a catalogue read by gettext itself (click's)
+    needs one: whynet's own domains use :class:`PseudoTranslations`."""
+    with open(LOCALE_DIR / source / "LC_MESSAGES" / f"{domain}.po", "rb") as f:
+        catalog = pofile.read_po(f, locale=source)
+    for message in catalog:
+        if message.id:
+            ids = message.id if isinstance(message.id, (list, tuple)) else (message.id,)
+            message.string = tuple(f"⟦{i}⟧" for i in ids) if message.pluralizable else f"⟦{ids[0]}⟧"
+    out = LOCALE_DIR / PSEUDO / "LC_MESSAGES" / f"{domain}.mo"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "wb") as f:
+        mofile.write_mo(f, catalog)
+    return out
 
 
 @lru_cache(maxsize=None)
