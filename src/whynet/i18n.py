@@ -35,7 +35,7 @@ from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
-from babel.messages import mofile, pofile
+from babel.messages import Catalog, mofile, pofile
 from babel.support import Translations
 
 from . import errors  # errors imports this module too: only its module object here
@@ -151,11 +151,13 @@ def write_pseudo_catalogue(domain: str = CLICK_DOMAIN, source: str = "ko") -> Pa
     ``source``'s catalogue as ``⟦message⟧``. Only a catalogue read by gettext itself (click's)
     needs one: whynet's own domains use :class:`PseudoTranslations`."""
     with open(LOCALE_DIR / source / "LC_MESSAGES" / f"{domain}.po", "rb") as f:
-        catalog = pofile.read_po(f, locale=source)
-    for message in catalog:
+        source_catalog = pofile.read_po(f, locale=source)
+    catalog = Catalog(locale=LANGUAGES[0], domain=domain)  # English plural rule: n != 1
+    for message in source_catalog:
         if message.id:
-            ids = message.id if isinstance(message.id, (list, tuple)) else (message.id,)
-            message.string = tuple(f"⟦{i}⟧" for i in ids) if message.pluralizable else f"⟦{ids[0]}⟧"
+            wrapped = tuple(f"⟦{i}⟧" for i in message.id) if message.pluralizable \
+                else f"⟦{message.id}⟧"
+            catalog.add(message.id, wrapped, flags=message.flags)
     out = LOCALE_DIR / PSEUDO / "LC_MESSAGES" / f"{domain}.mo"
     out.parent.mkdir(parents=True, exist_ok=True)
     with open(out, "wb") as f:
