@@ -626,8 +626,8 @@ def ask(files, quick, jobs, scheduler, budget, yes, as_json, progress, verbose, 
     estimate = sum(seconds_per_run(e, quick) * todo[e.id] for e in experiments if todo[e.id])
     limit = DEFAULT_BUDGET if budget is None else budget
     if estimate / workers > limit and not yes:
-        raise ConfigError(_("ask: about {estimate:.0f} CPU seconds for {sum} runs (≈ "
-                            "{estimate2:.0f} s on {workers} worker(s)), over the budget of "
+        raise ConfigError(_("ask: about {estimate:.0f} CPU seconds for {runs} runs (≈ "
+                            "{per_worker:.0f} s on {workers} worker(s)), over the budget of "
                             "{limit:.0f} s; pass --yes to run anyway, --quick for the smaller "
                             "grid, or --budget SECONDS")
                             .format(estimate=estimate, sum=sum(todo.values()),

@@ -319,7 +319,7 @@ def build_data(cfg: RunConfig) -> Splits:
             if key not in accepted:
                 raise ConfigError(_("data set {data!r} takes no {key}; it takes: {accepted}")
                                     .format(data=cfg.data, key=key,
-                                            accepted=', '.join(accepted) or 'nothing'))
+                                            accepted=', '.join(accepted) or _("nothing")))
             kwargs[key] = getattr(cfg, key)
     if "seed" in accepted:
         kwargs["seed"] = cfg.seed
@@ -373,10 +373,10 @@ def build_model(cfg: RunConfig, n_in: int, n_out: int):
     sizes = [n_in, *cfg.hidden, n_out]
     count = sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
     if count > MAX_PARAMETERS:
-        raise ConfigError(_("hidden {hidden}: an MLP {map} has {count:,} weights, more than the "
+        raise ConfigError(_("hidden {hidden}: an MLP {sizes} has {count:,} weights, more than the "
                             "{max_parameters:,} whynet builds")
                             .format(hidden=list(cfg.hidden),
-                                    map=' → '.join(map(str, sizes)), count=count,
+                                    sizes=' → '.join(map(str, sizes)), count=count,
                                     max_parameters=MAX_PARAMETERS))
     init = INIT_PRESETS[cfg.init]() if cfg.init in INIT_PRESETS else cfg.init
     activation = list(cfg.activation) if isinstance(cfg.activation, tuple) else cfg.activation

@@ -508,9 +508,9 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
             self.classes_, self.n_outputs_ = labels, len(labels)
         unseen = np.setdiff1d(y, self.classes_)
         if len(unseen):
-            raise ConfigError(_("MLPClassifier: y has labels {tolist} not in classes_ {tolist2}")
-                                .format(tolist=unseen.tolist(),
-                                        tolist2=self.classes_.tolist()))
+            raise ConfigError(_("MLPClassifier: y has labels {labels} not in classes_ {classes}")
+                                .format(labels=unseen.tolist(),
+                                        classes=self.classes_.tolist()))
         return X, np.searchsorted(self.classes_, y).astype(np.int64)
 
     def _score_model(self, X, y) -> float:

@@ -341,9 +341,9 @@ class _Dask:
         wrong = {w: v for w, v in self.client.run(_whynet_version).items() if v != __version__}
         if wrong:
             listed = ", ".join(f"{w} has {v}" for w, v in sorted(wrong.items()))
-            raise ConfigError(_("Dask workers run another whynet than this client ({version__}): "
+            raise ConfigError(_("Dask workers run another whynet than this client ({version}): "
                                 "{listed}; install the same whynet[dask] on every worker")
-                                .format(version__=__version__, listed=listed))
+                                .format(version=__version__, listed=listed))
 
     def __iter__(self):
         from distributed import as_completed

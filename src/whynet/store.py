@@ -150,11 +150,12 @@ class Store:
             self._open()
         except sqlite3.OperationalError as e:  # locked, read-only, unopenable: not corruption
             self._conn.close()
-            raise StoreError(_("results store {path}: cannot {value} it ({reason}); check its "
-                               "permissions and its folder's, or pass another file with --store")
-                               .format(path=self.path,
-                                       value='read' if self.read_only else 'write',
-                                       reason=e)) from e
+            message = (_("results store {path}: cannot read it ({reason}); check its "
+                         "permissions and its folder's, or pass another file with --store")
+                       if self.read_only else
+                       _("results store {path}: cannot write it ({reason}); check its "
+                         "permissions and its folder's, or pass another file with --store"))
+            raise StoreError(message.format(path=self.path, reason=e)) from e
         except sqlite3.DatabaseError as e:
             self._conn.close()
             raise self._not_a_database(e) from e

@@ -260,7 +260,7 @@ def _claim(table: dict, dims: dict, metrics, where: _Where) -> Claim:
         raise where.error("claim", "compare", _("{compare!r} is not a dimension of [run]; "
                                                 "dimensions: {dims}")
                                                 .format(compare=compare,
-                                                        dims=', '.join(dims) or 'none'))
+                                                        dims=', '.join(dims) or _("none")))
     metric = table["metric"]
     check_metric(metric, where("claim", "metric"))
     if metric not in metrics:

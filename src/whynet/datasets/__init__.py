@@ -76,7 +76,7 @@ def get_dataset(name: str, **kwargs):
     if unknown:
         raise ConfigError(_("data set {name!r}: unknown argument(s) {unknown}; allowed: {allowed}")
                             .format(name=name, unknown=', '.join(unknown),
-                                    allowed=', '.join(allowed) or 'none'))
+                                    allowed=', '.join(allowed) or _("none")))
     return lookup("data set", DATASETS, name, kwargs)
 
 

@@ -166,9 +166,9 @@ class LogTransform(Scaler):
         bad = X <= -1
         if bad.any():
             first = tuple(int(i) for i in np.argwhere(bad)[0])
-            raise ConfigError(_("LogTransform: log1p needs x > −1, got {sum} value(s) ≤ −1, "
+            raise ConfigError(_("LogTransform: log1p needs x > −1, got {count} value(s) ≤ −1, "
                                 "first {item!r} at index {first}")
-                                .format(sum=int(bad.sum()), item=X[first].item(),
+                                .format(count=int(bad.sum()), item=X[first].item(),
                                         first=first))
         return np.log1p(X)
 

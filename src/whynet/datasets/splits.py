@@ -44,7 +44,7 @@ def split(X, y=None, *, val: float = 0.2, test: float = 0.2, seed=0,
     test = check_fraction("split", "test", test, allow_zero=False)
     if val + test >= 1:
         raise ConfigError(_("split: val + test must be < 1 to leave a training set, got {val} + "
-                            "{test} = {val2}").format(val=val, test=test, val2=val + test))
+                            "{test} = {total}").format(val=val, test=test, total=val + test))
     rng = make_rng(seed)
     index = np.arange(len(ds))
     strat = ds.y if (stratify and ds.n_classes) else None

@@ -33,9 +33,9 @@ def _discover() -> dict[str, Experiment]:
             try:
                 module = importlib.import_module(f"{__package__}.{info.name}")
             except Exception as e:  # one line naming the module, not a traceback from the CLI
-                raise ConfigError(_("experiment module {package__}.{name} failed to import: "
+                raise ConfigError(_("experiment module {package}.{name} failed to import: "
                                     "{type}: {reason}")
-                                    .format(package__=__package__, name=info.name,
+                                    .format(package=__package__, name=info.name,
                                             type=type(e).__name__, reason=e)) from e
             experiment = getattr(module, "EXPERIMENT", None)
             if experiment is not None:

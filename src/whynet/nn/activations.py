@@ -872,5 +872,5 @@ def get_activation(activation: str | type[Activation] | Activation, **kwargs) ->
         raise ConfigError(_("activation {label!r}: unknown argument(s) {unknown}; allowed: "
                             "{allowed}")
                             .format(label=label, unknown=', '.join(unknown),
-                                    allowed=', '.join(allowed) or 'none'))
+                                    allowed=', '.join(allowed) or _("none")))
     return cls(**kwargs)

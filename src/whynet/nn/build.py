@@ -28,7 +28,7 @@ from .norm import BatchNorm1d
 def _check_sizes(sizes) -> list[int]:
     try:
         if not isinstance(sizes, (list, tuple)) or len(sizes) < 2:
-            raise ConfigError(_("too few"))
+            raise ConfigError("too few")  # replaced just below: never shown
         return [check_int("mlp", "size", s) for s in sizes]
     except ConfigError:  # name the whole list: the bad entry is easiest to see in it
         raise ConfigError(_("mlp: sizes must be a list of at least 2 integers ≥ 1 (e.g. [2, 16, "

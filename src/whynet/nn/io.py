@@ -310,9 +310,9 @@ def load(path) -> Sequential:
     npz_path, json_path = _paths(path)
     for p in (json_path, npz_path):
         if not p.is_file():
-            raise ModelFileError(_("load: file {p} does not exist (a model is saved as {name} + "
+            raise ModelFileError(_("load: file {path} does not exist (a model is saved as {name} + "
                                    "{name2})")
-                                   .format(p=p, name=npz_path.name, name2=json_path.name))
+                                   .format(path=p, name=npz_path.name, name2=json_path.name))
     try:
         spec = json.loads(json_path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
@@ -327,9 +327,9 @@ def load(path) -> Sequential:
     version = spec.get("format_version")
     if not isinstance(version, int) or isinstance(version, bool) or version > FORMAT_VERSION:
         raise ModelFileError(_("{json_path}: format_version {version!r} is not supported by this "
-                               "whynet {version__} (supports ≤ {format_version})")
+                               "whynet {whynet_version} (supports ≤ {format_version})")
                                .format(json_path=json_path, version=version,
-                                       version__=__version__,
+                                       whynet_version=__version__,
                                        format_version=FORMAT_VERSION))
     try:
         dtype = dtypes.resolve(spec.get("dtype"))
@@ -337,8 +337,8 @@ def load(path) -> Sequential:
         raise ModelFileError(_("{json_path}: {reason}")
                                .format(json_path=json_path, reason=e)) from e
     if spec.get("class") != "Sequential":
-        raise ModelFileError(_("{json_path}: the top level must be a Sequential, got {get!r}")
-                               .format(json_path=json_path, get=spec.get('class')))
+        raise ModelFileError(_("{json_path}: the top level must be a Sequential, got {top!r}")
+                               .format(json_path=json_path, top=spec.get('class')))
     arrays = read_npz(npz_path)
     _check_entry(spec, "(model)", json_path, arrays)
     model = _build(spec, "(model)", json_path, dtype)

@@ -318,16 +318,16 @@ class Module:
         ndims = (ndim,) if isinstance(ndim, int) else ndim
         if x.ndim not in ndims:
             raise ShapeError(
-                _("{self!r}: expected input of rank {map}, got shape {shape}")
-                  .format(self=self, map=' or '.join(map(str, ndims)), shape=x.shape)
+                _("{self!r}: expected input of rank {ranks}, got shape {shape}")
+                  .format(self=self, ranks=' or '.join(map(str, ndims)), shape=x.shape)
             )
         if features is not None and x.shape[axis] != features:
             want = list(x.shape)
             want[axis] = features
             want[0] = "m"
             raise ShapeError(
-                _("{self!r}: expected input of shape ({map}), got {shape}")
-                  .format(self=self, map=', '.join(map(str, want)), shape=x.shape)
+                _("{self!r}: expected input of shape ({dims}), got {shape}")
+                  .format(self=self, dims=', '.join(map(str, want)), shape=x.shape)
             )
         return x
 

@@ -244,9 +244,9 @@ class LayerNorm(Module):
         k = len(self.normalized_shape)
         if not isinstance(x, np.ndarray) or x.ndim <= k or x.shape[-k:] != self.normalized_shape:
             shape = x.shape if isinstance(x, np.ndarray) else type(x).__name__
-            raise ShapeError(_("{self!r}: expected input of shape (m, …, {map}), got {shape}")
+            raise ShapeError(_("{self!r}: expected input of shape (m, …, {dims}), got {shape}")
                                .format(self=self,
-                                       map=', '.join(map(str, self.normalized_shape)),
+                                       dims=', '.join(map(str, self.normalized_shape)),
                                        shape=shape))
         x = x.astype(self.gamma.value.dtype, copy=False)
         axes = tuple(range(x.ndim - k, x.ndim))

@@ -185,7 +185,7 @@ def parse_dim(name: str, spec: Mapping, kind: type | None = None) -> Range | Cho
                                     range_fields=', '.join(RANGE_FIELDS)))
     if "low" not in spec or "high" not in spec:
         raise ConfigError(_("search space: {name!r} needs both low and high (or choices), got "
-                            "{dict!r}").format(name=name, dict=dict(spec)))
+                            "{spec!r}").format(name=name, spec=dict(spec)))
     low, high = spec["low"], spec["high"]
     log, step, points = spec.get("log", False), spec.get("step"), spec.get("points")
     if not (_is_number(low) and _is_number(high) and math.isfinite(low)
