@@ -33,7 +33,7 @@ from .datasets import (DATASETS, PLAYGROUND_FEATURES, Dataset, Splits, get_datas
                        polynomial_features, split, standardize)
 from .errors import (ConfigError, UnknownNameError, check_bool, check_int, check_number,
                      check_str, unknown_name)
-from .i18n import _
+from .i18n import N_, _
 from .nn.activations import ACTIVATIONS
 from .nn.build import mlp
 from .nn.init import INITIALIZERS, normal
@@ -53,7 +53,7 @@ def _name(kind: str, table) -> Callable:
     def check(owner, arg, v):
         key = check_str(owner, arg, v).lower().replace("-", "_")
         if key not in table:
-            raise unknown_name(kind, v, table)
+            raise unknown_name(_(kind), v, table)
         return key
     return check
 
@@ -70,7 +70,7 @@ def _sizes(owner, arg, v) -> tuple[int, ...]:
 
 
 def _activations(owner, arg, v):
-    one = _name("activation", ACTIVATIONS)
+    one = _name(N_("activation"), ACTIVATIONS)
     if isinstance(v, (list, tuple)):
         return tuple(one(owner, f"{arg}[{i}]", a) for i, a in enumerate(v))
     return one(owner, arg, v)
@@ -85,7 +85,7 @@ def _features(owner, arg, v):
                                     value=v))
     for f in v:
         if f not in PLAYGROUND_FEATURES:
-            raise unknown_name("input feature", str(f), PLAYGROUND_FEATURES)
+            raise unknown_name(_("input feature"), str(f), PLAYGROUND_FEATURES)
     if len(set(v)) != len(v):
         raise ConfigError(_("{owner}: {arg} must not repeat a feature, got {value}")
                             .format(owner=owner, arg=arg, value=list(v)))
@@ -100,7 +100,7 @@ def _table(owner, arg, v) -> dict:
 
 
 def _init(owner, arg, v):
-    return _name("initialiser", {**INITIALIZERS, **INIT_PRESETS})(owner, arg, v)
+    return _name(N_("initialiser"), {**INITIALIZERS, **INIT_PRESETS})(owner, arg, v)
 
 
 @dataclass(frozen=True)
@@ -122,7 +122,7 @@ def _int(**bounds) -> Callable:
 
 FIELDS: dict[str, Field] = {
     # the data
-    "data": Field("str", _name("data set", DATASETS), "data set: " + ", ".join(DATASETS)),
+    "data": Field("str", _name(N_("data set"), DATASETS), "data set: " + ", ".join(DATASETS)),
     "n": Field("int or none", _optional(_int()), "number of examples (a generated set)"),
     "noise": Field("float or none", _optional(_number(low=0.0)), "noise of a generated set"),
     "data_args": Field("table", _table, "other arguments of the data set (centers = 2, …)"),
@@ -145,8 +145,8 @@ FIELDS: dict[str, Field] = {
     "dropout": Field("float", _number(low=0.0, high=1.0, high_open=True),
                      "drop probability after each hidden activation"),
     # the training
-    "loss": Field("str", _name("loss", LOSSES), "softmax_ce, hinge, bce or mse"),
-    "optimizer": Field("str", _name("optimizer", OPTIMIZERS), ", ".join(OPTIMIZERS)),
+    "loss": Field("str", _name(N_("loss"), LOSSES), "softmax_ce, hinge, bce or mse"),
+    "optimizer": Field("str", _name(N_("optimizer"), OPTIMIZERS), ", ".join(OPTIMIZERS)),
     "lr": Field("float or none", _optional(_number(low=0.0, low_open=True)),
                 "learning rate (none: the optimiser's default)"),
     "momentum": Field("float", _number(low=0.0, high=1.0, high_open=True),
@@ -154,7 +154,7 @@ FIELDS: dict[str, Field] = {
     "nesterov": Field("bool", check_bool, "Nesterov momentum (sgd)"),
     "epochs": Field("int", _int(), "passes over the training set"),
     "batch_size": Field("int", _int(), "examples per minibatch"),
-    "regularizer": Field("str", _name("regulariser", REGULARIZERS), "none, l1, l2 or elastic"),
+    "regularizer": Field("str", _name(N_("regulariser"), REGULARIZERS), "none, l1, l2 or elastic"),
     "lam": Field("float", _number(low=0.0), "regularisation strength λ"),
     "seed": Field("int", _int(low=0), "seed of the data, split, weights and minibatches"),
 }
@@ -278,7 +278,7 @@ def where(source: str, key: str, text: str | None) -> str:
     if text:
         for i, line in enumerate(text.splitlines(), 1):
             if re.match(rf"\s*{re.escape(key)}\s*=", line):
-                return f"{source}, line {i}"
+                return _("{label}, line {line}").format(label=source, line=i)
     return source
 
 

@@ -483,7 +483,7 @@ def get_optimizer(name, params, **kwargs) -> Optimizer:
                                 .format(name=name, kwargs=sorted(kwargs)))
         return name
     bound = {key: functools.partial(cls, params) for key, cls in OPTIMIZERS.items()}
-    return lookup("optimizer", bound, name, kwargs)
+    return lookup(_("optimizer"), bound, name, kwargs)
 
 
 # -- learning-rate schedules --------------------------------------------------------------------

@@ -69,7 +69,7 @@ def get_dataset(name: str, **kwargs):
     Returns a :class:`Dataset`, or :class:`Splits` for ``"mnist1d"``.
     """
     if name not in DATASETS:
-        raise unknown_name("data set", name, DATASETS)
+        raise unknown_name(_("data set"), name, DATASETS)
     fn = DATASETS[name]
     allowed = inspect.signature(fn).parameters
     unknown = sorted(set(kwargs) - set(allowed))
@@ -77,7 +77,7 @@ def get_dataset(name: str, **kwargs):
         raise ConfigError(_("data set {name!r}: unknown argument(s) {unknown}; allowed: {allowed}")
                             .format(name=name, unknown=', '.join(unknown),
                                     allowed=', '.join(allowed) or _("none")))
-    return lookup("data set", DATASETS, name, kwargs)
+    return lookup(_("data set"), DATASETS, name, kwargs)
 
 
 __all__ = [

@@ -29,7 +29,7 @@ TASKS = ("classification", "regression")
 def _encode_targets(owner: str, y: np.ndarray, task: str | None):
     """(targets, n_classes, class_names) from raw targets of shape (m,)."""
     if task is not None and task not in TASKS:
-        raise unknown_name("task", task, TASKS)
+        raise unknown_name(_("task"), task, TASKS)
     numeric = y.dtype.kind in "biuf"
     if numeric and y.dtype.kind == "f":
         check_finite(owner, "y", y)
@@ -206,7 +206,7 @@ def _target_column(where: str, path: str, target, header, first: list[str]) -> t
             raise ConfigError(_("{where}: target {target!r} is a column name but header=False")
                                 .format(where=where, target=target))
         if target not in first:
-            raise unknown_name(f"target column in {path!r}", target, first)
+            raise unknown_name(_("target column in {path!r}").format(path=path), target, first)
         return first.index(target), True
     if isinstance(target, (int, np.integer)) and not isinstance(target, bool):
         if not -width <= target < width:

@@ -186,7 +186,7 @@ PREPROCESSORS: dict[str, type[Scaler]] = {
 
 def get_preprocessor(name: str) -> Scaler:
     """A new, unfitted scaler by name: ``"none"``, ``"standardize"``, ``"minmax"``, ``"log"``."""
-    return lookup("preprocessor", PREPROCESSORS, name)
+    return lookup(_("preprocessor"), PREPROCESSORS, name)
 
 
 def _fit_apply(scaler: Scaler, train, others):
@@ -246,7 +246,7 @@ def polynomial_features(X, names=("x1", "x2")):
                             .format(playground_features=', '.join(PLAYGROUND_FEATURES)))
     for n in names:
         if n not in FEATURES:
-            raise unknown_name("input feature", n, PLAYGROUND_FEATURES)
+            raise unknown_name(_("input feature"), n, PLAYGROUND_FEATURES)
     x1, x2 = a[:, 0], a[:, 1]
     out = np.column_stack([FEATURES[n](x1, x2) for n in names]).astype(a.dtype, copy=False)
     return X.with_X(out, names) if isinstance(X, Dataset) else out

@@ -89,7 +89,7 @@ def get(experiment_id: str) -> Experiment:
     """The experiment with this id; an unknown id raises UnknownNameError listing the known ones."""
     table = _table()
     if experiment_id not in table:
-        raise unknown_name("experiment", experiment_id, table)
+        raise unknown_name(_("experiment"), experiment_id, table)
     return table[experiment_id]
 
 

@@ -831,7 +831,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
         return math.sqrt(2.0 / (1 + slope ** 2))
     if name in TORCH_GAINS:
         return TORCH_GAINS[name]
-    raise unknown_name("nonlinearity", str(nonlinearity),
+    raise unknown_name(_("nonlinearity"), str(nonlinearity),
                        {*TORCH_GAINS, "leaky_relu", *ACTIVATIONS})
 
 
@@ -858,7 +858,7 @@ def get_activation(activation: str | type[Activation] | Activation, **kwargs) ->
     else:
         label = activation.lower().replace("-", "_") if isinstance(activation, str) else None
         if label not in ACTIVATIONS:
-            raise unknown_name("activation", str(activation), ACTIVATIONS)
+            raise unknown_name(_("activation"), str(activation), ACTIVATIONS)
         cls, preset = ACTIVATIONS[label], _ALIAS_KWARGS.get(label, {})
     for key, value in preset.items():
         if kwargs.get(key, value) != value:

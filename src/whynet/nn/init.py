@@ -174,7 +174,7 @@ def get_initializer(init: str | Initializer, **kwargs) -> Initializer:
     """An initialiser from a name (with keyword arguments) or a callable (returned as is)."""
     if callable(init):
         return init
-    return lookup("initialiser", INITIALIZERS, init, kwargs)
+    return lookup(_("initialiser"), INITIALIZERS, init, kwargs)
 
 
 def init_config(init, init_kwargs: dict, bias_init, default: str) -> dict:

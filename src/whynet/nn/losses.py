@@ -330,4 +330,4 @@ def get_loss(name: str | Loss, **kwargs) -> Loss:
     ``"hinge"``), or a :class:`Loss` instance returned as is."""
     if isinstance(name, Loss):
         return name
-    return lookup("loss", LOSSES, name, kwargs)
+    return lookup(_("loss"), LOSSES, name, kwargs)

@@ -171,4 +171,4 @@ def get_regularizer(name: str | Regularizer | None, lam: float = 0.0, **kwargs) 
         kwargs = {"l1": pair[0], "l2": pair[1], **kwargs}
     elif kind != "none":
         kwargs = {"lam": lam, **kwargs}
-    return lookup("regulariser", REGULARIZERS, key, kwargs)
+    return lookup(_("regulariser"), REGULARIZERS, key, kwargs)

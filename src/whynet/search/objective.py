@@ -49,7 +49,7 @@ def load_data(name: str = "moons", *, examples: int | None = None, val: float = 
         standardize: scale every feature to mean 0, std 1 on the training set.
     """
     if name not in datasets.DATASETS:
-        raise unknown_name("data set", name, datasets.DATASETS)
+        raise unknown_name(_("data set"), name, datasets.DATASETS)
     accepted = inspect.signature(datasets.DATASETS[name]).parameters
     unknown = sorted(set(kwargs) - set(accepted))
     if unknown:

@@ -93,4 +93,4 @@ def make_sampler(name: str, space: Space, seed: int = 0, grid_points: int = 3):
         return trial_seeded_random_sampler(seed)
     if name == "tpe":
         return seeded_start_tpe_sampler(seed)
-    raise unknown_name("sampler", name, SAMPLERS)
+    raise unknown_name(_("sampler"), name, SAMPLERS)

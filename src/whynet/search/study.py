@@ -212,9 +212,9 @@ def _check_search_args(seed, n_trials, timeout, grid_points, pruner, sampler) ->
         check_number("search", "timeout (seconds)", timeout, low=0.0, low_open=True)
     check_int("search", "grid_points", grid_points, low=2)
     if pruner not in PRUNERS:
-        raise unknown_name("pruner", pruner, PRUNERS)
+        raise unknown_name(_("pruner"), pruner, PRUNERS)
     if sampler not in SAMPLERS:
-        raise unknown_name("sampler", sampler, SAMPLERS)
+        raise unknown_name(_("sampler"), sampler, SAMPLERS)
 
 
 def _objective_and_space(space, objective, data, seed) -> tuple[Space, Callable, str]:
