@@ -43,6 +43,14 @@ class _TranslatedHelp:
     def short_help(self, value):
         self._short_help = value
 
+    def get_help_option(self, ctx):
+        """click's ``--help``, its help in the language in force (click keeps the option it
+        made first, with the help text of that moment's language)."""
+        option = super().get_help_option(ctx)
+        if option is not None:
+            option.help = _("Show this message and exit.")
+        return option
+
 
 class Option(_TranslatedHelp, click.Option):
     """A click option whose help (marked ``N_``) is shown in the language in force;
