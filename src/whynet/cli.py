@@ -14,8 +14,9 @@
     whynet ask examples/questions/*.toml --quick   # your own questions, answered the same way
 
 Errors from whynet print as one red line (plain when NO_COLOR is set) and exit with status 2.
-``--lang`` translates the verdict tables, the report and the command's own messages; option help
-and the messages of deep library errors stay English.
+``--lang`` (on every command, or on the group: ``whynet --lang ko train …``) translates the verdict
+tables, the report, the error messages, the help and click's own words (see
+:mod:`whynet.cli_lang`).
 """
 
 from __future__ import annotations

@@ -11,9 +11,11 @@ Catalogues (gettext ``.po``, compiled to ``.mo`` by ``make i18n``; both ship in 
 extraction map ``whynet/locale/<domain>.cfg``:
 
 ========== ====================================================================================
-whynet     the CLI, the report's templates, training and the other library messages
+whynet     the CLI, the report's templates, training and the other library messages (errors too)
 experiments the answers, rules, evidence labels, "why" paragraphs and figures of the experiments
 lab        the web lab (its page and script) and the probes' finding sentences
+click      click's own strings that whynet's commands show ("Usage:", "No such option …"): a
+           hand-kept catalogue, read by the standard library's gettext (:func:`for_click`)
 ========== ====================================================================================
 
 The language in force is a context variable (so each web request can have its own):
@@ -22,8 +24,9 @@ The language in force is a context variable (so each web request can have its ow
 ``ko``); anything else is English. ``qps`` is a pseudo-locale that wraps every message in
 ``⟦…⟧``: rendering with it shows any user-visible string that bypasses the catalogue.
 
-Adding a language ``xx``: ``make i18n-init LANG_NEW=xx``, translate the three ``.po`` files,
-``make i18n``, and add ``"xx"`` to :data:`LANGUAGES`.
+Adding a language ``xx``: ``make i18n-init LANG_NEW=xx``, translate the three ``.po`` files (and
+copy ``ko/LC_MESSAGES/click.po`` to translate click's strings), ``make i18n``, and add ``"xx"`` to
+:data:`LANGUAGES`.
 """
 
 from __future__ import annotations
