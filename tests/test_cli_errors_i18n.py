@@ -11,10 +11,13 @@ A handful of cases run under ``--lang ko``: Hangul, and still the bad input name
 
 from __future__ import annotations
 
+import ast
 import gettext
 import inspect
 import os
 import re
+import string
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -24,6 +27,7 @@ from whynet import cli
 from whynet.errors import ConfigError, check_int
 from whynet.i18n import current_language, use_language
 
+SRC = Path(__file__).resolve().parents[1] / "src" / "whynet"
 OPEN, CLOSE = "⟦", "⟧"
 ENGLISH_WORD = re.compile(r"[A-Za-z]{2,}")
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
@@ -161,3 +165,30 @@ def test_a_command_leaves_no_language_behind(monkeypatch):
     CliRunner().invoke(cli.main, ["--lang", "ko", "train", "--epochs", "0"])
     assert current_language() == "en" and "LANGUAGE" not in os.environ
     assert gettext.textdomain() == domain
+
+
+def _formatted_messages():
+    """``(file, line, placeholders, keywords)`` of every ``_("…").format(…)`` in whynet."""
+    for path in sorted(SRC.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "format" and isinstance(node.func.value, ast.Call)
+                    and getattr(node.func.value.func, "id", None) == "_"
+                    and node.func.value.args
+                    and isinstance(node.func.value.args[0], ast.Constant)):
+                continue
+            if any(k.arg is None for k in node.keywords):  # **kwargs: not checkable here
+                continue
+            names = {f.split(".")[0].split("[")[0] for _t, f, _s, _c
+                     in string.Formatter().parse(node.func.value.args[0].value) if f}
+            yield path.relative_to(SRC), node.lineno, names, {k.arg for k in node.keywords}
+
+
+def test_every_marked_message_gets_exactly_its_placeholders():
+    """A marked message is filled after translation: its .format() must give every named
+    placeholder (else a KeyError in some language) and nothing else (a renamed one)."""
+    found = list(_formatted_messages())
+    assert len(found) > 300  # the raise sites across the library
+    wrong = [(str(f), line, sorted(names ^ given)) for f, line, names, given in found
+             if names != given]
+    assert not wrong, wrong

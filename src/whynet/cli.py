@@ -631,8 +631,8 @@ def ask(files, quick, jobs, scheduler, budget, yes, as_json, progress, verbose, 
                             "{per_worker:.0f} s on {workers} worker(s)), over the budget of "
                             "{limit:.0f} s; pass --yes to run anyway, --quick for the smaller "
                             "grid, or --budget SECONDS")
-                            .format(estimate=estimate, sum=sum(todo.values()),
-                                    estimate2=estimate / workers, workers=workers,
+                            .format(estimate=estimate, runs=sum(todo.values()),
+                                    per_worker=estimate / workers, workers=workers,
                                     limit=limit))
     with _open_store(path) as store:
         try:

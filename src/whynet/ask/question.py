@@ -247,28 +247,9 @@ def _grid(fixed, dims, seeds, table, where: _Where) -> Grid:
     return grid
 
 
-def _claim(table: dict, dims: dict, metrics, where: _Where) -> Claim:
-    _check_keys(table, CLAIM_KEYS, "claim", where)
-    for key in ("compare", "expect", "metric"):
-        if key not in table:
-            raise where.error("claim", key, _("missing; a claim needs compare, expect and metric"))
-        if key != "expect" and not isinstance(table[key], str):
-            raise where.error("claim", key, _("must be a string, got {table!r}")
-                                              .format(table=table[key]))
-    compare = table["compare"]
-    if compare not in dims:
-        raise where.error("claim", "compare", _("{compare!r} is not a dimension of [run]; "
-                                                "dimensions: {dims}")
-                                                .format(compare=compare,
-                                                        dims=', '.join(dims) or _("none")))
-    metric = table["metric"]
-    check_metric(metric, where("claim", "metric"))
-    if metric not in metrics:
-        raise where.error("claim", "metric", _("{metric!r} is not measured; add it to [measure] "
-                                               "metrics (measured: {metrics})")
-                                               .format(metric=metric,
-                                                       metrics=', '.join(metrics)))
-    expect = table["expect"]
+def _expect_pairs(expect, compare: str, dims: dict, where: _Where) -> list:
+    """The claim's ``expect`` ("A < B" or a list of them) as (A, relation, B) of dimension
+    values."""
     texts = expect if isinstance(expect, list) else [expect]
     if not texts or not all(isinstance(t, str) for t in texts):
         raise where.error("claim", "expect", _("must be 'A < B' or a list of them, got {expect!r}")
@@ -295,6 +276,11 @@ def _claim(table: dict, dims: dict, metrics, where: _Where) -> Claim:
             raise where.error("claim", "expect", _("{text!r} compares a value with itself")
                                                    .format(text=text))
         pairs.append((sides[0], m.group(2), sides[1]))
+    return pairs
+
+
+def _best(table: dict, compare: str, dims: dict, metrics, where: _Where) -> tuple:
+    """The claim's ``best_over`` and ``best_by`` (each None when not given), checked."""
     best_over = table.get("best_over")
     if best_over is not None:
         if best_over not in dims or best_over == compare:
@@ -316,6 +302,32 @@ def _claim(table: dict, dims: dict, metrics, where: _Where) -> Claim:
             raise where.error("claim", "best_by", _("{best_by!r} has no better direction; use "
                                                     "one of the training metrics")
                                                     .format(best_by=best_by))
+    return best_over, best_by
+
+
+def _claim(table: dict, dims: dict, metrics, where: _Where) -> Claim:
+    _check_keys(table, CLAIM_KEYS, "claim", where)
+    for key in ("compare", "expect", "metric"):
+        if key not in table:
+            raise where.error("claim", key, _("missing; a claim needs compare, expect and metric"))
+        if key != "expect" and not isinstance(table[key], str):
+            raise where.error("claim", key, _("must be a string, got {table!r}")
+                                              .format(table=table[key]))
+    compare = table["compare"]
+    if compare not in dims:
+        raise where.error("claim", "compare", _("{compare!r} is not a dimension of [run]; "
+                                                "dimensions: {dims}")
+                                                .format(compare=compare,
+                                                        dims=', '.join(dims) or _("none")))
+    metric = table["metric"]
+    check_metric(metric, where("claim", "metric"))
+    if metric not in metrics:
+        raise where.error("claim", "metric", _("{metric!r} is not measured; add it to [measure] "
+                                               "metrics (measured: {metrics})")
+                                               .format(metric=metric,
+                                                       metrics=', '.join(metrics)))
+    pairs = _expect_pairs(table["expect"], compare, dims, where)
+    best_over, best_by = _best(table, compare, dims, metrics, where)
     margin = table.get("margin", 0.0)
     if isinstance(margin, bool) or not isinstance(margin, (int, float)) or margin < 0:
         raise where.error("claim", "margin", _("must be a number ≥ 0, got {margin!r}")
