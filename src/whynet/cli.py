@@ -187,6 +187,10 @@ def main():
 
 # -- list ----------------------------------------------------------------------------------------
 
+LIST_COLUMNS = (N_("id"), N_("questions"), N_("title"), N_("quick runs"), N_("full runs"),
+                N_("measured"))
+GRIDS = (N_("quick"), N_("full"))
+
 @main.command("list", help=N_("The experiments, the question IDs they answer, grid sizes and "
                                "measured run time."))
 @option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
@@ -214,14 +218,13 @@ def list_cmd(as_json, store_path):
     if as_json:
         _echo_json(rows)
         return
-    t = Table(title="whynet experiments", title_justify="left")
-    for col in ("id", "questions", "title", "quick runs", "full runs", "measured"):
-        t.add_column(col, justify="right" if "runs" in col or col == "measured" else "left")
+    t = Table(title=_("whynet experiments"), title_justify="left")
+    for col in LIST_COLUMNS:
+        t.add_column(_(col), justify="right" if "runs" in col or col == "measured" else "left")
     for r in rows:
-        secs = [f"{k} {_seconds(r[k + '_seconds'])}" for k in ("quick", "full")
-                if r[k + "_seconds"]]
+        secs = [f"{_(k)} {_seconds(r[k + '_seconds'])}" for k in GRIDS if r[k + "_seconds"]]
         t.add_row(r["id"], " ".join(r["questions"]), r["title"], str(r["quick_runs"]),
-                  str(r["full_runs"]), ", ".join(secs) or "not run")
+                  str(r["full_runs"]), ", ".join(secs) or _("not run"))
     _console().print(t)
 
 
@@ -429,7 +432,9 @@ def export_cmd(table, fmt, output, quick, store_path):
         raise ConfigError(_("export: cannot write {output} ({reason})")
                             .format(output=output, reason=e.strerror or e)) from e
     if output != "-":
-        click.echo(f"wrote {len(rows)} {table} to {Path(output).resolve()}", err=True)
+        click.echo(_("wrote {n} {table} to {path}").format(n=len(rows), table=table,
+                                                             path=Path(output).resolve()),
+                   err=True)
 
 
 # -- train ---------------------------------------------------------------------------------------
@@ -542,8 +547,10 @@ def train(config_path, as_json, tensorboard_dir, probe_every, **cli_options):
     dense = [m for m in model.layers if hasattr(m, "n_in")]
     sizes = " → ".join(str(d) for d in [dense[0].n_in, *(d.n_out for d in dense)])
     acts = cfg.activation if isinstance(cfg.activation, str) else "/".join(cfg.activation)
-    click.echo(f"{cfg.data}: MLP {sizes}, {acts}, {cfg.optimizer} lr={used['lr']:g}, "
-               f"{model.num_parameters()} parameters, seed {cfg.seed}")
+    click.echo(_("{data}: MLP {sizes}, {activation}, {optimizer} lr={lr:g}, {parameters} "
+                 "parameters, seed {seed}").format(
+        data=cfg.data, sizes=sizes, activation=acts, optimizer=cfg.optimizer, lr=used["lr"],
+        parameters=model.num_parameters(), seed=cfg.seed))
     click.echo(f"{'epoch':>5}  {'loss':>8}  {'acc':>6}  {'val_loss':>8}  {'val_acc':>7}")
     for i in range(len(history)):
         acc = e.get("acc", [None] * (i + 1))[i]
@@ -552,18 +559,20 @@ def train(config_path, as_json, tensorboard_dir, probe_every, **cli_options):
                    f"{e['val_loss'][i]:>8.4f}  {_pct(vacc):>7}")
     measured = len(probe.records.steps())
     if not findings:
-        click.echo(f"findings: none — the probes ({measured} measurements) saw nothing wrong")
+        click.echo(_("findings: none — the probes ({measured} measurements) saw nothing wrong")
+                   .format(measured=measured))
     else:
-        order = ", most important first" if len(findings) > 1 else ""
-        click.echo(f"findings: {len(findings)}{order} (from {measured} measurements)")
+        order = _(", most important first") if len(findings) > 1 else ""
+        click.echo(_("findings: {n}{order} (from {measured} measurements)").format(
+            n=len(findings), order=order, measured=measured))
     for f in ranked:
         tag = f" [{f.question}]" if f.question else ""
         click.echo(textwrap.fill(f"{f}{tag}", width=100, initial_indent="  • ",
                                  subsequent_indent="    "))
     if tensorboard_dir:
-        click.echo(f"TensorBoard event files in {tensorboard_dir}")
+        click.echo(_("TensorBoard event files in {folder}").format(folder=tensorboard_dir))
     if history.diverged:
-        click.secho(f"diverged: {history.stopped}", fg="red", err=True)
+        click.secho(_("diverged: {reason}").format(reason=history.stopped), fg="red", err=True)
         sys.exit(1)
 
 
