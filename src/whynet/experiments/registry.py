@@ -11,8 +11,8 @@ import pkgutil
 import re
 
 from ..errors import ConfigError, unknown_name
-from . import __path__ as PACKAGE_PATH
 from ..i18n import _
+from . import __path__ as PACKAGE_PATH
 from .base import Experiment
 from .questions import QUESTIONS
 

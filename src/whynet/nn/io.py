@@ -33,8 +33,8 @@ import numpy as np
 
 from .. import __version__, dtypes
 from ..errors import ModelFileError, WhynetError
-from . import activations as _activations
 from ..i18n import _
+from . import activations as _activations
 from .conv import AvgPool1d, AvgPool2d, Conv1d, Conv2d, GlobalAvgPool, MaxPool1d, MaxPool2d
 from .layers import Dense, Dropout, Flatten, Maxout
 from .module import Module, Sequential
