@@ -16,10 +16,10 @@ from typing import Any, Mapping
 import click
 from rich.console import Console
 
-from ..cli_lang import Command, lang_option, option
+from ..cli_lang import Command, lang_option, language_in, option
 from ..config import read_toml
 from ..errors import ConfigError, WhynetError
-from ..i18n import N_, _
+from ..i18n import N_, _, for_click, use_language
 from .objective import load_data
 from .results import _fmt
 from .samplers import SAMPLERS
@@ -29,8 +29,8 @@ from .study import DEFAULT_STORAGE, GRACE_PERIOD, PRUNERS, SEARCH_DB, SearchResu
 SEARCH_SETTINGS = ("sampler", "seed", "n_trials", "timeout", "storage", "study_name", "pruner",
                    "grid_points", "plot", "top")
 CONFIG_SECTIONS = ("search", "data", "space")
-INTERRUPTED = ("interrupted: finished trials are in the storage; run the same command again to "
-               "resume")
+INTERRUPTED = N_("interrupted: finished trials are in the storage; run the same command again "
+                 "to resume")
 
 
 def load_config(path) -> dict:
@@ -121,7 +121,7 @@ def search_command(config_path, params, data_name, data_args, sampler, seed, n_t
     try:
         run_search(entries, data, settings, as_json, sources=sources)
     except KeyboardInterrupt:
-        click.echo(INTERRUPTED, err=True)
+        click.echo(_(INTERRUPTED), err=True)
         sys.exit(130)
 
 
@@ -186,21 +186,35 @@ def run_search(entries: Mapping, data: Mapping, settings: Mapping, as_json: bool
 def main(argv=None) -> int:
     """``whynet search`` as a function (and ``python -m whynet.search``): parse ``argv`` (default
     ``sys.argv[1:]``), run, and return the exit code; a whynet error is one red line and exit
-    code 2, as under ``whynet``."""
+    code 2, as under ``whynet``, in the language of ``--lang`` (else the environment's)."""
+    args = list(sys.argv[1:] if argv is None else argv)
     try:
-        search_command.main(args=argv, prog_name="whynet search", standalone_mode=False)
+        with use_language(language_in(args)) as lang, for_click(lang):
+            return _main(args)
+    except WhynetError as e:  # --lang fr, or WHYNET_LANG=xx
+        return _error(e)
+
+
+def _main(args: list) -> int:
+    """:func:`main` in the language chosen."""
+    try:
+        search_command.main(args=args, prog_name="whynet search", standalone_mode=False)
     except click.exceptions.Exit as e:
         return e.exit_code
     except click.ClickException as e:
         e.show()
         return e.exit_code
     except click.Abort:
-        click.echo(INTERRUPTED, err=True)
+        click.echo(_(INTERRUPTED), err=True)
         return 130
     except SystemExit as e:
         return e.code
     except WhynetError as e:
-        click.secho(f"error: {e}", fg="red", err=True,
-                    color=False if os.environ.get("NO_COLOR") else None)
-        return 2
+        return _error(e)
     return 0
+
+
+def _error(e: WhynetError) -> int:
+    click.secho(f"error: {e}", fg="red", err=True,
+                color=False if os.environ.get("NO_COLOR") else None)
+    return 2
