@@ -33,6 +33,7 @@ from .datasets import (DATASETS, PLAYGROUND_FEATURES, RADIUS, Dataset, Splits, S
                        get_dataset, noisy, polynomial_features, split)
 from .errors import (ConfigError, UnknownNameError, check_bool, check_int, check_number,
                      check_str, unknown_name)
+from .i18n import N_, _
 from .nn.activations import ACTIVATIONS
 from .nn.build import mlp
 from .nn.init import INITIALIZERS, normal
@@ -55,7 +56,7 @@ def _name(kind: str, table) -> Callable:
     def check(owner, arg, v):
         key = check_str(owner, arg, v).lower().replace("-", "_")
         if key not in table:
-            raise unknown_name(kind, v, table)
+            raise unknown_name(_(kind), v, table)
         return key
     return check
 
@@ -71,8 +72,8 @@ MAX_HIDDEN_LAYERS = 1000
 
 def _sizes(owner, arg, v) -> tuple[int, ...]:
     if not isinstance(v, (list, tuple)):
-        raise ConfigError(f"{owner}: {arg} must be a list of layer sizes such as [16, 16], "
-                          f"got {v!r}")
+        raise ConfigError(_("{owner}: {arg} must be a list of layer sizes such as [16, 16], got "
+                            "{value!r}").format(owner=owner, arg=arg, value=v))
     if len(v) > MAX_HIDDEN_LAYERS:
         raise ConfigError(f"{owner}: {arg} has {len(v):,} layers, more than the "
                           f"{MAX_HIDDEN_LAYERS} whynet builds")
@@ -80,7 +81,7 @@ def _sizes(owner, arg, v) -> tuple[int, ...]:
 
 
 def _activations(owner, arg, v):
-    one = _name("activation", ACTIVATIONS)
+    one = _name(N_("activation"), ACTIVATIONS)
     if isinstance(v, (list, tuple)):
         return tuple(one(owner, f"{arg}[{i}]", a) for i, a in enumerate(v))
     return one(owner, arg, v)
@@ -88,25 +89,29 @@ def _activations(owner, arg, v):
 
 def _features(owner, arg, v):
     if not isinstance(v, (list, tuple)) or not v:
-        raise ConfigError(f"{owner}: {arg} must be a non-empty list of input features from "
-                          f"{', '.join(PLAYGROUND_FEATURES)}, got {v!r}")
+        raise ConfigError(_("{owner}: {arg} must be a non-empty list of input features from "
+                            "{playground_features}, got {value!r}")
+                            .format(owner=owner, arg=arg,
+                                    playground_features=', '.join(PLAYGROUND_FEATURES),
+                                    value=v))
     for f in v:
         if f not in PLAYGROUND_FEATURES:
-            raise unknown_name("input feature", str(f), PLAYGROUND_FEATURES)
+            raise unknown_name(_("input feature"), str(f), PLAYGROUND_FEATURES)
     if len(set(v)) != len(v):
-        raise ConfigError(f"{owner}: {arg} must not repeat a feature, got {list(v)}")
+        raise ConfigError(_("{owner}: {arg} must not repeat a feature, got {value}")
+                            .format(owner=owner, arg=arg, value=list(v)))
     return tuple(v)
 
 
 def _table(owner, arg, v) -> dict:
     if not isinstance(v, dict) or not all(isinstance(k, str) for k in v):
-        raise ConfigError(f"{owner}: {arg} must be a table of the data set's arguments, "
-                          f"got {v!r}")
+        raise ConfigError(_("{owner}: {arg} must be a table of the data set's arguments, got "
+                            "{value!r}").format(owner=owner, arg=arg, value=v))
     return dict(v)
 
 
 def _init(owner, arg, v):
-    return _name("initialiser", {**INITIALIZERS, **INIT_PRESETS})(owner, arg, v)
+    return _name(N_("initialiser"), {**INITIALIZERS, **INIT_PRESETS})(owner, arg, v)
 
 
 @dataclass(frozen=True)
@@ -128,7 +133,7 @@ def _int(**bounds) -> Callable:
 
 FIELDS: dict[str, Field] = {
     # the data
-    "data": Field("str", _name("data set", DATASETS), "data set: " + ", ".join(DATASETS)),
+    "data": Field("str", _name(N_("data set"), DATASETS), "data set: " + ", ".join(DATASETS)),
     "n": Field("int or none", _optional(_int(high=MAX_EXAMPLES)),
                "number of examples (a generated set)"),
     "noise": Field("float or none", _optional(_number(low=0.0)),
@@ -154,10 +159,10 @@ FIELDS: dict[str, Field] = {
     "dropout": Field("float", _number(low=0.0, high=1.0, high_open=True),
                      "drop probability after each hidden activation"),
     # the training
-    "loss": Field("str or none", _optional(_name("loss", LOSSES)),
+    "loss": Field("str or none", _optional(_name(N_("loss"), LOSSES)),
                   "softmax_ce, hinge, bce or mse (none: mse for a regression set, else "
                   "softmax_ce)"),
-    "optimizer": Field("str", _name("optimizer", OPTIMIZERS), ", ".join(OPTIMIZERS)),
+    "optimizer": Field("str", _name(N_("optimizer"), OPTIMIZERS), ", ".join(OPTIMIZERS)),
     "lr": Field("float or none", _optional(_number(low=0.0, low_open=True)),
                 "learning rate (none: the optimiser's default)"),
     "momentum": Field("float", _number(low=0.0, high=1.0, high_open=True),
@@ -165,7 +170,7 @@ FIELDS: dict[str, Field] = {
     "nesterov": Field("bool", check_bool, "Nesterov momentum (sgd)"),
     "epochs": Field("int", _int(), "passes over the training set"),
     "batch_size": Field("int", _int(), "examples per minibatch"),
-    "regularizer": Field("str", _name("regulariser", REGULARIZERS), "none, l1, l2 or elastic"),
+    "regularizer": Field("str", _name(N_("regulariser"), REGULARIZERS), "none, l1, l2 or elastic"),
     "lam": Field("float", _number(low=0.0), "regularisation strength λ"),
     "seed": Field("int", _int(low=0), "seed of the data, split, weights and minibatches"),
 }
@@ -213,26 +218,33 @@ class RunConfig:
     def _check_together(self, owner: str) -> None:
         """The checks that involve two fields."""
         if isinstance(self.activation, tuple) and len(self.activation) != len(self.hidden):
-            raise ConfigError(f"{owner}: activation lists {len(self.activation)} names for "
-                              f"{len(self.hidden)} hidden layers; give one per layer")
+            raise ConfigError(_("{owner}: activation lists {n_activation} names for {n_hidden} "
+                                "hidden layers; give one per layer")
+                                .format(owner=owner, n_activation=len(self.activation),
+                                        n_hidden=len(self.hidden)))
         if self.val + self.test >= 1:
-            raise ConfigError(f"{owner}: val + test must be < 1 to leave a training set, got "
-                              f"{self.val} + {self.test}")
+            raise ConfigError(_("{owner}: val + test must be < 1 to leave a training set, got "
+                                "{val} + {test}")
+                                .format(owner=owner, val=self.val, test=self.test))
         if self.momentum and self.optimizer not in ("sgd", "rmsprop"):
-            raise ConfigError(f"{owner}: momentum is a setting of sgd and rmsprop, not of "
-                              f"{self.optimizer!r}")
+            raise ConfigError(_("{owner}: momentum is a setting of sgd and rmsprop, not of "
+                                "{optimizer!r}")
+                                .format(owner=owner, optimizer=self.optimizer))
         if self.nesterov and not (self.optimizer == "sgd" and self.momentum > 0):
-            raise ConfigError(f"{owner}: nesterov needs optimizer 'sgd' with momentum > 0")
+            raise ConfigError(_("{owner}: nesterov needs optimizer 'sgd' with momentum > 0")
+                                .format(owner=owner))
         if self.lam and self.regularizer == "none":
-            raise ConfigError(f"{owner}: lam = {self.lam:g} has no effect without a regularizer; "
-                              f"set regularizer to l1, l2 or elastic")
+            raise ConfigError(_("{owner}: lam = {lam:g} has no effect without a regularizer; set "
+                                "regularizer to l1, l2 or elastic")
+                                .format(owner=owner, lam=self.lam))
         if self.batchnorm and self.batch_size < 2:
-            raise ConfigError(f"{owner}: batchnorm needs batch_size ≥ 2 (the variance of one "
-                              f"example is 0), got {self.batch_size}")
+            raise ConfigError(_("{owner}: batchnorm needs batch_size ≥ 2 (the variance of one "
+                                "example is 0), got {batch_size}")
+                                .format(owner=owner, batch_size=self.batch_size))
         clash = sorted({"n", "noise", "seed"} & set(self.data_args))
         if clash:
-            raise ConfigError(f"{owner}: data_args must not hold {', '.join(clash)}; they are "
-                              f"settings of their own")
+            raise ConfigError(_("{owner}: data_args must not hold {clash}; they are settings of "
+                                "their own").format(owner=owner, clash=', '.join(clash)))
         self._check_data_args(owner)
 
     def _check_data_args(self, owner: str) -> None:
@@ -274,7 +286,8 @@ class RunConfig:
             try:
                 checked[key] = check_field(owner, key, value)
             except UnknownNameError as e:
-                raise UnknownNameError(f"{owner}: {key}: {e}") from None
+                raise UnknownNameError(_("{owner}: {key}: {reason}")
+                                         .format(owner=owner, key=key, reason=e)) from None
         try:
             return dataclasses.replace(base or cls(), **checked)
         except ConfigError as e:  # a check of two fields: name the source instead of RunConfig
@@ -285,8 +298,9 @@ def check_keys(values, source: str) -> None:
     """Raise naming the keys of ``values`` that are not fields, and the fields."""
     unknown = sorted(set(values) - set(FIELDS))
     if unknown:
-        raise ConfigError(f"{source}: unknown key(s) {', '.join(unknown)}; allowed: "
-                          f"{', '.join(FIELDS)}")
+        raise ConfigError(_("{source}: unknown key(s) {unknown}; allowed: {fields}")
+                            .format(source=source, unknown=', '.join(unknown),
+                                    fields=', '.join(FIELDS)))
 
 
 def check_field(owner: str, name: str, value):
@@ -299,7 +313,7 @@ def where(source: str, key: str, text: str | None) -> str:
     if text:
         for i, line in enumerate(text.splitlines(), 1):
             if re.match(rf"\s*{re.escape(key)}\s*=", line):
-                return f"{source}, line {i}"
+                return _("{label}, line {line}").format(label=source, line=i)
     return source
 
 
@@ -311,17 +325,20 @@ def read_toml(path, what: str = "config") -> tuple[dict, str]:
     try:
         raw = Path(path).read_bytes()
     except OSError as e:
-        raise ConfigError(f"{label}: cannot read it ({e.strerror})") from None
+        raise ConfigError(_("{label}: cannot read it ({reason})")
+                            .format(label=label, reason=e.strerror)) from None
     try:  # a byte-order mark (Windows editors write one) is not part of the TOML
         text = raw.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as e:
         line = raw[:e.start].count(b"\n") + 1
-        raise ConfigError(f"{label}: not UTF-8 text (byte {raw[e.start]:#04x} on line {line}); "
-                          f"TOML files must be UTF-8") from None
+        raise ConfigError(_("{label}: not UTF-8 text (byte {raw:#04x} on line {line}); TOML "
+                            "files must be UTF-8")
+                            .format(label=label, raw=raw[e.start], line=line)) from None
     try:
         return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{label}: not valid TOML ({e})") from None
+        raise ConfigError(_("{label}: not valid TOML ({reason})")
+                            .format(label=label, reason=e)) from None
 
 
 # -- building ------------------------------------------------------------------------------------
@@ -340,7 +357,7 @@ def build_examples(cfg: RunConfig) -> Splits:
             test = _subset(test, round(cfg.examples * cfg.test), rng)
         val = None
         if cfg.val:
-            train, _, val = split(train, val=0.0, test=cfg.val / (1 - cfg.test), seed=rng)
+            train, _empty, val = split(train, val=0.0, test=cfg.val / (1 - cfg.test), seed=rng)
         return Splits(train, val, test)
     if cfg.examples is not None:
         ds = _subset(ds, cfg.examples, rng)
@@ -356,11 +373,12 @@ def _generate(cfg: RunConfig):
         return noisy(cfg.data, cfg.noise, seed=cfg.seed, **kwargs)
     accepted = inspect.signature(DATASETS[cfg.data]).parameters
     if cfg.noise is not None:
-        raise ConfigError(f"data set {cfg.data!r} takes no noise; noise is a setting of the 2-D "
-                          f"sets: {', '.join(RADIUS)}")
+        raise ConfigError(_("data set {data!r} takes no noise; noise is a setting of the 2-D "
+                            "sets: {sets}").format(data=cfg.data, sets=', '.join(RADIUS)))
     if "n" in kwargs and "n" not in accepted:
-        raise ConfigError(f"data set {cfg.data!r} takes no n; it takes: "
-                          f"{', '.join(accepted) or 'nothing'}")
+        raise ConfigError(_("data set {data!r} takes no {key}; it takes: {accepted}")
+                            .format(data=cfg.data, key="n",
+                                    accepted=', '.join(accepted) or _("nothing")))
     if "seed" in accepted:
         kwargs["seed"] = cfg.seed
     return get_dataset(cfg.data, **kwargs)
@@ -432,8 +450,8 @@ def n_outputs(cfg: RunConfig, train: Dataset) -> int:
     loss = loss_name(cfg, train)
     if issubclass(LOSSES[loss], (SoftmaxCrossEntropy, MulticlassHinge)):
         if not train.n_classes:
-            raise ConfigError(f"loss {loss!r} needs classes; data set {train.name!r} has "
-                              f"none (a regression set: use loss mse)")
+            raise ConfigError(_("loss {loss!r} needs classes; data set {name!r} has none (a "
+                                "regression set: use loss mse)").format(loss=loss, name=train.name))
         return train.n_classes
     return 1
 
@@ -460,9 +478,10 @@ def build_model(cfg: RunConfig, n_in: int, n_out: int):
     sizes = [n_in, *cfg.hidden, n_out]
     count = sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
     if count > MAX_PARAMETERS:
-        raise ConfigError(f"hidden {_short(list(cfg.hidden))}: an MLP "
-                          f"{_short(sizes, ' → ')} has {count:,} weights, more than the "
-                          f"{MAX_PARAMETERS:,} whynet builds")
+        raise ConfigError(_("hidden {hidden}: an MLP {sizes} has {count:,} weights, more than the "
+                            "{max_parameters:,} whynet builds")
+                            .format(hidden=_short(list(cfg.hidden)), sizes=_short(sizes, ' → '),
+                                    count=count, max_parameters=MAX_PARAMETERS))
     init = INIT_PRESETS[cfg.init]() if cfg.init in INIT_PRESETS else cfg.init
     activation = list(cfg.activation) if isinstance(cfg.activation, tuple) else cfg.activation
     return mlp([n_in, *cfg.hidden, n_out], activation=activation, init=init,

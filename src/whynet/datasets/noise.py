@@ -38,6 +38,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import check_positive
+from ..i18n import N_
 from ..random import make_rng, spawn
 from .base import Dataset
 from .registry import get_dataset
@@ -46,6 +47,11 @@ RADIUS = {"moons": 1.0, "circles": 1.0, "blobs": 10.0, "xor": 5.0, "gaussian": 4
           "spiral": 5.0, "flower": 4.0, "disc": 5.0, "plane": 6.0, "multigauss": 6.0}
 #: The noise of a set when none is given: moons' and circles' generator defaults; a little for
 #: flower (0.05 × 4 = 0.2, the course's spread); every other set clean.
+#: What ``noise`` means, as the command line and the configuration's field list say it.
+NOISE_HELP = N_("Noise of a 2-D set: each point moves by Gaussian noise of standard deviation "
+                "noise × the set's radius, its label staying with it (0 to 0.5 as TensorFlow "
+                "Playground's slider; unset: the set's default).")
+
 DEFAULT_NOISE = {"moons": 0.2, "circles": 0.1, "flower": 0.05}
 #: Sets whose generator's own ``noise`` is this displacement at radius 1 (scikit-learn's).
 SKLEARN_NOISE = ("moons", "circles")

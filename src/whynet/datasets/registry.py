@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 
 from ..errors import ConfigError, lookup, unknown_name
+from ..i18n import _
 from .digits import digits
 from .mnist1d import mnist1d
 from .playground import disc, multigauss, plane
@@ -37,10 +38,11 @@ def get_dataset(name: str, **kwargs):
     Returns a :class:`Dataset`, or :class:`Splits` for ``"mnist1d"``.
     """
     if name not in DATASETS:
-        raise unknown_name("data set", name, DATASETS)
+        raise unknown_name(_("data set"), name, DATASETS)
     allowed = inspect.signature(DATASETS[name]).parameters
     unknown = sorted(set(kwargs) - set(allowed))
     if unknown:
-        raise ConfigError(f"data set {name!r}: unknown argument(s) {', '.join(unknown)}; "
-                          f"allowed: {', '.join(allowed) or 'none'}")
-    return lookup("data set", DATASETS, name, kwargs)
+        raise ConfigError(_("data set {name!r}: unknown argument(s) {unknown}; allowed: {allowed}")
+                          .format(name=name, unknown=', '.join(unknown),
+                                  allowed=', '.join(allowed) or _("none")))
+    return lookup(_("data set"), DATASETS, name, kwargs)

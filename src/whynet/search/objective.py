@@ -19,6 +19,7 @@ import numpy as np
 from .. import datasets
 from ..config import RunConfig, build, build_data
 from ..errors import ConfigError, unknown_name
+from ..i18n import _
 from .space import HYPERPARAMETERS, Space
 
 DATA_SETTINGS = ("name", "examples", "val", "test", "standardize")  # plus the data set's own args
@@ -59,18 +60,20 @@ def load_data(name: str = "moons", *, examples: int | None = None, val: float = 
         standardize: scale every feature to mean 0, std 1 on the training set.
     """
     if name not in datasets.DATASETS:
-        raise unknown_name("data set", name, datasets.DATASETS)
+        raise unknown_name(_("data set"), name, datasets.DATASETS)
     accepted = inspect.signature(datasets.DATASETS[name]).parameters
     unknown = sorted(set(kwargs) - set(accepted))
     if unknown:
         own = [a for a in accepted if a != "seed"]
-        raise ConfigError(f"search: unknown data setting(s) {', '.join(unknown)} for {name!r}; "
-                          f"allowed: {', '.join(DATA_SETTINGS)}"
-                          + (f", {', '.join(own)}" if own else " (it takes no arguments)"))
+        allowed = ", ".join([*DATA_SETTINGS, *own]) + ("" if own else
+                                                        _(" (it takes no arguments)"))
+        raise ConfigError(_("search: unknown data setting(s) {unknown} for {name!r}; allowed: "
+                            "{allowed}").format(unknown=", ".join(unknown), name=name,
+                                                allowed=allowed))
     if not val:
-        raise ConfigError("search: val must be > 0: trials are scored on the validation set")
+        raise ConfigError(_("search: val must be > 0: trials are scored on the validation set"))
     if "seed" in kwargs:
-        raise ConfigError("search: the data set takes the search's seed; give seed once")
+        raise ConfigError(_("search: the data set takes the search's seed; give seed once"))
     n, noise = kwargs.pop("n", None), kwargs.pop("noise", None)
     cfg = RunConfig(data=name, n=n, noise=noise, data_args=kwargs, examples=examples, val=val,
                     test=test, standardize=standardize, seed=seed)
@@ -146,14 +149,16 @@ class MLPObjective:
         ``params``, with ``hidden = [width] * depth`` and ``l2`` as an L2 penalty; checked."""
         unknown = sorted(set(params) - set(HYPERPARAMETERS))
         if unknown:
-            raise ConfigError(f"search: unknown hyperparameter(s) {', '.join(unknown)}; "
-                              f"allowed: {', '.join(HYPERPARAMETERS)}")
+            raise ConfigError(_("search: unknown hyperparameter(s) {unknown}; allowed: "
+                                "{hyperparameters}")
+                                .format(unknown=', '.join(unknown),
+                                        hyperparameters=', '.join(HYPERPARAMETERS)))
         p = {name: h.default for name, h in HYPERPARAMETERS.items()} | dict(params)
         hidden = (p.pop("width"),) * p.pop("depth")
         l2 = p.pop("l2")
         if l2:
             if p["regularizer"] != "none" or p["lam"]:
-                raise ConfigError("search: give l2, or regularizer and lam, not both")
+                raise ConfigError(_("search: give l2, or regularizer and lam, not both"))
             p["regularizer"], p["lam"] = "l2", l2
         base = self.data.config or RunConfig(data=self.data.name)
         return RunConfig.from_dict({**p, "hidden": hidden, "seed": self.seed}, "search",
