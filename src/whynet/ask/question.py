@@ -421,7 +421,9 @@ def _margin(margin, where: _Where) -> float:
     finite = isinstance(margin, (int, float)) and not isinstance(margin, bool) \
         and math.isfinite(margin)
     if not finite or margin < 0:
-        raise where.error("claim", "margin", f"must be a finite number ≥ 0, got {margin!r}")
+        # NaN and ±inf are no number ≥ 0 here (a NaN margin made every comparison false)
+        raise where.error("claim", "margin", _("must be a number ≥ 0, got {margin!r}")
+                                               .format(margin=margin))
     return margin
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from ..errors import ConfigError, check_file_path
+from ..errors import ConfigError
 from ..i18n import _
 from .records import Records
 
@@ -64,7 +64,10 @@ def save_html(probe, path, title: str | None = None) -> Path:
 
     The file is written whole to a temporary name and then renamed, so a failure leaves any
     earlier file at ``path`` untouched."""
-    path = check_file_path("save_html", "path", path)
+    path = Path(path)
+    if path.is_dir():
+        raise ConfigError(_("save_html: {path} is a directory; give a file name such as run.html")
+                            .format(path=path))
     if not path.parent.exists():
         raise ConfigError(_("save_html: the folder {parent} does not exist")
                             .format(parent=path.parent))
