@@ -626,10 +626,13 @@ def test_a_save_interrupted_mid_write_leaves_the_earlier_one_and_no_tmp(tmp_path
     save(mlp([2, 3, 2], seed=0), tmp_path / "m")
     before = _sha([tmp_path / "m.npz", tmp_path / "m.json"])
 
-    def ctrl_c(self, *args, **kwargs):
+    savez = np.savez
+
+    def ctrl_c(*args, **kwargs):  # the arrays written to the temporary file, then Ctrl-C
+        savez(*args, **kwargs)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(Path, "write_text", ctrl_c)
+    monkeypatch.setattr(np, "savez", ctrl_c)
     with pytest.raises(KeyboardInterrupt):
         save(mlp([2, 3, 2], seed=1), tmp_path / "m")
     monkeypatch.undo()

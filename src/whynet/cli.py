@@ -40,6 +40,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import __version__, export as exporting
+from .atomic import replacing
 from .cli_lang import Group, Option, lang_option, language_in, option
 from .config import INIT_PRESETS, RunConfig, build, read_toml
 from .datasets import DATASETS
@@ -483,7 +484,7 @@ def export_cmd(table, fmt, output, quick, store_path):
     with _read_store(store_path) as store:
         rows = store.rows() if table == "runs" else claims_table(store, quick)
     try:
-        with click.open_file("-", "w") if output == "-" else _replacing(Path(output)) as stream:
+        with click.open_file("-", "w") if output == "-" else replacing(Path(output)) as stream:
             exporting.write(table, rows, fmt, stream)
     except BrokenPipeError:  # `whynet export runs | head`: the reader has all it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no flush error at exit
@@ -495,21 +496,6 @@ def export_cmd(table, fmt, output, quick, store_path):
         click.echo(_("wrote {n} {table} to {path}").format(n=len(rows), table=table,
                                                              path=Path(output).resolve()),
                    err=True)
-
-
-@contextlib.contextmanager
-def _replacing(path: Path):
-    """A UTF-8 text stream to a temporary sibling of ``path``, renamed to ``path`` when the block
-    ends well and removed when it does not (an error, Ctrl-C): an earlier file at ``path`` is
-    never left half-overwritten. (click's ``atomic=True`` renames even after an error.)"""
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8") as stream:
-            yield stream
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 # -- train ---------------------------------------------------------------------------------------
