@@ -94,12 +94,13 @@ def _paths(path) -> tuple[Path, Path]:
     try:
         p = Path(path)
     except TypeError:
-        raise ModelFileError(f"a model path must be a file path, got {path!r}") from None
+        raise ModelFileError(_("a model path must be a file path, got {path!r}")
+                             .format(path=path)) from None
     if p.suffix in (".npz", ".json"):
         p = p.with_suffix("")
     if p.name in ("", ".", ".."):
-        raise ModelFileError(f"a model path must end in a file name such as model, got "
-                             f"{str(path)!r}")
+        raise ModelFileError(_("a model path must end in a file name such as model, got "
+                               "{path!r}").format(path=str(path)))
     return p.with_name(p.name + ".npz"), p.with_name(p.name + ".json")
 
 
