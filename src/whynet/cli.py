@@ -146,6 +146,16 @@ class _Group(Group):
         with for_click(lang):
             return super().main(args, prog_name, **extra)
 
+    def make_context(self, info_name, args, parent=None, **extra):
+        """The group's own options parsed (``whynet --bogus``): a usage error is one line."""
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.exceptions.NoArgsIsHelpError:  # bare ``whynet``: click prints the help
+            raise
+        except click.UsageError as e:
+            _usage_line(e)
+            sys.exit(2)
+
     def invoke(self, ctx):
         try:
             with _clean_ctrl_c():
@@ -153,15 +163,21 @@ class _Group(Group):
         except WhynetError as e:
             error_line(str(e))
             ctx.exit(2)
-        except click.UsageError as e:  # a bad option or argument: one line too, not click's three
-            where = e.ctx.command_path if e.ctx is not None else "whynet"
-            error_line(_("{message} (see '{command} --help')").format(
-                message=e.format_message(), command=where))
+        except click.UsageError as e:  # a subcommand's bad option or argument
+            _usage_line(e)
             ctx.exit(2)
         except KeyboardInterrupt:  # Ctrl-C outside a run's own handling: one line, no traceback
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C while exiting too
             click.secho(_("interrupted"), fg="yellow", err=True)
             ctx.exit(130)
+
+
+def _usage_line(e: click.UsageError) -> None:
+    """A bad option or argument as one ``error:`` line naming where to look, not click's
+    three lines (usage, hint, error)."""
+    where = e.ctx.command_path if e.ctx is not None else "whynet"
+    error_line(_("{message} (see '{command} --help')").format(message=e.format_message(),
+                                                               command=where))
 
 
 def _exit_now(code: int) -> None:
