@@ -944,3 +944,22 @@ def test_a_store_file_that_is_not_sqlite_is_refused_and_kept(tmp_path, content, 
     store = tmp_path / "notes.txt"
     store.write_bytes(content)
     cli_error([*command, "--store", store], files=[store], match="not a valid SQLite database")
+
+
+def test_run_seeds_beyond_the_most_is_refused_before_running(tmp_path):
+    store = tmp_path / "runs.sqlite"
+    cli_error(["run", "a10", "--quick", "--seeds", "1000000", "--store", store],
+              match="--seeds")
+    assert not store.exists()
+
+
+def test_search_with_an_empty_study_name_is_refused_before_the_first_trial():
+    cli_error(["search", "--data", "moons", "-p", "lr=0.01:0.1", "--n-trials", "1",
+               "--storage", "memory", "--study-name", " "], match="study_name must not be empty")
+
+
+def test_load_csv_with_a_column_named_twice(tmp_path):
+    path = tmp_path / "twice.csv"
+    path.write_text("a,a,label\n1,2,0\n3,4,1\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="more than one column a"):
+        load_csv(path, target="label")

@@ -319,13 +319,17 @@ def _select(ids) -> list:
     return [registry.get(i.lower()) for i in dict.fromkeys(ids)]
 
 
+#: ``run --seeds`` at most: a typo of a few zeros must not queue a million runs.
+MAX_SEEDS = 1000
+
+
 @main.command(help=N_("Run experiments by id (or `all`); finished runs come from the store, never "
                       "recomputed."))
 @click.argument("ids", nargs=-1, metavar="[ID]...",
                 type=LazyChoice(lambda: ["all", *catalogue.ids()]))
 @option("--quick/--full", default=False,
         help=N_("The quick grids (seconds) or the full ones (the default)."))
-@option("--seeds", type=click.IntRange(min=1), default=None,
+@option("--seeds", type=click.IntRange(min=1, max=MAX_SEEDS), default=None,
         help=N_("Seeds per spec (default: each experiment's own)."))
 @option("--jobs", "-j", type=click.IntRange(min=1), default=None,
         help=N_("Worker processes (default: one per core)."))

@@ -159,6 +159,10 @@ def load_csv(path, target=-1, *, delimiter: str = ",", header="auto", task: str 
     first = rows[0][1]
     t, has_header = _target_column(where, path, target, header, first)
     columns = first if has_header else [f"column {i + 1}" for i in range(len(first))]
+    twice = sorted({c for c in columns if columns.count(c) > 1})
+    if twice:  # a target or feature name must say which column it is
+        raise ConfigError(_("{where}: the header names more than one column {names}; give each "
+                            "column its own name").format(where=where, names=', '.join(twice)))
     data = rows[1:] if has_header else rows
     if not data:
         raise ConfigError(_("{where}: the file has a header but no data rows")

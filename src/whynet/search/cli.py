@@ -86,6 +86,9 @@ def _check_outputs(settings: Mapping) -> None:
     before it: a search of many minutes must not end in an error that loses its plot."""
     if "top" in settings:
         check_int("search", "top", settings["top"], low=1)
+    if "study_name" in settings and not str(settings["study_name"]).strip():
+        raise ConfigError(_("search: study_name must not be empty (leave it out for the "
+                            "default name)"))
     plot = settings.get("plot")
     if plot not in (None, "", "none"):
         path = check_file_path("search", "plot", plot)
