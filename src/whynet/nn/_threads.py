@@ -7,25 +7,44 @@ weighs double. NumPy releases the GIL inside its loops, so Python threads that e
 slice of the batch do run in parallel.
 
 :class:`Workers` does that for one owner (a layer, an optimiser): as many threads as BLAS may
-use now (so ``threadpoolctl.threadpool_limits`` around the caller governs both), created on
-first use; fixed contiguous slices, each written by one thread, so the results are bitwise those
-of one thread. The caller's floating-point error state (``np.errstate``, which the trainer uses
-to catch overflow) is applied in each thread too: NumPy keeps it per thread.
+use now (so ``threadpoolctl.threadpool_limits`` around the caller governs both), the calling
+thread among them; fixed contiguous slices, each written by one thread, so the results are
+bitwise those of one thread. The caller's floating-point error state (``np.errstate``, which the
+trainer uses to catch overflow) is applied in each thread too: NumPy keeps it per thread.
+
+A hand-off costs: waking a sleeping thread on another core and waiting for it took ~10 µs with
+the two locks of :class:`_Helper` and ~25 µs with a ``ThreadPoolExecutor`` (a Future, a queue
+and a condition per item), measured on an idle 2-core VM. A job is worth sharing only when its
+half saves more than that: see :data:`MIN_PARALLEL_SIZE`.
 """
 
 from __future__ import annotations
 
 import os
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+import threading
+from contextlib import contextmanager, nullcontext
 from typing import Callable
 
 import numpy as np
 from threadpoolctl import ThreadpoolController
 
-#: Below this many elements a job runs on the calling thread: handing a slice to another
-#: thread costs tens of microseconds, about what 2**16 float32 additions take.
-MIN_PARALLEL_SIZE = 2**16
+#: Below this many elements a job runs on the calling thread alone. On a 2-core VM, ReLU,
+#: BatchNorm2d and MaxPool2d forward+backward over batches of up to 4·10⁵ float32 elements (the
+#: small CNN's, the MLP's 256×1024) were never faster on 2 threads than on 1, and often slower
+#: (ReLU on 256×1024: 0.21 → 0.35 ms): waking the idle second core costs tens of µs, and the
+#: slice it takes is not in its cache. The optimiser's update of 1.8·10⁶ values did halve
+#: (1.65 → 0.97 ms). So only passes over more than about 10⁶ elements are shared.
+MIN_PARALLEL_SIZE = 2**20
+
+#: OpenBLAS runs a product of fewer multiply-adds (m·n·k) than this on one thread by itself.
+BLAS_OWN_SERIAL = 2**18
+
+#: From BLAS_OWN_SERIAL up to this many multiply-adds, :meth:`Workers.blas_for` keeps a product
+#: on one BLAS thread: OpenBLAS would share it, and its threads then spin for ~0.1 s waiting for
+#: the next product, on the cores the element-wise helpers and the convolution chunks need.
+MIN_PARALLEL_PRODUCT = 2**21
+
+_PLAIN = nullcontext()
 
 CPUS = os.cpu_count() or 1
 
@@ -37,8 +56,46 @@ def blas_threads(controller: ThreadpoolController) -> int:
     return max(1, min(threads, CPUS))
 
 
+class _Helper:
+    """One daemon thread that runs one job at a time: :meth:`start` hands it ``fn(item)``,
+    :meth:`result` waits for it. Two locks used as binary semaphores (released by the other
+    thread), the cheapest hand-off the standard library offers."""
+
+    def __init__(self, name: str):
+        self._go, self._done = threading.Lock(), threading.Lock()
+        self._go.acquire()
+        self._done.acquire()
+        self._job: tuple | None = None
+        self._out: tuple = (True, None)
+        threading.Thread(target=self._loop, name=name, daemon=True).start()
+
+    def _loop(self) -> None:
+        while True:
+            self._go.acquire()
+            fn, item, err = self._job
+            try:
+                with np.errstate(**err):
+                    self._out = (True, fn(item))
+            except BaseException as exc:  # re-raised on the calling thread by result()
+                self._out = (False, exc)
+            self._job = None
+            self._done.release()
+
+    def start(self, fn: Callable, item, err: dict) -> None:
+        self._job = (fn, item, err)
+        self._go.release()
+
+    def result(self):
+        self._done.acquire()
+        ok, value = self._out
+        self._out = (True, None)
+        if not ok:
+            raise value
+        return value
+
+
 class Workers:
-    """A thread pool for one owner's element-wise jobs; pickles and copies as a fresh one.
+    """Threads for one owner's element-wise jobs; pickles and copies as a fresh one.
 
     Args:
         name: the threads' name prefix (shown by debuggers and ``py-spy``).
@@ -46,8 +103,9 @@ class Workers:
 
     def __init__(self, name: str = "whynet"):
         self.name = name
-        self._pool: tuple[int, ThreadPoolExecutor] | None = None  # (pid, pool): fork loses threads
+        self._pool: tuple[int, list[_Helper]] | None = None  # (pid, helpers): fork loses threads
         self._blas: ThreadpoolController | None = None
+        self._busy = threading.Lock()  # one map at a time; a concurrent caller runs alone
 
     def __getstate__(self) -> dict:
         return {"name": self.name}
@@ -64,17 +122,39 @@ class Workers:
             self._blas = ThreadpoolController().select(user_api="blas")
         return blas_threads(self._blas)
 
-    def map(self, fn: Callable, items: list) -> list:
-        """``[fn(item) for item in items]``, one item per thread, under the caller's
-        ``np.errstate``."""
+    def _helpers(self, n: int) -> list[_Helper]:
+        """At least ``n`` helper threads of this process (created on first need)."""
         if self._pool is None or self._pool[0] != os.getpid():
-            self._pool = os.getpid(), ThreadPoolExecutor(CPUS, thread_name_prefix=self.name)
-        err = np.geterr()
+            self._pool = os.getpid(), []
+        helpers = self._pool[1]
+        while len(helpers) < n:
+            helpers.append(_Helper(f"{self.name}-{len(helpers) + 1}"))
+        return helpers
 
-        def call(item):
-            with np.errstate(**err):
-                return fn(item)
-        return list(self._pool[1].map(call, items))
+    def map(self, fn: Callable, items: list) -> list:
+        """``[fn(item) for item in items]``: the first item on the calling thread, each other
+        on a helper thread, under the caller's ``np.errstate``. Runs them in turn on the calling
+        thread if another thread is in a map of these Workers already."""
+        if len(items) <= 1 or not self._busy.acquire(blocking=False):
+            return [fn(item) for item in items]
+        try:
+            helpers, err = self._helpers(len(items) - 1), np.geterr()
+            for helper, item in zip(helpers, items[1:]):
+                helper.start(fn, item, err)
+            results, error = [], None
+            try:
+                results.append(fn(items[0]))
+            finally:  # wait for every helper, even when the caller's part raised
+                for helper in helpers[:len(items) - 1]:
+                    try:
+                        results.append(helper.result())
+                    except BaseException as exc:
+                        error = error or exc
+            if error is not None:
+                raise error
+            return results
+        finally:
+            self._busy.release()
 
     def rows(self, job: Callable[[slice], None], n_rows: int, size: int) -> None:
         """``job(rows)`` for contiguous slices of ``range(n_rows)`` covering it, one per thread
@@ -92,6 +172,14 @@ class Workers:
             return
         bounds = [n_rows * i // t for i in range(t + 1)]
         self.map(job, [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])])
+
+    def blas_for(self, mult_adds: int):
+        """A context for a product of ``mult_adds`` multiply-adds: :meth:`single_threaded_blas`
+        where OpenBLAS would share it but it is small (:data:`MIN_PARALLEL_PRODUCT`), nothing to
+        do otherwise (free: no library call for tiny or large products)."""
+        if mult_adds < BLAS_OWN_SERIAL or mult_adds >= MIN_PARALLEL_PRODUCT:
+            return _PLAIN
+        return self.single_threaded_blas()
 
     @contextmanager
     def single_threaded_blas(self):
