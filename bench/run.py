@@ -23,8 +23,13 @@ One line per case and thread count::
 then one memory line per case (``whynet_peak_mb``, ``torch_peak_mb``, ``ratio``), then the
 other ``bench_*.py`` scripts (probe overhead, the web lab), each in its own process.
 
+``--layers`` prints instead, for each case with a model and each thread count, one line per
+layer: ``{"case", "threads", "layer", "module", "forward_ms", "backward_ms"}`` (each pass timed
+in blocks, on the activations of one forward pass; the first layer's backward skips the input
+gradient, as a training step does). Where a step loses time at 2 threads, this says which layer.
+
 Usage: ``python bench/run.py [--case NAME ...] [--threads 1 2] [--repeat 20] [--quick]
-[--clock wall|cpu] [--no-memory] [--no-extras]``
+[--clock wall|cpu] [--no-memory] [--no-extras] [--layers]``
 """
 
 from __future__ import annotations
@@ -80,6 +85,34 @@ def time_case(name: str, threads: list[int], repeat: int, rounds: int) -> list[d
     for r in rows:
         r.update(ratio_torch=r["whynet_ms"] / r["torch_ms"], ratio_torch_best=r["whynet_ms"] / best,
                  ratio_gemm=r["whynet_ms"] / r["gemm_ms"], description=case.description)
+    return rows
+
+
+def layer_rows(name: str, threads: list[int], repeat: int, rounds: int) -> list[dict]:
+    """Median ms of each layer's forward and backward in ``name``'s whynet model (see the
+    module doc); no rows for a case without a model."""
+    import numpy as np
+    from threadpoolctl import threadpool_limits
+
+    from cases import CASES
+
+    case = CASES[name]()
+    if case.model is None:
+        return []
+    layers = case.model.layers
+    inputs = [case.x]
+    for layer in layers:
+        inputs.append(layer.forward(inputs[-1]))
+    rows = []
+    for n in threads:
+        with threadpool_limits(limits=n, user_api="blas"):
+            for i, layer in enumerate(layers):
+                grad = np.ones_like(inputs[i + 1])
+                back = layer.backward_params if i == 0 else layer.backward
+                t = block_times({"forward": lambda: layer.forward(inputs[i]),
+                                 "backward": lambda: back(grad)}, repeat, rounds)
+                rows.append({"case": name, "threads": n, "layer": i, "module": repr(layer),
+                             "forward_ms": t["forward"], "backward_ms": t["backward"]})
     return rows
 
 
@@ -139,6 +172,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--clock", choices=sorted(CLOCKS), default="wall")
     ap.add_argument("--no-memory", action="store_true")
     ap.add_argument("--no-extras", action="store_true", help="skip the other bench_*.py scripts")
+    ap.add_argument("--layers", action="store_true",
+                    help="per-layer forward/backward times instead of the cases' steps")
     ap.add_argument("--peak", nargs=2, metavar=("CASE", "LIBRARY"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.peak:
@@ -147,6 +182,11 @@ def main(argv: list[str]) -> int:
     global clock
     clock = CLOCKS[args.clock]
     repeat, rounds = (2, 1) if args.quick else (args.repeat, args.rounds)
+    if args.layers:
+        for name in args.case:
+            for row in layer_rows(name, args.threads, repeat, rounds):
+                _print(row)
+        return 0
     for name in args.case:
         for row in time_case(name, args.threads, repeat, rounds):
             _print(row)
