@@ -28,14 +28,16 @@ from matplotlib.figure import Figure
 from ..config import RunConfig, build
 from ..experiments.base import Experiment, Row, Verdict, combine, group, mean_spread, tally
 from ..i18n import _, ngettext
+from ..nn.activations import ACTIVATIONS
 from ..probes import Probe
 from ..report.status import label
 from ..train import Callback
-from .metrics import PROBE_EXAMPLES, TRAINING_METRICS, goal, probe_metrics, probe_steps, training_metrics
+from .metrics import (PROBE_EXAMPLES, TARGET_METRICS, TRAINING_METRICS, goal, probe_metrics,
+                      probe_steps, training_metrics)
 from .question import Claim, Question, _show
 
 #: Bump when a run's measurements change meaning: stored runs of asked questions are recomputed.
-VERSION = 1
+VERSION = 2  # 2: steps_to_target, reached_target; never reaching the target is inf
 
 
 class _CpuClock(Callback):
@@ -60,16 +62,17 @@ def measure(spec_run: dict, seed: int, metrics, target, probe: bool) -> dict:
     clock = _CpuClock()
     callbacks: list = [clock]
     watcher = None
+    train = run.data.train
+    per_epoch = -(-len(train) // cfg.batch_size)  # fit keeps the last, smaller batch
     if probe:
-        train = run.data.train
-        per_epoch = -(-len(train) // cfg.batch_size)
         watcher = Probe(run.model, train.X[:PROBE_EXAMPLES], train.y[:PROBE_EXAMPLES], run.loss,
                         every=probe_steps(cfg.epochs, per_epoch), histograms=False)
         callbacks.append(watcher)
     # A learning rate too large must end as a recorded divergence, not as warnings and NaNs.
     with np.errstate(over="raise", invalid="raise", divide="raise"):
         history = run.fit(callbacks=callbacks)
-    out = training_metrics(history.epochs, history.diverged, clock.times, target, cfg.epochs)
+    out = training_metrics(history.epochs, history.diverged, clock.times, target, cfg.epochs,
+                           per_epoch)
     if watcher is not None:
         widths = {la: m.n_out for la, m in zip(watcher.layer_labels(), run.model.layers)
                   if hasattr(m, "n_out")}
@@ -153,6 +156,8 @@ def _agrees(a: float, b: float, relation: str, margin: float) -> bool:
     """Whether one seed's pair agrees with the claim; a NaN (a diverged run) never agrees."""
     if math.isnan(a) or math.isnan(b):
         return False
+    if a == b:  # also two runs that never reached the target (inf): a tie, whatever the margin
+        return relation in ("<=", ">=", "==")
     return {"<": a < b - margin, ">": a > b + margin, "<=": a <= b + margin,
             ">=": a >= b - margin, "==": abs(a - b) <= margin}[relation]
 
@@ -192,8 +197,8 @@ def decide_claim(qid: str, claim: Claim, results, dims, shown=()) -> Verdict:
             a = {r.seed: float(r.result[metric]) for r in side[repr(a_val)][0]}
             b = {r.seed: float(r.result[metric]) for r in side[repr(b_val)][0]}
             seeds = sorted(set(a) & set(b))
-            t = tally([_agrees(a[s], b[s], relation, claim.margin) for s in seeds])
-            per_cond.append((cond, (a_val, relation, b_val), t))
+            flags = [_agrees(a[s], b[s], relation, claim.margin) for s in seeds]
+            per_cond.append((cond, (a_val, relation, b_val), tally(flags), sum(flags)))
         for value, (chosen, best) in side.items():
             name = f"{claim.compare} {_show(chosen[0].spec[claim.compare])}"
             if best is not None:
@@ -202,16 +207,17 @@ def decide_claim(qid: str, claim: Claim, results, dims, shown=()) -> Verdict:
             if cond:
                 name = f"{_cond_name(cond)}: {name}"
             measures = {metric: mean_spread([r.result[metric] for r in chosen])}
-            for k in shown:
+            extra = ("reached_target",) if metric in TARGET_METRICS else ()
+            for k in (*shown, *extra):
                 if k != metric and k in chosen[0].result:
-                    measures[k] = mean_spread([r.result[k] for r in chosen])
+                    measures[k] = _shown_measure(chosen, k)
             rows.append(Row(name, measures))
-    status = combine(t.status for _c, _p, t in per_cond)
+    status = combine(t.status for _c, _p, t, _k in per_cond)
     depends_on: tuple = ()
     if status == "depends":
         varying = [d for d in others
-                   if len({repr(c[d]) for c, _p, t in per_cond if t.status == "holds"}
-                          | {repr(c[d]) for c, _p, t in per_cond if t.status == "fails"}) > 1]
+                   if len({repr(c[d]) for c, _p, t, _k in per_cond if t.status == "holds"}
+                          | {repr(c[d]) for c, _p, t, _k in per_cond if t.status == "fails"}) > 1]
         if len(claim.pairs) > 1:
             varying.append(_("which values of {dimension} are compared").format(
                 dimension=claim.compare))
@@ -221,6 +227,24 @@ def decide_claim(qid: str, claim: Claim, results, dims, shown=()) -> Verdict:
     return Verdict(qid, status, texts["sentence"],
                    {r.condition: r.measures[metric] for r in rows}, answer=texts["answer"],
                    evidence=rows, rule=texts["rule"], depends_on=depends_on, agree=agree)
+
+
+def _shown_measure(runs, name: str):
+    """The mean ± spread of a measured quantity over ``runs``, or the words saying why it is
+    undefined: ``saturated`` of an unbounded activation (ReLU…), which the probes do not record."""
+    values = [float(r.result[name]) for r in runs]
+    if name.split(".")[0] == "saturated" and all(math.isnan(v) for v in values):
+        setting = runs[0].spec.get("run", {}).get("activation", RunConfig().activation)
+        names = setting if isinstance(setting, list) else [setting]
+        if not any(ACTIVATIONS[n].saturating for n in names):
+            return f"undefined ({_show(setting)} is unbounded: its units can die, never saturate)"
+    return mean_spread(values)
+
+
+#: How a run that never reached the target counts, per metric (the rule says it).
+_NEVER = {"epochs_to_target": " A run that never reached the target counts epochs + 1.",
+          "steps_to_target": " A run that never reached the target counts inf: never faster.",
+          "seconds_to_target": " A run that never reached the target counts inf: never faster."}
 
 
 def _said(pair) -> str:
@@ -236,7 +260,7 @@ def _claim_texts(claim: Claim, status: str, per_cond, rows, depends_on) -> dict:
              if claim.best_over else "")
     within = (" " + _("(margin {margin})").format(margin=f"{claim.margin:g}")
               if claim.margin else "")
-    n = sum(t.n for _c, _p, t in per_cond)
+    n = sum(t.n for _c, _p, t, _k in per_cond)
     words = _("{metric} of {pairs}").format(
         metric=metric, pairs=_(" and ").join(_said(p) for p in claim.pairs)) + where
     if status == "holds":
@@ -249,19 +273,25 @@ def _claim_texts(claim: Claim, status: str, per_cond, rows, depends_on) -> dict:
         answer = _("It depends ({on}): holds for {held}, not for the rest.")
     else:
         answer = _("Inconclusive: {claim} held in some seeds, not in others.")
-    held = "; ".join((_cond_name(c) + " " if c else "") + _said(p) for c, p, t in per_cond
+    held = "; ".join((_cond_name(c) + " " if c else "") + _said(p) for c, p, t, _k in per_cond
                      if t.status == "holds")
     answer = answer.format(claim=words, n=n, on=", ".join(depends_on), held=held)
     if len(answer.split()) > 30:  # the one-line answer stays one line
         answer = " ".join(answer.split()[:29]) + " …"
+    # Here "k of n seeds agree" counts the seeds where the relation held, as the rule defines
+    # agreeing, whatever the status (the verdict's own count is of the seeds on its side).
     detail = "; ".join(_("{where}{pair}: {status}, {k} of {n} seeds agree").format(
         where=(_cond_name(c) + ", ") if c else "", pair=_said(p), status=label(t.status),
-        k=t.agree, n=t.n) for c, p, t in per_cond)
+        k=k, n=t.n) for c, p, t, k in per_cond)
     rule = _("Paired per seed{where}: a seed agrees when the claim's relation holds between the "
              "two sides' {metric}{within}. A comparison holds when every seed agrees, fails when "
              "none does, else is inconclusive; the comparisons combine to holds, fails, depends "
              "(some hold, others fail) or inconclusive. {detail}.").format(
         where=where, metric=metric, within=within, detail=detail)
+    rule += _NEVER.get(metric, "")
+    if any(t.agree != k for _c, _p, t, k in per_cond):  # a fails or a split
+        rule += (" The count beside the verdict is of the seeds on its side: for fails, those "
+                 "where the relation did not hold.")
     sentence = _("Claim: {claim}{where}.").format(claim=claim.text(), where=where) + " " + \
         " ".join(f"{r.condition}: {metric} {r.measures[metric]}." for r in rows)
     return {"answer": answer, "rule": rule, "sentence": sentence}
@@ -292,6 +322,8 @@ def claim_figure(q: Question, results, dims) -> tuple[str, Figure]:
                 if not sel:
                     continue
                 v = [float(r.result[claim.metric]) for r in sel]
+                _mark_never(ax, j + (0.06 * i if along else 0), v, f"C{i}")
+                v = [x if not math.isinf(x) else math.nan for x in v]  # inf: not drawn
                 everything += v
                 stat = mean_spread(v)
                 means.append(stat.mean)
@@ -318,6 +350,15 @@ def claim_figure(q: Question, results, dims) -> tuple[str, Figure]:
     return caption, fig
 
 
+def _mark_never(ax, x: float, values, color: str) -> None:
+    """Above position ``x``, how many runs never reached the target (inf, not drawn)."""
+    never = sum(math.isinf(v) for v in values)
+    if never:
+        ax.annotate(f"{never} of {len(values)}\nnever reached", (x, 0.97),
+                    xycoords=("data", "axes fraction"), ha="center", va="top", fontsize=8,
+                    color=color)
+
+
 def _claim_caption(claim: Claim, along, others, n_seeds: int) -> str:
     """The figure's caption: what is plotted against what, over how many seeds."""
     if along:
@@ -332,4 +373,6 @@ def _claim_caption(claim: Claim, along, others, n_seeds: int) -> str:
                     n_seeds).format(plotted=plotted, n=n_seeds)
     if claim.metric == "epochs_to_target":
         text += " " + _("Never reached = epochs + 1.")
+    elif claim.metric in ("steps_to_target", "seconds_to_target"):
+        text += " A run that never reached the target is not drawn."
     return text

@@ -12,7 +12,9 @@ best_val_loss          min   lowest held-out loss over the epochs
 final_loss             min   training loss of the last epoch
 final_acc              max   training accuracy of the last epoch
 epochs_to_target       min   first epoch whose held-out accuracy ≥ ``target`` (epochs + 1 if never)
-seconds_to_target      min   CPU seconds until then (the whole run's CPU time if never)
+steps_to_target        min   optimiser steps until the end of that epoch (inf if never)
+seconds_to_target      min   CPU seconds until the end of that epoch (inf if never)
+reached_target         max   1 if the held-out accuracy reached ``target``, else 0
 seconds                min   CPU seconds of the whole run
 diverged               min   1 if the loss became NaN or inf, else 0
 =====================  ====  ==============================================================
@@ -20,7 +22,8 @@ diverged               min   1 if the loss became NaN or inf, else 0
 Probe quantities (:class:`whynet.probes.Probe` on up to 256 training examples, measured at 10
 steps spread over training; the mean over the layers that record it): ``dead``, ``saturated``,
 ``act_std``, ``deriv_mean``, ``grad_ratio`` (‖∂L/∂z‖ of the first weight layer over the last),
-``distinct_units`` (fraction of hidden units that are distinct), ``update_ratio``
+``distinct_units`` (groups of identical hidden units over units: 1/width when every unit
+copies one, 1 when no two are alike), ``saturated`` only for activations bounded on both sides, ``update_ratio``
 (‖ΔW‖/‖W‖ per step), ``weight_zero`` and ``weight_small`` (fraction of weights exactly zero /
 below 1e-3), ``weight_grad_norm``. Plain name: at the end of training; ``.start``: as
 initialised (step 1); ``.mean``: averaged over the measurements. They have no better direction.
@@ -28,6 +31,7 @@ initialised (step 1); ``.mean``: averaged over the measurements. They have no be
 
 from __future__ import annotations
 
+import difflib
 import math
 
 import numpy as np
@@ -37,8 +41,11 @@ from ..errors import UnknownNameError
 TRAINING_METRICS: dict[str, str] = {
     "final_val_acc": "max", "best_val_acc": "max", "final_val_loss": "min",
     "best_val_loss": "min", "final_loss": "min", "final_acc": "max",
-    "epochs_to_target": "min", "seconds_to_target": "min", "seconds": "min", "diverged": "min",
+    "epochs_to_target": "min", "steps_to_target": "min", "seconds_to_target": "min",
+    "reached_target": "max", "seconds": "min", "diverged": "min",
 }
+#: The metrics that need ``target`` in [measure].
+TARGET_METRICS = ("epochs_to_target", "steps_to_target", "seconds_to_target", "reached_target")
 PROBE_METRICS = ("dead", "saturated", "act_std", "deriv_mean", "grad_ratio", "distinct_units",
                  "update_ratio", "weight_zero", "weight_small", "weight_grad_norm")
 WHEN = ("start", "mean")  # suffixes of a probe metric; none = at the end
@@ -52,8 +59,11 @@ def check_metric(name: str, where: str) -> None:
     base, _, when = name.partition(".")
     ok = name in TRAINING_METRICS or (base in PROBE_METRICS and when in ("", *WHEN))
     if not ok:
+        close = ([m for m in METRICS if base in m or m in base]
+                 or difflib.get_close_matches(base, METRICS, n=1, cutoff=0.75))
+        hint = f"did you mean {' or '.join(map(repr, close))}? " if close else ""
         raise UnknownNameError(
-            f"{where}: unknown metric {name!r}; known: {', '.join(TRAINING_METRICS)}, and the "
+            f"{where}: unknown metric {name!r}; {hint}known: {', '.join(TRAINING_METRICS)}, and the "
             f"probe quantities {', '.join(PROBE_METRICS)} (each also as NAME.start or NAME.mean)")
 
 
@@ -69,8 +79,13 @@ def probe_steps(epochs: int, steps_per_epoch: int) -> list[int]:
 
 
 def training_metrics(epochs: dict, diverged: bool, seconds: list[float], target,
-                     n_epochs: int) -> dict:
-    """The training metrics of one run from ``history.epochs`` and CPU seconds per epoch."""
+                     n_epochs: int, steps_per_epoch: int = 1) -> dict:
+    """The training metrics of one run from ``history.epochs`` and CPU seconds per epoch.
+
+    Never reaching ``target``: ``epochs_to_target`` = ``n_epochs + 1`` (so a mean over seeds
+    stays finite), ``steps_to_target`` and ``seconds_to_target`` = inf: a run that stopped short
+    must not look faster than one that got there, whatever the runs' lengths.
+    """
     val_acc = [a for a in epochs.get("val_acc", []) if a is not None]
     val_loss = epochs.get("val_loss", [])
     nan = float("nan")
@@ -89,11 +104,14 @@ def training_metrics(epochs: dict, diverged: bool, seconds: list[float], target,
         "final_val_loss": last(val_loss), "best_val_loss": min(finite_loss) if finite_loss else nan,
         "final_loss": last(epochs.get("loss", [])), "final_acc": last(acc),
         "epochs_to_target": n_epochs + 1 if hit is None else hit + 1,
-        "seconds_to_target": total if hit is None else seconds[hit],
+        "steps_to_target": math.inf if hit is None else (hit + 1) * steps_per_epoch,
+        "seconds_to_target": math.inf if hit is None else seconds[hit],
+        "reached_target": float(hit is not None),
         "seconds": total, "diverged": float(bool(diverged)),
     }
     if target is None:  # no target, nothing to reach
-        del out["epochs_to_target"], out["seconds_to_target"]
+        for name in TARGET_METRICS:
+            del out[name]
     return out
 
 

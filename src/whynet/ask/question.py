@@ -34,6 +34,7 @@ The format is documented in ``docs/ask.md``.
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import re
 import tomllib
@@ -43,7 +44,8 @@ from pathlib import Path
 from ..config import FIELDS, RunConfig, check_field, read_toml
 from ..errors import ConfigError, UnknownNameError
 from ..i18n import _
-from .metrics import METRICS, PROBE_METRICS, check_metric, goal
+from ..nn.activations import ACTIVATIONS
+from .metrics import METRICS, PROBE_METRICS, TARGET_METRICS, check_metric, goal
 
 TOP_KEYS = ("id", "question", "source", "seeds", "run", "quick", "measure", "claim")
 MEASURE_KEYS = ("metrics", "target")
@@ -140,6 +142,8 @@ class _Where:
             head = re.match(r"\s*\[\s*([A-Za-z0-9_.-]+)\s*\]", line)
             if head:
                 current = head.group(1)
+                if table is None and current == key:  # a top-level key written as a table
+                    return i
             elif current == table and re.match(rf"\s*\"?{re.escape(key)}\"?\s*=", line):
                 return i
         return None
@@ -160,10 +164,17 @@ def _table(values, name, where: _Where) -> dict:
     return v
 
 
+def _unknown_key(key: str, allowed) -> str:
+    """``unknown key; did you mean 'batch_size'? allowed: …``."""
+    close = difflib.get_close_matches(key, list(allowed), n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return f"unknown key; {hint}allowed: {', '.join(allowed)}"
+
+
 def _check_keys(values: dict, allowed, table, where: _Where) -> None:
     for key in values:
         if key not in allowed:
-            raise where.error(table, key, f"unknown key; allowed: {', '.join(allowed)}")
+            raise where.error(table, key, _unknown_key(key, allowed))
 
 
 def _is_dimension(key: str, value) -> bool:
@@ -184,8 +195,12 @@ def _run_values(table: dict, name: str, where: _Where) -> tuple[dict, dict]:
             raise where.error(name, key, "seeds are set by the top-level key seeds = N "
                                          "(seeds 0 … N−1), not in [run]")
         if key not in FIELDS:
-            raise where.error(name, key, f"unknown key; allowed: "
-                                         f"{', '.join(k for k in FIELDS if k not in NOT_IN_RUN)}")
+            raise where.error(name, key, _unknown_key(key, [k for k in FIELDS
+                                                            if k not in NOT_IN_RUN]))
+        if key == "data_args" and isinstance(value, list):
+            raise where.error(name, key, "cannot be a dimension (it is one table of the data "
+                                         "set's arguments); ask one question per table, or make "
+                                         "noise or n the dimension")
         if _is_dimension(key, value):
             if len(value) < 2:
                 raise where.error(name, key, f"a dimension needs at least two values, got "
@@ -230,9 +245,52 @@ def _grid(fixed, dims, seeds, table, where: _Where) -> Grid:
         try:
             RunConfig.from_dict({**fixed, **spec}, where.label)
         except ConfigError as e:
-            raise ConfigError(f"{where.label}: [{table}] the combination {spec or fixed} is not a "
-                              f"valid run: {str(e).removeprefix(where.label + ': ')}") from None
+            raise _combination_error({**fixed, **spec}, table, where,
+                                     str(e).removeprefix(where.label + ": ")) from None
     return grid
+
+
+def _combination_error(values: dict, table: str, where: _Where, why: str) -> ConfigError:
+    """One run of the grid that ``whynet train`` would refuse: the error names the key whose
+    removal makes it valid (the last such in the file) and the other keys that take part."""
+    def valid(cfg):
+        try:
+            RunConfig.from_dict(cfg, where.label)
+        except ConfigError:
+            return False
+        return True
+
+    culprits = [k for k in values if valid({j: v for j, v in values.items() if j != k})]
+    if not culprits:
+        together = ", ".join(f"{k} = {_show(v)}" for k, v in values.items())
+        return ConfigError(f"{where.label}: [{table}] the run {together} is not valid: {why}")
+    key = culprits[-1]
+    in_table = table if where.line(table, key) else "run"
+    setting = ", ".join(f"{k} = {_show(values[k])}" for k in culprits)
+    return where.error(in_table, key, f"not a valid run with {setting}: {why}")
+
+
+def _check_saturation(metrics, claim: Claim, grid: Grid, where: _Where) -> None:
+    """``saturated`` is measured only on activations bounded on both sides (sigmoid, tanh…); a run
+    whose hidden activations are all unbounded (ReLU…) has none. A claim (or ``best_by``) on it
+    needs it in every run; a measured-only ``saturated`` needs it in some run (the others show it
+    as undefined)."""
+    settings = grid.dims.get("activation", [grid.base.get("activation", RunConfig().activation)])
+    unbounded = [a for a in settings
+                 if not any(ACTIVATIONS[n].saturating for n in (a if isinstance(a, list) else [a]))]
+    if not unbounded:
+        return
+    bounded = ", ".join(sorted(n for n, a in ACTIVATIONS.items() if a.saturating))
+    why = (f"is not defined for activation {_show(unbounded[0])}: it is unbounded, so its units "
+           f"never saturate (they can die instead: measure 'dead'); saturation is measured for "
+           f"{bounded}")
+    for key in ("metric", "best_by"):
+        name = getattr(claim, key)
+        if name is not None and name.split(".")[0] == "saturated":
+            raise where.error("claim", key, f"{name!r} {why}")
+    asked = [m for m in metrics if m.split(".")[0] == "saturated"]
+    if asked and len(unbounded) == len(settings):
+        raise where.error("measure", "metrics", f"{asked[0]!r} {why}")
 
 
 def _claim(table: dict, dims: dict, metrics, where: _Where) -> Claim:
@@ -251,13 +309,26 @@ def _claim(table: dict, dims: dict, metrics, where: _Where) -> Claim:
     if metric not in metrics:
         raise where.error("claim", "metric", f"{metric!r} is not measured; add it to [measure] "
                                              f"metrics (measured: {', '.join(metrics)})")
-    expect = table["expect"]
+    pairs = _pairs(table["expect"], compare, dims[compare], where)
+    best_over, best_by = _best(table, compare, dims, metrics, where)
+    margin = table.get("margin", 0.0)
+    if isinstance(margin, bool) or not isinstance(margin, (int, float)) or margin < 0:
+        raise where.error("claim", "margin", f"must be a number ≥ 0, got {margin!r}")
+    if any(r == "==" for _, r, _ in pairs) and margin == 0:
+        key = "margin" if "margin" in table else "expect"
+        raise where.error("claim", key, "'==' needs margin = a number > 0 in [claim] (equal "
+                                        "within what?)")
+    return Claim(compare, tuple(pairs), metric, best_over, best_by, float(margin))
+
+
+def _pairs(expect, compare: str, values: list, where: _Where) -> list:
+    """``expect`` ("A < B" or a list of them) as (a, relation, b) triples of ``values``."""
     texts = expect if isinstance(expect, list) else [expect]
     if not texts or not all(isinstance(t, str) for t in texts):
         raise where.error("claim", "expect", f"must be 'A < B' or a list of them, got {expect!r}")
-    names = {_show(v).lower(): v for v in dims[compare]}
     pairs = []
     for text in texts:
+        text = text.replace("≤", "<=").replace("≥", ">=")
         m = re.fullmatch(r"\s*(.+?)\s*(" + "|".join(map(re.escape, RELATIONS)) + r")\s*(.+?)\s*",
                          text)
         if not m:
@@ -265,18 +336,27 @@ def _claim(table: dict, dims: dict, metrics, where: _Where) -> Claim:
                                                  f"{', '.join(RELATIONS)}, got {text!r}")
         sides = []
         for word in (m.group(1), m.group(3)):
-            if word.strip("\"'").lower() not in names:
+            value = _value_named(word, values)
+            if value is None:
                 raise where.error("claim", "expect", f"{word!r} is not a value of {compare}; "
-                                                     f"values: {', '.join(names)}")
-            sides.append(names[word.strip("\"'").lower()])
+                                                     f"values: {', '.join(map(_show, values))}")
+            sides.append(value)
         if sides[0] == sides[1]:
             raise where.error("claim", "expect", f"{text!r} compares a value with itself")
         pairs.append((sides[0], m.group(2), sides[1]))
+    return pairs
+
+
+def _best(table: dict, compare: str, dims: dict, metrics, where: _Where) -> tuple:
+    """``best_over`` (another dimension, or None) and ``best_by`` (a measured training metric)."""
     best_over = table.get("best_over")
     if best_over is not None:
         if best_over not in dims or best_over == compare:
-            raise where.error("claim", "best_over", f"must be a dimension other than {compare}; "
-                                                    f"dimensions: {', '.join(dims)}")
+            why = (f"{best_over!r} is the compared dimension" if best_over == compare else
+                   f"{best_over!r} is not a dimension of [run] (give it a list of values there)")
+            others = [d for d in dims if d != compare]
+            raise where.error("claim", "best_over", f"{why}; best_over must be another "
+                                                    f"dimension: {', '.join(others) or 'none'}")
     best_by = table.get("best_by")
     if best_by is not None:
         if best_over is None:
@@ -288,17 +368,32 @@ def _claim(table: dict, dims: dict, metrics, where: _Where) -> Claim:
         if goal(best_by) is None:
             raise where.error("claim", "best_by", f"{best_by!r} has no better direction; use "
                                                   f"one of the training metrics")
-    margin = table.get("margin", 0.0)
-    if isinstance(margin, bool) or not isinstance(margin, (int, float)) or margin < 0:
-        raise where.error("claim", "margin", f"must be a number ≥ 0, got {margin!r}")
-    if any(r == "==" for _, r, _ in pairs) and margin == 0:
-        raise where.error("claim", "margin", "'==' needs a margin > 0 (equal within what?)")
-    return Claim(compare, tuple(pairs), metric, best_over, best_by, float(margin))
+    return best_over, best_by
+
+
+def _value_named(word: str, values: list):
+    """The value of a dimension that ``word`` spells (as the file does, any case, quotes
+    ignored, spaces too; a number also by value: ``2`` names 2.0), or None."""
+    word = word.strip("\"'").strip()
+    for v in values:  # "[32,32]" names [32, 32]: spaces do not count
+        if _show(v).lower().replace(" ", "") == word.lower().replace(" ", ""):
+            return v
+    try:
+        number = float(word)
+    except ValueError:
+        return None
+    return next((v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)
+                 and float(v) == number), None)
 
 
 def load_question(path) -> Question:
     """Read and validate a question file (see the module docstring); nothing is run."""
-    values, text = read_toml(path, "question")
+    label = f"question {path}"
+    try:
+        values, text = read_toml(path, "question")
+    except ConfigError as e:
+        inner = str(e).removeprefix(f"{label}: not valid TOML (")
+        raise (ConfigError(_toml_error(label, inner[:-1])) if inner != str(e) else e) from None
     return _parse(values, text, path)
 
 
@@ -308,8 +403,17 @@ def loads_question(text: str, name: str = "question.toml") -> Question:
     try:
         values = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"question {name}: not valid TOML ({e})") from None
+        raise ConfigError(_toml_error(f"question {name}", str(e))) from None
     return _parse(values, text, name)
+
+
+def _toml_error(label: str, message: str) -> str:
+    """tomllib's "Expected … (at line 7, column 8)" as ``question q.toml, line 7: not valid TOML:
+    Expected … (column 8)``, the line where the other errors name it."""
+    m = re.fullmatch(r"(.*) \(at line (\d+), column (\d+)\)", message, re.DOTALL)
+    if not m:
+        return f"{label}: not valid TOML ({message})"
+    return f"{label}, line {m.group(2)}: not valid TOML: {m.group(1)} (column {m.group(3)})"
 
 
 def _parse(values: dict, text: str, path) -> Question:
@@ -329,6 +433,7 @@ def _parse(values: dict, text: str, path) -> Question:
     claim = _claim(claim_table, dims, metrics, where)
     full = _grid(fixed, dims, seeds, "run", where)
     quick = _grid(q_fixed, q_dims, quick_seeds, "quick" if quick_table else "run", where)
+    _check_saturation(metrics, claim, full, where)
     for grid, table in ((full, "run"), (quick, "quick")):
         for side in claim.sides:
             if side not in grid.dims[claim.compare]:
@@ -384,6 +489,9 @@ def _quick_table(quick_table: dict, fixed: dict, dims: dict, where: _Where) -> t
 
 def _measure_table(values: dict, where: _Where) -> tuple[list, float | None]:
     """[measure]'s metric names and its target accuracy (None when not given)."""
+    if "measure" not in values:
+        raise where.error(None, "measure", "missing; a question needs a [measure] table with "
+                                           "metrics = [\"final_val_acc\", …]")
     measure = _table(values, "measure", where)
     _check_keys(measure, MEASURE_KEYS, "measure", where)
     metrics = measure.get("metrics")
@@ -396,7 +504,7 @@ def _measure_table(values: dict, where: _Where) -> tuple[list, float | None]:
     if target is not None and (isinstance(target, bool) or not isinstance(target, (int, float))
                                or not 0 < target <= 1):
         raise where.error("measure", "target", f"must be an accuracy in (0, 1], got {target!r}")
-    if any(m.endswith("_to_target") for m in metrics) and target is None:
-        raise where.error("measure", "metrics", "epochs_to_target and seconds_to_target need "
-                                                "target = <validation accuracy> in [measure]")
+    if any(m in TARGET_METRICS for m in metrics) and target is None:
+        raise where.error("measure", "metrics", f"{', '.join(TARGET_METRICS)} need "
+                                                f"target = <validation accuracy> in [measure]")
     return metrics, target

@@ -89,6 +89,8 @@ class Stat:
 
 
 def _mean_and_spread(mean: float, std: float) -> str:
+    if math.isinf(mean):  # some seed never got there (a time to a target): no spread to show
+        return f"{mean:.3g}"
     if not (math.isfinite(mean) and math.isfinite(std)):
         return f"{mean:.3g} ± {std:.3g}"
     if std <= 1e-9 * abs(mean):  # seeds equal up to float round-off: no spread to print
