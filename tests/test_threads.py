@@ -5,7 +5,10 @@ The threaded paths run only when NumPy's BLAS may use several threads and a job 
 the size threshold is lowered to 0 and BLAS is allowed 2 threads, so small inputs take them."""
 
 import copy
+import gc
 import pickle
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -118,3 +121,19 @@ def test_products_that_openblas_would_share_but_are_small_run_on_one_blas_thread
             with workers.blas_for(mult_adds):
                 assert workers.threads() == inside, mult_adds
             assert workers.threads() == both
+
+
+def test_helper_threads_end_with_their_workers(threaded):
+    """A discarded layer's threads end (a process that builds many models keeps no idle ones)."""
+    def helpers():
+        return [t for t in threading.enumerate() if t.name.startswith("whynet-test-")]
+    workers = _threads.Workers("whynet-test")
+    with threadpool_limits(limits=2, user_api="blas"):
+        workers.rows(lambda r: None, 4, 4)
+    assert len(helpers()) == min(2, _threads.CPUS) - 1
+    del workers
+    gc.collect()
+    deadline = time.monotonic() + 5
+    while helpers() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert helpers() == []

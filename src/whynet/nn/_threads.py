@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from contextlib import nullcontext
 from typing import Callable
 
@@ -72,6 +73,8 @@ class _Helper:
     def _loop(self) -> None:
         while True:
             self._go.acquire()
+            if self._job is None:  # stop(): the Workers that owned this thread is gone
+                return
             fn, item, err = self._job
             try:
                 with np.errstate(**err):
@@ -85,6 +88,11 @@ class _Helper:
         self._job = (fn, item, err)
         self._go.release()
 
+    def stop(self) -> None:
+        """Let the thread end (it is idle: between a :meth:`result` and the next start)."""
+        self._job = None
+        self._go.release()
+
     def result(self):
         self._done.acquire()
         ok, value = self._out
@@ -92,6 +100,11 @@ class _Helper:
         if not ok:
             raise value
         return value
+
+
+def _stop_all(helpers: list[_Helper]) -> None:
+    for helper in helpers:
+        helper.stop()
 
 
 class Workers:
@@ -126,6 +139,8 @@ class Workers:
         """At least ``n`` helper threads of this process (created on first need)."""
         if self._pool is None or self._pool[0] != os.getpid():
             self._pool = os.getpid(), []
+            # The threads end when these Workers are collected (they hold no reference to it).
+            weakref.finalize(self, _stop_all, self._pool[1])
         helpers = self._pool[1]
         while len(helpers) < n:
             helpers.append(_Helper(f"{self.name}-{len(helpers) + 1}"))
