@@ -41,6 +41,7 @@ bench: venv
 # Translations (see src/whynet/i18n.py): extract the marked messages of each domain into its .pot,
 # merge them into every language's .po (translate what is new or fuzzy), compile the .mo files.
 # Both .po and .mo are committed; tests/test_i18n.py fails when they lag behind the code.
+# Then click's own strings (a hand-kept catalogue, see whynet/cli_lang.py) and their pseudo-locale.
 LOCALE_DIR := src/whynet/locale
 DOMAINS    := whynet experiments lab
 PYBABEL    := $(VENV)/bin/pybabel
@@ -51,6 +52,9 @@ i18n: venv
 	  $(PYBABEL) -q update -D $$d -i $(LOCALE_DIR)/$$d.pot -d $(LOCALE_DIR) --ignore-obsolete \
 	  && $(PYBABEL) compile -D $$d -d $(LOCALE_DIR) --statistics || exit 1; \
 	done
+	$(PYBABEL) compile -D click -d $(LOCALE_DIR) --statistics
+	PYTHONPATH=src $(VENV)/bin/python -c "from whynet.i18n import write_pseudo_catalogue; \
+	  write_pseudo_catalogue()"
 
 # A new language: make i18n-init LANG_NEW=xx (then translate, `make i18n`, add it to LANGUAGES).
 i18n-init: venv

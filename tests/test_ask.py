@@ -410,6 +410,41 @@ def test_probe_metrics_average_layers_and_time():
     assert (m["distinct_units.start"], m["distinct_units"]) == (0.5, 1.0)
 
 
+@pytest.mark.parametrize("dataset", ["plane", "disc", "multigauss"])
+def test_the_lab_asks_questions_about_playground_sets(dataset, tmp_path):
+    """TensorFlow Playground's own sets are data sets of the front door, so "Ask as a question"
+    hands out a question that loads (a regression set's claim is on the validation loss), and
+    it runs: every run measures a finite loss."""
+    pytest.importorskip("fastapi")
+    import math
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+
+    from whynet.runner import collect, plan, run_tasks
+    from whynet.store import Store
+    from whynet.web.server import create_app
+
+    with TestClient(create_app(allowed_hosts=["testserver"])) as api:
+        sid = api.post("/api/sessions", json={"dataset": dataset, "n_points": 80}).json()["id"]
+        r = api.post(f"/api/sessions/{sid}/question",
+                     json={"dimension": "lr", "values": [0.03, 0.3]})
+    assert r.status_code == 200, r.text
+    q = load_question(write(tmp_path, r.json()["toml"] + "[quick]\nseeds = 1\nepochs = 2\n"))
+    assert q.full.base["data"] == dataset
+    regression = dataset != "disc"
+    assert q.claim.metric == ("best_val_loss" if regression else "best_val_acc")
+    assert ("best_val_acc" in q.metrics) is not regression
+    asked = QuestionExperiment(q)
+    with Store(tmp_path / "runs.sqlite") as store:
+        run_tasks(plan([asked], quick=True), store, jobs=1, progress=False)
+        runs = collect(asked, store, quick=True)
+    assert len(runs) == 2
+    assert all(math.isfinite(r.result["final_loss"]) for r in runs)
+
+
 def test_saturation_of_an_unbounded_activation_shows_as_undefined_not_nan(tmp_path):
     text = (TINY.replace('["tanh", "sigmoid"]', '["tanh", "relu"]')
             .replace('"final_val_acc", "dead"', '"final_val_acc", "saturated"')

@@ -31,6 +31,8 @@ ALLOWED_IMPORTS: dict[tuple[str, str, str], str] = {
     ("cli.py", "load_asked", ".ask"): _STARTUP,
     ("cli.py", "ask", ".ask.budget"): _STARTUP,
     ("cli.py", "serve", ".web.server"): "the web lab needs the optional extra whynet[web]",
+    ("__main__.py", "run", ".cli"): "a Ctrl-C while the command's modules are still being "
+                                    "imported ends in one line, not a traceback (issue 12)",
 }
 
 

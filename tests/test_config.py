@@ -14,6 +14,7 @@ from whynet.errors import ConfigError, UnknownNameError
 from whynet.estimator import MLPClassifier
 from whynet.search import MLPObjective, load_data, search
 from whynet.web.schema import LabConfig, LayerSpec
+from whynet.web.session import LabSession
 
 
 def _weights(model) -> list[np.ndarray]:
@@ -107,7 +108,25 @@ def test_the_lab_and_train_build_the_same_weights_and_first_step_loss(tmp_path):
     lab_run, train_run = build(lab.to_run_config()), build(train_config(path))
     assert lab_run.model.layers[0].n_in == 3  # x1, x2, x1²
     assert _same(_weights(lab_run.model), _weights(train_run.model))
-    assert _first_step_loss(lab_run) == _first_step_loss(train_run) > 0
+    first = _first_step_loss(train_run)
+    assert _first_step_loss(lab_run) == first > 0
+    # The lab's live session, not only its config: the same points, weights and first step.
+    live = LabSession(lab)
+    fresh = build(train_config(path))
+    assert np.array_equal(live.X_train, fresh.data.train.X) \
+        and np.array_equal(live.y_train, fresh.data.train.y)
+    assert _same(_weights(live.model), _weights(fresh.model))
+    live.train(1)
+    assert live.step == 1 and live.step_loss == first
+    # … and the same weights after that step as train's own loop after its first step
+    step_one = build(train_config(path))
+    step_one.fit(callbacks=[_StopAfterFirstStep()])
+    assert _same(_weights(live.model), _weights(step_one.model))
+
+
+class _StopAfterFirstStep:
+    def on_step_end(self, step, loss, ctx):
+        ctx.stop = True
 
 
 def test_a_different_seed_through_one_door_gives_different_weights_and_loss(train_door):
@@ -233,3 +252,33 @@ def test_the_run_summary_prints_the_learning_rate_used(tmp_path, monkeypatch):
     r = _train("--data", "moons", "--n", "100", "--epochs", "1", "--optimizer", "sgd")
     assert r.exit_code == 0
     assert r.stdout.splitlines()[0].startswith("moons: MLP 2 → 16 → 16 → 2, relu, sgd lr=0.01,")
+
+
+# -- TensorFlow Playground's sets through every door ---------------------------------------------
+
+def test_the_playground_sets_are_data_sets_of_every_door(tmp_path, monkeypatch):
+    from whynet.datasets import REGRESSION_SETS, TOY_2D
+    from whynet.web.schema import DATASETS as LAB_SETS
+
+    assert set(LAB_SETS) == set(TOY_2D) | set(REGRESSION_SETS)  # the lab offers exactly these
+    disc = build(RunConfig(data="disc", n=120, hidden=[4], epochs=1))
+    assert disc.data.train.n_classes == 2 and type(disc.loss).__name__ == "SoftmaxCrossEntropy"
+    plane = build(RunConfig(data="plane", n=120, hidden=[4], epochs=1))
+    assert type(plane.loss).__name__ == "MSE" and plane.model.layers[-1].n_out == 1
+    with pytest.raises(ConfigError, match="loss 'softmax_ce' needs classes.*use loss mse"):
+        build(RunConfig(data="multigauss", loss="softmax_ce"))
+    monkeypatch.setenv("WHYNET_STORE", str(tmp_path / "runs.sqlite"))
+    out = CliRunner().invoke(main, ["train", "--data", "multigauss", "--n", "120", "--epochs",
+                                    "2", "--json"])
+    assert out.exit_code == 0, out.output
+    result = json.loads(out.stdout)
+    assert result["used"]["loss"] == "mse" and result["epochs"]["acc"] == [None, None]
+    assert CliRunner().invoke(main, ["train", "--data", "disc", "--epochs", "1"]).exit_code == 0
+    data = load_data("disc", n=120, seed=0)
+    assert data.train.n_classes == 2 and data.config.data == "disc"
+
+
+def test_noise_is_refused_by_a_set_without_it():
+    with pytest.raises(ConfigError, match="data set 'digits' takes no noise; noise is a setting "
+                                          "of the 2-D sets: moons, circles"):
+        build_data(RunConfig(data="digits", noise=0.1))

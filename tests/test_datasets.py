@@ -6,11 +6,11 @@ import warnings
 import numpy as np
 import pytest
 
-from whynet.datasets import (DATASETS, PLAYGROUND_FEATURES, TOY_2D, Dataset, LogTransform,
-                             MinMax, Splits, Standardize, blobs, circles, digits, flower,
-                             gaussian, get_dataset, get_preprocessor, load_arrays, load_csv,
-                             log_transform, minmax, mnist1d, moons, polynomial_features, spiral,
-                             split, standardize, xor)
+from whynet.datasets import (DATASETS, PLAYGROUND_FEATURES, RADIUS, REGRESSION_SETS, TOY_2D,
+                             Dataset, LogTransform, MinMax, Splits, Standardize, blobs, circles,
+                             digits, flower, gaussian, get_dataset, get_preprocessor, load_arrays,
+                             load_csv, log_transform, minmax, mnist1d, moons, noisy,
+                             polynomial_features, spiral, split, standardize, xor)
 from whynet.errors import ConfigError, NonFiniteError, ShapeError, UnknownNameError, WhynetError
 
 
@@ -432,3 +432,42 @@ def test_load_csv_ignores_a_byte_order_mark_and_quotes(tmp_path):
     p.write_bytes('\ufeffa,"b",y\n"1.5",2,0\n3,4,1\n'.encode("utf-8"))
     ds = load_csv(p, target="y")
     assert ds.feature_names == ("a", "b") and ds.X[0].tolist() == [1.5, 2.0]
+
+
+# -- the front door's noise ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", sorted(RADIUS))
+def test_front_door_noise_moves_points_by_noise_times_radius(name):
+    """One meaning of noise for every 2-D set: the points of the same seed without noise, moved
+    by Gaussian noise of std noise × radius; labels and targets unchanged. 4000 points give 8000
+    displacements, whose sample std is within ~1.6% (2σ) of the true one."""
+    clean = noisy(name, 0.0, n=4000, seed=2)
+    for noise in (0.05, 0.3):
+        moved = noisy(name, noise, n=4000, seed=2)
+        assert np.array_equal(moved.y, clean.y)
+        d = (moved.X.astype(np.float64) - clean.X).ravel()
+        assert abs(d.mean()) < 0.05 * noise * RADIUS[name]
+        assert d.std() == pytest.approx(noise * RADIUS[name], rel=0.03)
+        # Gaussian, not uniform: about 4.6% of the displacements beyond 2σ (uniform: none)
+        assert 0.03 < np.mean(np.abs(d) > 2 * noise * RADIUS[name]) < 0.065
+
+
+def test_front_door_noise_defaults_and_refusals():
+    # Unset: moons and circles as scikit-learn's defaults, the other sets clean
+    assert np.array_equal(noisy("moons", seed=1).X, moons(seed=1).X)
+    assert np.array_equal(noisy("xor", seed=1).X, xor(seed=1, noise=0.0).X)
+    assert np.array_equal(noisy("blobs", seed=1).X, blobs(seed=1).X)
+    with pytest.raises(ConfigError, match="noise must be a finite number ≥ 0, got -0.1"):
+        noisy("spiral", -0.1)
+    with pytest.raises(ConfigError, match="unknown argument"):
+        noisy("xor", 0.1, arms=3)
+
+
+@pytest.mark.parametrize("name", ["disc", "plane", "multigauss"])
+def test_playground_sets_are_registered_data_sets(name):
+    ds = get_dataset(name, n=101, seed=3)
+    assert ds.X.shape == (101, 2) and ds.X.dtype == np.float32 and ds.name == name
+    assert (ds.n_classes == 0) is (name in REGRESSION_SETS)
+    assert ds.y.dtype == (np.float32 if name in REGRESSION_SETS else np.int64)
+    with pytest.raises(ConfigError, match=f"{name}: n must be an integer ≥ 2"):
+        get_dataset(name, n=1)

@@ -42,18 +42,40 @@ def test_the_page_carries_every_record_and_no_outside_request(probe, tmp_path):
     assert set(data["histograms"]) == set(probe.histograms.layers())
 
 
-def test_each_finding_carries_its_question():
-    """Inputs on a ±15 scale saturate tanh from the start: the finding names question R4."""
+def _saturated_probe():
+    """A probe whose findings include tanh saturation (question R4): inputs on a ±15 scale."""
     X = np.random.default_rng(0).standard_normal((300, 2)).astype(np.float32) * 5
     y = (X[:, 0] * X[:, 1] > 0).astype(np.int64)
     model = mlp([2, 16, 16, 2], activation="tanh", seed=0)
     p = Probe(model, X[:128], y[:128], "softmax_ce", every=10)
     fit(model, X, y, loss="softmax_ce", lr=0.5, epochs=3, batch_size=30, callbacks=[p],
         progress=False)
+    return p
+
+
+def test_each_finding_carries_its_question():
+    """Inputs on a ±15 scale saturate tanh from the start: the finding names question R4."""
+    p = _saturated_probe()
     found = replay_data(p)["findings"]
     assert found and [(f["rule"], f["question"]) for f in found] \
         == [(f.rule, f.question) for f in p.findings]
     assert ("saturation", "R4") in [(f["rule"], f["question"]) for f in found]
+
+
+def test_the_page_shows_each_findings_question(tmp_path):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    p = _saturated_probe()
+    path = p.save_html(tmp_path / "run.html")
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page()
+        page.goto(path.as_uri())
+        shown = page.locator("#findings li").all_text_contents()
+        browser.close()
+    assert len(shown) == len(p.findings)
+    for text, f in zip(shown, p.findings):
+        assert text.endswith(f"question {f.question}") if f.question else "question" not in text
+    assert any(t.endswith("question R4") for t in shown)
 
 
 def test_bad_targets_and_empty_probes_are_refused(probe, tmp_path):

@@ -410,3 +410,29 @@ def test_a_bad_storage_url_is_one_clean_line(url):
     lines = r.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith(f"error: search: cannot open storage {url!r}: ")
     assert "Background on this error" not in r.stderr and "sqlalche.me" not in r.stderr
+
+
+def test_a_search_on_a_regression_set_maximises_the_validation_r2():
+    """plane is a regression set: the trials train with squared error and are scored by
+    R² = 1 − SSE/SST on the validation set (1 is perfect, 0 the mean), which a working search
+    drives well above 0; the test R² is recorded, the table and plot say R²."""
+    from whynet.search.objective import r2_score
+    from whynet.search.results import best_table, plot_trials
+
+    data = load_data("plane", n=300, seed=0)
+    assert data.n_classes == 0 and data.score_name == "R²"
+    result = search({"lr": {"choices": [0.001, 0.01]}, "epochs": 15, "width": 8, "depth": 1,
+                     "optimizer": "adam"}, data=data, seed=0, n_trials=2, storage=None,
+                    pruner="none", sampler="grid")
+    trials = result.study.trials
+    assert len(trials) == 2 and all("test_r2" in t.user_attrs for t in trials)
+    best = result.study.best_trial
+    assert best.params["lr"] == 0.01 and 0.8 < best.value <= 1.0
+    assert best.user_attrs["test_r2"] > 0.8
+    rows = [{"state": "complete", "value": t.value, "number": t.number, "params": t.params,
+             "attrs": t.user_attrs, "intermediate": t.intermediate_values} for t in trials]
+    assert [c.header for c in best_table(rows, result.space).columns][2:4] == ["val R²",
+                                                                              "test R²"]
+    assert plot_trials(rows, result.space).axes[0].get_ylabel() == "validation R²"
+    y = np.array([1.0, 2.0, 3.0])
+    assert r2_score(y, y) == 1.0 and r2_score(np.full(3, 2.0), y) == 0.0

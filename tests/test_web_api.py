@@ -315,10 +315,10 @@ def test_a_config_the_engine_refuses_leaves_the_session_as_it_was(api, monkeypat
     sid = new_session(api)
     api.post(f"/api/sessions/{sid}/step", json={"steps": 5})
 
-    def refuse(config, n_inputs):
+    def refuse(cfg, data=None):
         raise ConfigError("mlp: refused for the test")
 
-    monkeypatch.setattr(session_module, "make_model", refuse)
+    monkeypatch.setattr(session_module, "build", refuse)
     r = api.put(f"/api/sessions/{sid}/config", json={"dataset": "xor"})
     assert r.status_code == 422 and r.json()["message"] == "mlp: refused for the test"
     st = api.get(f"/api/sessions/{sid}").json()
@@ -424,7 +424,7 @@ def test_a_websocket_from_another_origin_or_for_no_session_is_refused(api):
 
 
 def test_playground_sets_have_their_shapes_and_noise_blurs_their_targets():
-    from whynet.web.playground_sets import disc, multigauss, plane
+    from whynet.datasets import disc, multigauss, plane
 
     d = disc(400, 0.0, seed=0)
     r = np.hypot(d.X[:, 0], d.X[:, 1])
@@ -458,7 +458,8 @@ def test_standardised_inputs_have_mean_0_and_std_1_on_the_training_set():
     raw = LabSession(LabConfig(dataset="blobs", features=["x1", "x2", "x1sq"]))
     assert raw.X_train[:, 2].mean() > 1  # x1² of blobs is far from mean 0 without it
     # The test set and the picture get the training set's shift and scale, not their own.
-    assert np.allclose(lab.X_test, (raw.X_test - lab.shift) / lab.scale, atol=1e-5)
+    scaler = lab.inputs.scaler
+    assert np.allclose(lab.X_test, (raw.X_test - scaler.mean_) / scaler.std_, atol=1e-5)
 
 
 def test_back_to_the_lab_from_the_missing_report_page_keeps_the_lab_state(api):
@@ -528,6 +529,11 @@ def test_refusals_and_the_page_speak_the_language_asked_for(api):
     r = api.post("/api/sessions", json={"batch_size": 250}, headers=ko)
     assert r.json()["message"].startswith("batch_size는 훈련 데이터 수 이하여야 합니다")
     assert r.json()["fields"] == ["batch_size"]
+    # A closed set's choices: pydantic's English "or" does not survive into the Korean sentence.
+    r = api.post("/api/sessions", json={"dataset": "swirl", "optimizer": "adamw"}, headers=ko)
+    said = r.json()["message"]
+    assert "dataset: 'circles', 'xor', " in said and "'multigauss' 중 하나여야 합니다" in said
+    assert "optimizer: 'sgd', " in said and " or " not in said and "받은 값: 'swirl'" in said
     assert "실습 세션" in api.get("/api/sessions/" + "A" * 24, headers=ko).json()["message"]
     page = api.get("/", headers={"Accept-Language": "ko-KR,ko;q=0.9,en;q=0.8"})
     assert '<html lang="ko">' in page.text and "▶ 재생" in page.text

@@ -103,7 +103,9 @@ def gone(lab, sid, timeout=5.0) -> bool:
 
 
 def test_train_on_spiral_switch_activation_load_a_preset_and_reload_from_the_url(lab, browser):
-    tab = Tab(browser, f"{lab}/?layers=8:tanh,8:tanh&opt=adam&lr=0.01&speed=0")
+    # Noise 0: the clean spiral (the default 0.1 moves its points by 0.1 × radius 5 = 0.5, a third
+    # of the gap between its arms, more than a 2×8 net separates in 3,000 steps).
+    tab = Tab(browser, f"{lab}/?layers=8:tanh,8:tanh&opt=adam&lr=0.03&speed=0&noise=0&seed=2")
     sid = tab.session
     run = tab.run
 
@@ -120,7 +122,7 @@ def test_train_on_spiral_switch_activation_load_a_preset_and_reload_from_the_url
     tab.wait("document.body.dataset.playing === '0'")
     loss1 = tab.number("#test-loss")
     # Adam on a 2×8 tanh net learns part of the spiral in 3,000 steps: the test loss falls by
-    # more than a quarter (measured: 0.80 → about 0.4); the picture of the boundary changes.
+    # more than a quarter (measured: 0.68 → about 0.43); the picture of the boundary changes.
     assert loss1 < 0.75 * loss0, (loss0, loss1)
     assert tab.boundary() != picture0
     assert tab.js("document.querySelectorAll('#layer-table tbody tr').length") == 3

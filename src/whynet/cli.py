@@ -14,12 +14,15 @@
     whynet ask examples/questions/*.toml --quick   # your own questions, answered the same way
 
 Errors from whynet print as one red line (plain when NO_COLOR is set) and exit with status 2.
-``--lang`` translates the verdict tables, the report and the command's own messages; option help
-and the messages of deep library errors stay English.
+``--lang`` (on every command, or on the group: ``whynet --lang ko train …``) translates the verdict
+tables, the report, the error messages, the help and click's own words (see
+:mod:`whynet.cli_lang`).
 """
 
 from __future__ import annotations
 
+import _thread
+import contextlib
 import contextvars
 import importlib.util
 import json
@@ -28,6 +31,7 @@ import os
 import signal
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import click
@@ -36,16 +40,18 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import __version__, export as exporting
+from .cli_lang import Group, Option, lang_option, language_in, option
 from .config import INIT_PRESETS, RunConfig, build, read_toml
 from .datasets import DATASETS
-from .errors import ConfigError, WhynetError
+from .datasets.noise import NOISE_HELP
+from .errors import ConfigError, WhynetError, check_file_path
 from .experiments import catalogue, registry
 from .nn.activations import ACTIVATIONS
 from .nn.init import INITIALIZERS
 from .nn.losses import LOSSES
 from .nn.regularizers import REGULARIZERS
 from .optim import OPTIMIZERS
-from .i18n import LANGUAGES, _, set_language
+from .i18n import N_, _, for_click, set_language
 from .probes import Probe
 from .probes.tensorboard import export_tensorboard
 from .report import write_report
@@ -66,18 +72,90 @@ def error_line(message: str) -> None:
                 color=False if os.environ.get("NO_COLOR") else None)
 
 
-class _Group(click.Group):
-    """A click group that turns whynet's errors into one red line and exit status 2."""
+class _CtrlC:
+    """The SIGINT handler while a command runs: Ctrl-C as a KeyboardInterrupt, as Python's own
+    handler, except inside the import system, where a KeyboardInterrupt raised in one of its
+    weakref callbacks is swallowed with an "Exception ignored … Traceback" on stderr and the
+    command runs on. There it is delivered again 10 ms later, once the import step is over (or,
+    if the command ends first, as it ends)."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.deferred: threading.Timer | None = None
+
+    def __call__(self, signum, frame) -> None:
+        if frame is not None and frame.f_code.co_filename.startswith("<frozen importlib"):
+            with self.lock:
+                if self.deferred is None:
+                    self.deferred = threading.Timer(0.01, self.deliver, (signum,))
+                    self.deferred.daemon = True
+                    self.deferred.start()
+            return
+        raise KeyboardInterrupt
+
+    def deliver(self, signum) -> None:
+        with self.lock:
+            self.deferred = None
+        _thread.interrupt_main(signum)
+
+    def still_pending(self) -> bool:
+        """Cancel a deferred interrupt not yet delivered; whether there was one."""
+        with self.lock:
+            timer, self.deferred = self.deferred, None
+        if timer is not None:
+            timer.cancel()
+        return timer is not None
+
+
+@contextlib.contextmanager
+def _clean_ctrl_c():
+    """A :class:`_CtrlC` as the SIGINT handler while a command runs (in the main thread, where
+    Python's default handler is installed: an ignored SIGINT stays ignored)."""
+    main_thread = threading.current_thread() is threading.main_thread()
+    handler = _CtrlC()
+    swap = main_thread and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    if swap:
+        signal.signal(signal.SIGINT, handler)
+    try:
+        yield
+    finally:
+        if swap and signal.getsignal(signal.SIGINT) is handler:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+        if handler.still_pending():  # Ctrl-C came during the command's last import
+            raise KeyboardInterrupt
+
+
+class _Group(Group):
+    """A click group that turns whynet's errors into one red line and exit status 2, and runs
+    each command in the language of its ``--lang`` (else ``WHYNET_LANG`` / the locale)."""
+
+    def main(self, args=None, prog_name=None, **extra):
+        args = list(sys.argv[1:] if args is None else args)
+        # in a context of its own: --lang holds for this command only (also in-process)
+        return contextvars.copy_context().run(self._main_in, args, prog_name, extra)
+
+    def _main_in(self, args, prog_name, extra):
+        """:meth:`main` with the language chosen before click parses anything (see
+        :func:`~whynet.cli_lang.language_in`) and click's own strings in it."""
+        try:
+            lang = set_language(language_in(args))
+        except WhynetError as e:  # --lang fr, WHYNET_LANG=xx
+            error_line(str(e))
+            sys.exit(2)
+        with for_click(lang):
+            return super().main(args, prog_name, **extra)
 
     def invoke(self, ctx):
-        try:  # in a context of its own: --lang holds for this command only (also in-process)
-            return contextvars.copy_context().run(super().invoke, ctx)
+        try:
+            with _clean_ctrl_c():
+                return super().invoke(ctx)
         except WhynetError as e:
             error_line(str(e))
             ctx.exit(2)
         except click.UsageError as e:  # a bad option or argument: one line too, not click's three
             where = e.ctx.command_path if e.ctx is not None else "whynet"
-            error_line(f"{e.format_message()} (see '{where} --help')")
+            error_line(_("{message} (see '{command} --help')").format(
+                message=e.format_message(), command=where))
             ctx.exit(2)
         except KeyboardInterrupt:  # Ctrl-C outside a run's own handling: one line, no traceback
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C while exiting too
@@ -145,40 +223,39 @@ def _echo_json(value) -> None:
 
 
 def _grid_option(f):
-    return click.option("--quick/--full", "quick", default=None,
-                        help="Which grid's results to use (default: the full grid when the store "
-                             "has all of it, else the quick one).")(f)
+    return option("--quick/--full", "quick", default=None,
+                  help=N_("Which grid's results to use (default: the full grid when the store "
+                          "has all of it, else the quick one)."))(f)
 
 
-def _set_language(ctx, param, value):
-    """``--lang`` (else ``WHYNET_LANG`` / the locale) for everything the command prints."""
-    set_language(value)
+store_option = option("--store", "store_path", type=click.Path(dir_okay=False),
+                      default=None, help=N_("Results store (default $WHYNET_STORE, else "
+                                            "runs.sqlite in the user cache folder: "
+                                            "$XDG_CACHE_HOME/whynet or ~/.cache/whynet)."))
 
 
-lang_option = click.option("--lang", default=None, callback=_set_language, expose_value=False,
-                           is_eager=True, metavar="LANG",
-                           help=f"Language of the output: {', '.join(LANGUAGES)} (default "
-                                f"$WHYNET_LANG, then the locale, else en).")
-
-store_option = click.option("--store", "store_path", type=click.Path(dir_okay=False),
-                            default=None, help="Results store (default $WHYNET_STORE, else "
-                                               "runs.sqlite in the user cache folder: "
-                                               "$XDG_CACHE_HOME/whynet or ~/.cache/whynet).")
-
-
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="whynet")
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]},
+             help=N_("whynet — a neural-network laboratory: experiments that answer *why*."))
+@click.version_option(__version__, prog_name="whynet", cls=Option,
+                      help=N_("Show the version and exit."))
+@lang_option
 def main():
-    """whynet — a neural-network laboratory: experiments that answer *why*."""
+    """The ``whynet`` command group (its help: ``help=`` above, translated when shown)."""
 
 
 # -- list ----------------------------------------------------------------------------------------
 
-@main.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+LIST_COLUMNS = (N_("id"), N_("questions"), N_("title"), N_("quick runs"), N_("full runs"),
+                N_("measured"))
+GRIDS = (N_("quick"), N_("full"))
+
+@main.command("list", help=N_("The experiments, the question IDs they answer, grid sizes and "
+                               "measured run time."))
+@option("--json", "as_json", is_flag=True, help=N_("Print JSON."))
+@lang_option
 @store_option
 def list_cmd(as_json, store_path):
-    """The experiments, the question IDs they answer, grid sizes and measured run time."""
+    """``whynet list`` (its help: ``help=`` above, translated when shown)."""
     path = require_existing(Path(store_path)) if store_path else default_path()
     store = _open_store(path, read_only=True) if path.exists() else None  # none yet: no times
     rows = []
@@ -199,14 +276,13 @@ def list_cmd(as_json, store_path):
     if as_json:
         _echo_json(rows)
         return
-    t = Table(title="whynet experiments", title_justify="left")
-    for col in ("id", "questions", "title", "quick runs", "full runs", "measured"):
-        t.add_column(col, justify="right" if "runs" in col or col == "measured" else "left")
+    t = Table(title=_("whynet experiments"), title_justify="left")
+    for col in LIST_COLUMNS:
+        t.add_column(_(col), justify="right" if "runs" in col or col == "measured" else "left")
     for r in rows:
-        secs = [f"{k} {_seconds(r[k + '_seconds'])}" for k in ("quick", "full")
-                if r[k + "_seconds"]]
+        secs = [f"{_(k)} {_seconds(r[k + '_seconds'])}" for k in GRIDS if r[k + "_seconds"]]
         t.add_row(r["id"], " ".join(r["questions"]), r["title"], str(r["quick_runs"]),
-                  str(r["full_runs"]), ", ".join(secs) or "not run")
+                  str(r["full_runs"]), ", ".join(secs) or _("not run"))
     _console().print(t)
 
 
@@ -220,30 +296,31 @@ def _seconds(s: float | None) -> str:
 
 def _select(ids) -> list:
     if not ids:
-        raise ConfigError("whynet run: name experiments (see `whynet list`) or 'all'")
+        raise ConfigError(_("whynet run: name experiments (see `whynet list`) or 'all'"))
     if "all" in ids:
         return registry.all_experiments()
     return [registry.get(i.lower()) for i in dict.fromkeys(ids)]
 
 
-@main.command()
+@main.command(help=N_("Run experiments by id (or `all`); finished runs come from the store, never "
+                      "recomputed."))
 @click.argument("ids", nargs=-1, metavar="[ID]...",
                 type=LazyChoice(lambda: ["all", *catalogue.ids()]))
-@click.option("--quick/--full", default=False,
-              help="The quick grids (seconds) or the full ones (the default).")
-@click.option("--seeds", type=click.IntRange(min=1), default=None,
-              help="Seeds per spec (default: each experiment's own).")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-              help="Worker processes (default: one per core).")
-@click.option("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://host:8786.")
-@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
-@click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a tty).")
-@click.option("--verbose", "-v", is_flag=True,
-              help="Also print each verdict's evidence rows and the rule that decided it.")
+@option("--quick/--full", default=False,
+        help=N_("The quick grids (seconds) or the full ones (the default)."))
+@option("--seeds", type=click.IntRange(min=1), default=None,
+        help=N_("Seeds per spec (default: each experiment's own)."))
+@option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+        help=N_("Worker processes (default: one per core)."))
+@option("--scheduler", default=None, help=N_("Dask scheduler address, e.g. tcp://host:8786."))
+@option("--json", "as_json", is_flag=True, help=N_("Print the results as JSON."))
+@option("--progress/--no-progress", default=None, help=N_("Progress bar (default: on a tty)."))
+@option("--verbose", "-v", is_flag=True,
+        help=N_("Also print each verdict's evidence rows and the rule that decided it."))
 @lang_option
 @store_option
 def run(ids, quick, seeds, jobs, scheduler, as_json, progress, verbose, store_path):
-    """Run experiments by id (or `all`); finished runs come from the store, never recomputed."""
+    """``whynet run`` (its help: ``help=`` above, translated when shown)."""
     experiments = _select(ids)
     tasks = plan(experiments, quick, seeds)
     with _open_store(store_path) as store:
@@ -338,15 +415,16 @@ def claims_table(store, quick=None) -> list[dict]:
     return claims_of([evaluate(e, collect(e, store, quick)) for e in registry.all_experiments()])
 
 
-@main.command()
-@click.option("--json", "as_json", is_flag=True, help="Print JSON (every field of every ID).")
-@click.option("--verbose", "-v", is_flag=True,
-              help="Also print each verdict's evidence rows and the rule that decided it.")
+@main.command(help=N_("Every question ID with its current verdict and one-line answer, from the "
+                      "store."))
+@option("--json", "as_json", is_flag=True, help=N_("Print JSON (every field of every ID)."))
+@option("--verbose", "-v", is_flag=True,
+        help=N_("Also print each verdict's evidence rows and the rule that decided it."))
 @_grid_option
 @lang_option
 @store_option
 def claims(as_json, verbose, quick, store_path):
-    """Every question ID with its current verdict and one-line answer, from the store."""
+    """``whynet claims`` (its help: ``help=`` above, translated when shown)."""
     with _read_store(store_path) as store:
         rows = claims_table(store, quick)
     if as_json:
@@ -364,50 +442,74 @@ def claims(as_json, verbose, quick, store_path):
 
 # -- report --------------------------------------------------------------------------------------
 
-@main.command()
+@main.command(help=N_("Write the HTML report (one self-contained file) from the stored results; "
+                      "question files given (answered with `whynet ask`) get a section \"Asked "
+                      "questions\"."))
 @click.argument("questions", nargs=-1, type=click.Path(dir_okay=False))
-@click.option("-o", "--output", type=click.Path(dir_okay=False), default="report.html",
-              show_default=True, help="Where to write the HTML file.")
+@option("-o", "--output", type=click.Path(dir_okay=False), default="report.html",
+        show_default=True, help=N_("Where to write the HTML file."))
 @_grid_option
 @lang_option
 @store_option
 def report(questions, output, quick, store_path):
-    """Write the HTML report (one self-contained file) from the stored results; question files
-    given (answered with `whynet ask`) get a section "Asked questions"."""
+    """``whynet report`` (its help: ``help=`` above, translated when shown)."""
     asked = load_asked(questions)
     with _read_store(store_path) as store:
         try:
             path = write_report(output, store, quick=quick, asked=asked)
         except OSError as e:
-            raise ConfigError(f"report: cannot write {output} ({e.strerror or e})") from e
+            raise ConfigError(_("report: cannot write {output} ({reason})")
+                                .format(output=output, reason=e.strerror or e)) from e
     click.echo(_("wrote {path}").format(path=path.resolve()))
 
 
 # -- export --------------------------------------------------------------------------------------
 
-@main.command("export")
+@main.command("export", help=N_("Export the stored runs (one row per run) or the verdicts (one "
+                                 "row per question ID) as CSV or JSON lines, for pandas or an "
+                                 "experiment tracker."))
 @click.argument("table", type=click.Choice(exporting.TABLES))
-@click.option("--format", "fmt", type=click.Choice(exporting.FORMATS), default="csv",
-              show_default=True, help="CSV (spec.* and result.* columns) or JSON lines.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="-",
-              help="File to write (default: standard output).")
+@option("--format", "fmt", type=click.Choice(exporting.FORMATS), default="csv",
+        show_default=True, help=N_("CSV (spec.* and result.* columns) or JSON lines."))
+@option("-o", "--output", type=click.Path(dir_okay=False, allow_dash=True), default="-",
+        help=N_("File to write (default: standard output)."))
 @_grid_option
+@lang_option
 @store_option
 def export_cmd(table, fmt, output, quick, store_path):
-    """Export the stored runs (one row per run) or the verdicts (one row per question ID) as CSV
-    or JSON lines, for pandas or an experiment tracker."""
+    """``whynet export`` (its help: ``help=`` above, translated when shown)."""
+    if output != "-":
+        check_file_path("export", "the output", output)
     with _read_store(store_path) as store:
         rows = store.rows() if table == "runs" else claims_table(store, quick)
     try:
-        with click.open_file(output, "w", encoding="utf-8") as stream:
+        with click.open_file("-", "w") if output == "-" else _replacing(Path(output)) as stream:
             exporting.write(table, rows, fmt, stream)
     except BrokenPipeError:  # `whynet export runs | head`: the reader has all it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no flush error at exit
         sys.exit(1)
     except OSError as e:
-        raise ConfigError(f"export: cannot write {output} ({e.strerror or e})") from e
+        raise ConfigError(_("export: cannot write {output} ({reason})")
+                            .format(output=output, reason=e.strerror or e)) from e
     if output != "-":
-        click.echo(f"wrote {len(rows)} {table} to {Path(output).resolve()}", err=True)
+        click.echo(_("wrote {n} {table} to {path}").format(n=len(rows), table=table,
+                                                             path=Path(output).resolve()),
+                   err=True)
+
+
+@contextlib.contextmanager
+def _replacing(path: Path):
+    """A UTF-8 text stream to a temporary sibling of ``path``, renamed to ``path`` when the block
+    ends well and removed when it does not (an error, Ctrl-C): an earlier file at ``path`` is
+    never left half-overwritten. (click's ``atomic=True`` renames even after an error.)"""
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as stream:
+            yield stream
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 # -- train ---------------------------------------------------------------------------------------
@@ -417,7 +519,8 @@ def _parse_hidden(value) -> list[int]:
     try:
         return [int(v) for v in value.replace(" ", "").split(",") if v]
     except ValueError:
-        raise ConfigError(f"train: hidden must be layer sizes like 16,16, got {value!r}") from None
+        raise ConfigError(_("train: hidden must be layer sizes like 16,16, got {value!r}")
+                            .format(value=value)) from None
 
 
 def train_config(config_path=None, options: dict | None = None) -> RunConfig:
@@ -426,10 +529,11 @@ def train_config(config_path=None, options: dict | None = None) -> RunConfig:
     A bad key or value names the file and its line."""
     cfg = RunConfig()
     if config_path:
-        values, text = read_toml(config_path, "train config")
+        what = _("train config")
+        values, text = read_toml(config_path, what)
         if set(values) == {"train"} and isinstance(values["train"], dict):
             values = values["train"]
-        cfg = RunConfig.from_dict(values, f"train config {config_path}", text)
+        cfg = RunConfig.from_dict(values, f"{what} {config_path}", text)
     given = {k: v for k, v in (options or {}).items() if v is not None}
     if isinstance(given.get("hidden"), str):
         given["hidden"] = _parse_hidden(given["hidden"])
@@ -458,46 +562,50 @@ def train_model(cfg: RunConfig, probe: bool = False, probe_every: int | None = N
     return (history, run, watcher) if probe else (history, run)
 
 
-@main.command()
-@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False),
-              help="TOML file with these options (command-line options override it).")
-@click.option("--data", type=_names(DATASETS), help="Data set.  [default: moons]")
-@click.option("--n", type=int, help="Number of examples (toy sets).")
-@click.option("--noise", type=float, help="Noise of a toy set (its default if not given).")
-@click.option("--test", type=float, help="Held-out fraction.  [default: 0.2]")
-@click.option("--hidden", help="Hidden layer sizes, e.g. 16,16.  [default: 16,16]")
-@click.option("--activation", type=_names(ACTIVATIONS), help="Hidden activation.  [default: relu]")
-@click.option("--init", type=_names(INITIALIZERS, INIT_PRESETS),
-              help="Weight initialiser (default: the activation's suggested one).")
-@click.option("--loss", type=_names(LOSSES), help="Loss.  [default: softmax_ce]")
-@click.option("--optimizer", type=_names(OPTIMIZERS), help="Optimiser.  [default: adam]")
-@click.option("--lr", type=float, help="Learning rate (default: the optimiser's).")
-@click.option("--epochs", type=int, help="[default: 20]")
-@click.option("--batch-size", "batch_size", type=int, help="[default: 32]")
-@click.option("--seed", type=int, help="[default: 0]")
-@click.option("--dropout", type=float, help="Drop probability after each hidden layer.")
-@click.option("--batchnorm/--no-batchnorm", default=None, help="BatchNorm before activations.")
-@click.option("--regularizer", type=_names(REGULARIZERS), help="Regulariser.  [default: none]")
-@click.option("--lam", type=float, help="Regularisation strength λ.")
-@click.option("--probe-every", "probe_every", type=click.IntRange(min=1),
-              help="Measure the probes every N steps (default: about 20 times over the run).")
-@click.option("--json", "as_json", is_flag=True, help="Print the history as JSON.")
-@click.option("--tensorboard", "tensorboard_dir", type=click.Path(file_okay=False),
-              help="Also write the probes' records as TensorBoard event files to this folder.")
+@main.command(help=N_("Fit an MLP on a named data set, print the history and what the probes "
+                      "found."))
+@option("--config", "config_path", type=click.Path(exists=True, dir_okay=False),
+        help=N_("TOML file with these options (command-line options override it)."))
+@option("--data", type=_names(DATASETS), help=N_("Data set.  [default: moons]"))
+@option("--n", type=int, help=N_("Number of examples (toy sets)."))
+@option("--noise", type=float, help=NOISE_HELP)
+@option("--test", type=float, help=N_("Held-out fraction.  [default: 0.2]"))
+@option("--hidden", help=N_("Hidden layer sizes, e.g. 16,16.  [default: 16,16]"))
+@option("--activation", type=_names(ACTIVATIONS), help=N_("Hidden activation.  [default: relu]"))
+@option("--init", type=_names(INITIALIZERS, INIT_PRESETS),
+        help=N_("Weight initialiser (default: the activation's suggested one)."))
+@option("--loss", type=_names(LOSSES), help=N_("Loss.  [default: mse for a regression set (plane, multigauss), else softmax_ce]"))
+@option("--optimizer", type=_names(OPTIMIZERS), help=N_("Optimiser.  [default: adam]"))
+@option("--lr", type=float, help=N_("Learning rate (default: the optimiser's)."))
+@option("--epochs", type=int, help=N_("[default: 20]"))
+@option("--batch-size", "batch_size", type=int, help=N_("[default: 32]"))
+@option("--seed", type=int, help=N_("[default: 0]"))
+@option("--dropout", type=float, help=N_("Drop probability after each hidden layer."))
+@option("--batchnorm/--no-batchnorm", default=None, help=N_("BatchNorm before activations."))
+@option("--regularizer", type=_names(REGULARIZERS), help=N_("Regulariser.  [default: none]"))
+@option("--lam", type=float, help=N_("Regularisation strength λ."))
+@option("--probe-every", "probe_every", type=click.IntRange(min=1),
+        help=N_("Measure the probes every N steps (default: about 20 times over the run)."))
+@option("--json", "as_json", is_flag=True, help=N_("Print the history as JSON."))
+@option("--tensorboard", "tensorboard_dir", type=click.Path(file_okay=False),
+        help=N_("Also write the probes' records as TensorBoard event files to this folder."))
+@lang_option
 def train(config_path, as_json, tensorboard_dir, probe_every, **cli_options):
-    """Fit an MLP on a named data set, print the history and what the probes found."""
+    """``whynet train`` (its help: ``help=`` above, translated when shown)."""
     cfg = train_config(config_path, cli_options)
     if tensorboard_dir and importlib.util.find_spec("tensorboardX") is None:  # before training
-        raise ConfigError("TensorBoard export needs tensorboardX: "
-                          "pip install 'whynet[tensorboard]'")
+        raise ConfigError(_("TensorBoard export needs tensorboardX: pip install "
+                            "'whynet[tensorboard]'"))
     history, run, probe = train_model(cfg, probe=True, probe_every=probe_every)
     model = run.model
     if tensorboard_dir:
         try:
             export_tensorboard(probe, tensorboard_dir)
         except OSError as e:
-            raise ConfigError(f"train: cannot write TensorBoard files to {tensorboard_dir} "
-                              f"({e.strerror or e})") from e
+            raise ConfigError(_("train: cannot write TensorBoard files to {tensorboard_dir} "
+                                "({reason})")
+                                .format(tensorboard_dir=tensorboard_dir,
+                                        reason=e.strerror or e)) from e
     e = history.epochs
     ranked = probe.ranked()
     findings = [str(f) for f in ranked]
@@ -514,8 +622,10 @@ def train(config_path, as_json, tensorboard_dir, probe_every, **cli_options):
     dense = [m for m in model.layers if hasattr(m, "n_in")]
     sizes = " → ".join(str(d) for d in [dense[0].n_in, *(d.n_out for d in dense)])
     acts = cfg.activation if isinstance(cfg.activation, str) else "/".join(cfg.activation)
-    click.echo(f"{cfg.data}: MLP {sizes}, {acts}, {cfg.optimizer} lr={used['lr']:g}, "
-               f"{model.num_parameters()} parameters, seed {cfg.seed}")
+    click.echo(_("{data}: MLP {sizes}, {activation}, {optimizer} lr={lr:g}, {parameters} "
+                 "parameters, seed {seed}").format(
+        data=cfg.data, sizes=sizes, activation=acts, optimizer=cfg.optimizer, lr=used["lr"],
+        parameters=model.num_parameters(), seed=cfg.seed))
     click.echo(f"{'epoch':>5}  {'loss':>8}  {'acc':>6}  {'val_loss':>8}  {'val_acc':>7}")
     for i in range(len(history)):
         acc = e.get("acc", [None] * (i + 1))[i]
@@ -524,25 +634,27 @@ def train(config_path, as_json, tensorboard_dir, probe_every, **cli_options):
                    f"{e['val_loss'][i]:>8.4f}  {_pct(vacc):>7}")
     measured = len(probe.records.steps())
     if not findings:
-        click.echo(f"findings: none — the probes ({measured} measurements) saw nothing wrong")
+        click.echo(_("findings: none — the probes ({measured} measurements) saw nothing wrong")
+                   .format(measured=measured))
     else:
-        order = ", most important first" if len(findings) > 1 else ""
-        click.echo(f"findings: {len(findings)}{order} (from {measured} measurements)")
+        order = _(", most important first") if len(findings) > 1 else ""
+        click.echo(_("findings: {n}{order} (from {measured} measurements)").format(
+            n=len(findings), order=order, measured=measured))
     for f in ranked:
         tag = f" [{f.question}]" if f.question else ""
         click.echo(textwrap.fill(f"{f}{tag}", width=100, initial_indent="  • ",
                                  subsequent_indent="    "))
     if tensorboard_dir:
-        click.echo(f"TensorBoard event files in {tensorboard_dir}")
+        click.echo(_("TensorBoard event files in {folder}").format(folder=tensorboard_dir))
     if history.diverged:
-        click.secho(f"diverged: {history.stopped}", fg="red", err=True)
+        click.secho(_("diverged: {reason}").format(reason=history.stopped), fg="red", err=True)
         sys.exit(1)
 
 
 def _used(run) -> dict:
     """The values the run actually used where the configuration left a default."""
     inits = sorted({d.init_name for d in run.model.layers if getattr(d, "init_name", None)})
-    return {"lr": float(run.optimizer.lr), "init": inits or None}
+    return {"lr": float(run.optimizer.lr), "init": inits or None, "loss": run.loss.name}
 
 
 def _pct(v) -> str:
@@ -559,29 +671,31 @@ def load_asked(files) -> list:
     for f in files:
         e = QuestionExperiment(load_question(f))
         if e.q.id in seen:
-            raise ConfigError(f"question {f}: id {e.q.id!r} is also the id of {seen[e.q.id]}; "
-                              f"give one of them another id = \"…\"")
+            raise ConfigError(_("question {f}: id {id!r} is also the id of {seen}; give one of "
+                                "them another id = \"…\"")
+                                .format(f=f, id=e.q.id, seen=seen[e.q.id]))
         seen[e.q.id] = f
         experiments.append(e)
     return experiments
 
 
-@main.command()
+@main.command(help=N_("Answer question files (TOML, see docs/ask.md) with measured runs and a "
+                      "verdict."))
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--quick", is_flag=True, help="Each question's [quick] grid (smaller, seconds).")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-              help="Worker processes (default: one per core).")
-@click.option("--scheduler", default=None, help="Dask scheduler address, e.g. tcp://host:8786.")
-@click.option("--budget", type=click.FloatRange(min=0), default=None,
-              help="Most CPU seconds to spend without asking (default 600).")
-@click.option("--yes", "-y", is_flag=True, help="Run even when the estimate is over the budget.")
-@click.option("--json", "as_json", is_flag=True, help="Print every field of every verdict.")
-@click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a tty).")
-@click.option("--verbose", "-v", is_flag=True, help="Also print the evidence and the rule.")
+@option("--quick", is_flag=True, help=N_("Each question's [quick] grid (smaller, seconds)."))
+@option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+        help=N_("Worker processes (default: one per core)."))
+@option("--scheduler", default=None, help=N_("Dask scheduler address, e.g. tcp://host:8786."))
+@option("--budget", type=click.FloatRange(min=0), default=None,
+        help=N_("Most CPU seconds to spend without asking (default 600)."))
+@option("--yes", "-y", is_flag=True, help=N_("Run even when the estimate is over the budget."))
+@option("--json", "as_json", is_flag=True, help=N_("Print every field of every verdict."))
+@option("--progress/--no-progress", default=None, help=N_("Progress bar (default: on a tty)."))
+@option("--verbose", "-v", is_flag=True, help=N_("Also print the evidence and the rule."))
 @lang_option
 @store_option
 def ask(files, quick, jobs, scheduler, budget, yes, as_json, progress, verbose, store_path):
-    """Answer question files (TOML, see docs/ask.md) with measured runs and a verdict."""
+    """``whynet ask`` (its help: ``help=`` above, translated when shown)."""
     from .ask.budget import DEFAULT_BUDGET, seconds_per_run
 
     experiments = load_asked(files)  # every file checked before the store is touched
@@ -597,10 +711,13 @@ def ask(files, quick, jobs, scheduler, budget, yes, as_json, progress, verbose, 
     estimate = sum(seconds_per_run(e, quick) * todo[e.id] for e in experiments if todo[e.id])
     limit = DEFAULT_BUDGET if budget is None else budget
     if estimate / workers > limit and not yes:
-        raise ConfigError(f"ask: about {estimate:.0f} CPU seconds for {sum(todo.values())} runs "
-                          f"(≈ {estimate / workers:.0f} s on {workers} worker(s)), over the budget "
-                          f"of {limit:.0f} s; pass --yes to run anyway, --quick for the smaller "
-                          f"grid, or --budget SECONDS")
+        raise ConfigError(_("ask: about {estimate:.0f} CPU seconds for {runs} runs (≈ "
+                            "{per_worker:.0f} s on {workers} worker(s)), over the budget of "
+                            "{limit:.0f} s; pass --yes to run anyway, --quick for the smaller "
+                            "grid, or --budget SECONDS")
+                            .format(estimate=estimate, runs=sum(todo.values()),
+                                    per_worker=estimate / workers, workers=workers,
+                                    limit=limit))
     with _open_store(path) as store:
         try:
             summary = run_tasks(tasks, store, jobs=jobs, scheduler=scheduler, progress=progress)
@@ -643,24 +760,26 @@ def ask(files, quick, jobs, scheduler, budget, yes, as_json, progress, verbose, 
 main.add_command(search_command)
 
 
-@main.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, type=click.IntRange(0, 65535), show_default=True,
-              help="TCP port, 1–65535 (0: any free port).")
-@click.option("--open/--no-open", "open_browser", default=False, show_default=True,
-              help="Open the page in a browser.")
-@click.option("--report", "report", default=None,
-              type=click.Path(exists=True, dir_okay=False),
-              help="An HTML report (from `whynet report`) to serve at /report, where the lab's "
-                   "question and preset links point.")
+@main.command(help=N_("Serve the browser lab on localhost."))
+@option("--host", default="127.0.0.1", show_default=True,
+        help=N_("Address to listen on (127.0.0.1: this computer only)."))
+@option("--port", default=8000, type=click.IntRange(0, 65535), show_default=True,
+        help=N_("TCP port, 1–65535 (0: any free port)."))
+@option("--open/--no-open", "open_browser", default=False, show_default=True,
+        help=N_("Open the page in a browser."))
+@option("--report", "report", default=None,
+        type=click.Path(exists=True, dir_okay=False),
+        help=N_("An HTML report (from `whynet report`) to serve at /report, where the lab's "
+                "question and preset links point."))
+@lang_option
 def serve(host, port, open_browser, report):
-    """Serve the browser lab on localhost."""
+    """``whynet serve`` (its help: ``help=`` above, translated when shown)."""
     try:  # FastAPI and uvicorn are an extra
         from .web.server import serve as serve_lab
     except ImportError as e:
         if getattr(e, "name", "") in ("fastapi", "uvicorn", "starlette", "pydantic"):
-            raise ConfigError(f"whynet serve needs FastAPI and uvicorn: "
-                              f"pip install 'whynet[web]' ({e})") from e
+            raise ConfigError(_("whynet serve needs FastAPI and uvicorn: pip install "
+                                "'whynet[web]' ({reason})").format(reason=e)) from e
         raise
     serve_lab(host, port, open_browser, report=report)
     # The server has stopped cleanly (sessions and streams ended, sockets closed) and nothing is

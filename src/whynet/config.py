@@ -29,10 +29,11 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .datasets import (DATASETS, PLAYGROUND_FEATURES, Dataset, Splits, get_dataset,
-                       polynomial_features, split, standardize)
+from .datasets import (DATASETS, PLAYGROUND_FEATURES, RADIUS, Dataset, Splits, Standardize,
+                       get_dataset, noisy, polynomial_features, split)
 from .errors import (ConfigError, UnknownNameError, check_bool, check_int, check_number,
                      check_str, unknown_name)
+from .i18n import N_, _
 from .nn.activations import ACTIVATIONS
 from .nn.build import mlp
 from .nn.init import INITIALIZERS, normal
@@ -46,13 +47,16 @@ from .train import fit
 # N(0, 0.01²) (cs231n's ``0.01 * np.random.randn``), the scale question I2 asks about.
 INIT_PRESETS: dict[str, Callable] = {"small": lambda: normal(std=0.01)}
 MIN_EXAMPLES = 10  # a subset smaller than this cannot be split into train, val and test
+#: The most examples a generated set may have: a laboratory's toy sets hold thousands; a typo
+#: such as ``n = 1000000000`` (16 GB of float64) must be refused before anything is generated.
+MAX_EXAMPLES = 1_000_000
 
 
 def _name(kind: str, table) -> Callable:
     def check(owner, arg, v):
         key = check_str(owner, arg, v).lower().replace("-", "_")
         if key not in table:
-            raise unknown_name(kind, v, table)
+            raise unknown_name(_(kind), v, table)
         return key
     return check
 
@@ -61,15 +65,23 @@ def _optional(check: Callable) -> Callable:
     return lambda owner, arg, v: None if v is None else check(owner, arg, v)
 
 
+#: The most hidden layers a configuration may have (the experiments use tens at most): a depth
+#: typo is refused at once, not after building a million layers.
+MAX_HIDDEN_LAYERS = 1000
+
+
 def _sizes(owner, arg, v) -> tuple[int, ...]:
     if not isinstance(v, (list, tuple)):
-        raise ConfigError(f"{owner}: {arg} must be a list of layer sizes such as [16, 16], "
-                          f"got {v!r}")
+        raise ConfigError(_("{owner}: {arg} must be a list of layer sizes such as [16, 16], got "
+                            "{value!r}").format(owner=owner, arg=arg, value=v))
+    if len(v) > MAX_HIDDEN_LAYERS:
+        raise ConfigError(f"{owner}: {arg} has {len(v):,} layers, more than the "
+                          f"{MAX_HIDDEN_LAYERS} whynet builds")
     return tuple(check_int(owner, f"{arg}[{i}]", s) for i, s in enumerate(v))
 
 
 def _activations(owner, arg, v):
-    one = _name("activation", ACTIVATIONS)
+    one = _name(N_("activation"), ACTIVATIONS)
     if isinstance(v, (list, tuple)):
         return tuple(one(owner, f"{arg}[{i}]", a) for i, a in enumerate(v))
     return one(owner, arg, v)
@@ -77,25 +89,29 @@ def _activations(owner, arg, v):
 
 def _features(owner, arg, v):
     if not isinstance(v, (list, tuple)) or not v:
-        raise ConfigError(f"{owner}: {arg} must be a non-empty list of input features from "
-                          f"{', '.join(PLAYGROUND_FEATURES)}, got {v!r}")
+        raise ConfigError(_("{owner}: {arg} must be a non-empty list of input features from "
+                            "{playground_features}, got {value!r}")
+                            .format(owner=owner, arg=arg,
+                                    playground_features=', '.join(PLAYGROUND_FEATURES),
+                                    value=v))
     for f in v:
         if f not in PLAYGROUND_FEATURES:
-            raise unknown_name("input feature", str(f), PLAYGROUND_FEATURES)
+            raise unknown_name(_("input feature"), str(f), PLAYGROUND_FEATURES)
     if len(set(v)) != len(v):
-        raise ConfigError(f"{owner}: {arg} must not repeat a feature, got {list(v)}")
+        raise ConfigError(_("{owner}: {arg} must not repeat a feature, got {value}")
+                            .format(owner=owner, arg=arg, value=list(v)))
     return tuple(v)
 
 
 def _table(owner, arg, v) -> dict:
     if not isinstance(v, dict) or not all(isinstance(k, str) for k in v):
-        raise ConfigError(f"{owner}: {arg} must be a table of the data set's arguments, "
-                          f"got {v!r}")
+        raise ConfigError(_("{owner}: {arg} must be a table of the data set's arguments, got "
+                            "{value!r}").format(owner=owner, arg=arg, value=v))
     return dict(v)
 
 
 def _init(owner, arg, v):
-    return _name("initialiser", {**INITIALIZERS, **INIT_PRESETS})(owner, arg, v)
+    return _name(N_("initialiser"), {**INITIALIZERS, **INIT_PRESETS})(owner, arg, v)
 
 
 @dataclass(frozen=True)
@@ -117,9 +133,12 @@ def _int(**bounds) -> Callable:
 
 FIELDS: dict[str, Field] = {
     # the data
-    "data": Field("str", _name("data set", DATASETS), "data set: " + ", ".join(DATASETS)),
-    "n": Field("int or none", _optional(_int()), "number of examples (a generated set)"),
-    "noise": Field("float or none", _optional(_number(low=0.0)), "noise of a generated set"),
+    "data": Field("str", _name(N_("data set"), DATASETS), "data set: " + ", ".join(DATASETS)),
+    "n": Field("int or none", _optional(_int(high=MAX_EXAMPLES)),
+               "number of examples (a generated set)"),
+    "noise": Field("float or none", _optional(_number(low=0.0)),
+                   "noise of a 2-D set: each point moves by Gaussian noise of std noise × the "
+                   "set's radius, its label staying with it (none: the set's default)"),
     "data_args": Field("table", _table, "other arguments of the data set (centers = 2, …)"),
     "examples": Field("int or none", _optional(_int(low=MIN_EXAMPLES)),
                       "use a random subset of this many examples"),
@@ -140,8 +159,10 @@ FIELDS: dict[str, Field] = {
     "dropout": Field("float", _number(low=0.0, high=1.0, high_open=True),
                      "drop probability after each hidden activation"),
     # the training
-    "loss": Field("str", _name("loss", LOSSES), "softmax_ce, hinge, bce or mse"),
-    "optimizer": Field("str", _name("optimizer", OPTIMIZERS), ", ".join(OPTIMIZERS)),
+    "loss": Field("str or none", _optional(_name(N_("loss"), LOSSES)),
+                  "softmax_ce, hinge, bce or mse (none: mse for a regression set, else "
+                  "softmax_ce)"),
+    "optimizer": Field("str", _name(N_("optimizer"), OPTIMIZERS), ", ".join(OPTIMIZERS)),
     "lr": Field("float or none", _optional(_number(low=0.0, low_open=True)),
                 "learning rate (none: the optimiser's default)"),
     "momentum": Field("float", _number(low=0.0, high=1.0, high_open=True),
@@ -149,7 +170,7 @@ FIELDS: dict[str, Field] = {
     "nesterov": Field("bool", check_bool, "Nesterov momentum (sgd)"),
     "epochs": Field("int", _int(), "passes over the training set"),
     "batch_size": Field("int", _int(), "examples per minibatch"),
-    "regularizer": Field("str", _name("regulariser", REGULARIZERS), "none, l1, l2 or elastic"),
+    "regularizer": Field("str", _name(N_("regulariser"), REGULARIZERS), "none, l1, l2 or elastic"),
     "lam": Field("float", _number(low=0.0), "regularisation strength λ"),
     "seed": Field("int", _int(low=0), "seed of the data, split, weights and minibatches"),
 }
@@ -178,7 +199,7 @@ class RunConfig:
     init: str | None = None
     batchnorm: bool = False
     dropout: float = 0.0
-    loss: str = "softmax_ce"
+    loss: str | None = None
     optimizer: str = "adam"
     lr: float | None = None
     momentum: float = 0.0
@@ -197,26 +218,52 @@ class RunConfig:
     def _check_together(self, owner: str) -> None:
         """The checks that involve two fields."""
         if isinstance(self.activation, tuple) and len(self.activation) != len(self.hidden):
-            raise ConfigError(f"{owner}: activation lists {len(self.activation)} names for "
-                              f"{len(self.hidden)} hidden layers; give one per layer")
+            raise ConfigError(_("{owner}: activation lists {n_activation} names for {n_hidden} "
+                                "hidden layers; give one per layer")
+                                .format(owner=owner, n_activation=len(self.activation),
+                                        n_hidden=len(self.hidden)))
         if self.val + self.test >= 1:
-            raise ConfigError(f"{owner}: val + test must be < 1 to leave a training set, got "
-                              f"{self.val} + {self.test}")
+            raise ConfigError(_("{owner}: val + test must be < 1 to leave a training set, got "
+                                "{val} + {test}")
+                                .format(owner=owner, val=self.val, test=self.test))
         if self.momentum and self.optimizer not in ("sgd", "rmsprop"):
-            raise ConfigError(f"{owner}: momentum is a setting of sgd and rmsprop, not of "
-                              f"{self.optimizer!r}")
+            raise ConfigError(_("{owner}: momentum is a setting of sgd and rmsprop, not of "
+                                "{optimizer!r}")
+                                .format(owner=owner, optimizer=self.optimizer))
         if self.nesterov and not (self.optimizer == "sgd" and self.momentum > 0):
-            raise ConfigError(f"{owner}: nesterov needs optimizer 'sgd' with momentum > 0")
+            raise ConfigError(_("{owner}: nesterov needs optimizer 'sgd' with momentum > 0")
+                                .format(owner=owner))
         if self.lam and self.regularizer == "none":
-            raise ConfigError(f"{owner}: lam = {self.lam:g} has no effect without a regularizer; "
-                              f"set regularizer to l1, l2 or elastic")
+            raise ConfigError(_("{owner}: lam = {lam:g} has no effect without a regularizer; set "
+                                "regularizer to l1, l2 or elastic")
+                                .format(owner=owner, lam=self.lam))
         if self.batchnorm and self.batch_size < 2:
-            raise ConfigError(f"{owner}: batchnorm needs batch_size ≥ 2 (the variance of one "
-                              f"example is 0), got {self.batch_size}")
+            raise ConfigError(_("{owner}: batchnorm needs batch_size ≥ 2 (the variance of one "
+                                "example is 0), got {batch_size}")
+                                .format(owner=owner, batch_size=self.batch_size))
         clash = sorted({"n", "noise", "seed"} & set(self.data_args))
         if clash:
-            raise ConfigError(f"{owner}: data_args must not hold {', '.join(clash)}; they are "
-                              f"settings of their own")
+            raise ConfigError(_("{owner}: data_args must not hold {clash}; they are settings of "
+                                "their own").format(owner=owner, clash=', '.join(clash)))
+        self._check_data_args(owner)
+
+    def _check_data_args(self, owner: str) -> None:
+        """Each key of ``data_args`` an argument of the data set, its value of the type of the
+        argument's default (true/false, an integer, a number): a question file or search learns
+        of a typo before its first run, not from every run failing."""
+        params = inspect.signature(DATASETS[self.data]).parameters
+        for key, value in self.data_args.items():
+            if key not in params:
+                takes = [p for p in params if p not in ("n", "noise", "seed")]
+                raise ConfigError(f"{owner}: data_args: data set {self.data!r} takes no {key}; "
+                                  f"it takes: {', '.join(takes) or 'nothing'}")
+            default, arg = params[key].default, f"data_args.{key}"
+            if isinstance(default, bool):
+                check_bool(owner, arg, value)
+            elif isinstance(default, int):
+                check_int(owner, arg, value, low=None)
+            elif isinstance(default, float):
+                check_number(owner, arg, value)
 
     def replace(self, **changes) -> RunConfig:
         """A copy with ``changes``, checked again."""
@@ -239,7 +286,8 @@ class RunConfig:
             try:
                 checked[key] = check_field(owner, key, value)
             except UnknownNameError as e:
-                raise UnknownNameError(f"{owner}: {key}: {e}") from None
+                raise UnknownNameError(_("{owner}: {key}: {reason}")
+                                         .format(owner=owner, key=key, reason=e)) from None
         try:
             return dataclasses.replace(base or cls(), **checked)
         except ConfigError as e:  # a check of two fields: name the source instead of RunConfig
@@ -250,8 +298,9 @@ def check_keys(values, source: str) -> None:
     """Raise naming the keys of ``values`` that are not fields, and the fields."""
     unknown = sorted(set(values) - set(FIELDS))
     if unknown:
-        raise ConfigError(f"{source}: unknown key(s) {', '.join(unknown)}; allowed: "
-                          f"{', '.join(FIELDS)}")
+        raise ConfigError(_("{source}: unknown key(s) {unknown}; allowed: {fields}")
+                            .format(source=source, unknown=', '.join(unknown),
+                                    fields=', '.join(FIELDS)))
 
 
 def check_field(owner: str, name: str, value):
@@ -264,48 +313,42 @@ def where(source: str, key: str, text: str | None) -> str:
     if text:
         for i, line in enumerate(text.splitlines(), 1):
             if re.match(rf"\s*{re.escape(key)}\s*=", line):
-                return f"{source}, line {i}"
+                return _("{label}, line {line}").format(label=source, line=i)
     return source
 
 
 def read_toml(path, what: str = "config") -> tuple[dict, str]:
     """A TOML file's table and its text; unreadable, non-UTF-8 or invalid TOML raise naming the
-    file as ``what PATH`` (tomllib needs UTF-8; another encoding is refused, never guessed)."""
+    file as ``what PATH`` (tomllib needs UTF-8; another encoding is refused, never guessed; a
+    UTF-8 byte-order mark is skipped)."""
     label = f"{what} {path}"
     try:
         raw = Path(path).read_bytes()
     except OSError as e:
-        raise ConfigError(f"{label}: cannot read it ({e.strerror})") from None
-    try:
-        text = raw.decode("utf-8")
+        raise ConfigError(_("{label}: cannot read it ({reason})")
+                            .format(label=label, reason=e.strerror)) from None
+    try:  # a byte-order mark (Windows editors write one) is not part of the TOML
+        text = raw.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError as e:
         line = raw[:e.start].count(b"\n") + 1
-        raise ConfigError(f"{label}: not UTF-8 text (byte {raw[e.start]:#04x} on line {line}); "
-                          f"TOML files must be UTF-8") from None
+        raise ConfigError(_("{label}: not UTF-8 text (byte {raw:#04x} on line {line}); TOML "
+                            "files must be UTF-8")
+                            .format(label=label, raw=raw[e.start], line=line)) from None
     try:
         return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{label}: not valid TOML ({e})") from None
+        raise ConfigError(_("{label}: not valid TOML ({reason})")
+                            .format(label=label, reason=e)) from None
 
 
 # -- building ------------------------------------------------------------------------------------
 
-def build_data(cfg: RunConfig) -> Splits:
-    """The data set of ``cfg`` as :class:`~whynet.datasets.Splits` ``(train, val, test)``:
-    generated with ``cfg.seed``, subset to ``examples``, split (stratified), Playground
-    ``features`` computed, flattened to (m, n_features) and, with ``standardize``, scaled on the
-    training set. ``val`` is None when ``cfg.val`` is 0."""
-    accepted = inspect.signature(DATASETS[cfg.data]).parameters
-    kwargs = dict(cfg.data_args)
-    for key in ("n", "noise"):
-        if getattr(cfg, key) is not None:
-            if key not in accepted:
-                raise ConfigError(f"data set {cfg.data!r} takes no {key}; it takes: "
-                                  f"{', '.join(accepted) or 'nothing'}")
-            kwargs[key] = getattr(cfg, key)
-    if "seed" in accepted:
-        kwargs["seed"] = cfg.seed
-    ds = get_dataset(cfg.data, **kwargs)
+def build_examples(cfg: RunConfig) -> Splits:
+    """The examples of ``cfg`` as the data set has them (a 2-D set's points), before features
+    and scaling: generated with ``cfg.seed`` (a 2-D set with the front door's ``noise``,
+    :func:`whynet.datasets.noisy`), subset to ``examples`` and split (stratified) by a Generator
+    from the same seed. ``val`` is None when ``cfg.val`` is 0."""
+    ds = _generate(cfg)
     rng = make_rng(cfg.seed)
     if isinstance(ds, Splits):  # MNIST-1D keeps its own test set; val comes off its training set
         train, test = ds.train, ds.test
@@ -314,31 +357,101 @@ def build_data(cfg: RunConfig) -> Splits:
             test = _subset(test, round(cfg.examples * cfg.test), rng)
         val = None
         if cfg.val:
-            train, _, val = split(train, val=0.0, test=cfg.val / (1 - cfg.test), seed=rng)
-    else:
-        if cfg.examples is not None:
-            ds = _subset(ds, cfg.examples, rng)
-        train, val, test = split(ds, val=cfg.val, test=cfg.test, seed=rng)
-    parts = [p for p in (train, val, test) if p is not None]
-    if cfg.features:
-        parts = [polynomial_features(p, cfg.features) for p in parts]
-    parts = [p.with_X(p.X.reshape(len(p), -1), p.feature_names if p.X.ndim == 2 else ())
-             for p in parts]
-    if cfg.standardize:
-        parts = list(standardize(*parts)[:-1])
-    return Splits(parts[0], parts[1] if val is not None else None, parts[-1])
+            train, _empty, val = split(train, val=0.0, test=cfg.val / (1 - cfg.test), seed=rng)
+        return Splits(train, val, test)
+    if cfg.examples is not None:
+        ds = _subset(ds, cfg.examples, rng)
+    return split(ds, val=cfg.val, test=cfg.test, seed=rng)
+
+
+def _generate(cfg: RunConfig):
+    """The data set of ``cfg`` (a Dataset, or Splits for MNIST-1D), before subset and split."""
+    kwargs = dict(cfg.data_args)
+    if cfg.n is not None:
+        kwargs["n"] = cfg.n
+    if cfg.data in RADIUS:
+        return noisy(cfg.data, cfg.noise, seed=cfg.seed, **kwargs)
+    accepted = inspect.signature(DATASETS[cfg.data]).parameters
+    if cfg.noise is not None:
+        raise ConfigError(_("data set {data!r} takes no noise; noise is a setting of the 2-D "
+                            "sets: {sets}").format(data=cfg.data, sets=', '.join(RADIUS)))
+    if "n" in kwargs and "n" not in accepted:
+        raise ConfigError(_("data set {data!r} takes no {key}; it takes: {accepted}")
+                            .format(data=cfg.data, key="n",
+                                    accepted=', '.join(accepted) or _("nothing")))
+    if "seed" in accepted:
+        kwargs["seed"] = cfg.seed
+    return get_dataset(cfg.data, **kwargs)
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """How a data set's examples become the network's inputs: the Playground ``features`` of a
+    2-D set (:func:`~whynet.datasets.polynomial_features`), flattening to (m, n_features), and
+    with ``standardize`` the training set's :class:`~whynet.datasets.Standardize`.
+
+    ``inputs(dataset)`` maps a :class:`Dataset`; ``inputs.array(X)`` maps raw points (a grid to
+    draw a decision boundary on): (m, 2) or (m, …) → (m, n_features) float32.
+    """
+
+    features: tuple[str, ...] | None
+    scaler: Standardize | None
+
+    @classmethod
+    def fit(cls, cfg: RunConfig, train: Dataset) -> Inputs:
+        """The map of ``cfg``, its scaler fitted on the training set ``train``."""
+        unscaled = cls(cfg.features, None)
+        scaler = Standardize().fit(unscaled(train)) if cfg.standardize else None
+        return cls(cfg.features, scaler)
+
+    def __call__(self, ds: Dataset) -> Dataset:
+        if self.features:
+            ds = polynomial_features(ds, self.features)
+        ds = ds.with_X(ds.X.reshape(len(ds), -1), ds.feature_names if ds.X.ndim == 2 else ())
+        return ds if self.scaler is None else self.scaler.transform(ds)
+
+    def array(self, X: np.ndarray) -> np.ndarray:
+        X = polynomial_features(X, self.features) if self.features else X
+        X = X.reshape(len(X), -1)
+        return X if self.scaler is None else self.scaler.transform(X)
+
+
+def build_data(cfg: RunConfig) -> Splits:
+    """The data set of ``cfg`` as :class:`~whynet.datasets.Splits` ``(train, val, test)``:
+    :func:`build_examples` mapped by :class:`Inputs` (features, flattened, standardised on the
+    training set). ``val`` is None when ``cfg.val`` is 0."""
+    return _mapped(build_examples(cfg), cfg)[0]
+
+
+def _mapped(examples: Splits, cfg: RunConfig) -> tuple[Splits, Inputs]:
+    inputs = Inputs.fit(cfg, examples.train)
+    return Splits(*(None if p is None else inputs(p) for p in examples)), inputs
 
 
 def _subset(ds: Dataset, n: int, rng) -> Dataset:
-    return ds.subset(np.sort(rng.permutation(len(ds))[:min(n, len(ds))]))
+    """A random subset of ``n`` examples (in their order); more than ``ds`` holds is an error,
+    not a quiet cap: the run would not be the one asked for."""
+    if n > len(ds):
+        raise ConfigError(f"examples: asks for {n} examples of {ds.name!r}, which has "
+                          f"{len(ds)}; ask for fewer (or set n, for a generated set)")
+    return ds.subset(np.sort(rng.permutation(len(ds))[:n]))
+
+
+def loss_name(cfg: RunConfig, train: Dataset) -> str:
+    """The loss of ``cfg``; unset, the data's: ``mse`` for a regression set (no classes), else
+    ``softmax_ce``."""
+    if cfg.loss is not None:
+        return cfg.loss
+    return "softmax_ce" if train.n_classes else "mse"
 
 
 def n_outputs(cfg: RunConfig, train: Dataset) -> int:
     """Output units: one logit per class for softmax cross-entropy and hinge, else one."""
-    if issubclass(LOSSES[cfg.loss], (SoftmaxCrossEntropy, MulticlassHinge)):
+    loss = loss_name(cfg, train)
+    if issubclass(LOSSES[loss], (SoftmaxCrossEntropy, MulticlassHinge)):
         if not train.n_classes:
-            raise ConfigError(f"loss {cfg.loss!r} needs classes; data set {train.name!r} has "
-                              f"none (a regression set)")
+            raise ConfigError(_("loss {loss!r} needs classes; data set {name!r} has none (a "
+                                "regression set: use loss mse)").format(loss=loss, name=train.name))
         return train.n_classes
     return 1
 
@@ -349,14 +462,26 @@ def n_outputs(cfg: RunConfig, train: Dataset) -> int:
 MAX_PARAMETERS = 50_000_000
 
 
+def _short(values: list, sep: str | None = None, keep: int = 8) -> str:
+    """``values`` for a message: whole when short, else the first and last few and the count
+    (a depth typo must not print a million numbers)."""
+    tail = f" ({len(values):,} sizes)" if len(values) > keep else ""
+    if tail:
+        values = [*values[:keep // 2], "…", *values[-2:]]
+    text = sep.join(map(str, values)) if sep else "[" + ", ".join(map(str, values)) + "]"
+    return text + tail
+
+
 def build_model(cfg: RunConfig, n_in: int, n_out: int):
     """The MLP ``[n_in, *hidden, n_out]`` of ``cfg`` (:func:`whynet.nn.mlp`, seeded by
     ``cfg.seed``); more than :data:`MAX_PARAMETERS` weights is a ``ConfigError``."""
     sizes = [n_in, *cfg.hidden, n_out]
     count = sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
     if count > MAX_PARAMETERS:
-        raise ConfigError(f"hidden {list(cfg.hidden)}: an MLP {' → '.join(map(str, sizes))} has "
-                          f"{count:,} weights, more than the {MAX_PARAMETERS:,} whynet builds")
+        raise ConfigError(_("hidden {hidden}: an MLP {sizes} has {count:,} weights, more than the "
+                            "{max_parameters:,} whynet builds")
+                            .format(hidden=_short(list(cfg.hidden)), sizes=_short(sizes, ' → '),
+                                    count=count, max_parameters=MAX_PARAMETERS))
     init = INIT_PRESETS[cfg.init]() if cfg.init in INIT_PRESETS else cfg.init
     activation = list(cfg.activation) if isinstance(cfg.activation, tuple) else cfg.activation
     return mlp([n_in, *cfg.hidden, n_out], activation=activation, init=init,
@@ -382,7 +507,12 @@ def build_regularizer(cfg: RunConfig):
 
 @dataclass
 class Run:
-    """What :func:`build` returns: the configuration and the objects it describes."""
+    """What :func:`build` returns: the configuration and the objects it describes.
+
+    ``examples`` are the data set's examples before ``inputs`` (features, scaling) made ``data``
+    of them — a 2-D set's points, for plots and the lab's pictures; both are None when the
+    caller gave the data.
+    """
 
     config: RunConfig
     data: Splits
@@ -390,6 +520,8 @@ class Run:
     loss: Any
     optimizer: Any
     regularizer: Any
+    examples: Splits | None = None
+    inputs: Inputs | None = None
 
     def fit(self, callbacks=(), **kwargs):
         """:func:`whynet.train.fit` on the training set with the config's epochs, batch size and
@@ -410,9 +542,12 @@ def build(cfg: RunConfig, data: Splits | Dataset | None = None) -> Run:
     ``data`` replaces the configured data set (the estimator's ``X, y``): a :class:`Dataset`
     (the training set) or :class:`Splits`.
     """
+    examples = inputs = None
     if isinstance(data, Dataset):
         data = Splits(data, None, None)
-    data = build_data(cfg) if data is None else data
+    elif data is None:
+        examples = build_examples(cfg)
+        data, inputs = _mapped(examples, cfg)
     model = build_model(cfg, data.train.n_features, n_outputs(cfg, data.train))
-    return Run(cfg, data, model, get_loss(cfg.loss), build_optimizer(cfg, model.parameters()),
-               build_regularizer(cfg))
+    return Run(cfg, data, model, get_loss(loss_name(cfg, data.train)),
+               build_optimizer(cfg, model.parameters()), build_regularizer(cfg), examples, inputs)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import ConfigError
+from .i18n import _
 
 DEFAULT = np.dtype(np.float32)
 SUPPORTED = (np.dtype(np.float32), np.dtype(np.float64))
@@ -22,7 +23,7 @@ def resolve(dtype=None) -> np.dtype:
     """Return a supported floating dtype: ``None`` gives the default (float32)."""
     dt = DEFAULT if dtype is None else np.dtype(dtype)
     if dt not in SUPPORTED:
-        raise ConfigError(f"dtype must be float32 or float64, got {dt}")
+        raise ConfigError(_("dtype must be float32 or float64, got {dt}").format(dt=dt))
     return dt
 
 

@@ -10,9 +10,19 @@ from __future__ import annotations
 
 import inspect
 import math
+import os
 from numbers import Integral, Real
+from pathlib import Path
 
 import numpy as np
+
+from . import i18n
+
+
+def _(message: str) -> str:
+    """``message`` in the language in force (:func:`whynet.i18n._`; reached through the module
+    because :mod:`whynet.i18n` raises these errors: the two modules import each other)."""
+    return i18n._(message)
 
 
 class WhynetError(Exception):
@@ -59,7 +69,8 @@ class DivergenceError(WhynetError, FloatingPointError):
 
 def unknown_name(kind: str, name: str, known) -> UnknownNameError:
     """Build an :class:`UnknownNameError` that lists the known names of this kind."""
-    return UnknownNameError(f"unknown {kind} {name!r}; known: {', '.join(sorted(known))}")
+    return UnknownNameError(_("unknown {kind} {name!r}; known: {known}").format(
+        kind=kind, name=name, known=", ".join(sorted(known))))
 
 
 def check_int(owner: str, arg: str, value, *, low: int | None = 1,
@@ -69,8 +80,8 @@ def check_int(owner: str, arg: str, value, *, low: int | None = 1,
     ok = isinstance(value, Integral) and not isinstance(value, bool)
     ok = ok and (low is None or value >= low) and (high is None or value <= high)
     if not ok:
-        raise ConfigError(f"{owner}: {arg} must be an integer{_bounds(low, high)}, "
-                          f"got {value!r}")
+        raise ConfigError(_("{owner}: {arg} must be an integer{bounds}, got {value!r}").format(
+            owner=owner, arg=arg, bounds=_bounds(low, high), value=value))
     return int(value)
 
 
@@ -83,34 +94,63 @@ def check_number(owner: str, arg: str, value, *, low: float | None = None,
     ok = ok and (low is None or (value > low if low_open else value >= low))
     ok = ok and (high is None or (value < high if high_open else value <= high))
     if not ok:
-        raise ConfigError(f"{owner}: {arg} must be a finite number"
-                          f"{_bounds(low, high, low_open, high_open)}, got {value!r}")
+        raise ConfigError(_("{owner}: {arg} must be a finite number{bounds}, got {value!r}")
+                          .format(owner=owner, arg=arg, value=value,
+                                  bounds=_bounds(low, high, low_open, high_open)))
     return float(value)
 
 
 def check_bool(owner: str, arg: str, value) -> bool:
     """``value`` if it is ``True`` or ``False`` (not 0, 1 or "no"), else a :class:`ConfigError`."""
     if not isinstance(value, (bool, np.bool_)):
-        raise ConfigError(f"{owner}: {arg} must be true or false, got {value!r}")
+        raise ConfigError(_("{owner}: {arg} must be true or false, got {value!r}").format(
+            owner=owner, arg=arg, value=value))
     return bool(value)
 
 
 def check_str(owner: str, arg: str, value) -> str:
     """``value`` if it is a string, else a :class:`ConfigError` naming ``owner``'s ``arg``."""
     if not isinstance(value, str):
-        raise ConfigError(f"{owner}: {arg} must be a string, got {value!r}")
+        raise ConfigError(_("{owner}: {arg} must be a string, got {value!r}").format(
+            owner=owner, arg=arg, value=value))
     return value
 
 
+def check_file_path(owner: str, arg: str, value) -> Path:
+    """``value`` as a :class:`~pathlib.Path` that can name a file to write: a non-empty path
+    whose last part is a name (not ``""``, ``"."`` or ``".."``) and that is not an existing
+    directory; else a :class:`ConfigError` naming ``owner``'s ``arg``."""
+    try:
+        text = os.fspath(value)
+    except TypeError:
+        raise ConfigError(f"{owner}: {arg} must be a file path, got {value!r}") from None
+    if isinstance(text, bytes):
+        text = os.fsdecode(text)
+    path = Path(text)
+    if not text.strip() or path.name in ("", ".", ".."):
+        raise ConfigError(f"{owner}: {arg} must name a file, got {text!r}")
+    if path.is_dir():
+        raise ConfigError(f"{owner}: {arg} {text} is a directory; give a file name inside it")
+    return path
+
+
 def _bounds(low, high, low_open: bool = False, high_open: bool = False) -> str:
-    """" ≥ 1", " > 0", " ≤ 5" or " in [0, 1)": the words for an interval, for a message."""
+    """" ≥ 1", " > 0", " ≤ 5" or " in [0, 1)": the words for an interval, for a message (each
+    form translated whole, so a language can put it before the noun: "1 이상의 ")."""
     if low is not None and high is not None:
-        return f" in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+        interval = (f"{'(' if low_open else '['}{_num(low)}, {_num(high)}"
+                    f"{')' if high_open else ']'}")
+        return _(" in {interval}").format(interval=interval)
     if low is not None:
-        return f" {'>' if low_open else '≥'} {low:g}"
+        return (_(" > {low}") if low_open else _(" ≥ {low}")).format(low=_num(low))
     if high is not None:
-        return f" {'<' if high_open else '≤'} {high:g}"
+        return (_(" < {high}") if high_open else _(" ≤ {high}")).format(high=_num(high))
     return ""
+
+
+def _num(v) -> str:
+    """A bound for a message: ``0.5``, ``1e-08``; a large integer with separators, 1,000,000."""
+    return f"{v:,}" if isinstance(v, Integral) and abs(v) >= 10**6 else f"{v:g}"
 
 
 def lookup(kind: str, table, name, kwargs: dict | None = None):
@@ -128,12 +168,15 @@ def lookup(kind: str, table, name, kwargs: dict | None = None):
     if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
         unknown = sorted(set(kwargs) - set(params))
         if unknown:
-            raise ConfigError(f"{kind} {name!r}: unknown argument(s) {', '.join(unknown)}; "
-                              f"allowed: {', '.join(params) or 'none'}")
+            raise ConfigError(_("{kind} {name!r}: unknown argument(s) {unknown}; allowed: "
+                                "{allowed}").format(kind=kind, name=name,
+                                                    unknown=", ".join(unknown),
+                                                    allowed=", ".join(params) or _("none")))
     try:
         return entry(**kwargs)
     except TypeError as e:  # a required argument missing
-        raise ConfigError(f"{kind} {name!r}: bad arguments {kwargs}: {e}") from None
+        raise ConfigError(_("{kind} {name!r}: bad arguments {kwargs}: {reason}").format(
+            kind=kind, name=name, kwargs=kwargs, reason=e)) from None
 
 
 def check_positive(owner: str, arg: str, value, *, allow_zero: bool = False) -> None:
@@ -148,9 +191,8 @@ def check_finite(owner: str, what: str, array) -> None:
         bad = ~np.isfinite(a)
         first = tuple(int(i) for i in np.argwhere(bad)[0])
         raise NonFiniteError(
-            f"{owner}: {what} contains {int(bad.sum())} non-finite value(s) (NaN or inf), "
-            f"first at index {first}"
-        )
+            _("{owner}: {what} contains {count} non-finite value(s) (NaN or inf), first at "
+              "index {first}").format(owner=owner, what=what, count=int(bad.sum()), first=first))
 
 
 class StateDictError(ModelFileError):
@@ -165,3 +207,15 @@ class StateDictError(ModelFileError):
         self.missing_keys = list(missing_keys)
         self.unexpected_keys = list(unexpected_keys)
         self.mismatched = dict(mismatched or {})
+
+
+def key_problems(missing=(), unexpected=()) -> list[str]:
+    """``["missing key(s): 'a', 'b'", "unexpected key(s): 'c'"]`` (the parts that apply): how a
+    state dict's keys fail to fit a model, in :class:`StateDictError`'s messages."""
+    problems = []
+    if missing:
+        problems.append(_("missing key(s): {keys}").format(keys=", ".join(map(repr, missing))))
+    if unexpected:
+        problems.append(_("unexpected key(s): {keys}").format(
+            keys=", ".join(map(repr, unexpected))))
+    return problems

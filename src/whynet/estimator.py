@@ -31,6 +31,7 @@ the estimator sees (after the Pipeline's transforms). The callbacks of the last 
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from numbers import Integral
 
@@ -42,10 +43,13 @@ from sklearn.metrics import r2_score
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
+from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .config import RunConfig, build_model, build_optimizer, build_regularizer
-from .errors import ConfigError, check_bool, check_int, check_number
+from .errors import (ConfigError, NonFiniteError, ShapeError, WhynetError, check_bool, check_int,
+                     check_number)
+from .i18n import _
 from .nn.activations import ACTIVATIONS
 from .nn.layers import Dense
 from .nn.losses import get_loss
@@ -70,8 +74,8 @@ def _sizes(owner, arg, v):
     if isinstance(v, Integral) and not isinstance(v, bool):
         v = (v,)
     if not isinstance(v, (list, tuple, np.ndarray)):
-        raise ConfigError(f"{owner}: {arg} must be an int or a sequence of ints such as "
-                          f"(64, 32), got {v!r}")
+        raise ConfigError(_("{owner}: {arg} must be an int or a sequence of ints such as (64, "
+                            "32), got {value!r}").format(owner=owner, arg=arg, value=v))
     return tuple(check_int(owner, f"{arg}[{i}]", s) for i, s in enumerate(v))
 
 
@@ -80,29 +84,35 @@ def _activation(owner, arg, v):
         return SKLEARN_ACTIVATIONS[v.lower()]
     if isinstance(v, str) and v.lower().replace("-", "_") in ACTIVATIONS:
         return v.lower().replace("-", "_")
-    raise ConfigError(f"{owner}: {arg} must be one of {', '.join(SKLEARN_ACTIVATIONS)} "
-                      f"(or a whynet activation: {', '.join(ACTIVATIONS)}), got {v!r}")
+    raise ConfigError(_("{owner}: {arg} must be one of {sklearn_activations} (or a whynet "
+                        "activation: {activations}), got {value!r}")
+                        .format(owner=owner, arg=arg,
+                                sklearn_activations=', '.join(SKLEARN_ACTIVATIONS),
+                                activations=', '.join(ACTIVATIONS), value=v))
 
 
 def _solver(owner, arg, v):
     if v == "lbfgs":
-        raise ConfigError(f"{owner}: {arg}='lbfgs' is not supported: whynet trains with "
-                          f"minibatch gradient steps; use 'adam' or 'sgd'")
+        raise ConfigError(_("{owner}: {arg}='lbfgs' is not supported: whynet trains with "
+                            "minibatch gradient steps; use 'adam' or 'sgd'")
+                            .format(owner=owner, arg=arg))
     if not isinstance(v, str) or v.lower() not in OPTIMIZERS:
-        raise ConfigError(f"{owner}: {arg} must be 'adam' or 'sgd' (or whynet's "
-                          f"{', '.join(o for o in OPTIMIZERS if o not in ('adam', 'sgd'))}), "
-                          f"got {v!r}")
+        others = ", ".join(o for o in OPTIMIZERS if o not in ("adam", "sgd"))
+        raise ConfigError(_("{owner}: {arg} must be 'adam' or 'sgd' (or whynet's {others}), got "
+                            "{value!r}").format(owner=owner, arg=arg, others=others, value=v))
     return v.lower()
 
 
 def _schedule(owner, arg, v):
     if isinstance(v, (int, float)) and not isinstance(v, bool):
-        raise ConfigError(f"{owner}: {arg} is scikit-learn's schedule, one of "
-                          f"{', '.join(map(repr, SCHEDULES))}; the step size is "
-                          f"learning_rate_init (got learning_rate={v!r})")
+        raise ConfigError(_("{owner}: {arg} is scikit-learn's schedule, one of {map}; the step "
+                            "size is learning_rate_init (got learning_rate={value!r})")
+                            .format(owner=owner, arg=arg,
+                                    map=', '.join(map(repr, SCHEDULES)), value=v))
     if v not in SCHEDULES:
-        raise ConfigError(f"{owner}: {arg} must be one of {', '.join(map(repr, SCHEDULES))}, "
-                          f"got {v!r}")
+        raise ConfigError(_("{owner}: {arg} must be one of {map}, got {value!r}")
+                            .format(owner=owner, arg=arg,
+                                    map=', '.join(map(repr, SCHEDULES)), value=v))
     return v
 
 
@@ -119,7 +129,8 @@ def _random_state(owner, arg, v):
 def _verbose(owner, arg, v):
     if isinstance(v, (bool, np.bool_)) or (isinstance(v, Integral) and v >= 0):
         return bool(v)
-    raise ConfigError(f"{owner}: {arg} must be true or false, got {v!r}")
+    raise ConfigError(_("{owner}: {arg} must be true or false, got {value!r}")
+                        .format(owner=owner, arg=arg, value=v))
 
 
 def _init(owner, arg, v):
@@ -130,13 +141,14 @@ def _callbacks(owner, arg, v):
     if v is None:
         return ()
     if not isinstance(v, (list, tuple)):
-        raise ConfigError(f"{owner}: {arg} must be a list of whynet callbacks or callback "
-                          f"factories, got {type(v).__name__}")
+        raise ConfigError(_("{owner}: {arg} must be a list of whynet callbacks or callback "
+                            "factories, got {type}")
+                            .format(owner=owner, arg=arg, type=type(v).__name__))
     for i, cb in enumerate(v):
         if not (callable(cb) or any(hasattr(cb, m) for m in CALLBACK_METHODS)):
-            raise ConfigError(f"{owner}: {arg}[{i}] is neither a whynet callback (a method "
-                              f"such as on_epoch_end) nor a factory f(model, X, y, loss), "
-                              f"got {type(cb).__name__}")
+            raise ConfigError(_("{owner}: {arg}[{i}] is neither a whynet callback (a method such "
+                                "as on_epoch_end) nor a factory f(model, X, y, loss), got {type}")
+                                .format(owner=owner, arg=arg, i=i, type=type(cb).__name__))
     return tuple(v)
 
 
@@ -166,6 +178,29 @@ CHECKS = {
 
 
 # -- scikit-learn's training rules as a callback ---------------------------------------------------
+
+def _checked_data(est, *args, **kwargs):
+    """scikit-learn's ``validate_data(est, *args, **kwargs)``, its refusals (NaN, lengths that
+    differ, a 1-D X, strings…) raised as whynet errors (still ValueErrors, with scikit-learn's
+    words): a caller catching :class:`~whynet.errors.WhynetError` catches them too."""
+    try:
+        return validate_data(est, *args, **kwargs)
+    except NotFittedError:
+        raise
+    except ValueError as e:
+        raise _data_error(type(est).__name__, e) from None
+
+
+def _data_error(owner: str, e: ValueError) -> WhynetError:
+    """The whynet error for scikit-learn's data error ``e``: non-finite values, a shape, or
+    (anything else) a value."""
+    message = f"{owner}: {e}"
+    if re.search(r"NaN|infinity", message):
+        return NonFiniteError(message)
+    if re.search(r"samples|features|dim|[12]D array|1d array|shape", message):
+        return ShapeError(message)
+    return ConfigError(message)
+
 
 class SklearnRules(Callback):
     """scikit-learn's end-of-epoch rules, on the estimator's fitted state (so ``partial_fit``
@@ -343,16 +378,17 @@ class _BaseMLP(BaseEstimator):
         fresh = not ((incremental or p["warm_start"]) and hasattr(self, "model_"))
         X, y = self._validate(X, y, fresh, classes)
         if p["early_stopping"] and incremental:
-            raise ConfigError(f"{type(self).__name__}: partial_fit does not support "
-                              f"early_stopping=True")
+            raise ConfigError(_("{type}: partial_fit does not support early_stopping=True")
+                                .format(type=type(self).__name__))
         cfg = self.run_config(len(X))
         if fresh:
             self._start(cfg, X.shape[1])
         elif tuple(d.n_out for d in self._dense()[:-1]) != cfg.hidden:
-            raise ConfigError(f"{type(self).__name__}: hidden_layer_sizes is {cfg.hidden} but "
-                              f"the fitted network has {tuple(d.n_out for d in self._dense()[:-1])}"
-                              f"; warm_start and partial_fit continue the same network "
-                              f"(set warm_start=False for a new one)")
+            raise ConfigError(_("{type}: hidden_layer_sizes is {hidden} but the fitted network "
+                                "has {value}; warm_start and partial_fit continue the same "
+                                "network (set warm_start=False for a new one)")
+                                .format(type=type(self).__name__, hidden=cfg.hidden,
+                                        value=tuple(d.n_out for d in self._dense()[:-1])))
         if fresh or not incremental:  # a new optimiser, as scikit-learn's fit (also warm)
             self._optimizer = self._make_optimizer(cfg, p)
         with np.errstate(over="ignore"):  # a value beyond float32 becomes inf: fit names it
@@ -393,8 +429,9 @@ class _BaseMLP(BaseEstimator):
         X_tr, X_val, y_tr, y_val = train_test_split(X, y, test_size=self.validation_fraction,
                                                     random_state=cfg.seed, stratify=stratify)
         if len(X_val) < 2:
-            raise ConfigError(f"{type(self).__name__}: the validation set is too small "
-                              f"({len(X_val)} row); increase validation_fraction or the data")
+            raise ConfigError(_("{type}: the validation set is too small ({n_x_val} row); "
+                                "increase validation_fraction or the data")
+                                .format(type=type(self).__name__, n_x_val=len(X_val)))
         return (X_tr, y_tr), (X_val, y_val)
 
     def _record(self, history, incremental: bool, cfg: RunConfig) -> None:
@@ -414,7 +451,7 @@ class _BaseMLP(BaseEstimator):
 
     def _outputs(self, X) -> np.ndarray:
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=[np.float32, np.float64], reset=False)
+        X = _checked_data(self, X, dtype=[np.float32, np.float64], reset=False)
         # float64 outputs, so that softmax and the probabilities' sums are exact to float64
         return self.model_.predict(X.astype(self.model_.dtype, copy=False)).astype(np.float64)
 
@@ -478,26 +515,36 @@ class MLPClassifier(ClassifierMixin, _BaseMLP):
         """One epoch over ``(X, y)`` from the current weights (and optimiser state); the first
         call needs ``classes``, every label that will ever appear. Returns ``self``."""
         if not hasattr(self, "classes_") and classes is None:
-            raise ConfigError("MLPClassifier.partial_fit: the first call needs classes=, every "
-                              "class label that will appear")
+            raise ConfigError(_("MLPClassifier.partial_fit: the first call needs classes=, every "
+                                "class label that will appear"))
         return self._fit(X, y, incremental=True, classes=classes)
 
     def _validate(self, X, y, fresh: bool, classes=None):
-        X, y = validate_data(self, X, y, dtype=[np.float32, np.float64], reset=fresh)
-        check_classification_targets(y)
+        X, y = _checked_data(self, X, y, dtype=[np.float32, np.float64], reset=fresh)
+        try:
+            check_classification_targets(y)
+        except ValueError as e:  # continuous or multi-output y
+            raise _data_error("MLPClassifier", e) from None
         if type_of_target(y) not in ("binary", "multiclass"):
-            raise ConfigError(f"MLPClassifier: y must hold one label per row, got "
-                              f"{type_of_target(y)} targets")
+            raise ConfigError(_("MLPClassifier: y must hold one label per row, got "
+                                "{type_of_target} targets")
+                                .format(type_of_target=type_of_target(y)))
         if fresh:
             labels = np.unique(y) if classes is None else np.unique(np.asarray(classes))
             if len(labels) < 2:
-                raise ValueError(f"MLPClassifier.fit: y needs at least 2 classes, got 1 class "
-                                 f"({labels[0]!r})")
+                raise ConfigError(f"MLPClassifier.fit: y needs at least 2 classes, got 1 class "
+                                  f"({labels[0]!r})")
             self.classes_, self.n_outputs_ = labels, len(labels)
+        elif classes is not None and not np.array_equal(np.unique(np.asarray(classes)),
+                                                        self.classes_):
+            raise ConfigError(f"MLPClassifier.partial_fit: classes={list(classes)!r} differs from "
+                              f"the first call's {self.classes_.tolist()}; the network's outputs "
+                              f"are fixed (fit anew for other classes)")
         unseen = np.setdiff1d(y, self.classes_)
         if len(unseen):
-            raise ConfigError(f"MLPClassifier: y has labels {unseen.tolist()} not in classes_ "
-                              f"{self.classes_.tolist()}")
+            raise ConfigError(_("MLPClassifier: y has labels {labels} not in classes_ {classes}")
+                                .format(labels=unseen.tolist(),
+                                        classes=self.classes_.tolist()))
         return X, np.searchsorted(self.classes_, y).astype(np.int64)
 
     def _score_model(self, X, y) -> float:
@@ -550,14 +597,15 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return self._fit(X, y, incremental=True)
 
     def _validate(self, X, y, fresh: bool, classes=None):
-        X, y = validate_data(self, X, y, dtype=[np.float32, np.float64], multi_output=True,
+        X, y = _checked_data(self, X, y, dtype=[np.float32, np.float64], multi_output=True,
                              y_numeric=True, reset=fresh)
         n_out = 1 if y.ndim == 1 else y.shape[1]
         if fresh:
             self.n_outputs_, self._ravel = n_out, y.ndim == 1
         elif n_out != self.n_outputs_:
-            raise ConfigError(f"MLPRegressor: y has {n_out} column(s), the fitted network "
-                              f"{self.n_outputs_}")
+            raise ConfigError(_("MLPRegressor: y has {n_out} column(s), the fitted network "
+                                "{n_outputs_}")
+                                .format(n_out=n_out, n_outputs_=self.n_outputs_))
         return X, y.reshape(len(y), self.n_outputs_).astype(np.float32)
 
     def _score_model(self, X, y) -> float:

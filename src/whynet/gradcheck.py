@@ -19,6 +19,7 @@ from typing import Callable
 import numpy as np
 
 from .errors import ConfigError
+from .i18n import _
 
 
 def rel_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
@@ -26,7 +27,8 @@ def rel_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
     a = np.asarray(analytic, dtype=np.float64)
     n = np.asarray(numeric, dtype=np.float64)
     if a.shape != n.shape:
-        raise ConfigError(f"rel_error: shapes differ, {a.shape} vs {n.shape}")
+        raise ConfigError(_("rel_error: shapes differ, {shape} vs {shape2}")
+                            .format(shape=a.shape, shape2=n.shape))
     denom = np.linalg.norm(a) + np.linalg.norm(n)
     return 0.0 if denom == 0 else float(np.linalg.norm(a - n) / denom)
 
@@ -37,10 +39,11 @@ def numerical_gradient(f: Callable[[], float], x: np.ndarray, h: float = 1e-6) -
     Shapes: ``x`` any shape → gradient of the same shape (float64).
     """
     if x.dtype != np.float64:
-        raise ConfigError(f"numerical_gradient needs float64 arrays, got {x.dtype}")
+        raise ConfigError(_("numerical_gradient needs float64 arrays, got {dtype}")
+                            .format(dtype=x.dtype))
     grad = np.zeros_like(x)
     it = np.nditer(x, flags=["multi_index"])
-    for _ in it:
+    for _index in it:
         i = it.multi_index
         old = x[i]
         x[i] = old + h
@@ -61,7 +64,8 @@ def check_module(module, x: np.ndarray, rng: np.random.Generator | None = None,
     deterministic (put Dropout in eval mode, or reseed it, before calling).
     """
     if module.dtype != np.float64 or x.dtype != np.float64:
-        raise ConfigError("check_module needs a float64 module and input; call .astype(np.float64)")
+        raise ConfigError(_("check_module needs a float64 module and input; call "
+                            ".astype(np.float64)"))
     rng = np.random.default_rng(0) if rng is None else rng
     x = x.copy()
     out = module.forward(x)

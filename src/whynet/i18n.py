@@ -11,9 +11,11 @@ Catalogues (gettext ``.po``, compiled to ``.mo`` by ``make i18n``; both ship in 
 extraction map ``whynet/locale/<domain>.cfg``:
 
 ========== ====================================================================================
-whynet     the CLI, the report's templates, training and the other library messages
+whynet     the CLI, the report's templates, training and the other library messages (errors too)
 experiments the answers, rules, evidence labels, "why" paragraphs and figures of the experiments
 lab        the web lab (its page and script) and the probes' finding sentences
+click      click's own strings that whynet's commands show ("Usage:", "No such option …"): a
+           hand-kept catalogue, read by the standard library's gettext (:func:`for_click`)
 ========== ====================================================================================
 
 The language in force is a context variable (so each web request can have its own):
@@ -22,8 +24,9 @@ The language in force is a context variable (so each web request can have its ow
 ``ko``); anything else is English. ``qps`` is a pseudo-locale that wraps every message in
 ``⟦…⟧``: rendering with it shows any user-visible string that bypasses the catalogue.
 
-Adding a language ``xx``: ``make i18n-init LANG_NEW=xx``, translate the three ``.po`` files,
-``make i18n``, and add ``"xx"`` to :data:`LANGUAGES`.
+Adding a language ``xx``: ``make i18n-init LANG_NEW=xx``, translate the three ``.po`` files (and
+copy ``ko/LC_MESSAGES/click.po`` to translate click's strings), ``make i18n``, and add ``"xx"`` to
+:data:`LANGUAGES`.
 """
 
 from __future__ import annotations
@@ -35,9 +38,10 @@ from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
+from babel.messages import Catalog, mofile, pofile
 from babel.support import Translations
 
-from .errors import ConfigError
+from . import errors  # errors imports this module too: only its module object here
 
 LANGUAGES = ("en", "ko")
 """Languages a user can choose; the first is the source language."""
@@ -45,6 +49,8 @@ LANGUAGE_NAMES = {"en": "English", "ko": "한국어"}
 PSEUDO = "qps"
 """The pseudo-locale: every message wrapped in ⟦…⟧ (for tests)."""
 DOMAINS = ("whynet", "experiments", "lab")
+CLICK_DOMAIN = "click"
+"""The catalogue of click's own strings that whynet's commands show (see :func:`for_click`)."""
 LOCALE_DIR = Path(__file__).with_name("locale")
 
 _current: contextvars.ContextVar[str | None] = contextvars.ContextVar("whynet_language",
@@ -72,7 +78,8 @@ def resolve(lang: str | None) -> str:
     code = _base(lang)
     if code in LANGUAGES or code == PSEUDO:
         return code
-    raise ConfigError(f"unknown language {lang!r}: choose one of {', '.join(LANGUAGES)}")
+    raise errors.ConfigError(_("unknown language {lang!r}: choose one of {languages}").format(
+        lang=lang, languages=", ".join(LANGUAGES)))
 
 
 def _base(lang: str) -> str:
@@ -87,8 +94,8 @@ def default_language() -> str:
     if chosen:
         code = _base(chosen)
         if code not in LANGUAGES and code != PSEUDO:
-            raise ConfigError(f"WHYNET_LANG={chosen!r} is not a known language: "
-                              f"choose one of {', '.join(LANGUAGES)}")
+            raise errors.ConfigError(f"WHYNET_LANG={chosen!r} is not a known language: "
+                                     f"choose one of {', '.join(LANGUAGES)}")
         return code
     for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
         value = os.environ.get(var)
@@ -118,6 +125,47 @@ def set_language(lang: str | None) -> str:
     code = resolve(lang)
     _current.set(code)
     return code
+
+
+@contextmanager
+def for_click(lang: str):
+    """click's own strings ("Usage:", "No such option: …") in ``lang`` inside the block.
+
+    click translates them with the standard library's ``gettext.gettext``: the global domain,
+    in the language of ``$LANGUAGE``. For the block, the global domain is whynet's
+    :data:`CLICK_DOMAIN` catalogue and ``$LANGUAGE`` is ``lang``; both are put back after.
+    """
+    saved = os.environ.get("LANGUAGE"), _gettext.textdomain()
+    _gettext.bindtextdomain(CLICK_DOMAIN, str(LOCALE_DIR))
+    _gettext.textdomain(CLICK_DOMAIN)
+    os.environ["LANGUAGE"] = lang
+    try:
+        yield
+    finally:
+        if saved[0] is None:
+            os.environ.pop("LANGUAGE", None)
+        else:
+            os.environ["LANGUAGE"] = saved[0]
+        _gettext.textdomain(saved[1])
+
+
+def write_pseudo_catalogue(domain: str = CLICK_DOMAIN, source: str = "ko") -> Path:
+    """Compile the pseudo-locale's ``domain`` catalogue (``make i18n``): every message of
+    ``source``'s catalogue as ``⟦message⟧``. Only a catalogue read by gettext itself (click's)
+    needs one: whynet's own domains use :class:`PseudoTranslations`."""
+    with open(LOCALE_DIR / source / "LC_MESSAGES" / f"{domain}.po", "rb") as f:
+        source_catalog = pofile.read_po(f, locale=source)
+    catalog = Catalog(locale=LANGUAGES[0], domain=domain)  # English plural rule: n != 1
+    for message in source_catalog:
+        if message.id:
+            wrapped = tuple(f"⟦{i}⟧" for i in message.id) if message.pluralizable \
+                else f"⟦{message.id}⟧"
+            catalog.add(message.id, wrapped, flags=message.flags)
+    out = LOCALE_DIR / PSEUDO / "LC_MESSAGES" / f"{domain}.mo"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "wb") as f:
+        mofile.write_mo(f, catalog)
+    return out
 
 
 @lru_cache(maxsize=None)

@@ -41,6 +41,7 @@ import numpy as np
 
 from .dtypes import scalar
 from .errors import ConfigError, check_int, check_number, lookup
+from .i18n import _
 from .nn._threads import Workers
 from .nn.module import Module, Parameter
 
@@ -51,10 +52,12 @@ def _as_parameters(owner: str, params) -> list[Parameter]:
         params = params.parameters()
     params = list(params)
     if not params:
-        raise ConfigError(f"{owner}: got an empty parameter list; pass model.parameters()")
+        raise ConfigError(_("{owner}: got an empty parameter list; pass model.parameters()")
+                            .format(owner=owner))
     for i, p in enumerate(params):
         if not isinstance(p, Parameter):
-            raise ConfigError(f"{owner}: params[{i}] is a {type(p).__name__}, expected a Parameter")
+            raise ConfigError(_("{owner}: params[{i}] is a {type}, expected a Parameter")
+                                .format(owner=owner, i=i, type=type(p).__name__))
     return params
 
 
@@ -189,8 +192,9 @@ class SGD(Optimizer):
         self.dampening = check_number("SGD", "dampening", dampening, low=0.0, high=1.0)
         self.weight_decay = check_number("SGD", "weight_decay", weight_decay, low=0.0)
         if nesterov and (self.momentum == 0 or self.dampening != 0):
-            raise ConfigError(f"SGD: nesterov needs momentum > 0 and dampening = 0, "
-                              f"got momentum={momentum!r}, dampening={dampening!r}")
+            raise ConfigError(_("SGD: nesterov needs momentum > 0 and dampening = 0, got "
+                                "momentum={momentum!r}, dampening={dampening!r}")
+                                .format(momentum=momentum, dampening=dampening))
         self.nesterov = bool(nesterov)
 
     def _update(self, p: Parameter, state: dict) -> None:
@@ -387,7 +391,8 @@ class Adam(Optimizer):
         super().__init__(params, lr)
         owner = type(self).__name__
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise ConfigError(f"{owner}: betas must be a pair (β₁, β₂), got {betas!r}")
+            raise ConfigError(_("{owner}: betas must be a pair (β₁, β₂), got {betas!r}")
+                                .format(owner=owner, betas=betas))
         self.betas = (check_number(owner, "betas[0]", betas[0], low=0.0, high=1.0, high_open=True),
                       check_number(owner, "betas[1]", betas[1], low=0.0, high=1.0, high_open=True))
         self.eps = check_number(owner, "eps", eps, low=0.0)
@@ -473,11 +478,12 @@ def get_optimizer(name, params, **kwargs) -> Optimizer:
     """
     if isinstance(name, Optimizer):
         if kwargs:
-            raise ConfigError(f"get_optimizer: got an optimizer instance {name!r} and keyword "
-                              f"arguments {sorted(kwargs)}; set them on the instance instead")
+            raise ConfigError(_("get_optimizer: got an optimizer instance {name!r} and keyword "
+                                "arguments {kwargs}; set them on the instance instead")
+                                .format(name=name, kwargs=sorted(kwargs)))
         return name
     bound = {key: functools.partial(cls, params) for key, cls in OPTIMIZERS.items()}
-    return lookup("optimizer", bound, name, kwargs)
+    return lookup(_("optimizer"), bound, name, kwargs)
 
 
 # -- learning-rate schedules --------------------------------------------------------------------
@@ -495,8 +501,9 @@ class LRSchedule:
 
     def __init__(self, optimizer: Optimizer):
         if not isinstance(optimizer, Optimizer):
-            raise ConfigError(f"{type(self).__name__}: expected an Optimizer, "
-                              f"got {type(optimizer).__name__}")
+            raise ConfigError(_("{type}: expected an Optimizer, got {type2}")
+                                .format(type=type(self).__name__,
+                                        type2=type(optimizer).__name__))
         self.optimizer = optimizer
         self.base_lr = optimizer.lr
         self.last_epoch = 0

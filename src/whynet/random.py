@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .errors import ConfigError
+from .i18n import _
 
 def make_rng(rng: np.random.Generator | int | None = None) -> np.random.Generator:
     """A Generator from a Generator (returned as is), an int seed, or None (seed 0).
@@ -18,7 +19,8 @@ def make_rng(rng: np.random.Generator | int | None = None) -> np.random.Generato
         return np.random.default_rng(0)
     if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and rng >= 0:
         return np.random.default_rng(int(rng))
-    raise ConfigError(f"rng must be a numpy Generator or a seed ≥ 0, got {rng!r}")
+    raise ConfigError(_("rng must be a numpy Generator or a seed ≥ 0, got {rng!r}")
+                        .format(rng=rng))
 
 
 def spawn(rng: np.random.Generator, n: int) -> list[np.random.Generator]:

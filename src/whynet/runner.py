@@ -34,6 +34,7 @@ from . import __version__
 from .errors import ConfigError, check_int
 from .experiments.base import Experiment, RunResult, Verdict, combine
 from .experiments.questions import translated_questions
+from .i18n import _
 from .store import Store, canonical_json, run_key, to_jsonable
 
 
@@ -89,8 +90,9 @@ def plan(experiments, quick: bool, seeds: int | None = None) -> list[Task]:
     for e in experiments:
         specs = e.grid(quick)
         if not isinstance(specs, list) or not all(isinstance(s, dict) for s in specs):
-            raise ConfigError(f"experiment {e.id}: grid({quick}) must return a list of dicts, "
-                              f"got {type(specs).__name__}")
+            raise ConfigError(_("experiment {id}: grid({quick}) must return a list of dicts, got "
+                                "{type}")
+                                .format(id=e.id, quick=quick, type=type(specs).__name__))
         tasks.extend(Task(e, spec, seed) for spec in specs for seed in e.seeds(quick, seeds))
     return tasks
 
@@ -313,13 +315,17 @@ class _Dask:
         try:
             from distributed import Client
         except ImportError as e:  # pragma: no cover — depends on the installation
-            raise ConfigError("a Dask scheduler was given but the 'distributed' package is not "
-                              "installed (pip install 'whynet[dask]')") from e
+            raise ConfigError(_("a Dask scheduler was given but the 'distributed' package is not "
+                                "installed (pip install 'whynet[dask]')")) from e
         self.own = not isinstance(scheduler, Client)
         try:
             self.client = Client(scheduler, timeout=10) if self.own else scheduler
         except (OSError, TimeoutError) as e:
-            raise ConfigError(f"cannot reach the Dask scheduler at {scheduler!r} ({e})") from e
+            raise ConfigError(_("cannot reach the Dask scheduler at {scheduler!r} ({reason})")
+                                .format(scheduler=scheduler, reason=e)) from e
+        except ValueError as e:  # not an address at all: "host", "tcp://host" (no port)
+            raise ConfigError(f"--scheduler {scheduler!r} is not a Dask scheduler address such "
+                              f"as tcp://host:8786 ({e})") from e
         try:
             self._check_versions()
         except BaseException:
@@ -332,13 +338,15 @@ class _Dask:
         try:
             self.client.get_versions(check=True)
         except ValueError as e:  # distributed reports mismatched packages this way
-            raise ConfigError(f"Dask workers and this client disagree on package versions: {e}") \
+            raise ConfigError(_("Dask workers and this client disagree on package versions: "
+                                "{reason}").format(reason=e)) \
                 from e
         wrong = {w: v for w, v in self.client.run(_whynet_version).items() if v != __version__}
         if wrong:
             listed = ", ".join(f"{w} has {v}" for w, v in sorted(wrong.items()))
-            raise ConfigError(f"Dask workers run another whynet than this client ({__version__}): "
-                              f"{listed}; install the same whynet[dask] on every worker")
+            raise ConfigError(_("Dask workers run another whynet than this client ({version}): "
+                                "{listed}; install the same whynet[dask] on every worker")
+                                .format(version=__version__, listed=listed))
 
     def __iter__(self):
         from distributed import as_completed
@@ -440,8 +448,10 @@ def evaluate(experiment: Experiment, results: list[RunResult]) -> Evaluation:
             if not isinstance(v, Verdict):
                 raise TypeError(f"verdicts() must return Verdict objects, got {type(v).__name__}")
             if v.question not in experiment.questions:
-                raise ConfigError(f"verdict for question {v.question!r}, but the experiment "
-                                  f"declares {experiment.questions}")
+                raise ConfigError(_("verdict for question {question!r}, but the experiment "
+                                    "declares {questions}")
+                                    .format(question=v.question,
+                                            questions=experiment.questions))
     except Exception as e:  # noqa: BLE001 — one broken experiment must not hide the others
         return Evaluation(experiment, results, [], error=f"{type(e).__name__}: {e}")
     return Evaluation(experiment, results, verdicts)

@@ -25,6 +25,7 @@ import platformdirs
 from . import __version__
 from .errors import ModelFileError
 from .experiments.base import RunResult
+from .i18n import _
 
 SCHEMA_VERSION = 1
 
@@ -75,9 +76,10 @@ def require_existing(path: Path) -> Path:
     """``path`` if a store file is there, else a :class:`StoreError` that names it and says how
     to create one (for the commands that only read: they never create an empty store)."""
     if not path.exists():
-        raise StoreError(f"results store {path} does not exist; create it by running "
-                         f"experiments (`whynet run a1 --quick`, or `whynet run all --quick`), "
-                         f"or point --store or $WHYNET_STORE at an existing store")
+        raise StoreError(_("results store {path} does not exist; create it by running "
+                           "experiments (`whynet run a1 --quick`, or `whynet run all --quick`), "
+                           "or point --store or $WHYNET_STORE at an existing store")
+                           .format(path=path))
     return path
 
 
@@ -141,16 +143,19 @@ class Store:
         self.path = Path(path).expanduser() if path is not None else default_path()
         self.read_only = bool(read_only)
         if self.path.is_dir():
-            raise StoreError(f"results store {self.path}: expected a file, got a directory")
+            raise StoreError(_("results store {path}: expected a file, got a directory")
+                               .format(path=self.path))
         self._conn = self._connect()
         try:
             self._open()
         except sqlite3.OperationalError as e:  # locked, read-only, unopenable: not corruption
             self._conn.close()
-            raise StoreError(f"results store {self.path}: cannot "
-                             f"{'read' if self.read_only else 'write'} it ({e}); check its "
-                             f"permissions and its folder's, or pass another file with "
-                             f"--store") from e
+            message = (_("results store {path}: cannot read it ({reason}); check its "
+                         "permissions and its folder's, or pass another file with --store")
+                       if self.read_only else
+                       _("results store {path}: cannot write it ({reason}); check its "
+                         "permissions and its folder's, or pass another file with --store"))
+            raise StoreError(message.format(path=self.path, reason=e)) from e
         except sqlite3.DatabaseError as e:
             self._conn.close()
             raise self._not_a_database(e) from e
@@ -167,11 +172,13 @@ class Store:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             return sqlite3.connect(self.path, timeout=30.0)
         except OSError as e:
-            raise StoreError(f"results store {self.path}: cannot create its folder "
-                             f"{self.path.parent} ({e.strerror}); pass another file with "
-                             f"--store") from e
+            raise StoreError(_("results store {path}: cannot create its folder {parent} "
+                               "({reason}); pass another file with --store")
+                               .format(path=self.path, parent=self.path.parent,
+                                       reason=e.strerror)) from e
         except sqlite3.Error as e:
-            raise StoreError(f"results store {self.path}: cannot open it ({e})") from e
+            raise StoreError(_("results store {path}: cannot open it ({reason})")
+                               .format(path=self.path, reason=e)) from e
 
     def _connect_read_only(self) -> sqlite3.Connection:
         """``mode=ro``; when even that fails (a WAL store in a folder where SQLite cannot create
@@ -189,15 +196,17 @@ class Store:
         return sqlite3.connect(f"{uri}?immutable=1", uri=True)
 
     def _not_a_database(self, e: Exception) -> StoreError:
-        return StoreError(f"results store {self.path} is not a valid SQLite database ({e}); "
-                          f"move it away or pass another file with --store")
+        return StoreError(_("results store {path} is not a valid SQLite database ({reason}); "
+                            "move it away or pass another file with --store")
+                            .format(path=self.path, reason=e))
 
     def _open(self) -> None:
         c = self._conn
         tables = {r[0] for r in c.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if tables and "whynet_meta" not in tables:
-            raise StoreError(f"results store {self.path} is an SQLite file but not a whynet store "
-                             f"(tables: {', '.join(sorted(tables))}); refusing to change it")
+            raise StoreError(_("results store {path} is an SQLite file but not a whynet store "
+                               "(tables: {tables}); refusing to change it")
+                               .format(path=self.path, tables=', '.join(sorted(tables))))
         if not self.read_only:
             c.execute("PRAGMA journal_mode=WAL")
             c.execute("PRAGMA synchronous=NORMAL")
@@ -213,22 +222,28 @@ class Store:
         row = c.execute("SELECT value FROM whynet_meta WHERE key='schema_version'").fetchone()
         found = row[0] if row else None
         if found != str(SCHEMA_VERSION):
-            raise StoreError(f"results store {self.path}: expected schema version "
-                             f"{SCHEMA_VERSION}, got {found}; use another --store file")
+            raise StoreError(_("results store {path}: expected schema version {schema_version}, "
+                               "got {found}; use another --store file")
+                               .format(path=self.path, schema_version=SCHEMA_VERSION,
+                                       found=found))
         columns = {r[1] for r in c.execute("PRAGMA table_info(runs)")}
         if columns != _COLUMNS:
-            raise StoreError(f"results store {self.path}: table 'runs' has columns "
-                             f"{sorted(columns)}, expected {sorted(_COLUMNS)}")
+            raise StoreError(_("results store {path}: table 'runs' has columns {columns}, "
+                               "expected {columns2}")
+                               .format(path=self.path, columns=sorted(columns),
+                                       columns2=sorted(_COLUMNS)))
 
     def _execute(self, sql: str, params=()):
         try:
             return self._conn.execute(sql, params)
         except sqlite3.OperationalError as e:
-            raise StoreError(f"results store {self.path}: {e} (check the file's permissions "
-                             f"and its folder's, or pass another file with --store)") from e
+            raise StoreError(_("results store {path}: {reason} (check the file's permissions and "
+                               "its folder's, or pass another file with --store)")
+                               .format(path=self.path, reason=e)) from e
         except sqlite3.DatabaseError as e:
-            raise StoreError(f"results store {self.path}: {e} (the file may be damaged; "
-                             f"move it away or pass another file with --store)") from e
+            raise StoreError(_("results store {path}: {reason} (the file may be damaged; move it "
+                               "away or pass another file with --store)")
+                               .format(path=self.path, reason=e)) from e
 
     # -- writing ---------------------------------------------------------------------------------
 
@@ -240,7 +255,8 @@ class Store:
         earlier failed one for the same key.
         """
         if self.read_only:
-            raise StoreError(f"results store {self.path} was opened read-only")
+            raise StoreError(_("results store {path} was opened read-only")
+                               .format(path=self.path))
         key = run_key(experiment.id, spec, seed, experiment.code_version)
         result_text = None if result is None else json.dumps(to_jsonable(result))
         with self._conn:

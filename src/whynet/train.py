@@ -35,6 +35,7 @@ import numpy as np
 
 from .errors import (ConfigError, DivergenceError, NonFiniteError, ShapeError, check_finite,
                      check_int, check_number)
+from .i18n import _
 from .nn.losses import get_loss
 from .notebook import html_table
 from .nn.module import Module, Sequential
@@ -200,7 +201,8 @@ def _divergence_guard(step: int):
     except DivergenceError:
         raise
     except (FloatingPointError, NonFiniteError) as e:
-        raise DivergenceError(f"training diverged at step {step}: {e}", step) from e
+        raise DivergenceError(_("training diverged at step {step}: {reason}")
+                                .format(step=step, reason=e), step) from e
 
 
 class Trainer:
@@ -221,15 +223,16 @@ class Trainer:
     def __init__(self, model: Module, loss, optimizer, regularizer=None, clip_norm=None,
                  callbacks=()):
         if not isinstance(model, Module):
-            raise ConfigError(f"Trainer: model must be a whynet Module, got {type(model).__name__}")
+            raise ConfigError(_("Trainer: model must be a whynet Module, got {type}")
+                                .format(type=type(model).__name__))
         self.model = model
         self.loss_fn = get_loss(loss) if isinstance(loss, str) else loss
         self.params = model.parameters()
         self.optimizer = get_optimizer(optimizer, self.params) if isinstance(optimizer, str) \
             else optimizer
         if not isinstance(self.optimizer, Optimizer):
-            raise ConfigError(f"Trainer: optimizer must be a name or an Optimizer, "
-                              f"got {type(optimizer).__name__}")
+            raise ConfigError(_("Trainer: optimizer must be a name or an Optimizer, got {type}")
+                                .format(type=type(optimizer).__name__))
         self.regularizer = regularizer
         if clip_norm is not None:
             check_number("Trainer", "clip_norm", clip_norm, low=0.0, low_open=True)
@@ -264,7 +267,8 @@ class Trainer:
             if self.regularizer is not None:
                 loss += float(self.regularizer.penalty(params))
         if not math.isfinite(loss):
-            raise DivergenceError(f"training diverged at step {step}: the loss is {loss}", step)
+            raise DivergenceError(_("training diverged at step {step}: the loss is {loss}")
+                                    .format(step=step, loss=loss), step)
         with _divergence_guard(step):
             # The data takes no gradient: skip the first layer's dx, as PyTorch does.
             self.model.backward_params(self.loss_fn.backward())
@@ -330,8 +334,10 @@ class EarlyStopping(Callback):
     def on_train_begin(self, ctx) -> None:
         if self.monitor not in ctx.metrics:
             hint = " (pass validation_data)" if self.monitor.startswith("val_") else ""
-            raise ConfigError(f"EarlyStopping: monitor {self.monitor!r} is not logged{hint}; "
-                              f"logged: {', '.join(ctx.metrics)}")
+            raise ConfigError(_("EarlyStopping: monitor {monitor!r} is not logged{hint}; logged: "
+                                "{metrics}")
+                                .format(monitor=self.monitor, hint=hint,
+                                        metrics=', '.join(ctx.metrics)))
         self.best = math.inf if self.mode == "min" else -math.inf
         self.best_epoch = None
         self.wait = 0
@@ -345,8 +351,9 @@ class EarlyStopping(Callback):
     def on_epoch_end(self, epoch, logs, ctx) -> None:
         value = logs.get(self.monitor)
         if value is None:
-            raise ConfigError(f"EarlyStopping: monitor {self.monitor!r} has no value at epoch "
-                              f"{epoch} (accuracy is not defined for this loss)")
+            raise ConfigError(_("EarlyStopping: monitor {monitor!r} has no value at epoch "
+                                "{epoch} (accuracy is not defined for this loss)")
+                                .format(monitor=self.monitor, epoch=epoch))
         if self._improved(value):
             self.best, self.best_epoch, self.wait = value, epoch, 0
             if self.restore_best:
@@ -355,10 +362,11 @@ class EarlyStopping(Callback):
         self.wait += 1
         if self.wait >= self.patience:
             ctx.stop = True
-            ctx.history.stopped = (
-                f"early stopping at epoch {epoch}: {self.monitor} did not improve by more than "
-                f"{self.min_delta:g} for {self.patience} epoch(s); best {self.best:.6g} at epoch "
-                f"{self.best_epoch}")
+            ctx.history.stopped = _(
+                "early stopping at epoch {epoch}: {monitor} did not improve by more than "
+                "{min_delta:g} for {patience} epoch(s); best {best:.6g} at epoch {best_epoch}"
+            ).format(epoch=epoch, monitor=self.monitor, min_delta=self.min_delta,
+                     patience=self.patience, best=self.best, best_epoch=self.best_epoch)
 
     def on_train_end(self, ctx) -> None:
         if self.restore_best and self._snapshot is not None:
@@ -373,17 +381,23 @@ def _check_data(what: str, X, y, dtype) -> tuple[np.ndarray, np.ndarray]:
     if not isinstance(X, np.ndarray) or not isinstance(y, np.ndarray):
         bad = x_name if not isinstance(X, np.ndarray) else y_name
         got = type(X if bad == x_name else y).__name__
-        raise ShapeError(f"fit: {bad} must be a NumPy array, got {got}")
+        raise ShapeError(_("fit: {bad} must be a NumPy array, got {got}")
+                           .format(bad=bad, got=got))
     if X.ndim < 2:
-        raise ShapeError(f"fit: {x_name} must have shape (m, features…), got {X.shape}")
+        raise ShapeError(_("fit: {x_name} must have shape (m, features…), got {shape}")
+                           .format(x_name=x_name, shape=X.shape))
     if X.shape[0] == 0:
-        raise ShapeError(f"fit: {x_name} has no examples, shape {X.shape}")
+        raise ShapeError(_("fit: {x_name} has no examples, shape {shape}")
+                           .format(x_name=x_name, shape=X.shape))
     if y.ndim < 1 or y.shape[0] != X.shape[0]:
-        raise ShapeError(f"fit: {y_name} must have one entry per row of {x_name} "
-                         f"(length {X.shape[0]}), got shape {y.shape}")
+        raise ShapeError(_("fit: {y_name} must have one entry per row of {x_name} (length "
+                           "{shape}), got shape {shape2}")
+                           .format(y_name=y_name, x_name=x_name, shape=X.shape[0],
+                                   shape2=y.shape))
     if X.dtype.kind not in "fiub" or y.dtype.kind not in "fiub":
         bad, arr = (x_name, X) if X.dtype.kind not in "fiub" else (y_name, y)
-        raise ConfigError(f"fit: {bad} must be numeric, got dtype {arr.dtype}")
+        raise ConfigError(_("fit: {bad} must be numeric, got dtype {dtype}")
+                            .format(bad=bad, dtype=arr.dtype))
     check_finite("fit", x_name, X)
     check_finite("fit", y_name, y)
     if X.dtype != dtype:
@@ -402,9 +416,10 @@ def _check_last_batch(model: Module, m: int, batch_size: int, drop_last: bool) -
         return
     if any(isinstance(mod, BatchNorm1d) for mod in model.modules()):
         raise ConfigError(
-            f"fit: with {m} examples and batch_size {batch_size} the last minibatch holds 1 "
-            f"example, from which BatchNorm1d cannot estimate a variance in training; pass "
-            f"drop_last=True or choose another batch size")
+            _("fit: with {m} examples and batch_size {batch_size} the last minibatch holds 1 "
+              "example, from which BatchNorm1d cannot estimate a variance in training; pass "
+              "drop_last=True or choose another batch size")
+              .format(m=m, batch_size=batch_size))
 
 
 def _make_progress(enabled: bool | None, total: int):
@@ -493,20 +508,22 @@ def _check_fit_args(model, X, y, validation_data, epochs, batch_size, drop_last,
     """fit's checks, before anything trains: ``(X, y, (X_val, y_val) or None, epochs,
     batch_size)`` with the data cast to the model's dtype."""
     if not isinstance(model, Module):
-        raise ConfigError(f"fit: model must be a whynet Module, got {type(model).__name__}")
+        raise ConfigError(_("fit: model must be a whynet Module, got {type}")
+                            .format(type=type(model).__name__))
     epochs = check_int("fit", "epochs", epochs)
     batch_size = check_int("fit", "batch_size", batch_size)
     X, y = _check_data("training", X, y, model.dtype)
     if divergence_factor is not None:
         check_number("fit", "divergence_factor", divergence_factor, low=1.0, low_open=True)
     if drop_last and X.shape[0] < batch_size:
-        raise ConfigError(f"fit: drop_last=True with {X.shape[0]} examples and batch_size "
-                          f"{batch_size} leaves no minibatch to train on")
+        raise ConfigError(_("fit: drop_last=True with {shape} examples and batch_size "
+                            "{batch_size} leaves no minibatch to train on")
+                            .format(shape=X.shape[0], batch_size=batch_size))
     _check_last_batch(model, X.shape[0], batch_size, drop_last)
     val = None
     if validation_data is not None:
         if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-            raise ConfigError("fit: validation_data must be a pair (X_val, y_val)")
+            raise ConfigError(_("fit: validation_data must be a pair (X_val, y_val)"))
         val = _check_data("validation", *validation_data, model.dtype)
     return X, y, val, epochs, batch_size
 
@@ -518,8 +535,8 @@ def _fit_optimizer(model: Module, optimizer, lr) -> Optimizer:
         return get_optimizer(optimizer, model.parameters(), **({} if lr is None else {"lr": lr}))
     if lr is not None:
         if not isinstance(optimizer, Optimizer):
-            raise ConfigError(f"fit: optimizer must be a name or an Optimizer, "
-                              f"got {type(optimizer).__name__}")
+            raise ConfigError(_("fit: optimizer must be a name or an Optimizer, got {type}")
+                                .format(type=type(optimizer).__name__))
         optimizer.lr = lr
     return optimizer
 
@@ -585,8 +602,10 @@ def _step(trainer: Trainer, xb, yb, start_loss, factor) -> tuple[float | None, E
         return None, e
     if start_loss is not None and loss > factor * start_loss:
         return loss, DivergenceError(
-            f"training diverged at step {trainer.step}: the loss {loss:.4g} is more than "
-            f"{factor:g}× the starting loss {start_loss:.4g}", trainer.step, loss=loss)
+            _("training diverged at step {step}: the loss {loss:.4g} is more than {factor:g}× "
+              "the starting loss {start_loss:.4g}")
+              .format(step=trainer.step, loss=loss, factor=factor, start_loss=start_loss),
+            trainer.step, loss=loss)
     return loss, None
 
 
@@ -641,7 +660,8 @@ def _run_epochs(trainer: Trainer, X, y, val, epochs, batch_size, rng, shuffle, r
         trainer._call("on_epoch_end", epoch, logs)
         if ctx.stop:
             if history.stopped is None:
-                history.stopped = f"stopped by a callback at epoch {epoch}, step {ctx.step}"
+                history.stopped = _("stopped by a callback at epoch {epoch}, step {step}").format(
+                    epoch=epoch, step=ctx.step)
             break
     return None
 
@@ -652,11 +672,11 @@ def _starting_loss(trainer: Trainer, X, y) -> float | None:
     # Hooks watch training steps; this measurement is not one of them.
     paused = [(s, s._forward_hooks, s._backward_hooks) for s in trainer.model.modules()
               if isinstance(s, Sequential)]
-    for s, _, _ in paused:
+    for s, _fwd, _bwd in paused:
         s._forward_hooks, s._backward_hooks = [], []
     try:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            loss, _ = trainer.evaluate(X[:STARTING_EXAMPLES], y[:STARTING_EXAMPLES])
+            loss, _acc = trainer.evaluate(X[:STARTING_EXAMPLES], y[:STARTING_EXAMPLES])
     except (FloatingPointError, NonFiniteError):
         return None
     finally:
@@ -675,9 +695,12 @@ def _diverged(history: History, e: DivergenceError, epoch: int, tally: _EpochTal
         loss, acc = tally.means()
         history.partial_epoch = {"epoch": epoch, "steps": steps_made - history.steps_before(epoch),
                                  "examples": tally.seen, "loss": loss, "acc": acc, "lr": lr}
-    where = (f"epochs 1–{epoch - 1} complete" if epoch > 1 else "no complete epoch") + \
-        (f", epoch {epoch} partial (history.partial_epoch)" if tally.seen else "")
-    history.stopped = f"{e} (epoch {epoch}); history kept up to step {steps_made}: {where}"
+    where = (_("epochs 1–{last} complete").format(last=epoch - 1) if epoch > 1
+             else _("no complete epoch"))
+    if tally.seen:
+        where += _(", epoch {epoch} partial (history.partial_epoch)").format(epoch=epoch)
+    history.stopped = _("{reason} (epoch {epoch}); history kept up to step {step}: {where}").format(
+        reason=e, epoch=epoch, step=steps_made, where=where)
     if bar:
         bar.console.print(f"[red]{history.stopped}[/red]")
     return e

@@ -27,7 +27,7 @@ from matplotlib.figure import Figure
 
 from ..config import RunConfig, build
 from ..experiments.base import Experiment, Row, Verdict, combine, group, mean_spread, tally
-from ..i18n import _, ngettext
+from ..i18n import N_, _, ngettext
 from ..nn.activations import ACTIVATIONS
 from ..probes import Probe
 from ..report.status import label
@@ -237,14 +237,16 @@ def _shown_measure(runs, name: str):
         setting = runs[0].spec.get("run", {}).get("activation", RunConfig().activation)
         names = setting if isinstance(setting, list) else [setting]
         if not any(ACTIVATIONS[n].saturating for n in names):
-            return f"undefined ({_show(setting)} is unbounded: its units can die, never saturate)"
+            return _("undefined ({activation} is unbounded: its units can die, never "
+                     "saturate)").format(activation=_show(setting))
     return mean_spread(values)
 
 
 #: How a run that never reached the target counts, per metric (the rule says it).
-_NEVER = {"epochs_to_target": " A run that never reached the target counts epochs + 1.",
-          "steps_to_target": " A run that never reached the target counts inf: never faster.",
-          "seconds_to_target": " A run that never reached the target counts inf: never faster."}
+_NEVER = {"epochs_to_target": N_(" A run that never reached the target counts epochs + 1."),
+          "steps_to_target": N_(" A run that never reached the target counts inf: never faster."),
+          "seconds_to_target": N_(" A run that never reached the target counts inf: never "
+                                  "faster.")}
 
 
 def _said(pair) -> str:
@@ -288,7 +290,7 @@ def _claim_texts(claim: Claim, status: str, per_cond, rows, depends_on) -> dict:
              "none does, else is inconclusive; the comparisons combine to holds, fails, depends "
              "(some hold, others fail) or inconclusive. {detail}.").format(
         where=where, metric=metric, within=within, detail=detail)
-    rule += _NEVER.get(metric, "")
+    rule += _(_NEVER[metric]) if metric in _NEVER else ""
     if any(t.agree != k for _c, _p, t, k in per_cond):  # a fails or a split
         rule += (" The count beside the verdict is of the seeds on its side: for fails, those "
                  "where the relation did not hold.")
@@ -354,7 +356,8 @@ def _mark_never(ax, x: float, values, color: str) -> None:
     """Above position ``x``, how many runs never reached the target (inf, not drawn)."""
     never = sum(math.isinf(v) for v in values)
     if never:
-        ax.annotate(f"{never} of {len(values)}\nnever reached", (x, 0.97),
+        ax.annotate(_("{never} of {n}\nnever reached").format(never=never, n=len(values)),
+                    (x, 0.97),
                     xycoords=("data", "axes fraction"), ha="center", va="top", fontsize=8,
                     color=color)
 

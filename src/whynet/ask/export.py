@@ -12,7 +12,9 @@ from __future__ import annotations
 import json
 
 from ..config import RunConfig
+from ..datasets import REGRESSION_SETS
 from ..errors import ConfigError
+from ..i18n import _
 from .metrics import goal
 from .question import DEFAULT_SEEDS, _show, loads_question
 
@@ -29,7 +31,7 @@ def _toml(value) -> str:
         return "[" + ", ".join(_toml(v) for v in value) + "]"
     if isinstance(value, dict):
         return "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + " }"
-    raise ConfigError(f"cannot write {value!r} in a question file")
+    raise ConfigError(_("cannot write {value!r} in a question file").format(value=value))
 
 
 def question_from_config(cfg: RunConfig, dimension: str, values, *, metric: str = "best_val_acc",
@@ -39,17 +41,17 @@ def question_from_config(cfg: RunConfig, dimension: str, values, *, metric: str 
     settings; ``expect`` defaults to "first value better than second" on ``metric``."""
     values = list(values)
     if len(values) < 2:
-        raise ConfigError(f"ask as a question: give at least two values of {dimension}, "
-                          f"got {values!r}")
+        raise ConfigError(_("ask as a question: give at least two values of {dimension}, got "
+                            "{values!r}").format(dimension=dimension, values=values))
     defaults = RunConfig().to_dict()
     run = {k: v for k, v in cfg.to_dict().items()
            if k != "seed" and k != dimension and v is not None and v != defaults[k]}
     act = run.get("activation")
     if isinstance(act, list):  # a list in [run] is a dimension: one name for every layer
         if len(set(act)) > 1:
-            raise ConfigError(f"ask as a question: the layers have different activations "
-                              f"({', '.join(act)}); a question file gives one for all layers "
-                              f"unless activation is the dimension")
+            raise ConfigError(_("ask as a question: the layers have different activations "
+                                "({act}); a question file gives one for all layers unless "
+                                "activation is the dimension").format(act=', '.join(act)))
         run["activation"] = act[0]
     better = "<" if goal(metric) == "min" else ">"
     expect = expect or f"{_show(values[0])} {better} {_show(values[1])}"
@@ -59,8 +61,10 @@ def question_from_config(cfg: RunConfig, dimension: str, values, *, metric: str 
     lines = [f"question = {_toml(words)}", "source = \"the whynet lab\"", f"seeds = {seeds}", "",
              "[run]"]
     lines += [f"{k} = {_toml(v)}" for k, v in run.items()]
+    # A regression set has no accuracy: its question measures losses only.
+    shown = {"final_loss"} if cfg.data in REGRESSION_SETS else {"best_val_acc", "final_loss"}
     lines += [f"{dimension} = {_toml(values)}", "", "[measure]",
-              f"metrics = {_toml(sorted({metric, 'best_val_acc', 'final_loss'}))}", "",
+              f"metrics = {_toml(sorted({metric} | shown))}", "",
               "[claim]", f"compare = {_toml(dimension)}", f"expect = {_toml(expect)}",
               f"metric = {_toml(metric)}", ""]
     text = "\n".join(lines)

@@ -37,6 +37,7 @@ import math
 import numpy as np
 
 from ..errors import UnknownNameError
+from ..i18n import _
 
 TRAINING_METRICS: dict[str, str] = {
     "final_val_acc": "max", "best_val_acc": "max", "final_val_loss": "min",
@@ -56,15 +57,19 @@ PROBE_EXAMPLES = 256
 
 def check_metric(name: str, where: str) -> None:
     """Raise :class:`UnknownNameError` naming ``where`` unless ``name`` is a metric."""
-    base, _, when = name.partition(".")
+    base, _sep, when = name.partition(".")
     ok = name in TRAINING_METRICS or (base in PROBE_METRICS and when in ("", *WHEN))
     if not ok:
         close = ([m for m in METRICS if base in m or m in base]
                  or difflib.get_close_matches(base, METRICS, n=1, cutoff=0.75))
-        hint = f"did you mean {' or '.join(map(repr, close))}? " if close else ""
+        hint = (_("did you mean {names}? ").format(names=_(" or ").join(map(repr, close)))
+                if close else "")
         raise UnknownNameError(
-            f"{where}: unknown metric {name!r}; {hint}known: {', '.join(TRAINING_METRICS)}, and the "
-            f"probe quantities {', '.join(PROBE_METRICS)} (each also as NAME.start or NAME.mean)")
+            _("{where}: unknown metric {name!r}; {hint}known: {training_metrics}, and the probe "
+              "quantities {probe_metrics} (each also as NAME.start or NAME.mean)")
+            .format(where=where, name=name, hint=hint,
+                    training_metrics=", ".join(TRAINING_METRICS),
+                    probe_metrics=", ".join(PROBE_METRICS)))
 
 
 def goal(name: str) -> str | None:

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import difflib
 import itertools
+import math
 import re
 import tomllib
 from dataclasses import dataclass
@@ -133,7 +134,7 @@ class _Where:
     """Names a key of the file by its table and line: ``question q.toml, line 7: [claim] metric``."""
 
     def __init__(self, path, text: str):
-        self.label = f"question {path}"
+        self.label = _("question") + f" {path}"  # as read_toml names the file
         self.lines = text.splitlines()
 
     def line(self, table: str | None, key: str) -> int | None:
@@ -150,7 +151,7 @@ class _Where:
 
     def __call__(self, table: str | None, key: str) -> str:
         n = self.line(table, key)
-        place = f"{self.label}, line {n}" if n else self.label
+        place = _("{label}, line {line}").format(label=self.label, line=n) if n else self.label
         return f"{place}: " + (f"[{table}] {key}" if table else key)
 
     def error(self, table, key, message) -> ConfigError:
@@ -160,15 +161,17 @@ class _Where:
 def _table(values, name, where: _Where) -> dict:
     v = values.get(name, {})
     if not isinstance(v, dict):
-        raise where.error(None, name, f"must be a table ([{name}]), got {v!r}")
+        raise where.error(None, name, _("must be a table ([{name}]), got {value!r}")
+                                        .format(name=name, value=v))
     return v
 
 
 def _unknown_key(key: str, allowed) -> str:
     """``unknown key; did you mean 'batch_size'? allowed: …``."""
     close = difflib.get_close_matches(key, list(allowed), n=1)
-    hint = f"did you mean {close[0]!r}? " if close else ""
-    return f"unknown key; {hint}allowed: {', '.join(allowed)}"
+    hint = _("did you mean {names}? ").format(names=repr(close[0])) if close else ""
+    return _("unknown key; {hint}allowed: {allowed}").format(hint=hint,
+                                                              allowed=", ".join(allowed))
 
 
 def _check_keys(values: dict, allowed, table, where: _Where) -> None:
@@ -192,22 +195,24 @@ def _run_values(table: dict, name: str, where: _Where) -> tuple[dict, dict]:
         if key == "seeds" and name == "quick":
             continue
         if key in NOT_IN_RUN:
-            raise where.error(name, key, "seeds are set by the top-level key seeds = N "
-                                         "(seeds 0 … N−1), not in [run]")
+            raise where.error(name, key, _("seeds are set by the top-level key seeds = N (seeds "
+                                           "0 … N−1), not in [run]"))
         if key not in FIELDS:
             raise where.error(name, key, _unknown_key(key, [k for k in FIELDS
                                                             if k not in NOT_IN_RUN]))
         if key == "data_args" and isinstance(value, list):
-            raise where.error(name, key, "cannot be a dimension (it is one table of the data "
-                                         "set's arguments); ask one question per table, or make "
-                                         "noise or n the dimension")
+            raise where.error(name, key, _("cannot be a dimension (it is one table of the data "
+                                           "set's arguments); ask one question per table, or "
+                                           "make noise or n the dimension"))
         if _is_dimension(key, value):
             if len(value) < 2:
-                raise where.error(name, key, f"a dimension needs at least two values, got "
-                                             f"{value!r} (give a single value without brackets)")
+                raise where.error(name, key, _("a dimension needs at least two values, got "
+                                               "{value!r} (give a single value without brackets)")
+                                               .format(value=value))
             checked = [_check_value(name, key, v, where) for v in value]
             if len({repr(c) for c in checked}) != len(checked):
-                raise where.error(name, key, f"a dimension must not repeat a value, got {value!r}")
+                raise where.error(name, key, _("a dimension must not repeat a value, got "
+                                               "{value!r}").format(value=value))
             dims[key] = checked
         else:
             fixed[key] = _check_value(name, key, value, where)
@@ -218,17 +223,20 @@ def _check_value(table, key, value, where: _Where):
     try:
         checked = check_field("question", key, value)
     except UnknownNameError as e:
-        raise UnknownNameError(f"{where(table, key)}: {e}") from None
+        raise UnknownNameError(_("{where}: {reason}")
+                                 .format(where=where(table, key), reason=e)) from None
     except ConfigError as e:
-        raise ConfigError(f"{where(table, key)}: {str(e).removeprefix('question: ')}") from None
+        raise ConfigError(_("{where}: {reason}").format(
+            where=where(table, key), reason=str(e).removeprefix("question: "))) from None
     # Store plain JSON values: tuples to lists, so specs hash the same after a round trip.
     return list(checked) if isinstance(checked, tuple) else checked
 
 
 def _seeds(value, table, where: _Where) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_SEEDS:
-        raise where.error(table, "seeds", f"must be an integer from 1 to {MAX_SEEDS}, "
-                                          f"got {value!r}")
+        raise where.error(table, "seeds", _("must be an integer from 1 to {max_seeds}, got "
+                                            "{value!r}")
+                                            .format(max_seeds=MAX_SEEDS, value=value))
     return value
 
 
@@ -238,8 +246,10 @@ def _grid(fixed, dims, seeds, table, where: _Where) -> Grid:
         biggest = max(dims, key=lambda k: len(dims[k])) if dims else "seeds"
         sizes = " × ".join(f"{len(v)} {k}" for k, v in dims.items())
         raise where.error(table if dims else None, biggest,
-                          f"the grid is too large: {sizes or '1 spec'} × {seeds} seeds = "
-                          f"{grid.n_runs} runs (at most {MAX_RUNS}); drop values or seeds")
+                          _("the grid is too large: {sizes} × {seeds} seeds = {n_runs} runs (at "
+                            "most {max_runs}); drop values or seeds")
+                            .format(sizes=sizes or _("1 spec"), seeds=seeds,
+                                    n_runs=grid.n_runs, max_runs=MAX_RUNS))
     # Every combination must be a valid RunConfig (two-field checks: momentum with adam, …).
     for spec in grid.specs():
         try:
@@ -263,11 +273,14 @@ def _combination_error(values: dict, table: str, where: _Where, why: str) -> Con
     culprits = [k for k in values if valid({j: v for j, v in values.items() if j != k})]
     if not culprits:
         together = ", ".join(f"{k} = {_show(v)}" for k, v in values.items())
-        return ConfigError(f"{where.label}: [{table}] the run {together} is not valid: {why}")
+        return ConfigError(_("{label}: [{table}] the run {together} is not valid: {why}")
+                             .format(label=where.label, table=table, together=together,
+                                     why=why))
     key = culprits[-1]
     in_table = table if where.line(table, key) else "run"
     setting = ", ".join(f"{k} = {_show(values[k])}" for k in culprits)
-    return where.error(in_table, key, f"not a valid run with {setting}: {why}")
+    return where.error(in_table, key, _("not a valid run with {setting}: {why}")
+                                        .format(setting=setting, why=why))
 
 
 def _check_saturation(metrics, claim: Claim, grid: Grid, where: _Where) -> None:
@@ -281,43 +294,47 @@ def _check_saturation(metrics, claim: Claim, grid: Grid, where: _Where) -> None:
     if not unbounded:
         return
     bounded = ", ".join(sorted(n for n, a in ACTIVATIONS.items() if a.saturating))
-    why = (f"is not defined for activation {_show(unbounded[0])}: it is unbounded, so its units "
-           f"never saturate (they can die instead: measure 'dead'); saturation is measured for "
-           f"{bounded}")
+    why = _("is not defined for activation {activation}: it is unbounded, so its units never "
+            "saturate (they can die instead: measure 'dead'); saturation is measured for "
+            "{bounded}").format(activation=_show(unbounded[0]), bounded=bounded)
     for key in ("metric", "best_by"):
         name = getattr(claim, key)
         if name is not None and name.split(".")[0] == "saturated":
-            raise where.error("claim", key, f"{name!r} {why}")
+            raise where.error("claim", key, _("{name!r} {why}").format(name=name, why=why))
     asked = [m for m in metrics if m.split(".")[0] == "saturated"]
     if asked and len(unbounded) == len(settings):
-        raise where.error("measure", "metrics", f"{asked[0]!r} {why}")
+        raise where.error("measure", "metrics", _("{asked!r} {why}")
+                                                  .format(asked=asked[0], why=why))
 
 
 def _claim(table: dict, dims: dict, metrics, where: _Where) -> Claim:
     _check_keys(table, CLAIM_KEYS, "claim", where)
     for key in ("compare", "expect", "metric"):
         if key not in table:
-            raise where.error("claim", key, "missing; a claim needs compare, expect and metric")
+            raise where.error("claim", key, _("missing; a claim needs compare, expect and metric"))
         if key != "expect" and not isinstance(table[key], str):
-            raise where.error("claim", key, f"must be a string, got {table[key]!r}")
+            raise where.error("claim", key, _("must be a string, got {table!r}")
+                                              .format(table=table[key]))
     compare = table["compare"]
     if compare not in dims:
-        raise where.error("claim", "compare", f"{compare!r} is not a dimension of [run]; "
-                                              f"dimensions: {', '.join(dims) or 'none'}")
+        raise where.error("claim", "compare", _("{compare!r} is not a dimension of [run]; "
+                                                "dimensions: {dims}")
+                                                .format(compare=compare,
+                                                        dims=', '.join(dims) or _("none")))
     metric = table["metric"]
     check_metric(metric, where("claim", "metric"))
     if metric not in metrics:
-        raise where.error("claim", "metric", f"{metric!r} is not measured; add it to [measure] "
-                                             f"metrics (measured: {', '.join(metrics)})")
+        raise where.error("claim", "metric", _("{metric!r} is not measured; add it to [measure] "
+                                               "metrics (measured: {metrics})")
+                                               .format(metric=metric,
+                                                       metrics=', '.join(metrics)))
     pairs = _pairs(table["expect"], compare, dims[compare], where)
     best_over, best_by = _best(table, compare, dims, metrics, where)
-    margin = table.get("margin", 0.0)
-    if isinstance(margin, bool) or not isinstance(margin, (int, float)) or margin < 0:
-        raise where.error("claim", "margin", f"must be a number ≥ 0, got {margin!r}")
+    margin = _margin(table.get("margin", 0.0), where)
     if any(r == "==" for _, r, _ in pairs) and margin == 0:
         key = "margin" if "margin" in table else "expect"
-        raise where.error("claim", key, "'==' needs margin = a number > 0 in [claim] (equal "
-                                        "within what?)")
+        raise where.error("claim", key, _("'==' needs margin = a number > 0 in [claim] (equal "
+                                          "within what?)"))
     return Claim(compare, tuple(pairs), metric, best_over, best_by, float(margin))
 
 
@@ -325,24 +342,31 @@ def _pairs(expect, compare: str, values: list, where: _Where) -> list:
     """``expect`` ("A < B" or a list of them) as (a, relation, b) triples of ``values``."""
     texts = expect if isinstance(expect, list) else [expect]
     if not texts or not all(isinstance(t, str) for t in texts):
-        raise where.error("claim", "expect", f"must be 'A < B' or a list of them, got {expect!r}")
+        raise where.error("claim", "expect", _("must be 'A < B' or a list of them, got {expect!r}")
+                                               .format(expect=expect))
     pairs = []
     for text in texts:
         text = text.replace("≤", "<=").replace("≥", ">=")
         m = re.fullmatch(r"\s*(.+?)\s*(" + "|".join(map(re.escape, RELATIONS)) + r")\s*(.+?)\s*",
                          text)
         if not m:
-            raise where.error("claim", "expect", f"must read 'A < B' with a relation from "
-                                                 f"{', '.join(RELATIONS)}, got {text!r}")
+            raise where.error("claim", "expect", _("must read 'A < B' with a relation from "
+                                                   "{relations}, got {text!r}")
+                                                   .format(relations=', '.join(RELATIONS),
+                                                           text=text))
         sides = []
         for word in (m.group(1), m.group(3)):
             value = _value_named(word, values)
             if value is None:
-                raise where.error("claim", "expect", f"{word!r} is not a value of {compare}; "
-                                                     f"values: {', '.join(map(_show, values))}")
+                raise where.error("claim", "expect", _("{word!r} is not a value of {compare}; "
+                                                       "values: {values}")
+                                                       .format(word=word, compare=compare,
+                                                               values=", ".join(map(_show,
+                                                                                    values))))
             sides.append(value)
         if sides[0] == sides[1]:
-            raise where.error("claim", "expect", f"{text!r} compares a value with itself")
+            raise where.error("claim", "expect", _("{text!r} compares a value with itself")
+                                                   .format(text=text))
         pairs.append((sides[0], m.group(2), sides[1]))
     return pairs
 
@@ -352,22 +376,28 @@ def _best(table: dict, compare: str, dims: dict, metrics, where: _Where) -> tupl
     best_over = table.get("best_over")
     if best_over is not None:
         if best_over not in dims or best_over == compare:
-            why = (f"{best_over!r} is the compared dimension" if best_over == compare else
-                   f"{best_over!r} is not a dimension of [run] (give it a list of values there)")
+            why = (_("{best_over!r} is the compared dimension") if best_over == compare else
+                   _("{best_over!r} is not a dimension of [run] (give it a list of values there)")
+                   ).format(best_over=best_over)
             others = [d for d in dims if d != compare]
-            raise where.error("claim", "best_over", f"{why}; best_over must be another "
-                                                    f"dimension: {', '.join(others) or 'none'}")
+            raise where.error("claim", "best_over", _("{why}; best_over must be another "
+                                                      "dimension: {others}")
+                                                      .format(why=why,
+                                                              others=', '.join(others) or _("none")))
     best_by = table.get("best_by")
     if best_by is not None:
         if best_over is None:
-            raise where.error("claim", "best_by", "needs best_over")
+            raise where.error("claim", "best_by", _("needs best_over"))
         check_metric(best_by, where("claim", "best_by"))
         if best_by not in metrics:
-            raise where.error("claim", "best_by", f"{best_by!r} is not measured; measured: "
-                                                  f"{', '.join(metrics)}")
+            raise where.error("claim", "best_by", _("{best_by!r} is not measured; measured: "
+                                                    "{metrics}")
+                                                    .format(best_by=best_by,
+                                                            metrics=', '.join(metrics)))
         if goal(best_by) is None:
-            raise where.error("claim", "best_by", f"{best_by!r} has no better direction; use "
-                                                  f"one of the training metrics")
+            raise where.error("claim", "best_by", _("{best_by!r} has no better direction; use "
+                                                    "one of the training metrics")
+                                                    .format(best_by=best_by))
     return best_over, best_by
 
 
@@ -386,14 +416,29 @@ def _value_named(word: str, values: list):
                  and float(v) == number), None)
 
 
+def _margin(margin, where: _Where) -> float:
+    """[claim] margin: a finite number ≥ 0 (a NaN margin would make every comparison false)."""
+    finite = isinstance(margin, (int, float)) and not isinstance(margin, bool) \
+        and math.isfinite(margin)
+    if not finite or margin < 0:
+        # NaN and ±inf are no number ≥ 0 here (a NaN margin made every comparison false)
+        raise where.error("claim", "margin", _("must be a number ≥ 0, got {margin!r}")
+                                               .format(margin=margin))
+    return margin
+
+
 def load_question(path) -> Question:
     """Read and validate a question file (see the module docstring); nothing is run."""
-    label = f"question {path}"
+    what = _("question")
+    label = f"{what} {path}"  # as read_toml names the file
     try:
-        values, text = read_toml(path, "question")
-    except ConfigError as e:
-        inner = str(e).removeprefix(f"{label}: not valid TOML (")
-        raise (ConfigError(_toml_error(label, inner[:-1])) if inner != str(e) else e) from None
+        values, text = read_toml(path, what)
+    except ConfigError as e:  # read_toml's "not valid TOML (…)" with the line as the others
+        head, _mark, tail = _("{label}: not valid TOML ({reason})").format(
+            label=label, reason="\0").partition("\0")
+        inner = str(e).removeprefix(head)
+        raise (ConfigError(_toml_error(label, inner.removesuffix(tail))) if inner != str(e)
+               else e) from None
     return _parse(values, text, path)
 
 
@@ -403,7 +448,7 @@ def loads_question(text: str, name: str = "question.toml") -> Question:
     try:
         values = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise ConfigError(_toml_error(f"question {name}", str(e))) from None
+        raise ConfigError(_toml_error(_("question") + f" {name}", str(e))) from None
     return _parse(values, text, name)
 
 
@@ -412,8 +457,9 @@ def _toml_error(label: str, message: str) -> str:
     Expected … (column 8)``, the line where the other errors name it."""
     m = re.fullmatch(r"(.*) \(at line (\d+), column (\d+)\)", message, re.DOTALL)
     if not m:
-        return f"{label}: not valid TOML ({message})"
-    return f"{label}, line {m.group(2)}: not valid TOML: {m.group(1)} (column {m.group(3)})"
+        return _("{label}: not valid TOML ({reason})").format(label=label, reason=message)
+    return _("{label}, line {line}: not valid TOML: {reason} (column {column})").format(
+        label=label, line=m.group(2), reason=m.group(1), column=m.group(3))
 
 
 def _parse(values: dict, text: str, path) -> Question:
@@ -429,7 +475,7 @@ def _parse(values: dict, text: str, path) -> Question:
     metrics, target = _measure_table(values, where)
     claim_table = values.get("claim")
     if not isinstance(claim_table, dict):
-        raise where.error(None, "claim", "missing; a question needs a [claim] table")
+        raise where.error(None, "claim", _("missing; a question needs a [claim] table"))
     claim = _claim(claim_table, dims, metrics, where)
     full = _grid(fixed, dims, seeds, "run", where)
     quick = _grid(q_fixed, q_dims, quick_seeds, "quick" if quick_table else "run", where)
@@ -437,8 +483,9 @@ def _parse(values: dict, text: str, path) -> Question:
     for grid, table in ((full, "run"), (quick, "quick")):
         for side in claim.sides:
             if side not in grid.dims[claim.compare]:
-                raise where.error(table, claim.compare, f"the claim compares {_show(side)}, "
-                                                        f"which this grid leaves out")
+                raise where.error(table, claim.compare, _("the claim compares {show}, which this "
+                                                          "grid leaves out")
+                                                          .format(show=_show(side)))
     return Question(qid, words.strip(), source, str(path), full, quick, tuple(metrics),
                     None if target is None else float(target), claim)
 
@@ -447,13 +494,15 @@ def _heading(values: dict, path, where: _Where) -> tuple[str, str, str]:
     """The question in words, its id (default: the file's stem) and its source."""
     words = values.get("question")
     if not isinstance(words, str) or not words.strip():
-        raise where.error(None, "question", "missing or empty; write the question in words")
+        raise where.error(None, "question", _("missing or empty; write the question in words"))
     qid = values.get("id", Path(path).stem)
     if not isinstance(qid, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", qid):
-        raise where.error(None, "id", f"must be letters, digits, '-', '_' or '.', got {qid!r}")
+        raise where.error(None, "id", _("must be letters, digits, '-', '_' or '.', got {qid!r}")
+                                        .format(qid=qid))
     source = values.get("source", "")
     if not isinstance(source, str):
-        raise where.error(None, "source", f"must be a string, got {source!r}")
+        raise where.error(None, "source", _("must be a string, got {source!r}")
+                                            .format(source=source))
     return words, qid, source
 
 
@@ -461,12 +510,12 @@ def _run_table(values: dict, where: _Where) -> tuple[dict, dict]:
     """[run]'s fixed values and its dimensions (at least one)."""
     run = _table(values, "run", where)
     if not run:
-        raise where.error(None, "run", "missing; a question needs a [run] table with at least "
-                                       "one dimension (a list of values)")
+        raise where.error(None, "run", _("missing; a question needs a [run] table with at least "
+                                         "one dimension (a list of values)"))
     fixed, dims = _run_values(run, "run", where)
     if not dims:
-        raise where.error(None, "run", "has no dimension; give one key a list of values to "
-                                       "compare, e.g. activation = [\"relu\", \"tanh\"]")
+        raise where.error(None, "run", _("has no dimension; give one key a list of values to "
+                                         "compare, e.g. activation = [\"relu\", \"tanh\"]"))
     return fixed, dims
 
 
@@ -476,35 +525,41 @@ def _quick_table(quick_table: dict, fixed: dict, dims: dict, where: _Where) -> t
     qfixed, qdims = _run_values(quick_table, "quick", where)
     for key in qdims:
         if key not in dims:
-            raise where.error("quick", key, "is not a dimension of [run]; [quick] may shrink "
-                                            "a dimension, not add one")
+            raise where.error("quick", key, _("is not a dimension of [run]; [quick] may shrink a "
+                                              "dimension, not add one"))
     q_fixed = {**fixed, **{k: v for k, v in qfixed.items() if k not in dims}}
     q_dims = {k: qdims.get(k, v) for k, v in dims.items()}
     for key in qfixed:
         if key in dims:
-            raise where.error("quick", key, "is a dimension of [run]; in [quick] give it a "
-                                            "shorter list of values, not one value")
+            raise where.error("quick", key, _("is a dimension of [run]; in [quick] give it a "
+                                              "shorter list of values, not one value"))
     return q_fixed, q_dims
 
 
 def _measure_table(values: dict, where: _Where) -> tuple[list, float | None]:
     """[measure]'s metric names and its target accuracy (None when not given)."""
     if "measure" not in values:
-        raise where.error(None, "measure", "missing; a question needs a [measure] table with "
-                                           "metrics = [\"final_val_acc\", …]")
+        raise where.error(None, "measure", _("missing; a question needs a [measure] table with "
+                                             "metrics = [\"final_val_acc\", …]"))
     measure = _table(values, "measure", where)
     _check_keys(measure, MEASURE_KEYS, "measure", where)
     metrics = measure.get("metrics")
     if not isinstance(metrics, list) or not metrics or not all(isinstance(m, str) for m in metrics):
-        raise where.error("measure", "metrics", f"must be a non-empty list of metric names; "
-                                                f"known: {', '.join(METRICS)}")
+        raise where.error("measure", "metrics", _("must be a non-empty list of metric names; "
+                                                  "known: {metrics}")
+                                                  .format(metrics=', '.join(METRICS)))
     for m in metrics:
         check_metric(m, where("measure", "metrics"))
+    if len(set(metrics)) < len(metrics):
+        twice = sorted({m for m in metrics if metrics.count(m) > 1})
+        raise where.error("measure", "metrics", f"names {', '.join(twice)} more than once")
     target = measure.get("target")
     if target is not None and (isinstance(target, bool) or not isinstance(target, (int, float))
                                or not 0 < target <= 1):
-        raise where.error("measure", "target", f"must be an accuracy in (0, 1], got {target!r}")
+        raise where.error("measure", "target", _("must be an accuracy in (0, 1], got {target!r}")
+                                                 .format(target=target))
     if any(m in TARGET_METRICS for m in metrics) and target is None:
-        raise where.error("measure", "metrics", f"{', '.join(TARGET_METRICS)} need "
-                                                f"target = <validation accuracy> in [measure]")
+        raise where.error("measure", "metrics", _("{target_metrics} need target = <validation "
+                                                  "accuracy> in [measure]")
+                                                  .format(target_metrics=', '.join(TARGET_METRICS)))
     return metrics, target

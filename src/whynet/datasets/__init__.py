@@ -14,6 +14,9 @@ xor         four quadrants (Playground)                      Dataset (n, 2), 2 c
 gaussian    two Gaussian clusters (Playground)               Dataset (n, 2), 2 classes
 spiral      k interleaved spiral arms (Playground)           Dataset (n, 2), ``arms`` classes
 flower      deeplearning.ai's planar flower                  Dataset (n, 2), 2 classes
+disc        a disc inside a ring (Playground's "circle")     Dataset (n, 2), 2 classes
+plane       a tilted plane (Playground regression)           Dataset (n, 2), float32 targets
+multigauss  six signed bumps (Playground regression)         Dataset (n, 2), float32 targets
 digits      scikit-learn's 8×8 digits, scaled to [0, 1]      Dataset (1797, 64) or (1797, 1, 8, 8)
 mnist1d     MNIST-1D (Greydanus 2020), generated locally     Splits (train 4000, None, test 1000)
 ==========  ===============================================  =====================================
@@ -21,7 +24,8 @@ mnist1d     MNIST-1D (Greydanus 2020), generated locally     Splits (train 4000,
 Your own data: :func:`load_arrays`, :func:`load_csv`. Splitting: :func:`split` → :class:`Splits`
 ``(train, val, test)``. Preprocessing: :func:`standardize`, :func:`minmax`, :func:`log_transform`
 (or the classes, or :func:`get_preprocessor`), and :func:`polynomial_features` for Playground's
-inputs.
+inputs. The front door's ``noise`` for the 2-D sets (one meaning: points move by Gaussian noise
+of std noise × the set's radius): :func:`noisy`, :data:`RADIUS` (:mod:`.noise`).
 
 Example::
 
@@ -33,54 +37,23 @@ Example::
 
 from __future__ import annotations
 
-import inspect
-
-from ..errors import ConfigError, lookup, unknown_name
 from .base import Dataset, Splits
 from .digits import digits
 from .files import load_arrays, load_csv
 from .mnist1d import mnist1d
+from .noise import DEFAULT_NOISE, RADIUS, displace, noisy
+from .playground import disc, multigauss, plane
 from .preprocessing import (FEATURES, PLAYGROUND_FEATURES, PREPROCESSORS, LogTransform, MinMax,
                             NoScaling, Scaler, Standardize, get_preprocessor, log_transform, minmax,
                             polynomial_features, standardize)
+from .registry import DATASETS, REGRESSION_SETS, TOY_2D, get_dataset
 from .splits import split
 from .toy import blobs, circles, flower, gaussian, moons, spiral, xor
 
-DATASETS = {
-    "moons": moons,
-    "circles": circles,
-    "blobs": blobs,
-    "xor": xor,
-    "gaussian": gaussian,
-    "spiral": spiral,
-    "flower": flower,
-    "digits": digits,
-    "mnist1d": mnist1d,
-}
-
-# The 2-D sets (for the web lab's picker and decision-boundary plots).
-TOY_2D = ("moons", "circles", "blobs", "xor", "gaussian", "spiral", "flower")
-
-
-def get_dataset(name: str, **kwargs):
-    """``DATASETS[name](**kwargs)``, with an error listing the known names or allowed arguments.
-
-    Returns a :class:`Dataset`, or :class:`Splits` for ``"mnist1d"``.
-    """
-    if name not in DATASETS:
-        raise unknown_name("data set", name, DATASETS)
-    fn = DATASETS[name]
-    allowed = inspect.signature(fn).parameters
-    unknown = sorted(set(kwargs) - set(allowed))
-    if unknown:
-        raise ConfigError(f"data set {name!r}: unknown argument(s) {', '.join(unknown)}; "
-                          f"allowed: {', '.join(allowed) or 'none'}")
-    return lookup("data set", DATASETS, name, kwargs)
-
-
 __all__ = [
-    "Dataset", "Splits", "split", "DATASETS", "TOY_2D", "get_dataset",
-    "moons", "circles", "blobs", "xor", "gaussian", "spiral", "flower", "digits", "mnist1d",
+    "Dataset", "Splits", "split", "DATASETS", "TOY_2D", "REGRESSION_SETS", "get_dataset",
+    "moons", "circles", "blobs", "xor", "gaussian", "spiral", "flower", "disc", "plane",
+    "multigauss", "digits", "mnist1d", "RADIUS", "DEFAULT_NOISE", "displace", "noisy",
     "load_arrays", "load_csv",
     "Scaler", "NoScaling", "Standardize", "MinMax", "LogTransform", "PREPROCESSORS",
     "get_preprocessor", "standardize", "minmax", "log_transform",

@@ -20,6 +20,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..errors import ShapeError, check_number
+from ..i18n import _
 from ..random import make_rng
 
 
@@ -48,16 +49,22 @@ class Dataset:
     def __post_init__(self):
         X, y = self.X, self.y
         if not isinstance(X, np.ndarray) or X.dtype != np.float32 or X.ndim < 2:
-            raise ShapeError(f"Dataset {self.name!r}: X must be a float32 array with ≥ 2 "
-                             f"dimensions, got {_describe(X)}")
+            raise ShapeError(_("Dataset {name!r}: X must be a float32 array with ≥ 2 dimensions, "
+                               "got {describe}")
+                               .format(name=self.name, describe=_describe(X)))
         if not isinstance(y, np.ndarray) or y.ndim != 1 or len(y) != len(X):
-            raise ShapeError(f"Dataset {self.name!r}: y must have shape ({len(X)},) to match X, "
-                             f"got {_describe(y)}")
+            raise ShapeError(_("Dataset {name!r}: y must have shape ({n_x},) to match X, got "
+                               "{describe}")
+                               .format(name=self.name, n_x=len(X), describe=_describe(y)))
         if self.n_classes and y.dtype != np.int64:
-            raise ShapeError(f"Dataset {self.name!r}: class labels must be int64, got {y.dtype}")
+            raise ShapeError(_("Dataset {name!r}: class labels must be int64, got {dtype}")
+                               .format(name=self.name, dtype=y.dtype))
         if self.feature_names and (X.ndim != 2 or len(self.feature_names) != X.shape[1]):
-            raise ShapeError(f"Dataset {self.name!r}: {len(self.feature_names)} feature names "
-                             f"for X of shape {X.shape}")
+            raise ShapeError(_("Dataset {name!r}: {n_feature_names} feature names for X of shape "
+                               "{shape}")
+                               .format(name=self.name,
+                                       n_feature_names=len(self.feature_names),
+                                       shape=X.shape))
         object.__setattr__(self, "feature_names", tuple(self.feature_names))
         object.__setattr__(self, "class_names", tuple(self.class_names))
 

@@ -20,15 +20,24 @@ import os
 import numpy as np
 
 from ..errors import ConfigError, NonFiniteError, ShapeError, check_finite, unknown_name
+from ..i18n import _
 from .base import Dataset
 
 TASKS = ("classification", "regression")
+
+#: Integer labels below this are class indices (class k is output k, as in PyTorch); larger ones
+#: (a code such as 99999999999999999999 would not even fit int64) are class names, numbered in
+#: sorted order.
+MAX_LABEL = 2**31
+
+#: The largest float32: a feature beyond it would become ±inf when the data is cast.
+F32_MAX = float(np.finfo(np.float32).max)
 
 
 def _encode_targets(owner: str, y: np.ndarray, task: str | None):
     """(targets, n_classes, class_names) from raw targets of shape (m,)."""
     if task is not None and task not in TASKS:
-        raise unknown_name("task", task, TASKS)
+        raise unknown_name(_("task"), task, TASKS)
     numeric = y.dtype.kind in "biuf"
     if numeric and y.dtype.kind == "f":
         check_finite(owner, "y", y)
@@ -37,10 +46,13 @@ def _encode_targets(owner: str, y: np.ndarray, task: str | None):
         task = "classification" if (integral or not numeric) else "regression"
     if task == "regression":
         if not numeric:
-            raise ConfigError(f"{owner}: regression targets must be numbers, got {y.dtype} values "
-                              f"such as {y[0]!r}")
-        return y.astype(np.float32), 0, ()
-    if integral and (len(y) == 0 or y.min() >= 0):
+            raise ConfigError(_("{owner}: regression targets must be numbers, got {dtype} values "
+                                "such as {y!r}").format(owner=owner, dtype=y.dtype, y=y[0]))
+        with np.errstate(over="ignore"):  # checked just below, without a RuntimeWarning
+            targets = y.astype(np.float32)
+        check_finite(owner, "y (as float32)", targets)
+        return targets, 0, ()
+    if integral and (len(y) == 0 or 0 <= y.min() <= y.max() < MAX_LABEL):
         labels = y.astype(np.int64)
         return labels, int(labels.max()) + 1 if len(labels) else 0, ()
     classes, labels = np.unique(y, return_inverse=True)
@@ -73,28 +85,35 @@ def load_arrays(X, y, *, name: str = "arrays", feature_names=None,
     owner = f"load_arrays({name!r})"
     raw = np.asarray(X)
     if raw.dtype.kind not in "biuf":
-        raise ConfigError(f"{owner}: X must hold numbers, got dtype {raw.dtype}"
-                          + (f" (first element {raw.flat[0]!r})" if raw.size else ""))
+        first = (_(" (first element {first!r})").format(first=raw.flat[0]) if raw.size else "")
+        raise ConfigError(_("{owner}: X must hold numbers, got dtype {dtype}{first}").format(
+            owner=owner, dtype=raw.dtype, first=first))
     if raw.ndim < 2:
-        raise ShapeError(f"{owner}: X must have shape (m, n_features), got {raw.shape}; "
-                         f"use X.reshape(-1, 1) for a single feature")
+        raise ShapeError(_("{owner}: X must have shape (m, n_features), got {shape}; use "
+                           "X.reshape(-1, 1) for a single feature")
+                           .format(owner=owner, shape=raw.shape))
     check_finite(owner, "X", raw)
-    Xf = np.ascontiguousarray(raw, dtype=np.float32)
+    with np.errstate(over="ignore"):  # checked just below, without a RuntimeWarning
+        Xf = np.ascontiguousarray(raw, dtype=np.float32)
     # float64 values beyond float32's range (~3.4e38) become inf in the cast.
     check_finite(owner, "X (as float32)", Xf)
     yr = np.asarray(y)
     if yr.ndim == 2 and yr.shape[1] == 1:
         yr = yr[:, 0]
     if yr.ndim != 1 or len(yr) != len(Xf):
-        raise ShapeError(f"{owner}: y must have shape ({len(Xf)},) to match X of shape "
-                         f"{Xf.shape}, got {yr.shape}")
+        raise ShapeError(_("{owner}: y must have shape ({n_xf},) to match X of shape {shape}, "
+                           "got {shape2}")
+                           .format(owner=owner, n_xf=len(Xf), shape=Xf.shape,
+                                   shape2=yr.shape))
     if len(Xf) == 0:
-        raise ShapeError(f"{owner}: X has no rows")
+        raise ShapeError(_("{owner}: X has no rows").format(owner=owner))
     targets, n_classes, class_names = _encode_targets(owner, yr, task)
     if feature_names is None:
         feature_names = tuple(f"x{i + 1}" for i in range(Xf.shape[1])) if Xf.ndim == 2 else ()
     elif Xf.ndim != 2 or len(feature_names) != Xf.shape[1]:
-        raise ShapeError(f"{owner}: {len(feature_names)} feature names for X of shape {Xf.shape}")
+        raise ShapeError(_("{owner}: {n_feature_names} feature names for X of shape {shape}")
+                           .format(owner=owner, n_feature_names=len(feature_names),
+                                   shape=Xf.shape))
     return Dataset(Xf, targets, name, n_classes, tuple(str(f) for f in feature_names), class_names)
 
 
@@ -122,7 +141,8 @@ def load_csv(path, target=-1, *, delimiter: str = ",", header="auto", task: str 
         task: as in :func:`load_arrays`.
         name: the data set's name (default: the file name).
 
-    Every feature cell must be a finite number; the target may be numbers or class names.
+    Every feature cell must be a finite number within float32's range; the target may be
+    numbers or class names.
 
     Raises (each message names the file, the row as a line number in the file, and the column):
         ConfigError: missing, unreadable or empty file (or a directory), unknown target column,
@@ -133,14 +153,16 @@ def load_csv(path, target=-1, *, delimiter: str = ",", header="auto", task: str 
     path = os.fspath(path)
     where = f"load_csv({path!r})"
     if header not in (True, False, "auto"):
-        raise ConfigError(f"{where}: header must be True, False or 'auto', got {header!r}")
+        raise ConfigError(_("{where}: header must be True, False or 'auto', got {header!r}")
+                            .format(where=where, header=header))
     rows = _read_rows(path, where, delimiter)
     first = rows[0][1]
     t, has_header = _target_column(where, path, target, header, first)
     columns = first if has_header else [f"column {i + 1}" for i in range(len(first))]
     data = rows[1:] if has_header else rows
     if not data:
-        raise ConfigError(f"{where}: the file has a header but no data rows")
+        raise ConfigError(_("{where}: the file has a header but no data rows")
+                            .format(where=where))
     feature_cols = [i for i in range(len(first)) if i != t]
     X, y = _csv_arrays(data, feature_cols, t, _cell_error(where, columns, has_header))
     if has_header:
@@ -161,24 +183,31 @@ def _read_rows(path: str, where: str, delimiter: str) -> list[tuple[int, list[st
                 if row and any(c.strip() for c in row):
                     rows.append((reader.line_num, [c.strip() for c in row]))
     except FileNotFoundError:
-        raise ConfigError(f"{where}: no such file") from None
+        raise ConfigError(_("{where}: no such file").format(where=where)) from None
     except IsADirectoryError:
-        raise ConfigError(f"{where}: is a directory, not a CSV file") from None
+        raise ConfigError(_("{where}: is a directory, not a CSV file").format(
+            where=where)) from None
     except OSError as e:  # unreadable (permissions), a device, a broken mount…
-        raise ConfigError(f"{where}: cannot read it ({e.strerror or e})") from None
+        raise ConfigError(_("{where}: cannot read it ({reason})")
+                            .format(where=where, reason=e.strerror or e)) from None
     except (UnicodeDecodeError, csv.Error) as e:
-        raise ConfigError(f"{where}: cannot be read as CSV text: {e}") from None
+        raise ConfigError(_("{where}: cannot be read as CSV text: {reason}")
+                            .format(where=where, reason=e)) from None
     if not rows:
-        raise ConfigError(f"{where}: the file is empty")
+        raise ConfigError(_("{where}: the file is empty").format(where=where))
     first_line, first = rows[0]
     width = len(first)
     if width < 2:
-        raise ShapeError(f"{where}: row {first_line} has {width} column; need at least one "
-                         f"feature and the target (is the delimiter {delimiter!r} right?)")
+        raise ShapeError(_("{where}: row {first_line} has {width} column; need at least one "
+                           "feature and the target (is the delimiter {delimiter!r} right?)")
+                           .format(where=where, first_line=first_line, width=width,
+                                   delimiter=delimiter))
     for line, row in rows:
         if len(row) != width:
-            raise ShapeError(f"{where}: row {line} has {len(row)} cells, expected {width} "
-                             f"(as in row {first_line})")
+            raise ShapeError(_("{where}: row {line} has {n_row} cells, expected {width} (as in "
+                               "row {first_line})")
+                               .format(where=where, line=line, n_row=len(row),
+                                       width=width, first_line=first_line))
     return rows
 
 
@@ -187,30 +216,36 @@ def _target_column(where: str, path: str, target, header, first: list[str]) -> t
     width = len(first)
     if isinstance(target, str):
         if header is False:
-            raise ConfigError(f"{where}: target {target!r} is a column name but header=False")
+            raise ConfigError(_("{where}: target {target!r} is a column name but header=False")
+                                .format(where=where, target=target))
         if target not in first:
-            raise unknown_name(f"target column in {path!r}", target, first)
+            raise unknown_name(_("target column in {path!r}").format(path=path), target, first)
         return first.index(target), True
     if isinstance(target, (int, np.integer)) and not isinstance(target, bool):
         if not -width <= target < width:
-            raise ConfigError(f"{where}: target column index must be in [{-width}, {width - 1}] "
-                              f"for {width} columns, got {target}")
+            raise ConfigError(_("{where}: target column index must be in [{value}, {width}] for "
+                                "{width2} columns, got {target}")
+                                .format(where=where, value=-width, width=width - 1,
+                                        width2=width, target=target))
         t = int(target) % width
         if header == "auto":
             return t, any(not _is_number(c) for i, c in enumerate(first) if i != t)
         return t, bool(header)
-    raise ConfigError(f"{where}: target must be a column index or name, got {target!r}")
+    raise ConfigError(_("{where}: target must be a column index or name, got {target!r}")
+                        .format(where=where, target=target))
 
 
 def _cell_error(where: str, columns: list[str], has_header: bool):
     """``bad_cell(kind, line, column, cell)`` → the error naming the file, row and column:
-    kind ``"number"`` (not a number: ConfigError), ``"missing"`` or ``"finite"``
-    (NonFiniteError)."""
+    kind ``"number"`` (not a number: ConfigError), ``"missing"``, ``"finite"`` or
+    ``"float32"`` (beyond float32's range; NonFiniteError)."""
     def bad_cell(kind, line, i, cell):
         err = NonFiniteError if kind != "number" else ConfigError
         what = {"number": f"{cell!r} is not a number",
                 "missing": "the cell is empty (a missing value)",
-                "finite": f"{cell!r} is not finite (NaN or infinity)"}[kind]
+                "finite": f"{cell!r} is not finite (NaN or infinity)",
+                "float32": f"{cell!r} is beyond float32's range (±{F32_MAX:.3g}), in which "
+                           f"whynet computes"}[kind]
         column = repr(columns[i]) if has_header else str(i + 1)
         return err(f"{where}: row {line}, column {column}: {what}")
 
@@ -239,7 +274,7 @@ def _parse_numbers(cells, cols, lines, bad_cell) -> np.ndarray:
         values = np.array(block, dtype=np.float64)
     except ValueError:
         values = None
-    if values is not None and np.isfinite(values).all():
+    if values is not None and np.isfinite(values).all() and (abs(values) <= F32_MAX).all():
         return values
     out = np.empty((len(block), len(cols)))
     for r, (line, row) in enumerate(zip(lines, block)):  # slow path: name the first bad cell
@@ -252,5 +287,7 @@ def _parse_numbers(cells, cols, lines, bad_cell) -> np.ndarray:
                 raise bad_cell("number", line, i, cell) from None
             if not math.isfinite(v):
                 raise bad_cell("finite", line, i, cell)
+            if abs(v) > F32_MAX:
+                raise bad_cell("float32", line, i, cell)
             out[r, j] = v
     return out

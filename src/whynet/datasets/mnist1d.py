@@ -31,6 +31,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ConfigError, check_int, check_positive
+from ..i18n import _
 from ..random import make_rng, spawn
 from .base import Dataset, Splits, check_fraction
 
@@ -134,14 +135,15 @@ def _check_shape_args(padding, template_len, max_translation, final_seq_length):
     """mnist1d's length arguments checked; returns the padding range ``(low, high)``."""
     lo_pad, hi_pad = (int(p) for p in padding)
     if not 0 <= lo_pad <= hi_pad:
-        raise ConfigError(f"mnist1d: padding must be (low, high) with 0 ≤ low ≤ high, "
-                          f"got {padding!r}")
+        raise ConfigError(_("mnist1d: padding must be (low, high) with 0 ≤ low ≤ high, got "
+                            "{padding!r}").format(padding=padding))
     for arg, value in (("template_len", template_len), ("max_translation", max_translation),
                        ("final_seq_length", final_seq_length)):
         check_positive("mnist1d", arg, value)
     if template_len != _TEMPLATES.shape[1]:
-        raise ConfigError(f"mnist1d: template_len must be {_TEMPLATES.shape[1]} (the templates' "
-                          f"length), got {template_len!r}")
+        raise ConfigError(_("mnist1d: template_len must be {shape} (the templates' length), got "
+                            "{template_len!r}")
+                            .format(shape=_TEMPLATES.shape[1], template_len=template_len))
     return lo_pad, hi_pad
 
 

@@ -26,15 +26,18 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ConfigError, ShapeError, check_finite, lookup, unknown_name
+from ..i18n import _
 from .base import Dataset
 
 
 def _as_array(owner: str, X) -> np.ndarray:
     a = X.X if isinstance(X, Dataset) else np.asarray(X)
     if a.dtype.kind not in "biuf":
-        raise ConfigError(f"{owner}: X must hold numbers, got dtype {a.dtype}")
+        raise ConfigError(_("{owner}: X must hold numbers, got dtype {dtype}")
+                            .format(owner=owner, dtype=a.dtype))
     if a.ndim != 2:
-        raise ShapeError(f"{owner}: X must have shape (m, n_features), got {a.shape}")
+        raise ShapeError(_("{owner}: X must have shape (m, n_features), got {shape}")
+                           .format(owner=owner, shape=a.shape))
     if a.dtype.kind != "f":
         a = a.astype(np.float32)
     check_finite(owner, "X", a)
@@ -68,10 +71,12 @@ class Scaler:
     def _check_fitted(self, X: np.ndarray) -> None:
         width = getattr(self, "n_features_", None)
         if self._needs_fit and width is None:
-            raise ConfigError(f"{type(self).__name__}: call fit(X_train) before transform")
+            raise ConfigError(_("{type}: call fit(X_train) before transform")
+                                .format(type=type(self).__name__))
         if width is not None and X.shape[1] != width:
-            raise ShapeError(f"{type(self).__name__}: fitted on {width} features, "
-                             f"got X with {X.shape[1]}")
+            raise ShapeError(_("{type}: fitted on {width} features, got X with {shape}")
+                               .format(type=type(self).__name__, width=width,
+                                       shape=X.shape[1]))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
@@ -136,7 +141,7 @@ class MinMax(_AffineScaler):
     def fit(self, X) -> MinMax:
         a = _as_array("MinMax", X)
         if len(a) == 0:
-            raise ShapeError("MinMax: cannot fit on X with no rows")
+            raise ShapeError(_("MinMax: cannot fit on X with no rows"))
         self.min_ = a.min(axis=0).astype(np.float64)
         self.max_ = a.max(axis=0).astype(np.float64)
         rng = self.max_ - self.min_
@@ -161,8 +166,10 @@ class LogTransform(Scaler):
         bad = X <= -1
         if bad.any():
             first = tuple(int(i) for i in np.argwhere(bad)[0])
-            raise ConfigError(f"LogTransform: log1p needs x > −1, got {int(bad.sum())} value(s) "
-                              f"≤ −1, first {X[first].item()!r} at index {first}")
+            raise ConfigError(_("LogTransform: log1p needs x > −1, got {count} value(s) ≤ −1, "
+                                "first {item!r} at index {first}")
+                                .format(count=int(bad.sum()), item=X[first].item(),
+                                        first=first))
         return np.log1p(X)
 
     def inverse_transform(self, X):
@@ -179,7 +186,7 @@ PREPROCESSORS: dict[str, type[Scaler]] = {
 
 def get_preprocessor(name: str) -> Scaler:
     """A new, unfitted scaler by name: ``"none"``, ``"standardize"``, ``"minmax"``, ``"log"``."""
-    return lookup("preprocessor", PREPROCESSORS, name)
+    return lookup(_("preprocessor"), PREPROCESSORS, name)
 
 
 def _fit_apply(scaler: Scaler, train, others):
@@ -230,14 +237,16 @@ def polynomial_features(X, names=("x1", "x2")):
     """
     a = _as_array("polynomial_features", X)
     if a.shape[1] != 2:
-        raise ShapeError(f"polynomial_features: X must have shape (m, 2), got {a.shape}")
+        raise ShapeError(_("polynomial_features: X must have shape (m, 2), got {shape}")
+                           .format(shape=a.shape))
     names = (names,) if isinstance(names, str) else tuple(names)
     if not names:
-        raise ConfigError(f"polynomial_features: names must list at least one of "
-                          f"{', '.join(PLAYGROUND_FEATURES)}")
+        raise ConfigError(_("polynomial_features: names must list at least one of "
+                            "{playground_features}")
+                            .format(playground_features=', '.join(PLAYGROUND_FEATURES)))
     for n in names:
         if n not in FEATURES:
-            raise unknown_name("input feature", n, PLAYGROUND_FEATURES)
+            raise unknown_name(_("input feature"), n, PLAYGROUND_FEATURES)
     x1, x2 = a[:, 0], a[:, 1]
     out = np.column_stack([FEATURES[n](x1, x2) for n in names]).astype(a.dtype, copy=False)
     return X.with_X(out, names) if isinstance(X, Dataset) else out

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import ConfigError
+from ..i18n import _
 from ..random import make_rng
 from .base import Dataset, Splits, check_fraction, sklearn_seed
 from .files import load_arrays
@@ -33,17 +34,17 @@ def split(X, y=None, *, val: float = 0.2, test: float = 0.2, seed=0,
 
     if isinstance(X, Dataset):
         if y is not None:
-            raise ConfigError("split: give either a Dataset or X and y, not a Dataset and y")
+            raise ConfigError(_("split: give either a Dataset or X and y, not a Dataset and y"))
         ds = X
     elif y is None:
-        raise ConfigError("split: y is required when X is an array (or pass a Dataset)")
+        raise ConfigError(_("split: y is required when X is an array (or pass a Dataset)"))
     else:
         ds = load_arrays(X, y)
     val = check_fraction("split", "val", val)
     test = check_fraction("split", "test", test, allow_zero=False)
     if val + test >= 1:
-        raise ConfigError(f"split: val + test must be < 1 to leave a training set, "
-                          f"got {val} + {test} = {val + test}")
+        raise ConfigError(_("split: val + test must be < 1 to leave a training set, got {val} + "
+                            "{test} = {total}").format(val=val, test=test, total=val + test))
     rng = make_rng(seed)
     index = np.arange(len(ds))
     strat = ds.y if (stratify and ds.n_classes) else None
@@ -54,8 +55,10 @@ def split(X, y=None, *, val: float = 0.2, test: float = 0.2, seed=0,
                                     shuffle=True,
                                     stratify=None if strat is None else strat[idx])
         except ValueError as e:  # too few examples for the fraction, or a class with one member
-            raise ConfigError(f"split: cannot cut a {what} set of {size:.3g} from {len(idx)} "
-                              f"examples of {ds.name!r}: {e}") from None
+            raise ConfigError(_("split: cannot cut a {what} set of {size:.3g} from {n_idx} "
+                                "examples of {name!r}: {reason}")
+                                .format(what=what, size=size, n_idx=len(idx),
+                                        name=ds.name, reason=e)) from None
 
     rest, test_idx = cut(index, test, "test")
     val_set = None

@@ -20,6 +20,7 @@ import math
 import numpy as np
 
 from ..errors import ConfigError, check_int, check_positive
+from ..i18n import _
 from ..random import make_rng
 from .base import Dataset, sklearn_seed
 
@@ -63,8 +64,8 @@ def circles(n: int = 200, noise: float = 0.1, seed=0, factor: float = 0.5) -> Da
     n = check_int("circles", "n", n, low=2)
     check_positive("circles", "noise", noise, allow_zero=True)
     if not 0 < factor < 1:
-        raise ConfigError(f"circles: factor (inner radius / outer radius) must be in (0, 1), "
-                          f"got {factor!r}")
+        raise ConfigError(_("circles: factor (inner radius / outer radius) must be in (0, 1), "
+                            "got {factor!r}").format(factor=factor))
     X, y = make_circles(n_samples=n, noise=noise, factor=factor,
                         random_state=sklearn_seed(seed))
     return _finish("circles", X, y, None, shuffle=False)

@@ -111,7 +111,7 @@ def mean_spread(values) -> Stat:
     """
     a = np.asarray(list(values), dtype=np.float64).ravel()
     if a.size == 0:
-        raise ConfigError("mean_spread: expected at least one value, got none")
+        raise ConfigError(_("mean_spread: expected at least one value, got none"))
     with np.errstate(invalid="ignore"):  # NaN/inf from a diverged run propagate on purpose
         std = float(a.std(ddof=1)) if a.size > 1 else 0.0
         return Stat(float(a.mean()), std, int(a.size), float(a.min()), float(a.max()))
@@ -210,7 +210,8 @@ def combine(statuses) -> str:
 
 def _check_status(status: str) -> None:
     if status not in STATUSES:
-        raise ConfigError(f"verdict status must be one of {', '.join(STATUSES)}, got {status!r}")
+        raise ConfigError(_("verdict status must be one of {statuses}, got {status!r}")
+                            .format(statuses=', '.join(STATUSES), status=status))
 
 
 @dataclass(frozen=True)
@@ -444,7 +445,8 @@ class Experiment:
         """Seeds 0 … n−1 (n defaults to ``seeds_quick`` or ``seeds_full``)."""
         n = (self.seeds_quick if quick else self.seeds_full) if n is None else n
         if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-            raise ConfigError(f"{self.id}: number of seeds must be an int ≥ 1, got {n!r}")
+            raise ConfigError(_("{id}: number of seeds must be an int ≥ 1, got {n!r}")
+                                .format(id=self.id, n=n))
         return list(range(n))
 
     def __repr__(self) -> str:

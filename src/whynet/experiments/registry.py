@@ -11,6 +11,7 @@ import pkgutil
 import re
 
 from ..errors import ConfigError, unknown_name
+from ..i18n import _
 from . import __path__ as PACKAGE_PATH
 from .base import Experiment
 from .questions import QUESTIONS
@@ -32,14 +33,17 @@ def _discover() -> dict[str, Experiment]:
             try:
                 module = importlib.import_module(f"{__package__}.{info.name}")
             except Exception as e:  # one line naming the module, not a traceback from the CLI
-                raise ConfigError(f"experiment module {__package__}.{info.name} failed to "
-                                  f"import: {type(e).__name__}: {e}") from e
+                raise ConfigError(_("experiment module {package}.{name} failed to import: "
+                                    "{type}: {reason}")
+                                    .format(package=__package__, name=info.name,
+                                            type=type(e).__name__, reason=e)) from e
             experiment = getattr(module, "EXPERIMENT", None)
             if experiment is not None:
                 _check(experiment, where=f"module {module.__name__}")
                 if experiment.id in found:
-                    raise ConfigError(f"experiment id {experiment.id!r} defined twice "
-                                      f"(second time in {module.__name__})")
+                    raise ConfigError(_("experiment id {id!r} defined twice (second time in "
+                                        "{module})")
+                                        .format(id=experiment.id, module=module.__name__))
                 found[experiment.id] = experiment
         _discovered = found
     return _discovered
@@ -47,20 +51,25 @@ def _discover() -> dict[str, Experiment]:
 
 def _check(experiment, where: str) -> None:
     if not isinstance(experiment, Experiment):
-        raise ConfigError(f"{where}: EXPERIMENT must be an Experiment instance, "
-                          f"got {type(experiment).__name__}")
+        raise ConfigError(_("{where}: EXPERIMENT must be an Experiment instance, got {type}")
+                            .format(where=where, type=type(experiment).__name__))
     if not experiment.id or experiment.id != experiment.id.lower():
-        raise ConfigError(f"{where}: experiment id must be a non-empty lower-case string, "
-                          f"got {experiment.id!r}")
+        raise ConfigError(_("{where}: experiment id must be a non-empty lower-case string, got "
+                            "{id!r}").format(where=where, id=experiment.id))
     if not experiment.questions:
-        raise ConfigError(f"{where}: experiment {experiment.id!r} answers no question")
+        raise ConfigError(_("{where}: experiment {id!r} answers no question")
+                            .format(where=where, id=experiment.id))
     for qid in experiment.questions:
         if qid not in QUESTIONS:
-            raise ConfigError(f"{where}: experiment {experiment.id!r} names question {qid!r}; "
-                              f"known: {', '.join(QUESTIONS)}")
+            raise ConfigError(_("{where}: experiment {id!r} names question {qid!r}; known: "
+                                "{questions}")
+                                .format(where=where, id=experiment.id, qid=qid,
+                                        questions=', '.join(QUESTIONS)))
     if experiment.seeds_quick < 2:
-        raise ConfigError(f"{where}: experiment {experiment.id!r}: seeds_quick must be ≥ 2 so "
-                          f"seeds can disagree, got {experiment.seeds_quick}")
+        raise ConfigError(_("{where}: experiment {id!r}: seeds_quick must be ≥ 2 so seeds can "
+                            "disagree, got {seeds_quick}")
+                            .format(where=where, id=experiment.id,
+                                    seeds_quick=experiment.seeds_quick))
 
 
 def _table() -> dict[str, Experiment]:
@@ -80,7 +89,7 @@ def get(experiment_id: str) -> Experiment:
     """The experiment with this id; an unknown id raises UnknownNameError listing the known ones."""
     table = _table()
     if experiment_id not in table:
-        raise unknown_name("experiment", experiment_id, table)
+        raise unknown_name(_("experiment"), experiment_id, table)
     return table[experiment_id]
 
 

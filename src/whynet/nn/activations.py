@@ -42,6 +42,7 @@ import numpy as np
 
 from .. import dtypes
 from ..errors import ConfigError, ShapeError, check_int, check_number, unknown_name
+from ..i18n import _
 from .module import Module
 
 
@@ -242,8 +243,8 @@ class LeakyReLU(Activation):
         super().__init__()
         s = check_number("LeakyReLU", "negative_slope", negative_slope)
         if not 0 <= s <= 1:
-            raise ConfigError(f"LeakyReLU: negative_slope must be in [0, 1], "
-                              f"got {negative_slope!r}")
+            raise ConfigError(_("LeakyReLU: negative_slope must be in [0, 1], got "
+                                "{negative_slope!r}").format(negative_slope=negative_slope))
         self.negative_slope = s
         if s == 0:
             self.output_range = (0.0, np.inf)
@@ -311,8 +312,9 @@ class PReLU(Activation):
         if n == 1:
             return a.reshape(())
         if x.ndim < 2 or x.shape[1] != n:
-            raise ShapeError(f"{self!r}: expected input of shape (m, {n}, …) with one α per "
-                             f"channel on axis 1, got {x.shape}")
+            raise ShapeError(_("{self!r}: expected input of shape (m, {n}, …) with one α per "
+                               "channel on axis 1, got {shape}")
+                               .format(self=self, n=n, shape=x.shape))
         return a.reshape((n,) + (1,) * (x.ndim - 2))
 
     def forward(self, x):
@@ -527,7 +529,8 @@ class GELU(Activation):
     def __init__(self, approximate: str = "none"):
         super().__init__()
         if approximate not in ("none", "tanh"):
-            raise ConfigError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+            raise ConfigError(_("GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+                                .format(approximate=approximate))
         self.approximate = approximate
         if approximate == "tanh":
             self.name = "gelu_tanh"
@@ -757,8 +760,10 @@ class Hardtanh(Activation):
         lo = check_number(type(self).__name__, "min_val", min_val)
         hi = check_number(type(self).__name__, "max_val", max_val)
         if not lo < hi:
-            raise ConfigError(f"{type(self).__name__}: min_val must be < max_val, "
-                              f"got min_val={min_val!r}, max_val={max_val!r}")
+            raise ConfigError(_("{type}: min_val must be < max_val, got min_val={min_val!r}, "
+                                "max_val={max_val!r}")
+                                .format(type=type(self).__name__, min_val=min_val,
+                                        max_val=max_val))
         self.min_val, self.max_val = lo, hi
         self.output_range = (lo, hi)
         self.zero_centred = lo == -hi
@@ -835,7 +840,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
         return math.sqrt(2.0 / (1 + slope ** 2))
     if name in TORCH_GAINS:
         return TORCH_GAINS[name]
-    raise unknown_name("nonlinearity", str(nonlinearity),
+    raise unknown_name(_("nonlinearity"), str(nonlinearity),
                        {*TORCH_GAINS, "leaky_relu", *ACTIVATIONS})
 
 
@@ -853,24 +858,28 @@ def get_activation(activation: str | type[Activation] | Activation, **kwargs) ->
     """
     if isinstance(activation, Activation):
         if kwargs:
-            raise ConfigError(f"get_activation: arguments {kwargs} given with the instance "
-                              f"{activation!r}")
+            raise ConfigError(_("get_activation: arguments {kwargs} given with the instance "
+                                "{activation!r}")
+                                .format(kwargs=kwargs, activation=activation))
         return activation
     if isinstance(activation, type) and issubclass(activation, Activation):
         cls, label, preset = activation, activation.__name__, {}
     else:
         label = activation.lower().replace("-", "_") if isinstance(activation, str) else None
         if label not in ACTIVATIONS:
-            raise unknown_name("activation", str(activation), ACTIVATIONS)
+            raise unknown_name(_("activation"), str(activation), ACTIVATIONS)
         cls, preset = ACTIVATIONS[label], _ALIAS_KWARGS.get(label, {})
     for key, value in preset.items():
         if kwargs.get(key, value) != value:
-            raise ConfigError(f"activation {label!r} sets {key}={value!r}, "
-                              f"got {key}={kwargs[key]!r}")
+            raise ConfigError(_("activation {label!r} sets {key}={value!r}, got {key}={kwargs!r}")
+                                .format(label=label, key=key, value=value,
+                                        kwargs=kwargs[key]))
     kwargs = {**preset, **kwargs}
     allowed = list(inspect.signature(cls).parameters)
     unknown = sorted(set(kwargs) - set(allowed))
     if unknown:
-        raise ConfigError(f"activation {label!r}: unknown argument(s) {', '.join(unknown)}; "
-                          f"allowed: {', '.join(allowed) or 'none'}")
+        raise ConfigError(_("activation {label!r}: unknown argument(s) {unknown}; allowed: "
+                            "{allowed}")
+                            .format(label=label, unknown=', '.join(unknown),
+                                    allowed=', '.join(allowed) or _("none")))
     return cls(**kwargs)

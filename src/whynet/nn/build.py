@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import dtypes
 from ..errors import ConfigError, check_int, check_number
+from ..i18n import _
 from ..random import make_rng, spawn
 from .activations import get_activation
 from .init import INITIALIZERS, calculate_gain
@@ -27,11 +28,11 @@ from .norm import BatchNorm1d
 def _check_sizes(sizes) -> list[int]:
     try:
         if not isinstance(sizes, (list, tuple)) or len(sizes) < 2:
-            raise ConfigError("too few")
+            raise ConfigError("too few")  # replaced just below: never shown
         return [check_int("mlp", "size", s) for s in sizes]
     except ConfigError:  # name the whole list: the bad entry is easiest to see in it
-        raise ConfigError(f"mlp: sizes must be a list of at least 2 integers ≥ 1 "
-                          f"(e.g. [2, 16, 16, 1]), got {sizes!r}") from None
+        raise ConfigError(_("mlp: sizes must be a list of at least 2 integers ≥ 1 (e.g. [2, 16, "
+                            "16, 1]), got {sizes!r}").format(sizes=sizes)) from None
 
 
 def suggested_init(act) -> tuple[str, dict]:
@@ -118,8 +119,10 @@ def _hidden_activations(activation, sizes: list[int]) -> list:
     if not isinstance(activation, (list, tuple)):
         return [activation] * n_hidden
     if len(activation) != n_hidden:
-        raise ConfigError(f"mlp: activation list needs one entry per hidden layer "
-                          f"({n_hidden} for sizes {sizes}), got {len(activation)}")
+        raise ConfigError(_("mlp: activation list needs one entry per hidden layer ({n_hidden} "
+                            "for sizes {sizes}), got {n_activation}")
+                            .format(n_hidden=n_hidden, sizes=sizes,
+                                    n_activation=len(activation)))
     return list(activation)
 
 

@@ -35,6 +35,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from .. import dtypes
 from ..errors import ConfigError, ShapeError, check_int
+from ..i18n import _
 from ..random import make_rng
 from .fast_conv import ConvEngine
 from .init import Initializer, add_weight_and_bias, init_config
@@ -47,7 +48,8 @@ def _ntuple(owner: str, arg: str, value, n: int, minimum: int = 1) -> tuple[int,
     """``value`` as an n-tuple of ints ≥ ``minimum``: an int is repeated, a sequence is checked."""
     if isinstance(value, (list, tuple)):
         if len(value) != n:
-            raise ConfigError(f"{owner}: {arg} must be an int or {n} ints, got {value!r}")
+            raise ConfigError(_("{owner}: {arg} must be an int or {n} ints, got {value!r}")
+                                .format(owner=owner, arg=arg, n=n, value=value))
         return tuple(check_int(owner, arg, v, low=minimum) for v in value)
     return (check_int(owner, arg, value, low=minimum),) * n
 
@@ -142,17 +144,22 @@ class _SpatialModule(Module):
     def _check_spatial(self, x, channels: int | None = None) -> np.ndarray:
         if not isinstance(x, np.ndarray) or x.ndim != self._nd + 2:
             shape = x.shape if isinstance(x, np.ndarray) else type(x).__name__
-            raise ShapeError(f"{self!r}: expected input of rank {self._nd + 2}, "
-                             f"{self._layout}, got {shape}")
+            raise ShapeError(_("{self!r}: expected input of rank {nd}, {layout}, got {shape}")
+                               .format(self=self, nd=self._nd + 2, layout=self._layout,
+                                       shape=shape))
         if channels is not None and x.shape[1] != channels:
             want = self._layout.replace("C", str(channels))
-            raise ShapeError(f"{self!r}: expected input of shape {want} "
-                             f"({channels} channels), got {x.shape} ({x.shape[1]} channels)")
+            raise ShapeError(_("{self!r}: expected input of shape {want} ({channels} channels), "
+                               "got {shape} ({shape2} channels)")
+                               .format(self=self, want=want, channels=channels,
+                                       shape=x.shape, shape2=x.shape[1]))
         padded = tuple(n + 2 * p for n, p in zip(x.shape[2:], self.padding))
         if any(k > n for k, n in zip(self.kernel_size, padded)):
-            raise ShapeError(f"{self!r}: kernel {_dims(self.kernel_size)} is larger than the "
-                             f"padded input {_dims(padded)} (input {x.shape}, padding "
-                             f"{_dims(self.padding)})")
+            raise ShapeError(_("{self!r}: kernel {dims} is larger than the padded input {dims2} "
+                               "(input {shape}, padding {dims3})")
+                               .format(self=self, dims=_dims(self.kernel_size),
+                                       dims2=_dims(padded), shape=x.shape,
+                                       dims3=_dims(self.padding)))
         return x
 
 
@@ -164,7 +171,9 @@ class _ConvNd(_SpatialModule):
         super().__init__()
         owner, nd = type(self).__name__, self._nd
         if impl not in IMPLEMENTATIONS:
-            raise ConfigError(f"{owner}: impl must be one of {IMPLEMENTATIONS}, got {impl!r}")
+            raise ConfigError(_("{owner}: impl must be one of {implementations}, got {impl!r}")
+                                .format(owner=owner, implementations=IMPLEMENTATIONS,
+                                        impl=impl))
         #: "fast" (the ConvEngine) or "reference" (conv_forward/conv_backward); may be changed
         #: between calls. Not part of get_config: both compute the same function.
         self.impl = impl
@@ -278,8 +287,10 @@ class _PoolNd(_SpatialModule):
         self.stride = self.kernel_size if stride is None else _ntuple(owner, "stride", stride, nd)
         self.padding = _ntuple(owner, "padding", padding, nd, minimum=0)
         if any(2 * p > k for p, k in zip(self.padding, self.kernel_size)):
-            raise ConfigError(f"{owner}: padding must be at most half the kernel size, got "
-                              f"padding {_dims(self.padding)} for kernel {_dims(self.kernel_size)}")
+            raise ConfigError(_("{owner}: padding must be at most half the kernel size, got "
+                                "padding {dims} for kernel {dims2}")
+                                .format(owner=owner, dims=_dims(self.padding),
+                                        dims2=_dims(self.kernel_size)))
 
     def _prepare(self, x: np.ndarray, pad_value: float):
         self._check_spatial(x)
@@ -336,7 +347,7 @@ class _MaxPoolNd(_PoolNd):
     def _forward_rows(self, a: np.ndarray, r: slice) -> None:
         """The stages of :meth:`forward` for the images ``r``."""
         a = a[r]
-        for axis, _, best, arg in self._stages:
+        for axis, _size, best, arg in self._stages:
             k, s, o = self.kernel_size[axis - 2], self.stride[axis - 2], best.shape[axis]
             best, arg = best[r], arg[r]
             np.copyto(best, a[_along(a.ndim, axis, 0, s, o)])
@@ -359,7 +370,7 @@ class _MaxPoolNd(_PoolNd):
     def _backward_rows(self, dout: np.ndarray, grads: list, r: slice) -> None:
         """:meth:`backward` for the images ``r``: each stage's winners get its ``dout``."""
         dout = dout[r]
-        for (axis, _, _, arg), dx in zip(reversed(self._stages), reversed(grads)):
+        for (axis, _size, _best, arg), dx in zip(reversed(self._stages), reversed(grads)):
             k, s = self.kernel_size[axis - 2], self.stride[axis - 2]
             arg, dx = arg[r], dx[r]
             o = arg.shape[axis]

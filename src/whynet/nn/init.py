@@ -34,6 +34,7 @@ import numpy as np
 from .. import dtypes
 from ..errors import ConfigError, check_positive, lookup
 # calculate_gain lives beside the activation table it reads; torch has it here.
+from ..i18n import _
 from .activations import calculate_gain  # noqa: F401
 
 Initializer = Callable[[tuple, np.random.Generator, np.dtype], np.ndarray]
@@ -42,7 +43,8 @@ Initializer = Callable[[tuple, np.random.Generator, np.dtype], np.ndarray]
 def compute_fans(shape: tuple) -> tuple[int, int]:
     """``(fan_in, fan_out)`` for a weight of shape ``(n_out, n_in, *kernel)``."""
     if len(shape) < 2:
-        raise ConfigError(f"fans need a weight of rank ≥ 2, got shape {tuple(shape)}")
+        raise ConfigError(_("fans need a weight of rank ≥ 2, got shape {shape}")
+                            .format(shape=tuple(shape)))
     receptive = int(np.prod(shape[2:])) if len(shape) > 2 else 1
     return shape[1] * receptive, shape[0] * receptive
 
@@ -71,7 +73,7 @@ def normal(std: float = 1.0, mean: float = 0.0) -> Initializer:
 
 def uniform(a: float = 0.0, b: float = 1.0) -> Initializer:
     if not a <= b:
-        raise ConfigError(f"uniform: need a ≤ b, got a={a}, b={b}")
+        raise ConfigError(_("uniform: need a ≤ b, got a={a}, b={b}").format(a=a, b=b))
     return lambda shape, rng, dtype: _cast(rng.uniform(a, b, size=shape), dtype)
 
 
@@ -93,7 +95,8 @@ def xavier_normal(gain: float = 1.0) -> Initializer:
 
 def _check_mode(mode: str) -> None:
     if mode not in ("fan_in", "fan_out"):
-        raise ConfigError(f"he init: mode must be 'fan_in' or 'fan_out', got {mode!r}")
+        raise ConfigError(_("he init: mode must be 'fan_in' or 'fan_out', got {mode!r}")
+                            .format(mode=mode))
 
 
 def _fan(shape, mode: str) -> int:
@@ -141,8 +144,8 @@ def orthogonal(gain: float = 1.0) -> Initializer:
     """A (semi-)orthogonal matrix times ``gain``; sign-corrected QR as ``torch.nn.init.orthogonal_``."""
     def init(shape, rng, dtype):
         if len(shape) < 2:
-            raise ConfigError(f"orthogonal init needs a weight of rank ≥ 2, "
-                              f"got shape {tuple(shape)}")
+            raise ConfigError(_("orthogonal init needs a weight of rank ≥ 2, got shape {shape}")
+                                .format(shape=tuple(shape)))
         rows = shape[0]
         cols = int(np.prod(shape[1:]))
         flat = rng.normal(size=(rows, cols))
@@ -171,7 +174,7 @@ def get_initializer(init: str | Initializer, **kwargs) -> Initializer:
     """An initialiser from a name (with keyword arguments) or a callable (returned as is)."""
     if callable(init):
         return init
-    return lookup("initialiser", INITIALIZERS, init, kwargs)
+    return lookup(_("initialiser"), INITIALIZERS, init, kwargs)
 
 
 def init_config(init, init_kwargs: dict, bias_init, default: str) -> dict:

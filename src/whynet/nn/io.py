@@ -33,6 +33,7 @@ import numpy as np
 
 from .. import __version__, dtypes
 from ..errors import ModelFileError, WhynetError
+from ..i18n import _
 from . import activations as _activations
 from .conv import AvgPool1d, AvgPool2d, Conv1d, Conv2d, GlobalAvgPool, MaxPool1d, MaxPool2d
 from .layers import Dense, Dropout, Flatten, Maxout
@@ -89,9 +90,15 @@ MIN_ELEMENTS = {
 
 def _paths(path) -> tuple[Path, Path]:
     """``path`` without a ``.npz``/``.json`` suffix → (path.npz, path.json)."""
-    p = Path(path)
+    try:
+        p = Path(path)
+    except TypeError:
+        raise ModelFileError(f"a model path must be a file path, got {path!r}") from None
     if p.suffix in (".npz", ".json"):
         p = p.with_suffix("")
+    if p.name in ("", ".", ".."):
+        raise ModelFileError(f"a model path must end in a file name such as model, got "
+                             f"{str(path)!r}")
     return p.with_name(p.name + ".npz"), p.with_name(p.name + ".json")
 
 
@@ -100,13 +107,16 @@ def _describe(module: Module, prefix: str) -> dict:
     cls = type(module).__name__
     where = prefix.rstrip(".") or "(model)"
     if LAYERS.get(cls) is not type(module):
-        raise ModelFileError(f"save: layer {where} is a {cls}, which load() would not know; "
-                             f"known layers: {', '.join(sorted(LAYERS))}")
+        raise ModelFileError(_("save: layer {where} is a {cls}, which load() would not know; "
+                               "known layers: {layers}")
+                               .format(where=where, cls=cls,
+                                       layers=', '.join(sorted(LAYERS))))
     if isinstance(module, Sequential):
         return {"class": cls, "layers": [_describe(child, f"{prefix}{i}.")
                                          for i, child in enumerate(module.layers)]}
     if not hasattr(module, "get_config"):
-        raise ModelFileError(f"save: layer {where} ({cls}) has no get_config()")
+        raise ModelFileError(_("save: layer {where} ({cls}) has no get_config()")
+                               .format(where=where, cls=cls))
     return {"class": cls, "config": module.get_config()}
 
 
@@ -117,7 +127,8 @@ def save(model: Module, path) -> tuple[Path, Path]:
     A model that is not a Sequential is saved as a one-layer Sequential.
     """
     if not isinstance(model, Module):
-        raise ModelFileError(f"save: expected a whynet Module, got {type(model).__name__}")
+        raise ModelFileError(_("save: expected a whynet Module, got {type}")
+                               .format(type=type(model).__name__))
     if not isinstance(model, Sequential):
         model = Sequential(model)
     npz_path, json_path = _paths(path)
@@ -127,8 +138,9 @@ def save(model: Module, path) -> tuple[Path, Path]:
     try:
         text = json.dumps(spec, indent=1, allow_nan=False)
     except (TypeError, ValueError) as e:
-        raise ModelFileError(f"save: the architecture of {json_path} is not JSON-serialisable "
-                             f"({e}); every get_config() must return plain values") from e
+        raise ModelFileError(_("save: the architecture of {json_path} is not JSON-serialisable "
+                               "({reason}); every get_config() must return plain values")
+                               .format(json_path=json_path, reason=e)) from e
     # Both files are written beside their targets, then renamed: a failure leaves no half-saved
     # model (and an earlier save at the same path intact).
     tmp_npz, tmp_json = (p.with_name(p.name + ".tmp") for p in (npz_path, json_path))
@@ -139,12 +151,15 @@ def save(model: Module, path) -> tuple[Path, Path]:
         tmp_json.write_text(text + "\n", encoding="utf-8")
         tmp_npz.replace(npz_path)
         tmp_json.replace(json_path)
-    except OSError as e:
+    except BaseException as e:  # an OSError, or Ctrl-C mid-write: no .tmp file left behind
         for p in (tmp_npz, tmp_json):
             if p.is_file():
                 p.unlink()
-        raise ModelFileError(f"save: cannot write {npz_path} and {json_path} "
-                             f"({e.strerror or e})") from e
+        if not isinstance(e, OSError):
+            raise
+        raise ModelFileError(_("save: cannot write {npz_path} and {json_path} ({reason})")
+                               .format(npz_path=npz_path, json_path=json_path,
+                                       reason=e.strerror or e)) from e
     return npz_path, json_path
 
 
@@ -152,32 +167,41 @@ def _check_entry(entry, where: str, json_path: Path, arrays: dict) -> None:
     """Validate a JSON layer entry, recursively, before anything is built: a known class, a
     config object, and (for layers with weights) at least the weights it declares in ``arrays``."""
     if not isinstance(entry, dict) or not isinstance(entry.get("class"), str):
-        raise ModelFileError(f"{json_path}: layer {where} must be an object with a \"class\", "
-                             f"got {entry!r:.80}")
+        raise ModelFileError(_("{json_path}: layer {where} must be an object with a \"class\", "
+                               "got {entry!r:.80}")
+                               .format(json_path=json_path, where=where, entry=entry))
     name = entry["class"]
     cls = LAYERS.get(name)
     if cls is None:
-        raise ModelFileError(f"{json_path}: layer {where} has unknown class {name!r}; "
-                             f"known: {', '.join(sorted(LAYERS))}")
+        raise ModelFileError(_("{json_path}: layer {where} has unknown class {name!r}; known: "
+                               "{layers}")
+                               .format(json_path=json_path, where=where, name=name,
+                                       layers=', '.join(sorted(LAYERS))))
     if cls is Sequential:
         children = entry.get("layers")
         if not isinstance(children, list):
-            raise ModelFileError(f"{json_path}: Sequential {where} needs a \"layers\" list")
+            raise ModelFileError(_("{json_path}: Sequential {where} needs a \"layers\" list")
+                                   .format(json_path=json_path, where=where))
         prefix = "" if where == "(model)" else f"{where}."
         for i, c in enumerate(children):
             _check_entry(c, f"{prefix}{i}", json_path, arrays)
         return
     config = entry.get("config", {})
     if not isinstance(config, dict):
-        raise ModelFileError(f"{json_path}: layer {where} ({name}) config must be an object, "
-                             f"got {config!r:.80}")
+        raise ModelFileError(_("{json_path}: layer {where} ({name}) config must be an object, "
+                               "got {config!r:.80}")
+                               .format(json_path=json_path, where=where, name=name,
+                                       config=config))
     if name in MIN_ELEMENTS:
         needed = MIN_ELEMENTS[name](config)
         held = sum(a.size for k, a in arrays.items() if k.startswith(f"{where}."))
         if needed > held:
-            raise ModelFileError(f"{json_path}: layer {where} ({name}) declares {needed:,} weights "
-                                 f"(config {json.dumps(config)[:120]}) but the .npz holds "
-                                 f"{held:,} values for it; the two files do not belong together")
+            raise ModelFileError(_("{json_path}: layer {where} ({name}) declares {needed:,} "
+                                   "weights (config {dumps}) but the .npz holds {held:,} values "
+                                   "for it; the two files do not belong together")
+                                   .format(json_path=json_path, where=where, name=name,
+                                           needed=needed, dumps=json.dumps(config)[:120],
+                                           held=held))
 
 
 def _build(entry, where: str, json_path: Path, dtype: np.dtype) -> Module:
@@ -196,8 +220,10 @@ def _build(entry, where: str, json_path: Path, dtype: np.dtype) -> Module:
     try:
         return cls(**kwargs)
     except (TypeError, ValueError, OverflowError, WhynetError) as e:
-        raise ModelFileError(f"{json_path}: cannot build layer {where} ({entry['class']}) from "
-                             f"config {config}: {e}") from e
+        raise ModelFileError(_("{json_path}: cannot build layer {where} ({value}) from config "
+                               "{config}: {reason}")
+                               .format(json_path=json_path, where=where,
+                                       value=entry['class'], config=config, reason=e)) from e
 
 
 def _layer_of(model: Sequential, key: str) -> str:
@@ -216,20 +242,30 @@ def _fill(model: Sequential, arrays: dict, npz_path: Path) -> None:
         if key not in arrays:
             if key.rsplit(".", 1)[-1] in OPTIONAL_BUFFERS:
                 continue
-            raise ModelFileError(f"{npz_path}: {layer} needs array {key!r} of shape "
-                                 f"{np.shape(current)}, which is missing")
+            raise ModelFileError(_("{npz_path}: {layer} needs array {key!r} of shape {shape}, "
+                                   "which is missing")
+                                   .format(npz_path=npz_path, layer=layer, key=key,
+                                           shape=np.shape(current)))
         value = arrays[key]
         if value.shape != np.shape(current):
-            raise ModelFileError(f"{npz_path}: {layer} array {key!r} has shape {value.shape}, "
-                                 f"expected {np.shape(current)}")
+            raise ModelFileError(_("{npz_path}: {layer} array {key!r} has shape {shape}, "
+                                   "expected {shape2}")
+                                   .format(npz_path=npz_path, layer=layer, key=key,
+                                           shape=value.shape, shape2=np.shape(current)))
         if value.dtype.kind not in "fiub":
-            raise ModelFileError(f"{npz_path}: {layer} array {key!r} has dtype {value.dtype}, "
-                                 f"expected a number type")
+            raise ModelFileError(_("{npz_path}: {layer} array {key!r} has dtype {dtype}, "
+                                   "expected a number type")
+                                   .format(npz_path=npz_path, layer=layer, key=key,
+                                           dtype=value.dtype))
     extra = sorted(set(arrays) - set(expected))
     if extra:
-        raise ModelFileError(f"{npz_path}: arrays {', '.join(extra)} belong to no parameter of "
-                             f"the architecture in the .json file")
-    model.load_state_dict(arrays, strict=False)
+        raise ModelFileError(_("{npz_path}: arrays {extra} belong to no parameter of the "
+                               "architecture in the .json file")
+                               .format(npz_path=npz_path, extra=', '.join(extra)))
+    try:
+        model.load_state_dict(arrays, strict=False)
+    except ModelFileError as e:  # values the model's dtype cannot hold
+        raise ModelFileError(f"{npz_path}: {e}") from None
 
 
 # What a damaged zip or .npy member can raise while it is read.
@@ -253,22 +289,25 @@ def read_npz(npz_path: Path) -> dict[str, np.ndarray]:
                     version = np.lib.format.read_magic(f)
                     read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
                                    else np.lib.format.read_array_header_2_0)
-                    shape, _, dtype = read_header(f)
+                    shape, _order, dtype = read_header(f)
                 if dtype.hasobject:
-                    raise ModelFileError(f"{npz_path}: array {key!r} cannot be read without "
-                                         f"pickle (dtype {dtype}), which whynet refuses")
+                    raise ModelFileError(_("{npz_path}: array {key!r} cannot be read without "
+                                           "pickle (dtype {dtype}), which whynet refuses")
+                                           .format(npz_path=npz_path, key=key, dtype=dtype))
                 nbytes = math.prod(shape) * dtype.itemsize
                 total += nbytes
                 if nbytes > info.file_size or total > MAX_BYTES:
-                    raise ModelFileError(f"{npz_path}: array {key!r} declares shape {shape} "
-                                         f"({nbytes:,} bytes), more than the file holds")
+                    raise ModelFileError(_("{npz_path}: array {key!r} declares shape {shape} "
+                                           "({nbytes:,} bytes), more than the file holds")
+                                           .format(npz_path=npz_path, key=key,
+                                                   shape=shape, nbytes=nbytes))
                 with zf.open(info) as f:
                     arrays[key] = np.lib.format.read_array(f, allow_pickle=False)
     except ModelFileError:
         raise
     except _READ_ERRORS as e:
-        raise ModelFileError(f"{npz_path}: not a readable .npz file "
-                             f"({type(e).__name__}: {e})") from e
+        raise ModelFileError(_("{npz_path}: not a readable .npz file ({type}: {reason})")
+                               .format(npz_path=npz_path, type=type(e).__name__, reason=e)) from e
     return arrays
 
 
@@ -282,28 +321,35 @@ def load(path) -> Sequential:
     npz_path, json_path = _paths(path)
     for p in (json_path, npz_path):
         if not p.is_file():
-            raise ModelFileError(f"load: file {p} does not exist (a model is saved as "
-                                 f"{npz_path.name} + {json_path.name})")
+            raise ModelFileError(_("load: file {path} does not exist (a model is saved as {name} + "
+                                   "{name2})")
+                                   .format(path=p, name=npz_path.name, name2=json_path.name))
     try:
         spec = json.loads(json_path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
-        raise ModelFileError(f"{json_path}: not valid JSON ({e})") from e
+        raise ModelFileError(_("{json_path}: not valid JSON ({reason})")
+                               .format(json_path=json_path, reason=e)) from e
     except OSError as e:
-        raise ModelFileError(f"{json_path}: cannot read it ({e.strerror})") from e
+        raise ModelFileError(_("{json_path}: cannot read it ({reason})")
+                               .format(json_path=json_path, reason=e.strerror)) from e
     if not isinstance(spec, dict) or spec.get("format") != FORMAT:
-        raise ModelFileError(f"{json_path}: not a whynet model file (expected \"format\": "
-                             f"\"{FORMAT}\")")
+        raise ModelFileError(_("{json_path}: not a whynet model file (expected \"format\": "
+                               "\"{format}\")").format(json_path=json_path, format=FORMAT))
     version = spec.get("format_version")
     if not isinstance(version, int) or isinstance(version, bool) or version > FORMAT_VERSION:
-        raise ModelFileError(f"{json_path}: format_version {version!r} is not supported by this "
-                             f"whynet {__version__} (supports ≤ {FORMAT_VERSION})")
+        raise ModelFileError(_("{json_path}: format_version {version!r} is not supported by this "
+                               "whynet {whynet_version} (supports ≤ {format_version})")
+                               .format(json_path=json_path, version=version,
+                                       whynet_version=__version__,
+                                       format_version=FORMAT_VERSION))
     try:
         dtype = dtypes.resolve(spec.get("dtype"))
     except WhynetError as e:
-        raise ModelFileError(f"{json_path}: {e}") from e
+        raise ModelFileError(_("{json_path}: {reason}")
+                               .format(json_path=json_path, reason=e)) from e
     if spec.get("class") != "Sequential":
-        raise ModelFileError(f"{json_path}: the top level must be a Sequential, "
-                             f"got {spec.get('class')!r}")
+        raise ModelFileError(_("{json_path}: the top level must be a Sequential, got {top!r}")
+                               .format(json_path=json_path, top=spec.get('class')))
     arrays = read_npz(npz_path)
     _check_entry(spec, "(model)", json_path, arrays)
     model = _build(spec, "(model)", json_path, dtype)

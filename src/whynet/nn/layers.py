@@ -11,6 +11,7 @@ import numpy as np
 
 from .. import dtypes
 from ..errors import ShapeError, check_int, check_number
+from ..i18n import _
 from ..random import make_rng
 from .init import Initializer, add_weight_and_bias, get_initializer, init_config
 from .module import Module
@@ -156,7 +157,8 @@ class Flatten(Module):
     def forward(self, x: np.ndarray) -> np.ndarray:
         if not isinstance(x, np.ndarray) or x.ndim < 2:
             shape = getattr(x, "shape", type(x).__name__)
-            raise ShapeError(f"{self!r}: expected input of rank ≥ 2, (m, …), got {shape}")
+            raise ShapeError(_("{self!r}: expected input of rank ≥ 2, (m, …), got {shape}")
+                               .format(self=self, shape=shape))
         self._shape = x.shape
         return x.reshape(x.shape[0], -1)
 

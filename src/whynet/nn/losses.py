@@ -25,6 +25,7 @@ import numpy as np
 from .. import dtypes
 from ..errors import (ConfigError, ShapeError, WhynetError, check_finite, check_number,
                       lookup)
+from ..i18n import _
 from .activations import sigmoid  # the one stable σ
 
 
@@ -53,7 +54,8 @@ class Loss:
 
     def backward(self) -> np.ndarray:
         if getattr(self, "_grad", None) is None:
-            raise WhynetError(f"{type(self).__name__}: backward() called before forward()")
+            raise WhynetError(_("{type}: backward() called before forward()").format(
+                type=type(self).__name__))
         return self._grad
 
     def probabilities(self, logits: np.ndarray) -> np.ndarray:
@@ -80,10 +82,11 @@ class Loss:
             logits = np.asarray(logits)
         if logits.ndim not in self._ranks:
             want = " or ".join(map(str, self._ranks))
-            raise ShapeError(f"{owner}: expected logits of rank {want}, got shape {logits.shape}")
+            raise ShapeError(_("{owner}: expected logits of rank {want}, got shape {shape}")
+                               .format(owner=owner, want=want, shape=logits.shape))
         if logits.shape[0] == 0:
-            raise ShapeError(f"{owner}: expected a non-empty batch, got logits of shape "
-                             f"{logits.shape}")
+            raise ShapeError(_("{owner}: expected a non-empty batch, got logits of shape {shape}")
+                               .format(owner=owner, shape=logits.shape))
         if logits.dtype not in dtypes.SUPPORTED:
             logits = logits.astype(dtypes.DEFAULT)
         check_finite(owner, "logits", logits)
@@ -91,8 +94,10 @@ class Loss:
 
     def _check_length(self, logits: np.ndarray, y: np.ndarray) -> None:
         if y.ndim == 0 or y.shape[0] != logits.shape[0]:
-            raise ShapeError(f"{type(self).__name__}: expected targets for {logits.shape[0]} "
-                             f"examples (logits {logits.shape}), got targets of shape {y.shape}")
+            raise ShapeError(_("{type}: expected targets for {shape} examples (logits {shape2}), "
+                               "got targets of shape {shape3}")
+                               .format(type=type(self).__name__, shape=logits.shape[0],
+                                       shape2=logits.shape, shape3=y.shape))
 
     def _check_targets(self, logits: np.ndarray, y) -> np.ndarray:
         raise NotImplementedError
@@ -104,10 +109,13 @@ class Loss:
         y = np.asarray(y)
         self._check_length(logits, y)
         if y.size != logits.size:
-            raise ShapeError(f"{owner}: expected targets of shape {logits.shape}{shape_hint}, "
-                             f"got {y.shape}")
+            raise ShapeError(_("{owner}: expected targets of shape {shape}{shape_hint}, got "
+                               "{shape2}")
+                               .format(owner=owner, shape=logits.shape,
+                                       shape_hint=shape_hint, shape2=y.shape))
         if y.dtype.kind not in "fiub":
-            raise ConfigError(f"{owner}: targets must be {kind}, got dtype {y.dtype}")
+            raise ConfigError(_("{owner}: targets must be {kind}, got dtype {dtype}")
+                                .format(owner=owner, kind=kind, dtype=y.dtype))
         check_finite(owner, "targets", y)
         return y
 
@@ -122,22 +130,26 @@ class _ClassIndexLoss(Loss):
         if y.ndim == 2 and y.shape[1] == 1:
             y = y[:, 0]
         if y.ndim != 1:
-            raise ShapeError(f"{owner}: expected class indices of shape ({logits.shape[0]},), "
-                             f"got targets of shape {y.shape}")
+            raise ShapeError(_("{owner}: expected class indices of shape ({shape},), got targets "
+                               "of shape {shape2}")
+                               .format(owner=owner, shape=logits.shape[0], shape2=y.shape))
         if y.dtype.kind == "f":
             check_finite(owner, "targets", y)
             if not np.all(y == np.round(y)):
-                raise ConfigError(f"{owner}: targets must be integer class indices, got "
-                                  f"non-integer values such as {y[y != np.round(y)][0]!r}")
+                raise ConfigError(_("{owner}: targets must be integer class indices, got "
+                                    "non-integer values such as {y!r}")
+                                    .format(owner=owner, y=y[y != np.round(y)][0]))
         elif y.dtype.kind not in "iub":
-            raise ConfigError(f"{owner}: targets must be integer class indices, got dtype "
-                              f"{y.dtype}")
+            raise ConfigError(_("{owner}: targets must be integer class indices, got dtype "
+                                "{dtype}").format(owner=owner, dtype=y.dtype))
         y = y.astype(np.intp)
         n_classes = logits.shape[1]
         if y.min() < 0 or y.max() >= n_classes:
             bad = int(y.min()) if y.min() < 0 else int(y.max())
-            raise ShapeError(f"{owner}: class indices must be in [0, {n_classes}) for logits of "
-                             f"shape {logits.shape}, got {bad}")
+            raise ShapeError(_("{owner}: class indices must be in [0, {n_classes}) for logits of "
+                               "shape {shape}, got {bad}")
+                               .format(owner=owner, n_classes=n_classes,
+                                       shape=logits.shape, bad=bad))
         return y
 
     def predict(self, logits: np.ndarray) -> np.ndarray:
@@ -235,7 +247,8 @@ class BCEWithLogits(Loss):
         y = self._value_targets(logits, y, " (or one value per logit)", "numbers in [0, 1]")
         if y.min() < 0 or y.max() > 1:
             bad = y.min() if y.min() < 0 else y.max()
-            raise ConfigError(f"{type(self).__name__}: targets must be in [0, 1], got {bad!r}")
+            raise ConfigError(_("{type}: targets must be in [0, 1], got {bad!r}")
+                                .format(type=type(self).__name__, bad=bad))
         return y.reshape(logits.shape).astype(logits.dtype, copy=False)
 
     def forward(self, logits, y) -> float:
@@ -317,4 +330,4 @@ def get_loss(name: str | Loss, **kwargs) -> Loss:
     ``"hinge"``), or a :class:`Loss` instance returned as is."""
     if isinstance(name, Loss):
         return name
-    return lookup("loss", LOSSES, name, kwargs)
+    return lookup(_("loss"), LOSSES, name, kwargs)

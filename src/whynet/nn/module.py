@@ -24,7 +24,8 @@ from typing import Callable, Iterator, Mapping, NamedTuple
 import numpy as np
 
 from .. import dtypes
-from ..errors import ShapeError, StateDictError, WhynetError
+from ..errors import ShapeError, StateDictError, WhynetError, key_problems
+from ..i18n import _
 from ._threads import Workers
 
 
@@ -199,8 +200,8 @@ class Module:
         Returns the missing and unexpected keys (both empty under ``strict``).
         """
         if not isinstance(state, Mapping):
-            raise StateDictError(f"load_state_dict: expected a mapping of name → array, "
-                                 f"got {type(state).__name__}")
+            raise StateDictError(_("load_state_dict: expected a mapping of name → array, got "
+                                   "{type}").format(type=type(state).__name__))
         slots = {key: (owner, name, is_param)
                  for key, owner, name, is_param in self._state_slots()}
         missing = [k for k in slots if k not in state]
@@ -213,21 +214,24 @@ class Module:
             value = state[key]
             if not isinstance(value, (np.ndarray, np.number, int, float)) \
                     or np.asarray(value).dtype.kind not in "fiub":
-                raise StateDictError(f"load_state_dict: {key!r} must be an array of numbers, "
-                                     f"got {type(value).__name__}", missing, unexpected)
+                raise StateDictError(_("load_state_dict: {key!r} must be an array of numbers, "
+                                       "got {type}")
+                                       .format(key=key, type=type(value).__name__),
+                                     missing, unexpected)
             value = np.asarray(value)
             if value.shape != np.shape(current):
                 mismatched[key] = (value.shape, np.shape(current))
             values[key] = value
-        problems = [f"size mismatch for {k!r}: got shape {got}, the model has {want}"
-                    for k, (got, want) in mismatched.items()]
-        if strict and missing:
-            problems.append(f"missing key(s): {', '.join(map(repr, missing))}")
-        if strict and unexpected:
-            problems.append(f"unexpected key(s): {', '.join(map(repr, unexpected))}")
+        problems = [_("size mismatch for {key!r}: got shape {got}, the model has {want}").format(
+            key=k, got=got, want=want) for k, (got, want) in mismatched.items()]
+        problems += [f"{k!r} holds finite values beyond {_target_dtype(slots[k])}'s range "
+                     f"(they would become inf)" for k, v in values.items()
+                     if k not in mismatched and _overflows(v, _target_dtype(slots[k]))]
+        problems += key_problems(missing if strict else (), unexpected if strict else ())
         if problems:
-            raise StateDictError(f"load_state_dict for {type(self).__name__}: "
-                                 + "; ".join(problems), missing, unexpected, mismatched)
+            raise StateDictError(_("load_state_dict for {type}: {problems}").format(
+                type=type(self).__name__, problems="; ".join(problems)),
+                missing, unexpected, mismatched)
         for key, value in values.items():
             owner, name, is_param = slots[key]
             if is_param:
@@ -312,19 +316,21 @@ class Module:
                      axis: int = -1) -> np.ndarray:
         """Validate rank (and size along ``axis``) of an input; raise ShapeError naming ``self``."""
         if not isinstance(x, np.ndarray):
-            raise ShapeError(f"{self!r}: expected a NumPy array, got {type(x).__name__}")
+            raise ShapeError(_("{self!r}: expected a NumPy array, got {type}")
+                               .format(self=self, type=type(x).__name__))
         ndims = (ndim,) if isinstance(ndim, int) else ndim
         if x.ndim not in ndims:
             raise ShapeError(
-                f"{self!r}: expected input of rank {' or '.join(map(str, ndims))}, "
-                f"got shape {x.shape}"
+                _("{self!r}: expected input of rank {ranks}, got shape {shape}")
+                  .format(self=self, ranks=' or '.join(map(str, ndims)), shape=x.shape)
             )
         if features is not None and x.shape[axis] != features:
             want = list(x.shape)
             want[axis] = features
             want[0] = "m"
             raise ShapeError(
-                f"{self!r}: expected input of shape ({', '.join(map(str, want))}), got {x.shape}"
+                _("{self!r}: expected input of shape ({dims}), got {shape}")
+                  .format(self=self, dims=', '.join(map(str, want)), shape=x.shape)
             )
         return x
 
@@ -366,7 +372,8 @@ class Sequential(Module):
             modules = tuple(modules[0])
         for i, m in enumerate(modules):
             if not isinstance(m, Module):
-                raise WhynetError(f"Sequential: item {i} is {type(m).__name__}, not a Module")
+                raise WhynetError(_("Sequential: item {i} is {type}, not a Module").format(
+                    i=i, type=type(m).__name__))
         self._children = list(modules)
         self._forward_hooks: list[ForwardHook] = []
         self._backward_hooks: list[BackwardHook] = []
@@ -432,3 +439,21 @@ class Sequential(Module):
             suffix = f"  # {n:,} params" if n else ""
             lines.append(f"  ({i}) {m!r}{suffix}")
         return "\n".join(lines)
+
+
+def _target_dtype(slot) -> np.dtype:
+    """The dtype a state-dict value is cast to when loaded into ``slot`` = (owner, name,
+    is_param)."""
+    owner, name, is_param = slot
+    return np.asarray(owner._params[name].value if is_param else getattr(owner, name)).dtype
+
+
+def _overflows(value: np.ndarray, dtype: np.dtype) -> bool:
+    """Whether casting ``value`` to the floating ``dtype`` turns a finite number into ±inf
+    (float64 1e300 → float32); NaN and inf already there are the caller's business, as in
+    PyTorch."""
+    if np.dtype(dtype).kind != "f" or value.dtype.kind != "f" or value.size == 0:
+        return False
+    finite = value[np.isfinite(value)]
+    return bool(finite.size) and float(np.abs(finite).max()) > float(np.finfo(dtype).max)
+

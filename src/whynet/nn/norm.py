@@ -21,6 +21,7 @@ import numpy as np
 
 from .. import dtypes
 from ..errors import ConfigError, ShapeError, check_int, check_number, check_positive
+from ..i18n import _
 from .module import Module
 
 
@@ -81,7 +82,8 @@ class _BatchNorm(Module):
         if x.shape[1] != self.num_features:
             layout = self._layout if x.ndim != 2 else "(m, C)"
             want = layout.replace("C", str(self.num_features))
-            raise ShapeError(f"{self!r}: expected input of shape {want}, got {x.shape}")
+            raise ShapeError(_("{self!r}: expected input of shape {want}, got {shape}")
+                               .format(self=self, want=want, shape=x.shape))
         return x
 
     def forward(self, x: np.ndarray) -> np.ndarray:
@@ -91,8 +93,9 @@ class _BatchNorm(Module):
         if self.training:
             n = x.size // c
             if n < 2:
-                raise ShapeError(f"{self!r}: training needs more than 1 value per channel to "
-                                 f"estimate a variance, got input of shape {x.shape}")
+                raise ShapeError(_("{self!r}: training needs more than 1 value per channel to "
+                                   "estimate a variance, got input of shape {shape}")
+                                   .format(self=self, shape=x.shape))
             mean = _channel_sum(x) / n
             xc = np.empty_like(x)
             # xc = x − μ, slice by slice of the batch (on several threads when BLAS may use
@@ -224,7 +227,8 @@ class LayerNorm(Module):
         shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) \
             else tuple(normalized_shape)
         if not shape:
-            raise ConfigError(f"LayerNorm: normalized_shape must not be empty, got {shape}")
+            raise ConfigError(_("LayerNorm: normalized_shape must not be empty, got {shape}")
+                                .format(shape=shape))
         self.normalized_shape = tuple(check_int("LayerNorm", "normalized_shape", s)
                                       for s in shape)
         check_positive("LayerNorm", "eps", eps)
@@ -240,8 +244,10 @@ class LayerNorm(Module):
         k = len(self.normalized_shape)
         if not isinstance(x, np.ndarray) or x.ndim <= k or x.shape[-k:] != self.normalized_shape:
             shape = x.shape if isinstance(x, np.ndarray) else type(x).__name__
-            raise ShapeError(f"{self!r}: expected input of shape (m, …, "
-                             f"{', '.join(map(str, self.normalized_shape))}), got {shape}")
+            raise ShapeError(_("{self!r}: expected input of shape (m, …, {dims}), got {shape}")
+                               .format(self=self,
+                                       dims=', '.join(map(str, self.normalized_shape)),
+                                       shape=shape))
         x = x.astype(self.gamma.value.dtype, copy=False)
         axes = tuple(range(x.ndim - k, x.ndim))
         mean = x.mean(axis=axes, keepdims=True)

@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import dtypes
 from ..errors import ConfigError, ShapeError, check_int
+from ..i18n import _
 from ..random import make_rng
 from .init import Initializer, get_initializer, uniform
 from .module import Module
@@ -70,8 +71,10 @@ class RNN(Module):
         self.n_in = check_int("RNN", "n_in", n_in)
         self.n_hidden = check_int("RNN", "n_hidden", n_hidden)
         if nonlinearity not in NONLINEARITIES:
-            raise ConfigError(f"RNN: nonlinearity must be one of {NONLINEARITIES}, "
-                              f"got {nonlinearity!r}")
+            raise ConfigError(_("RNN: nonlinearity must be one of {nonlinearities}, got "
+                                "{nonlinearity!r}")
+                                .format(nonlinearities=NONLINEARITIES,
+                                        nonlinearity=nonlinearity))
         self.nonlinearity = nonlinearity
         self.biases = check_int("RNN", "biases", biases, low=1, high=2)
         dt = dtypes.resolve(dtype)
@@ -200,7 +203,8 @@ class LastStep(Module):
     def forward(self, x: np.ndarray) -> np.ndarray:
         self._check_input(x, 3)
         if x.shape[1] < 1:
-            raise ShapeError(f"{self!r}: expected at least one time step, got shape {x.shape}")
+            raise ShapeError(_("{self!r}: expected at least one time step, got shape {shape}")
+                               .format(self=self, shape=x.shape))
         self._shape = x.shape
         return x[:, -1]
 

@@ -40,6 +40,7 @@ import numpy as np
 
 from .. import dtypes
 from ..errors import ConfigError, check_number, lookup
+from ..i18n import _
 from .module import Parameter
 
 
@@ -165,9 +166,9 @@ def get_regularizer(name: str | Regularizer | None, lam: float = 0.0, **kwargs) 
     if kind == "elastic":
         pair = tuple(lam) if isinstance(lam, (tuple, list)) else (lam, lam)
         if len(pair) != 2:
-            raise ConfigError(f"regulariser 'elastic': lam must be a number or a pair "
-                              f"(l1, l2), got {lam!r}")
+            raise ConfigError(_("regulariser 'elastic': lam must be a number or a pair (l1, l2), "
+                                "got {lam!r}").format(lam=lam))
         kwargs = {"l1": pair[0], "l2": pair[1], **kwargs}
     elif kind != "none":
         kwargs = {"lam": lam, **kwargs}
-    return lookup("regulariser", REGULARIZERS, key, kwargs)
+    return lookup(_("regulariser"), REGULARIZERS, key, kwargs)

@@ -36,7 +36,8 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ..errors import StateDictError
+from ..errors import StateDictError, key_problems
+from ..i18n import _
 from . import activations, conv, layers, norm
 from .module import IncompatibleKeys, Module, Sequential
 
@@ -62,8 +63,9 @@ _RNN_BIAS_SUM = ("bias_ih_l0", "bias_hh_l0")
 def _slots(model: Module):
     """``(whynet key, prefix, owner, name)`` for every state entry, with its torch names."""
     if not isinstance(model, Module):
-        raise StateDictError(f"torch_state: expected a whynet Module, got {type(model).__name__}")
-    for key, owner, name, _ in model._state_slots():
+        raise StateDictError(_("torch_state: expected a whynet Module, got {type}")
+                               .format(type=type(model).__name__))
+    for key, owner, name, _slot in model._state_slots():
         prefix = key[: len(key) - len(name)]
         cls = type(owner).__name__
         table = TORCH_NAMES.get(cls)
@@ -71,9 +73,10 @@ def _slots(model: Module):
             yield key, [prefix + t for t in _RNN_BIAS_SUM]
         elif table is None or name not in table:
             where = prefix.rstrip(".") or "(model)"
-            raise StateDictError(f"torch_state: layer {where} ({cls}) has state {name!r} with no "
-                                 f"PyTorch counterpart; convertible layers: "
-                                 f"{', '.join(sorted(TORCH_NAMES))}")
+            raise StateDictError(_("torch_state: layer {where} ({cls}) has state {name!r} with "
+                                   "no PyTorch counterpart; convertible layers: {torch_names}")
+                                   .format(where=where, cls=cls, name=name,
+                                           torch_names=', '.join(sorted(TORCH_NAMES))))
         else:
             yield key, [prefix + table[name]]
 
@@ -116,25 +119,25 @@ def from_torch(model: Module, state, strict: bool = True) -> IncompatibleKeys:
     torch's spelling. Returns the missing and unexpected torch keys (empty under ``strict``).
     """
     if not hasattr(state, "keys"):
-        raise StateDictError(f"from_torch: expected a state dict, got {type(state).__name__}")
+        raise StateDictError(_("from_torch: expected a state dict, got {type}")
+                               .format(type=type(state).__name__))
     slots = list(_slots(model))
     wanted = [t for _, names in slots for t in names]
     missing = [t for t in wanted if t not in state]
     unexpected = [k for k in state if k not in set(wanted)]
-    problems = []
-    if strict and missing:
-        problems.append(f"missing key(s): {', '.join(map(repr, missing))}")
-    if strict and unexpected:
-        problems.append(f"unexpected key(s): {', '.join(map(repr, unexpected))}")
+    problems = key_problems(missing, unexpected) if strict else []
     if problems:
-        raise StateDictError("from_torch: " + "; ".join(problems), missing, unexpected)
+        raise StateDictError(_("from_torch: {problems}").format(problems="; ".join(problems)),
+                             missing, unexpected)
     converted = {}
     for key, names in slots:
         if all(t in state for t in names):
             values = [_numpy(state[t]) for t in names]
             if len(values) == 2 and values[0].shape != values[1].shape:
-                raise StateDictError(f"from_torch: {names[0]!r} has shape {values[0].shape} but "
-                                     f"{names[1]!r} has {values[1].shape}")
+                raise StateDictError(_("from_torch: {names!r} has shape {shape} but {names2!r} "
+                                       "has {shape2}")
+                                       .format(names=names[0], shape=values[0].shape,
+                                               names2=names[1], shape2=values[1].shape))
             converted[key] = values[0] if len(values) == 1 else values[0] + values[1]
     model.load_state_dict(converted, strict=False)
     return IncompatibleKeys(missing, unexpected)
@@ -191,8 +194,8 @@ def _torch_nn():
     try:
         import torch
     except ImportError as e:
-        raise StateDictError("converting to or from PyTorch needs torch: "
-                             "pip install 'whynet[torch]'") from e
+        raise StateDictError(_("converting to or from PyTorch needs torch: pip install "
+                               "'whynet[torch]'")) from e
     return torch
 
 
@@ -208,14 +211,16 @@ def to_torch_module(model: Module):
     torch = _torch_nn()
     layers = getattr(model, "layers", None)
     if layers is None:
-        raise StateDictError(f"to_torch: expected a whynet Sequential, got "
-                             f"{type(model).__name__}")
+        raise StateDictError(_("to_torch: expected a whynet Sequential, got {type}")
+                               .format(type=type(model).__name__))
     modules = []
     for i, layer in enumerate(layers):
         name = type(layer).__name__
         if name not in TORCH_MODULES:
-            raise StateDictError(f"to_torch: layer {i} ({name}) has no PyTorch twin; "
-                                 f"convertible: {', '.join(TORCH_MODULES)}")
+            raise StateDictError(_("to_torch: layer {i} ({name}) has no PyTorch twin; "
+                                   "convertible: {torch_modules}")
+                                   .format(i=i, name=name,
+                                           torch_modules=', '.join(TORCH_MODULES)))
         torch_name, args = TORCH_MODULES[name]
         config = layer.get_config()
         modules.append(getattr(torch.nn, torch_name)(
@@ -232,16 +237,19 @@ def _torch_args(i: int, module, args: dict[str, str]) -> dict:
     for attr, allowed in TORCH_REQUIRED.items():
         value = getattr(module, attr, allowed[0])
         if value not in allowed:
-            raise StateDictError(f"from_torch: layer {i} ({type(module).__name__}) has "
-                                 f"{attr}={value!r}; whynet's twin supports only "
-                                 f"{attr}={allowed[0]!r}")
+            raise StateDictError(_("from_torch: layer {i} ({type}) has {attr}={value!r}; "
+                                   "whynet's twin supports only {attr}={allowed!r}")
+                                   .format(i=i, type=type(module).__name__, attr=attr,
+                                           value=value, allowed=allowed[0]))
     kwargs = {}
     for w, t in args.items():
         value = getattr(module, t)
         kwargs[w] = (value is not None) if t == "bias" else value
     if isinstance(kwargs.get("padding"), str):
-        raise StateDictError(f"from_torch: layer {i} ({type(module).__name__}) has padding="
-                             f"{kwargs['padding']!r}; give the padding as numbers")
+        raise StateDictError(_("from_torch: layer {i} ({type}) has padding={padding!r}; give the "
+                               "padding as numbers")
+                               .format(i=i, type=type(module).__name__,
+                                       padding=kwargs['padding']))
     return kwargs
 
 
@@ -251,8 +259,8 @@ def from_torch_module(module, dtype=None) -> Module:
     ``dtype`` (default: float64 for a float64 module, else float32), in the module's mode."""
     torch = _torch_nn()
     if not isinstance(module, torch.nn.Sequential):
-        raise StateDictError(f"from_torch: expected a torch.nn.Sequential, got "
-                             f"{type(module).__name__}")
+        raise StateDictError(_("from_torch: expected a torch.nn.Sequential, got {type}")
+                               .format(type=type(module).__name__))
     if dtype is None:
         params = list(module.parameters())
         dtype = np.float64 if params and params[0].dtype == torch.float64 else np.float32
@@ -261,8 +269,10 @@ def from_torch_module(module, dtype=None) -> Module:
     for i, m in enumerate(module):
         torch_name = type(m).__name__
         if torch_name not in by_torch or type(m) is not getattr(torch.nn, torch_name):
-            raise StateDictError(f"from_torch: layer {i} ({torch_name}) has no whynet twin; "
-                                 f"convertible: {', '.join(sorted(by_torch))}")
+            raise StateDictError(_("from_torch: layer {i} ({torch_name}) has no whynet twin; "
+                                   "convertible: {by_torch}")
+                                   .format(i=i, torch_name=torch_name,
+                                           by_torch=', '.join(sorted(by_torch))))
         name = by_torch[torch_name]
         cls = next(getattr(mod, name) for mod in (layers, activations, norm, conv)
                    if hasattr(mod, name))

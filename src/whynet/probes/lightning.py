@@ -14,13 +14,14 @@ update ratio and the training loss after it (``on_train_batch_end``). Needs ``li
 from __future__ import annotations
 
 from ..errors import ConfigError
+from ..i18n import _
 from .recorder import DEFAULT_EVERY
 from .torch import TorchProbe
 
 try:
     from lightning.pytorch.callbacks import Callback
 except ImportError as e:  # an optional extra: say which package is missing
-    raise ConfigError("whynet.probes.lightning needs PyTorch Lightning: pip install lightning") \
+    raise ConfigError(_("whynet.probes.lightning needs PyTorch Lightning: pip install lightning")) \
         from e
 
 

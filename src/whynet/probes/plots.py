@@ -18,6 +18,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..errors import ConfigError
+from ..i18n import _
 from .records import MODEL, Histograms, Records
 
 HEALTHY_UPDATE_RATIO = 1e-3
@@ -26,17 +27,19 @@ HEALTHY_UPDATE_RATIO = 1e-3
 def _records(source) -> Records:
     records = getattr(source, "records", source)
     if not isinstance(records, Records):
-        raise ConfigError(f"expected a probe or Records, got {type(source).__name__}")
+        raise ConfigError(_("expected a probe or Records, got {type}")
+                            .format(type=type(source).__name__))
     return records
 
 
 def _histograms(source) -> Histograms:
     hist = getattr(source, "histograms", source)
     if not isinstance(hist, Histograms):
-        raise ConfigError(f"expected a probe or Histograms, got {type(source).__name__}")
+        raise ConfigError(_("expected a probe or Histograms, got {type}")
+                            .format(type=type(source).__name__))
     if not len(hist):
-        raise ConfigError("no histograms recorded (was the probe built with histograms=False, "
-                          "or has it not measured yet?)")
+        raise ConfigError(_("no histograms recorded (was the probe built with histograms=False, "
+                            "or has it not measured yet?)"))
     return hist
 
 
@@ -76,7 +79,7 @@ def activation_histograms(source, step: int | None = None, layers=None) -> Figur
     hist = _histograms(source)
     layers = list(layers) if layers is not None else hist.layers("activation")
     if not layers:
-        raise ConfigError("activation_histograms: no activation layers were recorded")
+        raise ConfigError(_("activation_histograms: no activation layers were recorded"))
     fig = Figure(figsize=(2.2 * len(layers) + 0.6, 2.6), layout="constrained")
     axes = fig.subplots(1, len(layers), squeeze=False)[0]
     for ax, layer in zip(axes, layers):
@@ -98,7 +101,7 @@ def histogram_over_time(source, layers=None) -> Figure:
     hist = _histograms(source)
     layers = list(layers) if layers is not None else hist.layers("activation")
     if not layers:
-        raise ConfigError("histogram_over_time: no activation layers were recorded")
+        raise ConfigError(_("histogram_over_time: no activation layers were recorded"))
     fig = Figure(figsize=(6, 1.6 * len(layers) + 0.6), layout="constrained")
     axes = fig.subplots(len(layers), 1, squeeze=False)[:, 0]
     for ax, layer in zip(axes, layers):
@@ -124,7 +127,8 @@ def gradient_norms(source, quantity: str = "output_grad_norm", steps=None) -> Fi
     records = _records(source)
     layers = _layers_with(records, quantity)
     if not layers:
-        raise ConfigError(f"gradient_norms: no {quantity!r} records")
+        raise ConfigError(_("gradient_norms: no {quantity!r} records")
+                            .format(quantity=quantity))
     sub = records.where(quantity=quantity)
     all_steps = sub.steps()
     if steps is None:
@@ -145,8 +149,8 @@ def update_ratios(source) -> Figure:
     records = _records(source)
     layers = _layers_with(records, "update_ratio")
     if not layers:
-        raise ConfigError("update_ratios: no update_ratio records (measure inside fit, or call "
-                          "on_before_update/on_step_end around your update)")
+        raise ConfigError(_("update_ratios: no update_ratio records (measure inside fit, or call "
+                            "on_before_update/on_step_end around your update)"))
     fig, ax = _line_axes()
     for layer in layers:
         s, v = records.series(layer, "update_ratio")
@@ -161,7 +165,7 @@ def dead_saturated(source) -> Figure:
     dead = _layers_with(records, "dead")
     saturated = _layers_with(records, "saturated")
     if not dead and not saturated:
-        raise ConfigError("dead_saturated: no 'dead' or 'saturated' records")
+        raise ConfigError(_("dead_saturated: no 'dead' or 'saturated' records"))
     fig, ax = _line_axes()
     for layer in dead:
         s, v = records.series(layer, "dead")

@@ -34,6 +34,7 @@ from typing import Iterable
 import numpy as np
 
 from ..errors import ConfigError, ShapeError, check_finite, check_int, check_number
+from ..i18n import _
 from ..nn.activations import Activation
 from ..nn.layers import Dense
 from ..nn.losses import get_loss
@@ -66,8 +67,8 @@ class Cadence:
             self._steps = frozenset(int(s) for s in every)
         elif every != "log" and not (isinstance(every, Integral) and not isinstance(every, bool)
                                      and every >= 1):
-            raise ConfigError(f"Probe: every must be an int ≥ 1, 'log' or a list of steps, "
-                              f"got {every!r}")
+            raise ConfigError(_("Probe: every must be an int ≥ 1, 'log' or a list of steps, got "
+                                "{every!r}").format(every=every))
 
     def due(self, step: int) -> bool:
         if self._steps is not None:
@@ -161,7 +162,8 @@ class BaseProbe:
                  thresholds: Thresholds | None = None):
         owner = type(self).__name__
         if mode not in ("eval", "train"):
-            raise ConfigError(f"{owner}: mode must be 'eval' or 'train', got {mode!r}")
+            raise ConfigError(_("{owner}: mode must be 'eval' or 'train', got {mode!r}")
+                                .format(owner=owner, mode=mode))
         for arg, value in (("bins", bins), ("jacobian_max_units", jacobian_max_units),
                            ("jacobian_examples", jacobian_examples)):
             check_int(owner, arg, value)
@@ -170,9 +172,10 @@ class BaseProbe:
         for arg, value in (("sparsity_eps", sparsity_eps), ("symmetry_tol", symmetry_tol)):
             check_number(owner, arg, value, low=0.0, low_open=True)
         if len(X) != len(y):
-            raise ShapeError(f"{owner}: X has {len(X)} examples but y has {len(y)}")
+            raise ShapeError(_("{owner}: X has {n_x} examples but y has {n_y}")
+                               .format(owner=owner, n_x=len(X), n_y=len(y)))
         if len(X) == 0:
-            raise ShapeError(f"{owner}: the probe batch is empty")
+            raise ShapeError(_("{owner}: the probe batch is empty").format(owner=owner))
         self.cadence = Cadence(every)
         self.mode = mode
         self.bins = int(bins)
@@ -265,7 +268,7 @@ class BaseProbe:
                 rows.append(step, cap.label, quantity, value)
                 if quantity == "output_grad_norm":
                     delta_norms[cap.label] = value
-            for value, _, _ in cap.weights.values():
+            for value, _grad, _delta in cap.weights.values():
                 units[cap.label] = value.shape[0]
         weight_layers = [c.label for c in captures if c.weights]
         # The output layer's units start equal harmlessly: each class's target sets its row's
@@ -523,9 +526,9 @@ class Probe(BaseProbe):
 
     def __init__(self, model, X, y, loss_fn, every=DEFAULT_EVERY, **options):
         if not hasattr(model, "register_forward_hook") or not hasattr(model, "layers"):
-            raise ConfigError(f"Probe: model must be a whynet Sequential, got "
-                              f"{type(model).__name__} (for a torch.nn.Module use "
-                              "whynet.probes.torch.TorchProbe)")
+            raise ConfigError(_("Probe: model must be a whynet Sequential, got {type} (for a "
+                                "torch.nn.Module use whynet.probes.torch.TorchProbe)")
+                                .format(type=type(model).__name__))
         X = np.asarray(X)
         if not np.issubdtype(X.dtype, np.floating):
             X = X.astype(model.dtype)
@@ -537,8 +540,8 @@ class Probe(BaseProbe):
         if isinstance(loss_fn, str):
             loss_fn = get_loss(loss_fn)
         if not (hasattr(loss_fn, "forward") and hasattr(loss_fn, "backward")):
-            raise ConfigError(f"Probe: loss_fn must be a whynet loss or its name, "
-                              f"got {type(loss_fn).__name__}")
+            raise ConfigError(_("Probe: loss_fn must be a whynet loss or its name, got {type}")
+                                .format(type=type(loss_fn).__name__))
         # A copy, so the probe's pass never overwrites what the trainer's loss object keeps
         # between its forward and backward.
         self.loss_fn = copy.copy(loss_fn)
@@ -562,7 +565,7 @@ class Probe(BaseProbe):
         for label, m in zip(self.layer_labels(), self.model.layers):
             weights = _weights_of(m)
             several[label] = len(weights) > 1
-            for name, (W, _, _) in weights.items():
+            for name, (W, _grad, _delta) in weights.items():
                 out.append((label, f"[{name}]" if several[label] else "", W))
         return out
 

@@ -14,6 +14,7 @@ from typing import Callable, Iterable, Iterator
 import numpy as np
 
 from ..errors import ConfigError, ShapeError
+from ..i18n import _
 from ..notebook import html_table
 from .stats import histogram, norm
 
@@ -83,7 +84,8 @@ class Records:
             return np.array(self._value, dtype=np.float64)
         if name in ("layer", "quantity"):
             return np.array(getattr(self, "_" + name), dtype=object)
-        raise ConfigError(f"Records.column: unknown column {name!r}; known: {', '.join(COLUMNS)}")
+        raise ConfigError(_("Records.column: unknown column {name!r}; known: {columns}")
+                            .format(name=name, columns=', '.join(COLUMNS)))
 
     def where(self, step=None, layer=None, quantity=None, value=None) -> "Records":
         """The rows matching every given filter (a value, a collection, or a predicate)."""
@@ -105,8 +107,9 @@ class Records:
         for s, la, q, v in self:
             if s == step and la == layer and q == quantity:
                 return v
-        raise ConfigError(f"Records.value: no row for step {step}, layer {layer!r}, "
-                          f"quantity {quantity!r}")
+        raise ConfigError(_("Records.value: no row for step {step}, layer {layer!r}, quantity "
+                            "{quantity!r}")
+                            .format(step=step, layer=layer, quantity=quantity))
 
     def steps(self) -> list[int]:
         """Distinct steps, in order of first appearance."""
@@ -127,11 +130,12 @@ class Records:
     def from_dict(cls, columns: dict) -> "Records":
         missing = [c for c in COLUMNS if c not in columns]
         if missing:
-            raise ConfigError(f"Records.from_dict: missing column(s) {missing}; "
-                              f"need {list(COLUMNS)}")
+            raise ConfigError(_("Records.from_dict: missing column(s) {missing}; need {columns}")
+                                .format(missing=missing, columns=list(COLUMNS)))
         lengths = {len(columns[c]) for c in COLUMNS}
         if len(lengths) != 1:
-            raise ShapeError(f"Records.from_dict: columns have different lengths {sorted(lengths)}")
+            raise ShapeError(_("Records.from_dict: columns have different lengths {lengths}")
+                               .format(lengths=sorted(lengths)))
         return cls(zip(*(columns[c] for c in COLUMNS)))
 
     def to_pandas(self):
@@ -139,8 +143,8 @@ class Records:
         try:
             import pandas as pd
         except ImportError as e:
-            raise ConfigError("Records.to_pandas needs pandas (pip install pandas); "
-                              "to_dict() gives the same columns without it") from e
+            raise ConfigError(_("Records.to_pandas needs pandas (pip install pandas); to_dict() "
+                                "gives the same columns without it")) from e
         return pd.DataFrame(self.to_dict())
 
 
@@ -195,23 +199,27 @@ class Histograms:
         for e in self._entries:
             if e.step == step and e.layer == layer and e.kind == kind:
                 return e
-        raise ConfigError(f"Histograms.at: no {kind} histogram of layer {layer!r} at step {step}; "
-                          f"layers: {self.layers(kind)}, steps: {self.steps(kind)}")
+        raise ConfigError(_("Histograms.at: no {kind} histogram of layer {layer!r} at step "
+                            "{step}; layers: {layers}, steps: {steps}")
+                            .format(kind=kind, layer=layer, step=step,
+                                    layers=self.layers(kind), steps=self.steps(kind)))
 
     def latest(self, layer: str, kind: str = "activation") -> HistogramEntry:
         for e in reversed(self._entries):
             if e.layer == layer and e.kind == kind:
                 return e
-        raise ConfigError(f"Histograms.latest: no {kind} histogram of layer {layer!r}; "
-                          f"layers: {self.layers(kind)}")
+        raise ConfigError(_("Histograms.latest: no {kind} histogram of layer {layer!r}; layers: "
+                            "{layers}")
+                            .format(kind=kind, layer=layer, layers=self.layers(kind)))
 
     def series(self, layer: str, kind: str = "activation"
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(steps (n,), edges (n, bins+1), counts (n, bins))`` of one layer over time."""
         entries = [e for e in self._entries if e.layer == layer and e.kind == kind]
         if not entries:
-            raise ConfigError(f"Histograms.series: no {kind} histograms of layer {layer!r}; "
-                              f"layers: {self.layers(kind)}")
+            raise ConfigError(_("Histograms.series: no {kind} histograms of layer {layer!r}; "
+                                "layers: {layers}")
+                                .format(kind=kind, layer=layer, layers=self.layers(kind)))
         return (np.array([e.step for e in entries], dtype=np.int64),
                 np.stack([e.edges for e in entries]), np.stack([e.counts for e in entries]))
 

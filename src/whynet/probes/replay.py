@@ -18,6 +18,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from ..errors import ConfigError
+from ..i18n import _
 from .records import Records
 
 #: The per-layer table's columns: (quantity, heading, format: "pct" | "sci" | "num").
@@ -36,10 +37,11 @@ def replay_data(probe, title: str | None = None) -> dict:
     activation histograms per layer and step, findings."""
     records = getattr(probe, "records", None)
     if not isinstance(records, Records):
-        raise ConfigError(f"save_html: expected a probe with records, got {type(probe).__name__}")
+        raise ConfigError(_("save_html: expected a probe with records, got {type}")
+                            .format(type=type(probe).__name__))
     if len(records) == 0:
-        raise ConfigError("save_html: the probe has no records yet; train with the probe as a "
-                          "callback (or call probe.measure(step)) first")
+        raise ConfigError(_("save_html: the probe has no records yet; train with the probe as a "
+                            "callback (or call probe.measure(step)) first"))
     series: dict[str, dict[str, list]] = {}
     for step, layer, quantity, value in records:
         series.setdefault(quantity, {}).setdefault(layer, []).append([int(step), _finite(value)])
@@ -64,9 +66,11 @@ def save_html(probe, path, title: str | None = None) -> Path:
     earlier file at ``path`` untouched."""
     path = Path(path)
     if path.is_dir():
-        raise ConfigError(f"save_html: {path} is a directory; give a file name such as run.html")
+        raise ConfigError(_("save_html: {path} is a directory; give a file name such as run.html")
+                            .format(path=path))
     if not path.parent.exists():
-        raise ConfigError(f"save_html: the folder {path.parent} does not exist")
+        raise ConfigError(_("save_html: the folder {parent} does not exist")
+                            .format(parent=path.parent))
     data = replay_data(probe, title)
     env = Environment(loader=PackageLoader("whynet.probes", "templates"),
                       autoescape=select_autoescape(["html", "j2"]))
@@ -74,6 +78,10 @@ def save_html(probe, path, title: str | None = None) -> Path:
     payload = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
     html = env.get_template("replay.html.j2").render(title=data["title"], payload=payload)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(html, encoding="utf-8")
-    tmp.replace(path)
+    try:
+        tmp.write_text(html, encoding="utf-8")
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return path

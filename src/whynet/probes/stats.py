@@ -20,6 +20,7 @@ import math
 import numpy as np
 
 from ..errors import ConfigError, ShapeError
+from ..i18n import _
 
 #: Percentiles recorded for every activation (``p1`` … ``p99``).
 PERCENTILES = (1, 5, 25, 50, 75, 95, 99)
@@ -53,7 +54,7 @@ def summary(a: np.ndarray, percentiles=PERCENTILES) -> dict[str, float]:
     """
     flat = np.asarray(a).ravel()
     if flat.size == 0:
-        raise ShapeError("summary: expected a non-empty array, got size 0")
+        raise ShapeError(_("summary: expected a non-empty array, got size 0"))
     # float64 accumulation: a diverging float32 layer (values ~1e20) must not overflow the std.
     out = {"mean": float(flat.mean(dtype=np.float64)), "std": float(flat.std(dtype=np.float64))}
     # One sort then interpolation: 5-10× faster than np.percentile's partitioning on a
@@ -92,7 +93,8 @@ def histogram(a: np.ndarray, bins: int, value_range: tuple[float, float]) -> np.
     """
     lo, hi = float(value_range[0]), float(value_range[1])
     if not hi > lo:
-        raise ConfigError(f"histogram: value_range must have high > low, got {value_range!r}")
+        raise ConfigError(_("histogram: value_range must have high > low, got {value_range!r}")
+                            .format(value_range=value_range))
     flat = np.asarray(a).ravel()
     if flat.dtype.kind != "f":
         flat = flat.astype(np.float64)
@@ -113,8 +115,9 @@ def saturated_fraction(out: np.ndarray, output_range: tuple[float, float],
     """
     low, high = output_range
     if not (math.isfinite(low) and math.isfinite(high) and high > low):
-        raise ConfigError(f"saturated_fraction: output_range must be finite with high > low, "
-                          f"got {output_range!r}; use saturated_fraction_from_derivative")
+        raise ConfigError(_("saturated_fraction: output_range must be finite with high > low, "
+                            "got {output_range!r}; use saturated_fraction_from_derivative")
+                            .format(output_range=output_range))
     width = margin * (high - low)
     out = np.asarray(out)
     return float(np.mean((out <= low + width) | (out >= high - width)))
@@ -147,7 +150,8 @@ def _units(a: np.ndarray) -> np.ndarray:
     """``a`` as (examples, units, positions): units on axis 1, positions pooled for conv maps."""
     a = np.asarray(a)
     if a.ndim < 2:
-        raise ShapeError(f"expected activations of shape (m, units, …), got {a.shape}")
+        raise ShapeError(_("expected activations of shape (m, units, …), got {shape}")
+                           .format(shape=a.shape))
     return a.reshape(a.shape[0], a.shape[1], -1)
 
 
@@ -195,7 +199,8 @@ def update_ratio(before: np.ndarray, after: np.ndarray) -> float | None:
     """
     before = np.asarray(before)
     if before.shape != np.shape(after):
-        raise ShapeError(f"update_ratio: shapes differ, {before.shape} vs {np.shape(after)}")
+        raise ShapeError(_("update_ratio: shapes differ, {shape} vs {shape2}")
+                           .format(shape=before.shape, shape2=np.shape(after)))
     w = norm(before)
     if w == 0:
         return None
@@ -210,8 +215,8 @@ def weight_scale(W: np.ndarray) -> float:
     """
     W = np.asarray(W)
     if W.ndim < 1 or W.shape[0] == 0:
-        raise ShapeError(f"weight_scale: expected a weight array of shape (n_out, …), "
-                         f"got {W.shape}")
+        raise ShapeError(_("weight_scale: expected a weight array of shape (n_out, …), got "
+                           "{shape}").format(shape=W.shape))
     return norm(W) / math.sqrt(W.shape[0])
 
 
@@ -225,7 +230,8 @@ def weight_sparsity(W: np.ndarray, eps: float = SPARSITY_EPS) -> tuple[float, fl
 def _rows(W: np.ndarray) -> np.ndarray:
     W = np.asarray(W)
     if W.ndim < 2:
-        raise ShapeError(f"expected a weight array of shape (n_out, n_in, …), got {W.shape}")
+        raise ShapeError(_("expected a weight array of shape (n_out, n_in, …), got {shape}")
+                           .format(shape=W.shape))
     return W.reshape(W.shape[0], -1)
 
 
@@ -265,7 +271,8 @@ def distinct_units(W: np.ndarray, b: np.ndarray | None = None, tol: float = SYMM
     if b is not None:
         b = np.asarray(b).reshape(-1)
         if b.shape[0] != n:
-            raise ShapeError(f"distinct_units: b has {b.shape[0]} entries, W has {n} rows")
+            raise ShapeError(_("distinct_units: b has {shape} entries, W has {n} rows")
+                               .format(shape=b.shape[0], n=n))
     if n == 0:
         return 0
     top, bottom = R.max(axis=0), R.min(axis=0)        # per column: one pass each
@@ -314,14 +321,14 @@ def jacobian_singular_values(W: np.ndarray, fprime: np.ndarray | None = None) ->
     """
     W = np.asarray(W)
     if W.ndim != 2:
-        raise ShapeError(f"jacobian_singular_values: expected W of shape (n_out, n_in), "
-                         f"got {W.shape}")
+        raise ShapeError(_("jacobian_singular_values: expected W of shape (n_out, n_in), got "
+                           "{shape}").format(shape=W.shape))
     if fprime is None:
         return np.linalg.svd(W, compute_uv=False)
     fprime = np.asarray(fprime)
     if fprime.ndim != 2 or fprime.shape[1] != W.shape[0]:
-        raise ShapeError(f"jacobian_singular_values: expected fprime of shape (m, {W.shape[0]}), "
-                         f"got {fprime.shape}")
+        raise ShapeError(_("jacobian_singular_values: expected fprime of shape (m, {shape}), got "
+                           "{shape2}").format(shape=W.shape[0], shape2=fprime.shape))
     return np.linalg.svd(fprime[:, :, None] * W[None, :, :], compute_uv=False)
 
 
@@ -342,8 +349,9 @@ def batchnorm_gap(x: np.ndarray, running_mean: np.ndarray, running_var: np.ndarr
     run_mean = np.asarray(running_mean, dtype=np.float64)
     run_var = np.asarray(running_var, dtype=np.float64)
     if run_mean.shape != mean.shape:
-        raise ShapeError(f"batchnorm_gap: running statistics have shape {run_mean.shape}, "
-                         f"input has {mean.shape[0]} channels")
+        raise ShapeError(_("batchnorm_gap: running statistics have shape {shape}, input has "
+                           "{shape2} channels")
+                           .format(shape=run_mean.shape, shape2=mean.shape[0]))
     gap = float(np.mean(np.abs(mean - run_mean) / np.sqrt(run_var + eps)))
     ratio = float(np.mean((var + eps) / (run_var + eps)))
     return gap, ratio

@@ -29,6 +29,7 @@ import re
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..i18n import _
 from .records import Histograms, Records
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.\-/]")
@@ -47,8 +48,8 @@ class TensorBoardWriter:
         try:
             from tensorboardX import SummaryWriter
         except ImportError as e:
-            raise ConfigError("TensorBoard export needs tensorboardX: "
-                              "pip install 'whynet[tensorboard]'") from e
+            raise ConfigError(_("TensorBoard export needs tensorboardX: pip install "
+                                "'whynet[tensorboard]'")) from e
         self.logdir = Path(logdir)
         self._writer = SummaryWriter(logdir=str(self.logdir), flush_secs=flush_secs)
         self._rows_done = 0
@@ -59,8 +60,8 @@ class TensorBoardWriter:
         ``histograms``)."""
         records = getattr(source, "records", source)
         if not isinstance(records, Records):
-            raise ConfigError(f"TensorBoardWriter.write: expected a probe or Records, "
-                              f"got {type(source).__name__}")
+            raise ConfigError(_("TensorBoardWriter.write: expected a probe or Records, got {type}")
+                                .format(type=type(source).__name__))
         hist = histograms if histograms is not None else getattr(source, "histograms", None)
         rows = list(records)
         for step, layer, quantity, value in rows[self._rows_done:]:

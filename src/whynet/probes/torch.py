@@ -40,6 +40,7 @@ import math
 import numpy as np
 
 from ..errors import ConfigError, WhynetError
+from ..i18n import _
 from ..nn.activations import get_activation
 from .recorder import DEFAULT_EVERY, ActivationInfo, BaseProbe, LayerCapture
 
@@ -74,7 +75,8 @@ def _import_torch():
     try:
         import torch
     except ImportError as e:  # pragma: no cover - torch is installed wherever the tests run
-        raise ConfigError("whynet.probes.torch needs PyTorch: pip install 'whynet[torch]'") from e
+        raise ConfigError(_("whynet.probes.torch needs PyTorch: pip install 'whynet[torch]'")
+                          ) from e
     return torch
 
 
@@ -162,12 +164,12 @@ class TorchProbe(BaseProbe):
     def __init__(self, model, X, y, loss_fn, every=DEFAULT_EVERY, **options):
         torch = _import_torch()
         if not isinstance(model, torch.nn.Module):
-            raise ConfigError(f"TorchProbe: model must be a torch.nn.Module, got "
-                              f"{type(model).__name__} (for a whynet model use "
-                              "whynet.probes.Probe)")
+            raise ConfigError(_("TorchProbe: model must be a torch.nn.Module, got {type} (for a "
+                                "whynet model use whynet.probes.Probe)")
+                                .format(type=type(model).__name__))
         if not callable(loss_fn):
-            raise ConfigError(f"TorchProbe: loss_fn must be callable (logits, y) -> tensor, got "
-                              f"{type(loss_fn).__name__}")
+            raise ConfigError(_("TorchProbe: loss_fn must be callable (logits, y) -> tensor, got "
+                                "{type}").format(type=type(loss_fn).__name__))
         super().__init__(X, y, every, **options)
         self._torch = torch
         self.model = model
@@ -190,8 +192,9 @@ class TorchProbe(BaseProbe):
         detaches the probe (also usable as a context manager)."""
         if not (hasattr(optimizer, "register_step_pre_hook")
                 and hasattr(optimizer, "register_step_post_hook")):
-            raise ConfigError(f"TorchProbe.attach: expected a torch.optim.Optimizer (PyTorch ≥ 2.0 "
-                              f"has step hooks), got {type(optimizer).__name__}")
+            raise ConfigError(_("TorchProbe.attach: expected a torch.optim.Optimizer (PyTorch ≥ "
+                                "2.0 has step hooks), got {type}")
+                                .format(type=type(optimizer).__name__))
         counter = {"step": 0}
 
         def before(opt, args, kwargs):
@@ -241,7 +244,7 @@ class TorchProbe(BaseProbe):
                    and getattr(m, "running_var", None) is not None}
         handles = []
         try:
-            for _, m in self._leaves:
+            for _name, m in self._leaves:
                 handles.append(m.register_forward_hook(log.on_forward))
                 handles.append(m.register_full_backward_hook(log.on_backward))
             for m in inplace:

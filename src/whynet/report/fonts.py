@@ -21,6 +21,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..i18n import _
 
 FONT_PACKAGE = "koreanize-matplotlib"
 """The PyPI package whose wheel ships the Hangul font."""
@@ -50,9 +51,10 @@ def register_hangul_font() -> str:
     folder = _font_dir()
     files = [folder / name for name in FONT_FILES] if folder else []
     if not files or not files[0].is_file():
-        raise ConfigError(f"figures in Korean need the {HANGUL_FAMILY} font from the "
-                          f"{FONT_PACKAGE} package, which is not installed: "
-                          f"pip install {FONT_PACKAGE}")
+        raise ConfigError(_("figures in Korean need the {hangul_family} font from the "
+                            "{font_package} package, which is not installed: pip install "
+                            "{font_package}")
+                            .format(hangul_family=HANGUL_FAMILY, font_package=FONT_PACKAGE))
     for f in files:
         if f.is_file():
             font_manager.fontManager.addfont(str(f))

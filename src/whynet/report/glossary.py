@@ -33,7 +33,7 @@ from importlib import resources
 from markupsafe import Markup, escape
 
 from ..errors import ConfigError
-from ..i18n import PSEUDO
+from ..i18n import PSEUDO, _
 
 FIELDS = ("term", "aliases", "definition")
 TRANSLATED_FIELDS = (*FIELDS, "terminology")
@@ -84,11 +84,13 @@ def parse_glossary(text: str, name: str = "glossary.toml") -> dict[str, Term]:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{name}: not valid TOML ({e})") from e
+        raise ConfigError(_("{name}: not valid TOML ({reason})")
+                            .format(name=name, reason=e)) from e
     terms, owners = {}, {}
     for key, entry in data.items():
         if not re.fullmatch(r"[a-z][a-z0-9_]*", key) or not isinstance(entry, dict):
-            raise ConfigError(f"{name}: [{key}] must be a table with a lower-case key")
+            raise ConfigError(_("{name}: [{key}] must be a table with a lower-case key")
+                                .format(name=name, key=key))
         langs = {k: v for k, v in entry.items()
                  if isinstance(v, dict) and LANGUAGE_KEY.fullmatch(k)}
         english = {k: v for k, v in entry.items() if k not in langs}
@@ -105,15 +107,18 @@ def parse_glossary(text: str, name: str = "glossary.toml") -> dict[str, Term]:
 def _check_fields(entry: dict, allowed, required, where: str) -> None:
     unknown, missing = set(entry) - set(allowed), set(required) - set(entry)
     if unknown or missing:
-        raise ConfigError(f"{where} has unknown {sorted(unknown)} / missing {sorted(missing)} "
-                          f"fields; allowed: {', '.join(allowed)}")
+        raise ConfigError(_("{where} has unknown {unknown} / missing {missing} fields; allowed: "
+                            "{allowed}")
+                            .format(where=where, unknown=sorted(unknown),
+                                    missing=sorted(missing), allowed=', '.join(allowed)))
 
 
 def _claim_aliases(aliases, key: str, owner: dict, name: str) -> None:
     for alias in aliases:
         if alias.lower() in owner:
-            raise ConfigError(f"{name}: alias {alias!r} of [{key}] is also an alias of "
-                              f"[{owner[alias.lower()]}]")
+            raise ConfigError(_("{name}: alias {alias!r} of [{key}] is also an alias of [{owner}]")
+                                .format(name=name, alias=alias, key=key,
+                                        owner=owner[alias.lower()]))
         owner[alias.lower()] = key
 
 

@@ -27,6 +27,7 @@ from babel.numbers import format_decimal
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from .. import __version__
+from ..errors import check_file_path
 from ..experiments import registry
 from ..experiments.base import Stat, format_number
 from ..experiments.questions import (NOTES, translated_groups, translated_known_corrections,
@@ -429,13 +430,18 @@ def _env_line(exps) -> str:
 
 def write_report(path, store, quick: bool | None = None, experiments=None, asked=(),
                  lang: str | None = None) -> Path:
-    """Write :func:`build_report` to ``path`` (folders created); returns the path."""
-    path = Path(path)
+    """Write :func:`build_report` to ``path`` (folders created); returns the path. A path that
+    names no file (``""``, a directory) is a :class:`~whynet.errors.ConfigError`."""
+    path = check_file_path("report", "the output", path)
     path.parent.mkdir(parents=True, exist_ok=True)
     html = build_report(store, quick, experiments, asked, lang)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(html, encoding="utf-8")
-    tmp.replace(path)  # never leave a half-written report behind
+    try:  # never leave a half-written report behind (nor its .tmp, on an error or Ctrl-C)
+        tmp.write_text(html, encoding="utf-8")
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return path
 
 

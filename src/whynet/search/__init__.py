@@ -2,8 +2,8 @@
 
 A search samples hyperparameters from a *space* (:mod:`.space`), trains a whynet MLP with each
 sample (:mod:`.objective`: :func:`whynet.config.build` on a named data set) and keeps the
-validation accuracy; the test accuracy of every finished trial is recorded next to it but never
-used for choosing. :mod:`.samplers` holds the seeded samplers, :mod:`.study` runs (or resumes) a
+validation score — the accuracy, or R² for a regression set (plane, multigauss); the test score
+of every finished trial is recorded next to it but never used for choosing. :mod:`.samplers` holds the seeded samplers, :mod:`.study` runs (or resumes) a
 study in a storage, :mod:`.results` draws the table and the plot, :mod:`.cli` is the command.
 
 Python::

@@ -16,10 +16,12 @@ from typing import Any, Mapping
 import click
 from rich.console import Console
 
+from ..cli_lang import Command, lang_option, language_in, option
 from ..config import read_toml
-from ..errors import ConfigError, WhynetError
+from ..errors import ConfigError, WhynetError, check_file_path, check_int
+from ..i18n import N_, _, for_click, use_language
 from .objective import load_data
-from .results import _fmt
+from .results import _fmt, test_score
 from .samplers import SAMPLERS
 from .space import HYPERPARAMETERS, parse_option, parse_space, scalar
 from .study import DEFAULT_STORAGE, GRACE_PERIOD, PRUNERS, SEARCH_DB, SearchResult, search
@@ -27,8 +29,8 @@ from .study import DEFAULT_STORAGE, GRACE_PERIOD, PRUNERS, SEARCH_DB, SearchResu
 SEARCH_SETTINGS = ("sampler", "seed", "n_trials", "timeout", "storage", "study_name", "pruner",
                    "grid_points", "plot", "top")
 CONFIG_SECTIONS = ("search", "data", "space")
-INTERRUPTED = ("interrupted: finished trials are in the storage; run the same command again to "
-               "resume")
+INTERRUPTED = N_("interrupted: finished trials are in the storage; run the same command again "
+                 "to resume")
 
 
 def load_config(path) -> dict:
@@ -36,61 +38,94 @@ def load_config(path) -> dict:
     val, test, standardize and the data set's own arguments) and ``[space]``. Unknown sections or
     ``[search]`` keys raise naming them and the allowed ones; ``[space]`` names are checked by
     :func:`~whynet.search.space.parse_space`, ``[data]`` arguments by the data set."""
-    cfg, _ = read_toml(path, "search config")
-    where = f"search config {str(path)!r}"
+    what = _("search config")
+    cfg, _text = read_toml(path, what)
+    where = f"{what} {str(path)!r}"
     unknown = sorted(set(cfg) - set(CONFIG_SECTIONS))
     if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; "
-                          f"allowed: {', '.join(CONFIG_SECTIONS)} (as [tables])")
+        raise ConfigError(_("{where}: unknown key(s) {unknown}; allowed: {config_sections} (as "
+                            "[tables])")
+                            .format(where=where, unknown=', '.join(unknown),
+                                    config_sections=', '.join(CONFIG_SECTIONS)))
     for section in CONFIG_SECTIONS:
         if section in cfg and not isinstance(cfg[section], dict):
-            raise ConfigError(f"{where}: {section} must be a [table]")
+            raise ConfigError(_("{where}: {section} must be a [table]")
+                                .format(where=where, section=section))
     unknown = sorted(set(cfg.get("search", {})) - set(SEARCH_SETTINGS))
     if unknown:
-        raise ConfigError(f"{where}: unknown [search] key(s) "
-                          f"{', '.join(unknown)}; allowed: {', '.join(SEARCH_SETTINGS)}")
+        raise ConfigError(_("{where}: unknown [search] key(s) {unknown}; allowed: "
+                            "{search_settings}")
+                            .format(where=where, unknown=', '.join(unknown),
+                                    search_settings=', '.join(SEARCH_SETTINGS)))
     return cfg
 
 
 def _data_option(text: str) -> tuple[str, Any]:
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
-        raise ConfigError(f"search: a --data-arg option must look like KEY=VALUE, got {text!r}")
+        raise ConfigError(_("search: a --data-arg option must look like KEY=VALUE, got {text!r}")
+                            .format(text=text))
     return key.strip(), scalar(value)
 
 
-@click.command("search", context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-c", "--config", "config_path", type=click.Path(dir_okay=False),
-              help="TOML file with [search], [data] and [space] tables.")
-@click.option("-p", "--param", "params", multiple=True, metavar="NAME=SPEC",
-              help="A hyperparameter: lr=1e-4:1:log (range), width=8,16,32 (choices), "
-                   "epochs=20 (fixed). Repeatable; overrides the file. Names: "
-                   + ", ".join(HYPERPARAMETERS) + ".")
-@click.option("--data", "data_name", help="Data set name (default moons).")
-@click.option("--data-arg", "data_args", multiple=True, metavar="KEY=VALUE",
-              help="A data setting (examples, val, test, standardize) or an argument of "
-                   "the data set (n=500, noise=0.3). Repeatable.")
-@click.option("--sampler", type=click.Choice(SAMPLERS), help="Sampler (default tpe).")
-@click.option("--seed", type=int, help="Seed of the sampler, the split and the weights.")
-@click.option("--n-trials", type=int, help="Finished trials the study should have "
-                                           "(default 20); a resumed study runs the rest.")
-@click.option("--timeout", type=float, help="Stop starting trials after this many seconds.")
-@click.option("--storage", help=f"Optuna storage URL or SQLite file (default {SEARCH_DB} "
-                                f"beside the results store, see 'whynet list --help'); "
-                                f"'memory' keeps nothing.")
-@click.option("--study-name", help="Study to create or resume.")
-@click.option("--pruner", type=click.Choice(PRUNERS), help="Pruner (default median).")
-@click.option("--grid-points", type=int, help="Values per range for the grid (default 3).")
-@click.option("--plot", "plot_path", help="Also write a PNG of every trial per "
-                                          "hyperparameter to this file (none by default).")
-@click.option("--top", type=int, help="Rows in the table of best trials (default 5).")
-@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON only.")
+def _once(option: str, parsed: list) -> dict:
+    """``{name: value}`` of repeated ``option`` s, parsed as ``((name, value), text)``; a name
+    given twice is an error (the later would silently win)."""
+    seen: dict = {}
+    for (name, _value), text in parsed:
+        if name in seen:
+            raise ConfigError(f"search: {option} {name} is given twice ({option} {seen[name]} and "
+                              f"{option} {text}); give it once")
+        seen[name] = text
+    return {name: value for (name, value), _text in parsed}
+
+
+def _check_outputs(settings: Mapping) -> None:
+    """The settings used only after the search (the table's rows, the plot's file), checked
+    before it: a search of many minutes must not end in an error that loses its plot."""
+    if "top" in settings:
+        check_int("search", "top", settings["top"], low=1)
+    plot = settings.get("plot")
+    if plot not in (None, "", "none"):
+        path = check_file_path("search", "plot", plot)
+        if not path.parent.is_dir():
+            raise ConfigError(f"search: cannot write the plot {plot} (the folder {path.parent} "
+                              f"does not exist)")
+
+
+@click.command("search", cls=Command, context_settings={"help_option_names": ["-h", "--help"]},
+               help=N_("Search hyperparameters of an MLP on a data set with Optuna (grid, random, "
+                       "TPE).\n\nEvery -p range is checked against the setting's valid values "
+                       "before the first trial."))
+@option("-c", "--config", "config_path", type=click.Path(dir_okay=False),
+        help=N_("TOML file with [search], [data] and [space] tables."))
+@option("-p", "--param", "params", multiple=True, metavar="NAME=SPEC",
+        help=N_("A hyperparameter: lr=1e-4:1:log (range), width=8,16,32 (choices), "
+                "epochs=20 (fixed). Repeatable; overrides the file. Names: {names}."),
+        help_args={"names": ", ".join(HYPERPARAMETERS)})
+@option("--data", "data_name", help=N_("Data set name (default moons)."))
+@option("--data-arg", "data_args", multiple=True, metavar="KEY=VALUE",
+        help=N_("A data setting (examples, val, test, standardize) or an argument of "
+                "the data set (n=500, noise=0.3). Repeatable."))
+@option("--sampler", type=click.Choice(SAMPLERS), help=N_("Sampler (default tpe)."))
+@option("--seed", type=int, help=N_("Seed of the sampler, the split and the weights."))
+@option("--n-trials", type=int, help=N_("Finished trials the study should have "
+                                        "(default 20); a resumed study runs the rest."))
+@option("--timeout", type=float, help=N_("Stop starting trials after this many seconds."))
+@option("--storage", help=N_("Optuna storage URL or SQLite file (default {file} beside the "
+                             "results store, see 'whynet list --help'); 'memory' keeps nothing."),
+        help_args={"file": SEARCH_DB})
+@option("--study-name", help=N_("Study to create or resume."))
+@option("--pruner", type=click.Choice(PRUNERS), help=N_("Pruner (default median)."))
+@option("--grid-points", type=int, help=N_("Values per range for the grid (default 3)."))
+@option("--plot", "plot_path", help=N_("Also write a PNG of every trial per "
+                                       "hyperparameter to this file (none by default)."))
+@option("--top", type=int, help=N_("Rows in the table of best trials (default 5)."))
+@option("--json", "as_json", is_flag=True, help=N_("Print the results as JSON only."))
+@lang_option
 def search_command(config_path, params, data_name, data_args, sampler, seed, n_trials, timeout,
                    storage, study_name, pruner, grid_points, plot_path, top, as_json):
-    """Search hyperparameters of an MLP on a data set with Optuna (grid, random, TPE).
-
-    Every -p range is checked against the setting's valid values before the first trial.
-    """
+    """``whynet search`` (what it does for the user: the ``help`` above, translated when shown)."""
     cfg = load_config(config_path) if config_path else {}
     settings = dict(cfg.get("search", {}))
     for key, value in (("sampler", sampler), ("seed", seed), ("n_trials", n_trials),
@@ -102,16 +137,16 @@ def search_command(config_path, params, data_name, data_args, sampler, seed, n_t
     data = dict(cfg.get("data", {}))
     if data_name:
         data["name"] = data_name
-    data.update(_data_option(a) for a in data_args)
+    data.update(_once("--data-arg", [(_data_option(a), a) for a in data_args]))
     entries = dict(cfg.get("space", {}))
     sources = {name: f"search config {config_path!r}, [space] {name}" for name in entries}
-    for text in params:
-        name, spec = parse_option(text)
-        entries[name], sources[name] = spec, f"search: -p {text}"
+    given = _once("-p", [(parse_option(text), text) for text in params])
+    entries.update(given)
+    sources.update({name: f"search: -p {text}" for name, text in zip(given, params)})
     try:
         run_search(entries, data, settings, as_json, sources=sources)
     except KeyboardInterrupt:
-        click.echo(INTERRUPTED, err=True)
+        click.echo(_(INTERRUPTED), err=True)
         sys.exit(130)
 
 
@@ -125,6 +160,7 @@ def run_search(entries: Mapping, data: Mapping, settings: Mapping, as_json: bool
     storage = settings.get("storage", DEFAULT_STORAGE)
     storage = None if storage == "memory" else storage
     space = parse_space(entries, HYPERPARAMETERS, sources)
+    _check_outputs(settings)
     data = load_data(**{"seed": seed, **data})
     quiet = as_json
 
@@ -133,7 +169,7 @@ def run_search(entries: Mapping, data: Mapping, settings: Mapping, as_json: bool
             return
         shown = "  ".join(f"{k}={_fmt(v)}" for k, v in t.params.items())
         if t.state.name == "COMPLETE":
-            test = t.user_attrs.get("test_acc")
+            test = test_score(t.user_attrs)
             what = f"val {t.value:.4f}" + ("" if test is None else f"  test {test:.4f}") \
                 + ("  diverged" if t.user_attrs.get("diverged") else "")
         elif t.state.name == "PRUNED":
@@ -155,7 +191,8 @@ def run_search(entries: Mapping, data: Mapping, settings: Mapping, as_json: bool
         try:
             fig.savefig(plot, dpi=110)
         except OSError as e:
-            raise ConfigError(f"search: cannot write the plot {plot} ({e.strerror or e})") from e
+            raise ConfigError(_("search: cannot write the plot {plot} ({reason})")
+                                .format(plot=plot, reason=e.strerror or e)) from e
     if as_json:
         out.write(json.dumps({**result.to_dict(), "plot": plot}) + "\n")
         return result
@@ -175,21 +212,35 @@ def run_search(entries: Mapping, data: Mapping, settings: Mapping, as_json: bool
 def main(argv=None) -> int:
     """``whynet search`` as a function (and ``python -m whynet.search``): parse ``argv`` (default
     ``sys.argv[1:]``), run, and return the exit code; a whynet error is one red line and exit
-    code 2, as under ``whynet``."""
+    code 2, as under ``whynet``, in the language of ``--lang`` (else the environment's)."""
+    args = list(sys.argv[1:] if argv is None else argv)
     try:
-        search_command.main(args=argv, prog_name="whynet search", standalone_mode=False)
+        with use_language(language_in(args)) as lang, for_click(lang):
+            return _main(args)
+    except WhynetError as e:  # --lang fr, or WHYNET_LANG=xx
+        return _error(e)
+
+
+def _main(args: list) -> int:
+    """:func:`main` in the language chosen."""
+    try:
+        search_command.main(args=args, prog_name="whynet search", standalone_mode=False)
     except click.exceptions.Exit as e:
         return e.exit_code
     except click.ClickException as e:
         e.show()
         return e.exit_code
     except click.Abort:
-        click.echo(INTERRUPTED, err=True)
+        click.echo(_(INTERRUPTED), err=True)
         return 130
     except SystemExit as e:
         return e.code
     except WhynetError as e:
-        click.secho(f"error: {e}", fg="red", err=True,
-                    color=False if os.environ.get("NO_COLOR") else None)
-        return 2
+        return _error(e)
     return 0
+
+
+def _error(e: WhynetError) -> int:
+    click.secho(f"error: {e}", fg="red", err=True,
+                color=False if os.environ.get("NO_COLOR") else None)
+    return 2

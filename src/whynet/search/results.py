@@ -32,8 +32,19 @@ def _fmt(v) -> str:
     return str(v)
 
 
+def regression(trials: list[dict]) -> bool:
+    """Whether the trials scored a regression set (their value is R², not an accuracy)."""
+    return any("test_r2" in t["attrs"] for t in trials)
+
+
+def test_score(attrs: dict):
+    """A trial's test score (accuracy, or R² for a regression set), None when diverged."""
+    return attrs.get("test_acc", attrs.get("test_r2"))
+
+
 def best_table(trials: list[dict], space: Space, top: int = 5):
-    """A rich Table: the ``top`` complete trials by validation accuracy, with test accuracy."""
+    """A rich Table: the ``top`` complete trials by validation score, with the test score
+    (accuracy, or R² for a regression set)."""
     from rich.table import Table
 
     done = sorted((t for t in trials if t["state"] == "complete"),
@@ -43,12 +54,13 @@ def best_table(trials: list[dict], space: Space, top: int = 5):
                         + (f" ({n_pruned} pruned)" if n_pruned else ""))
     table.add_column("rank", justify="right")
     table.add_column("trial", justify="right")
-    table.add_column("val acc", justify="right")
-    table.add_column("test acc", justify="right")
+    what = "R²" if regression(trials) else "acc"
+    table.add_column(f"val {what}", justify="right")
+    table.add_column(f"test {what}", justify="right")
     for name in space.dims:
         table.add_column(name, justify="right")
     for rank, t in enumerate(done[:top], 1):
-        test = t["attrs"].get("test_acc")
+        test = test_score(t["attrs"])
         note = " (diverged)" if t["attrs"].get("diverged") else ""
         table.add_row(str(rank), str(t["number"]), f"{t['value']:.4f}{note}",
                       "—" if test is None else f"{test:.4f}",
@@ -58,7 +70,7 @@ def best_table(trials: list[dict], space: Space, top: int = 5):
 
 def plot_trials(trials: list[dict], space: Space, title: str | None = None):
     """Bergstra & Bengio's projection: one panel per hyperparameter, each trial's validation
-    accuracy against its value (log axis for a log range), coloured by trial number; pruned
+    score (accuracy, or R²) against its value (log axis for a log range), coloured by trial number; pruned
     trials as grey crosses at their last reported accuracy; the best trial as a red star."""
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
@@ -99,7 +111,7 @@ def plot_trials(trials: list[dict], space: Space, title: str | None = None):
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set(xlabel=name + (" (log scale)" if isinstance(dim, Range) and dim.log else ""))
         ax.grid(alpha=0.3)
-    axes[0].set_ylabel("validation accuracy")
+    axes[0].set_ylabel("validation R²" if regression(trials) else "validation accuracy")
     axes[0].legend(fontsize=7, loc="lower left")
     if done:
         fig.colorbar(sc, ax=list(axes), label="trial number", pad=0.01)

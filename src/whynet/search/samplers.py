@@ -8,6 +8,7 @@ import zlib
 import numpy as np
 
 from ..errors import ConfigError, unknown_name
+from ..i18n import _
 from .space import Space
 
 SAMPLERS = ("grid", "random", "tpe")
@@ -18,7 +19,7 @@ def optuna_module():
     try:
         import optuna
     except ImportError:
-        raise ConfigError("whynet search needs Optuna: pip install 'whynet[search]'") from None
+        raise ConfigError(_("whynet search needs Optuna: pip install 'whynet[search]'")) from None
     return optuna
 
 
@@ -92,4 +93,4 @@ def make_sampler(name: str, space: Space, seed: int = 0, grid_points: int = 3):
         return trial_seeded_random_sampler(seed)
     if name == "tpe":
         return seeded_start_tpe_sampler(seed)
-    raise unknown_name("sampler", name, SAMPLERS)
+    raise unknown_name(_("sampler"), name, SAMPLERS)

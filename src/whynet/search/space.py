@@ -27,6 +27,7 @@ import numpy as np
 
 from ..config import FIELDS, check_field
 from ..errors import ConfigError, UnknownNameError, check_int, check_number
+from ..i18n import _
 
 RANGE_FIELDS = ("low", "high", "log", "step", "points")
 
@@ -65,7 +66,7 @@ HYPERPARAMETERS: dict[str, Hyperparameter] = {
                          lambda owner, v: check_number(owner, "l2", v, low=0.0)),
     "dropout": _setting("dropout", float, 0.0),
     "batchnorm": _setting("batchnorm", bool, False),
-    "loss": _setting("loss", str, "softmax_ce"),
+    "loss": _setting("loss", str, None),
 }
 
 
@@ -160,50 +161,58 @@ def parse_dim(name: str, spec: Mapping, kind: type | None = None) -> Range | Cho
     naming it and the allowed ones.
     """
     if not isinstance(spec, Mapping):
-        raise ConfigError(f"search space: {name!r} must be a table such as "
-                          f"{{low = 1e-4, high = 1, log = true}} or {{choices = [8, 16]}}, "
-                          f"got {spec!r}")
+        raise ConfigError(_("search space: {name!r} must be a table such as {{low = 1e-4, high = "
+                            "1, log = true}} or {{choices = [8, 16]}}, got {spec!r}")
+                            .format(name=name, spec=spec))
     if "choices" in spec:
         extra = sorted(set(spec) - {"choices"})
         if extra:
-            raise ConfigError(f"search space: {name!r} has choices and also {', '.join(extra)}; "
-                              f"a choice table holds only 'choices'")
+            raise ConfigError(_("search space: {name!r} has choices and also {extra}; a choice "
+                                "table holds only 'choices'")
+                                .format(name=name, extra=', '.join(extra)))
         choices = spec["choices"]
         if not isinstance(choices, (list, tuple)) or not choices:
-            raise ConfigError(f"search space: {name!r}: choices must be a non-empty list, "
-                              f"got {choices!r}")
+            raise ConfigError(_("search space: {name!r}: choices must be a non-empty list, got "
+                                "{choices!r}").format(name=name, choices=choices))
         for c in choices:
             _check_type(name, c, kind)
         return Choice(tuple(choices))
     unknown = sorted(set(spec) - set(RANGE_FIELDS))
     if unknown:
-        raise ConfigError(f"search space: {name!r}: unknown field(s) {', '.join(unknown)}; "
-                          f"allowed: {', '.join(RANGE_FIELDS)} (or choices)")
+        raise ConfigError(_("search space: {name!r}: unknown field(s) {unknown}; allowed: "
+                            "{range_fields} (or choices)")
+                            .format(name=name, unknown=', '.join(unknown),
+                                    range_fields=', '.join(RANGE_FIELDS)))
     if "low" not in spec or "high" not in spec:
-        raise ConfigError(f"search space: {name!r} needs both low and high (or choices), "
-                          f"got {dict(spec)!r}")
+        raise ConfigError(_("search space: {name!r} needs both low and high (or choices), got "
+                            "{spec!r}").format(name=name, spec=dict(spec)))
     low, high = spec["low"], spec["high"]
     log, step, points = spec.get("log", False), spec.get("step"), spec.get("points")
     if not (_is_number(low) and _is_number(high) and math.isfinite(low)
             and math.isfinite(high) and low < high):
-        raise ConfigError(f"search space: {name!r} needs finite numbers low < high, "
-                          f"got low={low!r}, high={high!r}")
+        raise ConfigError(_("search space: {name!r} needs finite numbers low < high, got "
+                            "low={low!r}, high={high!r}")
+                            .format(name=name, low=low, high=high))
     if not isinstance(log, bool):
-        raise ConfigError(f"search space: {name!r}: log must be true or false, got {log!r}")
+        raise ConfigError(_("search space: {name!r}: log must be true or false, got {log!r}")
+                            .format(name=name, log=log))
     if log and low <= 0:
-        raise ConfigError(f"search space: {name!r}: a log range needs low > 0, got low={low!r}")
+        raise ConfigError(_("search space: {name!r}: a log range needs low > 0, got low={low!r}")
+                            .format(name=name, low=low))
     if step is not None and (log or not _is_number(step) or step <= 0):
-        raise ConfigError(f"search space: {name!r}: step must be a number > 0 and cannot be "
-                          f"combined with log, got step={step!r}, log={log}")
+        raise ConfigError(_("search space: {name!r}: step must be a number > 0 and cannot be "
+                            "combined with log, got step={step!r}, log={log}")
+                            .format(name=name, step=step, log=log))
     if points is not None:
         check_int(f"search space: {name!r}", "points", points, low=2)
     dim = Range(low, high, log, step, points)
     if kind in (str, bool):
-        raise ConfigError(f"search space: {name!r} takes a {kind.__name__}; give choices, "
-                          f"not a range")
+        raise ConfigError(_("search space: {name!r} takes a {kind}; give choices, not a range")
+                            .format(name=name, kind=kind.__name__))
     if kind is int and not dim.integer:
-        raise ConfigError(f"search space: {name!r} is an integer; give integer bounds, "
-                          f"got low={low!r}, high={high!r}")
+        raise ConfigError(_("search space: {name!r} is an integer; give integer bounds, got "
+                            "low={low!r}, high={high!r}")
+                            .format(name=name, low=low, high=high))
     return dim
 
 
@@ -214,7 +223,8 @@ def _check_type(name: str, value, kind: type | None) -> None:
           and not isinstance(v, bool), float: _is_number,
           str: lambda v: isinstance(v, str)}[kind](value)
     if not ok:
-        raise ConfigError(f"search space: {name!r} takes a {kind.__name__}, got {value!r}")
+        raise ConfigError(_("search space: {name!r} takes a {kind}, got {value!r}")
+                            .format(name=name, kind=kind.__name__, value=value))
 
 
 def check_values(name: str, values, hp: Hyperparameter, owner: str) -> None:
@@ -226,7 +236,7 @@ def check_values(name: str, values, hp: Hyperparameter, owner: str) -> None:
         try:
             hp.check(owner, v)
         except UnknownNameError as e:
-            raise UnknownNameError(f"{owner}: {e}") from None
+            raise UnknownNameError(_("{owner}: {reason}").format(owner=owner, reason=e)) from None
 
 
 def parse_space(entries: Mapping, allowed: Mapping | None = HYPERPARAMETERS,
@@ -242,8 +252,8 @@ def parse_space(entries: Mapping, allowed: Mapping | None = HYPERPARAMETERS,
     dims, fixed = {}, {}
     for name, spec in entries.items():
         if allowed is not None and name not in allowed:
-            raise ConfigError(f"search space: unknown hyperparameter {name!r}; allowed: "
-                              f"{', '.join(allowed)}")
+            raise ConfigError(_("search space: unknown hyperparameter {name!r}; allowed: "
+                                "{allowed}").format(name=name, allowed=', '.join(allowed)))
         kind = allowed[name].kind if allowed is not None else None
         if isinstance(spec, (Range, Choice)):
             dims[name] = spec
@@ -281,15 +291,15 @@ def parse_option(text: str) -> tuple[str, Any]:
     name, sep, rest = text.partition("=")
     name, rest = name.strip(), rest.strip()
     if not sep or not name or not rest:
-        raise ConfigError(f"search: a -p option must look like NAME=LOW:HIGH[:log], "
-                          f"NAME=A,B,C or NAME=VALUE, got {text!r}")
+        raise ConfigError(_("search: a -p option must look like NAME=LOW:HIGH[:log], NAME=A,B,C "
+                            "or NAME=VALUE, got {text!r}").format(text=text))
     if "," in rest:
         return name, {"choices": [scalar(v) for v in rest.split(",")]}
     if ":" in rest:
         parts = rest.split(":")
         if len(parts) not in (2, 3) or (len(parts) == 3 and parts[2].strip() != "log"):
-            raise ConfigError(f"search: range option {text!r} must be NAME=LOW:HIGH or "
-                              f"NAME=LOW:HIGH:log")
+            raise ConfigError(_("search: range option {text!r} must be NAME=LOW:HIGH or "
+                                "NAME=LOW:HIGH:log").format(text=text))
         low, high = scalar(parts[0]), scalar(parts[1])
         return name, {"low": low, "high": high, "log": len(parts) == 3}
     return name, scalar(rest)

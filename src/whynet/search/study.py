@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from ..errors import ConfigError, WhynetError, check_int, check_number, unknown_name
+from ..i18n import _
 from ..store import default_path
 from .objective import Data, MLPObjective, TrialPruned, load_data
 from .results import best_table, plot_trials
@@ -52,15 +53,17 @@ def make_storage(storage: str | None):
     if storage is None:
         return None, "memory"
     if not isinstance(storage, str) or not storage:
-        raise ConfigError(f"search: storage must be a URL such as 'sqlite:///search.db', a file "
-                          f"name, or None, got {storage!r}")
+        raise ConfigError(_("search: storage must be a URL such as 'sqlite:///search.db', a file "
+                            "name, or None, got {storage!r}").format(storage=storage))
     if storage == DEFAULT_STORAGE:
         path = default_storage_path()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as e:
-            raise ConfigError(f"search: cannot create the folder {path.parent} for {SEARCH_DB} "
-                              f"({e.strerror}); pass --storage") from e
+            raise ConfigError(_("search: cannot create the folder {parent} for {search_db} "
+                                "({reason}); pass --storage")
+                                .format(parent=path.parent, search_db=SEARCH_DB,
+                                        reason=e.strerror)) from e
         storage = str(path)
     url = storage if "://" in storage else f"sqlite:///{Path(storage).resolve()}"
     engine_kwargs = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
@@ -79,7 +82,8 @@ def make_storage(storage: str | None):
                 if any(r in str(e) for r in racing) and attempt < 4:
                     time.sleep(0.2 * (attempt + 1))
                     continue
-                raise ConfigError(f"search: cannot open storage {url!r}: {_reason(e)}") from None
+                raise ConfigError(_("search: cannot open storage {url!r}: {reason}")
+                                    .format(url=url, reason=_reason(e))) from None
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -153,7 +157,8 @@ def search(space: Mapping | Space, *, objective: Callable | None = None,
         space: ``{name: {low, high, log…} | {choices} | value}`` or a :class:`Space`. With the
             built-in objective the names are those of :data:`HYPERPARAMETERS`.
         objective: ``objective(params, trial) -> float`` to maximise; None trains an MLP on
-            ``data`` (:class:`MLPObjective`) and returns its validation accuracy.
+            ``data`` (:class:`MLPObjective`) and returns its validation score (accuracy, or R²
+            for a regression set).
         data: for the built-in objective, a data set name, a :class:`Data`, or keyword
             arguments of :func:`load_data` (``{"name": "digits", "examples": 500}``).
         sampler: ``"grid"``, ``"random"`` or ``"tpe"``; ``seed`` seeds it (and the data split
@@ -187,8 +192,9 @@ def search(space: Mapping | Space, *, objective: Callable | None = None,
                     else optuna.pruners.NopPruner()),
             study_name=study_name or default_name, direction="maximize", load_if_exists=True)
         if study.direction != optuna.study.StudyDirection.MAXIMIZE:
-            raise ConfigError(f"search: study {study.study_name!r} in {url} minimises; whynet "
-                              f"searches maximise accuracy — use another study name")
+            raise ConfigError(_("search: study {study_name!r} in {url} minimises; whynet "
+                                "searches maximise a score — use another study name")
+                                .format(study_name=study.study_name, url=url))
         result = SearchResult(study, space, url)
         done = len(study.get_trials(deepcopy=False, states=_finished_states()))
         if done < target:
@@ -207,9 +213,9 @@ def _check_search_args(seed, n_trials, timeout, grid_points, pruner, sampler) ->
         check_number("search", "timeout (seconds)", timeout, low=0.0, low_open=True)
     check_int("search", "grid_points", grid_points, low=2)
     if pruner not in PRUNERS:
-        raise unknown_name("pruner", pruner, PRUNERS)
+        raise unknown_name(_("pruner"), pruner, PRUNERS)
     if sampler not in SAMPLERS:
-        raise unknown_name("sampler", sampler, SAMPLERS)
+        raise unknown_name(_("sampler"), sampler, SAMPLERS)
 
 
 def _objective_and_space(space, objective, data, seed) -> tuple[Space, Callable, str]:
@@ -229,8 +235,8 @@ def _objective_and_space(space, objective, data, seed) -> tuple[Space, Callable,
         space = space if isinstance(space, Space) else parse_space(space, None)
         default_name = "custom:" + "+".join(space.dims)
     if not space.dims:
-        raise ConfigError("search: the space has nothing to search; give at least one range or "
-                          "list of choices")
+        raise ConfigError(_("search: the space has nothing to search; give at least one range or "
+                            "list of choices"))
     return space, objective, default_name
 
 
@@ -265,7 +271,8 @@ def _optimize(result: SearchResult, objective: Callable, n_trials: int, timeout,
                 raise
             # Optuna's: a parameter's kind (float, int, choices) differs from the study's
             # earlier trials.
-            raise ConfigError(f"search: study {study.study_name!r} in {url}: {e} — a study "
-                              f"keeps one space; use another study name") from None
+            raise ConfigError(_("search: study {study_name!r} in {url}: {reason} — a study keeps "
+                                "one space; use another study name")
+                                .format(study_name=study.study_name, url=url, reason=e)) from None
 
 

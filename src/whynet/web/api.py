@@ -87,7 +87,8 @@ class AskRequest(BaseModel):
 
     dimension: str = Field(max_length=32)
     values: list[str | int | float | bool | list[int]] = Field(min_length=2, max_length=8)
-    metric: str = Field("best_val_acc", max_length=40)
+    metric: str | None = Field(None, max_length=40, description=(
+        "the claim's metric (none: best_val_loss for a regression set, else best_val_acc)"))
 
 
 ERRORS = {404: {"model": Message}, 422: {"model": Message}}
@@ -187,8 +188,10 @@ async def set_parameter(live: Live, request: ParameterRequest) -> SessionInfo:
 async def ask_as_question(live: Live, request: AskRequest) -> dict:
     """The session's settings as a question file for ``whynet ask`` (checked before it is
     returned; nothing runs here)."""
+    regression = live.lab.config.regression
+    metric = request.metric or ("best_val_loss" if regression else "best_val_acc")
     text = question_from_config(live.lab.config.to_run_config(), request.dimension,
-                                request.values, metric=request.metric)
+                                request.values, metric=metric)
     return {"filename": f"lab_{request.dimension}.toml", "toml": text}
 
 

@@ -125,7 +125,17 @@ def _error_message(e: dict) -> str:
     if current_language() == LANGUAGES[0] or template is None:
         return msg
     ctx = defaultdict(str, {k: _ctx_value(v) for k, v in (e.get("ctx") or {}).items()})
+    if "expected" in ctx:  # pydantic joins the choices with an English "or"
+        ctx["expected"] = _choices(ctx["expected"])
     return _(template).format_map(ctx)
+
+
+def _choices(expected: str) -> str:
+    """pydantic's list of allowed values (``'a', 'b' or 'c'``) without its English "or":
+    ``'a', 'b', 'c'``, for the translated sentence to say "one of" in its own words."""
+    quoted = re.findall(r"'[^']*'", expected)
+    items = quoted or [p for p in re.split(r",\s*|\s+or\s+", expected) if p]
+    return ", ".join(items)
 
 
 def _ctx_value(v) -> str:

@@ -58,8 +58,8 @@ PRESETS: tuple[Preset, ...] = (
            "the output is a constant and the accuracy stays at 50%. Switch the three activations "
            "to leaky_relu (same seed): its slope for z < 0 is 0.01, not 0, so no unit dies and "
            "it keeps learning."),
-        LabConfig(dataset="spiral", noise=0.1, layers=_layers(3, 8, "relu"), optimizer="sgd",
-                  lr=0.5, batch_size=10), lesson="dead_units"),
+        LabConfig(dataset="spiral", noise=0.0, layers=_layers(3, 8, "relu"), optimizer="sgd",
+                  lr=0.5, batch_size=10, seed=10), lesson="dead_units"),
     Preset(
         "vanishing-sigmoid", N_("Vanishing gradients in a deep sigmoid net"), ("A4",), "a4",
         N_("σ′(z) is at most 0.25, so each sigmoid layer multiplies the gradient flowing down by "
@@ -68,7 +68,7 @@ PRESETS: tuple[Preset, ...] = (
            "(update ratio), and the loss stays flat for a long time. Change the activation to "
            "relu with He initialisation and the lines come together."),
         LabConfig(dataset="circles", noise=0.1, layers=_layers(6, 8, "sigmoid"),
-                  init="xavier_uniform", optimizer="sgd", lr=0.3, batch_size=10),
+                  init="xavier_uniform", optimizer="sgd", lr=0.3, batch_size=10, seed=4),
         lesson="vanishing_gradient"),
     Preset(
         "zero-init", N_("Zero initialisation: symmetry"), ("I1", "I4"), "i1",
@@ -93,7 +93,7 @@ PRESETS: tuple[Preset, ...] = (
         "he-relu", N_("He with ReLU in a deep net"), ("I3",), "i3",
         N_("He initialisation doubles Xavier's variance (std √(2/fan_in)) to make up for the "
            "half of the inputs ReLU zeroes. Look at step 0, before Play (⟲ Reset brings it "
-           "back): the act std column stays about the same (≈ 0.4–0.5) from the first layer to "
+           "back): the act std column stays about the same (≈ 0.3–0.6) from the first layer to "
            "the sixth. Then press Play: gradients reach every layer, and the same deep net's "
            "loss falls from the first steps."),
         LabConfig(dataset="circles", noise=0.1, layers=_layers(6, 16, "relu"), init="he_normal",
@@ -112,7 +112,7 @@ PRESETS: tuple[Preset, ...] = (
         N_("All seven inputs are offered, but circles only needs x₁² and x₂². The L1 penalty λ·Σ|w| "
            "pulls every weight towards zero by the same amount each step, so the weights of the "
            "five useless inputs end within 10⁻³ of zero: the “≈0 weights” column of the first layer "
-           "climbs to about 80%. Switch to L2, whose pull (λ·w) weakens as a weight shrinks: the "
+           "climbs to about 90%. Switch to L2, whose pull (λ·w) weakens as a weight shrinks: the "
            "useless weights get small but stay far from zero, and the column stays low."),
         LabConfig(dataset="circles", noise=0.05,
                   features=["x1", "x2", "x1sq", "x2sq", "x1x2", "sinx1", "sinx2"],
@@ -142,14 +142,15 @@ PRESETS: tuple[Preset, ...] = (
            "trains."),
         LabConfig(dataset="circles", noise=0.1, layers=_layers(6, 8, "sigmoid"),
                   init="xavier_uniform", batchnorm=True, optimizer="sgd", lr=0.3,
-                  batch_size=10)),
+                  batch_size=10, seed=4)),
     Preset(
         "overfitting", N_("Overfitting, and what weight decay does"), ("R2",), "r2",
         N_("Few noisy training points and a large network: the training loss keeps falling while "
            "the test loss turns up, and the boundary wraps around single points. Set L2 with a "
            "rate of 0.01 (or dropout 0.3) and the gap between the two curves closes."),
-        LabConfig(dataset="moons", noise=0.35, n_points=80, train_ratio=0.5,
-                  layers=_layers(3, 16, "relu"), optimizer="adam", lr=0.01, batch_size=10)),
+        LabConfig(dataset="moons", noise=0.3, n_points=80, train_ratio=0.5,
+                  layers=_layers(3, 16, "relu"), optimizer="adam", lr=0.01, batch_size=10,
+                  seed=1)),
 )
 
 PRESET_IDS = tuple(p.id for p in PRESETS)

@@ -18,15 +18,14 @@ from typing import Annotated, Literal, get_args
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..config import RunConfig
+from ..datasets import REGRESSION_SETS
 from ..i18n import _
 
 # -- the closed sets a client chooses from ---------------------------------------------------------
 
 Dataset = Literal["circles", "xor", "gaussian", "spiral", "moons", "flower", "blobs", "disc",
                   "plane", "multigauss"]
-DATASETS = get_args(Dataset)
-# TensorFlow Playground's regression sets: a real-valued target, one linear output, squared error.
-REGRESSION_SETS = ("plane", "multigauss")
+DATASETS = get_args(Dataset)  # whynet.datasets.TOY_2D + REGRESSION_SETS (a test checks it)
 
 # TensorFlow Playground's inputs, in URL-safe spellings of x₁, x₂, x₁², x₂², x₁x₂, sin x₁, sin x₂.
 Feature = Literal["x1", "x2", "x1sq", "x2sq", "x1x2", "sinx1", "sinx2"]
@@ -99,15 +98,13 @@ class LayerSpec(BaseModel):
 class LabConfig(BaseModel):
     """Everything that defines a run in the lab: the page's controls, and its URL.
 
-    ``noise`` is TensorFlow Playground's slider (0 to 0.5): it is passed to the data set's
-    generator as its ``noise`` (xor, gaussian and spiral use Playground's formulas; moons, circles
-    and flower use it as the standard deviation of Gaussian noise), except for blobs whose clusters
-    get standard deviation 1 + 4·noise (two clusters); disc, plane and multigauss are
-    Playground's "circle" and regression sets (:mod:`whynet.web.playground_sets`: the target is
-    taken at the point moved by up to ±noise × the set's radius). ``train_ratio`` is the fraction
-    of the ``n_points`` that train; the rest are the test set. Output: one logit and binary
-    cross-entropy for a classification set; one linear unit and the mean squared error
-    (:class:`whynet.nn.losses.MSE`) for a regression set (:data:`REGRESSION_SETS`).
+    ``noise`` is TensorFlow Playground's slider (0 to 0.5) with the front door's one meaning
+    (:func:`whynet.datasets.noisy`): each point moves by Gaussian noise of standard deviation
+    noise × the set's radius, its label staying with it; blobs are two clusters.
+    ``train_ratio`` is the fraction of the ``n_points`` that train; the rest are the test set.
+    Output: one logit and binary cross-entropy for a classification set; one linear unit and the
+    mean squared error (:class:`whynet.nn.losses.MSE`) for a regression set
+    (:data:`whynet.datasets.REGRESSION_SETS`: plane, multigauss).
     ``standardize`` rescales every input feature to mean 0, standard deviation 1 on the
     training set (the same shift and scale for the test set and the pictures).
     """
@@ -152,19 +149,21 @@ class LabConfig(BaseModel):
         return self
 
     def to_run_config(self) -> RunConfig:
-        """This run in whynet's one configuration (:class:`whynet.config.RunConfig`): one logit
-        with binary cross-entropy; blobs as two clusters of std 1 + 4·noise; "momentum" and
-        "nesterov" as SGD with momentum 0.9; ``reg_rate`` counts only with a regulariser."""
-        blobs = self.dataset == "blobs"
+        """This run in whynet's one configuration (:class:`whynet.config.RunConfig`), from which
+        the lab's session builds everything: one logit with binary cross-entropy (squared error
+        for a regression set); blobs as two clusters; "momentum" and "nesterov" as SGD with
+        momentum 0.9; ``reg_rate`` counts only with a regulariser."""
         sgd_momentum = self.optimizer in ("momentum", "nesterov")
         return RunConfig(
-            data=self.dataset, n=self.n_points, noise=1.0 + 4.0 * self.noise if blobs
-            else self.noise, data_args={"centers": 2} if blobs else {},
-            test=1.0 - self.train_ratio, features=[FEATURE_FORMULAS[f] for f in self.features],
+            data=self.dataset, n=self.n_points, noise=self.noise,
+            data_args={"centers": 2} if self.dataset == "blobs" else {},
+            test=1.0 - self.train_ratio, standardize=self.standardize,
+            features=[FEATURE_FORMULAS[f] for f in self.features],
             hidden=[layer.units for layer in self.layers],
             activation=[layer.activation for layer in self.layers],
             init=None if self.init == "default" else self.init, batchnorm=self.batchnorm,
-            dropout=self.dropout, loss="bce", optimizer="sgd" if sgd_momentum else self.optimizer,
+            dropout=self.dropout, loss="mse" if self.regression else "bce",
+            optimizer="sgd" if sgd_momentum else self.optimizer,
             momentum=0.9 if sgd_momentum else 0.0, nesterov=self.optimizer == "nesterov",
             lr=self.lr, batch_size=self.batch_size, regularizer=self.regularizer,
             lam=self.reg_rate if self.regularizer != "none" else 0.0, seed=self.seed)

@@ -31,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
+import socket
 import sys
 import threading
 import webbrowser
@@ -45,7 +46,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from .. import __version__
-from ..errors import WhynetError
+from ..errors import ConfigError, WhynetError
 from ..i18n import _
 from . import api, page, streams
 from .live import SessionManager
@@ -167,6 +168,22 @@ def default_report() -> Path | None:
     return path if path.is_file() else None
 
 
+def check_listen(host: str, port: int) -> None:
+    """Raise :class:`~whynet.errors.ConfigError` unless a TCP socket can listen on ``host``:
+    ``port`` now (an unknown host name, an address of no interface, a port in use or
+    reserved). The probe socket is closed again; uvicorn binds its own with the same options."""
+    try:
+        infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM,
+                                   flags=socket.AI_PASSIVE)
+        family, kind, proto, _name, address = infos[0]
+        with socket.socket(family, kind, proto) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(address)
+    except (OSError, OverflowError) as e:
+        reason = getattr(e, "strerror", None) or str(e)
+        raise ConfigError(f"serve: cannot listen on {host}:{port} ({reason})") from None
+
+
 def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False,
           report: str | Path | None = None) -> None:
     """Run the lab until Ctrl+C (``whynet serve``).
@@ -176,6 +193,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False,
     opens in the default browser once the server is up. Without ``report``, ``report.html`` in
     the working directory is served if there is one. Ctrl+C stops it at once (exit status 0).
     """
+    check_listen(host, port)  # one error line, not uvicorn's log lines and exit status 3
     hosts = LOOPBACK_HOSTS
     if not _is_loopback(host):
         print(_("whynet serve: binding to {host}, so the lab is reachable from other machines; "

@@ -23,22 +23,15 @@ import time
 
 import numpy as np
 
-from ..datasets import (blobs, circles, flower, gaussian, moons, polynomial_features, spiral,
-                        split, xor)
+from ..config import build, build_regularizer
 from ..errors import DivergenceError, WhynetError
 from ..i18n import _
-from ..nn import mlp
 from ..nn.activations import Activation
-from ..nn.init import normal
 from ..nn.layers import Dense
-from ..nn.losses import MSE, BCEWithLogits
-from ..nn.regularizers import get_regularizer
-from ..optim import get_optimizer
 from ..probes import RULE_QUESTIONS, Probe, stats
 from ..probes.findings import Finding, rank
-from ..random import make_rng, spawn
+from ..random import make_rng
 from ..train import Trainer
-from .playground_sets import disc, multigauss, plane
 from .schema import LabConfig
 
 GRID = 100         # the boundary image is GRID × GRID (TensorFlow Playground's resolution)
@@ -49,12 +42,6 @@ PROBE_POINTS = 256
 HIST_BINS = 30
 MAX_HISTORY = 2000  # rows; above it every other row is dropped (curves keep their shape)
 
-GENERATORS = {"circles": circles, "xor": xor, "gaussian": gaussian, "spiral": spiral,
-              "moons": moons, "flower": flower, "blobs": blobs, "disc": disc, "plane": plane,
-              "multigauss": multigauss}
-FEATURE_NAMES = {"x1": "x1", "x2": "x2", "x1sq": "x1^2", "x2sq": "x2^2", "x1x2": "x1*x2",
-                 "sinx1": "sin(x1)", "sinx2": "sin(x2)"}
-
 # Fields that change how the network trains from now on, not what it is: changing only these
 # keeps the data, the weights and the history (the optimiser and the penalty are updated in place).
 TUNABLE = frozenset({"lr", "reg_rate", "regularizer"})
@@ -62,12 +49,6 @@ TUNABLE = frozenset({"lr", "reg_rate", "regularizer"})
 
 class ParameterError(WhynetError, ValueError):
     """A hand edit names a weight or bias the network does not have."""
-
-
-def _regularizer(config: LabConfig):
-    if config.regularizer == "none":
-        return None
-    return get_regularizer(config.regularizer, config.reg_rate)
 
 
 def _unit_map(values: np.ndarray, lo: float, hi: float) -> dict:
@@ -86,35 +67,6 @@ def _unit_map(values: np.ndarray, lo: float, hi: float) -> dict:
     q = np.round((np.clip(t, -1, 1) + 1) * 127.5)
     return {"map": _b64(q), "min": _num(values.min()), "max": _num(values.max()),
             "scale": _num(scale)}
-
-
-def make_data(config: LabConfig):
-    """``(train, test)`` Datasets of the 2-D points (before feature expansion)."""
-    data_seed, split_seed = spawn(make_rng(config.seed), 2)
-    gen = GENERATORS[config.dataset]
-    if config.dataset == "blobs":
-        ds = gen(n=config.n_points, noise=1.0 + 4.0 * config.noise, seed=data_seed, centers=2)
-    else:
-        ds = gen(n=config.n_points, noise=config.noise, seed=data_seed)
-    train, _, test = split(ds, val=0.0, test=1.0 - config.train_ratio, seed=split_seed)
-    return train, test
-
-
-def make_model(config: LabConfig, n_inputs: int):
-    """The network of ``config``: Dense → [BatchNorm] → activation → [Dropout] per hidden layer,
-    then one output logit (:func:`whynet.nn.mlp`)."""
-    sizes = [n_inputs, *(layer.units for layer in config.layers), 1]
-    acts = [layer.activation for layer in config.layers]
-    init = {"default": None, "small": normal(std=0.01)}.get(config.init, config.init)
-    return mlp(sizes, activation=acts, init=init, dropout=config.dropout,
-               batchnorm=config.batchnorm, seed=spawn(make_rng(config.seed), 3)[2])
-
-
-def make_optimizer(config: LabConfig, params):
-    name, kwargs = config.optimizer, {}
-    if name in ("momentum", "nesterov"):
-        name, kwargs = "sgd", {"momentum": 0.9, "nesterov": config.optimizer == "nesterov"}
-    return get_optimizer(name, params, lr=config.lr, **kwargs)
 
 
 def _b64(a: np.ndarray) -> str:
@@ -178,37 +130,37 @@ class LabSession:
     def _tune(self, config: LabConfig) -> None:
         """Go on training with ``config``'s learning rate and penalty: same weights, same
         optimiser state (momentum, Adam's moments), same history."""
-        self.trainer.optimizer.lr = config.lr
-        reg = _regularizer(config)
+        self.run_config = config.to_run_config()
+        self.trainer.optimizer.lr = self.run_config.lr
+        reg = build_regularizer(self.run_config)
         self.trainer.regularizer = reg
         self.trainer.ctx.regularizer = reg
         self.config = config
 
     def _build(self, config: LabConfig) -> None:
+        """Data, network, optimiser and penalty through the one front door
+        (:func:`whynet.config.build` of :meth:`LabConfig.to_run_config`), so the lab's run is the
+        run ``whynet train`` makes of the same settings: same points, weights and batches."""
         self.config = config
-        self.train_set, self.test_set = make_data(config)
-        names = [FEATURE_NAMES[f] for f in config.features]
-        self.X_train = polynomial_features(self.train_set.X, names)
-        self.X_test = polynomial_features(self.test_set.X, names)
-        self.y_train = self.train_set.y.astype(np.float32).reshape(-1, 1)
-        self.y_test = self.test_set.y.astype(np.float32).reshape(-1, 1)
-        # Standardising: the training set's mean and std, applied to every input the net sees.
-        self.shift = np.zeros(self.X_train.shape[1], np.float32)
-        self.scale = np.ones(self.X_train.shape[1], np.float32)
-        if config.standardize:
-            self.shift = self.X_train.mean(axis=0)
-            std = self.X_train.std(axis=0)
-            self.scale = np.where(std > 1e-8, std, 1.0).astype(np.float32)
-            self.X_train = (self.X_train - self.shift) / self.scale
-            self.X_test = (self.X_test - self.shift) / self.scale
-        self._make_grid(names)
-        self.reset()
+        self.run_config = config.to_run_config()
+        run = build(self.run_config)
+        self.train_set, self.test_set = run.examples.train, run.examples.test  # the 2-D points
+        self.inputs = run.inputs  # features and scaling, for the pictures' grid too
+        self.data = run.data      # the network's inputs and targets
+        self.X_train, self.y_train = run.data.train
+        self.X_test, self.y_test = run.data.test
+        self._make_grid()
+        self.reset(run)
 
-    def reset(self) -> None:
-        """New weights from the config's seed, a fresh optimiser and history; same data."""
-        config = self.config
-        self.model = make_model(config, self.X_train.shape[1])
-        self.loss_fn = MSE() if config.regression else BCEWithLogits()
+    def reset(self, run=None) -> None:
+        """New weights from the config's seed, a fresh optimiser and history; same data.
+
+        ``run`` is a :func:`whynet.config.build` of this session's configuration (built here
+        on the session's data when not given)."""
+        cfg = self.run_config
+        if run is None:
+            run = build(cfg, data=self.data)
+        self.model, self.loss_fn = run.model, run.loss
         self._cadence = _FrameCadence()
         n_probe = min(PROBE_POINTS, len(self.X_train))
         # The lab draws its own histograms, on one value axis shared by all layers, so that a
@@ -216,14 +168,14 @@ class LabSession:
         self.probe = Probe(self.model, self.X_train[:n_probe], self.y_train[:n_probe],
                            type(self.loss_fn)(), histograms=False)
         self.probe.cadence = self._cadence
-        reg = _regularizer(config)
-        self.trainer = Trainer(self.model, self.loss_fn,
-                               make_optimizer(config, self.model.parameters()), reg,
+        self.trainer = Trainer(self.model, self.loss_fn, run.optimizer, run.regularizer,
                                callbacks=[self.probe])
-        self._batch_rng = spawn(make_rng(config.seed), 4)[3]
+        # whynet.train.fit's minibatches: a permutation per epoch from a Generator of the seed.
+        self._batch_rng = make_rng(cfg.seed)
         self._order = np.empty(0, dtype=np.int64)
         self._pos = 0
         self.step = 0
+        self.step_loss: float | None = None  # the loss of the last step (penalty included)
         self.epoch_count = 0
         self._stopped: tuple[str, object] | None = None  # (kind, say)
         self.run += 1
@@ -257,7 +209,7 @@ class LabSession:
         """How the page names a weight layer, in the language in force."""
         return _("output") if row["hidden"] is None else _("hidden {k}").format(k=row["hidden"])
 
-    def _make_grid(self, names) -> None:
+    def _make_grid(self) -> None:
         pts = np.concatenate([self.train_set.X, self.test_set.X])
         lo, hi = pts.min(axis=0), pts.max(axis=0)
         centre, half = (lo + hi) / 2, float((hi - lo).max()) / 2 * 1.1 + 1e-6
@@ -267,8 +219,7 @@ class LabSession:
         xs = np.linspace(self.extent[0], self.extent[1], GRID, dtype=np.float32)
         ys = np.linspace(self.extent[3], self.extent[2], GRID, dtype=np.float32)
         gx, gy = np.meshgrid(xs, ys)
-        self.grid = (polynomial_features(np.column_stack([gx.ravel(), gy.ravel()]), names)
-                     - self.shift) / self.scale
+        self.grid = self.inputs.array(np.column_stack([gx.ravel(), gy.ravel()]))
         # Each input feature over the picture, as the network drawing's first column shows it.
         sub = self.grid.reshape(GRID, GRID, -1)[::GRID // UNIT_GRID, ::GRID // UNIT_GRID]
         self.input_maps = [_unit_map(sub[..., j].astype(np.float64), -np.inf, np.inf)
@@ -306,9 +257,11 @@ class LabSession:
 
     # -- training ----------------------------------------------------------------------------------
     def _next_batch(self) -> np.ndarray:
-        bs = self.config.batch_size
-        if self._pos + bs > len(self._order):
-            # A new epoch: reshuffle, dropping the short tail as Playground does.
+        """The next minibatch's rows, as :func:`whynet.train.fit` draws them: each epoch a new
+        permutation, every example once, the last batch smaller when the size does not divide.
+        With batch norm a last batch of one example is skipped (its variance is 0)."""
+        bs, m = self.config.batch_size, len(self._order)
+        if self._pos >= m or (self.config.batchnorm and self._pos == m - 1):
             self._order = self._batch_rng.permutation(len(self.X_train))
             self._pos = 0
             self.epoch_count += 1
@@ -327,7 +280,7 @@ class LabSession:
         try:
             # Overflow in a diverging network is an outcome to show, not a warning to print.
             with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-                self.trainer.train_step(self.X_train[idx], self.y_train[idx])
+                self.step_loss = self.trainer.train_step(self.X_train[idx], self.y_train[idx])
         except DivergenceError as e:
             self._diverged(self.step + 1, e.loss)
             return False

@@ -1,18 +1,21 @@
-"""TensorFlow Playground's own data sets that whynet's toy sets do not have: its two regression
-sets (``plane``, ``multigauss``) and its "circle" (a disc inside a ring).
+"""TensorFlow Playground's own data sets that the toy sets (:mod:`.toy`) do not have: its two
+regression sets (``plane``, ``multigauss``: float32 targets, ``n_classes`` 0, trained with squared
+error) and its "circle" (``disc``: a disc inside a ring, 2 classes).
 
 Playground's formulas (``dataset.ts``), with its meaning of noise: each point is drawn uniformly
 (or on its ring), and its target is computed at the point moved by ``U(−r, r)·noise`` on each
 coordinate (``r`` = 6 for the regression sets, 5 for the circle), so noise blurs the targets
-near where they change while the points stay put.
+near where they change while the points stay put. (The front door's ``noise`` —
+:func:`whynet.datasets.noisy` — calls them with noise 0 and moves the points instead.)
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..datasets.base import Dataset
+from ..errors import check_int, check_positive
 from ..random import make_rng
+from .base import Dataset
 
 XY = ("x1", "x2")
 # Playground's six Gaussians of "multigauss": centre and sign.
@@ -20,7 +23,13 @@ GAUSSIANS = ((-4.0, 2.5, 1.0), (0.0, 2.5, -1.0), (4.0, 2.5, 1.0),
              (-4.0, -2.5, -1.0), (0.0, -2.5, 1.0), (4.0, -2.5, -1.0))
 
 
+def _checked(name: str, n, noise) -> int:
+    check_positive(name, "noise", noise, allow_zero=True)
+    return check_int(name, "n", n, low=2)
+
+
 def _regression(name: str, n: int, noise: float, seed, target) -> Dataset:
+    n = _checked(name, n, noise)
     rng = make_rng(seed)
     X = rng.uniform(-6, 6, size=(n, 2))
     jitter = rng.uniform(-6, 6, size=(n, 2)) * noise
@@ -48,6 +57,7 @@ def multigauss(n: int = 400, noise: float = 0.0, seed=0) -> Dataset:
 def disc(n: int = 400, noise: float = 0.0, seed=0) -> Dataset:
     """Playground's "circle": class 1 in a disc of radius 2.5, class 0 in a ring from 3.5 to 5;
     half the points each. The label is that of the point moved by ``U(−5, 5)·noise``."""
+    n = _checked("disc", n, noise)
     rng = make_rng(seed)
     counts = (n - n // 2, n // 2)  # ring (class 0), disc (class 1)
     r = np.concatenate([rng.uniform(3.5, 5.0, counts[0]), rng.uniform(0.0, 2.5, counts[1])])
