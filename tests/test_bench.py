@@ -41,3 +41,9 @@ def test_layers_prints_each_layers_forward_and_backward():
         [("small_cnn_step", 1, i) for i in range(10)]
     assert rows[0]["module"].startswith("Conv2d(1") and rows[-1]["module"].startswith("Dense")
     assert all(r["forward_ms"] > 0 and r["backward_ms"] > 0 for r in rows)
+
+
+def test_quiet_retimes_blocks_and_counts_those_never_quiet():
+    (row,) = _run("--no-memory", "--case", "rnn_step", "--threads", "1", "--quiet", "2")
+    assert isinstance(row["noisy_blocks"], int) and 0 <= row["noisy_blocks"] <= 3  # 1 round × 3
+    assert min(row["whynet_ms"], row["torch_ms"], row["gemm_ms"]) > 0
