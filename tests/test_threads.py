@@ -109,20 +109,6 @@ def test_single_threaded_blas_is_restored_after_the_block():
         assert workers.threads() == before == min(2, _threads.CPUS)
 
 
-def test_products_that_openblas_would_share_but_are_small_run_on_one_blas_thread():
-    """Below BLAS_OWN_SERIAL OpenBLAS stays on one thread by itself and from
-    MIN_PARALLEL_PRODUCT on it shares the product: blas_for touches neither; in between it
-    holds BLAS to one thread for the block."""
-    workers = _threads.Workers()
-    low, high = _threads.BLAS_OWN_SERIAL, _threads.MIN_PARALLEL_PRODUCT
-    with threadpool_limits(limits=2, user_api="blas"):
-        both = workers.threads()
-        for mult_adds, inside in [(low - 1, both), (low, 1), (high - 1, 1), (high, both)]:
-            with workers.blas_for(mult_adds):
-                assert workers.threads() == inside, mult_adds
-            assert workers.threads() == both
-
-
 def test_helper_threads_end_with_their_workers(threaded):
     """A discarded layer's threads end (a process that builds many models keeps no idle ones)."""
     def helpers():

@@ -23,7 +23,6 @@ from __future__ import annotations
 import os
 import threading
 import weakref
-from contextlib import nullcontext
 from typing import Callable
 
 import numpy as np
@@ -36,16 +35,6 @@ from threadpoolctl import ThreadpoolController
 #: slice it takes is not in its cache. The optimiser's update of 1.8·10⁶ values did halve
 #: (1.65 → 0.97 ms). So only passes over more than about 10⁶ elements are shared.
 MIN_PARALLEL_SIZE = 2**20
-
-#: OpenBLAS runs a product of fewer multiply-adds (m·n·k) than this on one thread by itself.
-BLAS_OWN_SERIAL = 2**18
-
-#: From BLAS_OWN_SERIAL up to this many multiply-adds, :meth:`Workers.blas_for` keeps a product
-#: on one BLAS thread: OpenBLAS would share it, and its threads then spin for ~0.1 s waiting for
-#: the next product, on the cores the element-wise helpers and the convolution chunks need.
-MIN_PARALLEL_PRODUCT = 2**21
-
-_PLAIN = nullcontext()
 
 CPUS = os.cpu_count() or 1
 
@@ -188,14 +177,6 @@ class Workers:
         bounds = [n_rows * i // t for i in range(t + 1)]
         self.map(job, [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])])
 
-    def blas_for(self, mult_adds: int):
-        """A context for a product of ``mult_adds`` multiply-adds: :meth:`single_threaded_blas`
-        where OpenBLAS would share it but it is small (:data:`MIN_PARALLEL_PRODUCT`), nothing to
-        do otherwise (free: no library call for tiny or large products)."""
-        if mult_adds < BLAS_OWN_SERIAL or mult_adds >= MIN_PARALLEL_PRODUCT:
-            return _PLAIN
-        return self.single_threaded_blas()
-
     def single_threaded_blas(self) -> "_SingleThreadedBlas":
         """BLAS on one thread inside the block, as it was after (for products cut into blocks
         by hand, or too small to share: BLAS would wake its threads for every one)."""
@@ -205,8 +186,8 @@ class Workers:
 
 
 class _SingleThreadedBlas:
-    """The context of :meth:`Workers.single_threaded_blas`: a class rather than a generator,
-    as it wraps every small product of tiny networks (a few µs less per product). Sets the
+    """The context of :meth:`Workers.single_threaded_blas`: a class rather than a generator
+    (2.6 µs instead of 6 µs a block at one thread; RNN layers enter it at every pass). Sets the
     libraries directly: threadpoolctl's ``limit()`` gathers every library's info per call."""
 
     __slots__ = ("libs", "before")

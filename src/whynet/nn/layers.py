@@ -63,22 +63,19 @@ class Dense(Module):
         self._check_input(x, 2, self.n_in)
         x = x.astype(self.W.value.dtype, copy=False)
         self._x = x
-        with self.workers.blas_for(x.shape[0] * self.W.value.size):  # small: one BLAS thread
-            z = x @ self.W.value.T
+        z = x @ self.W.value.T
         if self.b is not None:
             z += self.b.value
         return z
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         self.backward_params(dout)
-        with self.workers.blas_for(dout.shape[0] * self.W.value.size):
-            return dout @ self.W.value
+        return dout @ self.W.value
 
     def backward_params(self, dout: np.ndarray) -> None:
         """dW and db only (the first layer of a training step: dX = dZ W would be a third of
         the layer's products, for nobody)."""
-        with self.workers.blas_for(dout.shape[0] * self.W.value.size):
-            self.W.add_matmul(dout.T, self._x)  # W.grad += dZᵀ X
+        self.W.add_matmul(dout.T, self._x)  # W.grad += dZᵀ X
         if self.b is not None:
             self.b.grad += dout.sum(axis=0)
 
