@@ -626,10 +626,13 @@ def test_a_save_interrupted_mid_write_leaves_the_earlier_one_and_no_tmp(tmp_path
     save(mlp([2, 3, 2], seed=0), tmp_path / "m")
     before = _sha([tmp_path / "m.npz", tmp_path / "m.json"])
 
-    def ctrl_c(self, *args, **kwargs):
+    savez = np.savez
+
+    def ctrl_c(*args, **kwargs):  # the arrays written to the temporary file, then Ctrl-C
+        savez(*args, **kwargs)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(Path, "write_text", ctrl_c)
+    monkeypatch.setattr(np, "savez", ctrl_c)
     with pytest.raises(KeyboardInterrupt):
         save(mlp([2, 3, 2], seed=1), tmp_path / "m")
     monkeypatch.undo()
@@ -918,3 +921,26 @@ def test_a_scheduler_option_that_is_no_address_is_one_line(tmp_path, address):
     line = cli_error(["run", "a10", "--quick", "--scheduler", address,
                       "--store", tmp_path / "s.sqlite"])
     assert f"--scheduler {address!r} is not a Dask scheduler address" in line
+
+
+# -- the group's own options, stores that are not SQLite ------------------------------------------
+
+@pytest.mark.parametrize("args", [["--bogus"], ["--bogus", "list"], ["nope"]])
+def test_a_bad_option_or_command_of_the_group_is_one_line(args):
+    """``whynet --bogus`` was parsed before the group's error handling: click's three lines."""
+    cli_error(args, match="--help')")
+
+
+def test_bare_whynet_still_shows_its_help():
+    result = CliRunner().invoke(main, [])
+    assert result.exit_code == 2 and "Usage: " in result.stderr and "COMMAND" in result.stderr
+
+
+@pytest.mark.parametrize("content", [b"x", b"hello, not a database"])
+@pytest.mark.parametrize("command", [["claims"], ["export", "runs"], ["run", "a10", "--quick"]])
+def test_a_store_file_that_is_not_sqlite_is_refused_and_kept(tmp_path, content, command):
+    """SQLite takes a file of a few bytes for an empty database: ``claims`` printed an empty
+    table, and a writing command would have overwritten the file."""
+    store = tmp_path / "notes.txt"
+    store.write_bytes(content)
+    cli_error([*command, "--store", store], files=[store], match="not a valid SQLite database")

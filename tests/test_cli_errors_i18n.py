@@ -48,11 +48,13 @@ def outside(text: str) -> str:
 
 def untranslated_words(line: str, args) -> list[str]:
     """English words of an ``error:`` line outside the pseudo-locale's brackets, leaving out
-    the arguments the user gave, quoted names and values, paths and option names."""
+    the arguments the user gave, quoted names and values, paths, option names and a question
+    file's ``[table] key``."""
     text = outside(line.removeprefix("error: "))
     for arg in sorted(map(str, args), key=len, reverse=True):
         text = text.replace(arg, " ")
     text = re.sub(r"'[^']*'|\"[^\"]*\"", " ", text)
+    text = re.sub(r"\[\w+\] [\w.]+", " ", text)  # a question file's "[table] key": identifiers
     text = re.sub(r"\S*[/\\]\S*|--?[\w-]+", " ", text)
     return ENGLISH_WORD.findall(text)
 

@@ -40,6 +40,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from . import __version__, export as exporting
+from .atomic import replacing
 from .cli_lang import Group, Option, lang_option, language_in, option
 from .config import INIT_PRESETS, RunConfig, build, read_toml
 from .datasets import DATASETS
@@ -145,6 +146,16 @@ class _Group(Group):
         with for_click(lang):
             return super().main(args, prog_name, **extra)
 
+    def make_context(self, info_name, args, parent=None, **extra):
+        """The group's own options parsed (``whynet --bogus``): a usage error is one line."""
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.exceptions.NoArgsIsHelpError:  # bare ``whynet``: click prints the help
+            raise
+        except click.UsageError as e:
+            _usage_line(e)
+            sys.exit(2)
+
     def invoke(self, ctx):
         try:
             with _clean_ctrl_c():
@@ -152,15 +163,21 @@ class _Group(Group):
         except WhynetError as e:
             error_line(str(e))
             ctx.exit(2)
-        except click.UsageError as e:  # a bad option or argument: one line too, not click's three
-            where = e.ctx.command_path if e.ctx is not None else "whynet"
-            error_line(_("{message} (see '{command} --help')").format(
-                message=e.format_message(), command=where))
+        except click.UsageError as e:  # a subcommand's bad option or argument
+            _usage_line(e)
             ctx.exit(2)
         except KeyboardInterrupt:  # Ctrl-C outside a run's own handling: one line, no traceback
             signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C while exiting too
             click.secho(_("interrupted"), fg="yellow", err=True)
             ctx.exit(130)
+
+
+def _usage_line(e: click.UsageError) -> None:
+    """A bad option or argument as one ``error:`` line naming where to look, not click's
+    three lines (usage, hint, error)."""
+    where = e.ctx.command_path if e.ctx is not None else "whynet"
+    error_line(_("{message} (see '{command} --help')").format(message=e.format_message(),
+                                                               command=where))
 
 
 def _exit_now(code: int) -> None:
@@ -483,7 +500,7 @@ def export_cmd(table, fmt, output, quick, store_path):
     with _read_store(store_path) as store:
         rows = store.rows() if table == "runs" else claims_table(store, quick)
     try:
-        with click.open_file("-", "w") if output == "-" else _replacing(Path(output)) as stream:
+        with click.open_file("-", "w") if output == "-" else replacing(Path(output)) as stream:
             exporting.write(table, rows, fmt, stream)
     except BrokenPipeError:  # `whynet export runs | head`: the reader has all it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no flush error at exit
@@ -495,21 +512,6 @@ def export_cmd(table, fmt, output, quick, store_path):
         click.echo(_("wrote {n} {table} to {path}").format(n=len(rows), table=table,
                                                              path=Path(output).resolve()),
                    err=True)
-
-
-@contextlib.contextmanager
-def _replacing(path: Path):
-    """A UTF-8 text stream to a temporary sibling of ``path``, renamed to ``path`` when the block
-    ends well and removed when it does not (an error, Ctrl-C): an earlier file at ``path`` is
-    never left half-overwritten. (click's ``atomic=True`` renames even after an error.)"""
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8") as stream:
-            yield stream
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 # -- train ---------------------------------------------------------------------------------------

@@ -75,8 +75,8 @@ def _sizes(owner, arg, v) -> tuple[int, ...]:
         raise ConfigError(_("{owner}: {arg} must be a list of layer sizes such as [16, 16], got "
                             "{value!r}").format(owner=owner, arg=arg, value=v))
     if len(v) > MAX_HIDDEN_LAYERS:
-        raise ConfigError(f"{owner}: {arg} has {len(v):,} layers, more than the "
-                          f"{MAX_HIDDEN_LAYERS} whynet builds")
+        raise ConfigError(_("{owner}: {arg} has {n:,} layers, more than the {most} whynet "
+                            "builds").format(owner=owner, arg=arg, n=len(v), most=MAX_HIDDEN_LAYERS))
     return tuple(check_int(owner, f"{arg}[{i}]", s) for i, s in enumerate(v))
 
 
@@ -255,8 +255,9 @@ class RunConfig:
         for key, value in self.data_args.items():
             if key not in params:
                 takes = [p for p in params if p not in ("n", "noise", "seed")]
-                raise ConfigError(f"{owner}: data_args: data set {self.data!r} takes no {key}; "
-                                  f"it takes: {', '.join(takes) or 'nothing'}")
+                raise ConfigError(_("{owner}: data_args: data set {data!r} takes no {key}; it "
+                                    "takes: {takes}").format(owner=owner, data=self.data, key=key,
+                                                             takes=', '.join(takes) or _("nothing")))
             default, arg = params[key].default, f"data_args.{key}"
             if isinstance(default, bool):
                 check_bool(owner, arg, value)
@@ -432,8 +433,9 @@ def _subset(ds: Dataset, n: int, rng) -> Dataset:
     """A random subset of ``n`` examples (in their order); more than ``ds`` holds is an error,
     not a quiet cap: the run would not be the one asked for."""
     if n > len(ds):
-        raise ConfigError(f"examples: asks for {n} examples of {ds.name!r}, which has "
-                          f"{len(ds)}; ask for fewer (or set n, for a generated set)")
+        raise ConfigError(_("examples: asks for {n} examples of {name!r}, which has {size}; ask "
+                            "for fewer (or set n, for a generated set)")
+                          .format(n=n, name=ds.name, size=len(ds)))
     return ds.subset(np.sort(rng.permutation(len(ds))[:n]))
 
 
@@ -465,7 +467,7 @@ MAX_PARAMETERS = 50_000_000
 def _short(values: list, sep: str | None = None, keep: int = 8) -> str:
     """``values`` for a message: whole when short, else the first and last few and the count
     (a depth typo must not print a million numbers)."""
-    tail = f" ({len(values):,} sizes)" if len(values) > keep else ""
+    tail = _(" ({n:,} sizes)").format(n=len(values)) if len(values) > keep else ""
     if tail:
         values = [*values[:keep // 2], "…", *values[-2:]]
     text = sep.join(map(str, values)) if sep else "[" + ", ".join(map(str, values)) + "]"

@@ -123,14 +123,17 @@ def check_file_path(owner: str, arg: str, value) -> Path:
     try:
         text = os.fspath(value)
     except TypeError:
-        raise ConfigError(f"{owner}: {arg} must be a file path, got {value!r}") from None
+        raise ConfigError(_("{owner}: {arg} must be a file path, got {value!r}")
+                          .format(owner=owner, arg=arg, value=value)) from None
     if isinstance(text, bytes):
         text = os.fsdecode(text)
     path = Path(text)
     if not text.strip() or path.name in ("", ".", ".."):
-        raise ConfigError(f"{owner}: {arg} must name a file, got {text!r}")
+        raise ConfigError(_("{owner}: {arg} must name a file, got {text!r}")
+                          .format(owner=owner, arg=arg, text=text))
     if path.is_dir():
-        raise ConfigError(f"{owner}: {arg} {text} is a directory; give a file name inside it")
+        raise ConfigError(_("{owner}: {arg} {text} is a directory; give a file name inside it")
+                          .format(owner=owner, arg=arg, text=text))
     return path
 
 

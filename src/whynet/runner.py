@@ -324,8 +324,9 @@ class _Dask:
             raise ConfigError(_("cannot reach the Dask scheduler at {scheduler!r} ({reason})")
                                 .format(scheduler=scheduler, reason=e)) from e
         except ValueError as e:  # not an address at all: "host", "tcp://host" (no port)
-            raise ConfigError(f"--scheduler {scheduler!r} is not a Dask scheduler address such "
-                              f"as tcp://host:8786 ({e})") from e
+            raise ConfigError(_("--scheduler {scheduler!r} is not a Dask scheduler address such "
+                                "as tcp://host:8786 ({reason})").format(scheduler=scheduler,
+                                                                      reason=e)) from e
         try:
             self._check_versions()
         except BaseException:

@@ -61,6 +61,10 @@ class StoreError(ModelFileError):
 STORE_NAME = "runs.sqlite"
 
 
+#: The first 16 bytes of every SQLite database file.
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
 def default_path() -> Path:
     """``$WHYNET_STORE`` if set, else ``runs.sqlite`` in the user's cache folder for whynet
     (platformdirs: ``$XDG_CACHE_HOME/whynet``, by default ``~/.cache/whynet``, on Linux;
@@ -145,6 +149,7 @@ class Store:
         if self.path.is_dir():
             raise StoreError(_("results store {path}: expected a file, got a directory")
                                .format(path=self.path))
+        self._check_header()
         self._conn = self._connect()
         try:
             self._open()
@@ -162,6 +167,17 @@ class Store:
         except StoreError:
             self._conn.close()
             raise
+
+    def _check_header(self) -> None:
+        """A file that is not empty must start with SQLite's header: SQLite itself takes a file
+        of a few bytes for an empty database, and would overwrite it when writing."""
+        try:
+            with open(self.path, "rb") as f:
+                head = f.read(len(SQLITE_HEADER))
+        except OSError:  # missing, or unreadable: _connect says which
+            return
+        if head and head != SQLITE_HEADER:
+            raise self._not_a_database(_("it does not start with SQLite's header"))
 
     def _connect(self) -> sqlite3.Connection:
         try:

@@ -552,7 +552,8 @@ def _measure_table(values: dict, where: _Where) -> tuple[list, float | None]:
         check_metric(m, where("measure", "metrics"))
     if len(set(metrics)) < len(metrics):
         twice = sorted({m for m in metrics if metrics.count(m) > 1})
-        raise where.error("measure", "metrics", f"names {', '.join(twice)} more than once")
+        raise where.error("measure", "metrics",
+                          _("names {names} more than once").format(names=', '.join(twice)))
     target = measure.get("target")
     if target is not None and (isinstance(target, bool) or not isinstance(target, (int, float))
                                or not 0 < target <= 1):

@@ -241,13 +241,14 @@ def _cell_error(where: str, columns: list[str], has_header: bool):
     ``"float32"`` (beyond float32's range; NonFiniteError)."""
     def bad_cell(kind, line, i, cell):
         err = NonFiniteError if kind != "number" else ConfigError
-        what = {"number": f"{cell!r} is not a number",
-                "missing": "the cell is empty (a missing value)",
-                "finite": f"{cell!r} is not finite (NaN or infinity)",
-                "float32": f"{cell!r} is beyond float32's range (±{F32_MAX:.3g}), in which "
-                           f"whynet computes"}[kind]
+        what = {"number": _("{cell!r} is not a number"),
+                "missing": _("the cell is empty (a missing value)"),
+                "finite": _("{cell!r} is not finite (NaN or infinity)"),
+                "float32": _("{cell!r} is beyond float32's range (±{most:.3g}), in which whynet "
+                             "computes")}[kind].format(cell=cell, most=F32_MAX)
         column = repr(columns[i]) if has_header else str(i + 1)
-        return err(f"{where}: row {line}, column {column}: {what}")
+        return err(_("{where}: row {line}, column {column}: {what}")
+                   .format(where=where, line=line, column=column, what=what))
 
     return bad_cell
 

@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__, dtypes
+from ..atomic import replacing
 from ..errors import ModelFileError, WhynetError
 from ..i18n import _
 from . import activations as _activations
@@ -93,12 +94,13 @@ def _paths(path) -> tuple[Path, Path]:
     try:
         p = Path(path)
     except TypeError:
-        raise ModelFileError(f"a model path must be a file path, got {path!r}") from None
+        raise ModelFileError(_("a model path must be a file path, got {path!r}")
+                             .format(path=path)) from None
     if p.suffix in (".npz", ".json"):
         p = p.with_suffix("")
     if p.name in ("", ".", ".."):
-        raise ModelFileError(f"a model path must end in a file name such as model, got "
-                             f"{str(path)!r}")
+        raise ModelFileError(_("a model path must end in a file name such as model, got "
+                               "{path!r}").format(path=str(path)))
     return p.with_name(p.name + ".npz"), p.with_name(p.name + ".json")
 
 
@@ -143,20 +145,12 @@ def save(model: Module, path) -> tuple[Path, Path]:
                                .format(json_path=json_path, reason=e)) from e
     # Both files are written beside their targets, then renamed: a failure leaves no half-saved
     # model (and an earlier save at the same path intact).
-    tmp_npz, tmp_json = (p.with_name(p.name + ".tmp") for p in (npz_path, json_path))
     try:
         npz_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp_npz, "wb") as f:  # a file object, so np.savez does not append a suffix
-            np.savez(f, **arrays)
-        tmp_json.write_text(text + "\n", encoding="utf-8")
-        tmp_npz.replace(npz_path)
-        tmp_json.replace(json_path)
-    except BaseException as e:  # an OSError, or Ctrl-C mid-write: no .tmp file left behind
-        for p in (tmp_npz, tmp_json):
-            if p.is_file():
-                p.unlink()
-        if not isinstance(e, OSError):
-            raise
+        with replacing(npz_path, "wb") as npz, replacing(json_path) as js:
+            np.savez(npz, **arrays)  # a file object, so np.savez does not append a suffix
+            js.write(text + "\n")
+    except OSError as e:
         raise ModelFileError(_("save: cannot write {npz_path} and {json_path} ({reason})")
                                .format(npz_path=npz_path, json_path=json_path,
                                        reason=e.strerror or e)) from e

@@ -224,8 +224,8 @@ class Module:
             values[key] = value
         problems = [_("size mismatch for {key!r}: got shape {got}, the model has {want}").format(
             key=k, got=got, want=want) for k, (got, want) in mismatched.items()]
-        problems += [f"{k!r} holds finite values beyond {_target_dtype(slots[k])}'s range "
-                     f"(they would become inf)" for k, v in values.items()
+        problems += [_("{key!r} holds finite values beyond {dtype}'s range (they would become "
+                       "inf)").format(key=k, dtype=_target_dtype(slots[k])) for k, v in values.items()
                      if k not in mismatched and _overflows(v, _target_dtype(slots[k]))]
         problems += key_problems(missing if strict else (), unexpected if strict else ())
         if problems:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from ..atomic import replacing
 from ..errors import ConfigError
 from ..i18n import _
 from .records import Records
@@ -77,11 +78,6 @@ def save_html(probe, path, title: str | None = None) -> Path:
     # "</" cannot close the script element early once written as "<\/".
     payload = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
     html = env.get_template("replay.html.j2").render(title=data["title"], payload=payload)
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        tmp.write_text(html, encoding="utf-8")
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with replacing(path) as stream:
+        stream.write(html)
     return path

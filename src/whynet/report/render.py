@@ -27,6 +27,7 @@ from babel.numbers import format_decimal
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from .. import __version__
+from ..atomic import replacing
 from ..errors import check_file_path
 from ..experiments import registry
 from ..experiments.base import Stat, format_number
@@ -435,13 +436,8 @@ def write_report(path, store, quick: bool | None = None, experiments=None, asked
     path = check_file_path("report", "the output", path)
     path.parent.mkdir(parents=True, exist_ok=True)
     html = build_report(store, quick, experiments, asked, lang)
-    tmp = path.with_name(path.name + ".tmp")
-    try:  # never leave a half-written report behind (nor its .tmp, on an error or Ctrl-C)
-        tmp.write_text(html, encoding="utf-8")
-        tmp.replace(path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    with replacing(path) as stream:  # never a half-written report (nor a .tmp) left behind
+        stream.write(html)
     return path
 
 

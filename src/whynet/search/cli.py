@@ -74,8 +74,9 @@ def _once(option: str, parsed: list) -> dict:
     seen: dict = {}
     for (name, _value), text in parsed:
         if name in seen:
-            raise ConfigError(f"search: {option} {name} is given twice ({option} {seen[name]} and "
-                              f"{option} {text}); give it once")
+            raise ConfigError(_("search: {option} {name} is given twice ({option} {first} and "
+                                "{option} {text}); give it once")
+                              .format(option=option, name=name, first=seen[name], text=text))
         seen[name] = text
     return {name: value for (name, value), _text in parsed}
 
@@ -89,8 +90,8 @@ def _check_outputs(settings: Mapping) -> None:
     if plot not in (None, "", "none"):
         path = check_file_path("search", "plot", plot)
         if not path.parent.is_dir():
-            raise ConfigError(f"search: cannot write the plot {plot} (the folder {path.parent} "
-                              f"does not exist)")
+            raise ConfigError(_("search: cannot write the plot {plot} (the folder {folder} does "
+                                "not exist)").format(plot=plot, folder=path.parent))
 
 
 @click.command("search", cls=Command, context_settings={"help_option_names": ["-h", "--help"]},

@@ -33,8 +33,9 @@ def _fmt(v) -> str:
 
 
 def regression(trials: list[dict]) -> bool:
-    """Whether the trials scored a regression set (their value is R², not an accuracy)."""
-    return any("test_r2" in t["attrs"] for t in trials)
+    """Whether the trials scored a regression set (their value is R², not an accuracy); trials
+    without attributes (H2's own, on a synthetic objective) are not."""
+    return any("test_r2" in t.get("attrs", {}) for t in trials)
 
 
 def test_score(attrs: dict):

@@ -181,7 +181,8 @@ def check_listen(host: str, port: int) -> None:
             probe.bind(address)
     except (OSError, OverflowError) as e:
         reason = getattr(e, "strerror", None) or str(e)
-        raise ConfigError(f"serve: cannot listen on {host}:{port} ({reason})") from None
+        raise ConfigError(_("serve: cannot listen on {host}:{port} ({reason})")
+                          .format(host=host, port=port, reason=reason)) from None
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False,
