@@ -36,6 +36,9 @@ class Case:
     whynet: Callable[[], object]
     torch: Callable[[], object]
     gemm: Callable[[], object]
+    #: The whynet model and a batch for it, for ``run.py --layers`` (None: not a model).
+    model: object = None
+    x: object = None
 
 
 def _mm(shapes: list[tuple[tuple[int, int], tuple[int, int]]]) -> Callable[[], None]:
@@ -92,7 +95,8 @@ def mlp_step() -> Case:
         opt.step()
 
     return Case("mlp_step", "784-1024-1024-10 ReLU, batch 256, SGD momentum 0.9, float32",
-                lambda: trainer.train_step(x, y), torch_step, _mm(_dense_gemms(sizes, batch)))
+                lambda: trainer.train_step(x, y), torch_step, _mm(_dense_gemms(sizes, batch)),
+                model, x)
 
 
 def conv2d_fwd_bwd() -> Case:
@@ -142,7 +146,7 @@ def small_cnn_step() -> Case:
              + _dense_gemms((784, 10), 64, first_dx=True))
     return Case("small_cnn_step", "Conv(1→8)-BN-ReLU-MaxPool-Conv(8→16)-BN-ReLU-MaxPool-Dense"
                 "(784→10), batch 64 of 28×28, SGD", lambda: trainer.train_step(x, y),
-                torch_step, _mm(gemms))
+                torch_step, _mm(gemms), model, x)
 
 
 def rnn_step() -> Case:
@@ -171,7 +175,8 @@ def rnn_step() -> Case:
                 ((hidden, m * steps), (m * steps, hidden))]
              + _dense_gemms((hidden, classes), m, first_dx=True))
     return Case("rnn_step", "RNN(1→64, tanh) over 40 steps, batch 128, last step → Dense(64→10), "
-                "SGD, vs torch.nn.RNN", lambda: trainer.train_step(x, y), torch_step, _mm(gemms))
+                "SGD, vs torch.nn.RNN", lambda: trainer.train_step(x, y), torch_step, _mm(gemms),
+                model, x)
 
 
 CASES: dict[str, Callable[[], Case]] = {

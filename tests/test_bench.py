@@ -31,3 +31,19 @@ def test_memory_line_measures_both_libraries_in_fresh_processes():
     (row,) = _run("--case", "rnn_step", "--threads")
     assert row["case"] == "rnn_step"
     assert row["whynet_peak_mb"] >= 0 and row["torch_peak_mb"] > 0
+
+
+
+def test_layers_prints_each_layers_forward_and_backward():
+    """Conv-BN-ReLU-Pool twice, Flatten, Dense: ten lines; conv2d_fwd_bwd has no model."""
+    rows = _run("--layers", "--case", "small_cnn_step", "conv2d_fwd_bwd", "--threads", "1")
+    assert [(r["case"], r["threads"], r["layer"]) for r in rows] == \
+        [("small_cnn_step", 1, i) for i in range(10)]
+    assert rows[0]["module"].startswith("Conv2d(1") and rows[-1]["module"].startswith("Dense")
+    assert all(r["forward_ms"] > 0 and r["backward_ms"] > 0 for r in rows)
+
+
+def test_quiet_retimes_blocks_and_counts_those_never_quiet():
+    (row,) = _run("--no-memory", "--case", "rnn_step", "--threads", "1", "--quiet", "2")
+    assert isinstance(row["noisy_blocks"], int) and 0 <= row["noisy_blocks"] <= 3  # 1 round × 3
+    assert min(row["whynet_ms"], row["torch_ms"], row["gemm_ms"]) > 0

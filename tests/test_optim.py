@@ -348,6 +348,7 @@ def test_threaded_step_is_bitwise_the_sequential_one(name, kwargs):
         rng = np.random.default_rng(0)
         params = [Parameter(rng.normal(size=s)) for s in [(300, 400), (400,), (200, 300), (7,)]]
         opt = get_optimizer(name, params, **kwargs)
+        opt.PARALLEL_MIN_SIZE = 0  # these parameters are below the size that takes threads
         with threadpool_limits(limits=threads, user_api="blas"):
             groups = opt._thread_groups()
             for _ in range(5):

@@ -5,7 +5,10 @@ The threaded paths run only when NumPy's BLAS may use several threads and a job 
 the size threshold is lowered to 0 and BLAS is allowed 2 threads, so small inputs take them."""
 
 import copy
+import gc
 import pickle
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -104,3 +107,19 @@ def test_single_threaded_blas_is_restored_after_the_block():
         with workers.single_threaded_blas():
             assert workers.threads() == 1
         assert workers.threads() == before == min(2, _threads.CPUS)
+
+
+def test_helper_threads_end_with_their_workers(threaded):
+    """A discarded layer's threads end (a process that builds many models keeps no idle ones)."""
+    def helpers():
+        return [t for t in threading.enumerate() if t.name.startswith("whynet-test-")]
+    workers = _threads.Workers("whynet-test")
+    with threadpool_limits(limits=2, user_api="blas"):
+        workers.rows(lambda r: None, 4, 4)
+    assert len(helpers()) == min(2, _threads.CPUS) - 1
+    del workers
+    gc.collect()
+    deadline = time.monotonic() + 5
+    while helpers() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert helpers() == []

@@ -69,8 +69,8 @@ class Optimizer:
     """
 
     #: Below this many values in all, a step runs on the calling thread (a thread hand-off
-    #: costs more than the update of a small network).
-    PARALLEL_MIN_SIZE = 2**17
+    #: costs more than the update of a small network; see ``nn._threads.MIN_PARALLEL_SIZE``).
+    PARALLEL_MIN_SIZE = 2**19
 
     def __init__(self, params, lr: float):
         self.params = _as_parameters(type(self).__name__, params)

@@ -389,10 +389,17 @@ class ELU(Activation):
         self.max_derivative = max(1.0, self.alpha)
 
     def forward(self, x):
+        # f = max(z, 0) + α·expm1(min(z, 0)). For α ≤ 1 that is max(z, α·expm1(min(z, 0))):
+        # α(e^z − 1) ≥ e^z − 1 ≥ z for z ≤ 0, and the second term is 0 for z > 0; one pass and
+        # no temporary instead of two.
         out = np.minimum(x, 0)
         np.expm1(out, out=out)
-        out *= self.alpha
-        out += np.maximum(x, 0)
+        if self.alpha != 1:
+            out *= self.alpha
+        if self.alpha <= 1:
+            np.maximum(out, x, out=out)
+        else:
+            out += np.maximum(x, 0)
         self._out = out
         return out
 
@@ -464,11 +471,13 @@ class CELU(Activation):
         self.output_range = (-self.alpha, np.inf)
 
     def forward(self, x):
+        # max(z, 0) + α·expm1(min(z, 0)/α) = max(z, α·expm1(min(z, 0)/α)), as e^u − 1 ≥ u: one
+        # pass and no temporary instead of two.
         out = np.minimum(x, 0)
         out /= self.alpha
         np.expm1(out, out=out)
         out *= self.alpha
-        out += np.maximum(x, 0)
+        np.maximum(out, x, out=out)
         self._out = out
         return out
 

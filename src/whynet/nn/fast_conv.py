@@ -23,22 +23,19 @@ over cores than independent chunks do. Each thread owns fixed chunks and writes 
 slices; per-chunk weight gradients are summed in chunk order, so results are bitwise the same
 run to run (the chunks, and so the round-off of dW and db, depend on the number of threads).
 
-All state (the thread pool, the BLAS controller, per-thread scratch buffers, the kept padded
+All state (the threads (a :class:`~whynet.nn._threads.Workers`), per-thread scratch buffers, the kept padded
 input and columns) belongs to a :class:`ConvEngine`, one per layer: nothing is module-level.
 """
 
 from __future__ import annotations
 
 import math
-import os
 import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from threadpoolctl import ThreadpoolController
 
-from ._threads import blas_threads
+from ._threads import Workers
 
 #: Bytes of the im2col matrix built at once. 4 MB was fastest on a 2-core Xeon (vs 1, 2, 8 MB and
 #: the whole batch): a 29 MB cols matrix falls out of cache between its copy and its product.
@@ -115,8 +112,7 @@ class ConvEngine:
     def __init__(self, chunk_bytes: int = CHUNK_BYTES, keep_bytes: int = KEEP_BYTES):
         self.chunk_bytes = chunk_bytes
         self.keep_bytes = keep_bytes
-        self._pool: tuple[int, ThreadPoolExecutor] | None = None  # (pid, pool): fork loses threads
-        self._blas: ThreadpoolController | None = None
+        self._threads = Workers("whynet-conv")  # the calling thread and helpers
         self._local = threading.local()
         self._xp, self._cols_kept = None, False
         self._kept = np.empty(0, dtype=np.uint8)  # the columns of every chunk, reused
@@ -157,9 +153,7 @@ class ConvEngine:
     def _workers(self, chunks: int) -> int:
         """Threads to share ``chunks`` chunks: as many as NumPy's BLAS may use now (so a
         ``threadpool_limits`` around the caller applies here too), at most the cores and chunks."""
-        if self._blas is None:
-            self._blas = ThreadpoolController().select(user_api="blas")
-        return max(1, min(blas_threads(self._blas), chunks))
+        return max(1, min(self._threads.threads(), chunks))
 
     def _run_chunks(self, work, starts: list[int]) -> list:
         """``work(start)`` for every chunk start, on :meth:`_workers` threads with single-threaded
@@ -167,21 +161,10 @@ class ConvEngine:
         t = self._workers(len(starts))
         if t == 1:
             return [work(s) for s in starts]
-        if self._pool is None or self._pool[0] != os.getpid():
-            self._pool = os.getpid(), ThreadPoolExecutor(os.cpu_count(),
-                                                     thread_name_prefix="whynet-conv")
         # For this call only (restored on exit); BLAS calls of other threads meanwhile would run
-        # single-threaded too. Set directly: threadpoolctl's limit() context gathers every
-        # library's info on entry, measurably slower per call.
-        libs = self._blas.lib_controllers
-        before = [lib.num_threads for lib in libs]
-        try:
-            for lib in libs:
-                lib.set_num_threads(1)
-            parts = list(self._pool[1].map(lambda i: [work(s) for s in starts[i::t]], range(t)))
-        finally:
-            for lib, n in zip(libs, before):
-                lib.set_num_threads(n)
+        # single-threaded too.
+        with self._threads.single_threaded_blas():
+            parts = self._threads.map(lambda i: [work(s) for s in starts[i::t]], list(range(t)))
         return [parts[i % t][i // t] for i in range(len(starts))]
 
     # -- geometry -----------------------------------------------------------------------------
