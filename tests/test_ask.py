@@ -89,6 +89,16 @@ BAD = [
      "cannot be a dimension"),
     (('metric = "final_val_acc"', 'metric = "final_val_acc"\n[extras]\nx = 1'), 18, "extras",
      "unknown key; allowed: id, question"),
+    # never reaching the target counts epochs + 1: across values of epochs, a shorter run would
+    # look faster
+    ((("epochs = 2", "epochs = [2, 4]"),
+      ('activation = ["tanh", "sigmoid"]', 'activation = "tanh"'),
+      ('metrics = ["final_val_acc", "dead"]',
+       'metrics = ["epochs_to_target"]\ntarget = 0.8'),
+      ('compare = "activation"', 'compare = "epochs"'),
+      ('expect = "tanh > sigmoid"', 'expect = "4 < 2"'),
+      ('metric = "final_val_acc"', 'metric = "epochs_to_target"')), 18, "[claim] metric",
+     "use steps_to_target"),
     # saturation is undefined for ReLU: refused for a claim on it, and when no run has it
     ((('activation = ["tanh", "sigmoid"]', 'activation = ["tanh", "relu"]'),
       ('metrics = ["final_val_acc", "dead"]', 'metrics = ["saturated"]'),

@@ -330,12 +330,24 @@ def _claim(table: dict, dims: dict, metrics, where: _Where) -> Claim:
                                                        metrics=', '.join(metrics)))
     pairs = _pairs(table["expect"], compare, dims[compare], where)
     best_over, best_by = _best(table, compare, dims, metrics, where)
+    _check_epochs_to_target(table, compare, metric, best_over, best_by, where)
     margin = _margin(table.get("margin", 0.0), where)
     if any(r == "==" for _, r, _ in pairs) and margin == 0:
         key = "margin" if "margin" in table else "expect"
         raise where.error("claim", key, _("'==' needs margin = a number > 0 in [claim] (equal "
                                           "within what?)"))
     return Claim(compare, tuple(pairs), metric, best_over, best_by, float(margin))
+
+
+def _check_epochs_to_target(table, compare, metric, best_over, best_by, where: _Where) -> None:
+    """``epochs_to_target`` counts epochs + 1 for a run that never reaches the target, so across
+    values of ``epochs`` a shorter run that never got there would look faster: refused there."""
+    for key, used in (("metric", metric), ("best_by", best_by)):
+        if used == "epochs_to_target" and "epochs" in (compare, best_over):
+            raise where.error("claim", key, _(
+                "epochs_to_target cannot compare runs of different epochs (a run that never "
+                "reaches the target counts its epochs + 1); use steps_to_target (never reached: "
+                "infinite) or reached_target"))
 
 
 def _pairs(expect, compare: str, values: list, where: _Where) -> list:
