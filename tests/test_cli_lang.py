@@ -3,6 +3,8 @@ language is one `error:` line. The verdict tables' headings and status labels ar
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from click.testing import CliRunner
 
@@ -98,3 +100,19 @@ def test_a_bad_language_is_one_error_line(cli, monkeypatch, args, env, message):
     assert r.exit_code == 2
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith(message), r.stderr
+
+
+def test_search_prints_its_trials_and_table_in_the_language_asked_for():
+    """Every line ``whynet search`` prints (trials, summary, best-trials table) goes through the
+    catalogue: under the pseudo-locale each is wrapped, under ko the table's headings are Korean."""
+    args = ["search", "--data", "moons", "-p", "lr=0.01:0.1", "-p", "epochs=2", "--n-trials",
+            "2", "--storage", "memory"]
+    pseudo = CliRunner().invoke(main, ["--lang", "qps", *args])
+    assert pseudo.exit_code == 0, pseudo.output
+    worded = [line for line in pseudo.stdout.splitlines()  # a table row of numbers has no words
+              if re.search(r"[A-Za-z]{2,}", line.replace("lr", ""))]
+    assert len(worded) >= 5, pseudo.stdout  # two trials, the summary, the title, the headings
+    for line in worded:
+        assert "⟦" in line, line
+    korean = CliRunner().invoke(main, ["--lang", "ko", *args])
+    assert "순위" in korean.stdout and "검증 정확도" in korean.stdout

@@ -26,6 +26,9 @@ from .samplers import SAMPLERS
 from .space import HYPERPARAMETERS, parse_option, parse_space, scalar
 from .study import DEFAULT_STORAGE, GRACE_PERIOD, PRUNERS, SEARCH_DB, SearchResult, search
 
+#: Optuna's trial states as the summary line names them (translated when shown).
+TRIAL_STATES = (N_("complete"), N_("pruned"), N_("fail"), N_("running"), N_("waiting"))
+
 SEARCH_SETTINGS = ("sampler", "seed", "n_trials", "timeout", "storage", "study_name", "pruner",
                    "grid_points", "plot", "top")
 CONFIG_SECTIONS = ("search", "data", "space")
@@ -174,13 +177,15 @@ def run_search(entries: Mapping, data: Mapping, settings: Mapping, as_json: bool
         shown = "  ".join(f"{k}={_fmt(v)}" for k, v in t.params.items())
         if t.state.name == "COMPLETE":
             test = test_score(t.user_attrs)
-            what = f"val {t.value:.4f}" + ("" if test is None else f"  test {test:.4f}") \
-                + ("  diverged" if t.user_attrs.get("diverged") else "")
+            what = (_("val {value:.4f}").format(value=t.value)
+                    + ("" if test is None else _("  test {test:.4f}").format(test=test))
+                    + (_("  diverged") if t.user_attrs.get("diverged") else ""))
         elif t.state.name == "PRUNED":
-            what = f"pruned at epoch {max(t.intermediate_values)}"
+            what = _("pruned at epoch {epoch}").format(epoch=max(t.intermediate_values))
         else:
-            what = "failed"
-        console.print(f"trial {t.number:>3}  {what}  {shown}")
+            what = _("failed")
+        console.print(_("trial {number:>3}  {what}  {shown}").format(number=t.number, what=what,
+                                                                     shown=shown))
 
     result = search(space, data=data, sampler=settings.get("sampler", "tpe"), seed=seed,
                     n_trials=settings.get("n_trials", 20), timeout=settings.get("timeout"),
@@ -191,7 +196,8 @@ def run_search(entries: Mapping, data: Mapping, settings: Mapping, as_json: bool
     plot = settings.get("plot")
     plot = None if plot in (None, "", "none") else plot  # "none": what earlier versions took
     if plot:
-        fig = result.figure(f"{study.study_name}: every trial projected on each hyperparameter")
+        fig = result.figure(_("{name}: every trial projected on each hyperparameter")
+                            .format(name=study.study_name))
         try:
             fig.savefig(plot, dpi=110)
         except OSError as e:
@@ -201,15 +207,16 @@ def run_search(entries: Mapping, data: Mapping, settings: Mapping, as_json: bool
         out.write(json.dumps({**result.to_dict(), "plot": plot}) + "\n")
         return result
     counts = result.counts()
-    console.print(f"study {study.study_name!r} in {result.storage}: "
-                  + ", ".join(f"{n} {state}" for state, n in counts.items())
-                  + f"; this run finished {len(result.ran)}")
+    console.print(_("study {name!r} in {storage}: {counts}; this run finished {ran}").format(
+        name=study.study_name, storage=result.storage, ran=len(result.ran),
+        counts=", ".join(f"{n} {_(state)}" for state, n in counts.items())))
     if counts.get("running"):
-        console.print(f"({counts['running']} running: another process, or one that was "
-                      f"killed — it is marked failed {GRACE_PERIOD} s after its last heartbeat)")
+        console.print(_("({running} running: another process, or one that was killed — it is "
+                        "marked failed {grace} s after its last heartbeat)")
+                      .format(running=counts["running"], grace=GRACE_PERIOD))
     console.print(result.table(settings.get("top", 5)))
     if plot:
-        console.print(f"plot: {plot}")
+        console.print(_("plot: {plot}").format(plot=plot))
     return result
 
 

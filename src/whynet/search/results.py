@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from ..errors import check_int
+from ..i18n import _
 from .space import Choice, Range, Space
 
 
@@ -51,18 +52,21 @@ def best_table(trials: list[dict], space: Space, top: int = 5):
     done = sorted((t for t in trials if t["state"] == "complete"),
                   key=lambda t: (-t["value"], t["number"]))
     n_pruned = sum(t["state"] == "pruned" for t in trials)
-    table = Table(title=f"Best {min(top, len(done))} of {len(done)} complete trials"
-                        + (f" ({n_pruned} pruned)" if n_pruned else ""))
-    table.add_column("rank", justify="right")
-    table.add_column("trial", justify="right")
-    what = "R²" if regression(trials) else "acc"
-    table.add_column(f"val {what}", justify="right")
-    table.add_column(f"test {what}", justify="right")
+    title = _("Best {shown} of {done} complete trials").format(shown=min(top, len(done)),
+                                                                done=len(done))
+    if n_pruned:
+        title += _(" ({n} pruned)").format(n=n_pruned)
+    table = Table(title=title)
+    table.add_column(_("rank"), justify="right")
+    table.add_column(_("trial"), justify="right")
+    what = "R²" if regression(trials) else _("acc")
+    table.add_column(_("val {what}").format(what=what), justify="right")
+    table.add_column(_("test {what}").format(what=what), justify="right")
     for name in space.dims:
         table.add_column(name, justify="right")
     for rank, t in enumerate(done[:top], 1):
         test = test_score(t["attrs"])
-        note = " (diverged)" if t["attrs"].get("diverged") else ""
+        note = _(" (diverged)") if t["attrs"].get("diverged") else ""
         table.add_row(str(rank), str(t["number"]), f"{t['value']:.4f}{note}",
                       "—" if test is None else f"{test:.4f}",
                       *(_fmt(t["params"].get(name)) for name in space.dims))
@@ -95,14 +99,14 @@ def plot_trials(trials: list[dict], space: Space, title: str | None = None):
         if pruned:
             ax.scatter([x_of(t) for t in pruned],
                        [list(t["intermediate"].values())[-1] for t in pruned],
-                       marker="x", color="0.6", s=18, label="pruned (last report)")
+                       marker="x", color="0.6", s=18, label=_("pruned (last report)"))
         if done:
             sc = ax.scatter([x_of(t) for t in done], [t["value"] for t in done],
                             c=[t["number"] for t in done], cmap="viridis", vmin=0,
-                            vmax=max(n_max, 1), s=22, edgecolors="none", label="complete")
+                            vmax=max(n_max, 1), s=22, edgecolors="none", label=_("complete"))
         if best is not None:
             ax.scatter([x_of(best)], [best["value"]], marker="*", s=140, color="tab:red",
-                       zorder=3, label="best")
+                       zorder=3, label=_("best"))
         if positions is not None:
             ax.set_xticks(range(len(dim.choices)), [str(c) for c in dim.choices])
             ax.set_xlim(-0.5, len(dim.choices) - 0.5)
@@ -112,9 +116,9 @@ def plot_trials(trials: list[dict], space: Space, title: str | None = None):
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set(xlabel=name + (" (log scale)" if isinstance(dim, Range) and dim.log else ""))
         ax.grid(alpha=0.3)
-    axes[0].set_ylabel("validation R²" if regression(trials) else "validation accuracy")
+    axes[0].set_ylabel(_("validation R²") if regression(trials) else _("validation accuracy"))
     axes[0].legend(fontsize=7, loc="lower left")
     if done:
-        fig.colorbar(sc, ax=list(axes), label="trial number", pad=0.01)
-    fig.suptitle(title or "Every trial projected on each hyperparameter", fontsize=10)
+        fig.colorbar(sc, ax=list(axes), label=_("trial number"), pad=0.01)
+    fig.suptitle(title or _("Every trial projected on each hyperparameter"), fontsize=10)
     return fig
