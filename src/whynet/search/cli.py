@@ -169,24 +169,7 @@ def run_search(entries: Mapping, data: Mapping, settings: Mapping, as_json: bool
     space = parse_space(entries, HYPERPARAMETERS, sources)
     _check_outputs(settings)
     data = load_data(**{"seed": seed, **data})
-    quiet = as_json
-
-    def show(study, t):
-        if quiet or t.state.name not in ("COMPLETE", "PRUNED", "FAIL"):
-            return
-        shown = "  ".join(f"{k}={_fmt(v)}" for k, v in t.params.items())
-        if t.state.name == "COMPLETE":
-            test = test_score(t.user_attrs)
-            what = (_("val {value:.4f}").format(value=t.value)
-                    + ("" if test is None else _("  test {test:.4f}").format(test=test))
-                    + (_("  diverged") if t.user_attrs.get("diverged") else ""))
-        elif t.state.name == "PRUNED":
-            what = _("pruned at epoch {epoch}").format(epoch=max(t.intermediate_values))
-        else:
-            what = _("failed")
-        console.print(_("trial {number:>3}  {what}  {shown}").format(number=t.number, what=what,
-                                                                     shown=shown))
-
+    show = _trial_printer(console, quiet=as_json)
     result = search(space, data=data, sampler=settings.get("sampler", "tpe"), seed=seed,
                     n_trials=settings.get("n_trials", 20), timeout=settings.get("timeout"),
                     storage=storage, study_name=settings.get("study_name"),
@@ -206,18 +189,43 @@ def run_search(entries: Mapping, data: Mapping, settings: Mapping, as_json: bool
     if as_json:
         out.write(json.dumps({**result.to_dict(), "plot": plot}) + "\n")
         return result
+    _print_summary(console, result, settings.get("top", 5), plot)
+    return result
+
+
+def _trial_printer(console, quiet: bool):
+    """The Optuna callback that prints one line per finished trial (nothing when ``quiet``)."""
+    def show(study, t):
+        if quiet or t.state.name not in ("COMPLETE", "PRUNED", "FAIL"):
+            return
+        shown = "  ".join(f"{k}={_fmt(v)}" for k, v in t.params.items())
+        if t.state.name == "COMPLETE":
+            test = test_score(t.user_attrs)
+            what = (_("val {value:.4f}").format(value=t.value)
+                    + ("" if test is None else _("  test {test:.4f}").format(test=test))
+                    + (_("  diverged") if t.user_attrs.get("diverged") else ""))
+        elif t.state.name == "PRUNED":
+            what = _("pruned at epoch {epoch}").format(epoch=max(t.intermediate_values))
+        else:
+            what = _("failed")
+        console.print(_("trial {number:>3}  {what}  {shown}").format(number=t.number, what=what,
+                                                                     shown=shown))
+    return show
+
+
+def _print_summary(console, result: SearchResult, top: int, plot) -> None:
+    """The study's trial counts, the best-trials table and where the plot went."""
     counts = result.counts()
     console.print(_("study {name!r} in {storage}: {counts}; this run finished {ran}").format(
-        name=study.study_name, storage=result.storage, ran=len(result.ran),
+        name=result.study.study_name, storage=result.storage, ran=len(result.ran),
         counts=", ".join(f"{n} {_(state)}" for state, n in counts.items())))
     if counts.get("running"):
         console.print(_("({running} running: another process, or one that was killed — it is "
                         "marked failed {grace} s after its last heartbeat)")
                       .format(running=counts["running"], grace=GRACE_PERIOD))
-    console.print(result.table(settings.get("top", 5)))
+    console.print(result.table(top))
     if plot:
         console.print(_("plot: {plot}").format(plot=plot))
-    return result
 
 
 def main(argv=None) -> int:
