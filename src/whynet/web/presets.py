@@ -85,8 +85,8 @@ PRESETS: tuple[Preset, ...] = (
            "tanh unit, but ReLU zeroes about half of its inputs, so with Xavier the spread of "
            "the activations shrinks layer after layer. Look at step 0, before Play (⟲ Reset "
            "brings it back): the act std column falls from about 0.14 in the first layer to 0.03 "
-           "in the sixth. Then press Play: the loss stays near ln 2 ≈ 0.69 for the first few "
-           "hundred steps. Load the He preset to compare."),
+           "in the sixth. Then press Play: the loss hardly moves from ln 2 ≈ 0.69 for the first "
+           "few hundred steps (still above 0.6 at step 300). Load the He preset to compare."),
         LabConfig(dataset="circles", noise=0.1, layers=_layers(6, 16, "relu"),
                   init="xavier_normal", optimizer="sgd", lr=0.01, batch_size=10), speed=200),
     Preset(
