@@ -45,13 +45,13 @@ from .registry import get_dataset
 
 RADIUS = {"moons": 1.0, "circles": 1.0, "blobs": 10.0, "xor": 5.0, "gaussian": 4.0,
           "spiral": 5.0, "flower": 4.0, "disc": 5.0, "plane": 6.0, "multigauss": 6.0}
-#: The noise of a set when none is given: moons' and circles' generator defaults; a little for
-#: flower (0.05 × 4 = 0.2, the course's spread); every other set clean.
-#: What ``noise`` means, as the command line and the configuration's field list say it.
+#: What ``noise`` means, as ``whynet train --help`` says it (docs/contracts.md, "Noise", in full).
 NOISE_HELP = N_("Noise of a 2-D set: each point moves by Gaussian noise of standard deviation "
                 "noise × the set's radius, its label staying with it (0 to 0.5 as TensorFlow "
                 "Playground's slider; unset: the set's default).")
 
+#: The noise of a set when none is given: moons' and circles' generator defaults; a little for
+#: flower (0.05 × 4 = 0.2, the course's spread); every other set clean.
 DEFAULT_NOISE = {"moons": 0.2, "circles": 0.1, "flower": 0.05}
 #: Sets whose generator's own ``noise`` is this displacement at radius 1 (scikit-learn's).
 SKLEARN_NOISE = ("moons", "circles")
