@@ -226,15 +226,18 @@ def test_r2_a_gap_closed_by_underfitting_does_not_hold():
                             ("dropout", 0.8): [(0.85, 0.84)] * 3})
     v = exp.verdicts(underfit)[0]
     assert v.status == "fails", v.sentence
+    assert v.problems() == []
     helped = _r2_results({("none", 0.0): none,
                           ("l2", 0.01): [(0.93, 0.90)] * 3, ("l2", 1.0): [(0.5, 0.5)] * 3,
                           ("dropout", 0.5): [(0.92, 0.89)] * 3})
     v = exp.verdicts(helped)[0]
     assert v.status == "holds" and "λ = 0.01" in v.answer and "p = 0.5" in v.answer
+    assert v.problems() == []  # both regularisers named within the answer's 30 words
     mixed = _r2_results({("none", 0.0): none, ("l2", 0.01): [(0.93, 0.90)] * 3,
                          ("dropout", 0.8): [(0.85, 0.84)] * 3})
     v = exp.verdicts(mixed)[0]
     assert v.status == "depends" and v.depends_on == ("regulariser",)
+    assert v.problems() == []
 
 
 def _r1_results(pruned, exact=None):

@@ -170,12 +170,13 @@ class Overfitting(Experiment):
     def _answer_text(status, helped, names, label, test0, methods):
         """The one-line answer: which settings closed the gap without costing accuracy."""
         if status == "holds":
-            answer = ("Yes: " + "; ".join(
-                _("{names_k} at {label_k} = {m_best:g} lifts test accuracy {test0:.0%} → "
-                  "{m_table_best:.0%}").format(
-                    names_k=_(names[k]), label_k=label[k], m_best=m['best'], test0=test0.mean,
-                    m_table_best=m['table'][m['best']]['test'].mean) for k, m in
-                helped.items()) + _(" and shrinks the gap. Too strong, both accuracies fall."))
+            answer = _("Yes: {settings}, and the gap shrinks; too strong, both accuracies "
+                       "fall.").format(settings="; ".join(
+                           _("{names_k} at {label_k} = {m_best:g}: test {test0:.0%} → "
+                             "{m_table_best:.0%}").format(
+                               names_k=_(names[k]), label_k=label[k], m_best=m['best'],
+                               test0=test0.mean, m_table_best=m['table'][m['best']]['test'].mean)
+                           for k, m in helped.items()))
         elif helped:
             def other(k, m):
                 if m["status"] == "fails":
