@@ -260,3 +260,22 @@ def test_maxout_config_round_trip():
     config = json.loads(json.dumps(layer.get_config()))
     assert config == {"n_in": 3, "n_out": 2, "k": 3, "init": "he_uniform", "bias_init": "zeros"}
     np.testing.assert_array_equal(Maxout(**config, rng=0).W.value, layer.W.value)
+
+
+def test_dtype_scalars_keep_value_sign_and_dtype_when_remembered():
+    """dtypes.scalar remembers the constants a step reuses: the remembered scalar must be the
+    one a fresh conversion gives (dtype, value), −0.0 keeps its sign and NaN is not stored."""
+    from whynet import dtypes
+
+    for _ in range(2):  # the second round reads what the first stored
+        a, b = dtypes.scalar(0.1, np.float32), dtypes.scalar(0.1, np.float64)
+        assert type(a) is np.float32 and a == np.float32(0.1)
+        assert type(b) is np.float64 and b == 0.1
+        z = dtypes.scalar(-0.0, np.float32)
+        assert z == 0 and np.signbit(z)
+        assert not np.signbit(dtypes.scalar(0.0, np.float32))
+        assert np.isnan(dtypes.scalar(float("nan"), np.float32))
+        three = dtypes.scalar(3, np.dtype("float32"))
+        assert three == 3 and type(three) is np.float32
+        assert dtypes.scalar(np.array(2.5), np.float32) == np.float32(2.5)  # unhashable value
+    assert not any(k[0] != k[0] for k in dtypes._SCALARS)  # no NaN keys

@@ -123,3 +123,45 @@ def test_helper_threads_end_with_their_workers(threaded):
     while helpers() and time.monotonic() < deadline:
         time.sleep(0.01)
     assert helpers() == []
+
+
+def test_split_passes_small_arrays_whole_and_large_ones_by_rows(monkeypatch):
+    """Below MIN_PARALLEL_SIZE the job gets the arrays themselves (no views, no threads);
+    from it, row slices of every array, the same rows of each, covering them once."""
+    calls = []
+
+    def job(a, b):
+        calls.append((a, b))
+        np.multiply(a, 2, out=b)
+    a, b = np.arange(12.0).reshape(6, 2), np.zeros((6, 2))
+    workers = _threads.Workers()
+    with threadpool_limits(limits=2, user_api="blas"):
+        workers.split(job, a, b)
+        assert len(calls) == 1 and calls[0][0] is a and calls[0][1] is b
+        assert workers._pool is None  # no thread was started
+        monkeypatch.setattr(_threads, "MIN_PARALLEL_SIZE", 0)
+        calls.clear()
+        b[...] = 0
+        workers.split(job, a, b)
+    assert len(calls) == min(2, _threads.CPUS)
+    rows = sorted(int(x[0, 0]) // 2 for x, _ in calls)
+    assert rows[0] == 0 and all(np.shares_memory(x, a) and np.shares_memory(y, b)
+                                for x, y in calls)
+    np.testing.assert_array_equal(b, 2 * a)
+
+
+@pytest.mark.parametrize("size", ["small", "large"])
+def test_relu_takes_the_same_formula_on_either_path(size, monkeypatch, rng):
+    """ReLU's one-call path (small batches) and its sliced path give the same bits."""
+    if size == "large":
+        monkeypatch.setattr(_threads, "MIN_PARALLEL_SIZE", 0)
+    x = rng.normal(size=(9, 5)).astype(np.float32)
+    x[0, 0] = 0.0  # ReLU′(0) = 0
+    g = rng.normal(size=x.shape).astype(np.float32)
+    layer = ReLU()
+    with threadpool_limits(limits=2, user_api="blas"):
+        out, dx = layer.forward(x), layer.backward(g)
+    assert (layer.workers._pool is None) == (size == "small" or _threads.CPUS < 2)
+    np.testing.assert_array_equal(out, np.maximum(x, 0))
+    np.testing.assert_array_equal(dx, np.where(x > 0, g, 0))
+    assert out.dtype == dx.dtype == np.float32

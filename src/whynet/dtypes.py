@@ -27,6 +27,21 @@ def resolve(dtype=None) -> np.dtype:
     return dt
 
 
+#: (value, dtype) → scalar, for the few constants a training step uses again and again (an
+#: optimiser's rates): a lookup is 0.1 µs, making a NumPy scalar 0.35 µs.
+_SCALARS: dict = {}
+
+
 def scalar(value, dtype) -> np.generic:
     """``value`` as a NumPy scalar of ``dtype``, so it does not promote a float32 array."""
-    return np.dtype(dtype).type(value)
+    key = (value, dtype)
+    try:
+        return _SCALARS[key]
+    except (KeyError, TypeError):  # TypeError: an unhashable value (an array)
+        pass
+    out = np.dtype(dtype).type(value)
+    # Not zeros (0.0 and −0.0 are one key) nor NaN (never equal to itself), nor once the table
+    # is full (a schedule's many rates).
+    if type(value) is float and value != 0 and value == value and len(_SCALARS) < 1024:
+        _SCALARS[key] = out
+    return out

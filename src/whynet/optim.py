@@ -76,6 +76,8 @@ class Optimizer:
         self.params = _as_parameters(type(self).__name__, params)
         self.lr = lr
         self.state: list[dict] = [{} for _ in self.params]
+        self._size = sum(p.value.size for p in self.params)  # a parameter keeps its shape
+        self._all = list(range(len(self.params)))
         # Threads are not state: a copy or an unpickled optimiser gets fresh ones.
         self._workers = Workers("whynet-optim")
 
@@ -114,9 +116,9 @@ class Optimizer:
     def _thread_groups(self) -> list[list[int]]:
         """Parameter indices per thread: one group unless the step is large and BLAS may use
         several threads; then greedy bins (largest parameter to the lightest bin)."""
+        if self._size < self.PARALLEL_MIN_SIZE or len(self.params) == 1:
+            return [self._all]
         sizes = [p.value.size for p in self.params]
-        if sum(sizes) < self.PARALLEL_MIN_SIZE or len(sizes) == 1:
-            return [list(range(len(sizes)))]
         threads = min(self._workers.threads(), len(sizes))
         if threads <= 1:
             return [list(range(len(sizes)))]

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import math
 import sys
-from contextlib import contextmanager
 
 import numpy as np
 
@@ -190,19 +189,30 @@ class History:
         return html_table(["epoch", *keys], rows, caption, max_rows=50)
 
 
-@contextmanager
-def _divergence_guard(step: int):
+class _divergence_guard:
     """Turn NumPy floating-point errors (overflow, invalid operations, division by zero raise
     here instead of printing RuntimeWarnings) and non-finite values caught by a loss into a
-    DivergenceError naming the step."""
-    try:
-        with np.errstate(over="raise", invalid="raise", divide="raise"):
-            yield
-    except DivergenceError:
-        raise
-    except (FloatingPointError, NonFiniteError) as e:
-        raise DivergenceError(_("training diverged at step {step}: {reason}")
-                                .format(step=step, reason=e), step) from e
+    DivergenceError naming the step.
+
+    A class rather than a ``contextmanager`` generator: a training step enters three of these,
+    and a tiny network's step takes ~0.1 ms."""
+
+    __slots__ = ("step", "_errstate")
+
+    def __init__(self, step: int):
+        self.step = step
+        self._errstate = np.errstate(over="raise", invalid="raise", divide="raise")
+
+    def __enter__(self) -> None:
+        self._errstate.__enter__()
+
+    def __exit__(self, kind, exc, tb) -> bool:
+        self._errstate.__exit__(kind, exc, tb)
+        if isinstance(exc, (FloatingPointError, NonFiniteError)) and not isinstance(
+                exc, DivergenceError):
+            raise DivergenceError(_("training diverged at step {step}: {reason}")
+                                    .format(step=self.step, reason=exc), self.step) from exc
+        return False
 
 
 class Trainer:

@@ -177,6 +177,18 @@ class Workers:
         bounds = [n_rows * i // t for i in range(t + 1)]
         self.map(job, [slice(a, b) for a, b in zip(bounds[:-1], bounds[1:])])
 
+    def split(self, fn: Callable[..., None], *arrays: np.ndarray) -> None:
+        """``fn(*arrays)``, on row slices of every array (the same rows of each) per thread when
+        the first array has at least :data:`MIN_PARALLEL_SIZE` elements and BLAS may use
+        several threads: :meth:`rows` for a job that is one function of whole arrays. Below
+        that size ``fn`` gets the arrays themselves (no closure, no views: a tiny network's
+        step calls this a few times per layer). ``fn`` must write only into its arguments."""
+        first = arrays[0]
+        if first.size < MIN_PARALLEL_SIZE:
+            fn(*arrays)
+            return
+        self.rows(lambda r: fn(*(a[r] for a in arrays)), len(first), first.size)
+
     def single_threaded_blas(self) -> "_SingleThreadedBlas":
         """BLAS on one thread inside the block, as it was after (for products cut into blocks
         by hand, or too small to share: BLAS would wake its threads for every one)."""

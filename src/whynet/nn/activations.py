@@ -43,6 +43,7 @@ import numpy as np
 from .. import dtypes
 from ..errors import ConfigError, ShapeError, check_int, check_number, unknown_name
 from ..i18n import _
+from . import _threads
 from .module import Module
 
 
@@ -196,14 +197,11 @@ class ReLU(Activation):
     gain_name = "relu"
 
     def forward(self, x):
-        # mask = x > 0; out = max(x, 0) — slice by slice of the batch, on several threads when
-        # NumPy's BLAS may use several (the matrix products around it do).
-        out, mask = np.empty_like(x), np.empty(x.shape, dtype=bool)
-
-        def rows(r):
-            np.greater(x[r], 0, out=mask[r])
-            np.maximum(x[r], 0, out=out[r])
-        self.workers.rows(rows, len(x), x.size)
+        if x.size < _threads.MIN_PARALLEL_SIZE:  # one call each, NumPy allocates: cheapest
+            mask, out = _relu_forward(x)
+        else:  # slice by slice of the batch, on as many threads as BLAS may use
+            mask, out = np.empty(x.shape, dtype=bool), np.empty_like(x)
+            self.workers.split(_relu_forward, x, mask, out)
         self._mask, self._dt = mask, x.dtype
         return out
 
@@ -211,13 +209,21 @@ class ReLU(Activation):
         return self._mask.astype(self._dt)
 
     def backward(self, dout):
-        # dx = dout ⊙ [x > 0]
-        dx, mask = np.empty_like(dout), self._mask
-
-        def rows(r):
-            np.multiply(dout[r], mask[r], out=dx[r])
-        self.workers.rows(rows, len(dout), dout.size)
+        if dout.size < _threads.MIN_PARALLEL_SIZE:
+            return _relu_backward(dout, self._mask)
+        dx = np.empty_like(dout)
+        self.workers.split(_relu_backward, dout, self._mask, dx)
         return dx
+
+
+def _relu_forward(x, mask=None, out=None):
+    """``(mask, out)``: mask = [x > 0], out = max(x, 0) (into ``mask`` and ``out`` if given)."""
+    return np.greater(x, 0, out=mask), np.maximum(x, 0, out=out)
+
+
+def _relu_backward(dout, mask, dx=None):
+    """dx = dout ⊙ [x > 0] (into ``dx`` if given)."""
+    return np.multiply(dout, mask, out=dx)
 
 
 class LeakyReLU(Activation):

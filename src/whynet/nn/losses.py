@@ -179,7 +179,8 @@ class SoftmaxCrossEntropy(_ClassIndexLoss):
         grad = np.exp(logp)
         grad[rows, y] -= 1
         self._grad = grad / dtypes.scalar(m, logits.dtype)
-        return float(-logp[rows, y].mean(dtype=np.float64))
+        # −mean(logp[i, yᵢ]) in float64: np.mean's own sum and division, without its wrapper
+        return -float(np.add.reduce(logp[rows, y], dtype=np.float64)) / m
 
     def probabilities(self, logits) -> np.ndarray:
         """softmax(z), shape (m, C); rows sum to 1."""
