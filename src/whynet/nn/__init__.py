@@ -1,5 +1,7 @@
 """whynet's engine: modules, layers, activations, initialisers, losses and regularisers."""
 
+from . import _memory
+
 from .module import Module, Parameter, Sequential
 from .layers import Dense, Dropout, Flatten, Maxout
 from .activations import Activation, Identity, ReLU, Sigmoid, Tanh
@@ -13,3 +15,5 @@ from .recurrent import RNN, LastStep  # noqa: F401
 from .losses import MSE, BCEWithLogits, MulticlassHinge, SoftmaxCrossEntropy, get_loss
 from .regularizers import L1, L2, ElasticNet, get_regularizer
 from .build import mlp
+
+_memory.keep_freed_memory()  # before the first large array: see nn/_memory.py
