@@ -47,3 +47,23 @@ def test_quiet_retimes_blocks_and_counts_those_never_quiet():
     (row,) = _run("--no-memory", "--case", "rnn_step", "--threads", "1", "--quiet", "2")
     assert isinstance(row["noisy_blocks"], int) and 0 <= row["noisy_blocks"] <= 3  # 1 round × 3
     assert min(row["whynet_ms"], row["torch_ms"], row["gemm_ms"]) > 0
+
+
+def test_suite_bench_counts_the_runs_of_a_fresh_store():
+    """bench_suite.py times a grid into a fresh temporary store: every run of the grid ran
+    (none read back), and the figures are consistent. T2's quick grid keeps it short."""
+    script = RUN.parent / "bench_suite.py"
+    out = []
+    for _ in range(2):  # the second must not find the first's runs
+        proc = subprocess.run([sys.executable, str(script), "--grids", "quick",
+                               "--experiments", "t2"], capture_output=True, text=True,
+                              timeout=600)
+        assert proc.returncode == 0, proc.stderr
+        out.append(json.loads(proc.stdout))
+    for row in out:
+        assert row["name"] == "suite_quick" and row["failed"] == 0
+        assert row["runs"] == out[0]["runs"] > 0
+        assert row["wall_s"] > 0 and row["cpu_s"] > 0
+        # cpu_s is rounded to 0.1 s, cpu_per_run_ms to 0.1 ms
+        assert abs(row["cpu_per_run_ms"] - 1e3 * row["cpu_s"] / row["runs"]) <= (
+            50 / row["runs"] + 0.05)
