@@ -67,3 +67,42 @@ def test_suite_bench_counts_the_runs_of_a_fresh_store():
         # cpu_s is rounded to 0.1 s, cpu_per_run_ms to 0.1 ms
         assert abs(row["cpu_per_run_ms"] - 1e3 * row["cpu_s"] / row["runs"]) <= (
             50 / row["runs"] + 0.05)
+
+
+def _store(path, rows):
+    """A minimal results store: the runs columns compare_stores.py reads."""
+    import sqlite3
+
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE runs (experiment TEXT, spec TEXT, seed INTEGER, status TEXT, "
+                "result TEXT, seconds REAL)")
+    con.executemany("INSERT INTO runs VALUES (?,?,?,?,?,?)",
+                    [(e, spec, seed, "ok", json.dumps(res), sec)
+                     for e, spec, seed, res, sec in rows])
+    con.commit()
+    con.close()
+    return str(path)
+
+
+def test_compare_stores_sums_the_fastest_seconds_of_jobs_with_the_same_results(tmp_path):
+    script = RUN.parent / "compare_stores.py"
+    same = {"acc": 0.9, "ms_per_step": 1.0}
+    old = [_store(tmp_path / "o1.sqlite", [("a1", "{}", 0, same, 4.0), ("a1", "{}", 1, same, 2.0),
+                                           ("a2", "{}", 0, {"acc": 0.5}, 9.0),
+                                           ("a3", "{}", 0, same, 7.0)]),
+           _store(tmp_path / "o2.sqlite", [("a1", "{}", 0, same, 3.0), ("a1", "{}", 1, same, 5.0),
+                                           ("a2", "{}", 0, {"acc": 0.5}, 9.0),
+                                           ("a3", "{}", 0, same, 7.0)])]
+    faster = {"acc": 0.9, "ms_per_step": 0.5}  # a timing field differs: still the same work
+    new = [_store(tmp_path / "n1.sqlite", [("a1", "{}", 0, faster, 1.5),
+                                           ("a1", "{}", 1, faster, 1.0),
+                                           ("a2", "{}", 0, {"acc": 0.6}, 1.0)])]
+    proc = subprocess.run([sys.executable, str(script), ",".join(old), new[0]],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    lines = [json.loads(line) for line in proc.stdout.splitlines()]
+    # a2 gives another result (other work), a3 is not in the new store: neither counts.
+    assert lines[0] == {"name": "same_work", "jobs_in_both": 3, "same_results": 2,
+                        "old_s": 5.0, "new_s": 2.5, "ratio": 0.5}  # min(4, 3) + min(2, 5)
+    assert lines[1:] == [{"experiment": "a1", "jobs": 2, "old_s": 5.0, "new_s": 2.5,
+                          "ratio": 0.5}]
