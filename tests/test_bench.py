@@ -106,3 +106,14 @@ def test_compare_stores_sums_the_fastest_seconds_of_jobs_with_the_same_results(t
                         "old_s": 5.0, "new_s": 2.5, "ratio": 0.5}  # min(4, 3) + min(2, 5)
     assert lines[1:] == [{"experiment": "a1", "jobs": 2, "old_s": 5.0, "new_s": 2.5,
                           "ratio": 0.5}]
+
+
+def test_tiny_bench_prints_every_case():
+    proc = subprocess.run([sys.executable, str(RUN.parent / "bench_tiny.py"), "--repeat", "2",
+                           "--rounds", "1"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    rows = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [(r["case"], r["optimiser"]) for r in rows] == [
+        (c, o) for c in ("moons", "digits", "mnist1d") for o in ("sgd_momentum", "adam")
+    ] + [("c1_cnn", "adam")]
+    assert all(r["name"] == "tiny_step" and r["us_per_step"] > 0 for r in rows)
