@@ -17,7 +17,7 @@ To compare two versions, run this against each source tree in turn, several time
 each side's fastest: ``for src in OLD/src NEW/src OLD/src NEW/src; do PYTHONPATH=$src python
 bench/bench_tiny.py; done``.
 
-Usage: ``python bench/bench_tiny.py [--repeat 300] [--rounds 7]``
+Usage: ``python bench/bench_tiny.py [--repeat 300] [--rounds 7] [--case NAME ...]``
 """
 
 from __future__ import annotations
@@ -65,6 +65,9 @@ def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=300)
     ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--case", nargs="*", choices=[*MLPS, "c1_cnn"], default=[*MLPS, "c1_cnn"],
+                    help="some cases only (alone, C1's CNN shows the page faults a fresh "
+                         "process gets)")
     args = ap.parse_args(argv)
     rng = np.random.default_rng(0)
     cases = []
@@ -77,6 +80,8 @@ def main(argv: list[str]) -> int:
     cases.append(("c1_cnn", "adam", c1_cnn, x, rng.integers(0, 10, size=100)))
     with threadpool_limits(limits=1):
         for name, opt, make, x, y in cases:
+            if name not in args.case:
+                continue
             us = us_per_step(make(), opt, x, y, args.repeat, args.rounds)
             print(json.dumps({"name": "tiny_step", "case": name, "optimiser": opt,
                               "us_per_step": round(us, 1)}), flush=True)
