@@ -549,3 +549,17 @@ def test_refusals_and_the_page_speak_the_language_asked_for(api):
     # English keeps pydantic's own words.
     r = api.post("/api/sessions", json={"lr": -1})
     assert r.json()["message"] == "lr: Input should be greater than 0, got -1"
+
+
+def test_a_session_asked_for_in_the_pseudo_locale_speaks_it_from_the_start(api):
+    """The page sends its language as Accept-Language; for the pseudo-locale too, so the first
+    state of a new session already wraps its findings in ⟦…⟧ (tests/test_web_browser_i18n.py
+    caught English findings in the moment before the page's view request)."""
+    r = api.post("/api/sessions", json=THREE_FINDINGS, headers={"Accept-Language": "qps"})
+    sid = r.json()["id"]
+    assert r.json()["lang"] == "qps"
+    api.post(f"/api/sessions/{sid}/step", json={"steps": 300})
+    state = api.get(f"/api/sessions/{sid}", headers={"Accept-Language": "qps"}).json()
+    assert state["findings"] and all(f["text"].startswith("⟦") for f in state["findings"])
+    plain = api.post("/api/sessions", json=THREE_FINDINGS, headers={"Accept-Language": "qps-x"})
+    assert plain.json()["lang"] == "en"  # only the exact code: no negotiation into it

@@ -61,12 +61,17 @@ def _query_language(raw: bytes) -> str | None:
 
 
 def scope_language(scope) -> str:
-    """The language of an ASGI request: ``?lang=``, else its Accept-Language, else English."""
+    """The language of an ASGI request: ``?lang=``, else its Accept-Language, else English.
+
+    An Accept-Language of exactly the pseudo-locale's code counts too: the page's own requests
+    send its language there, and a session created in English would stream English findings
+    until the page's next request switched it."""
     chosen = _query_language(scope.get("query_string", b""))
     if chosen:
         return chosen
     headers = dict(scope.get("headers") or ())
-    return negotiate(headers.get(b"accept-language", b"").decode("latin-1"))
+    accept = headers.get(b"accept-language", b"").decode("latin-1")
+    return PSEUDO if accept.strip().lower() == PSEUDO else negotiate(accept)
 
 
 class LanguageMiddleware:
