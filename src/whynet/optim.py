@@ -121,7 +121,7 @@ class Optimizer:
         sizes = [p.value.size for p in self.params]
         threads = min(self._workers.threads(), len(sizes))
         if threads <= 1:
-            return [list(range(len(sizes)))]
+            return [self._all]
         bins: list[list[int]] = [[] for _ in range(threads)]
         load = [0] * threads
         for i in sorted(range(len(sizes)), key=lambda i: -sizes[i]):
