@@ -99,6 +99,27 @@ def mlp_step() -> Case:
                 model, x)
 
 
+def _winograd_gemms(c_in, c_out, m, tiles, dx: bool = True) -> list:
+    """Winograd F(2×2, 3×3)'s 16 products of each pass over m images of ``tiles`` 2×2 tiles:
+    forward M[ξ] = V[ξ]·U[ξ]ᵀ, dU[ξ] = V[ξ]ᵀ·dM[ξ], dV[ξ] = dM[ξ]·U[ξ]."""
+    rows = m * tiles
+    shapes = [((rows, c_in), (c_in, c_out)), ((c_in, rows), (rows, c_out))]
+    if dx:
+        shapes.append(((rows, c_out), (c_out, c_in)))
+    return 16 * shapes
+
+
+def _layer_gemms(conv: Conv2d, m: int, hw: tuple[int, int], dx: bool = True) -> list:
+    """The products the layer's engine does for a batch of m images of ``hw``."""
+    x = np.empty((m, conv.in_channels) + hw, F32)
+    out = [n + 2 * p - k + 1 for n, p, k in zip(hw, conv.padding, conv.kernel_size)]
+    if conv.engine.use_winograd(conv, x):
+        return _winograd_gemms(conv.in_channels, conv.out_channels, m,
+                               -(-out[0] // 2) * -(-out[1] // 2), dx)
+    return _conv_gemms(conv.in_channels, conv.out_channels, conv.kernel_size[0], m,
+                       out[0] * out[1], dx)
+
+
 def conv2d_fwd_bwd() -> Case:
     rng = np.random.default_rng(0)
     x = rng.normal(size=(64, 16, 28, 28)).astype(F32)
@@ -117,9 +138,10 @@ def conv2d_fwd_bwd() -> Case:
         tx.grad = None
         tconv(tx).backward(tg)
 
+    # 16 input channels: the engine runs Winograd's F(2×2, 3×3), and its products are the ceiling
     return Case("conv2d_fwd_bwd", "Conv2d(16→32, 3×3, padding 1) forward+backward on "
                 "(64, 16, 28, 28), input gradient included", run_whynet, run_torch,
-                _mm(_conv_gemms(16, 32, 3, 64, 28 * 28)))
+                _mm(_layer_gemms(conv, 64, (28, 28))))
 
 
 def small_cnn_step() -> Case:
@@ -142,7 +164,8 @@ def small_cnn_step() -> Case:
         nn.functional.cross_entropy(tmodel(tx), ty).backward()
         opt.step()
 
-    gemms = (_conv_gemms(1, 8, 3, 64, 28 * 28, dx=False) + _conv_gemms(8, 16, 3, 64, 14 * 14)
+    first, second = model[0], model[4]
+    gemms = (_layer_gemms(first, 64, (28, 28), dx=False) + _layer_gemms(second, 64, (14, 14))
              + _dense_gemms((784, 10), 64, first_dx=True))
     return Case("small_cnn_step", "Conv(1→8)-BN-ReLU-MaxPool-Conv(8→16)-BN-ReLU-MaxPool-Dense"
                 "(784→10), batch 64 of 28×28, SGD", lambda: trainer.train_step(x, y),

@@ -414,7 +414,7 @@ def test_backward_params_skips_dx_but_not_the_parameter_gradients(impl, rng):
 
 def test_impl_is_checked_and_switchable(rng):
     with pytest.raises(ConfigError, match="impl must be one of"):
-        Conv2d(1, 2, 3, impl="winograd")
+        Conv2d(1, 2, 3, impl="fft")
     layer = Conv2d(1, 2, 3, rng=0, dtype=np.float64)
     x = rng.normal(size=(2, 1, 5, 5))
     fast = layer.forward(x)

@@ -23,6 +23,10 @@ over cores than independent chunks do. Each thread owns fixed chunks and writes 
 slices; per-chunk weight gradients are summed in chunk order, so results are bitwise the same
 run to run (the chunks, and so the round-off of dW and db, depend on the number of threads).
 
+A 2-D 3×3 stride-1 layer with many input channels runs Winograd's F(2×2, 3×3) instead
+(:mod:`whynet.nn.winograd`: 16 products per 2×2 outputs where im2col needs 36), in the same
+chunks, threads and kept buffer; :attr:`ConvEngine.winograd` says where.
+
 All state (the threads (a :class:`~whynet.nn._threads.Workers`), per-thread scratch buffers, the kept padded
 input and columns) belongs to a :class:`ConvEngine`, one per layer: nothing is module-level.
 """
@@ -35,7 +39,13 @@ import threading
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from ..i18n import _
+from ..errors import ConfigError
+from . import winograd
 from ._threads import Workers
+
+#: The values of :attr:`ConvEngine.winograd`.
+WINOGRAD_MODES = ("auto", "always", "never")
 
 #: Bytes of the im2col matrix built at once. 4 MB was fastest on a 2-core Xeon (vs 1, 2, 8 MB and
 #: the whole batch): a 29 MB cols matrix falls out of cache between its copy and its product.
@@ -116,15 +126,43 @@ class ConvEngine:
         self._local = threading.local()
         self._xp, self._cols_kept = None, False
         self._kept = np.empty(0, dtype=np.uint8)  # the columns of every chunk, reused
+        self._winograd_call = False  # whether the last forward ran Winograd's algorithm
+        self.winograd = "auto"
 
     def __getstate__(self) -> dict:
-        return {"chunk_bytes": self.chunk_bytes, "keep_bytes": self.keep_bytes}
+        return {"chunk_bytes": self.chunk_bytes, "keep_bytes": self.keep_bytes,
+                "winograd": self.winograd}
 
     def __setstate__(self, state: dict) -> None:
-        self.__init__(**state)
+        self.__init__(state["chunk_bytes"], state["keep_bytes"])
+        self.winograd = state.get("winograd", "auto")
 
     def __deepcopy__(self, memo) -> "ConvEngine":
-        return ConvEngine(self.chunk_bytes, self.keep_bytes)
+        engine = ConvEngine(self.chunk_bytes, self.keep_bytes)
+        engine.winograd = self.winograd
+        return engine
+
+    @property
+    def winograd(self) -> str:
+        """Where Winograd's F(2×2, 3×3) (:mod:`whynet.nn.winograd`) replaces im2col, for the
+        layers it can compute (2-D, 3×3, stride 1): "auto" (default: where it measured faster,
+        :func:`whynet.nn.winograd.faster`), "always" or "never". Both compute the same function,
+        to round-off."""
+        return self._winograd_mode
+
+    @winograd.setter
+    def winograd(self, mode: str) -> None:
+        if mode not in WINOGRAD_MODES:
+            raise ConfigError(_("ConvEngine: winograd must be one of {modes}, got {mode!r}")
+                              .format(modes=WINOGRAD_MODES, mode=mode))
+        self._winograd_mode = mode
+
+    def use_winograd(self, layer, x: np.ndarray) -> bool:
+        """Whether this forward runs :mod:`whynet.nn.winograd`: a 3×3 stride-1 2-D layer, unless
+        :attr:`winograd` is "never"; with "auto", only where it measured faster."""
+        if self.winograd == "never" or not winograd.eligible(layer.kernel_size, layer.stride):
+            return False
+        return self.winograd == "always" or winograd.faster(layer, x)
 
     # -- threads and scratch ------------------------------------------------------------------
     def _scratch(self, name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
@@ -207,7 +245,12 @@ class ConvEngine:
         """Whether this forward keeps the columns of all m images (see :data:`KEEP_BYTES`), the
         kept buffer then grown to hold them."""
         count = -(-m // self._chunk)
-        nbytes = count * math.prod(self._cols_shape(self._chunk)) * np.dtype(dtype).itemsize
+        return self._keep_bytes(
+            count * math.prod(self._cols_shape(self._chunk)) * np.dtype(dtype).itemsize)
+
+    def _keep_bytes(self, nbytes: int) -> bool:
+        """Whether ``nbytes`` may be kept from forward for backward (at most
+        :attr:`keep_bytes`), the kept buffer then grown to hold them."""
         if nbytes > self.keep_bytes:
             return False
         if self._kept.size < nbytes:
@@ -250,6 +293,9 @@ class ConvEngine:
     # -- the passes ---------------------------------------------------------------------------
     def forward(self, layer, x: np.ndarray) -> np.ndarray:
         """``Z = W₂ · cols + b`` for ``x`` (m, C_in, *size) already of the weights' dtype."""
+        self._winograd_call = self.use_winograd(layer, x)
+        if self._winograd_call:
+            return winograd.forward(self, layer, x)
         w = layer.W.value
         self._geometry(layer, x)
         m, c_in, c_out, chunk = x.shape[0], layer.in_channels, layer.out_channels, self._chunk
@@ -288,6 +334,8 @@ class ConvEngine:
         Chunk by chunk, as in forward, with the columns forward kept (rebuilt from the kept
         padded input if they were too many to keep). dZ is zero at grid positions that are not
         outputs."""
+        if self._winograd_call:
+            return winograd.backward(self, layer, dout, need_dx)
         xp, chunk = self._xp, self._chunk
         m, c_out = dout.shape[0], layer.out_channels
         w2 = layer.W.value.reshape(c_out, -1)
