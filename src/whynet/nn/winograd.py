@@ -39,6 +39,8 @@ input and output, instead of im2col's 9 copies and col2im's 9 adds.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 #: The kernel transform G (4×3) in float64; U = G g Gᵀ.
@@ -59,14 +61,14 @@ def kernel_transform(w: np.ndarray) -> np.ndarray:
     """U[r, s] = (G g Gᵀ)[r, s] for every (output, input) channel pair: w (C_out, C_in, 3, 3)
     → U (16, C_out, C_in), in w's dtype (G's entries are exact in any float)."""
     g = G.astype(w.dtype)
-    return np.einsum("rk,ockl,sl->rsoc", g, w, g, optimize=True).reshape(16, *w.shape[:2])
+    u = g @ w @ g.T  # (C_out, C_in, 4, 4)
+    return np.ascontiguousarray(u.transpose(2, 3, 0, 1)).reshape(16, *w.shape[:2])
 
 
 def kernel_transform_adjoint(du: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """dW = Gᵀ dU G: du (16, C_out, C_in) → dW (C_out, C_in, 3, 3)."""
     g = G.astype(du.dtype)
-    return np.einsum("rk,rsoc,sl->ockl", g, du.reshape((4, 4) + du.shape[1:]), g,
-                     optimize=True).reshape(shape)
+    return (g.T @ du.reshape((4, 4) + du.shape[1:]).transpose(2, 3, 0, 1) @ g).reshape(shape)
 
 
 def _input_1d(e: np.ndarray, o: np.ndarray, axis: int, out: list[np.ndarray]) -> None:
@@ -114,15 +116,14 @@ def _output_1d_adjoint(dy: list[np.ndarray], out: list[np.ndarray]) -> None:
 
 def _shift(x: np.ndarray, axis: int, start: int) -> np.ndarray:
     """Entries ``start … start + n − 2`` along ``axis`` (n − 1 of them)."""
-    index = [slice(None)] * x.ndim
-    index[axis] = slice(start, x.shape[axis] - 1 + start)
-    return x[tuple(index)]
+    return x[(_ALL,) * axis + (slice(start, x.shape[axis] - 1 + start),)]
 
 
 def _last(x: np.ndarray, axis: int) -> np.ndarray:
-    index = [slice(None)] * x.ndim
-    index[axis] = slice(-1, None)
-    return x[tuple(index)]
+    return x[(_ALL,) * axis + (slice(-1, None),)]
+
+
+_ALL = slice(None)
 
 
 def input_transform(xp: np.ndarray, v: np.ndarray, tmp: np.ndarray) -> None:
@@ -200,9 +201,9 @@ class Plan:
 
     def slot(self, buf: np.ndarray, start: int, n: int, shape, dtype) -> np.ndarray:
         """Chunk ``start``'s part of a buffer holding ``shape(chunk)`` per chunk."""
-        size = int(np.prod(shape(self.chunk))) * np.dtype(dtype).itemsize
+        size = math.prod(shape(self.chunk)) * np.dtype(dtype).itemsize
         offset = (start // self.chunk) * size
-        nbytes = int(np.prod(shape(n))) * np.dtype(dtype).itemsize
+        nbytes = math.prod(shape(n)) * np.dtype(dtype).itemsize
         return buf[offset:offset + nbytes].view(dtype).reshape(shape(n))
 
     def pad(self, x: np.ndarray, xp: np.ndarray) -> None:
@@ -241,7 +242,7 @@ def forward(engine, layer, x: np.ndarray) -> np.ndarray:
     count = -(-m // plan.chunk)
     key = (m, plan.chunk, plan.xp_shape(1), dt)
     if getattr(engine, "_xp_key", None) != key:
-        engine._xp = np.zeros(count * int(np.prod(plan.xp_shape(plan.chunk))) * dt.itemsize,
+        engine._xp = np.zeros(count * math.prod(plan.xp_shape(plan.chunk)) * dt.itemsize,
                               dtype=np.uint8)
         engine._xp_key = key
     xp = engine._xp
@@ -250,7 +251,7 @@ def forward(engine, layer, x: np.ndarray) -> np.ndarray:
     bias = layer.b.value if layer.b is not None else None
     z = np.empty((m, c_out) + plan.out, dtype=dt)
     keep = layer.training and engine._keep_bytes(
-        -(-m // plan.chunk) * int(np.prod(plan.v_shape(plan.chunk))) * dt.itemsize)
+        -(-m // plan.chunk) * math.prod(plan.v_shape(plan.chunk)) * dt.itemsize)
 
     def chunk_forward(start: int) -> None:
         n = min(plan.chunk, m - start)
