@@ -3,38 +3,41 @@
 Neural Networks", 2016). The same function as :func:`whynet.nn.conv.conv_forward`, summed in
 another order, so it agrees with it to round-off (tested in float64 and float32).
 
-In one dimension, two outputs of a 3-tap correlation ``y_i = Σ_k g_k d_{i+k}`` from four inputs:
+In one dimension, two outputs of a 3-tap correlation ``y_i = Σ_k g_k d_{i+k}`` from four inputs
+and four products, ``y = Aᵀ [(G g) ⊙ (Bᵀ d)]``, with
 
-    y = Aᵀ [(G g) ⊙ (Bᵀ d)]           Bᵀ = [[1, 0, -1, 0],     G = [[1,  0,  0],    Aᵀ = [[1, 1,  1,  0],
-                                             [0, 1,  1, 0],          [½,  ½,  ½],           [0, 1, -1, -1]]
-                                             [0, -1, 1, 0],          [½, -½,  ½],
-                                             [0, 1,  0, -1]]         [0,  0,  1]]
+    Bᵀ = [[1,  0, -1,  0],      G = [[1,  0,  0],      Aᵀ = [[1, 1,  1,  0],
+          [0,  1,  1,  0],           [½,  ½,  ½],             [0, 1, -1, -1]]
+          [0, -1,  1,  0],           [½, -½,  ½],
+          [0,  1,  0, -1]]           [0,  0,  1]]
 
 In two, ``Y = Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A`` on 4×4 input tiles that overlap by 2 (stride 2). Summed
 over input channels, the element-wise product becomes 16 matrix products, one per transform
-position ξ = (r, s):
+position ξ = (r, s). With the tiles of all images as rows:
 
-    V[ξ] = (Bᵀ d B)[ξ]      (C_in, tiles)       the input transform, one tile per column
+    V[ξ] = (Bᵀ d B)[ξ]      (tiles·n, C_in)     the input transform
     U[ξ] = (G g Gᵀ)[ξ]      (C_out, C_in)       the kernel transform, once per call
-    M[ξ] = U[ξ] · V[ξ]      (C_out, tiles)      16 products with K = C_in
+    M[ξ] = V[ξ] · U[ξ]ᵀ     (tiles·n, C_out)    16 products with K = C_in
     Y    = Aᵀ M A + b                            the output transform
 
 Backward is the adjoint of each linear step, in reverse:
 
     dM     = A dY Aᵀ             (the output transform's adjoint)
-    dU[ξ]  = dM[ξ] · V[ξ]ᵀ       dW = Gᵀ dU G,   db = Σ dY = Σ_tiles dM[1, 1]
-    dV[ξ]  = U[ξ]ᵀ · dM[ξ]       dX = the input transform's adjoint of dV (overlapping tiles add)
+    dU[ξ]ᵀ = V[ξ]ᵀ · dM[ξ]       dW = Gᵀ dU G,   db = Σ dY = Σ_tiles dM[1, 1]
+    dV[ξ]  = dM[ξ] · U[ξ]        dX = the input transform's adjoint of dV (overlapping tiles add)
 
 Each transform is separable: applied along the rows, then along the columns. Along one axis the
 tiles start at every even index, so tile a reads the even and odd entries ``e[a], o[a], e[a+1],
 o[a+1]``: every term is a whole strided slice, one NumPy call.
 
-The bias rides on M[1, 1]: row and column 1 of Aᵀ are all ones, so a constant added there adds
-it to all four outputs of the tile. Likewise Σ dY over a tile is dM[1, 1].
+The bias rides on M[1, 1]: column 1 of Aᵀ is (1, 1), so a constant added there adds it to all
+four outputs of the tile. Likewise Σ dY over a tile is dM[1, 1].
 
-The cost: with 16 input channels and 32 output channels on 28×28 images, the products take
-16/36 of im2col's multiply-adds, and the transforms are a few passes over arrays the size of the
-input and output, instead of im2col's 9 copies and col2im's 9 adds.
+The cost: the products take 16/36 of im2col's multiply-adds; the transforms are a few passes over
+arrays 4× the size of the input and of the output, instead of im2col's 9 copies and col2im's 9
+adds. For Conv2d(16 → 32) on 64 images of 28×28, forward + backward on one thread measured 7.2 ms
+of products, 10 ms of transforms and 3.5 ms of layout changes (images to tiles and back), against
+26 ms of products alone for im2col.
 """
 
 from __future__ import annotations
