@@ -27,8 +27,9 @@ A 2-D 3×3 stride-1 layer with many input channels runs Winograd's F(2×2, 3×3)
 (:mod:`whynet.nn.winograd`: 16 products per 2×2 outputs where im2col needs 36), in the same
 chunks, threads and kept buffer; :attr:`ConvEngine.winograd` says where.
 
-All state (the threads (a :class:`~whynet.nn._threads.Workers`), per-thread scratch buffers, the kept padded
-input and columns) belongs to a :class:`ConvEngine`, one per layer: nothing is module-level.
+All state (the threads (a :class:`~whynet.nn._threads.Workers`), per-thread scratch buffers,
+the kept padded input and columns) belongs to a :class:`ConvEngine`, one per layer: nothing is
+module-level.
 """
 
 from __future__ import annotations
@@ -160,9 +161,10 @@ class ConvEngine:
     def use_winograd(self, layer, x: np.ndarray) -> bool:
         """Whether this forward runs :mod:`whynet.nn.winograd`: a 3×3 stride-1 2-D layer, unless
         :attr:`winograd` is "never"; with "auto", only where it measured faster."""
-        if self.winograd == "never" or not winograd.eligible(layer.kernel_size, layer.stride):
+        mode = self.winograd
+        if mode == "never" or not winograd.eligible(layer.kernel_size, layer.stride):
             return False
-        return self.winograd == "always" or winograd.faster(layer, x)
+        return mode == "always" or winograd.faster(layer, x)
 
     # -- threads and scratch ------------------------------------------------------------------
     def _scratch(self, name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
