@@ -240,3 +240,12 @@ def test_cnn_with_a_winograd_layer_follows_torchs_loss_curve(rng):
     ours, theirs = np.array(ours), np.array(theirs)
     assert np.abs(ours - theirs).max() <= 1e-9
     assert ours[-10:].mean() < 0.7 * ours[:10].mean()  # it trained
+
+
+@pytest.mark.parametrize("mode", ["never", "always"])
+def test_an_empty_batch_gives_empty_outputs_and_no_gradient(mode):
+    layer = _layer(16, 4, mode=mode, dtype=np.float32)
+    z = layer.forward(np.zeros((0, 16, 6, 6), np.float32))
+    dx = layer.backward(np.zeros(z.shape, np.float32))
+    assert z.shape == (0, 4, 6, 6) and dx.shape == (0, 16, 6, 6)
+    assert not layer.W.grad.any() and not layer.b.grad.any()

@@ -368,6 +368,8 @@ class ConvEngine:
             return dw_t, dz.sum(axis=1)
 
         parts = self._run_chunks(chunk_backward, list(range(0, m, chunk)))
+        if not parts:  # an empty batch: nothing to add
+            return dx
         # Summed in chunk order, whichever thread finished first: bitwise reproducible.
         dw_t, db = parts[0] if len(parts) == 1 else (sum(p[0] for p in parts),
                                                      sum(p[1] for p in parts))

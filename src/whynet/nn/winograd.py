@@ -326,6 +326,8 @@ def backward(engine, layer, dout: np.ndarray, need_dx: bool = True) -> np.ndarra
         return du, db
 
     parts = engine._run_chunks(chunk_backward, list(range(0, m, plan.chunk)))
+    if not parts:  # an empty batch: nothing to add
+        return dx
     # Summed in chunk order, whichever thread finished first: bitwise reproducible.
     du, db = parts[0] if len(parts) == 1 else (sum(p[0] for p in parts), sum(p[1] for p in parts))
     layer.W.grad += kernel_transform_adjoint(du.transpose(0, 2, 1), layer.W.shape)
