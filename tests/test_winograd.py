@@ -39,7 +39,8 @@ def _torch(layer):
 
 # (C_in, C_out, padding, bias, input H×W): even and odd outputs, no padding and wide padding
 CASES = [(3, 4, 1, True, (6, 8)), (2, 5, 1, True, (7, 5)), (4, 3, 0, False, (7, 9)),
-         (3, 2, 2, True, (3, 4)), (16, 8, 1, True, (5, 6)), (2, 3, 0, True, (3, 3))]
+         (3, 2, 2, True, (3, 4)), (16, 8, 1, True, (5, 6)), (2, 3, 0, True, (3, 3)),
+         (3, 2, (1, 0), True, (5, 6)), (2, 2, (0, 2), False, (6, 3))]
 
 
 @pytest.mark.parametrize("c_in,c_out,p,bias,hw", CASES)
