@@ -117,3 +117,25 @@ def test_tiny_bench_prints_every_case():
         (c, o) for c in ("moons", "digits", "mnist1d") for o in ("sgd_momentum", "adam")
     ] + [("c1_cnn", "adam")]
     assert all(r["name"] == "tiny_step" and r["us_per_step"] > 0 for r in rows)
+
+
+def test_conv_bench_times_every_path_and_chunk_size():
+    script = str(RUN.parent / "bench_conv.py")
+    common = ["--threads", "1", "--repeat", "1", "--rounds", "1"]
+    proc = subprocess.run([sys.executable, script, "--shape", "2,16,6,6:4", "3,2,5,5:3",
+                           *common], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    rows = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert [(r["shape"], r["out_channels"]) for r in rows] == [([2, 16, 6, 6], 4),
+                                                                ([3, 2, 5, 5], 3)]
+    for r in rows:
+        assert set(r["ms"]) == {"im2col", "winograd", "torch"} and min(r["ms"].values()) > 0
+        assert r["winograd_vs_im2col"] == round(r["ms"]["winograd"] / r["ms"]["im2col"], 3)
+    proc = subprocess.run([sys.executable, script, "--shape", "2,16,6,6:4", "--chunk-bytes",
+                           "0.01", "1", *common], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    (row,) = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert set(row["ms"]) == {"im2col", "winograd_0.01MB", "winograd_1MB", "torch"}
+    bad = subprocess.run([sys.executable, script, "--shape", "2,16,6"], capture_output=True,
+                         text=True, timeout=60)
+    assert bad.returncode == 2 and "expected M,C,H,W:C_OUT, got '2,16,6'" in bad.stderr

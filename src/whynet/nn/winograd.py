@@ -337,11 +337,11 @@ def backward(engine, layer, dout: np.ndarray, need_dx: bool = True) -> np.ndarra
 
 
 #: "auto" uses F(2×2, 3×3) from this many input channels. Measured on a 2-core VM, one thread,
-#: forward + backward against the im2col engine (``bench``-style blocks, fastest of 5): with 16
-#: input channels it was 1.3–1.9× faster on every shape tried ((64, 16, 28|14|8|4, …) → 16 or
-#: 32 channels, (64|128, 32, 14|8, …) → 32|64); with 8 it was even on 14×14 and 8% faster on
-#: 28×28; with 1 or 4 it was 1.8–3.3× slower: the transforms cost per pixel, the saving per
-#: channel pair.
+#: forward + backward against the im2col engine (``bench/bench_conv.py``, whose docstring has
+#: the command): with 16 input channels it was 1.3–1.9× faster on every shape tried
+#: ((64, 16, 28|14|8|4, …) → 16 or 32 channels, (32, 16, 4, 4) → 16, (64|128, 32, 14|8, …) →
+#: 32|64); with 8 it was even on 14×14 and 8% faster on 28×28; with 1 or 4 it was 1.8–3.3×
+#: slower: the transforms cost per pixel, the saving per channel pair.
 MIN_CHANNELS = 16
 
 

@@ -1,0 +1,113 @@
+"""Which convolution algorithm for which layer: one Conv2d(3×3, padding 1) forward + backward
+(input gradient included) through the im2col engine, through Winograd's F(2×2, 3×3) and through
+PyTorch, on the same float32 data; and, with ``--chunk-bytes``, Winograd's chunk sizes.
+
+The contenders are timed in blocks of ``--repeat`` calls, one contender after the other with a
+pause between, for ``--rounds`` rounds; the figure is each one's fastest block (other processes
+only ever add time, and the interleaving spreads their noise over all contenders). One JSON line
+per shape and thread count::
+
+    {"name": "conv_paths", "shape", "out_channels", "threads", "ms": {contender: ms},
+     "winograd_vs_im2col"}
+
+The measurements behind :data:`whynet.nn.winograd.MIN_CHANNELS` come from this script:
+``python bench/bench_conv.py --shape 64,1,28,28:8 64,4,16,16:16 64,8,14,14:16 64,8,28,28:32
+32,16,4,4:16 64,16,8,8:16 64,16,28,28:32 128,32,8,8:64``.
+
+Usage: ``python bench/bench_conv.py [--shape M,C,H,W:C_OUT ...] [--threads 1 2]
+[--chunk-bytes MB ...] [--repeat 10] [--rounds 5]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+import numpy as np
+import torch
+from threadpoolctl import threadpool_limits
+
+from whynet.nn import Conv2d
+
+
+def parse_shape(text: str) -> tuple[tuple[int, int, int, int], int]:
+    """``"64,16,28,28:32"`` → ((64, 16, 28, 28), 32)."""
+    shape, _, c_out = text.partition(":")
+    dims = tuple(int(v) for v in shape.split(","))
+    if len(dims) != 4 or not c_out:
+        raise argparse.ArgumentTypeError(f"expected M,C,H,W:C_OUT, got {text!r}")
+    return dims, int(c_out)
+
+
+def contenders(shape, c_out: int, chunk_mb: list[float]) -> dict:
+    """Name → a callable doing one forward + backward."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=shape).astype(np.float32)
+    g = rng.normal(size=(shape[0], c_out) + shape[2:]).astype(np.float32)
+    calls = {}
+
+    def layer_call(mode: str, chunk_bytes: int | None = None):
+        layer = Conv2d(shape[1], c_out, 3, padding=1, rng=0)
+        layer.engine.winograd = mode
+        if chunk_bytes:
+            layer.engine.chunk_bytes = chunk_bytes
+        return lambda: (layer.forward(x), layer.backward(g))
+
+    calls["im2col"] = layer_call("never")
+    if chunk_mb:
+        for mb in chunk_mb:
+            calls[f"winograd_{mb:g}MB"] = layer_call("always", int(mb * 2**20))
+    else:
+        calls["winograd"] = layer_call("always")
+    tconv = torch.nn.Conv2d(shape[1], c_out, 3, padding=1)
+    tx, tg = torch.tensor(x, requires_grad=True), torch.tensor(g)
+
+    def torch_call():
+        tconv.zero_grad()
+        tx.grad = None
+        tconv(tx).backward(tg)
+    calls["torch"] = torch_call
+    return calls
+
+
+def fastest_blocks(calls: dict, repeat: int, rounds: int) -> dict[str, float]:
+    best = {name: float("inf") for name in calls}
+    for _ in range(rounds):
+        for name, call in calls.items():
+            call()
+            t0 = time.perf_counter()
+            for _ in range(repeat):
+                call()
+            best[name] = min(best[name], (time.perf_counter() - t0) / repeat)
+            time.sleep(0.1)
+    return {name: round(1e3 * s, 3) for name, s in best.items()}
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--shape", nargs="+", type=parse_shape,
+                    default=[parse_shape("64,16,28,28:32")])
+    ap.add_argument("--threads", nargs="+", type=int, default=[1, 2])
+    ap.add_argument("--chunk-bytes", nargs="*", type=float, default=[],
+                    help="Winograd with these chunk sizes (MB) instead of the default")
+    ap.add_argument("--repeat", type=int, default=10)
+    ap.add_argument("--rounds", type=int, default=5)
+    args = ap.parse_args(argv)
+    for shape, c_out in args.shape:
+        calls = contenders(shape, c_out, args.chunk_bytes)
+        for threads in args.threads:
+            torch.set_num_threads(threads)
+            with threadpool_limits(limits=threads):
+                ms = fastest_blocks(calls, args.repeat, args.rounds)
+            line = {"name": "conv_paths", "shape": list(shape), "out_channels": c_out,
+                    "threads": threads, "ms": ms}
+            if "winograd" in ms:
+                line["winograd_vs_im2col"] = round(ms["winograd"] / ms["im2col"], 3)
+            print(json.dumps(line), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
