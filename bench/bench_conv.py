@@ -10,9 +10,8 @@ per shape and thread count::
     {"name": "conv_paths", "shape", "out_channels", "threads", "ms": {contender: ms},
      "winograd_vs_im2col"}
 
-The measurements behind :data:`whynet.nn.winograd.MIN_CHANNELS` come from this script:
-``python bench/bench_conv.py --shape 64,1,28,28:8 64,4,16,16:16 64,8,14,14:16 64,8,28,28:32
-32,16,4,4:16 64,16,8,8:16 64,16,28,28:32 128,32,8,8:64``.
+The measurements behind :data:`whynet.nn.winograd.MIN_CHANNELS` come from this script; its
+comment has the command.
 
 Usage: ``python bench/bench_conv.py [--shape M,C,H,W:C_OUT ...] [--threads 1 2]
 [--chunk-bytes MB ...] [--repeat 10] [--rounds 5]``

@@ -138,7 +138,7 @@ def conv2d_fwd_bwd() -> Case:
         tx.grad = None
         tconv(tx).backward(tg)
 
-    # 16 input channels: the engine runs Winograd's F(2×2, 3×3), and its products are the ceiling
+    # 16 input channels: the engine runs Winograd's F(2×2, 3×3); its products are the ceiling
     return Case("conv2d_fwd_bwd", "Conv2d(16→32, 3×3, padding 1) forward+backward on "
                 "(64, 16, 28, 28), input gradient included", run_whynet, run_torch,
                 _mm(_layer_gemms(conv, 64, (28, 28))))

@@ -336,13 +336,14 @@ def backward(engine, layer, dout: np.ndarray, need_dx: bool = True) -> np.ndarra
     return dx
 
 
-#: "auto" uses F(2×2, 3×3) from this many input channels. Measured on a 2-core VM, one thread,
-#: forward + backward against the im2col engine (``bench/bench_conv.py``, whose docstring has
-#: the command): with 16 input channels it was 1.3–1.9× faster on every shape tried
-#: ((64, 16, 28|14|8|4, …) → 16 or 32 channels, (32, 16, 4, 4) → 16, (64|128, 32, 14|8, …) →
-#: 32|64); with 8 it was even on 14×14 and 8% faster on 28×28; with 1 or 4 it was 1.8–3.3×
-#: slower: the transforms cost per pixel, the saving per channel pair.
-MIN_CHANNELS = 16
+#: "auto" uses F(2×2, 3×3) from this many input channels. Measured on a 2-core VM, forward +
+#: backward against the im2col engine, fastest of 5 interleaved blocks (``python
+#: bench/bench_conv.py --threads 1 --shape 64,1,28,28:8 64,2,28,28:8 64,4,28,28:16
+#: 64,4,16,16:16 64,4,8,8:16 32,4,4,4:16 64,8,28,28:32 64,8,14,14:16 64,8,8,8:16 32,8,4,4:16
+#: 32,16,4,4:16 64,16,8,8:16 64,16,28,28:32 128,32,8,8:64``): from 8 input channels it took
+#: 0.51–0.89 of im2col's time on every shape; with 4 it took 0.95–1.27, with 1 or 2 1.8–3.5:
+#: the transforms cost per pixel, the saving grows with the channels.
+MIN_CHANNELS = 8
 
 
 def faster(layer, x: np.ndarray) -> bool:
