@@ -20,7 +20,9 @@ columns are added back into the input where they were read from (*col2im*). That
 The layers run the same products through :class:`whynet.nn.fast_conv.ConvEngine` (contiguous
 shifted slices instead of window copies, chunks of the batch on several threads, scratch buffers
 kept between calls); ``impl="reference"`` selects the reference instead. Both are tested
-against each other and against PyTorch.
+against each other and against PyTorch. A 3×3 stride-1 ``Conv2d`` with ``winograd.MIN_CHANNELS`` or
+more input channels runs Winograd's F(2×2, 3×3) in that engine instead (:mod:`whynet.nn.winograd`: the same function
+with 16 products per 2×2 outputs instead of 36; ``layer.engine.winograd = "never"`` turns it off).
 
 Pooling is separable: a kH×kW window's maximum (or mean) is taken along the width, then along
 the height, with kH + kW − 2 element-wise operations on strided views.
@@ -271,6 +273,10 @@ class Conv2d(_ConvNd):
 
     Args: as :class:`Conv1d`, with ``kernel_size``, ``stride`` and ``padding`` each an int or a
     pair (height, width). Default init ``"he_uniform"`` with fan_in = C_in·kH·kW.
+
+    With ``impl="fast"``, a 3×3 stride-1 layer with at least
+    :data:`whynet.nn.winograd.MIN_CHANNELS` input channels computes the same function by
+    Winograd's F(2×2, 3×3) (see :attr:`whynet.nn.fast_conv.ConvEngine.winograd`).
     """
 
     _nd = 2
