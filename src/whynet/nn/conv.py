@@ -20,9 +20,10 @@ columns are added back into the input where they were read from (*col2im*). That
 The layers run the same products through :class:`whynet.nn.fast_conv.ConvEngine` (contiguous
 shifted slices instead of window copies, chunks of the batch on several threads, scratch buffers
 kept between calls); ``impl="reference"`` selects the reference instead. Both are tested
-against each other and against PyTorch. A 3×3 stride-1 ``Conv2d`` with ``winograd.MIN_CHANNELS`` or
-more input channels runs Winograd's F(2×2, 3×3) in that engine instead (:mod:`whynet.nn.winograd`: the same function
-with 16 products per 2×2 outputs instead of 36; ``layer.engine.winograd = "never"`` turns it off).
+against each other and against PyTorch. A 3×3 stride-1 ``Conv2d`` with
+``winograd.MIN_CHANNELS`` or more input channels runs Winograd's F(2×2, 3×3) in that engine
+instead (:mod:`whynet.nn.winograd`: the same function with 16 products per 2×2 outputs instead
+of 36; ``layer.engine.winograd = "never"`` turns it off).
 
 Pooling is separable: a kH×kW window's maximum (or mean) is taken along the width, then along
 the height, with kH + kW − 2 element-wise operations on strided views.
