@@ -21,8 +21,9 @@ One line per case and thread count::
      "ratio_torch_best" (vs PyTorch's fastest thread count), "ratio_gemm"}
 
 then one memory line per case (``whynet_peak_mb``, ``torch_peak_mb``, ``ratio``), then the
-other ``bench_*.py`` scripts (probe overhead, the experiment suite's quick and full grids, the
-web lab), each in its own process.
+other ``bench_*.py`` scripts (probe overhead, im2col against Winograd's convolution, the
+experiment suite's quick and full grids, tiny training steps, the web lab), each in its own
+process.
 
 ``--layers`` prints instead, for each case with a model and each thread count, one line per
 layer: ``{"case", "threads", "layer", "module", "forward_ms", "backward_ms"}`` (each pass timed
@@ -237,7 +238,9 @@ def main(argv: list[str]) -> int:
             _print(memory_line(name))
     failed = 0
     for script in [] if args.no_extras else sorted(HERE.glob("bench_*.py")):
-        extra = {"bench_probes": ["--repeat", "2"], "bench_suite": ["--grids", "quick"]}.get(
+        extra = {"bench_probes": ["--repeat", "2"], "bench_suite": ["--grids", "quick"],
+                 "bench_conv": ["--repeat", "1", "--rounds", "1"],
+                 "bench_tiny": ["--repeat", "2", "--rounds", "1"]}.get(
             script.stem, []) if args.quick else []
         proc = subprocess.run([sys.executable, str(script), *extra], capture_output=True,
                               text=True)
