@@ -13,15 +13,25 @@ per shape and thread count::
 The measurements behind :data:`whynet.nn.winograd.MIN_CHANNELS` come from this script; its
 comment has the command.
 
+``--contention`` asks instead what keeps two threads from doubling the speed: the layer's
+one-thread forward + backward on half the batch alone, then two of them at once in two threads
+of this process (each its own layer), then in two processes. Equal times at once and alone mean
+the cores are free; slower threads than processes point at the interpreter (the GIL)::
+
+    {"name": "conv_contention", "shape", "out_channels", "alone_ms", "threads_ms": [..],
+     "processes_ms": [..]}
+
 Usage: ``python bench/bench_conv.py [--shape M,C,H,W:C_OUT ...] [--threads 1 2]
-[--chunk-bytes MB ...] [--repeat 10] [--rounds 5]``
+[--chunk-bytes MB ...] [--repeat 10] [--rounds 5] [--contention]``
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import sys
+import threading
 import time
 
 import numpy as np
@@ -84,6 +94,52 @@ def fastest_blocks(calls: dict, repeat: int, rounds: int) -> dict[str, float]:
     return {name: round(1e3 * s, 3) for name, s in best.items()}
 
 
+def _half_batch_ms(shape, c_out: int, repeat: int, out=None, start=None) -> float:
+    """ms of one forward + backward of the layer on half the batch, one BLAS thread, fastest
+    of 3 blocks (into ``out``, a queue, when given), timed once every party has reached the
+    barrier ``start``, when given."""
+    half = (max(1, shape[0] // 2),) + tuple(shape[1:])
+    call = contenders(half, c_out, [])["winograd" if shape[1] >= 8 else "im2col"]
+    with threadpool_limits(limits=1):
+        call()
+        if start is not None:
+            start.wait()
+        best = float("inf")
+        for _ in range(3):
+            t0 = time.perf_counter()
+            for _ in range(repeat):
+                call()
+            best = min(best, (time.perf_counter() - t0) / repeat)
+    ms = round(1e3 * best, 3)
+    if out is not None:
+        out.put(ms)
+    return ms
+
+
+def contention(shape, c_out: int, repeat: int) -> dict:
+    alone = _half_batch_ms(shape, c_out, repeat)
+    results: list[float] = []
+    barrier = threading.Barrier(2)
+    threads = [threading.Thread(target=lambda: results.append(
+        _half_batch_ms(shape, c_out, repeat, start=barrier))) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # Fresh interpreters: a fork would copy this process's BLAS and worker threads' locks.
+    ctx = multiprocessing.get_context("spawn")
+    queue, barrier = ctx.Queue(), ctx.Barrier(2)
+    procs = [ctx.Process(target=_half_batch_ms, args=(shape, c_out, repeat, queue, barrier))
+             for _ in range(2)]
+    for p in procs:
+        p.start()
+    processes = [queue.get(timeout=600) for _ in procs]
+    for p in procs:
+        p.join()
+    return {"name": "conv_contention", "shape": list(shape), "out_channels": c_out,
+            "alone_ms": alone, "threads_ms": sorted(results), "processes_ms": sorted(processes)}
+
+
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--shape", nargs="+", type=parse_shape,
@@ -93,8 +149,13 @@ def main(argv: list[str]) -> int:
                     help="Winograd with these chunk sizes (MB) instead of the default")
     ap.add_argument("--repeat", type=int, default=10)
     ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--contention", action="store_true",
+                    help="two half batches at once in threads and in processes (see above)")
     args = ap.parse_args(argv)
     for shape, c_out in args.shape:
+        if args.contention:
+            print(json.dumps(contention(shape, c_out, args.repeat)), flush=True)
+            continue
         calls = contenders(shape, c_out, args.chunk_bytes)
         for threads in args.threads:
             torch.set_num_threads(threads)

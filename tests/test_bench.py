@@ -139,3 +139,14 @@ def test_conv_bench_times_every_path_and_chunk_size():
     bad = subprocess.run([sys.executable, script, "--shape", "2,16,6"], capture_output=True,
                          text=True, timeout=60)
     assert bad.returncode == 2 and "expected M,C,H,W:C_OUT, got '2,16,6'" in bad.stderr
+
+
+def test_conv_bench_contention_times_half_batches_alone_in_threads_and_in_processes():
+    proc = subprocess.run([sys.executable, str(RUN.parent / "bench_conv.py"), "--contention",
+                           "--shape", "4,8,6,6:4", "--repeat", "1"], capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    (row,) = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert row["name"] == "conv_contention" and row["shape"] == [4, 8, 6, 6]
+    assert row["alone_ms"] > 0 and len(row["threads_ms"]) == len(row["processes_ms"]) == 2
+    assert min(row["threads_ms"] + row["processes_ms"]) > 0
