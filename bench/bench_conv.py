@@ -21,8 +21,13 @@ the cores are free; slower threads than processes point at the interpreter (the 
     {"name": "conv_contention", "shape", "out_channels", "alone_ms", "threads_ms": [..],
      "processes_ms": [..]}
 
+``--parts`` times the pieces of Winograd's forward + backward on one thread (timers around the
+transforms, the layout changes and the products; ms per forward + backward)::
+
+    {"name": "winograd_parts", "shape", "out_channels", "total_ms", "parts_ms": {part: ms}}
+
 Usage: ``python bench/bench_conv.py [--shape M,C,H,W:C_OUT ...] [--threads 1 2]
-[--chunk-bytes MB ...] [--repeat 10] [--rounds 5] [--contention]``
+[--chunk-bytes MB ...] [--repeat 10] [--rounds 5] [--contention | --parts]``
 """
 
 from __future__ import annotations
@@ -116,6 +121,58 @@ def _half_batch_ms(shape, c_out: int, repeat: int, out=None, start=None) -> floa
     return ms
 
 
+def parts(shape, c_out: int, repeat: int) -> dict:
+    """Where Winograd's forward + backward spends its time, one thread: each module-level piece
+    of :mod:`whynet.nn.winograd` (and ``np.matmul``, ``np.copyto`` there) wrapped in a timer."""
+    from whynet.nn import winograd
+
+    spent: dict[str, float] = {}
+
+    def timed(name, fn):
+        def wrapper(*args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent[name] = spent.get(name, 0.0) + time.perf_counter() - t0
+        return wrapper
+
+    names = {"input_transform": "input transform", "output_transform": "output transform",
+             "input_transform_adjoint": "input transform adjoint",
+             "output_transform_adjoint": "output transform adjoint",
+             "kernel_transform": "kernel transforms", "kernel_transform_adjoint":
+             "kernel transforms"}
+    saved = {name: getattr(winograd, name) for name in names}
+    saved_plan = winograd.Plan.pad, winograd.Plan.unpad
+    numpy = winograd.np
+    wrapped_np = type(sys)("numpy_timed")
+    wrapped_np.__dict__.update(np.__dict__)
+    wrapped_np.matmul = timed("products (GEMM)", np.matmul)
+    wrapped_np.copyto = timed("dY to tiles", np.copyto)
+    try:
+        for name, label in names.items():
+            setattr(winograd, name, timed(label, saved[name]))
+        winograd.Plan.pad = timed("images to tiles", saved_plan[0])
+        winograd.Plan.unpad = timed("tiles to dx", saved_plan[1])
+        winograd.np = wrapped_np
+        call = contenders(shape, c_out, [])["winograd"]
+        with threadpool_limits(limits=1):
+            call()
+            spent.clear()
+            t0 = time.perf_counter()
+            for _ in range(repeat):
+                call()
+            total = (time.perf_counter() - t0) / repeat
+    finally:
+        for name in names:
+            setattr(winograd, name, saved[name])
+        winograd.Plan.pad, winograd.Plan.unpad = saved_plan
+        winograd.np = numpy
+    return {"name": "winograd_parts", "shape": list(shape), "out_channels": c_out,
+            "total_ms": round(1e3 * total, 3),
+            "parts_ms": {k: round(1e3 * v / repeat, 3) for k, v in spent.items()}}
+
+
 def contention(shape, c_out: int, repeat: int) -> dict:
     alone = _half_batch_ms(shape, c_out, repeat)
     results: list[float] = []
@@ -151,8 +208,13 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--contention", action="store_true",
                     help="two half batches at once in threads and in processes (see above)")
+    ap.add_argument("--parts", action="store_true",
+                    help="where Winograd's forward + backward spends its time (see above)")
     args = ap.parse_args(argv)
     for shape, c_out in args.shape:
+        if args.parts:
+            print(json.dumps(parts(shape, c_out, args.repeat)), flush=True)
+            continue
         if args.contention:
             print(json.dumps(contention(shape, c_out, args.repeat)), flush=True)
             continue

@@ -150,3 +150,16 @@ def test_conv_bench_contention_times_half_batches_alone_in_threads_and_in_proces
     assert row["name"] == "conv_contention" and row["shape"] == [4, 8, 6, 6]
     assert row["alone_ms"] > 0 and len(row["threads_ms"]) == len(row["processes_ms"]) == 2
     assert min(row["threads_ms"] + row["processes_ms"]) > 0
+
+
+def test_conv_bench_parts_names_every_piece_of_winograds_step():
+    proc = subprocess.run([sys.executable, str(RUN.parent / "bench_conv.py"), "--parts",
+                           "--shape", "4,8,6,6:4", "--repeat", "2"], capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    (row,) = [json.loads(line) for line in proc.stdout.splitlines()]
+    assert set(row["parts_ms"]) == {"kernel transforms", "images to tiles", "input transform",
+                                    "products (GEMM)", "output transform", "dY to tiles",
+                                    "output transform adjoint", "input transform adjoint",
+                                    "tiles to dx"}
+    assert 0 < sum(row["parts_ms"].values()) <= row["total_ms"]
