@@ -141,23 +141,24 @@ def test_conv_bench_times_every_path_and_chunk_size():
     assert bad.returncode == 2 and "expected M,C,H,W:C_OUT, got '2,16,6'" in bad.stderr
 
 
-def test_conv_bench_contention_times_half_batches_alone_in_threads_and_in_processes():
-    proc = subprocess.run([sys.executable, str(RUN.parent / "bench_conv.py"), "--contention",
-                           "--shape", "4,8,6,6:4", "--repeat", "1"], capture_output=True,
-                          text=True, timeout=300)
+def _conv_bench_line(*args: str) -> dict:
+    """The one JSON line of ``bench_conv.py`` on a tiny layer with ``args``."""
+    proc = subprocess.run([sys.executable, str(RUN.parent / "bench_conv.py"), *args,
+                           "--shape", "4,8,6,6:4"], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     (row,) = [json.loads(line) for line in proc.stdout.splitlines()]
+    return row
+
+
+def test_conv_bench_contention_times_half_batches_alone_in_threads_and_in_processes():
+    row = _conv_bench_line("--contention", "--repeat", "1")
     assert row["name"] == "conv_contention" and row["shape"] == [4, 8, 6, 6]
     assert row["alone_ms"] > 0 and len(row["threads_ms"]) == len(row["processes_ms"]) == 2
     assert min(row["threads_ms"] + row["processes_ms"]) > 0
 
 
 def test_conv_bench_parts_names_every_piece_of_winograds_step():
-    proc = subprocess.run([sys.executable, str(RUN.parent / "bench_conv.py"), "--parts",
-                           "--shape", "4,8,6,6:4", "--repeat", "2"], capture_output=True,
-                          text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr
-    (row,) = [json.loads(line) for line in proc.stdout.splitlines()]
+    row = _conv_bench_line("--parts", "--repeat", "2")
     assert set(row["parts_ms"]) == {"kernel transforms", "images to tiles", "input transform",
                                     "products (GEMM)", "output transform", "dY to tiles",
                                     "output transform adjoint", "input transform adjoint",
