@@ -250,3 +250,20 @@ def test_an_empty_batch_gives_empty_outputs_and_no_gradient(mode):
     dx = layer.backward(np.zeros(z.shape, np.float32))
     assert z.shape == (0, 4, 6, 6) and dx.shape == (0, 16, 6, 6)
     assert not layer.W.grad.any() and not layer.b.grad.any()
+
+
+def test_switching_between_the_paths_keeps_each_ones_own_buffers(rng):
+    """The im2col engine and Winograd's keep different padded inputs: a layer switched from
+    one to the other and back between batches of one size still gives the reference's values."""
+    fast = _layer(3, 4)
+    ref = Conv2d(3, 4, 3, padding=1, rng=1, dtype=np.float64, impl="reference")
+    for mode in ("always", "never", "always", "never"):
+        fast.engine.winograd = mode
+        x, g = rng.normal(size=(5, 3, 6, 6)), rng.normal(size=(5, 4, 6, 6))
+        results = []
+        for layer in (ref, fast):
+            layer.zero_grad()
+            out = layer.forward(x)
+            results.append((out, layer.backward(g), layer.W.grad.copy(), layer.b.grad.copy()))
+        for name, want, got in zip(("out", "dx", "dW", "db"), *results):
+            assert rel_error(got, want) <= 1e-12, (mode, name)

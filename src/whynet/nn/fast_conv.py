@@ -128,6 +128,9 @@ class ConvEngine:
         self._xp, self._cols_kept = None, False
         self._kept = np.empty(0, dtype=np.uint8)  # the columns of every chunk, reused
         self._winograd_call = False  # whether the last forward ran Winograd's algorithm
+        # Winograd's padded input (its own layout: a byte buffer of per-chunk slots) and the
+        # sizes it was laid out for; the im2col path keeps its own in _xp.
+        self._wg_xp, self._wg_xp_key = np.empty(0, dtype=np.uint8), None
         self.winograd = "auto"
 
     def __getstate__(self) -> dict:

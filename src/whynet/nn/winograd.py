@@ -244,11 +244,11 @@ def forward(engine, layer, x: np.ndarray) -> np.ndarray:
     # kept) and for the next batch of this size: only the inside is written, the border stays 0.
     count = -(-m // plan.chunk)
     key = (m, plan.chunk, plan.xp_shape(1), dt)
-    if getattr(engine, "_xp_key", None) != key:
-        engine._xp = np.zeros(count * math.prod(plan.xp_shape(plan.chunk)) * dt.itemsize,
+    if engine._wg_xp_key != key:
+        engine._wg_xp = np.zeros(count * math.prod(plan.xp_shape(plan.chunk)) * dt.itemsize,
                               dtype=np.uint8)
-        engine._xp_key = key
-    xp = engine._xp
+        engine._wg_xp_key = key
+    xp = engine._wg_xp
     u = kernel_transform(w)
     ut = u.transpose(0, 2, 1)
     bias = layer.b.value if layer.b is not None else None
@@ -291,7 +291,7 @@ def backward(engine, layer, dout: np.ndarray, need_dx: bool = True) -> np.ndarra
     """dW += Gᵀ(Σ V·dM)G, db += Σ dY, and dx = the input transform's adjoint of dM·U
     (cropped), chunk by chunk as in :func:`forward`; None for dx if not ``need_dx``."""
     plan, u = engine._winograd
-    xp, dt = engine._xp, dout.dtype
+    xp, dt = engine._wg_xp, dout.dtype
     m, c_in, c_out, th, tw = dout.shape[0], plan.c_in, plan.c_out, plan.th, plan.tw
     dx = np.empty((m, c_in) + plan.size, dt) if need_dx else None
 
