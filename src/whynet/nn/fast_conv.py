@@ -128,9 +128,11 @@ class ConvEngine:
         self._xp, self._cols_kept = None, False
         self._kept = np.empty(0, dtype=np.uint8)  # the columns of every chunk, reused
         self._winograd_call = False  # whether the last forward ran Winograd's algorithm
-        # Winograd's padded input (its own layout: a byte buffer of per-chunk slots) and the
-        # sizes it was laid out for; the im2col path keeps its own in _xp.
+        # Winograd's padded input (its own layout: a byte buffer of per-chunk slots), the input
+        # shape, padding, chunk and dtype it was laid out for, and the last forward's (plan, U);
+        # the im2col path keeps its own padded input in _xp.
         self._wg_xp, self._wg_xp_key = np.empty(0, dtype=np.uint8), None
+        self._winograd = None
         self.winograd = "auto"
 
     def __getstate__(self) -> dict:

@@ -243,10 +243,10 @@ def forward(engine, layer, x: np.ndarray) -> np.ndarray:
     # Every chunk's padded input, kept for backward (which rebuilds V from it when V is not
     # kept) and for the next batch of this size: only the inside is written, the border stays 0.
     count = -(-m // plan.chunk)
-    key = (m, plan.chunk, plan.xp_shape(1), dt)
+    key = (x.shape, tuple(layer.padding), plan.chunk, dt)
     if engine._wg_xp_key != key:
         engine._wg_xp = np.zeros(count * math.prod(plan.xp_shape(plan.chunk)) * dt.itemsize,
-                              dtype=np.uint8)
+                                 dtype=np.uint8)
         engine._wg_xp_key = key
     xp = engine._wg_xp
     u = kernel_transform(w)
@@ -254,7 +254,7 @@ def forward(engine, layer, x: np.ndarray) -> np.ndarray:
     bias = layer.b.value if layer.b is not None else None
     z = np.empty((m, c_out) + plan.out, dtype=dt)
     keep = layer.training and engine._keep_bytes(
-        -(-m // plan.chunk) * math.prod(plan.v_shape(plan.chunk)) * dt.itemsize)
+        count * math.prod(plan.v_shape(plan.chunk)) * dt.itemsize)
 
     def chunk_forward(start: int) -> None:
         n = min(plan.chunk, m - start)
