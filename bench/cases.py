@@ -23,6 +23,7 @@ import torch
 
 from whynet.nn import (RNN, BatchNorm2d, Conv2d, Dense, Flatten, LastStep, MaxPool2d, ReLU,
                        Sequential, SoftmaxCrossEntropy, mlp)
+from whynet.nn import winograd
 from whynet.optim import SGD
 from whynet.train import Trainer
 
@@ -115,7 +116,7 @@ def _layer_gemms(conv: Conv2d, m: int, hw: tuple[int, int], dx: bool = True) -> 
     out = [n + 2 * p - k + 1 for n, p, k in zip(hw, conv.padding, conv.kernel_size)]
     if conv.engine.use_winograd(conv, x):
         return _winograd_gemms(conv.in_channels, conv.out_channels, m,
-                               -(-out[0] // 2) * -(-out[1] // 2), dx)
+                               winograd.tiles(out[0]) * winograd.tiles(out[1]), dx)
     return _conv_gemms(conv.in_channels, conv.out_channels, conv.kernel_size[0], m,
                        out[0] * out[1], dx)
 
