@@ -21,13 +21,21 @@ the cores are free; slower threads than processes point at the interpreter (the 
     {"name": "conv_contention", "shape", "out_channels", "alone_ms", "threads_ms": [..],
      "processes_ms": [..]}
 
+``--sharing`` asks whether a layer should share its chunks among threads
+(:data:`whynet.nn.fast_conv.MIN_SHARED_MACS`): each algorithm with its chunks always shared
+("…_shared") and never ("…_calling": the calling thread runs them all, BLAS keeping its
+threads), at each thread count; ``macs`` is the layer's forward multiply-adds::
+
+    {"name": "conv_sharing", "shape", "out_channels", "threads", "macs", "ms": {contender: ms},
+     "shared_vs_calling": {"im2col": ratio, "winograd": ratio}}
+
 ``--parts`` times the pieces of Winograd's forward + backward on one thread (timers around the
 transforms, the layout changes and the products; ms per forward + backward)::
 
     {"name": "winograd_parts", "shape", "out_channels", "total_ms", "parts_ms": {part: ms}}
 
 Usage: ``python bench/bench_conv.py [--shape M,C,H,W:C_OUT ...] [--threads 1 2]
-[--chunk-bytes MB ...] [--repeat 10] [--rounds 5] [--contention | --parts]``
+[--chunk-bytes MB ...] [--repeat 10] [--rounds 5] [--contention | --parts | --sharing]``
 """
 
 from __future__ import annotations
@@ -55,26 +63,52 @@ def parse_shape(text: str) -> tuple[tuple[int, int, int, int], int]:
     return dims, int(c_out)
 
 
-def contenders(shape, c_out: int, chunk_mb: list[float]) -> dict:
-    """Name → a callable doing one forward + backward."""
+def contenders(shape, c_out: int, chunk_mb: list[float], sharing: bool = False) -> dict:
+    """Name → a callable doing one forward + backward; with ``sharing``, each algorithm twice,
+    its chunks always shared among threads ("…_shared") and never ("…_calling")."""
     rng = np.random.default_rng(0)
     x = rng.normal(size=shape).astype(np.float32)
     g = rng.normal(size=(shape[0], c_out) + shape[2:]).astype(np.float32)
     calls = {}
 
-    def layer_call(mode: str, chunk_bytes: int | None = None):
+    def make_layer(mode: str, chunk_bytes: int | None = None, min_shared_macs: int | None = None):
         layer = Conv2d(shape[1], c_out, 3, padding=1, rng=0)
         layer.engine.winograd = mode
         if chunk_bytes:
             layer.engine.chunk_bytes = chunk_bytes
+        if min_shared_macs is not None:
+            layer.engine.min_shared_macs = min_shared_macs
+        return layer
+
+    def in_a_model(layer):
+        # As between the layers of a model: the calling thread writes the input and the output
+        # gradient just before, and reads the output and the input gradient just after, so a
+        # helper thread finds none of them in its core's cache (a layer fed the same arrays
+        # call after call would keep each thread's half there, and flatter sharing).
+        xb, gb = np.empty_like(x), np.empty_like(g)
+
+        def call():
+            np.copyto(xb, x)
+            layer.forward(xb).sum()
+            np.copyto(gb, g)
+            layer.backward(gb).sum()
+        return call
+
+    if sharing:
+        for name, mode in (("im2col", "never"), ("winograd", "always")):
+            calls[f"{name}_shared"] = in_a_model(make_layer(mode, min_shared_macs=0))
+            calls[f"{name}_calling"] = in_a_model(make_layer(mode, min_shared_macs=2**62))
+        return calls
+
+    def fwd_bwd(layer):
         return lambda: (layer.forward(x), layer.backward(g))
 
-    calls["im2col"] = layer_call("never")
+    calls["im2col"] = fwd_bwd(make_layer("never"))
     if chunk_mb:
         for mb in chunk_mb:
-            calls[f"winograd_{mb:g}MB"] = layer_call("always", int(mb * 2**20))
+            calls[f"winograd_{mb:g}MB"] = fwd_bwd(make_layer("always", int(mb * 2**20)))
     else:
-        calls["winograd"] = layer_call("always")
+        calls["winograd"] = fwd_bwd(make_layer("always"))
     tconv = torch.nn.Conv2d(shape[1], c_out, 3, padding=1)
     tx, tg = torch.tensor(x, requires_grad=True), torch.tensor(g)
 
@@ -210,6 +244,9 @@ def main(argv: list[str]) -> int:
                     help="two half batches at once in threads and in processes (see above)")
     ap.add_argument("--parts", action="store_true",
                     help="where Winograd's forward + backward spends its time (see above)")
+    ap.add_argument("--sharing", action="store_true",
+                    help="each algorithm with its chunks shared among threads and on the "
+                         "calling thread alone (see above)")
     args = ap.parse_args(argv)
     for shape, c_out in args.shape:
         if args.parts:
@@ -218,14 +255,19 @@ def main(argv: list[str]) -> int:
         if args.contention:
             print(json.dumps(contention(shape, c_out, args.repeat)), flush=True)
             continue
-        calls = contenders(shape, c_out, args.chunk_bytes)
+        calls = contenders(shape, c_out, args.chunk_bytes, args.sharing)
         for threads in args.threads:
             torch.set_num_threads(threads)
             with threadpool_limits(limits=threads):
                 ms = fastest_blocks(calls, args.repeat, args.rounds)
-            line = {"name": "conv_paths", "shape": list(shape), "out_channels": c_out,
-                    "threads": threads, "ms": ms}
-            if "winograd" in ms:
+            line = {"name": "conv_sharing" if args.sharing else "conv_paths",
+                    "shape": list(shape), "out_channels": c_out, "threads": threads, "ms": ms}
+            if args.sharing:
+                line["macs"] = shape[0] * c_out * shape[1] * 9 * shape[2] * shape[3]
+                line["shared_vs_calling"] = {
+                    name: round(ms[f"{name}_shared"] / ms[f"{name}_calling"], 3)
+                    for name in ("im2col", "winograd")}
+            elif "winograd" in ms:
                 line["winograd_vs_im2col"] = round(ms["winograd"] / ms["im2col"], 3)
             print(json.dumps(line), flush=True)
     return 0

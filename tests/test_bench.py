@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 RUN = Path(__file__).resolve().parent.parent / "bench" / "run.py"
 CASES = ["mlp_step", "conv2d_fwd_bwd", "small_cnn_step", "rnn_step"]
 
@@ -164,3 +166,14 @@ def test_conv_bench_parts_names_every_piece_of_winograds_step():
                                     "output transform adjoint", "input transform adjoint",
                                     "tiles to dx"}
     assert 0 < sum(row["parts_ms"].values()) <= row["total_ms"]
+
+
+def test_conv_bench_sharing_times_each_algorithm_shared_and_on_the_calling_thread():
+    row = _conv_bench_line("--sharing", "--threads", "2", "--repeat", "1", "--rounds", "1")
+    assert row["name"] == "conv_sharing" and row["threads"] == 2
+    assert row["macs"] == 4 * 4 * 8 * 9 * 6 * 6
+    assert set(row["ms"]) == {"im2col_shared", "im2col_calling", "winograd_shared",
+                              "winograd_calling"} and min(row["ms"].values()) > 0
+    for name, ratio in row["shared_vs_calling"].items():
+        assert ratio == pytest.approx(row["ms"][f"{name}_shared"] / row["ms"][f"{name}_calling"],
+                                      abs=1e-3)

@@ -3,6 +3,7 @@ finite differences over shapes, strides and paddings; fans; dtypes; errors; pers
 
 import json
 import math
+import os
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from threadpoolctl import threadpool_limits
 
 from whynet.errors import ConfigError, ShapeError, UnknownNameError
 from whynet.gradcheck import check_module, rel_error
@@ -431,6 +433,45 @@ def test_a_copied_layer_gets_its_own_engine(rng):
     for twin in (copy.deepcopy(layer), pickle.loads(pickle.dumps(layer))):
         assert twin.engine is not layer.engine
         np.testing.assert_array_equal(twin.forward(x), out)
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="sharing needs two cores")
+@pytest.mark.parametrize("winograd", ["never", "always"])
+def test_only_layers_with_enough_work_share_their_chunks_among_threads(winograd, rng,
+                                                                        monkeypatch):
+    """Below ``min_shared_macs`` multiply-adds the calling thread runs every chunk (no hand-off
+    to a helper thread); from it on the chunks are shared. Same values either way."""
+    x, g = rng.normal(size=(8, 8, 10, 10)), rng.normal(size=(8, 4, 10, 10))
+    macs = 8 * 4 * 8 * 9 * 10 * 10  # m · C_out · C_in · kernel area · outputs per image
+    results = []
+    for threshold, shared in ((macs + 1, False), (macs, True)):
+        layer = Conv2d(8, 4, 3, padding=1, rng=0, dtype=np.float64)
+        engine = layer.engine
+        engine.winograd, engine.chunk_bytes, engine.min_shared_macs = winograd, 2**14, threshold
+        handed = []
+        real_map = engine._threads.map
+        monkeypatch.setattr(engine._threads, "map",
+                            lambda fn, items: handed.append(len(items)) or real_map(fn, items))
+        with threadpool_limits(2):
+            out = layer.forward(x)
+            dx = layer.backward(g)
+        assert engine._winograd_call == (winograd == "always")
+        assert engine._shared is shared and bool(handed) is shared, (threshold, handed)
+        results.append((out, dx, layer.W.grad, layer.b.grad))
+    for want, got in zip(*results):
+        assert rel_error(got, want) <= 1e-12
+
+
+def test_the_sharing_threshold_is_checked_and_copied():
+    import copy
+    import pickle
+    layer = Conv2d(1, 2, 3, padding=1, rng=0)
+    layer.engine.min_shared_macs = 123
+    assert copy.deepcopy(layer).engine.min_shared_macs == 123
+    assert pickle.loads(pickle.dumps(layer)).engine.min_shared_macs == 123
+    for bad in (-1, 1.5, "many", None):
+        with pytest.raises(ConfigError, match="min_shared_macs"):
+            layer.engine.min_shared_macs = bad
 
 
 def test_max_pool_with_many_ties_matches_torch(rng):

@@ -164,6 +164,7 @@ def test_two_threads_agree_and_repeat_bitwise(rng):
     for threads in (1, 2, 2):
         layer = _layer(16, 8, dtype=np.float32)
         layer.engine.chunk_bytes = 2**16
+        layer.engine.min_shared_macs = 0  # a small layer: shared only when told to
         with threadpool_limits(threads):
             out = layer.forward(x)
             dx = layer.backward(g)

@@ -19,7 +19,9 @@ for any batch size. When NumPy's BLAS may
 use several threads, the chunks are shared among as many Python threads (NumPy releases the GIL
 in copies, adds and matrix products) and BLAS runs single-threaded in each, for the duration of
 the call only: a copy or an add on its own would run on one core, and small products scale worse
-over cores than independent chunks do. Each thread owns fixed chunks and writes only their
+over cores than independent chunks do. A layer with less work than
+:attr:`ConvEngine.min_shared_macs` multiply-adds keeps all its chunks on the calling thread (and
+BLAS its threads): handing half of it to another core costs more than it saves. Each thread owns fixed chunks and writes only their
 slices; per-chunk weight gradients are summed in chunk order, so results are bitwise the same
 run to run (the chunks, and so the round-off of dW and db, depend on the number of threads).
 
@@ -54,6 +56,18 @@ CHUNK_BYTES = 4 * 2**20
 
 #: A batch whose columns fit in one chunk is still shared among threads from this size on.
 SPLIT_BYTES = 2**20
+
+#: A layer's chunks are shared among threads only when its forward does at least this many
+#: multiply-adds (counted as a direct convolution, m·C_out·C_in·kernel area·outputs per image,
+#: whichever algorithm runs); a smaller layer runs all its chunks on the calling thread, BLAS
+#: keeping its threads: handing half of a small layer to another thread costs more than it
+#: saves. Measured on a 2-core VM at 2 threads, forward + backward, fastest of 7–9 interleaved
+#: blocks (``python bench/bench_conv.py --sharing --threads 2 --rounds 9 --shape 64,1,28,28:8
+#: 32,8,14,14:16 64,8,14,14:16 64,4,28,28:8 128,8,14,14:16 32,16,14,14:32 64,16,14,14:32
+#: 64,8,28,28:16 64,16,28,28:32``), shared ÷ calling thread: 1.1–1.4 (calling faster) at
+#: 3.6·10⁶ and 7.2·10⁶ multiply-adds; 0.82–1.32 (either) at 1.4·10⁷; 0.83–1.06 at 2.9·10⁷;
+#: 0.67–0.95 (shared faster) from 5.8·10⁷ on.
+MIN_SHARED_MACS = 10**7
 
 #: At most this many bytes of columns are kept from forward for backward (the whole batch's):
 #: rebuilding them costs a copy per chunk, keeping them costs memory. 64 MB holds the columns
@@ -118,11 +132,16 @@ class ConvEngine:
     Args:
         chunk_bytes: the size of the im2col matrix built at once (see the module docstring).
         keep_bytes: the most bytes of columns kept from forward for backward.
+        min_shared_macs: the fewest multiply-adds for which a layer's chunks are shared among
+            threads (see :data:`MIN_SHARED_MACS`).
     """
 
-    def __init__(self, chunk_bytes: int = CHUNK_BYTES, keep_bytes: int = KEEP_BYTES):
+    def __init__(self, chunk_bytes: int = CHUNK_BYTES, keep_bytes: int = KEEP_BYTES,
+                 min_shared_macs: int = MIN_SHARED_MACS):
         self.chunk_bytes = chunk_bytes
         self.keep_bytes = keep_bytes
+        self.min_shared_macs = min_shared_macs
+        self._shared = False  # whether the last forward shared its chunks among threads
         self._threads = Workers("whynet-conv")  # the calling thread and helpers
         self._local = threading.local()
         self._xp, self._cols_kept = None, False
@@ -137,14 +156,15 @@ class ConvEngine:
 
     def __getstate__(self) -> dict:
         return {"chunk_bytes": self.chunk_bytes, "keep_bytes": self.keep_bytes,
-                "winograd": self.winograd}
+                "min_shared_macs": self.min_shared_macs, "winograd": self.winograd}
 
     def __setstate__(self, state: dict) -> None:
-        self.__init__(state["chunk_bytes"], state["keep_bytes"])
+        self.__init__(state["chunk_bytes"], state["keep_bytes"],
+                      state.get("min_shared_macs", MIN_SHARED_MACS))
         self.winograd = state.get("winograd", "auto")
 
     def __deepcopy__(self, memo) -> "ConvEngine":
-        engine = ConvEngine(self.chunk_bytes, self.keep_bytes)
+        engine = ConvEngine(self.chunk_bytes, self.keep_bytes, self.min_shared_macs)
         engine.winograd = self.winograd
         return engine
 
@@ -162,6 +182,20 @@ class ConvEngine:
             raise ConfigError(_("ConvEngine: winograd must be one of {modes}, got {mode!r}")
                               .format(modes=WINOGRAD_MODES, mode=mode))
         self._winograd_mode = mode
+
+    @property
+    def min_shared_macs(self) -> int:
+        """A layer's chunks are shared among threads when its forward does at least this many
+        multiply-adds (:data:`MIN_SHARED_MACS` by default; 0: always, when BLAS may use several
+        threads). Either way the values are the same to round-off."""
+        return self._min_shared_macs
+
+    @min_shared_macs.setter
+    def min_shared_macs(self, value: int) -> None:
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+            raise ConfigError(_("ConvEngine: min_shared_macs must be a whole number ≥ 0, got "
+                                "{value!r}").format(value=value))
+        self._min_shared_macs = int(value)
 
     def use_winograd(self, layer, x: np.ndarray) -> bool:
         """Whether this forward runs :mod:`whynet.nn.winograd`: a 3×3 stride-1 2-D layer, unless
@@ -197,12 +231,26 @@ class ConvEngine:
 
     def _workers(self, chunks: int) -> int:
         """Threads to share ``chunks`` chunks: as many as NumPy's BLAS may use now (so a
-        ``threadpool_limits`` around the caller applies here too), at most the cores and chunks."""
+        ``threadpool_limits`` around the caller applies here too), at most the cores and chunks;
+        one for a layer too small to share (see :data:`MIN_SHARED_MACS`)."""
+        if not self._shared:
+            return 1
         return max(1, min(self._threads.threads(), chunks))
+
+    def _decide_sharing(self, layer, x: np.ndarray) -> None:
+        """Whether this forward (and its backward) shares chunks among threads: when the layer
+        does at least :attr:`min_shared_macs` multiply-adds on ``x`` (see
+        :data:`MIN_SHARED_MACS`)."""
+        out = [(n + 2 * p - k) // s + 1 for n, k, s, p in
+               zip(x.shape[2:], layer.kernel_size, layer.stride, layer.padding)]
+        macs = (x.shape[0] * layer.out_channels * layer.in_channels
+                * math.prod(layer.kernel_size) * math.prod(out))
+        self._shared = macs >= self.min_shared_macs
 
     def _run_chunks(self, work, starts: list[int]) -> list:
         """``work(start)`` for every chunk start, on :meth:`_workers` threads with single-threaded
-        BLAS; thread t takes starts t, t + T, … in order. Returns the results in ``starts`` order."""
+        BLAS; thread t takes starts t, t + T, … in order (one thread: BLAS keeps its threads).
+        Returns the results in ``starts`` order."""
         t = self._workers(len(starts))
         if t == 1:
             return [work(s) for s in starts]
@@ -301,6 +349,7 @@ class ConvEngine:
     def forward(self, layer, x: np.ndarray) -> np.ndarray:
         """``Z = W₂ · cols + b`` for ``x`` (m, C_in, *size) already of the weights' dtype."""
         self._winograd_call = self.use_winograd(layer, x)
+        self._decide_sharing(layer, x)
         if self._winograd_call:
             return winograd.forward(self, layer, x)
         w = layer.W.value
