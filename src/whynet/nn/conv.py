@@ -344,8 +344,10 @@ class _MaxPoolNd(_PoolNd):
         for axis in range(a.ndim - 1, 1, -1):
             reduced = shape[:axis] + (out[axis - 2],) + shape[axis + 1:]
             k = self.kernel_size[axis - 2]
+            # Every winner is written when the window has 2 offsets or more (see below).
+            winners = np.empty if k > 1 else np.zeros
             self._stages.append((axis, shape, np.empty(reduced, a.dtype),
-                                 np.zeros(reduced, np.min_scalar_type(k - 1))))
+                                 winners(reduced, np.min_scalar_type(k - 1))))
             shape = reduced
         # Slice by slice of the batch, on several threads when BLAS may use several.
         self.workers.rows(lambda r: self._forward_rows(a, r), len(a), a.size)
@@ -357,8 +359,14 @@ class _MaxPoolNd(_PoolNd):
         for axis, _size, best, arg in self._stages:
             k, s, o = self.kernel_size[axis - 2], self.stride[axis - 2], best.shape[axis]
             best, arg = best[r], arg[r]
-            np.copyto(best, a[_along(a.ndim, axis, 0, s, o)])
-            for j in range(1, k):
+            first = a[_along(a.ndim, axis, 0, s, o)]
+            if k == 1:
+                np.copyto(best, first)
+            else:  # offsets 0 and 1 in two passes: winner = (x₁ > x₀), best = max(x₀, x₁)
+                second = a[_along(a.ndim, axis, 1, s, o)]
+                np.greater(second, first, out=arg.view(np.bool_))
+                np.maximum(first, second, out=best)
+            for j in range(2, k):
                 cand = a[_along(a.ndim, axis, j, s, o)]
                 wins = cand > best
                 np.maximum(best, cand, out=best)
@@ -369,10 +377,17 @@ class _MaxPoolNd(_PoolNd):
 
     def backward(self, dout: np.ndarray) -> np.ndarray:
         """The gradient goes to the one input that won each window (the first, on ties)."""
-        grads = [np.zeros(in_shape, dtype=dout.dtype) for _, in_shape, _, _ in self._stages]
+        grads = [(np.empty if self._tiles(axis, in_shape) else np.zeros)(in_shape, dout.dtype)
+                 for axis, in_shape, _, _ in self._stages]
         self.workers.rows(lambda r: self._backward_rows(dout, grads, r), len(dout),
                           grads[0].size)
         return _unpad(grads[0], self.padding)
+
+    def _tiles(self, axis: int, in_shape: tuple[int, ...]) -> bool:
+        """Whether the windows tile ``axis`` (stride = kernel, no input left over): then
+        backward writes every input's gradient along it, and its array needs no zero fill."""
+        k, s = self.kernel_size[axis - 2], self.stride[axis - 2]
+        return s == k and in_shape[axis] % k == 0
 
     def _backward_rows(self, dout: np.ndarray, grads: list, r: slice) -> None:
         """:meth:`backward` for the images ``r``: each stage's winners get its ``dout``."""
@@ -383,10 +398,12 @@ class _MaxPoolNd(_PoolNd):
             o = arg.shape[axis]
             for j in range(k):
                 view = dx[_along(dx.ndim, axis, j, s, o)]
-                if s >= k:  # windows do not overlap along this axis: each input gets one share
-                    np.multiply(dout, arg == j, out=view)
-                else:
+                if s < k:  # overlapping windows: an input may win several
                     view += dout * (arg == j)
+                elif k == 2 and j == 1:  # arg is 0 or 1: dout · [arg = 1] in one pass
+                    np.multiply(dout, arg, out=view)
+                else:  # windows do not overlap along this axis: each input gets one share
+                    np.multiply(dout, arg == j, out=view)
             dout = dx
 
 
