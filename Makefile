@@ -48,7 +48,10 @@ PYBABEL    := $(VENV)/bin/pybabel
 i18n: venv
 	for d in $(DOMAINS); do \
 	  $(PYBABEL) -q extract -F $(LOCALE_DIR)/$$d.cfg -k N_ -k pgettext:1c,2 --sort-by-file \
-	    --project whynet -o $(LOCALE_DIR)/$$d.pot src/whynet && \
+	    --project whynet -o $(LOCALE_DIR)/$$d.pot.new src/whynet && \
+	  if diff -q -I '^"POT-Creation-Date' $(LOCALE_DIR)/$$d.pot $(LOCALE_DIR)/$$d.pot.new \
+	    >/dev/null 2>&1; then rm $(LOCALE_DIR)/$$d.pot.new; \
+	  else mv $(LOCALE_DIR)/$$d.pot.new $(LOCALE_DIR)/$$d.pot; fi && \
 	  $(PYBABEL) -q update -D $$d -i $(LOCALE_DIR)/$$d.pot -d $(LOCALE_DIR) --ignore-obsolete \
 	  && $(PYBABEL) compile -D $$d -d $(LOCALE_DIR) --statistics || exit 1; \
 	done
