@@ -297,3 +297,36 @@ def test_dask_worker_killed_mid_run_recomputes_no_stored_task(store, tmp_path):
     assert recomputed == [], f"stored tasks executed again after the kill: {recomputed}"
     assert len(s.ran) + len(s.failed) == 16 and sorted(set(lines)) == sorted(str(x) for x in range(16))
     assert all(n == 1 for r in collect(exp, store, quick=True) for n in r.result["blas"])
+
+
+class SaysItsLanguage(Square):
+    """Fails with a translated message, in the language its worker speaks."""
+
+    id = "zz_language"
+
+    def run(self, spec, seed):
+        from whynet.i18n import _
+        raise ConfigError(_("unknown language {lang!r}: choose one of {languages}")
+                          .format(lang="xx", languages="en"))
+
+
+@pytest.mark.parametrize("backend", ["in process", "worker processes", "dask"])
+def test_workers_speak_the_language_of_the_run_not_of_the_environment(backend, store,
+                                                                      monkeypatch):
+    """A failed run's stored error is in the run's language (``--lang``), whichever backend
+    ran it; Dask's worker threads once took theirs from the environment."""
+    from whynet.i18n import use_language
+
+    monkeypatch.setenv("WHYNET_LANG", "en")
+    tasks = [Task(SaysItsLanguage(), {"x": 1}, 0)]
+    with use_language("qps"):  # as `whynet run --lang …` sets it
+        if backend == "dask":
+            distributed = pytest.importorskip("distributed")
+            with distributed.LocalCluster(processes=True, n_workers=1, threads_per_worker=1,
+                                          dashboard_address=None) as cluster:
+                s = run_tasks(tasks, store, scheduler=cluster.scheduler_address, progress=False)
+        else:
+            s = run_tasks(tasks, store, jobs=1 if backend == "in process" else 2,
+                          progress=False)
+    (failed,) = s.failed
+    assert "⟦unknown language" in failed.error, failed.error

@@ -34,7 +34,7 @@ from . import __version__
 from .errors import ConfigError, check_int
 from .experiments.base import Experiment, RunResult, Verdict, combine
 from .experiments.questions import translated_questions
-from .i18n import _
+from .i18n import _, current_language, set_language, use_language
 from .store import Store, canonical_json, run_key, to_jsonable
 
 
@@ -147,8 +147,11 @@ def _die_with_parent(parent_pid: int) -> None:
     threading.Thread(target=watch, name="whynet-parent-watch", daemon=True).start()
 
 
-def _init_worker(parent_pid: int | None = None) -> None:
+def _init_worker(parent_pid: int | None = None, lang: str | None = None) -> None:
     global _limits
+    # The parent's language (`--lang`): a spawned worker would otherwise take the environment's.
+    if lang is not None:
+        set_language(lang)
     # Ctrl-C in a terminal reaches the whole process group: only the parent acts on it (it
     # shuts the pool down and prints one line); a worker's KeyboardInterrupt would print a
     # traceback of its own.
@@ -251,7 +254,8 @@ class _Pool:
         methods = multiprocessing.get_all_start_methods()
         ctx = multiprocessing.get_context("fork" if "fork" in methods else None)
         self.pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx,
-                                        initializer=_init_worker, initargs=(os.getpid(),))
+                                        initializer=_init_worker,
+                                        initargs=(os.getpid(), current_language()))
         # Workers forked while SIGINT is ignored start ignoring it: no window before their
         # initializer in which a Ctrl-C would give them a KeyboardInterrupt.
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN) \
@@ -292,10 +296,12 @@ class _Pool:
         self.pool.shutdown(wait=True)
 
 
-def execute_one_thread(experiment: Experiment, spec: dict, seed: int) -> dict:
-    """:func:`execute` with BLAS limited to one thread for the task: a Dask worker runs several
-    tasks at once, one per thread, and threaded BLAS under each would oversubscribe its cores."""
-    with threadpool_limits(limits=1):
+def execute_one_thread(experiment: Experiment, spec: dict, seed: int, lang: str | None = None
+                       ) -> dict:
+    """:func:`execute` with BLAS limited to one thread for the task (a Dask worker runs several
+    tasks at once, one per thread, and threaded BLAS under each would oversubscribe its cores),
+    in the language ``lang`` (the client's: a worker's environment may say another)."""
+    with threadpool_limits(limits=1), use_language(lang):
         return execute(experiment, spec, seed)
 
 
@@ -332,8 +338,9 @@ class _Dask:
         except BaseException:
             self.close()
             raise
+        lang = current_language()
         self.futures = {self.client.submit(execute_one_thread, t.experiment, t.spec, t.seed,
-                                           pure=False): t for t in todo}
+                                           lang, pure=False): t for t in todo}
 
     def _check_versions(self) -> None:
         try:
