@@ -55,7 +55,8 @@ sys.path.insert(0, str(HERE))
 PAUSE_S = 0.3
 #: ``--clock cpu`` times with the process's CPU time instead of the wall clock: on a machine
 #: shared with other work, a 1-thread figure then leaves out the time spent waiting for a core
-#: (a directional measure; the reported figures are wall-clock on a quiet machine).
+#: (a directional measure; the reported figures are wall-clock on a quiet machine). One thread
+#: only: the CPU time of a process adds all its threads', so two busy cores would read double.
 CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
 clock = CLOCKS["wall"]
 #: ``--quiet``: how many times a block is timed again while other processes use the CPUs.
@@ -219,6 +220,10 @@ def main(argv: list[str]) -> int:
                     help="per-layer forward/backward times instead of the cases' steps")
     ap.add_argument("--peak", nargs=2, metavar=("CASE", "LIBRARY"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.clock == "cpu" and any(t > 1 for t in args.threads):
+        # The process's CPU time adds every thread's: two busy cores read as twice the time.
+        ap.error(f"--clock cpu adds the CPU time of all threads, so it only measures one: use it "
+                 f"with --threads 1 (got --threads {' '.join(map(str, args.threads))})")
     if args.peak:
         print(peak_mb(*args.peak))
         return 0

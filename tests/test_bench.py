@@ -29,6 +29,15 @@ def test_every_case_runs_and_prints_its_ratios():
         assert r["ratio_torch_best"] == r["ratio_torch"]  # one thread count: its own best
 
 
+def test_cpu_clock_is_refused_with_more_than_one_thread():
+    """A process's CPU time adds all its threads': at 2 threads it would read double."""
+    proc = subprocess.run([sys.executable, str(RUN), "--quick", "--no-extras", "--clock", "cpu",
+                           "--threads", "1", "2"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 2 and "--clock cpu" in proc.stderr and "--threads 1 2" in proc.stderr
+    rows = _run("--no-memory", "--clock", "cpu", "--threads", "1", "--case", "rnn_step")
+    assert [(r["case"], r["threads"]) for r in rows] == [("rnn_step", 1)]
+
+
 def test_memory_line_measures_both_libraries_in_fresh_processes():
     (row,) = _run("--case", "rnn_step", "--threads")
     assert row["case"] == "rnn_step"
