@@ -155,7 +155,9 @@ def write_pseudo_catalogue(domain: str = CLICK_DOMAIN, source: str = "ko") -> Pa
     needs one: whynet's own domains use :class:`PseudoTranslations`."""
     with open(LOCALE_DIR / source / "LC_MESSAGES" / f"{domain}.po", "rb") as f:
         source_catalog = pofile.read_po(f, locale=source)
-    catalog = Catalog(locale=LANGUAGES[0], domain=domain)  # English plural rule: n != 1
+    # English plural rule (n != 1); the source's date, so that a rerun writes the same bytes
+    catalog = Catalog(locale=LANGUAGES[0], domain=domain,
+                      creation_date=source_catalog.creation_date)
     for message in source_catalog:
         if message.id:
             wrapped = tuple(f"⟦{i}⟧" for i in message.id) if message.pluralizable \
