@@ -23,11 +23,12 @@ the cores are free; slower threads than processes point at the interpreter (the 
 
 ``--sharing`` asks whether a layer should share its chunks among threads
 (:data:`whynet.nn.fast_conv.MIN_SHARED_MACS`): each algorithm with its chunks always shared
-("…_shared") and never ("…_calling": the calling thread runs them all, BLAS keeping its
-threads), at each thread count; ``macs`` is the layer's forward multiply-adds::
+("…_shared") and never ("…_calling": the calling thread runs them all, BLAS single-threaded,
+as on one thread), at each thread count; ``macs`` are each algorithm's forward multiply-adds, the quantity the
+threshold is set on::
 
-    {"name": "conv_sharing", "shape", "out_channels", "threads", "macs", "ms": {contender: ms},
-     "shared_vs_calling": {"im2col": ratio, "winograd": ratio}}
+    {"name": "conv_sharing", "shape", "out_channels", "threads", "ms": {contender: ms},
+     "macs": {"im2col": n, "winograd": n}, "shared_vs_calling": {"im2col": r, "winograd": r}}
 
 ``--parts`` times the pieces of Winograd's forward + backward on one thread (timers around the
 transforms, the layout changes and the products; ms per forward + backward)::
@@ -52,6 +53,7 @@ import torch
 from threadpoolctl import threadpool_limits
 
 from whynet.nn import Conv2d
+from whynet.nn.fast_conv import products_macs
 
 
 def parse_shape(text: str) -> tuple[tuple[int, int, int, int], int]:
@@ -263,7 +265,9 @@ def main(argv: list[str]) -> int:
             line = {"name": "conv_sharing" if args.sharing else "conv_paths",
                     "shape": list(shape), "out_channels": c_out, "threads": threads, "ms": ms}
             if args.sharing:
-                line["macs"] = shape[0] * c_out * shape[1] * 9 * shape[2] * shape[3]
+                layer = Conv2d(shape[1], c_out, 3, padding=1)
+                line["macs"] = {name: products_macs(layer, shape, name == "winograd")
+                                for name in ("im2col", "winograd")}
                 line["shared_vs_calling"] = {
                     name: round(ms[f"{name}_shared"] / ms[f"{name}_calling"], 3)
                     for name in ("im2col", "winograd")}

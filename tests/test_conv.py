@@ -439,24 +439,29 @@ def test_a_copied_layer_gets_its_own_engine(rng):
 @pytest.mark.parametrize("winograd", ["never", "always"])
 def test_only_layers_with_enough_work_share_their_chunks_among_threads(winograd, rng,
                                                                         monkeypatch):
-    """Below ``min_shared_macs`` multiply-adds the calling thread runs every chunk (no hand-off
-    to a helper thread); from it on the chunks are shared. Same values either way."""
+    """Below ``min_shared_macs`` multiply-adds of its products the calling thread runs every
+    chunk, BLAS single-threaded (as on one thread); from it on the chunks are shared. Same values
+    either way."""
     x, g = rng.normal(size=(8, 8, 10, 10)), rng.normal(size=(8, 4, 10, 10))
-    macs = 8 * 4 * 8 * 9 * 10 * 10  # m · C_out · C_in · kernel area · outputs per image
+    # m · C_out · C_in · (kernel area · outputs, or 16 · 2×2 tiles) per image
+    macs = 8 * 4 * 8 * (16 * 5 * 5 if winograd == "always" else 9 * 10 * 10)
     results = []
     for threshold, shared in ((macs + 1, False), (macs, True)):
         layer = Conv2d(8, 4, 3, padding=1, rng=0, dtype=np.float64)
         engine = layer.engine
         engine.winograd, engine.chunk_bytes, engine.min_shared_macs = winograd, 2**14, threshold
-        handed = []
-        real_map = engine._threads.map
+        handed, blas_one = [], []
+        real_map, real_single = engine._threads.map, engine._threads.single_threaded_blas
         monkeypatch.setattr(engine._threads, "map",
                             lambda fn, items: handed.append(len(items)) or real_map(fn, items))
+        monkeypatch.setattr(engine._threads, "single_threaded_blas",
+                            lambda: blas_one.append(1) or real_single())
         with threadpool_limits(2):
             out = layer.forward(x)
             dx = layer.backward(g)
         assert engine._winograd_call == (winograd == "always")
         assert engine._shared is shared and bool(handed) is shared, (threshold, handed)
+        assert len(blas_one) == 2  # each pass's products on one BLAS thread, shared or not
         results.append((out, dx, layer.W.grad, layer.b.grad))
     for want, got in zip(*results):
         assert rel_error(got, want) <= 1e-12

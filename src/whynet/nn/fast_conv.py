@@ -20,9 +20,9 @@ use several threads, the chunks are shared among as many Python threads (NumPy r
 in copies, adds and matrix products) and BLAS runs single-threaded in each, for the duration of
 the call only: a copy or an add on its own would run on one core, and small products scale worse
 over cores than independent chunks do. A layer with less work than
-:attr:`ConvEngine.min_shared_macs` multiply-adds keeps all its chunks on the calling thread (and
-BLAS its threads): handing half of it to another core costs more than it saves. Each thread owns fixed chunks and writes only their
-slices; per-chunk weight gradients are summed in chunk order, so results are bitwise the same
+:attr:`ConvEngine.min_shared_macs` multiply-adds runs as on one thread (every chunk on the
+calling thread, BLAS single-threaded): handing half of it to another core costs more than it
+saves. Each thread owns fixed chunks and writes only their slices; per-chunk weight gradients are summed in chunk order, so results are bitwise the same
 run to run (the chunks, and so the round-off of dW and db, depend on the number of threads).
 
 A 2-D 3×3 stride-1 layer with many input channels runs Winograd's F(2×2, 3×3) instead
@@ -57,16 +57,18 @@ CHUNK_BYTES = 4 * 2**20
 #: A batch whose columns fit in one chunk is still shared among threads from this size on.
 SPLIT_BYTES = 2**20
 
-#: A layer's chunks are shared among threads only when its forward does at least this many
-#: multiply-adds (counted as a direct convolution, m·C_out·C_in·kernel area·outputs per image,
-#: whichever algorithm runs); a smaller layer runs all its chunks on the calling thread, BLAS
-#: keeping its threads: handing half of a small layer to another thread costs more than it
-#: saves. Measured on a 2-core VM at 2 threads, forward + backward, fastest of 7–9 interleaved
-#: blocks (``python bench/bench_conv.py --sharing --threads 2 --rounds 9 --shape 64,1,28,28:8
-#: 32,8,14,14:16 64,8,14,14:16 64,4,28,28:8 128,8,14,14:16 32,16,14,14:32 64,16,14,14:32
-#: 64,8,28,28:16 64,16,28,28:32``), shared ÷ calling thread: 1.1–1.4 (calling faster) at
-#: 3.6·10⁶ and 7.2·10⁶ multiply-adds; 0.82–1.32 (either) at 1.4·10⁷; 0.83–1.06 at 2.9·10⁷;
-#: 0.67–0.95 (shared faster) from 5.8·10⁷ on.
+#: A layer's chunks are shared among threads only when its forward's products do at least this
+#: many multiply-adds (:func:`products_macs`, for the algorithm that runs); a smaller layer runs
+#: as on one thread (all its chunks on the calling thread, BLAS single-threaded): handing half of
+#: a small layer to another thread, or its small products to BLAS's threads, costs more than it
+#: saves. Measured on a 2-core VM at 2 threads, forward + backward, fastest of 9 interleaved
+#: blocks, two runs (``python bench/bench_conv.py --sharing --threads 2 --rounds 9 --shape
+#: 64,1,28,28:8 32,8,14,14:16 64,8,14,14:16 64,4,28,28:8 128,8,14,14:16 32,16,14,14:32
+#: 64,16,14,14:32 64,8,28,28:16 64,16,28,28:32``), shared ÷ calling thread alone:
+#: below 10⁷ multiply-adds 0.80–1.38, mostly above 1 (Winograd at 3.2·10⁶: 1.32 and 1.38);
+#: at 1.3–1.4·10⁷ 0.80–1.07; from 2.6·10⁷ on 0.60–1.06, mostly below 1 (im2col at 2.3·10⁸:
+#: 0.60). The noise of a shared VM is ±20 % on these small layers: the threshold is the order
+#: of magnitude, not a sharp edge.
 MIN_SHARED_MACS = 10**7
 
 #: At most this many bytes of columns are kept from forward for backward (the whole batch's):
@@ -120,6 +122,19 @@ def _col2im_flat(dcols: np.ndarray, dxf: np.ndarray, shifts: list[int]) -> None:
     n = dcols.shape[2]
     for k, shift in enumerate(shifts):
         dxf[:, shift:shift + n] += dcols[:, k]
+
+
+def products_macs(layer, shape: tuple[int, ...], use_winograd: bool) -> int:
+    """Multiply-adds of a forward's matrix products on input ``shape`` (m, C_in, *size): im2col's
+    m·C_out·C_in·(kernel area)·(outputs per image), or Winograd's F(2×2, 3×3)
+    m·(2×2 tiles per image)·16·C_in·C_out (16 where im2col does 36 per tile)."""
+    out = [(n + 2 * p - k) // s + 1 for n, k, s, p in
+           zip(shape[2:], layer.kernel_size, layer.stride, layer.padding)]
+    if use_winograd:
+        per_image = 16 * math.prod(winograd.tiles(o) for o in out)
+    else:
+        per_image = math.prod(layer.kernel_size) * math.prod(out)
+    return shape[0] * layer.out_channels * layer.in_channels * per_image
 
 
 class ConvEngine:
@@ -238,19 +253,19 @@ class ConvEngine:
         return max(1, min(self._threads.threads(), chunks))
 
     def _decide_sharing(self, layer, x: np.ndarray) -> None:
-        """Whether this forward (and its backward) shares chunks among threads: when the layer
-        does at least :attr:`min_shared_macs` multiply-adds on ``x`` (see
-        :data:`MIN_SHARED_MACS`)."""
-        out = [(n + 2 * p - k) // s + 1 for n, k, s, p in
-               zip(x.shape[2:], layer.kernel_size, layer.stride, layer.padding)]
-        macs = (x.shape[0] * layer.out_channels * layer.in_channels
-                * math.prod(layer.kernel_size) * math.prod(out))
+        """Whether this forward (and its backward) shares chunks among threads: when its
+        products do at least :attr:`min_shared_macs` multiply-adds (:func:`products_macs`)."""
+        macs = products_macs(layer, x.shape, self._winograd_call)
         self._shared = macs >= self.min_shared_macs
 
     def _run_chunks(self, work, starts: list[int]) -> list:
         """``work(start)`` for every chunk start, on :meth:`_workers` threads with single-threaded
-        BLAS; thread t takes starts t, t + T, … in order (one thread: BLAS keeps its threads).
-        Returns the results in ``starts`` order."""
+        BLAS; thread t takes starts t, t + T, … in order. A layer too small to share runs as on
+        one thread (the calling thread, BLAS single-threaded: waking BLAS's threads for its small
+        products costs more than they save). Returns the results in ``starts`` order."""
+        if not self._shared:
+            with self._threads.single_threaded_blas():
+                return [work(s) for s in starts]
         t = self._workers(len(starts))
         if t == 1:
             return [work(s) for s in starts]
