@@ -24,8 +24,8 @@ the cores are free; slower threads than processes point at the interpreter (the 
 ``--sharing`` asks whether a layer should share its chunks among threads
 (:data:`whynet.nn.fast_conv.MIN_SHARED_MACS`): each algorithm with its chunks always shared
 ("…_shared") and never ("…_calling": the calling thread runs them all, BLAS single-threaded,
-as on one thread), at each thread count; ``macs`` are each algorithm's forward multiply-adds, the quantity the
-threshold is set on::
+as on one thread), at each thread count; ``macs`` are each algorithm's forward multiply-adds,
+the quantity the threshold is set on::
 
     {"name": "conv_sharing", "shape", "out_channels", "threads", "ms": {contender: ms},
      "macs": {"im2col": n, "winograd": n}, "shared_vs_calling": {"im2col": r, "winograd": r}}

@@ -15,15 +15,17 @@ so each chunk is still in cache when it is multiplied. The columns of every chun
 backward in one buffer the engine reuses from call to call (a fresh multi-MB array costs a page
 fault per 4 KB page), unless they would take more than :attr:`ConvEngine.keep_bytes`: then
 backward rebuilds each chunk's columns from the kept padded input, and memory stays bounded
-for any batch size. When NumPy's BLAS may
-use several threads, the chunks are shared among as many Python threads (NumPy releases the GIL
-in copies, adds and matrix products) and BLAS runs single-threaded in each, for the duration of
-the call only: a copy or an add on its own would run on one core, and small products scale worse
-over cores than independent chunks do. A layer with less work than
-:attr:`ConvEngine.min_shared_macs` multiply-adds runs as on one thread (every chunk on the
-calling thread, BLAS single-threaded): handing half of it to another core costs more than it
-saves. Each thread owns fixed chunks and writes only their slices; per-chunk weight gradients are summed in chunk order, so results are bitwise the same
-run to run (the chunks, and so the round-off of dW and db, depend on the number of threads).
+for any batch size.
+
+When NumPy's BLAS may use several threads, the chunks are shared among as many Python threads
+(NumPy releases the GIL in copies, adds and matrix products) and BLAS runs single-threaded in
+each, for the duration of the call only: a copy or an add on its own would run on one core, and
+small products scale worse over cores than independent chunks do. A layer whose products do
+fewer than :attr:`ConvEngine.min_shared_macs` multiply-adds runs as on one thread (every chunk
+on the calling thread, BLAS single-threaded): handing half of it to another core costs more
+than it saves. Each thread owns fixed chunks and writes only their slices; per-chunk weight
+gradients are summed in chunk order, so results are bitwise the same run to run (the chunks,
+and so the round-off of dW and db, depend on the number of threads).
 
 A 2-D 3×3 stride-1 layer with many input channels runs Winograd's F(2×2, 3×3) instead
 (:mod:`whynet.nn.winograd`: 16 products per 2×2 outputs where im2col needs 36), in the same
@@ -200,9 +202,10 @@ class ConvEngine:
 
     @property
     def min_shared_macs(self) -> int:
-        """A layer's chunks are shared among threads when its forward does at least this many
-        multiply-adds (:data:`MIN_SHARED_MACS` by default; 0: always, when BLAS may use several
-        threads). Either way the values are the same to round-off."""
+        """A layer's chunks are shared among threads when its forward's products do at least
+        this many multiply-adds (:func:`products_macs`; :data:`MIN_SHARED_MACS` by default; 0:
+        always, when BLAS may use several threads). Either way the values are the same to
+        round-off."""
         return self._min_shared_macs
 
     @min_shared_macs.setter
